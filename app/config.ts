@@ -1,0 +1,508 @@
+/**
+ * The app's configuration: every knob of the detector and the load generator, read once at start from
+ * environment variables (what Kubernetes sets) and command-line flags (what a person types), validated with
+ * zod, and rejected with a message that names the setting, the value and what is allowed.
+ *
+ * Each setting is declared once, in a table: its environment variable, its flag, its default and its schema.
+ * `detectorEnvNames` / `loadgenEnvNames` and `detectorEnv()` / `loadgenEnv()` are derived from those tables so
+ * the charts turn a size plan into Deployment env vars without typing a name twice.
+ */
+import { hostname } from "node:os";
+import { z } from "zod";
+import { appHttpPort, cassandraSchema, detectorGroupId, topics } from "./topology.ts";
+
+/** One setting: where it comes from, its default (as text, parsed like any other input) and what it allows. */
+interface Setting<T> {
+  readonly env: string;
+  readonly flag: string;
+  readonly help: string;
+  readonly allowed: string;
+  readonly default: string;
+  readonly schema: z.ZodType<T, string>;
+}
+
+const setting = <T>(s: Setting<T>): Setting<T> => s;
+
+// ---- value schemas: each reads a string, because env vars and flags are strings ----
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, "not an integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, "not a number")
+    .transform(Number)
+    .pipe(z.number().finite().min(min).max(max));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"]))
+  .transform((s) => s === "true" || s === "1" || s === "yes");
+
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const hostPortList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== ""),
+  )
+  .pipe(z.array(z.string().regex(hostPort, "not host:port")).min(1, "empty list"));
+
+const name = (pattern: RegExp, what: string) => z.string().trim().regex(pattern, what);
+const topicName = name(/^[A-Za-z0-9._-]{1,200}$/, "not a Kafka topic name");
+/** CQL identifiers we create unquoted: letters, digits, underscore, starting with a letter, lower case. */
+const cqlIdentifier = name(/^[a-z][a-z0-9_]{0,47}$/, "not a lower-case CQL identifier");
+
+/** Cassandra consistency levels we allow, by the driver's names. */
+export const consistencyNames = ["one", "two", "three", "quorum", "all", "localQuorum", "eachQuorum", "localOne"] as const;
+export type ConsistencyName = (typeof consistencyNames)[number];
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+// ---- the tables ----
+
+const shared = {
+  kafkaBrokers: setting({
+    env: "KAFKA_BROKERS",
+    flag: "--kafka-brokers <list>",
+    help: "Kafka bootstrap brokers",
+    allowed: "comma-separated host:port list",
+    default: "127.0.0.1:9092",
+    schema: hostPortList,
+  }),
+  eventsTopic: setting({
+    env: "EVENTS_TOPIC",
+    flag: "--events-topic <name>",
+    help: "topic of the events",
+    allowed: "a Kafka topic name ([A-Za-z0-9._-], 1-200 chars)",
+    default: topics.events,
+    schema: topicName,
+  }),
+  partitions: setting({
+    env: "KAFKA_PARTITIONS",
+    flag: "--partitions <n>",
+    help: "partitions of the topics the app creates (existing topics are kept as they are)",
+    allowed: "an integer from 1 to 10000",
+    default: "6",
+    schema: int(1, 10_000),
+  }),
+  topicReplicationFactor: setting({
+    env: "KAFKA_REPLICATION_FACTOR",
+    flag: "--topic-replication-factor <n>",
+    help: "replication factor of the topics the app creates",
+    allowed: "an integer from 1 to 7",
+    default: "1",
+    schema: int(1, 7),
+  }),
+  metricsPort: setting({
+    env: "METRICS_PORT",
+    flag: "--metrics-port <port>",
+    help: "HTTP port of /metrics, /healthz and /readyz (0: any free port)",
+    allowed: "an integer from 0 to 65535",
+    default: String(appHttpPort),
+    schema: int(0, 65_535),
+  }),
+  tracingSampleRatio: setting({
+    env: "TRACING_SAMPLE_RATIO",
+    flag: "--tracing-sample-ratio <r>",
+    help: "fraction of events traced (0 turns tracing off)",
+    allowed: "a number from 0 to 1",
+    default: "0",
+    schema: decimal(0, 1),
+  }),
+  otlpEndpoint: setting({
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    flag: "--otlp-endpoint <url>",
+    help: "OTLP/HTTP endpoint of the trace collector (Jaeger v2); /v1/traces is appended",
+    allowed: "an http(s) URL",
+    default: "http://127.0.0.1:4318",
+    schema: httpUrl,
+  }),
+  logLevel: setting({
+    env: "LOG_LEVEL",
+    flag: "--log-level <level>",
+    help: "least severe log level printed",
+    allowed: "one of error, warn, info, debug",
+    default: "info",
+    schema: z.enum(["error", "warn", "info", "debug"]),
+  }),
+} as const;
+
+export const detectorSettings = {
+  ...shared,
+  checksTopic: setting({
+    env: "CHECKS_TOPIC",
+    flag: "--checks-topic <name>",
+    help: "topic of the verdicts",
+    allowed: "a Kafka topic name",
+    default: topics.checks,
+    schema: topicName,
+  }),
+  deadLetterTopic: setting({
+    env: "DEAD_LETTER_TOPIC",
+    flag: "--dead-letter-topic <name>",
+    help: "topic of the records that could not be decoded or validated",
+    allowed: "a Kafka topic name",
+    default: topics.deadLetter,
+    schema: topicName,
+  }),
+  groupId: setting({
+    env: "DETECTOR_GROUP_ID",
+    flag: "--group-id <id>",
+    help: "Kafka consumer group of the detectors",
+    allowed: "a non-empty string",
+    default: detectorGroupId,
+    schema: z.string().trim().min(1, "empty"),
+  }),
+  consumersPerProcess: setting({
+    env: "DETECTOR_CONSUMERS",
+    flag: "--consumers <n>",
+    help: "Kafka consumers in this process (pool 1)",
+    allowed: "an integer from 1 to 64",
+    default: "1",
+    schema: int(1, 64),
+  }),
+  detectorConcurrency: setting({
+    env: "DETECTOR_CONCURRENCY",
+    flag: "--concurrency <n>",
+    help: "checks in flight at once in this process (pool 2)",
+    allowed: "an integer from 1 to 8192",
+    default: "64",
+    schema: int(1, 8192),
+  }),
+  handoffCapacity: setting({
+    env: "DETECTOR_HANDOFF_CAPACITY",
+    flag: "--handoff-capacity <n>",
+    help: "records buffered between the consumers and the checks before partitions are paused",
+    allowed: "an integer from 1 to 1000000",
+    default: "2048",
+    schema: int(1, 1_000_000),
+  }),
+  cassandraContactPoints: setting({
+    env: "CASSANDRA_CONTACT_POINTS",
+    flag: "--cassandra-contact-points <list>",
+    help: "Cassandra nodes to connect to first",
+    allowed: "comma-separated host:port list",
+    default: "127.0.0.1:9042",
+    schema: hostPortList,
+  }),
+  cassandraLocalDataCenter: setting({
+    env: "CASSANDRA_LOCAL_DC",
+    flag: "--cassandra-local-dc <name>",
+    help: "the Cassandra data centre this process is in (for load balancing and LOCAL_* consistency)",
+    allowed: "a non-empty string",
+    default: "datacenter1",
+    schema: z.string().trim().min(1, "empty"),
+  }),
+  cassandraConnectionsPerHost: setting({
+    env: "CASSANDRA_CONNECTIONS_PER_HOST",
+    flag: "--cassandra-connections-per-host <n>",
+    help: "connections to each Cassandra node in the local data centre",
+    allowed: "an integer from 1 to 64",
+    default: "1",
+    schema: int(1, 64),
+  }),
+  requestsPerConnection: setting({
+    env: "CASSANDRA_REQUESTS_PER_CONNECTION",
+    flag: "--cassandra-requests-per-connection <n>",
+    help: "concurrent requests on one Cassandra connection",
+    allowed: "an integer from 1 to 32768",
+    default: "2048",
+    schema: int(1, 32_768),
+  }),
+  keyspace: setting({
+    env: "CASSANDRA_KEYSPACE",
+    flag: "--keyspace <name>",
+    help: "Cassandra keyspace of the events table",
+    allowed: "a lower-case CQL identifier (letter first, then letters, digits, _; at most 48)",
+    default: cassandraSchema.keyspace,
+    schema: cqlIdentifier,
+  }),
+  replicationFactor: setting({
+    env: "CASSANDRA_REPLICATION_FACTOR",
+    flag: "--replication-factor <n>",
+    help: "Cassandra replication factor in the local data centre (NetworkTopologyStrategy); 3 in the cloud",
+    allowed: "an integer from 1 to 9",
+    default: "1",
+    schema: int(1, 9),
+  }),
+  writeConsistency: setting({
+    env: "CASSANDRA_WRITE_CONSISTENCY",
+    flag: "--write-consistency <level>",
+    // LOCAL_QUORUM for both: with RF 3 a read then sees every acknowledged write (2 + 2 > 3), with RF 1 it is ONE.
+    help: "consistency level of the event writes (default LOCAL_QUORUM: survives one replica down at RF 3)",
+    allowed: `one of ${consistencyNames.join(", ")}`,
+    default: "localQuorum",
+    schema: z.enum(consistencyNames),
+  }),
+  readConsistency: setting({
+    env: "CASSANDRA_READ_CONSISTENCY",
+    flag: "--read-consistency <level>",
+    help: "consistency level of the history reads (default LOCAL_QUORUM: reads its own writes with RF 3)",
+    allowed: `one of ${consistencyNames.join(", ")}`,
+    default: "localQuorum",
+    schema: z.enum(consistencyNames),
+  }),
+  ttlSeconds: setting({
+    env: "CASSANDRA_TTL_SECONDS",
+    flag: "--ttl-seconds <s>",
+    help: "default time to live of event rows",
+    allowed: "an integer from 60 to 630720000 (20 years)",
+    default: String(7 * 24 * 3600),
+    schema: int(60, 630_720_000),
+  }),
+  compactionWindowMinutes: setting({
+    env: "CASSANDRA_COMPACTION_WINDOW_MINUTES",
+    flag: "--compaction-window-minutes <m>",
+    help: "TimeWindowCompactionStrategy window (aim for 20-30 windows per TTL)",
+    allowed: "an integer from 1 to 525600",
+    default: "360",
+    schema: int(1, 525_600),
+  }),
+  createSchema: setting({
+    env: "DETECTOR_CREATE_SCHEMA",
+    flag: "--create-schema <bool>",
+    help: "create the keyspace, table and topics if missing",
+    allowed: "true or false",
+    default: "true",
+    schema: bool,
+  }),
+  cusumK: setting({
+    env: "DETECTOR_CUSUM_K",
+    flag: "--cusum-k <k>",
+    help: "CUSUM allowance (slack), in standard deviations",
+    allowed: "a number from 0 to 10",
+    default: "0.5",
+    schema: decimal(0, 10),
+  }),
+  cusumH: setting({
+    env: "DETECTOR_CUSUM_H",
+    flag: "--cusum-h <h>",
+    help: "CUSUM decision threshold, in standard deviations",
+    allowed: "a number from 0.1 to 100",
+    default: "5",
+    schema: decimal(0.1, 100),
+  }),
+  maxEventBytes: setting({
+    env: "MAX_EVENT_BYTES",
+    flag: "--max-event-bytes <n>",
+    help: "largest accepted event record value; larger ones are dead-lettered",
+    allowed: "an integer from 32 to 1048576",
+    default: "1024",
+    schema: int(32, 1_048_576),
+  }),
+  shutdownTimeoutSeconds: setting({
+    env: "DETECTOR_SHUTDOWN_TIMEOUT_SECONDS",
+    flag: "--shutdown-timeout-seconds <s>",
+    help: "how long a SIGTERM drain may take before the process exits anyway (uncommitted work is redone)",
+    allowed: "an integer from 1 to 3600",
+    default: "25",
+    schema: int(1, 3600),
+  }),
+} as const;
+
+export const loadgenSettings = {
+  ...shared,
+  rate: setting({
+    env: "LOADGEN_RATE",
+    flag: "--rate <events-per-second>",
+    help: "events per second, scheduled by the clock (open loop)",
+    allowed: "a number from 0.1 to 10000000",
+    default: "1000",
+    schema: decimal(0.1, 10_000_000),
+  }),
+  duration: setting({
+    env: "LOADGEN_DURATION_SECONDS",
+    flag: "--duration <seconds>",
+    help: "how long to send (0: until stopped)",
+    allowed: "a number from 0 to 31536000",
+    default: "60",
+    schema: decimal(0, 31_536_000),
+  }),
+  keys: setting({
+    env: "LOADGEN_KEYS",
+    flag: "--keys <n>",
+    help: "number of distinct entity ids",
+    allowed: "an integer from 1 to 100000000",
+    default: "1000",
+    schema: int(1, 100_000_000),
+  }),
+  keyDistribution: setting({
+    env: "LOADGEN_KEY_DISTRIBUTION",
+    flag: "--key-distribution <kind>",
+    help: "how often each id is picked",
+    allowed: "uniform or zipf",
+    default: "uniform",
+    schema: z.enum(["uniform", "zipf"]),
+  }),
+  zipfExponent: setting({
+    env: "LOADGEN_ZIPF_EXPONENT",
+    flag: "--zipf-exponent <s>",
+    help: "exponent of the zipf key distribution",
+    allowed: "a number from 0.01 to 5",
+    default: "1",
+    schema: decimal(0.01, 5),
+  }),
+  keyPrefix: setting({
+    env: "LOADGEN_KEY_PREFIX",
+    flag: "--key-prefix <text>",
+    help: "prefix of the entity ids (a run id keeps runs apart)",
+    allowed: "1-32 characters of [A-Za-z0-9._-]",
+    default: "id",
+    schema: name(/^[A-Za-z0-9._-]{1,32}$/, "not 1-32 characters of [A-Za-z0-9._-]"),
+  }),
+  randomWalkShare: setting({
+    env: "LOADGEN_RANDOM_WALK_SHARE",
+    flag: "--random-walk-share <f>",
+    help: "fraction of ids whose values follow a biased random walk (the rest: a stable level with noise)",
+    allowed: "a number from 0 to 1",
+    default: "0.2",
+    schema: decimal(0, 1),
+  }),
+  spikeProbability: setting({
+    env: "LOADGEN_SPIKE_PROBABILITY",
+    flag: "--spike-probability <p>",
+    help: "probability that an event is an injected single spike",
+    allowed: "a number from 0 to 0.5",
+    default: "0.001",
+    schema: decimal(0, 0.5),
+  }),
+  shiftProbability: setting({
+    env: "LOADGEN_SHIFT_PROBABILITY",
+    flag: "--shift-probability <p>",
+    help: "probability that an event starts an injected sustained level shift of its id",
+    allowed: "a number from 0 to 0.5",
+    default: "0.0005",
+    schema: decimal(0, 0.5),
+  }),
+  burstFactor: setting({
+    env: "LOADGEN_BURST_FACTOR",
+    flag: "--burst-factor <x>",
+    help: "load spike: the rate is multiplied by this during the burst",
+    allowed: "a number from 1 to 1000",
+    default: "1",
+    schema: decimal(1, 1000),
+  }),
+  burstStartSeconds: setting({
+    env: "LOADGEN_BURST_START_SECONDS",
+    flag: "--burst-start <seconds>",
+    help: "load spike: seconds after the start",
+    allowed: "a number from 0 to 31536000",
+    default: "0",
+    schema: decimal(0, 31_536_000),
+  }),
+  burstDurationSeconds: setting({
+    env: "LOADGEN_BURST_DURATION_SECONDS",
+    flag: "--burst-duration <seconds>",
+    help: "load spike: how long it lasts (0: no burst)",
+    allowed: "a number from 0 to 31536000",
+    default: "0",
+    schema: decimal(0, 31_536_000),
+  }),
+  producerId: setting({
+    env: "LOADGEN_PRODUCER_ID",
+    flag: "--producer-id <id>",
+    help: "this generator's id; with its sequence number it names each event (default: the host name)",
+    allowed: "1-64 characters of [A-Za-z0-9._-]",
+    default: hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64) || "loadgen",
+    schema: name(/^[A-Za-z0-9._-]{1,64}$/, "not 1-64 characters of [A-Za-z0-9._-]"),
+  }),
+  seed: setting({
+    env: "LOADGEN_SEED",
+    flag: "--seed <n>",
+    help: "random seed (0: derived from the producer id)",
+    allowed: "an integer from 0 to 4294967295",
+    default: "0",
+    schema: int(0, 4_294_967_295),
+  }),
+  reportPath: setting({
+    env: "LOADGEN_REPORT",
+    flag: "--report <file>",
+    help: "write what was sent and injected to this JSON file at the end (empty: stdout only)",
+    allowed: "a file path or empty",
+    default: "",
+    schema: z.string(),
+  }),
+} as const;
+
+type SettingsTable = Readonly<Record<string, Setting<unknown>>>;
+type ValuesOf<S extends SettingsTable> = { -readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+type EnvNamesOf<S extends SettingsTable> = { readonly [K in keyof S]: string };
+
+export type DetectorConfig = ValuesOf<typeof detectorSettings>;
+export type LoadgenConfig = ValuesOf<typeof loadgenSettings>;
+
+const envNamesOf = <S extends SettingsTable>(table: S): EnvNamesOf<S> =>
+  Object.fromEntries(Object.entries(table).map(([k, s]) => [k, s.env])) as EnvNamesOf<S>;
+
+/** Setting name → environment variable name, for the charts. */
+export const detectorEnvNames = envNamesOf(detectorSettings);
+export const loadgenEnvNames = envNamesOf(loadgenSettings);
+
+/** A bad setting: its message names the setting, the value and what is allowed. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Where a raw value came from, so the message can say which to fix. */
+export interface ConfigSources {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Flag values by setting name (commander's camel-case keys); they win over the environment. */
+  readonly flags?: Readonly<Record<string, unknown>>;
+}
+
+/** A typed value (or a flag's value) as the text an env var or a flag carries. */
+const formatValue = (v: unknown): string =>
+  Array.isArray(v) ? v.map((x) => formatValue(x)).join(",") : typeof v === "object" ? JSON.stringify(v) : String(v as string);
+
+function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources): ValuesOf<S> {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, s] of Object.entries(table)) {
+    const flag = sources.flags?.[key];
+    const fromFlag = flag !== undefined;
+    const fromEnv = !fromFlag && sources.env[s.env] !== undefined;
+    const raw = fromFlag ? formatValue(flag) : fromEnv ? (sources.env[s.env] ?? "") : s.default;
+    const result = s.schema.safeParse(raw);
+    if (result.success) {
+      values[key] = result.data;
+    } else {
+      const origin = fromFlag ? `flag ${s.flag.split(" ")[0]}` : fromEnv ? `env ${s.env}` : "default";
+      const why = result.error.issues.map((i) => i.message).join("; ");
+      problems.push(`setting ${key} (${origin}): value ${JSON.stringify(raw)} is not allowed (${why}); allowed: ${s.allowed}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  return values as ValuesOf<S>;
+}
+
+export const parseDetectorConfig = (sources: ConfigSources): DetectorConfig => parseTable(detectorSettings, sources);
+export const parseLoadgenConfig = (sources: ConfigSources): LoadgenConfig => parseTable(loadgenSettings, sources);
+
+function envOf<S extends SettingsTable>(table: S, values: Partial<ValuesOf<S>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, v] of Object.entries(values)) {
+    const s = table[key];
+    if (s === undefined) throw new ConfigError(`unknown setting ${key}`);
+    if (v !== undefined) env[s.env] = formatValue(v);
+  }
+  // Validate what we produce, so a chart cannot render a value the app would refuse at start.
+  parseTable(table, { env });
+  return env;
+}
+
+/** Typed values → environment variables of the detector (only the given settings). Throws on a bad value. */
+export const detectorEnv = (values: Partial<DetectorConfig>): Record<string, string> => envOf(detectorSettings, values);
+/** Typed values → environment variables of the load generator. Throws on a bad value. */
+export const loadgenEnv = (values: Partial<LoadgenConfig>): Record<string, string> => envOf(loadgenSettings, values);

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  detectorEnv,
+  detectorEnvNames,
+  loadgenEnvNames,
+  parseDetectorConfig,
+  parseLoadgenConfig,
+} from "../../app/config.ts";
+
+describe("detector config", () => {
+  it("has working defaults", () => {
+    const c = parseDetectorConfig({ env: {} });
+    expect(c.kafkaBrokers).toEqual(["127.0.0.1:9092"]);
+    expect(c.detectorConcurrency).toBe(64);
+    expect(c.writeConsistency).toBe("localQuorum");
+    expect(c.tracingSampleRatio).toBe(0);
+    expect(c.createSchema).toBe(true);
+  });
+
+  it("reads the environment and lets flags win", () => {
+    const c = parseDetectorConfig({
+      env: { KAFKA_BROKERS: "a:1, b:2", DETECTOR_CONCURRENCY: "8", CASSANDRA_REPLICATION_FACTOR: "3" },
+      flags: { detectorConcurrency: "16" },
+    });
+    expect(c.kafkaBrokers).toEqual(["a:1", "b:2"]);
+    expect(c.detectorConcurrency).toBe(16);
+    expect(c.replicationFactor).toBe(3);
+  });
+
+  it.each([
+    ["DETECTOR_CONCURRENCY", "0"],
+    ["DETECTOR_CONCURRENCY", "ten"],
+    ["DETECTOR_CONCURRENCY", "1.5"],
+    ["KAFKA_BROKERS", "nohostport"],
+    ["KAFKA_BROKERS", ""],
+    ["TRACING_SAMPLE_RATIO", "1.5"],
+    ["TRACING_SAMPLE_RATIO", "NaN"],
+    ["CASSANDRA_WRITE_CONSISTENCY", "LOCAL_SOMETHING"],
+    ["CASSANDRA_KEYSPACE", "Bad-Name"],
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x"],
+    ["DETECTOR_CREATE_SCHEMA", "maybe"],
+    ["METRICS_PORT", "70000"],
+  ])("rejects %s=%j naming the setting, the value and what is allowed", (envName, value) => {
+    const attempt = () => parseDetectorConfig({ env: { [envName]: value } });
+    expect(attempt).toThrow(ConfigError);
+    const key = Object.entries(detectorEnvNames).find(([, e]) => e === envName)?.[0] ?? "?";
+    try {
+      attempt();
+    } catch (e) {
+      const message = (e as Error).message;
+      expect(message).toContain(`setting ${key}`);
+      expect(message).toContain(`env ${envName}`);
+      expect(message).toContain(JSON.stringify(value));
+      expect(message).toContain("allowed:");
+    }
+  });
+
+  it("reports every bad setting at once, and names the flag when a flag was wrong", () => {
+    expect(() => parseDetectorConfig({ env: { DETECTOR_CONSUMERS: "0" }, flags: { partitions: "-1" } })).toThrow(
+      /partitions \(flag --partitions\)[\s\S]*consumersPerProcess \(env DETECTOR_CONSUMERS\)/,
+    );
+  });
+});
+
+describe("env names for the charts", () => {
+  it("names every knob the size plan sets", () => {
+    for (const k of [
+      "kafkaBrokers",
+      "consumersPerProcess",
+      "detectorConcurrency",
+      "cassandraContactPoints",
+      "cassandraLocalDataCenter",
+      "cassandraConnectionsPerHost",
+      "requestsPerConnection",
+      "partitions",
+      "replicationFactor",
+      "metricsPort",
+      "tracingSampleRatio",
+      "otlpEndpoint",
+    ] as const) {
+      expect(detectorEnvNames[k]).toMatch(/^[A-Z][A-Z0-9_]+$/);
+    }
+    expect(loadgenEnvNames.rate).toBe("LOADGEN_RATE");
+    expect(loadgenEnvNames.duration).toBe("LOADGEN_DURATION_SECONDS");
+    expect(loadgenEnvNames.keys).toBe("LOADGEN_KEYS");
+  });
+
+  it("round-trips typed values through env vars", () => {
+    const env = detectorEnv({ kafkaBrokers: ["b1:9098", "b2:9098"], detectorConcurrency: 128, replicationFactor: 3 });
+    expect(env).toEqual({ KAFKA_BROKERS: "b1:9098,b2:9098", DETECTOR_CONCURRENCY: "128", CASSANDRA_REPLICATION_FACTOR: "3" });
+    const back = parseDetectorConfig({ env });
+    expect(back.kafkaBrokers).toEqual(["b1:9098", "b2:9098"]);
+    expect(back.detectorConcurrency).toBe(128);
+  });
+
+  it("refuses to render a value the app would refuse", () => {
+    expect(() => detectorEnv({ detectorConcurrency: 0 })).toThrow(ConfigError);
+  });
+});
+
+describe("loadgen config", () => {
+  it("has defaults and validates", () => {
+    const c = parseLoadgenConfig({ env: {} });
+    expect(c.rate).toBe(1000);
+    expect(c.keyDistribution).toBe("uniform");
+    expect(() => parseLoadgenConfig({ env: { LOADGEN_KEY_DISTRIBUTION: "pareto" } })).toThrow(/uniform or zipf/);
+  });
+});
