@@ -1,0 +1,53 @@
+/**
+ * npm run plan -- <stages or preset> [--hours-per-stage h] [--json] …
+ * Each stage's resources and hourly cost, and the experiment's estimated total; no AWS access.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { SizeInputError } from "../cdk/size/size-input.ts";
+import { planExperiment } from "./cost/experiment-plan.ts";
+import { planReport } from "./cost/plan-report.ts";
+import { addStageOptions, stagesFromOptions, type StageOptions } from "./cost/stage-options.ts";
+
+const positiveNumber = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number >= 0`);
+  return n;
+};
+
+interface PlanOptions extends StageOptions {
+  hoursPerStage: number;
+  overheadHours: number;
+  mskStorageGib?: number;
+  natGateways?: number;
+  json?: boolean;
+}
+
+const program = addStageOptions(
+  new Command("plan")
+    .description("Resources and estimated cost of each stage of an experiment (offline price list; no AWS access)")
+    .argument("<stages>", "a preset (stage-3 … stage-48) or Cassandra node counts, e.g. 3,6,12,24,48")
+    .option("--hours-per-stage <h>", "run time of each stage, hours", positiveNumber("--hours-per-stage"), 0.5)
+    .option("--overhead-hours <h>", "hours billed per stage beyond the run (deploy, warm-up, teardown)", positiveNumber("--overhead-hours"), 0)
+    .option("--msk-storage-gib <n>", "EBS storage per MSK broker, GiB (not in the size plan; without it MSK storage is missing)", positiveNumber("--msk-storage-gib"))
+    .option("--nat-gateways <n>", "NAT gateways in the VPC (default: one per availability zone)", positiveNumber("--nat-gateways"))
+    .option("--json", "print the plan as JSON"),
+).action((spec: string, options: PlanOptions) => {
+  if (!(options.hoursPerStage > 0)) throw new InvalidArgumentError("--hours-per-stage must be > 0");
+  const plan = planExperiment(stagesFromOptions(spec, options), {
+    hoursPerStage: options.hoursPerStage,
+    overheadHoursPerStage: options.overheadHours,
+    mskStorageGiBPerBroker: options.mskStorageGib,
+    natGateways: options.natGateways,
+  });
+  process.stdout.write(options.json ? `${JSON.stringify(plan, null, 2)}\n` : `${planReport(plan)}\n`);
+});
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof SizeInputError || error instanceof InvalidArgumentError) {
+    process.stderr.write(`plan: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
