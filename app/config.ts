@@ -463,8 +463,12 @@ export interface ConfigSources {
 }
 
 /** A typed value (or a flag's value) as the text an env var or a flag carries. */
-const formatValue = (v: unknown): string =>
-  Array.isArray(v) ? v.map((x) => formatValue(x)).join(",") : typeof v === "object" ? JSON.stringify(v) : String(v as string);
+const formatValue = (v: unknown): string => {
+  if (Array.isArray(v)) return v.map((x) => formatValue(x)).join(",");
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v);
+};
 
 function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources): ValuesOf<S> {
   const values: Record<string, unknown> = {};
