@@ -1,0 +1,137 @@
+/**
+ * The events' wire format, version 1: compact, fixed-layout binary (29 bytes + the two names), because at
+ * hundreds of thousands of events a second the bytes on the wire and the decode cost are the budget.
+ *
+ *   offset  size  field
+ *   0       1     version (1)
+ *   1       1     label: 0 none, 1 spike, 2 shift (the generator's ground truth; the detector never reads it)
+ *   2       8     time: event time, ms since the epoch, an integer (float64 big-endian; exact below 2^53)
+ *   10      8     seq: the producer's sequence number, an integer >= 0 (float64 big-endian)
+ *   18      8     value: float64 big-endian, finite
+ *   26      1     P = length of producer
+ *   27      P     producer id, UTF-8, non-empty
+ *   27+P    2     I = length of id (uint16 big-endian)
+ *   29+P    I     entity id, UTF-8, non-empty; must equal the record key (the key decides the partition,
+ *                 and per-key order holds only if every event of an id goes to the same partition)
+ *
+ * (id, time, producer, seq) names an event; it is the Cassandra primary key, so a replay writes the same row.
+ * Validation at the edge returns a reason instead of throwing, so the pipeline can dead-letter and go on.
+ */
+export const eventFormatVersion = 1;
+
+export const labels = ["none", "spike", "shift"] as const;
+export type Label = (typeof labels)[number];
+
+export interface Event {
+  readonly id: string;
+  readonly time: number;
+  readonly producer: string;
+  readonly seq: number;
+  readonly value: number;
+  readonly label: Label;
+}
+
+/** Why a record was refused: the dead-letter header carries this. */
+export const rejectReasons = [
+  "empty",
+  "oversize",
+  "unknown-version",
+  "truncated",
+  "trailing-bytes",
+  "bad-utf8",
+  "bad-label",
+  "bad-time",
+  "bad-sequence",
+  "non-finite-value",
+  "empty-producer",
+  "empty-id",
+  "missing-key",
+  "key-mismatch",
+] as const;
+export type RejectReason = (typeof rejectReasons)[number];
+
+export type Decoded =
+  | { readonly ok: true; readonly event: Event }
+  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+const fixedBytes = 29;
+const maxTime = 8_640_000_000_000_000; // the largest valid JavaScript Date
+
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Encode an event. Throws on an event that `decodeEvent` would refuse, so the generator cannot send one. */
+export function encodeEvent(e: Event): Buffer {
+  const producer = utf8.encode(e.producer);
+  const id = utf8.encode(e.id);
+  const problem = checkFields(e, producer.length, id.length);
+  if (problem) throw new RangeError(`cannot encode event: ${problem.reason}: ${problem.detail}`);
+  const buf = Buffer.allocUnsafe(fixedBytes + producer.length + id.length);
+  buf.writeUInt8(eventFormatVersion, 0);
+  buf.writeUInt8(labels.indexOf(e.label), 1);
+  buf.writeDoubleBE(e.time, 2);
+  buf.writeDoubleBE(e.seq, 10);
+  buf.writeDoubleBE(e.value, 18);
+  buf.writeUInt8(producer.length, 26);
+  buf.set(producer, 27);
+  buf.writeUInt16BE(id.length, 27 + producer.length);
+  buf.set(id, 29 + producer.length);
+  return buf;
+}
+
+function checkFields(
+  e: Pick<Event, "time" | "seq" | "value">,
+  producerBytes: number,
+  idBytes: number,
+): { reason: RejectReason; detail: string } | null {
+  if (!Number.isSafeInteger(e.time) || e.time < 0 || e.time > maxTime)
+    return { reason: "bad-time", detail: `time ${e.time} is not an integer ms in the Date range` };
+  if (!Number.isSafeInteger(e.seq) || e.seq < 0)
+    return { reason: "bad-sequence", detail: `seq ${e.seq} is not a non-negative safe integer` };
+  if (!Number.isFinite(e.value)) return { reason: "non-finite-value", detail: `value ${e.value}` };
+  if (producerBytes === 0) return { reason: "empty-producer", detail: "producer id is empty" };
+  if (producerBytes > 255) return { reason: "oversize", detail: `producer id is ${producerBytes} bytes (max 255)` };
+  if (idBytes === 0) return { reason: "empty-id", detail: "entity id is empty" };
+  if (idBytes > 65_535) return { reason: "oversize", detail: `entity id is ${idBytes} bytes (max 65535)` };
+  return null;
+}
+
+const reject = (reason: RejectReason, detail: string): Decoded => ({ ok: false, reason, detail });
+
+/** Decode and validate a record. `maxBytes` bounds the value's size (an oversize payload is refused unread). */
+export function decodeEvent(key: Buffer | null, value: Buffer | null, maxBytes: number): Decoded {
+  if (value === null || value.length === 0) return reject("empty", "record has no value");
+  if (value.length > maxBytes) return reject("oversize", `value is ${value.length} bytes (max ${maxBytes})`);
+  const version = value.readUInt8(0);
+  if (version !== eventFormatVersion)
+    return reject("unknown-version", `format version ${version} (this detector reads ${eventFormatVersion})`);
+  if (value.length < fixedBytes) return reject("truncated", `value is ${value.length} bytes, shorter than ${fixedBytes}`);
+  const labelCode = value.readUInt8(1);
+  const label = labels[labelCode];
+  if (label === undefined) return reject("bad-label", `label code ${labelCode}`);
+  const time = value.readDoubleBE(2);
+  const seq = value.readDoubleBE(10);
+  const num = value.readDoubleBE(18);
+  const producerLength = value.readUInt8(26);
+  if (value.length < fixedBytes + producerLength)
+    return reject("truncated", `producer id of ${producerLength} bytes runs past the end`);
+  const idLength = value.readUInt16BE(27 + producerLength);
+  const end = fixedBytes + producerLength + idLength;
+  if (value.length < end) return reject("truncated", `entity id of ${idLength} bytes runs past the end`);
+  if (value.length > end) return reject("trailing-bytes", `${value.length - end} bytes after the entity id`);
+  const problem = checkFields({ time, seq, value: num }, producerLength, idLength);
+  if (problem) return reject(problem.reason, problem.detail);
+  let producer: string;
+  let id: string;
+  try {
+    producer = strictUtf8.decode(value.subarray(27, 27 + producerLength));
+    id = strictUtf8.decode(value.subarray(29 + producerLength, end));
+  } catch {
+    return reject("bad-utf8", "producer or entity id is not valid UTF-8");
+  }
+  if (key === null || key.length === 0) return reject("missing-key", "record has no key");
+  // Compare bytes, not strings: cheaper, and an invalid-UTF-8 key cannot compare equal by replacement chars.
+  if (!key.equals(value.subarray(29 + producerLength, end)))
+    return reject("key-mismatch", `record key does not equal the entity id ${JSON.stringify(id)}`);
+  return { ok: true, event: { id, time, producer, seq, value: num, label } };
+}

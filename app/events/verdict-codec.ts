@@ -1,0 +1,54 @@
+/**
+ * The verdicts on the checks topic: one JSON object per checked event. JSON because their readers are
+ * people, dashboards and the verification of `npm run local`, and one verdict is cheap next to the check.
+ * The event's identity and ground-truth label travel along so precision and recall can be counted from
+ * this topic alone.
+ */
+import { z } from "zod";
+import { labels, type Event } from "./event-codec.ts";
+import type { Verdict as CusumVerdict } from "../detector/cusum.ts";
+
+export const verdictFormatVersion = 1;
+
+const verdictSchema = z.object({
+  v: z.literal(verdictFormatVersion),
+  id: z.string(),
+  time: z.number(),
+  producer: z.string(),
+  seq: z.number(),
+  value: z.number(),
+  label: z.enum(labels),
+  anomaly: z.boolean(),
+  direction: z.enum(["up", "down"]).nullable(),
+  score: z.number(),
+  mean: z.number(),
+  sigma: z.number(),
+  n: z.number(),
+  /** ms since the epoch when the verdict was made; minus `time` is the end-to-end latency. */
+  checkedAt: z.number(),
+});
+export type VerdictRecord = z.infer<typeof verdictSchema>;
+
+export function verdictRecord(e: Event, v: CusumVerdict, checkedAt: number): VerdictRecord {
+  return {
+    v: verdictFormatVersion,
+    id: e.id,
+    time: e.time,
+    producer: e.producer,
+    seq: e.seq,
+    value: e.value,
+    label: e.label,
+    anomaly: v.anomaly,
+    direction: v.direction,
+    score: Number.isFinite(v.score) ? v.score : Number.MAX_VALUE,
+    mean: v.mean,
+    sigma: v.sigma,
+    n: v.n,
+    checkedAt,
+  };
+}
+
+export const encodeVerdict = (r: VerdictRecord): Buffer => Buffer.from(JSON.stringify(r));
+
+/** Parse a verdict; throws on a record that is not one (the checks topic is ours alone). */
+export const decodeVerdict = (bytes: Buffer): VerdictRecord => verdictSchema.parse(JSON.parse(bytes.toString("utf8")));

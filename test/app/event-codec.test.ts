@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { decodeEvent, encodeEvent, rejectReasons } from "../../app/events/event-codec.ts";
+import { decodeVerdict, encodeVerdict, verdictRecord } from "../../app/events/verdict-codec.ts";
+import { detect } from "../../app/detector/cusum.ts";
+import { goodEvent, malformedRecords } from "./malformed-records.ts";
+
+describe("event codec", () => {
+  it("round-trips an event compactly", () => {
+    const e = goodEvent({ label: "spike", value: -0.000123, id: "ключ-1" });
+    const bytes = encodeEvent(e);
+    expect(bytes.length).toBe(29 + 4 + Buffer.byteLength("ключ-1"));
+    expect(decodeEvent(Buffer.from(e.id), bytes, 1024)).toEqual({ ok: true, event: e });
+  });
+
+  it.each(malformedRecords().map((c) => [c.reason, c] as const))("refuses %s with that reason", (reason, c) => {
+    const d = decodeEvent(c.key, c.value, 1024);
+    expect(d.ok).toBe(false);
+    if (!d.ok) {
+      expect(d.reason).toBe(reason);
+      expect(d.detail.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("has a malformed sample for every reason", () => {
+    const covered = new Set(malformedRecords().map((c) => c.reason));
+    expect(rejectReasons.filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  it("refuses to encode what it would refuse to decode", () => {
+    expect(() => encodeEvent(goodEvent({ value: Number.NaN }))).toThrow(/non-finite-value/);
+    expect(() => encodeEvent(goodEvent({ time: 1.5 }))).toThrow(/bad-time/);
+    expect(() => encodeEvent(goodEvent({ seq: -1 }))).toThrow(/bad-sequence/);
+    expect(() => encodeEvent(goodEvent({ id: "" }))).toThrow(/empty-id/);
+    expect(() => encodeEvent(goodEvent({ producer: "" }))).toThrow(/empty-producer/);
+  });
+});
+
+describe("verdict codec", () => {
+  it("round-trips and carries identity and label", () => {
+    const e = goodEvent({ label: "shift" });
+    const r = verdictRecord(e, detect(Array(50).fill(1) as number[], 1000), 1_700_000_000_200);
+    const back = decodeVerdict(encodeVerdict(r));
+    expect(back).toEqual(r);
+    expect(back).toMatchObject({ id: e.id, seq: e.seq, producer: e.producer, label: "shift", anomaly: true });
+  });
+  it("refuses a record that is not a verdict", () => {
+    expect(() => decodeVerdict(Buffer.from("{}"))).toThrow();
+  });
+});

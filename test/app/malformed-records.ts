@@ -1,0 +1,64 @@
+/** One record of each malformed kind the detector must dead-letter, shared by the unit and integration tests. */
+import { encodeEvent, type Event, type RejectReason } from "../../app/events/event-codec.ts";
+
+export const goodEvent = (over: Partial<Event> = {}): Event => ({
+  id: "sensor-7",
+  time: 1_700_000_000_123,
+  producer: "lg-1",
+  seq: 42,
+  value: 12.5,
+  label: "none",
+  ...over,
+});
+
+/** Encode, then poke bytes: the producer-side encoder refuses bad fields, a hostile or buggy sender does not. */
+function poke(e: Event, edit: (b: Buffer) => Buffer | void): Buffer {
+  const b = encodeEvent(e);
+  return edit(b) ?? b;
+}
+
+export interface MalformedCase {
+  readonly reason: RejectReason;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+}
+
+export function malformedRecords(id = "sensor-7"): MalformedCase[] {
+  const e = goodEvent({ id });
+  const key = Buffer.from(id);
+  return [
+    { reason: "empty", key, value: Buffer.alloc(0) },
+    { reason: "oversize", key, value: Buffer.concat([encodeEvent(e), Buffer.alloc(4096)]) },
+    { reason: "unknown-version", key, value: poke(e, (b) => void b.writeUInt8(9, 0)) },
+    { reason: "truncated", key, value: encodeEvent(e).subarray(0, 20) },
+    { reason: "truncated", key, value: encodeEvent(e).subarray(0, encodeEvent(e).length - 2) },
+    { reason: "trailing-bytes", key, value: Buffer.concat([encodeEvent(e), Buffer.from([0])]) },
+    { reason: "bad-label", key, value: poke(e, (b) => void b.writeUInt8(7, 1)) },
+    { reason: "bad-time", key, value: poke(e, (b) => void b.writeDoubleBE(1.5, 2)) },
+    { reason: "bad-time", key, value: poke(e, (b) => void b.writeDoubleBE(-1, 2)) },
+    { reason: "bad-sequence", key, value: poke(e, (b) => void b.writeDoubleBE(Number.NaN, 10)) },
+    { reason: "non-finite-value", key, value: poke(e, (b) => void b.writeDoubleBE(Number.NaN, 18)) },
+    { reason: "non-finite-value", key, value: poke(e, (b) => void b.writeDoubleBE(Infinity, 18)) },
+    { reason: "non-finite-value", key, value: poke(e, (b) => void b.writeDoubleBE(-Infinity, 18)) },
+    {
+      reason: "bad-utf8",
+      key,
+      value: poke(e, (b) => {
+        b[27] = 0xff; // first byte of the producer id
+      }),
+    },
+    { reason: "missing-key", key: null, value: encodeEvent(e) },
+    { reason: "key-mismatch", key: Buffer.from(`${id}-other`), value: encodeEvent(e) },
+    {
+      reason: "empty-id",
+      key,
+      value: poke(e, (b) => Buffer.concat([b.subarray(0, 27 + 4), Buffer.from([0, 0])])),
+    },
+    {
+      reason: "empty-producer",
+      key,
+      value: poke(e, (b) => Buffer.concat([b.subarray(0, 26), Buffer.from([0]), b.subarray(27 + 4)])),
+    },
+    { reason: "empty", key, value: null },
+  ];
+}
