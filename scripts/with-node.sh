@@ -30,5 +30,6 @@ if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
   (cd "$root" && npm ci --loglevel=error --no-fund --no-audit >&2)
 fi
 
-export PATH="$root/node_modules/.bin:$PATH"
+# Project-local Python tools (cfn-lint, kubernetes-validate) when scripts/python-tools.sh installed them.
+export PATH="$root/node_modules/.bin:$root/.tools/py/bin:$PATH"
 exec "$@"

@@ -62,7 +62,9 @@ const sizeInputSchema = z.object({
     .regex(/^[a-z][a-z0-9-]{0,23}$/, { error: "1-24 lower-case letters, digits or '-', starting with a letter" })
     .default("anomaly"),
 });
-export type SizeInput = z.output<typeof sizeInputSchema> & { availabilityZones: readonly string[] };
+export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZones"> & {
+  readonly availabilityZones: readonly string[];
+};
 
 export const sizeInputKeys = Object.keys(sizeInputSchema.shape) as (keyof typeof sizeInputSchema.shape)[];
 
@@ -77,7 +79,7 @@ export function parseSizeInput(raw: Readonly<Record<string, unknown>>): SizeInpu
     throw new SizeInputError(`preset = ${JSON.stringify(presetName)}: allowed: one of ${names(presets)}`);
   }
   const fromPreset = presetName === undefined ? {} : presets[presetName as PresetName];
-  const merged = { ...fromPreset, ...given };
+  const merged: Record<string, unknown> = { ...fromPreset, ...given };
   if (merged.cassandraNodes === undefined) {
     throw new SizeInputError(
       `cassandraNodes is missing: give -c cassandraNodes=N (${limits.cassandraNodes.min}..${limits.cassandraNodes.max}) or -c preset=<${names(presets)}>`,

@@ -1,0 +1,12 @@
+/**
+ * Integration tests run against the real local stack. Start it if it is not running, and stop on the way
+ * out only what this run started, so a developer's running stack is left as it was.
+ */
+import { startStack, stopStack } from "../scripts/stack-control.ts";
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const started = await startStack();
+  return async () => {
+    if (started.length > 0) await stopStack(started);
+  };
+}
