@@ -11,9 +11,12 @@ import { hoursPerMonth, priceListFor, type PriceList } from "./price-list.ts";
 export interface CostAssumptions {
   /** EBS storage per MSK broker, GiB; undefined → the MSK storage line is missing. */
   readonly mskStorageGiBPerBroker?: number | undefined;
-  /** NAT gateways of the VPC; the network stack puts one in each availability zone. */
+  /** NAT gateways of the VPC; default 1, what cdk/network-stack.ts builds (`natGateways: 1`). */
   readonly natGateways?: number | undefined;
 }
+
+/** cdk/network-stack.ts builds one NAT gateway (it exports no constant for it yet). */
+export const defaultNatGateways = 1;
 
 export type CostTier = "cassandra" | "kafka" | "eks" | "network";
 
@@ -61,7 +64,7 @@ export function hourlyCost(plan: SizePlan, assumptions: CostAssumptions = {}, pr
   const ec2 = (type: string) => p.ec2InstanceHour?.[type];
   const storageGiB = assumptions.mskStorageGiBPerBroker;
   const storagePerGiBHour = p.mskStorageGbMonth === undefined ? undefined : p.mskStorageGbMonth / hoursPerMonth;
-  const natGateways = assumptions.natGateways ?? plan.availabilityZones.length;
+  const natGateways = assumptions.natGateways ?? defaultNatGateways;
 
   const lines: CostLine[] = [
     line("cassandra", `EC2 ${plan.cassandra.instanceType}`, plan.cassandra.nodes, "instance", ec2(plan.cassandra.instanceType), `EC2 ${plan.cassandra.instanceType}: ${where}`),

@@ -44,7 +44,7 @@ describe("cost model", () => {
   it("costs stage-48 line by line", () => {
     const cost = hourlyCost(plan, { mskStorageGiBPerBroker: 1000 });
     expect(cost.partial).toBe(false);
-    const expected = 48 * 0.624 + 9 * 0.84 + (9 * 1000 * 0.1) / hoursPerMonth + 0.1 + plan.eks.workerNodes * 0.68 + 3 * 0.045;
+    const expected = 48 * 0.624 + 9 * 0.84 + (9 * 1000 * 0.1) / hoursPerMonth + 0.1 + plan.eks.workerNodes * 0.68 + 1 * 0.045;
     expect(cost.perHour).toBeCloseTo(expected, 6);
   });
   it("marks a missing figure partial, never zero", () => {

@@ -1,0 +1,53 @@
+/**
+ * Everything that must hold before a stage is deployed, checked against the experiment's largest stage:
+ * credentials and region, CDK bootstrap, the on-demand vCPU quota, the instance types offered in each chosen
+ * zone, and the MSK broker quotas. The experiment runner calls this before its first deploy.
+ */
+import type { Stage } from "../cost/stages.ts";
+import { stageResources } from "../cost/stage-resources.ts";
+import type { AwsContext } from "./aws-context.ts";
+import { checkCdkBootstrap, defaultBootstrapQualifier } from "./bootstrap-check.ts";
+import type { CheckResult } from "./check-result.ts";
+import { checkCredentials } from "./credentials-check.ts";
+import { checkOfferings } from "./offerings-check.ts";
+import { checkMskBrokerQuota, checkVcpuQuota } from "./quota-check.ts";
+
+export interface PreflightOptions {
+  readonly bootstrapQualifier?: string | undefined;
+}
+
+/** What the largest stage needs and where: the figures every check compares against. */
+export function preflightNeeds(stages: readonly Stage[]) {
+  if (stages.length === 0) throw new Error("preflight needs at least one stage");
+  const first = stages[0]!.plan;
+  const other = stages.find((s) => s.plan.region !== first.region || s.plan.availabilityZones.join() !== first.availabilityZones.join());
+  if (other !== undefined) throw new Error(`all stages must share one region and zones (${stages[0]!.name} vs ${other.name})`);
+  const withResources = stages.map((s) => ({ stage: s, resources: stageResources(s.plan) }));
+  const byVcpus = withResources.reduce((a, b) => (b.resources.ec2StandardVcpus > a.resources.ec2StandardVcpus ? b : a));
+  const byBrokers = withResources.reduce((a, b) => (b.resources.mskBrokers > a.resources.mskBrokers ? b : a));
+  return {
+    region: first.region,
+    zones: first.availabilityZones,
+    experimentId: first.experimentId,
+    vcpus: { needed: byVcpus.resources.ec2StandardVcpus, stage: byVcpus.stage.name },
+    brokers: { needed: byBrokers.resources.mskBrokers, stage: byBrokers.stage.name },
+    ec2InstanceTypes: [...new Set(withResources.flatMap((w) => w.resources.tiers.filter((t) => t.service === "EC2").map((t) => t.instanceType)))],
+  };
+}
+
+export async function runPreflight(ctx: AwsContext, stages: readonly Stage[], options: PreflightOptions = {}): Promise<CheckResult[]> {
+  const needs = preflightNeeds(stages);
+  if (needs.region !== ctx.region) throw new Error(`the stages are planned for ${needs.region}, the AWS context is ${ctx.region}`);
+  const { result: credentials, identity } = await checkCredentials(ctx);
+  const rest = ["cdk bootstrap", "vCPU quota", "offered instance types", "MSK broker quota"];
+  if (credentials.status === "fail") {
+    return [credentials, ...rest.map((check): CheckResult => ({ check, status: "skipped", detail: "needs working credentials" }))];
+  }
+  const [bootstrap, vcpus, offerings, brokers] = await Promise.all([
+    checkCdkBootstrap(ctx, identity?.account, options.bootstrapQualifier ?? defaultBootstrapQualifier),
+    checkVcpuQuota(ctx, needs.vcpus.needed, needs.experimentId, needs.vcpus.stage),
+    checkOfferings(ctx, needs.ec2InstanceTypes, needs.zones),
+    checkMskBrokerQuota(ctx, needs.brokers.needed, needs.experimentId, needs.brokers.stage),
+  ]);
+  return [credentials, bootstrap, vcpus, ...offerings, ...brokers];
+}
