@@ -34,7 +34,15 @@ export const planning = {
   /** vCPUs per worker node kept for kubelet, Prometheus, Grafana, Jaeger and the operator. */
   workerReservedVcpus: 2,
   workerTargetUtilisation: 0.75,
-  kafka: { replicationFactor: 3, minInsyncReplicas: 2 },
+  kafka: {
+    replicationFactor: 3,
+    minInsyncReplicas: 2,
+    /** Bytes on disk per checked event: the event record plus its verdict record, with batch overhead. */
+    bytesPerCheckedEvent: 300,
+    /** Broker storage holds this many hours of full-rate traffic (all replicas); MSK volumes only grow. */
+    hoursAtFullRate: 6,
+    minStorageGiB: 100,
+  },
   cassandra: { replicationFactor: 3 },
 } as const;
 
@@ -56,6 +64,8 @@ export interface SizePlan {
     readonly partitions: number;
     readonly replicationFactor: number;
     readonly minInsyncReplicas: number;
+    /** EBS volume per broker (MSK broker storage). */
+    readonly storageGiBPerBroker: number;
   };
   readonly eks: { readonly workerNodes: number; readonly instanceType: WorkerInstanceType; readonly vcpus: number };
   readonly detector: {
@@ -91,6 +101,9 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
   const loadPods = Math.max(1, Math.ceil(ratePerSecond / planning.loadgenPod.eventsPerSecond));
   // Every consumer needs a partition of its own; a multiple of the brokers spreads leaders evenly.
   const partitions = roundUpTo(detectorPods * planning.consumersPerPod, brokers);
+  const kafkaBytes =
+    ratePerSecond * planning.kafka.bytesPerCheckedEvent * planning.kafka.replicationFactor * 3600 * planning.kafka.hoursAtFullRate;
+  const storageGiBPerBroker = Math.max(planning.kafka.minStorageGiB, roundUpTo(kafkaBytes / brokers / 2 ** 30, 100));
   const podVcpus = detectorPods * planning.detectorPod.cpu + loadPods * planning.loadgenPod.cpu;
   const usableWorkerVcpus = (workerType.vcpus - planning.workerReservedVcpus) * planning.workerTargetUtilisation;
   const workerNodes =
@@ -114,6 +127,7 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
       partitions,
       replicationFactor: planning.kafka.replicationFactor,
       minInsyncReplicas: planning.kafka.minInsyncReplicas,
+      storageGiBPerBroker,
     },
     eks: { workerNodes, instanceType: input.workerInstanceType, vcpus: workerType.vcpus },
     detector: {

@@ -1,0 +1,126 @@
+/**
+ * Cassandra on i3: one EC2 instance per node, placed by cassandra-nodes.ts (stable logical id, zone = rack,
+ * fixed address, seeds known at synth), configured by cassandra-user-data.ts. Instances are L1
+ * `AWS::EC2::Instance` resources so each node is exactly one resource whose properties depend only on its
+ * index: growing N → M adds resources and changes none (the growth test checks it byte for byte).
+ *
+ * The AMI is Amazon Linux 2023, resolved by EC2 at launch (`resolve:ssm:`): the template text never changes
+ * when AWS publishes a new AMI, so an update cannot replace (and wipe) a running node.
+ */
+import { Fn, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import type { Construct } from "constructs";
+import { cassandraNodePlacements, type CassandraNodePlacement } from "./cassandra-nodes.ts";
+import { cassandraUserData } from "./cassandra-user-data.ts";
+import type { NetworkStack } from "./network-stack.ts";
+import { cassandraInstanceTypes } from "./size/instance-types.ts";
+import type { SizePlan } from "./size/size-plan.ts";
+
+export const cassandraAmiParameter = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+export const cassandraRootVolumeGiB = 30;
+
+export interface CassandraStackProps extends StackProps {
+  readonly plan: SizePlan;
+  readonly network: NetworkStack;
+}
+
+export class CassandraStack extends Stack {
+  readonly nodes: readonly CassandraNodePlacement[];
+  readonly instances: readonly ec2.CfnInstance[];
+  /** Contact points for clients: the seeds (one per zone); the driver discovers the rest. */
+  readonly contactPoints: readonly string[];
+  readonly datacenter: string;
+  readonly clusterName: string;
+  readonly detectorSecret: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: CassandraStackProps) {
+    super(scope, id, props);
+    const { plan, network } = props;
+    const subnets = network.cassandraSubnets();
+    this.nodes = cassandraNodePlacements(
+      plan.cassandra.nodes,
+      plan.availabilityZones,
+      subnets.map((s) => s.ipv4CidrBlock),
+    );
+    const seeds = this.nodes.filter((n) => n.isSeed).map((n) => n.privateIp);
+    this.contactPoints = seeds;
+    this.datacenter = plan.region;
+    this.clusterName = `${plan.experimentId}-cassandra`;
+
+    const passwordSecret = (name: string, description: string) =>
+      new secretsmanager.Secret(this, name, {
+        description,
+        generateSecretString: { passwordLength: 32, excludePunctuation: true },
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    const adminSecret = passwordSecret("AdminPassword", "Cassandra admin superuser password");
+    this.detectorSecret = passwordSecret("DetectorPassword", "Cassandra password of the detector role");
+    for (const secret of [adminSecret, this.detectorSecret]) {
+      Validations.of(secret).acknowledge({
+        id: "AwsSolutions-SMG4",
+        reason: "The cluster lives for one experiment (hours); rotating would need a rotation Lambda with CQL access for no gain.",
+      });
+    }
+
+    const role = new iam.Role(this, "NodeRole", {
+      assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
+      description: "Cassandra nodes: SSM Session Manager, read the role passwords at first boot",
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonSSMManagedInstanceCore")],
+    });
+    adminSecret.grantRead(role);
+    this.detectorSecret.grantRead(role);
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
+      reason: "AWS's managed policy for Session Manager (our replacement for SSH) is the documented minimal set.",
+    });
+    const profile = new iam.CfnInstanceProfile(this, "NodeInstanceProfile", { roles: [role.roleName] });
+
+    const instanceType = cassandraInstanceTypes[plan.cassandra.instanceType];
+    const subnetOfZone = new Map(plan.availabilityZones.map((z, i) => [z, subnets[i]!]));
+    this.instances = this.nodes.map((node) => {
+      const userData = cassandraUserData({
+        node,
+        seeds,
+        clusterName: this.clusterName,
+        region: plan.region,
+        vcpus: instanceType.vcpus,
+        memoryGiB: instanceType.memoryGiB,
+        datacenter: this.datacenter,
+        replicationFactor: plan.cassandra.replicationFactor,
+        adminSecretArn: adminSecret.secretArn,
+        detectorSecretArn: this.detectorSecret.secretArn,
+      });
+      const instance = new ec2.CfnInstance(this, node.logicalId, {
+        imageId: `resolve:ssm:${cassandraAmiParameter}`,
+        instanceType: plan.cassandra.instanceType,
+        availabilityZone: node.availabilityZone,
+        subnetId: subnetOfZone.get(node.availabilityZone)!.subnetId,
+        privateIpAddress: node.privateIp,
+        securityGroupIds: [network.cassandraSecurityGroup.securityGroupId],
+        iamInstanceProfile: profile.ref,
+        userData: Fn.base64(userData),
+        ebsOptimized: true,
+        monitoring: true,
+        metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+        blockDeviceMappings: [
+          {
+            deviceName: "/dev/xvda",
+            ebs: { volumeSize: cassandraRootVolumeGiB, volumeType: "gp3", encrypted: true, deleteOnTermination: true },
+          },
+        ],
+        propagateTagsToVolumeOnCreation: true,
+        tags: [{ key: "Name", value: `${plan.experimentId}-${node.logicalId}` }],
+      });
+      instance.overrideLogicalId(node.logicalId);
+      // The role's policy (secrets read) must be attached before node 0 looks for the passwords.
+      instance.node.addDependency(role);
+      Validations.of(instance).acknowledge({
+        id: "AwsSolutions-EC29",
+        reason: "Termination protection would block teardown; every experiment must be destroyable in one command.",
+      });
+      return instance;
+    });
+  }
+}
