@@ -1,0 +1,184 @@
+/**
+ * The experiment dashboard, built as Grafana dashboard JSON: throughput, anomalies, end-to-end latency,
+ * consumer lag, per-stage latency, pods and errors, with the size plan's targets drawn as thresholds.
+ */
+import type { SizePlan } from "../cdk/size/size-plan.ts";
+import { endToEndP99ObjectiveSeconds } from "./alert-rules.ts";
+import { appMetricLabels as L, appMetrics as M } from "./app-metrics.ts";
+import { components } from "./names.ts";
+
+/** The Prometheus data source's uid, fixed by the provisioning file so the dashboard can name it. */
+export const prometheusDatasourceUid = "prometheus";
+export const dashboardUid = "anomaly-pipeline";
+
+interface Target {
+  readonly expr: string;
+  readonly legend: string;
+}
+interface PanelSpec {
+  readonly title: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly targets: readonly Target[];
+  readonly width: number;
+  /** A dashed line at this value (a plan target or an objective). */
+  readonly threshold?: number;
+}
+
+const detector = `job="${components.detector}"`;
+const loadGenerator = `job="${components.loadGenerator}"`;
+const window = "$__rate_interval";
+const quantile = (q: number, by: string) =>
+  `histogram_quantile(${q}, sum by (${by}) (rate(${M.endToEndSeconds}_bucket{${detector}}[${window}])))`;
+
+export function dashboardPanels(plan: SizePlan): PanelSpec[] {
+  return [
+    {
+      title: "Checks per second",
+      description: `Events checked by all detectors, and events sent by the load generators; the dashed line is the planned ${plan.load.ratePerSecond}/s.`,
+      unit: "ops",
+      width: 12,
+      threshold: plan.load.ratePerSecond,
+      targets: [
+        { expr: `sum(rate(${M.checks}{${detector}}[${window}]))`, legend: "checked" },
+        { expr: `sum(rate(${M.eventsSent}{${loadGenerator}}[${window}]))`, legend: "sent" },
+      ],
+    },
+    {
+      title: "Anomalies per second",
+      description: "Checks whose verdict flagged an anomaly.",
+      unit: "ops",
+      width: 12,
+      targets: [{ expr: `sum(rate(${M.checks}{${detector}, ${L.anomaly}="true"}[${window}]))`, legend: "anomalies" }],
+    },
+    {
+      title: "End-to-end latency",
+      description: `From event creation to published verdict; the dashed line is the ${endToEndP99ObjectiveSeconds} s p99 objective.`,
+      unit: "s",
+      width: 12,
+      threshold: endToEndP99ObjectiveSeconds,
+      targets: [
+        { expr: quantile(0.5, "le"), legend: "p50" },
+        { expr: quantile(0.99, "le"), legend: "p99" },
+      ],
+    },
+    {
+      title: "Consumer lag",
+      description: `Records the detectors are behind the end of the events topic (${plan.kafka.partitions} partitions), per pod.`,
+      unit: "short",
+      width: 12,
+      targets: [
+        { expr: `sum(${M.consumerLag}{${detector}})`, legend: "total" },
+        { expr: `sum by (pod) (${M.consumerLag}{${detector}})`, legend: "{{pod}}" },
+      ],
+    },
+    {
+      title: "Per-stage latency (p99)",
+      description: "Cassandra write, history read, CUSUM check, verdict publish, offset commit.",
+      unit: "s",
+      width: 12,
+      targets: [
+        {
+          expr: `histogram_quantile(0.99, sum by (le, ${L.stage}) (rate(${M.stageSeconds}_bucket{${detector}}[${window}])))`,
+          legend: `{{${L.stage}}}`,
+        },
+      ],
+    },
+    {
+      title: "Pods up",
+      description: `Scraped pods per workload; the plan runs ${plan.detector.pods} detectors and ${plan.load.pods} load generators.`,
+      unit: "short",
+      width: 6,
+      threshold: plan.detector.pods,
+      targets: [
+        { expr: `count(up{${detector}} == 1)`, legend: components.detector },
+        { expr: `count(up{${loadGenerator}} == 1)`, legend: components.loadGenerator },
+      ],
+    },
+    {
+      title: "Errors and dead letters",
+      description: "Failed checks per stage and malformed events sent to the dead-letter topic, per second.",
+      unit: "ops",
+      width: 6,
+      targets: [
+        { expr: `sum by (${L.stage}) (rate(${M.errors}[${window}]))`, legend: `error: {{${L.stage}}}` },
+        { expr: `sum by (${L.reason}) (rate(${M.deadLetters}{${detector}}[${window}]))`, legend: `dead letter: {{${L.reason}}}` },
+      ],
+    },
+  ];
+}
+
+const planSummary = (plan: SizePlan): string =>
+  [
+    `**Experiment** \`${plan.experimentId}\` in ${plan.region}`,
+    "",
+    "| Cassandra | Kafka | Partitions | Detectors | Load |",
+    "|---|---|---|---|---|",
+    `| ${plan.cassandra.nodes} × ${plan.cassandra.instanceType} | ${plan.kafka.brokers} × ${plan.kafka.instanceType} | ${plan.kafka.partitions} | ${plan.detector.pods} pods × ${plan.detector.concurrency} in flight | ${plan.load.ratePerSecond}/s from ${plan.load.pods} pods |`,
+  ].join("\n");
+
+/** The dashboard JSON Grafana's file provisioning loads. */
+export function dashboard(plan: SizePlan): Record<string, unknown> {
+  const datasource = { type: "prometheus", uid: prometheusDatasourceUid };
+  const panels: Record<string, unknown>[] = [
+    {
+      id: 1,
+      type: "text",
+      title: "Size plan",
+      gridPos: { x: 0, y: 0, w: 24, h: 4 },
+      options: { mode: "markdown", content: planSummary(plan) },
+    },
+  ];
+  let x = 0;
+  let y = 4;
+  const height = 8;
+  for (const [i, p] of dashboardPanels(plan).entries()) {
+    if (x + p.width > 24) {
+      x = 0;
+      y += height;
+    }
+    panels.push({
+      id: i + 2,
+      type: "timeseries",
+      title: p.title,
+      description: p.description,
+      datasource,
+      gridPos: { x, y, w: p.width, h: height },
+      fieldConfig: {
+        defaults: {
+          unit: p.unit,
+          min: 0,
+          custom: { lineWidth: 1, fillOpacity: 10, thresholdsStyle: { mode: p.threshold === undefined ? "off" : "dashed" } },
+          thresholds: {
+            mode: "absolute",
+            steps: [
+              { color: "green", value: null },
+              ...(p.threshold === undefined ? [] : [{ color: "red", value: p.threshold }]),
+            ],
+          },
+        },
+        overrides: [],
+      },
+      options: { legend: { displayMode: "list", placement: "bottom" }, tooltip: { mode: "multi", sort: "desc" } },
+      targets: p.targets.map((t, j) => ({
+        refId: String.fromCharCode(65 + j),
+        datasource,
+        expr: t.expr,
+        legendFormat: t.legend,
+      })),
+    });
+    x += p.width;
+  }
+  return {
+    uid: dashboardUid,
+    title: `Anomaly detection: ${plan.experimentId}`,
+    tags: ["anomaly-kit"],
+    timezone: "utc",
+    schemaVersion: 39,
+    version: 1,
+    editable: false,
+    refresh: "10s",
+    time: { from: "now-30m", to: "now" },
+    panels,
+  };
+}

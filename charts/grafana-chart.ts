@@ -1,0 +1,171 @@
+/**
+ * Grafana with its data sources (Prometheus, Jaeger) and the experiment dashboard, all provisioned from
+ * ConfigMaps: nothing to click before the first look. Anonymous users get the Viewer role; the Service is
+ * cluster-internal (reach it with `kubectl port-forward svc/grafana 3000`).
+ */
+import { Chart, type ChartProps } from "cdk8s";
+import { k8s } from "cdk8s-plus-34";
+import type { Construct } from "constructs";
+import { stringify } from "yaml";
+import type { SizePlan } from "../cdk/size/size-plan.ts";
+import { dashboard, dashboardUid, prometheusDatasourceUid } from "./dashboard.ts";
+import { allowOnly, clusterDns, podsOf } from "./network-policy.ts";
+import { components, objectLabels, portNames, ports, prometheusOperatedService, selectorLabels } from "./names.ts";
+import {
+  burstableResources,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  scratchVolume,
+} from "./pod-security.ts";
+import { images } from "./versions.ts";
+
+/** The grafana image's user. */
+const grafanaUid = 472;
+const provisioningDir = "/etc/grafana/provisioning";
+const dashboardsDir = "/etc/grafana/dashboards";
+
+export const grafanaDatasources = (namespace: string) => ({
+  apiVersion: 1,
+  datasources: [
+    {
+      name: "Prometheus",
+      uid: prometheusDatasourceUid,
+      type: "prometheus",
+      access: "proxy",
+      url: `http://${prometheusOperatedService}.${namespace}.svc:${ports.prometheus}`,
+      isDefault: true,
+      editable: false,
+      jsonData: { timeInterval: "15s" },
+    },
+    {
+      name: "Jaeger",
+      uid: "jaeger",
+      type: "jaeger",
+      access: "proxy",
+      url: `http://${components.jaeger}.${namespace}.svc:${ports.jaegerUi}`,
+      editable: false,
+    },
+  ],
+});
+
+export const grafanaDashboardProviders = () => ({
+  apiVersion: 1,
+  providers: [
+    {
+      name: "anomaly-kit",
+      folder: "Anomaly detection",
+      type: "file",
+      disableDeletion: true,
+      allowUiUpdates: false,
+      options: { path: dashboardsDir },
+    },
+  ],
+});
+
+export interface GrafanaChartProps extends ChartProps {
+  readonly namespace: string;
+  readonly plan: SizePlan;
+}
+
+export class GrafanaChart extends Chart {
+  readonly service: k8s.KubeService;
+  readonly deployment: k8s.KubeDeployment;
+  readonly dashboardConfigMap: k8s.KubeConfigMap;
+
+  constructor(scope: Construct, id: string, props: GrafanaChartProps) {
+    super(scope, id, props);
+    const { namespace, plan } = props;
+    const name = components.grafana;
+    const labels = { ...objectLabels(name) };
+    const selector = { ...selectorLabels(name) };
+
+    new k8s.KubeServiceAccount(this, "service-account", {
+      metadata: { name, namespace, labels },
+      automountServiceAccountToken: false,
+    });
+    const datasources = new k8s.KubeConfigMap(this, "datasources", {
+      metadata: { name: `${name}-datasources`, namespace, labels },
+      data: { "datasources.yaml": stringify(grafanaDatasources(namespace)) },
+    });
+    const providers = new k8s.KubeConfigMap(this, "dashboard-providers", {
+      metadata: { name: `${name}-dashboard-providers`, namespace, labels },
+      data: { "dashboards.yaml": stringify(grafanaDashboardProviders()) },
+    });
+    this.dashboardConfigMap = new k8s.KubeConfigMap(this, "dashboards", {
+      metadata: { name: `${name}-dashboards`, namespace, labels },
+      data: { [`${dashboardUid}.json`]: JSON.stringify(dashboard(plan), null, 1) },
+    });
+
+    this.deployment = new k8s.KubeDeployment(this, "deployment", {
+      metadata: { name, namespace, labels },
+      spec: {
+        replicas: 1,
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: name,
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(grafanaUid),
+            containers: [
+              {
+                name,
+                image: images.grafana,
+                env: [
+                  { name: "GF_AUTH_ANONYMOUS_ENABLED", value: "true" },
+                  { name: "GF_AUTH_ANONYMOUS_ORG_ROLE", value: "Viewer" },
+                  { name: "GF_LOG_MODE", value: "console" },
+                  { name: "GF_ANALYTICS_REPORTING_ENABLED", value: "false" },
+                  { name: "GF_ANALYTICS_CHECK_FOR_UPDATES", value: "false" },
+                  { name: "GF_PATHS_PROVISIONING", value: provisioningDir },
+                  { name: "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH", value: `${dashboardsDir}/${dashboardUid}.json` },
+                ],
+                ports: [{ name: portNames.http, containerPort: ports.grafana, protocol: "TCP" }],
+                resources: burstableResources({ cpu: "100m", memory: "256Mi" }, { memory: "512Mi" }),
+                securityContext: restrictedContainerSecurityContext(),
+                readinessProbe: { httpGet: { path: "/api/health", port: k8s.IntOrString.fromString(portNames.http) }, periodSeconds: 10 },
+                livenessProbe: {
+                  httpGet: { path: "/api/health", port: k8s.IntOrString.fromString(portNames.http) },
+                  periodSeconds: 30,
+                  initialDelaySeconds: 30,
+                },
+                volumeMounts: [
+                  { name: "data", mountPath: "/var/lib/grafana" },
+                  { name: "tmp", mountPath: "/tmp" },
+                  { name: "datasources", mountPath: `${provisioningDir}/datasources`, readOnly: true },
+                  { name: "dashboard-providers", mountPath: `${provisioningDir}/dashboards`, readOnly: true },
+                  { name: "dashboards", mountPath: dashboardsDir, readOnly: true },
+                ],
+              },
+            ],
+            volumes: [
+              scratchVolume("data", "1Gi"),
+              scratchVolume("tmp", "64Mi"),
+              { name: "datasources", configMap: { name: datasources.name } },
+              { name: "dashboard-providers", configMap: { name: providers.name } },
+              { name: "dashboards", configMap: { name: this.dashboardConfigMap.name } },
+            ],
+          },
+        },
+      },
+    });
+
+    this.service = new k8s.KubeService(this, "service", {
+      metadata: { name, namespace, labels },
+      spec: {
+        selector,
+        ports: [{ name: portNames.http, port: ports.grafana, targetPort: k8s.IntOrString.fromString(portNames.http), protocol: "TCP" }],
+      },
+    });
+
+    allowOnly(this, namespace, name, {
+      ingress: [{ tcp: [ports.grafana] }],
+      egress: [
+        clusterDns,
+        { peers: [podsOf(components.prometheus)], tcp: [ports.prometheus] },
+        { peers: [podsOf(components.jaeger)], tcp: [ports.jaegerUi] },
+      ],
+    });
+  }
+}

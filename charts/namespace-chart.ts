@@ -1,0 +1,33 @@
+/**
+ * The namespace everything runs in: it enforces the "restricted" Pod Security Standard and denies all
+ * traffic by default (each workload's chart allows what it needs).
+ */
+import { Chart, type ChartProps } from "cdk8s";
+import { k8s } from "cdk8s-plus-34";
+import type { Construct } from "constructs";
+import { denyAll } from "./network-policy.ts";
+import { partOf } from "./names.ts";
+import { kubernetesVersion } from "./versions.ts";
+
+export interface NamespaceChartProps extends ChartProps {
+  readonly namespace: string;
+}
+
+export class NamespaceChart extends Chart {
+  readonly namespaceObject: k8s.KubeNamespace;
+
+  constructor(scope: Construct, id: string, props: NamespaceChartProps) {
+    super(scope, id, props);
+    const pss = (mode: string) => ({
+      [`pod-security.kubernetes.io/${mode}`]: "restricted",
+      [`pod-security.kubernetes.io/${mode}-version`]: `v${kubernetesVersion}`,
+    });
+    this.namespaceObject = new k8s.KubeNamespace(this, "namespace", {
+      metadata: {
+        name: props.namespace,
+        labels: { "app.kubernetes.io/part-of": partOf, ...pss("enforce"), ...pss("audit"), ...pss("warn") },
+      },
+    });
+    denyAll(this, props.namespace);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * What the charts need besides the size plan: where Kafka and Cassandra are, and which image runs the app.
+ * The CDK app passes its resources' attributes (CDK tokens are fine: they are resolved at deploy time);
+ * `npm run synth:k8s` passes flags.
+ */
+export interface PipelineEndpoints {
+  /** Kafka bootstrap servers, "host:port,host:port" (MSK: the bootstrap string of the chosen auth). */
+  readonly kafkaBrokers: string;
+  /** Cassandra contact points, "host:port,host:port". */
+  readonly cassandraContactPoints: string;
+  /** The Cassandra data centre the detectors are in (the snitch's name for the region); the app's default if omitted. */
+  readonly cassandraLocalDataCenter?: string;
+  /** Broker host names, to scrape MSK open monitoring (JMX and node exporters); no scrape config if omitted. */
+  readonly kafkaMonitoringHosts?: readonly string[];
+  /** Cassandra node addresses, to scrape their Prometheus exporters; no scrape config if omitted. */
+  readonly cassandraExporterHosts?: readonly string[];
+  /**
+   * CIDR blocks of the Kafka and Cassandra subnets. When given, the pods' egress to the Kafka, Cassandra and
+   * exporter ports is limited to them; otherwise those ports are allowed to any address.
+   */
+  readonly dataPlaneCidrs?: readonly string[];
+}
+
+export interface AppImage {
+  /** The one container image of the detector and the load generator. */
+  readonly image: string;
+  /** Arguments that select the detector / the load generator (the image's entry point takes a command). */
+  readonly detectorArgs: readonly string[];
+  readonly loadGeneratorArgs: readonly string[];
+  /** The image's non-root user id. */
+  readonly uid: number;
+}
+
+export interface ChartOptions {
+  readonly endpoints: PipelineEndpoints;
+  readonly app?: Partial<AppImage>;
+  /** Fraction of events traced to Jaeger (0 turns tracing off). */
+  readonly tracingSampleRatio?: number;
+}
+
+export const defaultAppImage: AppImage = {
+  image: "anomaly-kit:latest",
+  detectorArgs: ["detector"],
+  loadGeneratorArgs: ["loadgen"],
+  // The `node` user of the official Node.js images.
+  uid: 1000,
+};
+
+/** One traced event in a thousand: enough to follow every stage, little enough for Jaeger's memory bound. */
+export const defaultTracingSampleRatio = 0.001;
+
+/** True for a CDK token (an attribute resolved at deploy time), which cannot be checked at synth time. */
+export const isUnresolved = (value: string): boolean => value.includes("${Token[");

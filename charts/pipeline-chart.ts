@@ -1,0 +1,153 @@
+/**
+ * The pipeline: detector and load generator, sized by the size plan. Every knob reaches the pods as the
+ * environment variable the app reads (app/config.ts), through the app's own `detectorEnv` / `loadgenEnv`,
+ * which validate the values the way the app will at start.
+ */
+import { Chart, type ChartProps } from "cdk8s";
+import { k8s } from "cdk8s-plus-34";
+import type { Construct } from "constructs";
+import {
+  detectorEnv,
+  detectorEnvNames,
+  loadgenEnv,
+  loadgenEnvNames,
+  parseDetectorConfig,
+  type DetectorConfig,
+  type LoadgenConfig,
+} from "../app/config.ts";
+import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
+import type { SizePlan } from "../cdk/size/size-plan.ts";
+import { appWorkload, type AppWorkload } from "./app-workload.ts";
+import { allowOnly, cidr, clusterDns, podsOf, type Peer } from "./network-policy.ts";
+import { components, jaegerOtlpHttpUrl, objectLabels, ports, selectorLabels } from "./names.ts";
+import { isUnresolved, type AppImage, type PipelineEndpoints } from "./options.ts";
+
+/** Kafka client ports: plaintext (local and MSK), TLS, SASL/SCRAM, IAM. */
+export const kafkaClientPorts = [kafkaPorts.localClient, kafkaPorts.mskTls, kafkaPorts.mskScram, kafkaPorts.mskIam];
+
+/** Seconds the load generator gets to flush its producer after SIGTERM (it has no drain setting of its own). */
+export const loadGeneratorDrainSeconds = 10;
+
+export interface PipelineChartProps extends ChartProps {
+  readonly namespace: string;
+  readonly plan: SizePlan;
+  readonly endpoints: PipelineEndpoints;
+  readonly app: AppImage;
+  readonly tracingSampleRatio: number;
+}
+
+/** The load generator's rate per pod: the plan's total rate shared by its pods. */
+export const loadRatePerPod = (plan: SizePlan): number => plan.load.ratePerSecond / plan.load.pods;
+
+/**
+ * Endpoint values as env vars: checked through the app's schema when known at synth time; a CDK token
+ * (resolved at deploy time) is passed as is.
+ */
+function endpointEnv(
+  names: Readonly<Record<string, string>>,
+  values: Readonly<Record<string, string | undefined>>,
+  check: (concrete: Record<string, string[] | string>) => Record<string, string>,
+): Record<string, string> {
+  const unresolved: Record<string, string> = {};
+  const concrete: Record<string, string[] | string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    if (isUnresolved(value)) unresolved[names[key]!] = value;
+    else concrete[key] = key === "kafkaBrokers" || key === "cassandraContactPoints" ? value.split(",") : value;
+  }
+  return { ...check(concrete), ...unresolved };
+}
+
+export class PipelineChart extends Chart {
+  readonly detector: AppWorkload;
+  readonly loadGenerator: AppWorkload;
+  readonly detectorDisruptionBudget: k8s.KubePodDisruptionBudget;
+
+  constructor(scope: Construct, id: string, props: PipelineChartProps) {
+    super(scope, id, props);
+    const { namespace, plan, endpoints, app } = props;
+    const tracing = { tracingSampleRatio: props.tracingSampleRatio, otlpEndpoint: jaegerOtlpHttpUrl(namespace) };
+    const topicsAsPlanned = { partitions: plan.kafka.partitions, topicReplicationFactor: plan.kafka.replicationFactor };
+    const drainSeconds = parseDetectorConfig({ env: {} }).shutdownTimeoutSeconds;
+
+    const detectorValues: Partial<DetectorConfig> = {
+      ...topicsAsPlanned,
+      ...tracing,
+      metricsPort: ports.app,
+      consumersPerProcess: plan.detector.consumersPerPod,
+      detectorConcurrency: plan.detector.concurrency,
+      cassandraConnectionsPerHost: plan.detector.cassandraConnectionsPerHost,
+      requestsPerConnection: plan.detector.requestsPerConnection,
+      replicationFactor: plan.cassandra.replicationFactor,
+      shutdownTimeoutSeconds: drainSeconds,
+    };
+    this.detector = appWorkload(this, {
+      namespace,
+      component: components.detector,
+      replicas: plan.detector.pods,
+      image: app.image,
+      args: app.detectorArgs,
+      uid: app.uid,
+      cpu: plan.detector.cpu,
+      memoryMiB: plan.detector.memoryMiB,
+      drainSeconds,
+      env: {
+        ...detectorEnv(detectorValues),
+        ...endpointEnv(
+          detectorEnvNames,
+          {
+            kafkaBrokers: endpoints.kafkaBrokers,
+            cassandraContactPoints: endpoints.cassandraContactPoints,
+            cassandraLocalDataCenter: endpoints.cassandraLocalDataCenter,
+          },
+          (concrete) => detectorEnv(concrete),
+        ),
+      },
+    });
+
+    const loadValues: Partial<LoadgenConfig> = {
+      ...topicsAsPlanned,
+      ...tracing,
+      metricsPort: ports.app,
+      rate: loadRatePerPod(plan),
+      // A Deployment's pods run until they are stopped.
+      duration: 0,
+    };
+    this.loadGenerator = appWorkload(this, {
+      namespace,
+      component: components.loadGenerator,
+      replicas: plan.load.pods,
+      image: app.image,
+      args: app.loadGeneratorArgs,
+      uid: app.uid,
+      cpu: plan.load.cpu,
+      memoryMiB: plan.load.memoryMiB,
+      drainSeconds: loadGeneratorDrainSeconds,
+      env: {
+        ...loadgenEnv(loadValues),
+        ...endpointEnv(loadgenEnvNames, { kafkaBrokers: endpoints.kafkaBrokers }, (concrete) =>
+          loadgenEnv(concrete),
+        ),
+      },
+    });
+
+    // One detector down at a time: each disruption is a consumer-group rebalance.
+    this.detectorDisruptionBudget = new k8s.KubePodDisruptionBudget(this, "detector-pdb", {
+      metadata: { name: components.detector, namespace, labels: { ...objectLabels(components.detector) } },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...selectorLabels(components.detector) } } },
+    });
+
+    const dataPlane: Peer[] = (endpoints.dataPlaneCidrs ?? []).map(cidr);
+    const fromPrometheus = { peers: [podsOf(components.prometheus)], tcp: [ports.app] };
+    const toJaeger = { peers: [podsOf(components.jaeger)], tcp: [ports.jaegerOtlpHttp, ports.jaegerOtlpGrpc] };
+    const toKafka = { peers: dataPlane, tcp: kafkaClientPorts };
+    allowOnly(this, namespace, components.detector, {
+      ingress: [fromPrometheus],
+      egress: [clusterDns, toKafka, { peers: dataPlane, tcp: [cassandraPorts.cql] }, toJaeger],
+    });
+    allowOnly(this, namespace, components.loadGenerator, {
+      ingress: [fromPrometheus],
+      egress: [clusterDns, toKafka, toJaeger],
+    });
+  }
+}
