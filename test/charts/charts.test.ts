@@ -1,0 +1,282 @@
+/**
+ * What the charts promise, for every preset: sizes from the size plan, the "restricted" Pod Security Standard,
+ * monitors that select real Services, NetworkPolicies that let exactly the scrapes and traces through,
+ * manifests small enough for the CDK's kubectl Lambda, and a snapshot of each preset's manifests.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { detectorEnvNames, parseDetectorConfig, parseLoadgenConfig } from "../../app/config.ts";
+import { appHttpPort } from "../../app/topology.ts";
+import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
+import { alertRules } from "../../charts/alert-rules.ts";
+import { dashboard } from "../../charts/dashboard.ts";
+import { components, selectorLabels } from "../../charts/names.ts";
+import { main, standaloneEndpoints, synthesizeManifests } from "../../charts/synth.ts";
+import { envOf, find, fullOptions, podSpecOf, presetManifests, presetNames, type Container, type K8sObject, type PodSpec } from "./fixtures.ts";
+
+const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined) =>
+  Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+
+const deployments = (objects: K8sObject[]) => objects.filter((o) => o.kind === "Deployment");
+
+describe.each(presetNames)("preset %s", (preset) => {
+  const { plan, manifests, objects } = presetManifests(preset);
+
+  it("every manifest the CDK applies stays under 200 KB (YAML and the JSON the kubectl Lambda gets)", () => {
+    for (const m of manifests) {
+      expect(Buffer.byteLength(m.yaml), m.file).toBeLessThan(200_000);
+      expect(Buffer.byteLength(JSON.stringify(m.objects)), m.file).toBeLessThan(200_000);
+    }
+  });
+
+  it("the detector's replicas, resources and knobs are the size plan's", () => {
+    const deployment = find(objects, "Deployment", components.detector);
+    expect(deployment.spec?.replicas).toBe(plan.detector.pods);
+    const container = podSpecOf(deployment).containers[0]!;
+    expect(container.resources).toEqual({
+      requests: { cpu: plan.detector.cpu, memory: `${plan.detector.memoryMiB}Mi` },
+      limits: { cpu: plan.detector.cpu, memory: `${plan.detector.memoryMiB}Mi` },
+    });
+    // Read back the way the app reads its environment: unknown or invalid values would throw here.
+    const config = parseDetectorConfig({ env: envOf(container) });
+    expect(config).toMatchObject({
+      consumersPerProcess: plan.detector.consumersPerPod,
+      detectorConcurrency: plan.detector.concurrency,
+      cassandraConnectionsPerHost: plan.detector.cassandraConnectionsPerHost,
+      requestsPerConnection: plan.detector.requestsPerConnection,
+      partitions: plan.kafka.partitions,
+      topicReplicationFactor: plan.kafka.replicationFactor,
+      replicationFactor: plan.cassandra.replicationFactor,
+      metricsPort: appHttpPort,
+      kafkaBrokers: fullOptions.endpoints.kafkaBrokers.split(","),
+      cassandraContactPoints: fullOptions.endpoints.cassandraContactPoints.split(","),
+      cassandraLocalDataCenter: fullOptions.endpoints.cassandraLocalDataCenter,
+    });
+    const knownNames = new Set<string>(Object.values(detectorEnvNames));
+    expect(Object.keys(envOf(container)).filter((n) => !knownNames.has(n))).toEqual([]);
+    // The grace period covers the preStop pause and the app's own drain budget.
+    const pod = podSpecOf(deployment);
+    const preStop = (container.lifecycle as { preStop: { sleep: { seconds: number } } }).preStop.sleep.seconds;
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStop + config.shutdownTimeoutSeconds);
+  });
+
+  it("the load generators send the plan's rate in total, open-ended", () => {
+    const deployment = find(objects, "Deployment", components.loadGenerator);
+    expect(deployment.spec?.replicas).toBe(plan.load.pods);
+    const container = podSpecOf(deployment).containers[0]!;
+    const config = parseLoadgenConfig({ env: envOf(container) });
+    expect(config.rate * plan.load.pods).toBeCloseTo(plan.load.ratePerSecond, 6);
+    expect(config.duration).toBe(0);
+    expect(config.partitions).toBe(plan.kafka.partitions);
+    expect(container.resources).toEqual({
+      requests: { cpu: plan.load.cpu, memory: `${plan.load.memoryMiB}Mi` },
+      limits: { cpu: plan.load.cpu, memory: `${plan.load.memoryMiB}Mi` },
+    });
+  });
+
+  it("alerts and dashboard carry the plan's numbers", () => {
+    const rules = find(objects, "PrometheusRule", "anomaly-pipeline");
+    expect(JSON.stringify(rules)).toContain(`< ${plan.detector.pods}`);
+    const configMap = find(objects, "ConfigMap", "grafana-dashboards") as K8sObject & { data: Record<string, string> };
+    expect(JSON.parse(Object.values(configMap.data)[0]!)).toEqual(dashboard(plan));
+  });
+
+  it('every workload meets the "restricted" Pod Security Standard, field by field', () => {
+    const pods: [string, PodSpec][] = deployments(objects).map((d) => [d.metadata.name, podSpecOf(d)]);
+    for (const [name, pod] of pods) {
+      const podContext = pod.securityContext ?? {};
+      for (const flag of ["hostNetwork", "hostPID", "hostIPC"] as const) expect(pod[flag] ?? false, `${name} ${flag}`).toBe(false);
+      expect(pod.volumes?.every((v) => !("hostPath" in v)) ?? true, `${name} hostPath`).toBe(true);
+      expect(podContext.sysctls, `${name} sysctls`).toBeUndefined();
+      for (const c of [...pod.containers, ...(pod.initContainers ?? [])] as Container[]) {
+        const where = `${name}/${c.name}`;
+        const sc = c.securityContext ?? {};
+        expect(sc.privileged ?? false, `${where} privileged`).toBe(false);
+        expect(sc.allowPrivilegeEscalation, `${where} allowPrivilegeEscalation`).toBe(false);
+        expect((sc.capabilities as { drop?: string[] } | undefined)?.drop, `${where} drop`).toEqual(["ALL"]);
+        expect((sc.capabilities as { add?: string[] } | undefined)?.add ?? [], `${where} add`).toEqual([]);
+        expect(sc.runAsNonRoot ?? podContext.runAsNonRoot, `${where} runAsNonRoot`).toBe(true);
+        expect(sc.runAsUser ?? podContext.runAsUser, `${where} runAsUser`).not.toBe(0);
+        expect(
+          ((sc.seccompProfile ?? podContext.seccompProfile) as { type?: string } | undefined)?.type,
+          `${where} seccomp`,
+        ).toBe("RuntimeDefault");
+        expect(sc.readOnlyRootFilesystem, `${where} readOnlyRootFilesystem`).toBe(true);
+        expect(c.ports?.some((p) => "hostPort" in p) ?? false, `${where} hostPort`).toBe(false);
+        expect(sc.procMount ?? "Default", `${where} procMount`).toBe("Default");
+      }
+    }
+    // The operator creates Prometheus' pods from the CR; its pod-level settings are ours to give.
+    const prometheus = find(objects, "Prometheus", components.prometheus).spec as { securityContext: Record<string, unknown> };
+    expect(prometheus.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(prometheus.securityContext.runAsUser).not.toBe(0);
+    const namespace = objects.find((o) => o.kind === "Namespace")!;
+    expect(namespace.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  });
+
+  it("each ServiceMonitor selects an existing Service by its labels and port name, which reaches a container port", () => {
+    const monitors = objects.filter((o) => o.kind === "ServiceMonitor");
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(
+      [components.detector, components.loadGenerator, components.jaeger, components.prometheusOperator].sort(),
+    );
+    const prometheus = find(objects, "Prometheus", components.prometheus).spec as {
+      serviceMonitorSelector: { matchLabels: Record<string, string> };
+    };
+    for (const monitor of monitors) {
+      const spec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] };
+      expect(matches(prometheus.serviceMonitorSelector.matchLabels, monitor.metadata.labels), monitor.metadata.name).toBe(true);
+      const services = objects.filter(
+        (o) => o.kind === "Service" && o.metadata.namespace === monitor.metadata.namespace && matches(spec.selector.matchLabels, o.metadata.labels),
+      );
+      expect(services.length, `${monitor.metadata.name} selects a Service`).toBe(1);
+      const service = services[0]!;
+      const servicePorts = (service.spec as { ports: { name: string; targetPort: string }[] }).ports;
+      const servicePort = servicePorts.find((p) => p.name === spec.endpoints[0]!.port);
+      expect(servicePort, `${monitor.metadata.name} port ${spec.endpoints[0]!.port}`).toBeDefined();
+      const serviceSelector = (service.spec as { selector: Record<string, string> }).selector;
+      const workload = deployments(objects).find((d) =>
+        matches(serviceSelector, (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels),
+      );
+      expect(workload, `${service.metadata.name} selects pods`).toBeDefined();
+      const containerPorts = podSpecOf(workload!).containers.flatMap((c) => c.ports ?? []);
+      expect(containerPorts.map((p) => p.name), `${service.metadata.name} targetPort`).toContain(servicePort!.targetPort);
+    }
+  });
+
+  it("scrape configs target the MSK open-monitoring ports and the Cassandra exporters", () => {
+    const targets = objects
+      .filter((o) => o.kind === "ScrapeConfig")
+      .flatMap((o) => (o.spec as { staticConfigs: { targets: string[] }[] }).staticConfigs.flatMap((s) => s.targets));
+    expect(targets).toContain("b-1.kafka.example.internal:11001");
+    expect(targets).toContain("b-3.kafka.example.internal:11002");
+    expect(targets).toContain("10.0.2.10:9500");
+  });
+
+  it("NetworkPolicies: deny by default, one allow policy per workload, scrapes and traces get through", () => {
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    type Rule = { from?: Peer[]; to?: Peer[]; ports: { port: number; protocol: string }[] };
+    type Peer = { podSelector?: { matchLabels: Record<string, string> }; ipBlock?: { cidr: string } };
+    type Policy = { podSelector: { matchLabels?: Record<string, string> }; ingress?: Rule[]; egress?: Rule[]; policyTypes: string[] };
+    const specOf = (o: K8sObject) => o.spec as Policy;
+    const denyAll = policies.filter((p) => Object.keys(specOf(p).podSelector.matchLabels ?? {}).length === 0);
+    expect(denyAll.map((p) => [specOf(p).ingress, specOf(p).egress, specOf(p).policyTypes])).toEqual([
+      [undefined, undefined, ["Ingress", "Egress"]],
+    ]);
+    const podLabels = [
+      ...deployments(objects).map((d) => (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels),
+      (find(objects, "Prometheus", components.prometheus).spec as { podMetadata: { labels: Record<string, string> } }).podMetadata.labels,
+    ];
+    for (const labels of podLabels) {
+      const selecting = policies.filter((p) => p !== denyAll[0] && matches(specOf(p).podSelector.matchLabels ?? {}, labels));
+      expect(selecting.length, labels["app.kubernetes.io/name"]).toBe(1);
+    }
+    const policyOf = (component: string) => specOf(find(objects, "NetworkPolicy", component));
+    const admits = (rules: Rule[] | undefined, side: "from" | "to", peer: string, port: number) =>
+      (rules ?? []).some(
+        (r) =>
+          r.ports.some((p) => p.port === port && p.protocol === "TCP") &&
+          (r[side] === undefined || r[side].some((x) => x.podSelector !== undefined && matches(x.podSelector.matchLabels, selectorLabels(peer as never)))),
+      );
+    const flows: [string, string, number][] = [
+      [components.prometheus, components.detector, appHttpPort],
+      [components.prometheus, components.loadGenerator, appHttpPort],
+      [components.prometheus, components.prometheusOperator, 8080],
+      [components.prometheus, components.jaeger, 8888],
+      [components.detector, components.jaeger, 4318],
+      [components.loadGenerator, components.jaeger, 4318],
+      [components.grafana, components.prometheus, 9090],
+      [components.grafana, components.jaeger, 16686],
+    ];
+    for (const [client, server, port] of flows) {
+      expect(admits(policyOf(client).egress, "to", server, port), `${client} → ${server}:${port} egress`).toBe(true);
+      expect(admits(policyOf(server).ingress, "from", client, port), `${client} → ${server}:${port} ingress`).toBe(true);
+    }
+    // Nothing but Prometheus reaches the detector; the detector reaches the data plane only inside its CIDRs.
+    expect(policyOf(components.detector).ingress).toEqual([
+      { from: [{ podSelector: { matchLabels: selectorLabels(components.prometheus) } }], ports: [{ protocol: "TCP", port: appHttpPort }] },
+    ]);
+    const dataPlaneRules = (policyOf(components.detector).egress ?? []).filter((r) => r.ports.some((p) => p.port === 9042 || p.port === 9098));
+    expect(dataPlaneRules.every((r) => r.to?.every((peer) => peer.ipBlock?.cidr === "10.0.0.0/16"))).toBe(true);
+  });
+
+  it("matches the snapshot", async () => {
+    const text = manifests.map((m) => `# ${m.file}\n${m.yaml}`).join("");
+    await expect(text).toMatchFileSnapshot(`./__snapshots__/${preset}.yaml`);
+  });
+});
+
+describe("endpoints", () => {
+  it("CDK tokens pass through unvalidated; concrete values are checked with the app's schema", () => {
+    const plan = sizePlanFrom({ preset: "stage-3" });
+    const token = "${Token[TOKEN.1234]}";
+    const objects = synthesizeManifests(plan, { endpoints: { kafkaBrokers: token, cassandraContactPoints: token } }).flatMap(
+      (m) => m.objects as K8sObject[],
+    );
+    const env = envOf(podSpecOf(find(objects, "Deployment", components.detector)).containers[0]!);
+    expect(env[detectorEnvNames.kafkaBrokers]).toBe(token);
+    expect(env[detectorEnvNames.cassandraContactPoints]).toBe(token);
+    expect(objects.some((o) => o.kind === "ScrapeConfig")).toBe(false);
+    expect(() => synthesizeManifests(plan, { endpoints: { kafkaBrokers: "no-port", cassandraContactPoints: "c:9042" } })).toThrow(
+      /kafkaBrokers/,
+    );
+  });
+
+  it("alert rules exist for lag, latency, dead letters, errors and detector down", () => {
+    expect(alertRules(sizePlanFrom({ preset: "stage-3" })).map((r) => r.alert)).toEqual(
+      expect.arrayContaining(["ConsumerLagGrowing", "EndToEndLatencyHigh", "DeadLetterRateHigh", "ErrorRateHigh", "DetectorDown"]),
+    );
+  });
+});
+
+describe("synth:k8s", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    process.exitCode = undefined;
+    vi.restoreAllMocks();
+  });
+  const out = () => {
+    const d = mkdtempSync(join(tmpdir(), "synth-k8s-"));
+    dirs.push(d);
+    return d;
+  };
+
+  it("writes one file per chart, in apply order, equal to the charts", () => {
+    const dir = out();
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    main(["--preset", "stage-6", "--out", dir]);
+    const files = readdirSync(join(dir, "stage-6"));
+    expect(files).toEqual([
+      "01-namespace.yaml",
+      "02-prometheus-operator.yaml",
+      "03-monitoring.yaml",
+      "04-jaeger.yaml",
+      "05-grafana.yaml",
+      "06-pipeline.yaml",
+    ]);
+    const expected = synthesizeManifests(sizePlanFrom({ preset: "stage-6" }), { endpoints: standaloneEndpoints });
+    for (const m of expected) expect(readFileSync(join(dir, "stage-6", m.file), "utf8")).toBe(m.yaml);
+  });
+
+  it("names a custom size by its numbers and stops with the size model's message on a bad value", () => {
+    const dir = out();
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    main(["--cassandraNodes", "9", "--out", dir]);
+    expect(readdirSync(dir)).toEqual([expect.stringMatching(/^cassandra-9-kafka-3-workers-\d+$/)]);
+    expect(log).toHaveBeenCalledOnce();
+
+    const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    main(["--cassandraNodes", "2", "--out", dir]);
+    let expected = "";
+    try {
+      sizePlanFrom({ cassandraNodes: "2" });
+    } catch (e) {
+      expected = (e as Error).message;
+    }
+    expect(expected).not.toBe("");
+    expect(error).toHaveBeenCalledWith(`error: ${expected}`);
+    expect(process.exitCode).toBe(1);
+  });
+});
