@@ -71,7 +71,7 @@ export function alertRules(plan: SizePlan): AlertRule[] {
     },
     {
       alert: "ErrorRateHigh",
-      expr: `${rate(M.errors)} / clamp_min(${checks}, 1) > 0.01`,
+      expr: `${rate(M.errors, detector)} / clamp_min(${checks}, 1) > 0.01`,
       for: "5m",
       severity: "critical",
       summary: "More than 1% of checks fail",

@@ -1,26 +1,50 @@
 /**
- * The app's Prometheus metric names and labels, as the alert rules and the dashboard query them.
- * Provisional: conventional names until app/metrics.ts exports the real ones; then this file re-exports them.
+ * The app's Prometheus metric names and labels (app/metrics.ts), as the alert rules and the dashboard query
+ * them. test/charts/app-metrics.test.ts proves each one is registered by the app with these labels.
  */
 export const appMetrics = {
-  /** Counter: events checked (label `anomaly` = "true" | "false"). */
-  checks: "anomaly_checks_total",
+  /** Counter: events checked and their verdict published. */
+  checks: "detector_checks_total",
+  /** Counter: verdicts that flagged an anomaly. */
+  anomalies: "detector_anomalies_total",
   /** Counter: records sent to the dead-letter topic (label `reason`). */
-  deadLetters: "anomaly_dead_letters_total",
-  /** Counter: failed checks or sends (label `stage`). */
-  errors: "anomaly_errors_total",
-  /** Histogram (seconds): event created by the load generator → verdict published. */
-  endToEndSeconds: "anomaly_end_to_end_seconds",
-  /** Histogram (seconds) per pipeline stage (label `stage`: write, read, check, publish, commit). */
-  stageSeconds: "anomaly_stage_seconds",
-  /** Gauge: records behind the end of each partition, per consumer. */
-  consumerLag: "anomaly_consumer_lag",
-  /** Counter: events the load generator sent. */
-  eventsSent: "anomaly_loadgen_events_sent_total",
+  deadLetters: "detector_dead_letters_total",
+  /** Counter: failures that were not retried (label `stage`). */
+  errors: "detector_errors_total",
+  /** Counter: retries of transient failures (label `stage`). */
+  retries: "detector_retries_total",
+  /** Histogram (seconds): the event's time → its verdict published. */
+  endToEndSeconds: "detector_end_to_end_latency_seconds",
+  /** Histogram (seconds) per stage of a check (label `stage`: write, read, detect, publish, dead_letter). */
+  stageSeconds: "detector_stage_duration_seconds",
+  /** Gauge: records of a partition not yet committed (labels `topic`, `partition`). */
+  consumerLag: "detector_consumer_lag",
+  /** Gauges of backpressure: checks running, records in the hand-off, partitions paused. */
+  inFlight: "detector_checks_in_flight",
+  handoffDepth: "detector_handoff_depth",
+  pausedPartitions: "detector_paused_partitions",
+  /** Counter: events the load generator sent (acknowledged by Kafka). */
+  eventsSent: "loadgen_events_sent_total",
+  /** Counter: events Kafka did not acknowledge. */
+  sendFailures: "loadgen_send_failures_total",
+  /** Counter: anomalies the load generator injected (label `kind`). */
+  anomaliesInjected: "loadgen_anomalies_injected_total",
+  /** Histogram (seconds): how far behind schedule a batch was handed to the producer (open loop). */
+  sendLatenessSeconds: "loadgen_send_lateness_seconds",
 } as const;
 
 export const appMetricLabels = {
-  anomaly: "anomaly",
   stage: "stage",
   reason: "reason",
+  kind: "kind",
 } as const;
+
+/** The labels each labelled metric carries (checked against the app's registry by the tests). */
+export const appMetricLabelNames: Partial<Record<keyof typeof appMetrics, readonly string[]>> = {
+  deadLetters: [appMetricLabels.reason],
+  errors: [appMetricLabels.stage],
+  retries: [appMetricLabels.stage],
+  stageSeconds: [appMetricLabels.stage],
+  anomaliesInjected: [appMetricLabels.kind],
+  consumerLag: ["topic", "partition"],
+};

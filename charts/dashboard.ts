@@ -46,10 +46,13 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
     },
     {
       title: "Anomalies per second",
-      description: "Checks whose verdict flagged an anomaly.",
+      description: "Verdicts that flagged an anomaly, beside the anomalies the load generators injected (by kind).",
       unit: "ops",
       width: 12,
-      targets: [{ expr: `sum(rate(${M.checks}{${detector}, ${L.anomaly}="true"}[${window}]))`, legend: "anomalies" }],
+      targets: [
+        { expr: `sum(rate(${M.anomalies}{${detector}}[${window}]))`, legend: "flagged" },
+        { expr: `sum by (${L.kind}) (rate(${M.anomaliesInjected}{${loadGenerator}}[${window}]))`, legend: `injected: {{${L.kind}}}` },
+      ],
     },
     {
       title: "End-to-end latency",
@@ -74,7 +77,7 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
     },
     {
       title: "Per-stage latency (p99)",
-      description: "Cassandra write, history read, CUSUM check, verdict publish, offset commit.",
+      description: "Cassandra write, history read, CUSUM detect, verdict publish, dead-letter send.",
       unit: "s",
       width: 12,
       targets: [
@@ -85,10 +88,21 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
       ],
     },
     {
+      title: "Backpressure",
+      description: `Checks in flight (at most ${plan.detector.concurrency} per pod), records waiting in the hand-off, partitions paused.`,
+      unit: "short",
+      width: 12,
+      targets: [
+        { expr: `sum(${M.inFlight}{${detector}})`, legend: "in flight" },
+        { expr: `sum(${M.handoffDepth}{${detector}})`, legend: "hand-off" },
+        { expr: `sum(${M.pausedPartitions}{${detector}})`, legend: "paused partitions" },
+      ],
+    },
+    {
       title: "Pods up",
       description: `Scraped pods per workload; the plan runs ${plan.detector.pods} detectors and ${plan.load.pods} load generators.`,
       unit: "short",
-      width: 6,
+      width: 8,
       threshold: plan.detector.pods,
       targets: [
         { expr: `count(up{${detector}} == 1)`, legend: components.detector },
@@ -97,12 +111,25 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
     },
     {
       title: "Errors and dead letters",
-      description: "Failed checks per stage and malformed events sent to the dead-letter topic, per second.",
+      description: "Failed checks by stage, malformed events dead-lettered by reason, and sends Kafka did not acknowledge, per second.",
       unit: "ops",
-      width: 6,
+      width: 8,
       targets: [
-        { expr: `sum by (${L.stage}) (rate(${M.errors}[${window}]))`, legend: `error: {{${L.stage}}}` },
+        { expr: `sum by (${L.stage}) (rate(${M.errors}{${detector}}[${window}]))`, legend: `error: {{${L.stage}}}` },
         { expr: `sum by (${L.reason}) (rate(${M.deadLetters}{${detector}}[${window}]))`, legend: `dead letter: {{${L.reason}}}` },
+        { expr: `sum(rate(${M.sendFailures}{${loadGenerator}}[${window}]))`, legend: "send failed" },
+      ],
+    },
+    {
+      title: "Load generator lateness (p99)",
+      description: "How far behind its schedule the open-loop generator hands events to Kafka; growth means the load is not the planned load.",
+      unit: "s",
+      width: 8,
+      targets: [
+        {
+          expr: `histogram_quantile(0.99, sum by (le) (rate(${M.sendLatenessSeconds}_bucket{${loadGenerator}}[${window}])))`,
+          legend: "p99",
+        },
       ],
     },
   ];
