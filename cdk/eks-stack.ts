@@ -53,6 +53,10 @@ export interface WorkloadEndpoints {
   /** SASL/IAM over TLS bootstrap string (`host:9098,…`). */
   readonly kafkaBootstrapBrokers: string;
   readonly cassandraContactPoints: readonly string[];
+  /** Every Cassandra node's address (Prometheus scrapes each node's exporter). */
+  readonly cassandraNodeAddresses: readonly string[];
+  /** CIDR blocks of the Kafka and Cassandra subnets (the pods' NetworkPolicy egress). */
+  readonly dataPlaneCidrs: readonly string[];
   readonly cassandraLocalDatacenter: string;
   readonly cassandraUsername: string;
   /** Secrets Manager ARN of the detector role's password (the app reads it with its pod credentials). */
@@ -81,6 +85,7 @@ export class EksStack extends Stack {
   constructor(scope: Construct, id: string, props: EksStackProps) {
     super(scope, id, props);
     const { plan, network, kafka, cassandra } = props;
+    const namespace = workloadNamespace(plan);
     const clusterName = `${plan.experimentId}-eks`;
 
     // EKS creates /aws/eks/<name>/cluster itself; made here first, it is owned and deleted with the stack.
@@ -143,13 +148,13 @@ export class EksStack extends Stack {
     const nagArns = mskArns(this, kafka.clusterName, "<AWS::AccountId>");
     // The same statements rendered with cdk-nag's placeholder for the account, to name the findings.
     const nagResources = {
-      detector: detectorStatements(nagArns, "").flatMap((st) => st.resources).filter((r) => r.includes(":kafka:")),
-      loadgen: loadgenStatements(nagArns).flatMap((st) => st.resources).filter((r) => r.includes(":kafka:")),
+      detector: detectorStatements(nagArns, "").flatMap((st) => st.resources).filter((r) => /:(topic|group)\//.test(r)),
+      loadgen: loadgenStatements(nagArns).flatMap((st) => st.resources).filter((r) => /:(topic|group)\//.test(r)),
     };
     const podRole = (name: keyof typeof serviceAccounts, statements: iam.PolicyStatement[]) => {
       const role = new iam.Role(this, `${name[0]!.toUpperCase()}${name.slice(1)}Role`, {
         assumedBy: new iam.ServicePrincipal("pods.eks.amazonaws.com"),
-        description: `Pod Identity of ${workloadNamespace}/${serviceAccounts[name]}`,
+        description: `Pod Identity of ${namespace}/${serviceAccounts[name]}`,
       });
       role.assumeRolePolicy?.addStatements(
         new iam.PolicyStatement({
@@ -160,7 +165,7 @@ export class EksStack extends Stack {
       for (const s of statements) role.addToPolicy(s);
       const association = new eks.CfnPodIdentityAssociation(this, `${name[0]!.toUpperCase()}${name.slice(1)}PodIdentity`, {
         clusterName: this.cluster.clusterName,
-        namespace: workloadNamespace,
+        namespace,
         serviceAccount: serviceAccounts[name],
         roleArn: role.roleArn,
       });
@@ -172,7 +177,9 @@ export class EksStack extends Stack {
         },
         ...nagResources[name].map((r) => ({
           id: `AwsSolutions-IAM5[Resource::${r}]`,
-          reason: "Topic and group ARNs carry the MSK cluster's UUID (unknown before creation); names are exact.",
+          reason: r.endsWith("*")
+            ? "The load generator's consumer groups share a prefix; the `*` before it is the MSK cluster's UUID."
+            : "Topic and group ARNs carry the MSK cluster's UUID (unknown before creation); the names are exact.",
         })),
       );
       return role;
@@ -197,11 +204,13 @@ export class EksStack extends Stack {
 
     this.endpoints = {
       region: plan.region,
-      namespace: workloadNamespace,
+      namespace,
       serviceAccounts,
       image: image.imageUri,
       kafkaBootstrapBrokers: kafka.bootstrapBrokers,
       cassandraContactPoints: cassandra.contactPoints,
+      cassandraNodeAddresses: cassandra.nodes.map((n) => n.privateIp),
+      dataPlaneCidrs: [...network.kafkaSubnets(), ...network.cassandraSubnets()].map((s) => s.ipv4CidrBlock),
       cassandraLocalDatacenter: cassandra.datacenter,
       cassandraUsername: "detector",
       cassandraPasswordSecretArn: cassandra.detectorSecret.secretArn,
@@ -209,10 +218,19 @@ export class EksStack extends Stack {
 
     if (props.charts !== undefined) {
       const k8sApp = new cdk8s.App();
+      const manifests = new Map<cdk8s.Chart, eks.KubernetesManifest>();
       for (const chart of props.charts(k8sApp, plan, this.endpoints)) {
         const manifest = this.cluster.addCdk8sChart(chart.node.id, chart);
         manifest.node.addDependency(crds, this.nodegroup, podIdentityAgent);
+        manifests.set(chart, manifest);
         this.chartManifests.push(manifest);
+      }
+      // The charts' own order (namespace first, CRs after their operator) between their manifests.
+      for (const [chart, manifest] of manifests) {
+        for (const dependency of chart.node.dependencies) {
+          const other = dependency instanceof cdk8s.Chart ? manifests.get(dependency) : undefined;
+          if (other !== undefined) manifest.node.addDependency(other);
+        }
       }
     }
   }

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { buildKit } from "./app.ts";
+import { kitCharts } from "./kit-charts.ts";
 import { SizeInputError, sizeInputKeys } from "./size/size-input.ts";
 import { sizePlanFrom, type SizePlan } from "./size/size-plan.ts";
 
@@ -29,5 +30,5 @@ if (!existsSync(join(imageDirectory, "Dockerfile"))) {
   process.exit(1);
 }
 
-buildKit(app, plan, { imageDirectory });
+buildKit(app, plan, { imageDirectory, charts: kitCharts });
 app.synth();

@@ -7,9 +7,12 @@
 import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { detectorGroupId, topics } from "../app/topology.ts";
+import { namespaceOf } from "../charts/index.ts";
+import { components } from "../charts/names.ts";
 
-export const workloadNamespace = "anomaly";
-export const serviceAccounts = { detector: "detector", loadgen: "loadgen" } as const;
+/** The charts' namespace (the experiment id) and ServiceAccount names (their component names). */
+export const workloadNamespace = namespaceOf;
+export const serviceAccounts = { detector: components.detector, loadgen: components.loadGenerator } as const;
 /** Consumer groups of the load generator (it may read verdicts to measure end-to-end latency). */
 export const loadgenGroupPrefix = "loadgen";
 

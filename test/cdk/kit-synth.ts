@@ -1,0 +1,74 @@
+/**
+ * Synthesizes the CDK kit in-process for tests, the way `cdk synth` would (cdk.json's context), but with
+ * asset staging off (the kubectl layer zips are ~58 MB) and the image context pointed at a tiny fixture.
+ * Each preset is synthesized once per test file and reused.
+ */
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { App } from "aws-cdk-lib";
+import { buildKit, type KitStacks } from "../../cdk/app.ts";
+import type { ChartsBuilder } from "../../cdk/eks-stack.ts";
+import { sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const imageFixture = join(repoRoot, "test", "cdk", "fixtures", "image");
+
+export interface CfnTemplate {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string | string[] }>;
+  Outputs?: Record<string, unknown>;
+}
+
+export interface Synthesized {
+  readonly plan: SizePlan;
+  readonly stacks: KitStacks;
+  readonly outdir: string;
+  /** Template file name → parsed template. */
+  readonly templates: Record<string, CfnTemplate>;
+  /** Template file name → size in bytes. */
+  readonly templateBytes: Record<string, number>;
+  readonly validationReport: ValidationReport | undefined;
+  readonly seconds: number;
+}
+
+export interface ValidationReport {
+  pluginReports: {
+    pluginName: string;
+    violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+    suppressedViolations?: { ruleName: string; reason?: string; violatingConstructs: { constructPath: string }[] }[];
+  }[];
+}
+
+const cdkContext = (JSON.parse(readFileSync(join(repoRoot, "cdk.json"), "utf8")) as { context: Record<string, unknown> }).context;
+
+export function synthKit(raw: Record<string, unknown>, options: { charts?: ChartsBuilder; nag?: boolean } = {}): Synthesized {
+  process.env.CDK_VALIDATION = "false"; // skip the built-in CloudFormation schema plugin; cfn-lint does that
+  const started = performance.now();
+  const outdir = mkdtempSync(join(tmpdir(), "kit-synth-"));
+  const app = new App({ outdir, context: { ...cdkContext, "aws:cdk:disable-asset-staging": true } });
+  const plan = sizePlanFrom(raw);
+  const stacks = buildKit(app, plan, {
+    imageDirectory: imageFixture,
+    nag: options.nag ?? true,
+    ...(options.charts === undefined ? {} : { charts: options.charts }),
+  });
+  app.synth();
+  const templates: Record<string, CfnTemplate> = {};
+  const templateBytes: Record<string, number> = {};
+  for (const file of readdirSync(outdir).filter((f) => f.endsWith(".template.json"))) {
+    const text = readFileSync(join(outdir, file), "utf8");
+    templates[file] = JSON.parse(text) as CfnTemplate;
+    templateBytes[file] = Buffer.byteLength(text);
+  }
+  let validationReport: ValidationReport | undefined;
+  try {
+    validationReport = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) as ValidationReport;
+  } catch {
+    validationReport = undefined;
+  }
+  return { plan, stacks, outdir, templates, templateBytes, validationReport, seconds: (performance.now() - started) / 1000 };
+}
+
+export const resourcesOfType = (t: CfnTemplate, type: string) =>
+  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
