@@ -1,0 +1,148 @@
+/**
+ * The events table in Cassandra: schema (created idempotently), the write and the history read, as prepared
+ * statements on one session per process (DESIGN.md §1: few connections, many requests on each).
+ *
+ * Primary key (id, time, producer, seq), clustered newest first: the history read is one slice of one
+ * partition. Every part of the key comes from the event itself, never from the consumer's clock (the
+ * reference's fault), so a replay after a crash writes the same row again instead of a duplicate, and two
+ * events of one key in the same millisecond stay two rows.
+ */
+import cassandra from "cassandra-driver";
+import type { ConsistencyName, DetectorConfig } from "../config.ts";
+import { cassandraSchema, historyWindow } from "../topology.ts";
+import type { Event } from "../events/event-codec.ts";
+
+const { consistencies, distance } = cassandra.types;
+
+export type StoreConfig = Pick<
+  DetectorConfig,
+  | "cassandraContactPoints"
+  | "cassandraLocalDataCenter"
+  | "cassandraConnectionsPerHost"
+  | "requestsPerConnection"
+  | "keyspace"
+  | "replicationFactor"
+  | "writeConsistency"
+  | "readConsistency"
+  | "ttlSeconds"
+  | "compactionWindowMinutes"
+>;
+
+const table = cassandraSchema.eventsTable;
+
+/** The CQL that creates the keyspace and the table; identifiers were validated by the config schema. */
+export function schemaStatements(c: StoreConfig): string[] {
+  return [
+    `CREATE KEYSPACE IF NOT EXISTS ${c.keyspace} WITH replication = ` +
+      `{'class': 'NetworkTopologyStrategy', '${c.cassandraLocalDataCenter}': ${c.replicationFactor}}`,
+    `CREATE TABLE IF NOT EXISTS ${c.keyspace}.${table} (
+      id text,
+      time timestamp,
+      producer text,
+      seq bigint,
+      value double,
+      PRIMARY KEY ((id), time, producer, seq)
+    ) WITH CLUSTERING ORDER BY (time DESC, producer DESC, seq DESC)
+      AND compression = {'class': 'LZ4Compressor', 'chunk_length_in_kb': 1}
+      AND compaction = {'class': 'TimeWindowCompactionStrategy',
+                        'compaction_window_unit': 'MINUTES', 'compaction_window_size': ${c.compactionWindowMinutes}}
+      AND default_time_to_live = ${c.ttlSeconds}
+      AND gc_grace_seconds = 3600`,
+  ];
+}
+// Why these table options: LZ4 with 1 KB chunks is the reference's tuning for a 1:1 write:read mix (a read
+// decompresses one small chunk, not 64 KB); TWCS with a TTL drops whole expired SSTables instead of compacting
+// tombstones; rows are never deleted or updated, so a short gc_grace_seconds is safe and keeps that cheap.
+
+const cql = {
+  insert: `INSERT INTO ${"%ks"}.${table} (id, time, producer, seq, value) VALUES (?, ?, ?, ?, ?)`,
+  // Strictly before the event itself: the history excludes the current event, and a replay reads the same
+  // history whatever later events were already written before a crash.
+  history:
+    `SELECT value FROM ${"%ks"}.${table} WHERE id = ? AND (time, producer, seq) < (?, ?, ?) ` +
+    `LIMIT ${historyWindow}`,
+};
+
+export function createCassandraClient(c: StoreConfig, keyspace?: string): cassandra.Client {
+  return new cassandra.Client({
+    contactPoints: [...c.cassandraContactPoints],
+    localDataCenter: c.cassandraLocalDataCenter,
+    ...(keyspace ? { keyspace } : {}),
+    pooling: {
+      coreConnectionsPerHost: { [distance.local]: c.cassandraConnectionsPerHost, [distance.remote]: 0 },
+      maxRequestsPerConnection: c.requestsPerConnection,
+    },
+    // Our own retry loop decides about retries (with backoff and a metric); the driver's default policy
+    // would retry some errors once more, invisibly.
+    policies: { retry: new cassandra.policies.retry.FallthroughRetryPolicy() },
+    queryOptions: { prepare: true, isIdempotent: true },
+    socketOptions: { readTimeout: 12_000, connectTimeout: 10_000 },
+  });
+}
+
+/** Creates the keyspace and table if missing (safe to run from every process at once). */
+export async function createSchema(c: StoreConfig): Promise<void> {
+  const client = createCassandraClient(c);
+  try {
+    await client.connect();
+    // The driver waits for schema agreement after each DDL statement, so the table exists on every node
+    // before anyone prepares statements against it.
+    for (const statement of schemaStatements(c)) await client.execute(statement, [], { prepare: false });
+  } finally {
+    await client.shutdown();
+  }
+}
+
+export class CassandraStore {
+  readonly client: cassandra.Client;
+  readonly #insert: string;
+  readonly #history: string;
+  readonly #write: { consistency: number; prepare: true; isIdempotent: true };
+  readonly #read: { consistency: number; prepare: true; isIdempotent: true; fetchSize: number };
+
+  constructor(c: StoreConfig) {
+    this.client = createCassandraClient(c, c.keyspace);
+    this.#insert = cql.insert.replace("%ks", c.keyspace);
+    this.#history = cql.history.replace("%ks", c.keyspace);
+    this.#write = { consistency: consistencyOf(c.writeConsistency), prepare: true, isIdempotent: true };
+    this.#read = { consistency: consistencyOf(c.readConsistency), prepare: true, isIdempotent: true, fetchSize: historyWindow };
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+
+  async write(e: Event): Promise<void> {
+    await this.client.execute(this.#insert, [e.id, new Date(e.time), e.producer, e.seq, e.value], this.#write);
+  }
+
+  /** The key's previous values (before the event), oldest first as the detector wants them. */
+  async history(e: Event): Promise<number[]> {
+    const rs = await this.client.execute(this.#history, [e.id, new Date(e.time), e.producer, e.seq], this.#read);
+    const values: number[] = [];
+    for (let i = rs.rows.length - 1; i >= 0; i--) values.push(rs.rows[i]!.get("value") as number);
+    return values;
+  }
+
+  async shutdown(): Promise<void> {
+    await this.client.shutdown();
+  }
+}
+
+export function consistencyOf(name: ConsistencyName): number {
+  return consistencies[name];
+}
+
+/** Cassandra errors worth retrying: the cluster was busy or a node was down, not a bug in the request. */
+export function isTransientCassandraError(err: unknown): boolean {
+  if (err instanceof cassandra.errors.NoHostAvailableError) return true;
+  if (err instanceof cassandra.errors.OperationTimedOutError) return true;
+  if (err instanceof cassandra.errors.BusyConnectionError) return true;
+  if (err instanceof cassandra.errors.ResponseError) {
+    const c = cassandra.types.responseErrorCodes;
+    return [c.unavailableException, c.overloaded, c.isBootstrapping, c.writeTimeout, c.readTimeout, c.serverError, c.writeFailure, c.readFailure].includes(
+      err.code,
+    );
+  }
+  return false;
+}

@@ -1,0 +1,385 @@
+/**
+ * The detector pipeline (DESIGN.md §1):
+ *
+ *   Kafka consumers (pool 1) ──► KeyedHandoff (bounded, per-key order) ──► checks (pool 2):
+ *     1. write the event to Cassandra   2. read the key's previous 50   3. CUSUM   4. publish the verdict
+ *   ──► commit the offset, only once 1–4 finished for it and every record before it in its partition.
+ *
+ * At-least-once: a crash at any point replays from the last commit; the replay writes the same rows (the key
+ * comes from the event) and publishes the same verdicts again. Malformed records go to the dead-letter topic
+ * with the reason and the original bytes, and count as finished. Transient Cassandra/Kafka errors are retried
+ * with backoff; when the hand-off is full the consumers pause their partitions until it drains.
+ */
+import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import kafkajs, {
+  Partitioners,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type Producer,
+} from "kafkajs";
+import type { DetectorConfig } from "../config.ts";
+import { decodeEvent, type Event } from "../events/event-codec.ts";
+import { encodeVerdict, verdictRecord } from "../events/verdict-codec.ts";
+import { BatchingPublisher } from "../kafka/batching-publisher.ts";
+import { ensureTopics } from "../kafka/kafka-client.ts";
+import { errorText, type Logger } from "../log.ts";
+import type { DetectorMetrics } from "../metrics.ts";
+import { withRetry } from "../retry.ts";
+import { contextFromHeaders, headersFor, type Tracing } from "../tracing.ts";
+import { CassandraStore, createSchema, isTransientCassandraError } from "./cassandra-store.ts";
+import { detect } from "./cusum.ts";
+import { KeyedHandoff } from "./keyed-handoff.ts";
+import { OffsetTracker } from "./offset-tracker.ts";
+
+/** Dead-letter headers: why, and where the record came from. */
+export const deadLetterHeaders = {
+  reason: "dead-letter-reason",
+  detail: "dead-letter-detail",
+  topic: "dead-letter-source-topic",
+  partition: "dead-letter-source-partition",
+  offset: "dead-letter-source-offset",
+} as const;
+
+/** One consumer of pool 1, and what it has handed out per partition. */
+interface ConsumerSlot {
+  readonly consumer: Consumer;
+  /** Replaced on every rebalance: a partition we get back restarts from its committed offset. */
+  trackers: Map<number, OffsetTracker>;
+  readonly committed: Map<number, number>;
+  readonly highWatermarks: Map<number, number>;
+  readonly paused: Set<number>;
+}
+
+interface WorkItem {
+  readonly slot: ConsumerSlot;
+  readonly tracker: OffsetTracker;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders | undefined;
+}
+
+// kafkajs is CommonJS and its error classes are not visible as named ESM exports.
+const { KafkaJSError, KafkaJSNumberOfRetriesExceeded } = kafkajs;
+
+/** Kafka errors worth retrying: connection trouble, leader moves, timeouts (kafkajs already retried a few). */
+export function isTransientKafkaError(err: unknown): boolean {
+  if (err instanceof KafkaJSNumberOfRetriesExceeded) return true;
+  return err instanceof KafkaJSError && err.retriable;
+}
+
+const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
+
+export class DetectorPipeline {
+  readonly #c: DetectorConfig;
+  readonly #kafka: Kafka;
+  readonly #log: Logger;
+  readonly #m: DetectorMetrics;
+  readonly #tracing: Tracing;
+  readonly #store: CassandraStore;
+  readonly #producer: Producer;
+  readonly #publisher: BatchingPublisher;
+  readonly #handoff: KeyedHandoff<WorkItem>;
+  readonly #slots: ConsumerSlot[] = [];
+  #commitTimer: NodeJS.Timeout | null = null;
+  #running = false;
+  #stopping: Promise<void> | null = null;
+  /** After this time (ms since epoch) retries give up: the drain deadline has passed. */
+  #giveUpAt = Infinity;
+  #fatal: unknown = null;
+  readonly #fatalListeners: ((err: unknown) => void)[] = [];
+
+  constructor(config: DetectorConfig, kafka: Kafka, log: Logger, metrics: DetectorMetrics, tracing: Tracing) {
+    this.#c = config;
+    this.#kafka = kafka;
+    this.#log = log;
+    this.#m = metrics;
+    this.#tracing = tracing;
+    this.#store = new CassandraStore(config);
+    // Not idempotent-producer: at-least-once is the contract, and duplicates of a verdict are harmless
+    // (readers key verdicts by the event's producer and sequence).
+    this.#producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    this.#publisher = new BatchingPublisher(this.#producer);
+    this.#handoff = new KeyedHandoff<WorkItem>({
+      concurrency: config.detectorConcurrency,
+      capacity: config.handoffCapacity,
+      keyOf: (w) => (w.key === null ? "" : w.key.toString("latin1")),
+      process: (w) => this.#check(w),
+      onDone: (w) => w.tracker.finish(w.offset),
+      onBelowLowWater: () => this.#resumeAll(),
+      onFatal: (err, w) => this.#fail(err, `check of partition ${w.partition} offset ${w.offset}`),
+    });
+  }
+
+  /** Called once if the pipeline cannot go on (a non-transient failure): the owner should exit non-zero. */
+  onFatal(listener: (err: unknown) => void): void {
+    this.#fatalListeners.push(listener);
+  }
+
+  get live(): boolean {
+    return this.#fatal === null;
+  }
+  get ready(): boolean {
+    return this.#running && this.#stopping === null && this.#fatal === null;
+  }
+
+  async start(): Promise<void> {
+    const c = this.#c;
+    if (c.createSchema) {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      try {
+        const created = await ensureTopics(admin, [c.eventsTopic, c.checksTopic, c.deadLetterTopic], c.partitions, c.topicReplicationFactor);
+        if (created.length > 0) this.#log.info("created topics", { topics: created, partitions: c.partitions });
+      } finally {
+        await admin.disconnect();
+      }
+      await createSchema(c);
+      this.#log.info("schema ready", { keyspace: c.keyspace, replicationFactor: c.replicationFactor });
+    }
+    await this.#store.connect();
+    await this.#producer.connect();
+    for (let i = 0; i < c.consumersPerProcess; i++) this.#slots.push(await this.#startConsumer());
+    this.#commitTimer = setInterval(() => void this.#commitAll(), 1000);
+    this.#running = true;
+    this.#log.info("detector running", {
+      consumers: c.consumersPerProcess,
+      concurrency: c.detectorConcurrency,
+      handoffCapacity: c.handoffCapacity,
+    });
+  }
+
+  async #startConsumer(): Promise<ConsumerSlot> {
+    const consumer = this.#kafka.consumer({
+      groupId: this.#c.groupId,
+      // A killed detector's partitions move on after 10 s instead of the default 30 s.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      // ~1,500 events per partition fetch: the hand-off bound is soft by about one fetch per partition.
+      maxBytesPerPartition: 64 * 1024,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    const slot: ConsumerSlot = { consumer, trackers: new Map(), committed: new Map(), highWatermarks: new Map(), paused: new Set() };
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      // Work in flight for the old assignment finishes but is no longer committed by us (the broker would
+      // refuse a commit of the old generation); whoever owns a partition now replays from its commit point.
+      slot.trackers = new Map();
+      slot.committed.clear();
+      slot.paused.clear();
+      this.#m.lag.reset();
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) this.#fail(e.payload.error, "Kafka consumer crashed");
+    });
+    await consumer.connect();
+    // From the beginning for a new group: events sent before the first detector joined are checked too.
+    await consumer.subscribe({ topics: [this.#c.eventsTopic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.#take(slot, payload),
+    });
+    return slot;
+  }
+
+  /** Pool 1: hand the batch over and return at once; the checks run on their own. */
+  async #take(slot: ConsumerSlot, payload: EachBatchPayload): Promise<void> {
+    const batch = payload.batch;
+    const partition = batch.partition;
+    let tracker = slot.trackers.get(partition);
+    if (!tracker) slot.trackers.set(partition, (tracker = new OffsetTracker()));
+    for (const m of batch.messages) {
+      // Stopping: leave the rest unread and uncommitted for the next owner.
+      if (!payload.isRunning() || payload.isStale() || this.#stopping !== null || this.#fatal !== null) break;
+      const offset = Number(m.offset);
+      tracker.track(offset);
+      this.#handoff.push({ slot, tracker, partition, offset, key: m.key, value: m.value, headers: m.headers });
+      // "Resolved" tells kafkajs to fetch past it; committing is ours, once it is checked.
+      payload.resolveOffset(m.offset);
+      this.#m.consumed.inc();
+    }
+    slot.highWatermarks.set(partition, Number(batch.highWatermark));
+    this.#m.handoffDepth.set(this.#handoff.size);
+    if (this.#handoff.full && !slot.paused.has(partition)) {
+      slot.consumer.pause([{ topic: batch.topic, partitions: [partition] }]);
+      slot.paused.add(partition);
+      this.#m.pausedPartitions.inc();
+    }
+    await payload.heartbeat();
+  }
+
+  #resumeAll(): void {
+    if (this.#stopping !== null) return;
+    for (const slot of this.#slots) {
+      if (slot.paused.size === 0) continue;
+      slot.consumer.resume([{ topic: this.#c.eventsTopic, partitions: [...slot.paused] }]);
+      this.#m.pausedPartitions.dec(slot.paused.size);
+      slot.paused.clear();
+    }
+  }
+
+  /** Pool 2: one record, start to verdict. Resolves only when every effect is acknowledged. */
+  async #check(w: WorkItem): Promise<void> {
+    this.#m.inFlight.inc();
+    try {
+      const decoded = decodeEvent(w.key, w.value, this.#c.maxEventBytes);
+      if (!decoded.ok) return await this.#deadLetter(w, decoded.reason, decoded.detail);
+      const parent = contextFromHeaders(w.headers);
+      const span = this.#tracing.tracer.startSpan(
+        `${this.#c.eventsTopic} process`,
+        { kind: SpanKind.CONSUMER, attributes: { "messaging.kafka.partition": w.partition, "messaging.kafka.offset": w.offset } },
+        parent,
+      );
+      try {
+        await context.with(trace.setSpan(parent, span), () => this.#checkEvent(decoded.event, span));
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    } finally {
+      this.#m.inFlight.dec();
+      this.#m.handoffDepth.set(this.#handoff.size);
+    }
+  }
+
+  async #checkEvent(e: Event, span: Span): Promise<void> {
+    const tracer = this.#tracing.tracer;
+    const step = async <T>(stage: string, isTransient: (err: unknown) => boolean, fn: () => Promise<T>): Promise<T> => {
+      const t0 = process.hrtime.bigint();
+      const child = this.#tracing.enabled ? tracer.startSpan(stage) : null;
+      try {
+        return await this.#retry(stage, isTransient, fn);
+      } catch (err) {
+        this.#m.errors.inc({ stage });
+        throw err;
+      } finally {
+        child?.end();
+        this.#m.stage.observe({ stage }, seconds(t0));
+      }
+    };
+
+    await step("write", isTransientCassandraError, () => this.#store.write(e));
+    this.#m.written.inc();
+    const history = await step("read", isTransientCassandraError, () => this.#store.history(e));
+
+    const t0 = process.hrtime.bigint();
+    const verdict = detect(history, e.value, { k: this.#c.cusumK, h: this.#c.cusumH });
+    this.#m.stage.observe({ stage: "detect" }, seconds(t0));
+    span.setAttribute("anomaly", verdict.anomaly);
+
+    const record = verdictRecord(e, verdict, Date.now());
+    await step("publish", isTransientKafkaError, () =>
+      this.#publisher.publish(this.#c.checksTopic, { key: e.id, value: encodeVerdict(record), headers: headersFor(span) }),
+    );
+    this.#m.checked.inc();
+    if (verdict.anomaly) this.#m.anomalies.inc();
+    this.#m.endToEnd.observe(Math.max(0, Date.now() - e.time) / 1000);
+  }
+
+  async #deadLetter(w: WorkItem, reason: string, detail: string): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    await this.#retry("dead_letter", isTransientKafkaError, () =>
+      this.#publisher.publish(this.#c.deadLetterTopic, {
+        key: w.key,
+        value: w.value,
+        headers: {
+          ...w.headers,
+          [deadLetterHeaders.reason]: reason,
+          [deadLetterHeaders.detail]: detail,
+          [deadLetterHeaders.topic]: this.#c.eventsTopic,
+          [deadLetterHeaders.partition]: String(w.partition),
+          [deadLetterHeaders.offset]: String(w.offset),
+        },
+      }),
+    );
+    this.#m.deadLettered.inc({ reason });
+    this.#m.stage.observe({ stage: "dead_letter" }, seconds(t0));
+    this.#log.debug("dead-lettered", { reason, detail, partition: w.partition, offset: w.offset });
+  }
+
+  #retry<T>(stage: string, isTransient: (err: unknown) => boolean, fn: () => Promise<T>): Promise<T> {
+    return withRetry(fn, {
+      isTransient,
+      stop: () => Date.now() > this.#giveUpAt || this.#fatal !== null,
+      onRetry: (err, attempt) => {
+        this.#m.retries.inc({ stage });
+        if (attempt === 1 || attempt % 20 === 0) this.#log.warn("retrying", { stage, attempt, error: errorText(err) });
+      },
+    });
+  }
+
+  /** Commit, per partition, the offset after the finished run; skip what has not moved. */
+  async #commitAll(): Promise<void> {
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        const offsets: { topic: string; partition: number; offset: string }[] = [];
+        for (const [partition, tracker] of slot.trackers) {
+          const point = tracker.committable;
+          const high = slot.highWatermarks.get(partition);
+          if (high !== undefined) this.#m.lag.set({ topic: this.#c.eventsTopic, partition }, Math.max(0, high - (point ?? high)));
+          if (point === null || point === slot.committed.get(partition)) continue;
+          offsets.push({ topic: this.#c.eventsTopic, partition, offset: String(point) });
+        }
+        if (offsets.length === 0) return;
+        try {
+          await slot.consumer.commitOffsets(offsets);
+          for (const o of offsets) slot.committed.set(o.partition, Number(o.offset));
+          this.#m.commits.inc(offsets.length);
+        } catch (err) {
+          // Usually a rebalance in progress; the next round commits again (or the new owner replays).
+          this.#log.warn("offset commit failed", { error: errorText(err) });
+        }
+      }),
+    );
+  }
+
+  #fail(err: unknown, where: string): void {
+    if (this.#fatal !== null) return;
+    this.#fatal = err ?? new Error(where);
+    this.#log.error("fatal", { where, error: errorText(err) });
+    for (const l of this.#fatalListeners) l(err);
+  }
+
+  /**
+   * Graceful stop (SIGTERM): stop fetching, let the checks in flight finish (until the deadline), commit what
+   * finished, leave the group, close. Whatever did not finish is replayed by the next owner.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#drain();
+    return this.#stopping;
+  }
+
+  async #drain(): Promise<void> {
+    const deadlineMs = this.#c.shutdownTimeoutSeconds * 1000;
+    this.#giveUpAt = Date.now() + deadlineMs;
+    for (const slot of this.#slots) slot.consumer.pause([{ topic: this.#c.eventsTopic }]);
+    this.#log.info("draining", { inHandoff: this.#handoff.size });
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.#handoff.idle().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs))),
+    ]);
+    clearTimeout(timer);
+    if (this.#commitTimer) clearInterval(this.#commitTimer);
+    await this.#commitAll();
+    this.#log.info(drained ? "drained" : "drain deadline passed; unfinished records will be replayed", {
+      left: this.#handoff.size,
+    });
+    await Promise.allSettled(this.#slots.map((s) => s.consumer.disconnect()));
+    this.#publisher.flush();
+    await Promise.allSettled([this.#producer.disconnect(), this.#store.shutdown(), this.#tracing.shutdown()]);
+    this.#running = false;
+  }
+
+  /** After a fatal error: commit only what finished (safe), then close without waiting for the rest. */
+  async abort(): Promise<void> {
+    if (this.#commitTimer) clearInterval(this.#commitTimer);
+    await this.#commitAll();
+  }
+}

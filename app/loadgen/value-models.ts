@@ -1,0 +1,60 @@
+/**
+ * What each entity's values look like, and the anomalies the generator injects into them with their
+ * ground-truth labels. Two models per key:
+ * - stable: a level with normal noise (σ = 1% of the level);
+ * - walk: a biased random walk (each step: drift + normal noise), i.e. a trend the detector must not flag.
+ * Injected anomalies (only on a key with at least `historyWindow` earlier events and none injected in its last
+ * `historyWindow`, so every one is detectable in principle and episodes do not overlap):
+ * - spike: one value off by 50%–500% of the key's level, up or down (the reference used ×1000);
+ * - shift: the key's level moves by 20%–50% for good, from this event on (labelled on its first event; the
+ *   next `historyWindow` events are its episode, while the detector's baseline still mixes both levels).
+ */
+import type { Label } from "../events/event-codec.ts";
+import { historyWindow } from "../topology.ts";
+import type { Rng } from "./random.ts";
+
+export interface KeyState {
+  readonly model: "stable" | "walk";
+  /** The stable model's level, or the walk's current position. */
+  level: number;
+  readonly noise: number;
+  readonly drift: number;
+  /** Events of this key so far. */
+  count: number;
+  /** Events since the last injected anomaly of this key. */
+  sinceAnomaly: number;
+}
+
+export function newKeyState(rng: Rng, walkShare: number): KeyState {
+  const level = rng.uniform(100, 10_000);
+  const walk = rng.next() < walkShare;
+  return walk
+    ? // A trend of ±0.05%–0.2% of the level per event with step noise of 0.1%: clearly a trend, never a jump.
+      { model: "walk", level, noise: level * 0.001, drift: rng.sign() * level * rng.uniform(0.0005, 0.002), count: 0, sinceAnomaly: historyWindow }
+    : { model: "stable", level, noise: level * 0.01, drift: 0, count: 0, sinceAnomaly: historyWindow };
+}
+
+export interface Injection {
+  readonly spikeProbability: number;
+  readonly shiftProbability: number;
+}
+
+/** The key's next value and its label; advances the key's state. */
+export function nextValue(state: KeyState, rng: Rng, injection: Injection): { value: number; label: Label } {
+  let label: Label = "none";
+  const eligible = state.count >= historyWindow && state.sinceAnomaly >= historyWindow;
+  const roll = rng.next();
+  if (eligible && roll < injection.shiftProbability) {
+    state.level += rng.sign() * Math.abs(state.level) * rng.uniform(0.2, 0.5);
+    label = "shift";
+  }
+  if (state.model === "walk") state.level += state.drift + state.noise * rng.normal();
+  let value = state.model === "walk" ? state.level : state.level + state.noise * rng.normal();
+  if (eligible && label === "none" && roll < injection.shiftProbability + injection.spikeProbability) {
+    value += rng.sign() * Math.abs(state.level) * rng.uniform(0.5, 5);
+    label = "spike";
+  }
+  state.count++;
+  state.sinceAnomaly = label === "none" ? state.sinceAnomaly + 1 : 0;
+  return { value, label };
+}

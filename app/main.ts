@@ -1,0 +1,108 @@
+/**
+ * The container's entry point, two commands:
+ *   node app/main.ts detector [flags]   the two-pool pipeline (app/detector/pipeline.ts)
+ *   node app/main.ts loadgen [flags]    the open-loop load generator (app/loadgen/loadgen.ts)
+ * Every flag has an environment variable (see app/config.ts); `--help` lists both.
+ */
+import { hostname } from "node:os";
+import { Command, Option } from "commander";
+import {
+  ConfigError,
+  detectorSettings,
+  loadgenSettings,
+  parseDetectorConfig,
+  parseLoadgenConfig,
+  type ConfigSources,
+} from "./config.ts";
+import { DetectorPipeline } from "./detector/pipeline.ts";
+import { createKafka } from "./kafka/kafka-client.ts";
+import { runLoadgen } from "./loadgen/loadgen.ts";
+import { createLogger, errorText } from "./log.ts";
+import { detectorMetrics, loadgenMetrics, newRegistry, serveMetrics } from "./metrics.ts";
+import { setupTracing } from "./tracing.ts";
+
+type Table = Readonly<Record<string, { readonly flag: string; readonly help: string; readonly env: string }>>;
+
+/** Adds one option per setting; returns a reader of the flags keyed by setting name. */
+function addSettings(cmd: Command, table: Table): () => ConfigSources {
+  const attributes: [string, string][] = [];
+  for (const [key, s] of Object.entries(table)) {
+    const option = new Option(s.flag, `${s.help} [env ${s.env}]`);
+    cmd.addOption(option);
+    attributes.push([key, option.attributeName()]);
+  }
+  return () => {
+    const opts = cmd.opts<Record<string, unknown>>();
+    return { env: process.env, flags: Object.fromEntries(attributes.map(([key, attr]) => [key, opts[attr]])) };
+  };
+}
+
+function configOrExit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`configuration error:\n${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+const program = new Command("anomaly-kit").description("Anomaly detection on Kafka + Cassandra");
+
+const detectorCmd = program.command("detector").description("consume events, check each with CUSUM, publish verdicts");
+const detectorSources = addSettings(detectorCmd, detectorSettings);
+detectorCmd.action(async () => {
+  const c = configOrExit(() => parseDetectorConfig(detectorSources()));
+  const log = createLogger("detector", c.logLevel);
+  const registry = newRegistry({ service: "detector" });
+  const tracing = setupTracing("anomaly-detector", c.tracingSampleRatio, c.otlpEndpoint);
+  const kafka = createKafka(`detector-${hostname()}`, c.kafkaBrokers, log);
+  const pipeline = new DetectorPipeline(c, kafka, log, detectorMetrics(registry), tracing);
+  const { port } = await serveMetrics(registry, { live: () => pipeline.live, ready: () => pipeline.ready }, c.metricsPort);
+  log.info("http listening", { port });
+
+  pipeline.onFatal(() => {
+    // Commit only what finished, then exit non-zero; the rest is replayed by whoever gets the partitions.
+    void pipeline.abort().finally(() => process.exit(1));
+  });
+  let signals = 0;
+  const onSignal = (signal: string) => {
+    if (++signals > 1) process.exit(1); // a second signal: stop now, replay covers the rest
+    log.info("stopping", { signal });
+    void pipeline.stop().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
+  try {
+    await pipeline.start();
+  } catch (err) {
+    log.error("start failed", { error: errorText(err) });
+    process.exit(1);
+  }
+});
+
+const loadgenCmd = program.command("loadgen").description("send events at a fixed rate (open loop), with injected anomalies");
+const loadgenSources = addSettings(loadgenCmd, loadgenSettings);
+loadgenCmd.action(async () => {
+  const c = configOrExit(() => parseLoadgenConfig(loadgenSources()));
+  const log = createLogger("loadgen", c.logLevel);
+  const registry = newRegistry({ service: "loadgen" });
+  const tracing = setupTracing("anomaly-loadgen", c.tracingSampleRatio, c.otlpEndpoint);
+  const kafka = createKafka(`loadgen-${c.producerId}`, c.kafkaBrokers, log);
+  await serveMetrics(registry, { live: () => true, ready: () => true }, c.metricsPort);
+  const stop = new AbortController();
+  process.on("SIGTERM", () => stop.abort());
+  process.on("SIGINT", () => stop.abort());
+  try {
+    const report = await runLoadgen(c, kafka, log, loadgenMetrics(registry), tracing, stop.signal);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    await tracing.shutdown();
+    process.exit(report.failed > 0 ? 1 : 0);
+  } catch (err) {
+    log.error("loadgen failed", { error: errorText(err) });
+    process.exit(1);
+  }
+});
+
+await program.parseAsync();
