@@ -34,6 +34,12 @@ export const clusterDns: Rule = {
   udp: [ports.dns],
 };
 
+/** The EKS Pod Identity agent on every node, where the AWS SDK gets the pod's credentials. */
+export const podIdentityAgent: Rule = { peers: [{ ipBlock: { cidr: "169.254.170.23/32" } }], tcp: [80] };
+
+/** AWS service endpoints (public or VPC interface endpoints): HTTPS to any address. */
+export const awsApis: Rule = { tcp: [443] };
+
 /** The Kubernetes API server (its address is outside the pod network, so by port only). */
 export const kubernetesApi: Rule = { tcp: ports.kubernetesApi };
 

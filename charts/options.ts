@@ -19,6 +19,11 @@ export interface PipelineEndpoints {
    * exporter ports is limited to them; otherwise those ports are allowed to any address.
    */
   readonly dataPlaneCidrs?: readonly string[];
+  /**
+   * The pods use AWS APIs with EKS Pod Identity credentials (MSK IAM auth, Secrets Manager): their egress to the
+   * Pod Identity agent (169.254.170.23:80) and to HTTPS is allowed. Default true; false for clusters outside AWS.
+   */
+  readonly awsApis?: boolean;
 }
 
 export interface AppImage {

@@ -18,7 +18,7 @@ import {
 import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import { appWorkload, type AppWorkload } from "./app-workload.ts";
-import { allowOnly, cidr, clusterDns, podsOf, type Peer } from "./network-policy.ts";
+import { allowOnly, awsApis, cidr, clusterDns, podIdentityAgent, podsOf, type Peer, type Rule } from "./network-policy.ts";
 import { components, jaegerOtlpHttpUrl, objectLabels, ports, selectorLabels } from "./names.ts";
 import { isUnresolved, type AppImage, type PipelineEndpoints } from "./options.ts";
 
@@ -141,13 +141,15 @@ export class PipelineChart extends Chart {
     const fromPrometheus = { peers: [podsOf(components.prometheus)], tcp: [ports.app] };
     const toJaeger = { peers: [podsOf(components.jaeger)], tcp: [ports.jaegerOtlpHttp, ports.jaegerOtlpGrpc] };
     const toKafka = { peers: dataPlane, tcp: kafkaClientPorts };
+    // MSK IAM auth signs with the pod's credentials; the detector also reads its Cassandra password from AWS.
+    const aws: Rule[] = (endpoints.awsApis ?? true) ? [podIdentityAgent, awsApis] : [];
     allowOnly(this, namespace, components.detector, {
       ingress: [fromPrometheus],
-      egress: [clusterDns, toKafka, { peers: dataPlane, tcp: [cassandraPorts.cql] }, toJaeger],
+      egress: [clusterDns, toKafka, { peers: dataPlane, tcp: [cassandraPorts.cql] }, toJaeger, ...aws],
     });
     allowOnly(this, namespace, components.loadGenerator, {
       ingress: [fromPrometheus],
-      egress: [clusterDns, toKafka, toJaeger],
+      egress: [clusterDns, toKafka, toJaeger, ...aws],
     });
   }
 }

@@ -49,6 +49,7 @@ export function main(argv: readonly string[]): void {
     .option("--kafka-monitoring-hosts <list>", "MSK broker hosts to scrape (open monitoring ports)")
     .option("--cassandra-exporter-hosts <list>", "Cassandra hosts whose exporters to scrape")
     .option("--data-plane-cidrs <list>", "CIDRs of the Kafka and Cassandra subnets (limits the pods' egress)")
+    .option("--no-aws-apis", "the cluster is not EKS: no egress to the Pod Identity agent and AWS APIs")
     .option("--image <image>", "the app's container image", defaultAppImage.image)
     .option("--tracing-sample-ratio <r>", "fraction of events traced", String(defaultTracingSampleRatio));
   for (const key of sizeInputKeys) command.option(`--${key} <value>`, `size parameter ${key} (as CDK context -c ${key}=...)`);
@@ -63,6 +64,7 @@ export function main(argv: readonly string[]): void {
       kafkaMonitoringHosts: list(o.kafkaMonitoringHosts),
       cassandraExporterHosts: list(o.cassandraExporterHosts),
       dataPlaneCidrs: list(o.dataPlaneCidrs),
+      awsApis: (o.awsApis as unknown) !== false,
     },
     app: { image: o.image! },
     tracingSampleRatio: Number(o.tracingSampleRatio),

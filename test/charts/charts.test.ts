@@ -199,6 +199,13 @@ describe.each(presetNames)("preset %s", (preset) => {
     ]);
     const dataPlaneRules = (policyOf(components.detector).egress ?? []).filter((r) => r.ports.some((p) => p.port === 9042 || p.port === 9098));
     expect(dataPlaneRules.every((r) => r.to?.every((peer) => peer.ipBlock?.cidr === "10.0.0.0/16"))).toBe(true);
+    // MSK IAM auth: credentials from the EKS Pod Identity agent.
+    for (const component of [components.detector, components.loadGenerator]) {
+      expect(policyOf(component).egress).toContainEqual({
+        to: [{ ipBlock: { cidr: "169.254.170.23/32" } }],
+        ports: [{ protocol: "TCP", port: 80 }],
+      });
+    }
   });
 
   it("matches the snapshot", async () => {
@@ -218,6 +225,10 @@ describe("endpoints", () => {
     expect(env[detectorEnvNames.kafkaBrokers]).toBe(token);
     expect(env[detectorEnvNames.cassandraContactPoints]).toBe(token);
     expect(objects.some((o) => o.kind === "ScrapeConfig")).toBe(false);
+    const outsideAws = synthesizeManifests(plan, { endpoints: { ...standaloneEndpoints, awsApis: false } }).flatMap(
+      (m) => m.objects as K8sObject[],
+    );
+    expect(JSON.stringify(find(outsideAws, "NetworkPolicy", components.detector))).not.toContain("169.254.170.23");
     expect(() => synthesizeManifests(plan, { endpoints: { kafkaBrokers: "no-port", cassandraContactPoints: "c:9042" } })).toThrow(
       /kafkaBrokers/,
     );
