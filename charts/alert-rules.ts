@@ -47,7 +47,7 @@ export function alertRules(plan: SizePlan): AlertRule[] {
     },
     {
       alert: "ConsumerLagGrowing",
-      expr: `${lag} > ${plan.load.ratePerSecond * lagAlertSeconds} and deriv(${lag}[10m]) > 0`,
+      expr: `${lag} > ${plan.load.ratePerSecond * lagAlertSeconds} and deriv((${lag})[10m:1m]) > 0`,
       for: "10m",
       severity: "warning",
       summary: "The detectors fall behind the events topic",

@@ -68,9 +68,11 @@ export function appWorkload(scope: Construct, props: AppWorkloadProps): AppWorkl
     spec: {
       replicas: props.replicas,
       selector: { matchLabels: selector },
+      // Never more pods than planned: a surplus detector would find no partition (and might never be ready),
+      // a surplus load generator would send above the planned rate. One pod at a time, like the PDB.
       strategy: {
         type: "RollingUpdate",
-        rollingUpdate: { maxSurge: k8s.IntOrString.fromString("25%"), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+        rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(0), maxUnavailable: k8s.IntOrString.fromNumber(1) },
       },
       template: {
         metadata: { labels },
