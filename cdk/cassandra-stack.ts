@@ -118,10 +118,16 @@ export class CassandraStack extends Stack {
       instance.cfnOptions.metadata = { "cfn-lint": { config: { ignore_checks: ["E1152"] } } };
       // The role's policy (secrets read) must be attached before node 0 looks for the passwords.
       instance.node.addDependency(role);
-      Validations.of(instance).acknowledge({
-        id: "AwsSolutions-EC29",
-        reason: "Termination protection would block teardown; every experiment must be destroyable in one command.",
-      });
+      Validations.of(instance).acknowledge(
+        {
+          id: "AwsSolutions-EC29",
+          reason: "Termination protection would block teardown; every experiment must be destroyable in one command.",
+        },
+        {
+          id: "CloudFormation-Validate::E1152",
+          reason: "EC2 accepts `resolve:ssm:<parameter>` as ImageId (resolved at launch), which keeps the template stable.",
+        },
+      );
       return instance;
     });
   }
