@@ -1,6 +1,6 @@
 /**
  * npm run sweep -- --experiment <id> [--delete] [--region r] [--timeout-minutes m] [--json]
- * Lists everything tagged experiment-id=<id> (and what is left inside its VPCs); with --delete, deletes it
+ * Lists everything tagged anomaly-kit:experiment=<id> (the CDK app's experimentTagKey) (and what is left inside its VPCs); with --delete, deletes it
  * in dependency order, retrying what is blocked with backoff. Exits 1 while anything remains.
  */
 import { Command, InvalidArgumentError } from "commander";
@@ -24,7 +24,7 @@ const minutes = (value: string) => {
 
 await new Command("sweep")
   .description("Find (and with --delete, delete) every AWS resource of an experiment; exits 1 while anything remains")
-  .requiredOption("--experiment <id>", "the experiment id (the value of the experiment-id tag)")
+  .requiredOption("--experiment <id>", "the experiment id (the value of the anomaly-kit:experiment tag)")
   .option("--delete", "delete what is found, in dependency order")
   .option("--region <region>", "AWS region (default: AWS_REGION, else us-east-1)")
   .option("--timeout-minutes <m>", "with --delete: give up after this long", minutes, 60)

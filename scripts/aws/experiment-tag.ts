@@ -1,6 +1,5 @@
 /**
- * The tag every resource of an experiment carries: key `experiment-id`, value the size plan's
- * `experimentId`. The CDK app tags with the same key; sweep and preflight find our resources by it.
- * (Kept here until the CDK app exports its own constant; then import that one instead.)
+ * The tag every resource of an experiment carries: the CDK app's key (cdk/app.ts tags the whole app with
+ * it), value the size plan's `experimentId`. Sweep and preflight find our resources by it.
  */
-export const experimentTagKey = "experiment-id";
+export { experimentTagKey } from "../../cdk/app.ts";

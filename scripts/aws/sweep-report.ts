@@ -1,6 +1,7 @@
 /** The sweep's findings as text: what is left (kind, id, how found, status, why), what was deleted. */
 import { formatTable } from "../cost/text-table.ts";
 import type { SweepEntry, SweepReport } from "./deletion-order.ts";
+import { experimentTagKey } from "./experiment-tag.ts";
 
 const rows = (entries: readonly SweepEntry[]) =>
   entries.map((e) => [e.resource.kind, e.resource.id, e.resource.via, e.outcome.status, e.outcome.detail ?? ""]);
@@ -13,7 +14,7 @@ export function sweepReport(report: SweepReport, deleting: boolean): string {
     out.push("");
   }
   if (report.remaining.length === 0) {
-    out.push(`sweep: nothing tagged experiment-id=${report.experimentId} is left`);
+    out.push(`sweep: nothing tagged ${experimentTagKey}=${report.experimentId} is left`);
   } else {
     out.push(`still there (${report.remaining.length}):`);
     out.push(formatTable(["kind", "id", "found", "status", "detail"], rows(report.remaining), [], "  "));

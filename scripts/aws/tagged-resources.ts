@@ -1,5 +1,5 @@
 /**
- * Everything of an experiment that is still there: resources tagged `experiment-id=<id>` (Resource Groups
+ * Everything of an experiment that is still there: resources tagged `anomaly-kit:experiment=<id>` (experimentTagKey) (Resource Groups
  * Tagging API, every service at once), MSK configurations (which cannot be tagged: found by the tagged
  * clusters' configuration ARNs and by the `<id>-` name prefix), and — inside the experiment's tagged VPCs —
  * the untagged things Kubernetes and AWS services leave behind (load balancers made by the AWS Load
@@ -120,7 +120,7 @@ export function resourceFromArn(arn: string, tags: Readonly<Record<string, strin
 const tagMap = (tags: readonly { Key?: string | undefined; Value?: string | undefined }[] | undefined): Record<string, string> =>
   Object.fromEntries((tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 
-/** Every resource the Tagging API lists with experiment-id = id (all pages). */
+/** Every resource the Tagging API lists with the experiment tag = id (all pages). */
 export async function findTaggedResources(tagging: ResourceGroupsTaggingAPIClient, experimentId: string): Promise<FoundResource[]> {
   const found: FoundResource[] = [];
   let PaginationToken: string | undefined;

@@ -9,7 +9,7 @@ import { hoursPerMonth, priceListFor, type PriceList } from "./price-list.ts";
 
 /** Figures the cost needs that the size plan does not (yet) carry; each one defaults to "unknown". */
 export interface CostAssumptions {
-  /** EBS storage per MSK broker, GiB; undefined → the MSK storage line is missing. */
+  /** EBS storage per MSK broker, GiB; default: the size plan's kafka.storageGiBPerBroker. */
   readonly mskStorageGiBPerBroker?: number | undefined;
   /** NAT gateways of the VPC; default 1, what cdk/network-stack.ts builds (`natGateways: 1`). */
   readonly natGateways?: number | undefined;
@@ -62,7 +62,7 @@ export function hourlyCost(plan: SizePlan, assumptions: CostAssumptions = {}, pr
   const where = prices === undefined ? `no price list for region ${plan.region}` : `not in the price list of ${prices.region} (${prices.asOf})`;
   const p: Partial<PriceList> = prices ?? {};
   const ec2 = (type: string) => p.ec2InstanceHour?.[type];
-  const storageGiB = assumptions.mskStorageGiBPerBroker;
+  const storageGiB = assumptions.mskStorageGiBPerBroker ?? plan.kafka.storageGiBPerBroker;
   const storagePerGiBHour = p.mskStorageGbMonth === undefined ? undefined : p.mskStorageGbMonth / hoursPerMonth;
   const natGateways = assumptions.natGateways ?? defaultNatGateways;
 
@@ -76,7 +76,7 @@ export function hourlyCost(plan: SizePlan, assumptions: CostAssumptions = {}, pr
       "GiB",
       storagePerGiBHour,
       `MSK storage: ${where}`,
-      "MSK storage: GiB per broker not known (the size plan has no broker storage size; pass --msk-storage-gib)",
+      "MSK storage: GiB per broker not known",
     ),
     line("eks", "EKS control plane", 1, "cluster", p.eksClusterHour, `EKS cluster-hour: ${where}`),
     line("eks", `EC2 ${plan.eks.instanceType} (workers)`, plan.eks.workerNodes, "instance", ec2(plan.eks.instanceType), `EC2 ${plan.eks.instanceType}: ${where}`),

@@ -17,7 +17,7 @@ export const addStageOptions = (command: Command): Command =>
   command
     .option("--region <region>", "AWS region (size model default: us-east-1)")
     .option("--availability-zones <zones>", "three comma-separated zone names (default: <region>a,b,c)")
-    .option("--experiment-id <id>", "experiment id, the value of every resource's experiment-id tag")
+    .option("--experiment-id <id>", "experiment id, the value of every resource's anomaly-kit:experiment tag")
     .option("--cassandra-instance-type <type>", "Cassandra instance type (i3.*)")
     .option("--kafka-instance-type <type>", "MSK broker type (kafka.*)")
     .option("--worker-instance-type <type>", "EKS worker instance type")

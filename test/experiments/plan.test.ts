@@ -47,8 +47,13 @@ describe("cost model", () => {
     const expected = 48 * 0.624 + 9 * 0.84 + (9 * 1000 * 0.1) / hoursPerMonth + 0.1 + plan.eks.workerNodes * 0.68 + 1 * 0.045;
     expect(cost.perHour).toBeCloseTo(expected, 6);
   });
-  it("marks a missing figure partial, never zero", () => {
+  it("takes the broker storage from the size plan", () => {
     const cost = hourlyCost(plan);
+    expect(cost.partial).toBe(false);
+    expect(cost.lines.find((l) => l.item === "MSK broker storage")!.quantity).toBe(plan.kafka.storageGiBPerBroker * plan.kafka.brokers);
+  });
+  it("marks a missing figure partial, never zero", () => {
+    const cost = hourlyCost(plan, {}, { ...usEast1PriceList, mskStorageGbMonth: undefined });
     expect(cost.partial).toBe(true);
     expect(cost.missing.join()).toMatch(/MSK storage/);
     expect(cost.lines.find((l) => l.item === "MSK broker storage")!.perHour).toBeUndefined();
@@ -93,7 +98,7 @@ describe("experiment plan", () => {
     expect(text).not.toMatch(/partial/);
   });
   it("adds overhead hours and carries partial to the total", () => {
-    const e = planExperiment(parseStages("stage-3"), { hoursPerStage: 1, overheadHoursPerStage: 0.5 });
+    const e = planExperiment(parseStages("stage-3", { region: "eu-west-1" }), { hoursPerStage: 1, overheadHoursPerStage: 0.5 });
     expect(e.stages[0]!.hours).toBe(1.5);
     expect(e.total.partial).toBe(true);
     expect(planReport(e)).toMatch(/Estimated total: at least \$/);

@@ -166,7 +166,7 @@ describe("sweep", () => {
     expect(lines.join("\n")).toMatch(/blocked {3}ec2-network-interface eni-0f1e2d3c4b5a69788 \(owned by an AWS service/);
     expect(report.done.find((e) => e.resource.kind === "kms-key")!.outcome.status).toBe("scheduled");
     expect(report.done.find((e) => e.resource.kind === "s3-bucket")!.outcome.status).toBe("gone");
-    expect(sweepReport(report, true)).toMatch(/nothing tagged experiment-id=anomaly is left/);
+    expect(sweepReport(report, true)).toMatch(/nothing tagged anomaly-kit:experiment=anomaly is left/);
   });
 
   it("gives up on a resource that will not delete, lists it and why, after backing off", async () => {
@@ -205,7 +205,7 @@ describe("npm run sweep", () => {
   it("exits 0 when nothing is left and 1 while something remains", async () => {
     server.add(json("GetResources", "tagging/GetResources.empty.json"), clusters("kafka/ListClustersV2.others-only.json"), configurations("kafka/ListConfigurations.others-only.json"));
     const empty = await run(["--experiment", "anomaly"]);
-    expect(empty.stdout).toMatch(/nothing tagged experiment-id=anomaly is left/);
+    expect(empty.stdout).toMatch(/nothing tagged anomaly-kit:experiment=anomaly is left/);
     expect(empty.code).toBe(0);
     server.add(json("GetResources", "tagging/GetResources.sg-only.json"), clusters("kafka/ListClustersV2.others-only.json"), configurations("kafka/ListConfigurations.others-only.json"));
     const left = await run(["--experiment", "anomaly"]);
