@@ -90,7 +90,8 @@ loadgenCmd.action(async () => {
   const registry = newRegistry({ service: "loadgen" });
   const tracing = setupTracing("anomaly-loadgen", c.tracingSampleRatio, c.otlpEndpoint);
   const kafka = createKafka(`loadgen-${c.producerId}`, c.kafkaBrokers, log);
-  await serveMetrics(registry, { live: () => true, ready: () => true }, c.metricsPort);
+  const { port } = await serveMetrics(registry, { live: () => true, ready: () => true }, c.metricsPort);
+  log.info("http listening", { port });
   const stop = new AbortController();
   process.on("SIGTERM", () => stop.abort());
   process.on("SIGINT", () => stop.abort());

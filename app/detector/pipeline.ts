@@ -264,9 +264,13 @@ export class DetectorPipeline {
       }
     };
 
-    await step("write", isTransientCassandraError, () => this.#store.write(e));
-    this.#m.written.inc();
-    const history = await step("read", isTransientCassandraError, () => this.#store.history(e));
+    // 1 and 2 run together: the read asks for rows strictly before this event, and per-key order means every
+    // earlier event of the key is already written, so the write cannot change what the read returns. Both must
+    // succeed before the verdict, and the verdict before the commit.
+    const [, history] = await Promise.all([
+      step("write", isTransientCassandraError, () => this.#store.write(e)).then(() => this.#m.written.inc()),
+      step("read", isTransientCassandraError, () => this.#store.history(e)),
+    ]);
 
     const t0 = process.hrtime.bigint();
     const verdict = detect(history, e.value, { k: this.#c.cusumK, h: this.#c.cusumH });
