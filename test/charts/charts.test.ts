@@ -3,6 +3,7 @@
  * monitors that select real Services, NetworkPolicies that let exactly the scrapes and traces through,
  * manifests small enough for the CDK's kubectl Lambda, and a snapshot of each preset's manifests.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -269,6 +270,13 @@ describe("synth:k8s", () => {
     ]);
     const expected = synthesizeManifests(sizePlanFrom({ preset: "stage-6" }), { endpoints: standaloneEndpoints });
     for (const m of expected) expect(readFileSync(join(dir, "stage-6", m.file), "utf8")).toBe(m.yaml);
+  });
+
+  it("runs as a command (what npm run synth:k8s calls)", () => {
+    const dir = out();
+    const stdout = execFileSync("tsx", ["charts/synth.ts", "--preset", "stage-3", "--out", dir, "--no-aws-apis"], { encoding: "utf8" });
+    expect(stdout).toMatch(/stage-3: 6 manifests, 39 objects/);
+    expect(readFileSync(join(dir, "stage-3", "06-pipeline.yaml"), "utf8")).not.toContain("169.254.170.23");
   });
 
   it("names a custom size by its numbers and stops with the size model's message on a bad value", () => {
