@@ -30,6 +30,11 @@ export interface AppWorkloadProps {
   readonly env: Readonly<Record<string, string>>;
   /** How long the app's SIGTERM drain may take (its own setting). */
   readonly drainSeconds: number;
+  /**
+   * Mount the ServiceAccount token: EKS Pod Identity needs it to hand the pod AWS credentials. The account has
+   * no Kubernetes RBAC bindings, so the token grants nothing in the cluster.
+   */
+  readonly mountServiceAccountToken: boolean;
 }
 
 export interface AppWorkload {
@@ -78,7 +83,7 @@ export function appWorkload(scope: Construct, props: AppWorkloadProps): AppWorkl
         metadata: { labels },
         spec: {
           serviceAccountName: component,
-          automountServiceAccountToken: false,
+          automountServiceAccountToken: props.mountServiceAccountToken,
           securityContext: restrictedPodSecurityContext(props.uid),
           terminationGracePeriodSeconds: preStopSeconds + props.drainSeconds + terminationMarginSeconds,
           topologySpreadConstraints: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],

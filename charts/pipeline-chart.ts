@@ -69,6 +69,7 @@ export class PipelineChart extends Chart {
     const tracing = { tracingSampleRatio: props.tracingSampleRatio, otlpEndpoint: jaegerOtlpHttpUrl(namespace) };
     const topicsAsPlanned = { partitions: plan.kafka.partitions, topicReplicationFactor: plan.kafka.replicationFactor };
     const drainSeconds = parseDetectorConfig({ env: {} }).shutdownTimeoutSeconds;
+    const useAws = endpoints.awsApis ?? true;
 
     const detectorValues: Partial<DetectorConfig> = {
       ...topicsAsPlanned,
@@ -91,6 +92,7 @@ export class PipelineChart extends Chart {
       cpu: plan.detector.cpu,
       memoryMiB: plan.detector.memoryMiB,
       drainSeconds,
+      mountServiceAccountToken: useAws,
       env: {
         ...detectorEnv(detectorValues),
         ...endpointEnv(
@@ -123,6 +125,7 @@ export class PipelineChart extends Chart {
       cpu: plan.load.cpu,
       memoryMiB: plan.load.memoryMiB,
       drainSeconds: loadGeneratorDrainSeconds,
+      mountServiceAccountToken: useAws,
       env: {
         ...loadgenEnv(loadValues),
         ...endpointEnv(loadgenEnvNames, { kafkaBrokers: endpoints.kafkaBrokers }, (concrete) =>
@@ -142,7 +145,7 @@ export class PipelineChart extends Chart {
     const toJaeger = { peers: [podsOf(components.jaeger)], tcp: [ports.jaegerOtlpHttp, ports.jaegerOtlpGrpc] };
     const toKafka = { peers: dataPlane, tcp: kafkaClientPorts };
     // MSK IAM auth signs with the pod's credentials; the detector also reads its Cassandra password from AWS.
-    const aws: Rule[] = (endpoints.awsApis ?? true) ? [podIdentityAgent, awsApis] : [];
+    const aws: Rule[] = useAws ? [podIdentityAgent, awsApis] : [];
     allowOnly(this, namespace, components.detector, {
       ingress: [fromPrometheus],
       egress: [clusterDns, toKafka, { peers: dataPlane, tcp: [cassandraPorts.cql] }, toJaeger, ...aws],

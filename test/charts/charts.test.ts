@@ -230,6 +230,9 @@ describe("endpoints", () => {
       (m) => m.objects as K8sObject[],
     );
     expect(JSON.stringify(find(outsideAws, "NetworkPolicy", components.detector))).not.toContain("169.254.170.23");
+    // EKS Pod Identity hands out credentials against the ServiceAccount token; elsewhere the pods get none.
+    expect(podSpecOf(find(objects, "Deployment", components.detector)).automountServiceAccountToken).toBe(true);
+    expect(podSpecOf(find(outsideAws, "Deployment", components.detector)).automountServiceAccountToken).toBe(false);
     expect(() => synthesizeManifests(plan, { endpoints: { kafkaBrokers: "no-port", cassandraContactPoints: "c:9042" } })).toThrow(
       /kafkaBrokers/,
     );
