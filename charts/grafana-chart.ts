@@ -133,6 +133,7 @@ export class GrafanaChart extends Chart {
                 volumeMounts: [
                   { name: "data", mountPath: "/var/lib/grafana" },
                   { name: "tmp", mountPath: "/tmp" },
+                  { name: "logs", mountPath: "/var/log/grafana" },
                   { name: "datasources", mountPath: `${provisioningDir}/datasources`, readOnly: true },
                   { name: "dashboard-providers", mountPath: `${provisioningDir}/dashboards`, readOnly: true },
                   { name: "dashboards", mountPath: dashboardsDir, readOnly: true },
@@ -142,6 +143,7 @@ export class GrafanaChart extends Chart {
             volumes: [
               scratchVolume("data", "1Gi"),
               scratchVolume("tmp", "64Mi"),
+              scratchVolume("logs", "64Mi"),
               { name: "datasources", configMap: { name: datasources.name } },
               { name: "dashboard-providers", configMap: { name: providers.name } },
               { name: "dashboards", configMap: { name: this.dashboardConfigMap.name } },
