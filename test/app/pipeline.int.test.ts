@@ -1,0 +1,220 @@
+/**
+ * The detector and the load generator as real processes against the real local Kafka + Cassandra:
+ * an end-to-end run, malformed records to the dead-letter topic, and a SIGKILL in the middle of a run.
+ * Each test has its own run id (keyspace, topics, group), so they neither see nor disturb each other.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import cassandra from "cassandra-driver";
+import type { Kafka } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { detectorEnv, loadgenEnv } from "../../app/config.ts";
+import { deadLetterHeaders } from "../../app/detector/pipeline.ts";
+import { encodeEvent } from "../../app/events/event-codec.ts";
+import { createKafka, ensureTopics } from "../../app/kafka/kafka-client.ts";
+import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
+import { createLogger } from "../../app/log.ts";
+import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
+import { ChecksCollector, eventName, scanStored, scoreVerdicts } from "../../scripts/local-verify.ts";
+import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
+import { goodEvent, malformedRecords } from "./malformed-records.ts";
+
+const kafka: Kafka = createKafka("int-test", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
+const started: AppProcess[] = [];
+const runs: string[] = [];
+
+function run(name: string) {
+  const id = `t${Date.now().toString(36)}${name}`;
+  runs.push(id);
+  const detector = detectorEnv({
+    kafkaBrokers: [localEndpoints.kafkaBrokers],
+    cassandraContactPoints: [localEndpoints.cassandraContactPoints],
+    cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
+    eventsTopic: `${id}-events`,
+    checksTopic: `${id}-checks`,
+    deadLetterTopic: `${id}-dead-letter`,
+    groupId: `${id}-detector`,
+    keyspace: `it_${id}`,
+    partitions: 4,
+    detectorConcurrency: 128,
+    logLevel: "info",
+  });
+  const reportPath = join(projectRoot, "results", "local", "tmp", `loadgen-${id}.json`);
+  const loadgen = (rate: number, duration: number, keys: number) =>
+    loadgenEnv({
+      kafkaBrokers: [localEndpoints.kafkaBrokers],
+      eventsTopic: `${id}-events`,
+      partitions: 4,
+      rate,
+      duration,
+      keys,
+      keyPrefix: id,
+      producerId: `${id}-lg`,
+      spikeProbability: 0.004,
+      shiftProbability: 0.002,
+      reportPath,
+      logLevel: "info",
+    });
+  const start = (command: "detector" | "loadgen", env: Record<string, string>, label?: string) => {
+    const app = startApp(command, env, label);
+    started.push(app);
+    return app;
+  };
+  const report = () => JSON.parse(readFileSync(reportPath, "utf8")) as LoadgenReport;
+  return { id, detector, loadgen, start, report, keyspace: `it_${id}`, checksTopic: `${id}-checks` };
+}
+
+/** Waits until `done()` or `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await sleep(250);
+}
+
+/** What the servers hold for a run, against what the generator reports it produced. */
+async function verify(r: ReturnType<typeof run>, checks: ChecksCollector) {
+  const report = r.report();
+  const stored = await scanStored([localEndpoints.cassandraContactPoints], localEndpoints.cassandraLocalDataCenter, r.keyspace);
+  let lost = 0;
+  for (let seq = 0; seq < report.scheduled; seq++) {
+    const name = eventName(report.producer, seq);
+    if (!stored.events.has(name) || !checks.verdicts.has(name)) lost++;
+  }
+  return { report, lost, duplicateRows: stored.rows - stored.events.size, stored, score: scoreVerdicts(checks.verdicts.values(), report.injected) };
+}
+
+beforeAll(async () => {
+  await kafka.admin().connect(); // fail fast if the broker is not there
+});
+
+afterAll(async () => {
+  await Promise.all(started.map((a) => stopApp(a, "SIGKILL")));
+  // Leave the servers as we found them: drop each run's keyspace and topics.
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => runs.some((id) => t.startsWith(`${id}-`)));
+  await admin.deleteTopics({ topics }).catch(() => {});
+  await admin.disconnect();
+  const client = new cassandra.Client({
+    contactPoints: [localEndpoints.cassandraContactPoints],
+    localDataCenter: localEndpoints.cassandraLocalDataCenter,
+  });
+  await client.connect();
+  for (const id of runs) await client.execute(`DROP KEYSPACE IF EXISTS it_${id}`);
+  await client.shutdown();
+});
+
+describe("detector against the real local stack", () => {
+  it("checks every event of a small run once, stores each once, and flags the injected anomalies", async () => {
+    const r = run("e2e");
+    const detector = r.start("detector", r.detector);
+    await waitReady(detector);
+    const checks = new ChecksCollector(kafka, r.checksTopic, `${r.id}-verify`);
+    await checks.start();
+    const loadgen = r.start("loadgen", r.loadgen(500, 12, 20));
+    expect(await loadgen.exited).toBe(0);
+    const produced = r.report().sent;
+    await until(() => checks.verdicts.size >= produced, 60_000);
+    expect(await stopApp(detector)).toBe(0); // graceful drain on SIGTERM
+    await checks.stop();
+
+    const v = await verify(r, checks);
+    expect(v.report.failed).toBe(0);
+    expect(v.lost).toBe(0);
+    expect(v.duplicateRows).toBe(0);
+    expect(checks.verdicts.size).toBe(produced);
+    expect(v.score.anomaliesInjected).toBeGreaterThan(0);
+    expect(v.score.recall).toBeGreaterThanOrEqual(0.99);
+    expect(v.score.precision).toBeGreaterThanOrEqual(0.95);
+  }, 150_000);
+
+  it("sends each malformed record to the dead-letter topic with its reason and original bytes, and goes on", async () => {
+    const r = run("dlq");
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [`${r.id}-events`, `${r.id}-checks`, `${r.id}-dead-letter`], 4, 1);
+    await admin.disconnect();
+    const cases = malformedRecords(`${r.id}-bad`);
+    const good = Array.from({ length: 20 }, (_, i) => goodEvent({ id: `${r.id}-good`, producer: `${r.id}-p`, seq: i, time: Date.now() + i }));
+    const producer = kafka.producer();
+    await producer.connect();
+    // Interleaved on one key and partition: the good events after a bad one must still be checked.
+    await producer.send({
+      topic: `${r.id}-events`,
+      messages: [
+        ...good.slice(0, 10).map((e) => ({ key: e.id, value: encodeEvent(e) })),
+        ...cases.map((c, i) => ({ key: c.key, value: c.value, headers: { "test-case": String(i) } })),
+        ...good.slice(10).map((e) => ({ key: e.id, value: encodeEvent(e) })),
+      ],
+    });
+    await producer.disconnect();
+
+    const detector = r.start("detector", r.detector);
+    await waitReady(detector);
+    const dead: { reason: string; detail: string; value: Buffer | null; testCase: string }[] = [];
+    const dlq = kafka.consumer({ groupId: `${r.id}-dlq`, maxWaitTimeInMs: 250 });
+    await dlq.connect();
+    await dlq.subscribe({ topics: [`${r.id}-dead-letter`], fromBeginning: true });
+    await dlq.run({
+      eachMessage: async ({ message }) => {
+        const h = message.headers ?? {};
+        dead.push({
+          reason: String(h[deadLetterHeaders.reason]),
+          detail: String(h[deadLetterHeaders.detail]),
+          value: message.value,
+          testCase: String(h["test-case"]),
+        });
+        await Promise.resolve();
+      },
+    });
+    const checks = new ChecksCollector(kafka, r.checksTopic, `${r.id}-verify`);
+    await checks.start();
+    await until(() => dead.length >= cases.length && checks.verdicts.size >= good.length, 60_000);
+    const metrics = await scrape(detector);
+    expect(await stopApp(detector)).toBe(0);
+    await dlq.disconnect();
+    await checks.stop();
+
+    expect(dead).toHaveLength(cases.length);
+    for (const d of dead) {
+      const c = cases[Number(d.testCase)]!;
+      expect(d.reason).toBe(c.reason);
+      expect(d.detail.length).toBeGreaterThan(0);
+      expect(d.value ?? Buffer.alloc(0)).toEqual(c.value ?? Buffer.alloc(0)); // the original bytes
+    }
+    expect(new Set(dead.map((d) => d.reason))).toEqual(new Set(cases.map((c) => c.reason)));
+    expect(checks.verdicts.size).toBe(good.length);
+    expect(metrics.get("detector_dead_letters_total")).toBe(cases.length);
+    expect(metrics.get("detector_checks_total")).toBe(good.length);
+    expect(metrics.get("detector_events_consumed_total")).toBe(cases.length + good.length);
+  }, 150_000);
+
+  it("loses nothing and duplicates no row when the detector is SIGKILLed mid-run and restarted", async () => {
+    const r = run("kill");
+    const first = r.start("detector", r.detector, "detector-1");
+    await waitReady(first);
+    const checks = new ChecksCollector(kafka, r.checksTopic, `${r.id}-verify`);
+    await checks.start();
+    const loadgen = r.start("loadgen", r.loadgen(800, 20, 40));
+    // Kill it while it is busy: some checks done, more in flight, offsets partly committed.
+    await until(() => checks.verdicts.size >= 3000, 60_000);
+    expect(checks.verdicts.size).toBeGreaterThan(0);
+    expect(await stopApp(first, "SIGKILL")).toBe("SIGKILL");
+    const atKill = checks.verdicts.size;
+
+    const second = r.start("detector", r.detector, "detector-2");
+    await waitReady(second);
+    expect(await loadgen.exited).toBe(0);
+    const produced = r.report().sent;
+    await until(() => checks.verdicts.size >= produced, 90_000);
+    expect(await stopApp(second)).toBe(0);
+    await checks.stop();
+
+    const v = await verify(r, checks);
+    expect(atKill).toBeLessThan(produced);
+    expect(v.lost).toBe(0);
+    expect(v.duplicateRows).toBe(0);
+    expect(v.stored.events.size).toBe(produced);
+    expect(checks.verdicts.size).toBe(produced);
+  }, 240_000);
+});
