@@ -24,7 +24,7 @@ export const fullOptions: ChartOptions = {
     cassandraExporterHosts: ["10.0.1.10", "10.0.2.10", "10.0.3.10"],
     dataPlaneCidrs: ["10.0.0.0/16"],
   },
-  app: { image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/anomaly-kit:test" },
+  app: { image: "registry.example/anomaly-kit:test" },
 };
 
 export interface PresetManifests {
