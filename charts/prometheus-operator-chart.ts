@@ -112,10 +112,6 @@ export class PrometheusOperatorChart extends Chart {
                 ports: [{ name: portNames.http, containerPort: ports.prometheusOperator, protocol: "TCP" }],
                 resources: burstableResources({ cpu: "100m", memory: "100Mi" }, { cpu: "200m", memory: "200Mi" }),
                 securityContext: restrictedContainerSecurityContext(),
-                livenessProbe: {
-                  httpGet: { path: "/healthz", port: k8s.IntOrString.fromString(portNames.http) },
-                  periodSeconds: 10,
-                },
               },
             ],
           },
