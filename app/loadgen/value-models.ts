@@ -5,8 +5,8 @@
  * - walk: a biased random walk (each step: drift + normal noise), i.e. a trend the detector must not flag.
  * Injected anomalies (only on a key with at least `historyWindow` earlier events and none injected in its last
  * `historyWindow`, so every one is detectable in principle and episodes do not overlap):
- * - spike: one value off by 50%–500% of the key's level, up or down (the reference used ×1000);
- * - shift: the key's level moves by 20%–50% for good, from this event on (labelled on its first event; the
+ * - spike: one value off by 50%–500% of the key's scale, up or down (the reference used ×1000);
+ * - shift: the key's level moves by 20%–50% of its scale for good, from this event on (labelled on its first event; the
  *   next `historyWindow` events are its episode, while the detector's baseline still mixes both levels).
  */
 import type { Label } from "../events/event-codec.ts";
@@ -15,6 +15,8 @@ import type { Rng } from "./random.ts";
 
 export interface KeyState {
   readonly model: "stable" | "walk";
+  /** The key's scale: its level at the start. Noise, drift and anomalies are fractions of it. */
+  readonly base: number;
   /** The stable model's level, or the walk's current position. */
   level: number;
   readonly noise: number;
@@ -29,9 +31,9 @@ export function newKeyState(rng: Rng, walkShare: number): KeyState {
   const level = rng.uniform(100, 10_000);
   const walk = rng.next() < walkShare;
   return walk
-    ? // A trend of ±0.05%–0.2% of the level per event with step noise of 0.1%: clearly a trend, never a jump.
-      { model: "walk", level, noise: level * 0.001, drift: rng.sign() * level * rng.uniform(0.0005, 0.002), count: 0, sinceAnomaly: historyWindow }
-    : { model: "stable", level, noise: level * 0.01, drift: 0, count: 0, sinceAnomaly: historyWindow };
+    ? // A trend of ±0.02%–0.1% of the scale per event with step noise of 0.1%: clearly a trend, never a jump.
+      { model: "walk", base: level, level, noise: level * 0.001, drift: rng.sign() * level * rng.uniform(0.0002, 0.001), count: 0, sinceAnomaly: historyWindow }
+    : { model: "stable", base: level, level, noise: level * 0.01, drift: 0, count: 0, sinceAnomaly: historyWindow };
 }
 
 export interface Injection {
@@ -45,13 +47,13 @@ export function nextValue(state: KeyState, rng: Rng, injection: Injection): { va
   const eligible = state.count >= historyWindow && state.sinceAnomaly >= historyWindow;
   const roll = rng.next();
   if (eligible && roll < injection.shiftProbability) {
-    state.level += rng.sign() * Math.abs(state.level) * rng.uniform(0.2, 0.5);
+    state.level += rng.sign() * state.base * rng.uniform(0.2, 0.5);
     label = "shift";
   }
   if (state.model === "walk") state.level += state.drift + state.noise * rng.normal();
   let value = state.model === "walk" ? state.level : state.level + state.noise * rng.normal();
   if (eligible && label === "none" && roll < injection.shiftProbability + injection.spikeProbability) {
-    value += rng.sign() * Math.abs(state.level) * rng.uniform(0.5, 5);
+    value += rng.sign() * state.base * rng.uniform(0.5, 5);
     label = "spike";
   }
   state.count++;

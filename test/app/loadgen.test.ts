@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { detect } from "../../app/detector/cusum.ts";
+import { Rng, ZipfSampler } from "../../app/loadgen/random.ts";
+import { dueTime, eventsDueBy, rateAt } from "../../app/loadgen/schedule.ts";
+import { newKeyState, nextValue } from "../../app/loadgen/value-models.ts";
+import { historyWindow } from "../../app/topology.ts";
+import { verdictRecord, type VerdictRecord } from "../../app/events/verdict-codec.ts";
+import { scoreVerdicts } from "../../scripts/local-verify.ts";
+
+describe("open-loop schedule", () => {
+  const p = { rate: 100, burstFactor: 3, burstStart: 10, burstDuration: 5 };
+  it("is the integral of the rate, with the burst", () => {
+    expect(eventsDueBy(p, 1)).toBe(100);
+    expect(eventsDueBy(p, 10)).toBe(1000);
+    expect(eventsDueBy(p, 15)).toBe(1000 + 1500);
+    expect(eventsDueBy(p, 20)).toBe(2500 + 500);
+    expect(rateAt(p, 12)).toBe(300);
+    expect(rateAt(p, 16)).toBe(100);
+  });
+  it("gives each event a due time consistent with the count", () => {
+    for (const i of [0, 99, 999, 1000, 2499, 2500, 2999]) {
+      const t = dueTime(p, i);
+      expect(eventsDueBy(p, t + 1e-9)).toBeGreaterThanOrEqual(i + 1);
+      expect(eventsDueBy(p, t - 1e-6)).toBeLessThanOrEqual(i);
+    }
+  });
+});
+
+describe("randomness", () => {
+  it("is reproducible from the seed", () => {
+    const a = new Rng(7);
+    const b = new Rng(7);
+    expect(Array.from({ length: 5 }, () => a.next())).toEqual(Array.from({ length: 5 }, () => b.next()));
+  });
+  it("draws zipf ranks with the expected skew", () => {
+    const rng = new Rng(1);
+    const z = new ZipfSampler(1000, 1);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 100_000; i++) {
+      const k = z.sample(rng);
+      expect(k).toBeGreaterThanOrEqual(1);
+      expect(k).toBeLessThanOrEqual(1000);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    // P(1) / P(2) = 2 for exponent 1; H(1000) ≈ 7.485 so P(1) ≈ 0.1336
+    expect((counts.get(1) ?? 0) / 100_000).toBeCloseTo(0.1336, 1);
+    expect((counts.get(1) ?? 0) / (counts.get(2) ?? 1)).toBeCloseTo(2, 0);
+  });
+});
+
+describe("value models with injected anomalies, checked by the detector (no Kafka, no Cassandra)", () => {
+  it("gives detectable spikes and shifts and a quiet detector on normal values and walks", () => {
+    const rng = new Rng(2024);
+    const keys = Array.from({ length: 200 }, () => newKeyState(rng, 0.5));
+    expect(keys.some((k) => k.model === "walk") && keys.some((k) => k.model === "stable")).toBe(true);
+    const histories = keys.map(() => [] as number[]);
+    const verdicts: VerdictRecord[] = [];
+    const injected = { spike: 0, shift: 0 };
+    let t = 0;
+    for (let round = 0; round < 500; round++) {
+      keys.forEach((state, i) => {
+        const { value, label } = nextValue(state, rng, { spikeProbability: 0.004, shiftProbability: 0.002 });
+        if (label !== "none") injected[label]++;
+        const h = histories[i]!;
+        const v = detect(h.slice(-historyWindow), value);
+        verdicts.push(verdictRecord({ id: `k${i}`, time: t++, producer: "p", seq: t, value, label }, v, t));
+        h.push(value);
+      });
+    }
+    const s = scoreVerdicts(verdicts, injected);
+    expect(s.anomaliesInjected).toBeGreaterThan(100);
+    expect(s.recall).toBeGreaterThanOrEqual(0.99);
+    expect(s.precision).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("injects only on keys with a full history and no recent anomaly", () => {
+    const rng = new Rng(3);
+    const state = newKeyState(rng, 0);
+    const labels = Array.from({ length: 400 }, () => nextValue(state, rng, { spikeProbability: 0.2, shiftProbability: 0.1 }).label);
+    const at = labels.flatMap((l, i) => (l === "none" ? [] : [i]));
+    expect(at[0]).toBeGreaterThanOrEqual(historyWindow);
+    for (let j = 1; j < at.length; j++) expect(at[j]! - at[j - 1]!).toBeGreaterThan(historyWindow);
+  });
+});
+
+describe("scoring", () => {
+  const v = (id: string, seq: number, label: "none" | "spike" | "shift", anomaly: boolean) => ({
+    v: 1 as const, id, time: seq, producer: "p", seq, value: 0, label, anomaly, direction: null, score: 0, mean: 0, sigma: 1, n: 50, checkedAt: seq,
+  });
+  it("counts episodes once, repeat flags inside a shift as neither, and flags outside as false", () => {
+    const list = [
+      v("a", 1, "none", false),
+      v("a", 2, "shift", true),
+      v("a", 3, "none", true), // inside the shift episode
+      v("a", 4, "spike", false), // missed spike
+      v("b", 5, "none", true), // false positive
+      v("b", 6, "spike", true),
+    ];
+    const s = scoreVerdicts(list, { spike: 2, shift: 1 });
+    expect(s).toMatchObject({ truePositives: 2, falsePositives: 1, anomaliesInjected: 3 });
+    expect(s.precision).toBeCloseTo(2 / 3);
+    expect(s.recall).toBeCloseTo(2 / 3);
+  });
+});
