@@ -31,6 +31,11 @@ export const planning = {
   cassandraConnectionsPerHost: 1,
   /** cassandra-driver's default; one connection carries many concurrent requests (DESIGN.md §1). */
   requestsPerConnection: 2048,
+  /**
+   * Distinct keys per in-flight check. Checks of one key run one at a time (per-key order), so keys must
+   * far outnumber the checks in flight; with uniform keys, 50 per slot keeps same-key waits near 1 %.
+   */
+  keysPerInFlightCheck: 50,
   /** vCPUs per worker node kept for kubelet, Prometheus, Grafana, Jaeger and the operator. */
   workerReservedVcpus: 2,
   workerTargetUtilisation: 0.75,
@@ -77,7 +82,16 @@ export interface SizePlan {
     readonly cassandraConnectionsPerHost: number;
     readonly requestsPerConnection: number;
   };
-  readonly load: { readonly ratePerSecond: number; readonly pods: number; readonly cpu: number; readonly memoryMiB: number };
+  readonly load: {
+    readonly ratePerSecond: number;
+    readonly pods: number;
+    /** Each load generator pod's share of the rate (pods × this ≥ ratePerSecond). */
+    readonly ratePerPod: number;
+    /** Distinct keys (entity ids) the load generators spread events over. */
+    readonly keys: number;
+    readonly cpu: number;
+    readonly memoryMiB: number;
+  };
   readonly totalVcpus: number;
 }
 
@@ -139,7 +153,14 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
       cassandraConnectionsPerHost: planning.cassandraConnectionsPerHost,
       requestsPerConnection: planning.requestsPerConnection,
     },
-    load: { ratePerSecond, pods: loadPods, cpu: planning.loadgenPod.cpu, memoryMiB: planning.loadgenPod.memoryMiB },
+    load: {
+      ratePerSecond,
+      pods: loadPods,
+      ratePerPod: Math.ceil(ratePerSecond / loadPods),
+      keys: detectorPods * planning.detectorConcurrency * planning.keysPerInFlightCheck,
+      cpu: planning.loadgenPod.cpu,
+      memoryMiB: planning.loadgenPod.memoryMiB,
+    },
     totalVcpus:
       input.cassandraNodes * cassandraType.vcpus + brokers * kafkaType.vcpus + workerNodes * workerType.vcpus,
   };
