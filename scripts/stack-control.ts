@@ -294,6 +294,12 @@ export async function stackStatus(): Promise<ServerStatus[]> {
   );
 }
 
+/** True when both servers answer on our endpoints, whoever started them (another checkout, say). */
+export async function endpointsAnswer(): Promise<boolean> {
+  const [kafka, cassandra] = await Promise.all([kafkaAnswers(), cassandraAnswers()]);
+  return kafka && cassandra;
+}
+
 /**
  * Starts whatever of the stack is not running and waits until both servers answer.
  * Returns the names of the servers this call started (so a caller can stop exactly those).
