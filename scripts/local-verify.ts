@@ -142,7 +142,7 @@ export function scoreVerdicts(verdicts: Iterable<VerdictRecord>, injected: Recor
   };
 }
 
-export function latencySummary(latenciesMs: Iterable<number>): { p50: number; p99: number; max: number } {
+export function latencySummary(latenciesMs: Iterable<number>): { p50: number; p99: number; p999: number; max: number } {
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
   let any = false;
   for (const ms of latenciesMs) {
@@ -150,6 +150,6 @@ export function latencySummary(latenciesMs: Iterable<number>): { p50: number; p9
     any = true;
   }
   return any
-    ? { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue }
-    : { p50: 0, p99: 0, max: 0 };
+    ? { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue }
+    : { p50: 0, p99: 0, p999: 0, max: 0 };
 }
