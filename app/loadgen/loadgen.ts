@@ -3,7 +3,8 @@
  * drawn uniformly or by zipf, values from per-key models with injected anomalies (value-models.ts), and an
  * optional load spike. At the end it reports what it sent and what it injected (stdout, and a JSON file).
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SpanKind } from "@opentelemetry/api";
 import { CompressionTypes, Partitioners, type Kafka, type Message } from "kafkajs";
@@ -145,6 +146,9 @@ export async function runLoadgen(
     maxLatenessMs: Math.round(maxLatenessMs),
   };
   log.info("loadgen finished", { ...report, failedSeqs: failedSeqs.length });
-  if (c.reportPath) writeFileSync(c.reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  if (c.reportPath) {
+    mkdirSync(dirname(c.reportPath), { recursive: true });
+    writeFileSync(c.reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  }
   return report;
 }
