@@ -88,6 +88,8 @@ export interface RunControl {
   readonly kafka: Kafka;
   /** Ends detector `index` with `signal` and starts a new one; resolves when the new one is ready. */
   restartDetector(index: number, signal: NodeJS.Signals): Promise<void>;
+  /** Restarts any detector that exited on its own (what Kubernetes does for a crashed pod); returns how many. */
+  reviveExitedDetectors(): Promise<number>;
   /** The latest progress sample. */
   latest(): ProgressSample | null;
   /** Resolves when the load generator has finished sending. */
@@ -258,6 +260,11 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       kafka,
       latest: () => samples.at(-1) ?? null,
       loadDone,
+      reviveExitedDetectors: async () => {
+        const exited = slots.flatMap((s, i) => (s.app.child.exitCode !== null || s.app.child.signalCode !== null ? [i] : []));
+        for (const i of exited) await control.restartDetector(i, "SIGKILL");
+        return exited.length;
+      },
       restartDetector: async (i, signal) => {
         const slot = slots[i];
         if (!slot) throw new Error(`no detector ${i}`);
@@ -272,6 +279,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       },
     };
     const faults = o.during?.(control) ?? Promise.resolve();
+    faults.catch(() => undefined); // observed below, after the load; not an unhandled rejection meanwhile
 
     const loadgenExit = await loadgen.exited;
     if (loadgenExit !== 0) throw new Error(`loadgen failed (${loadgenExit}):\n${loadgen.tail().join("\n")}`);

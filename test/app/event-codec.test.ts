@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decodeEvent, encodeEvent, rejectReasons } from "../../app/events/event-codec.ts";
 import { decodeVerdict, encodeVerdict, verdictRecord } from "../../app/events/verdict-codec.ts";
 import { detect } from "../../app/detector/cusum.ts";
-import { goodEvent, malformedRecords } from "./malformed-records.ts";
+import { goodEvent, malformedRecords } from "../../scripts/chaos/malformed-records.ts";
 
 describe("event codec", () => {
   it("round-trips an event compactly", () => {

@@ -18,7 +18,7 @@ import { createLogger } from "../../app/log.ts";
 import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
 import { ChecksCollector, eventName, scanStored, scoreVerdicts } from "../../scripts/local-verify.ts";
 import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
-import { goodEvent, malformedRecords } from "./malformed-records.ts";
+import { goodEvent, malformedRecords } from "../../scripts/chaos/malformed-records.ts";
 
 const kafka: Kafka = createKafka("int-test", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
 const started: AppProcess[] = [];

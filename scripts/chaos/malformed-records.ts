@@ -1,4 +1,4 @@
-/** One record of each malformed kind the detector must dead-letter, shared by the unit and integration tests. */
+/** One record of each malformed kind the detector must dead-letter: the tests and the fault campaign send them. */
 import { encodeEvent, type Event, type RejectReason } from "../../app/events/event-codec.ts";
 
 export const goodEvent = (over: Partial<Event> = {}): Event => ({

@@ -1,0 +1,44 @@
+/**
+ * When the fault campaign strikes: detector kills at random moments, one Kafka restart and one Cassandra
+ * restart, kept apart so each recovery is measured on its own. Seeded, so a run can be repeated.
+ */
+export type FaultKind = "kill-detector" | "restart-kafka" | "restart-cassandra";
+export interface Fault {
+  readonly atSeconds: number;
+  readonly kind: FaultKind;
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same plan. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Spreads the faults over [start, end] seconds: the window is cut into one slot per fault, in shuffled order,
+ * and each fault lands at a random point in the middle half of its slot, so two faults are never closer than
+ * half a slot.
+ */
+export function planFaults(o: { kills: number; restartKafka: boolean; restartCassandra: boolean; startSeconds: number; endSeconds: number; seed: number }): Fault[] {
+  const random = seededRandom(o.seed);
+  const kinds: FaultKind[] = [
+    ...Array.from({ length: o.kills }, (): FaultKind => "kill-detector"),
+    ...(o.restartKafka ? (["restart-kafka"] as const) : []),
+    ...(o.restartCassandra ? (["restart-cassandra"] as const) : []),
+  ];
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
+  }
+  const slot = (o.endSeconds - o.startSeconds) / Math.max(1, kinds.length);
+  return kinds.map((kind, i) => ({
+    kind,
+    atSeconds: Math.round((o.startSeconds + slot * i + slot * (0.25 + 0.5 * random())) * 10) / 10,
+  }));
+}
