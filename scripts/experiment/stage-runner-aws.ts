@@ -1,0 +1,253 @@
+/**
+ * `--target aws`: a stage is the size model's plan for N Cassandra nodes.
+ * - deploy / grow in place: `cdk deploy --all -c cassandraNodes=N -c experimentId=<id> -c region=<r>
+ *   --require-approval never` (a child process; its output goes to work/cdk-*.log);
+ * - Kubernetes API and Prometheus: one `kubectl proxy` on loopback (kubeconfig from
+ *   `aws eks update-kubeconfig --name <id>-eks` into work/kubeconfig). Prometheus is read through the API
+ *   server's service proxy: /api/v1/namespaces/<id>/services/prometheus-operated:web/proxy/api/v1/query.
+ *   We chose the proxy over `kubectl port-forward`: one long-lived process serves both the readiness checks and
+ *   the queries, and it survives Prometheus pod restarts (port-forward binds one pod);
+ * - the rate: the load generator Deployment's LOADGEN_RATE, patched (strategic merge) when a trial needs another;
+ * - teardown: `cdk destroy --all --force`, then the sweep lists what is left under the experiment's tag, deletes
+ *   it, and fails naming what remains.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
+import { loadgenEnvNames } from "../../app/config.ts";
+import { components, ports, prometheusOperatedService } from "../../charts/names.ts";
+import type { AwsContext } from "../aws/aws-context.ts";
+import { sweepExperiment } from "../aws/deletion-order.ts";
+import { hourlyCost } from "../cost/cost-model.ts";
+import { projectRoot } from "../stack-control.ts";
+import type { Progress } from "./progress.ts";
+import { currentChecksQuery, PrometheusClient, readWindow } from "./prometheus-query.ts";
+import { awsNames, KubeApi, readinessDeps, waitAwsReady } from "./readiness.ts";
+import { abortableSleep, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
+
+export interface AwsRunnerOptions {
+  readonly experimentId: string;
+  readonly workDir: string;
+  readonly region: string;
+  readonly keep: boolean;
+  /** Tests point the AWS clients at a replay server. */
+  readonly aws?: Partial<AwsContext>;
+  /** Tests give a Kubernetes API base URL instead of starting kubectl proxy. */
+  readonly kubeBaseUrl?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+/** The Prometheus HTTP API through the API server's service proxy (the operator's governing Service, port "web"). */
+export const prometheusProxyPath = (namespace: string): string =>
+  `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${prometheusOperatedService}:web/proxy`;
+
+/** The strategic-merge patch that sets the load generator's rate (container name = component name). */
+export const loadRatePatch = (rate: number) => ({
+  spec: { template: { spec: { containers: [{ name: components.loadGenerator, env: [{ name: loadgenEnvNames.rate, value: String(rate) }] }] } } },
+});
+
+export const cdkContextArgs = (plan: SizePlan): string[] => [
+  "-c",
+  `cassandraNodes=${plan.cassandra.nodes}`,
+  "-c",
+  `experimentId=${plan.experimentId}`,
+  "-c",
+  `region=${plan.region}`,
+];
+
+interface DeploymentStatus {
+  metadata: { generation?: number };
+  spec?: { replicas?: number };
+  status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; replicas?: number };
+}
+
+export class AwsStageRunner implements StageRunner {
+  readonly target = "aws" as const;
+  readonly #o: AwsRunnerOptions;
+  #proxy: ChildProcess | undefined;
+  #kube: KubeApi | undefined;
+  #rate: number | undefined;
+  #lastPlan: SizePlan | undefined;
+
+  constructor(o: AwsRunnerOptions) {
+    this.#o = o;
+  }
+
+  get #ctx(): AwsContext {
+    return { region: this.#o.region, ...this.#o.aws };
+  }
+
+  plan(stage: number): SizePlan {
+    return sizePlanFrom({ cassandraNodes: stage, experimentId: this.#o.experimentId, region: this.#o.region });
+  }
+
+  describe(stage: number): StageDescription {
+    const plan = this.plan(stage);
+    return {
+      name: `stage-${stage}`,
+      size: plan.cassandra.nodes,
+      sizeUnit: "Cassandra nodes",
+      sizes: {
+        cassandraNodes: plan.cassandra.nodes,
+        kafkaBrokers: plan.kafka.brokers,
+        partitions: plan.kafka.partitions,
+        detectorProcesses: plan.detector.pods,
+        loadgenProcesses: plan.load.pods,
+        eksWorkers: plan.eks.workerNodes,
+      },
+      cores: {
+        cassandra: plan.cassandra.nodes * plan.cassandra.vcpus,
+        kafka: plan.kafka.brokers * plan.kafka.vcpus,
+        workers: plan.eks.workerNodes * plan.eks.vcpus,
+        total: plan.totalVcpus,
+        shared: false,
+      },
+      planRate: plan.load.ratePerSecond,
+      maxRate: plan.load.ratePerSecond * 2,
+      config: { target: "aws", input: plan.input, plan: { ...plan, input: undefined } },
+      cost: (hours) => {
+        const c = hourlyCost(plan);
+        return {
+          perHour: c.perHour,
+          hours,
+          total: c.perHour * hours,
+          partial: c.partial,
+          priceListAsOf: c.priceListAsOf ?? null,
+          note: c.partial ? `lower bound; missing: ${c.missing.join("; ")}` : "cost model: scripts/cost/cost-model.ts",
+        };
+      },
+    };
+  }
+
+  async prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
+    const plan = this.plan(stage);
+    this.#lastPlan = plan;
+    progress.phase("deploy", `cdk deploy (${plan.cassandra.nodes} Cassandra nodes)`);
+    await this.#run("cdk", ["deploy", "--all", ...cdkContextArgs(plan), "--require-approval", "never"], `cdk-deploy-stage-${stage}.log`, signal);
+    this.#rate = plan.load.ratePerSecond;
+    const kube = await this.#kubeApi(plan, signal);
+    const prometheus = new PrometheusClient(`${kube.baseUrl}${prometheusProxyPath(awsNames(plan).namespace)}`);
+    progress.phase("wait-ready");
+    await waitAwsReady(readinessDeps(this.#ctx, kube, prometheus), plan, {
+      timeoutMs: this.#o.readyTimeoutMs ?? 45 * 60_000,
+      intervalMs: 15_000,
+      sleep: (ms) => abortableSleep(ms, signal),
+      onCheck: (checks) => progress.tick(null, `waiting for: ${checks.filter((c) => !c.ready).map((c) => c.name).join(", ") || "nothing"}`),
+    });
+  }
+
+  async runTrial(stage: number, rate: number, window: LoadWindow, progress: Progress, signal: AbortSignal): Promise<TrialOutcome> {
+    const plan = this.plan(stage);
+    const kube = await this.#kubeApi(plan, signal);
+    const ns = awsNames(plan).namespace;
+    const prometheus = new PrometheusClient(`${kube.baseUrl}${prometheusProxyPath(ns)}`);
+    if (this.#rate !== rate) {
+      progress.phase("set-rate", `${rate} events/s`);
+      await setLoadRate(kube, ns, rate, signal);
+      this.#rate = rate;
+    }
+    const tick = setInterval(() => void prometheus.value(currentChecksQuery).then((v) => progress.tick(v), () => {}), 5_000);
+    try {
+      progress.phase("warm-up", `${rate} events/s`);
+      await abortableSleep(window.warmupSeconds * 1000, signal);
+      progress.phase("load", `${rate} events/s`);
+      await abortableSleep(window.durationSeconds * 1000, signal);
+    } finally {
+      clearInterval(tick);
+    }
+    const end = Date.now();
+    progress.phase("read-results");
+    // One scrape interval (the charts scrape every 15 s) so the window's end is in Prometheus.
+    await abortableSleep(20_000, signal);
+    return { metrics: await readWindow(prometheus, end, window.durationSeconds), seconds: window.durationSeconds, endedAt: new Date(end) };
+  }
+
+  async teardown(progress: Progress): Promise<void> {
+    this.#stopProxy();
+    const plan = this.#lastPlan ?? this.plan(3);
+    progress.log("teardown: cdk destroy --all --force");
+    const never = new AbortController().signal;
+    let destroyError: unknown;
+    try {
+      await this.#run("cdk", ["destroy", "--all", "--force", ...cdkContextArgs(plan)], "cdk-destroy.log", never);
+    } catch (err) {
+      destroyError = err;
+      progress.log(`cdk destroy failed (${err instanceof Error ? err.message : String(err)}); the sweep deletes what is left`);
+    }
+    progress.log(`teardown: sweeping resources tagged anomaly-kit:experiment=${plan.experimentId}`);
+    const report = await sweepExperiment(this.#ctx, plan.experimentId, { delete: true, log: (m: string) => progress.log(`sweep: ${m}`) });
+    if (report.remaining.length > 0) {
+      throw new Error(
+        `teardown incomplete: ${report.remaining.length} resource(s) remain (${report.remaining.map((e) => `${e.resource.kind} ${e.resource.id}`).join(", ")}); run npm run sweep -- --experiment ${plan.experimentId} --delete`,
+      );
+    }
+    if (destroyError !== undefined) progress.log("the sweep removed what cdk destroy left; nothing remains");
+  }
+
+  async #kubeApi(plan: SizePlan, signal: AbortSignal): Promise<KubeApi> {
+    if (this.#kube !== undefined) return this.#kube;
+    if (this.#o.kubeBaseUrl !== undefined) return (this.#kube = new KubeApi(this.#o.kubeBaseUrl));
+    const kubeconfig = join(this.#o.workDir, "kubeconfig");
+    const names = awsNames(plan);
+    await this.#run("aws", ["eks", "update-kubeconfig", "--name", names.eksCluster, "--region", plan.region, "--kubeconfig", kubeconfig], "kubeconfig.log", signal);
+    const proxy = spawn("kubectl", ["proxy", "--port=0", "--address=127.0.0.1", `--kubeconfig=${kubeconfig}`], { stdio: ["ignore", "pipe", "pipe"] });
+    this.#proxy = proxy;
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      proxy.stdout.setEncoding("utf8").on("data", (c: string) => {
+        out += c;
+        const m = /Starting to serve on ([\d.]+:\d+)/.exec(out);
+        if (m) resolve(`http://${m[1]}`);
+      });
+      proxy.on("exit", (code) => reject(new Error(`kubectl proxy exited (${code}): ${out}`)));
+      proxy.on("error", reject);
+    });
+    return (this.#kube = new KubeApi(url));
+  }
+
+  #stopProxy(): void {
+    if (this.#proxy !== undefined && this.#proxy.exitCode === null) this.#proxy.kill("SIGTERM");
+    this.#proxy = undefined;
+    this.#kube = undefined;
+  }
+
+  /** Runs a tool as a child process (cdk from node_modules/.bin), output to a log file in the work dir. */
+  #run(command: string, args: readonly string[], logName: string, signal: AbortSignal): Promise<void> {
+    mkdirSync(this.#o.workDir, { recursive: true });
+    const log = createWriteStream(join(this.#o.workDir, logName), { flags: "a" });
+    const bin = command === "cdk" ? join(projectRoot, "node_modules", ".bin", "cdk") : command;
+    return new Promise((resolve, reject) => {
+      const child = spawn(bin, args, { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.pipe(log, { end: false });
+      child.stderr.pipe(log, { end: false });
+      const onAbort = () => child.kill("SIGINT");
+      signal.addEventListener("abort", onAbort, { once: true });
+      child.on("error", (err) => reject(new Error(`${command}: ${err.message}`)));
+      child.on("exit", (code, sig) => {
+        signal.removeEventListener("abort", onAbort);
+        log.end();
+        if (code === 0) resolve();
+        else reject(new Error(`${command} ${args.slice(0, 2).join(" ")} failed (${code ?? sig}); see ${join(this.#o.workDir, logName)}`));
+      });
+    });
+  }
+}
+
+/** Patches the load generator's rate and waits until the Deployment has rolled out. */
+export async function setLoadRate(kube: KubeApi, namespace: string, rate: number, signal: AbortSignal, timeoutMs = 600_000): Promise<void> {
+  const path = `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments/${components.loadGenerator}`;
+  await kube.request("PATCH", path, loadRatePatch(rate), "application/strategic-merge-patch+json");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await kube.get<DeploymentStatus>(path);
+    const want = d.spec?.replicas ?? 1;
+    const s = d.status ?? {};
+    if ((s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want) return;
+    if (Date.now() > deadline) throw new Error(`load generator rollout to ${rate} events/s not done after ${timeoutMs / 1000} s`);
+    await abortableSleep(2_000, signal);
+  }
+}
+
+/** The Prometheus port the charts expose (for documentation; the proxy path names the port "web"). */
+export const prometheusPort = ports.prometheus;

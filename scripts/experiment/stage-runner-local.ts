@@ -1,0 +1,340 @@
+/**
+ * `--target local`: each stage runs for real on this machine against the local Kafka + Cassandra. Stage k =
+ * k detector processes (local-stage-size.ts). Every trial gets its own topics, keyspace and consumer group, so
+ * a trial never inherits another's backlog; a real Prometheus scrapes the processes and the results are read
+ * from its HTTP API like in the cloud. Teardown stops every process we started, deletes the trial's topics and
+ * keyspace (unless --keep), and stops the local stack servers only if this experiment started them.
+ */
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import cassandra from "cassandra-driver";
+import type { Admin } from "kafkajs";
+import { detectorEnv, loadgenEnv, type DetectorConfig } from "../../app/config.ts";
+import { createSchema } from "../../app/detector/cassandra-store.ts";
+import { createKafka, ensureTopics } from "../../app/kafka/kafka-client.ts";
+import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
+import { createLogger } from "../../app/log.ts";
+import { startApp, stopApp, waitReady, type AppProcess } from "../local-processes.ts";
+import { localEndpoints, stackStatus, startStack, stopStack } from "../stack-control.ts";
+import { localJobs, startLocalPrometheus, type LocalPrometheus } from "./local-prometheus.ts";
+import { localMachine, localStageSize, type LocalMachine } from "./local-stage-size.ts";
+import type { Progress } from "./progress.ts";
+import { currentChecksQuery, readWindow } from "./prometheus-query.ts";
+import { abortableSleep, throwIfAborted, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
+
+export interface LocalRunnerOptions {
+  readonly experimentId: string;
+  /** Where the load generator's report files go (inside the experiment folder). */
+  readonly workDir: string;
+  readonly keep: boolean;
+  readonly machine?: LocalMachine;
+  /** Called for every child process started, so the state file can list them. */
+  readonly onProcess?: (name: string, pid: number) => void;
+  /** Stack servers a previous (resumed) run of this experiment started: stopped at teardown too. */
+  readonly startedStack?: readonly string[];
+  readonly onStackStarted?: (names: readonly string[]) => void;
+}
+
+interface TrialNames {
+  readonly keyspace: string;
+  readonly eventsTopic: string;
+  readonly checksTopic: string;
+  readonly deadLetterTopic: string;
+  readonly groupId: string;
+  readonly keyPrefix: string;
+}
+
+/** Every topic of an experiment starts with this; every keyspace with `keyspacePrefix`. */
+export const topicPrefix = (experimentId: string) => `${experimentId}-s`;
+export const keyspacePrefix = (experimentId: string) => `exp_${experimentId.replaceAll("-", "_")}_s`;
+
+/**
+ * Names of one trial's topics, keyspace and group: the experiment id, the stage, the trial number and the
+ * run (a resumed experiment never reuses an interrupted run's topics).
+ */
+export function trialNames(experimentId: string, stage: number, trial: number, run: string): TrialNames {
+  const base = `${topicPrefix(experimentId)}${stage}-t${trial}-${run}`;
+  return {
+    keyspace: `${keyspacePrefix(experimentId)}${stage}_t${trial}_${run}`,
+    eventsTopic: `${base}-events`,
+    checksTopic: `${base}-checks`,
+    deadLetterTopic: `${base}-dead-letter`,
+    groupId: `${base}-detector`,
+    keyPrefix: base.slice(-32),
+  };
+}
+
+export class LocalStageRunner implements StageRunner {
+  readonly target = "local" as const;
+  readonly #o: LocalRunnerOptions;
+  readonly #machine: LocalMachine;
+  readonly #log = createLogger("experiment", "warn");
+  #startedStack: string[];
+  #prometheus: LocalPrometheus | undefined;
+  #apps: AppProcess[] = [];
+  #trials = 0;
+  readonly #run = Date.now().toString(36).slice(-6);
+
+  constructor(o: LocalRunnerOptions) {
+    this.#o = o;
+    this.#machine = o.machine ?? localMachine;
+    this.#startedStack = [...(o.startedStack ?? [])];
+  }
+
+  describe(stage: number): StageDescription {
+    const s = localStageSize(stage, this.#machine);
+    const cores = this.#machine.cores;
+    return {
+      name: `stage-${stage}`,
+      size: stage,
+      sizeUnit: "detector processes (local)",
+      sizes: {
+        cassandraNodes: 1,
+        kafkaBrokers: 1,
+        partitions: s.partitions,
+        detectorProcesses: s.detectorProcesses,
+        loadgenProcesses: 1,
+        eksWorkers: null,
+      },
+      cores: { cassandra: null, kafka: null, workers: null, total: cores, shared: true },
+      planRate: s.ratePerSecond,
+      maxRate: s.ratePerSecond * 4,
+      config: {
+        target: "local",
+        stage,
+        machine: this.#machine,
+        partitions: s.partitions,
+        detectorProcesses: s.detectorProcesses,
+        consumersPerProcess: s.consumersPerProcess,
+        concurrency: s.concurrency,
+        cassandraConnectionsPerHost: s.cassandraConnectionsPerHost,
+        requestsPerConnection: s.requestsPerConnection,
+        keys: s.keys,
+        reference: s.reference,
+      },
+      cost: (hours) => ({ perHour: null, hours, total: null, partial: false, priceListAsOf: null, note: "local machine: no cloud cost" }),
+    };
+  }
+
+  async prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
+    localStageSize(stage, this.#machine); // validates before anything starts
+    progress.phase("prepare", "local stack");
+    const started = await startStack();
+    if (started.length > 0) {
+      this.#startedStack.push(...started);
+      this.#o.onStackStarted?.(this.#startedStack);
+    }
+    throwIfAborted(signal);
+    const status = await stackStatus();
+    const down = status.filter((s) => !s.answering);
+    if (down.length > 0) throw new Error(`local stack not answering: ${down.map((s) => s.label).join(", ")}`);
+    if (this.#prometheus === undefined) {
+      this.#prometheus = await startLocalPrometheus();
+      this.#o.onProcess?.("prometheus", this.#prometheus.pid);
+    }
+  }
+
+  async runTrial(stage: number, rate: number, window: LoadWindow, progress: Progress, signal: AbortSignal): Promise<TrialOutcome> {
+    const prom = this.#prometheus;
+    if (prom === undefined) throw new Error("runTrial before prepare");
+    const s = localStageSize(stage, this.#machine);
+    const names = trialNames(this.#o.experimentId, stage, ++this.#trials, this.#run);
+    const brokers = [localEndpoints.kafkaBrokers];
+    const base = {
+      kafkaBrokers: brokers,
+      eventsTopic: names.eventsTopic,
+      partitions: s.partitions,
+      topicReplicationFactor: 1,
+      tracingSampleRatio: 0,
+      // "info": the process announces its HTTP port in an info line (local-processes.ts reads it).
+      logLevel: "info" as const,
+    };
+    const detector: Partial<DetectorConfig> = {
+      ...base,
+      checksTopic: names.checksTopic,
+      deadLetterTopic: names.deadLetterTopic,
+      groupId: names.groupId,
+      keyspace: names.keyspace,
+      replicationFactor: 1,
+      cassandraContactPoints: [localEndpoints.cassandraContactPoints],
+      cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
+      consumersPerProcess: s.consumersPerProcess,
+      detectorConcurrency: s.concurrency,
+      cassandraConnectionsPerHost: s.cassandraConnectionsPerHost,
+      requestsPerConnection: s.requestsPerConnection,
+      createSchema: false,
+    };
+    const detectorVars = detectorEnv(detector);
+    mkdirSync(this.#o.workDir, { recursive: true });
+    const reportPath = join(this.#o.workDir, `loadgen-s${stage}-t${this.#trials}.json`);
+    const loadgenVars = loadgenEnv({
+      ...base,
+      rate,
+      duration: window.warmupSeconds + window.durationSeconds,
+      keys: s.keys,
+      keyPrefix: names.keyPrefix,
+      producerId: `${names.keyPrefix}-lg`.slice(-64),
+      reportPath,
+    });
+
+    // One admin for the trial's topics; the schema once, before any detector starts (no concurrent DDL).
+    progress.phase("deploy", `${s.detectorProcesses} detector(s), ${s.partitions} partitions`);
+    await this.#withAdmin((admin) => ensureTopics(admin, [names.eventsTopic, names.checksTopic, names.deadLetterTopic], s.partitions, 1));
+    await createSchema({
+      cassandraContactPoints: [localEndpoints.cassandraContactPoints],
+      cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
+      cassandraConnectionsPerHost: 1,
+      requestsPerConnection: s.requestsPerConnection,
+      keyspace: names.keyspace,
+      replicationFactor: 1,
+      writeConsistency: "localQuorum",
+      readConsistency: "localQuorum",
+      ttlSeconds: 24 * 3600,
+      compactionWindowMinutes: 60,
+    });
+    throwIfAborted(signal);
+
+    const detectors: AppProcess[] = [];
+    try {
+      for (let i = 0; i < s.detectorProcesses; i++) {
+        const app = startApp("detector", detectorVars, `detector-${i + 1}`);
+        this.#track(app);
+        detectors.push(app);
+      }
+      progress.phase("wait-ready", `${s.detectorProcesses} detector(s)`);
+      await Promise.all(detectors.map((d) => waitReady(d)));
+      prom.setTargets("detector", await Promise.all(detectors.map((d) => d.port())));
+      // Ready means Prometheus scrapes every detector too: the results come from there.
+      await this.#until(signal, 60_000, "Prometheus scraping every detector", async () =>
+        (await prom.client.value(`count(up{job="${localJobs.detector}"} == 1)`)) === s.detectorProcesses,
+      );
+
+      progress.phase("warm-up", `${rate} events/s`);
+      const loadgen = startApp("loadgen", loadgenVars, "loadgen");
+      this.#track(loadgen);
+      prom.setTargets("loadgen", [await loadgen.port()]);
+      const t0 = Date.now();
+      let loadPhase = false;
+      const ticker = setInterval(() => {
+        if (!loadPhase && Date.now() - t0 >= window.warmupSeconds * 1000) {
+          loadPhase = true;
+          progress.phase("load", `${rate} events/s`);
+        }
+        prom.client.value(currentChecksQuery).then(
+          (v) => progress.tick(v),
+          () => {},
+        );
+      }, 2_000);
+      let exit: number | string;
+      try {
+        exit = await Promise.race([
+          loadgen.exited,
+          new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error("interrupted")), { once: true })),
+        ]);
+      } finally {
+        clearInterval(ticker);
+      }
+      throwIfAborted(signal);
+      if (exit !== 0) throw new Error(`loadgen failed (${exit}):\n${loadgen.tail().join("\n")}`);
+      const report = JSON.parse(readFileSync(reportPath, "utf8")) as LoadgenReport;
+      // Two scrapes past the end, so the window's last counts are in Prometheus.
+      progress.phase("read-results");
+      await abortableSleep(2_500, signal);
+      const seconds = Math.max(1, Math.round((report.endedAt - report.startedAt) / 1000 - window.warmupSeconds));
+      const endMs = report.endedAt + 1_000;
+      const metrics = await readWindow(prom.client, endMs, seconds, localJobs.detector);
+      return { metrics, seconds, endedAt: new Date(report.endedAt) };
+    } finally {
+      progress.phase("stop-processes");
+      await this.#stopApps();
+      prom.setTargets("detector", []);
+      prom.setTargets("loadgen", []);
+    }
+  }
+
+  async teardown(progress: Progress): Promise<void> {
+    const problems: string[] = [];
+    const attempt = async (what: string, f: () => Promise<unknown>) => {
+      try {
+        await f();
+      } catch (err) {
+        problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    progress.log("teardown: stopping our processes");
+    await attempt("stop processes", () => this.#stopApps());
+    await attempt("stop prometheus", async () => {
+      await this.#prometheus?.stop();
+      this.#prometheus = undefined;
+    });
+    if (!this.#o.keep) {
+      // By prefix, not only this run's list: an interrupted earlier run of the same experiment is cleaned too.
+      const id = this.#o.experimentId;
+      await attempt("delete topics", () =>
+        this.#withAdmin(async (admin) => {
+          const topics = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix(id)));
+          if (topics.length > 0) {
+            progress.log(`teardown: deleting ${topics.length} topic(s) ${topicPrefix(id)}*`);
+            await admin.deleteTopics({ topics });
+          }
+        }),
+      );
+      await attempt("drop keyspaces", () => dropKeyspaces(keyspacePrefix(id), progress));
+    }
+    if (!this.#o.keep && this.#startedStack.length > 0) {
+      progress.log(`teardown: stopping the local stack servers this experiment started (${this.#startedStack.join(", ")})`);
+      await attempt("stop stack", () => stopStack(this.#startedStack as ("kafka" | "cassandra")[]));
+      this.#startedStack = [];
+    }
+    if (problems.length > 0) throw new Error(`teardown incomplete:\n${problems.join("\n")}`);
+  }
+
+  #track(app: AppProcess): void {
+    this.#apps.push(app);
+    if (app.child.pid !== undefined) this.#o.onProcess?.(app.name, app.child.pid);
+  }
+
+  async #stopApps(): Promise<void> {
+    const apps = this.#apps;
+    this.#apps = [];
+    await Promise.all(apps.map((a) => stopApp(a, "SIGTERM", 30_000)));
+  }
+
+  async #withAdmin<T>(f: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = createKafka(`experiment-${this.#o.experimentId}`, [localEndpoints.kafkaBrokers], this.#log).admin();
+    await admin.connect();
+    try {
+      return await f(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async #until(signal: AbortSignal, timeoutMs: number, what: string, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await check().catch(() => false)) return;
+      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000} s: ${what}`);
+      await abortableSleep(500, signal);
+    }
+  }
+}
+
+async function dropKeyspaces(prefix: string, progress: Progress): Promise<void> {
+  const client = new cassandra.Client({
+    contactPoints: [localEndpoints.cassandraContactPoints],
+    localDataCenter: localEndpoints.cassandraLocalDataCenter,
+  });
+  try {
+    await client.connect();
+    const rows = (await client.execute("SELECT keyspace_name FROM system_schema.keyspaces")).rows;
+    const keyspaces = rows.map((r) => r.get("keyspace_name") as string).filter((k) => k.startsWith(prefix));
+    if (keyspaces.length > 0) progress.log(`teardown: dropping ${keyspaces.length} keyspace(s) ${prefix}*`);
+    for (const k of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${k}`);
+  } finally {
+    await client.shutdown();
+  }
+}
+
+/** Removes the load generator's report files of a finished experiment (they are inputs, not results). */
+export const removeWorkDir = (dir: string): void => rmSync(dir, { recursive: true, force: true });

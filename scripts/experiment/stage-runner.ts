@@ -1,0 +1,68 @@
+/** What the experiment loop needs from a target (local machine or AWS), so one loop drives both. */
+import type { Progress } from "./progress.ts";
+import type { WindowMetrics } from "./prometheus-query.ts";
+import type { CoresPerTier, StageCost, StageResult, Target } from "./stage-result.ts";
+
+export interface StageDescription {
+  readonly name: string;
+  readonly size: number;
+  readonly sizeUnit: string;
+  readonly sizes: StageResult["sizes"];
+  readonly cores: CoresPerTier;
+  /** The rate the size plan gives this stage (the default fixed rate, and where a search starts). */
+  readonly planRate: number;
+  /** Largest rate a search may try. */
+  readonly maxRate: number;
+  /** Settings that define the stage besides the rate (hashed into the result's configHash). */
+  readonly config: Readonly<Record<string, unknown>>;
+  cost(hours: number): StageCost;
+}
+
+export interface LoadWindow {
+  readonly warmupSeconds: number;
+  readonly durationSeconds: number;
+}
+
+export interface TrialOutcome {
+  readonly metrics: WindowMetrics;
+  /** Seconds actually measured (after the warm-up). */
+  readonly seconds: number;
+  readonly endedAt: Date;
+}
+
+export interface StageRunner {
+  readonly target: Target;
+  describe(stage: number): StageDescription;
+  /** Deploys (or grows in place) to the stage's size and waits until everything is ready. */
+  prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void>;
+  /** Runs the load at `rate`: warm-up, then the measured window; reads the window from Prometheus. */
+  runTrial(stage: number, rate: number, window: LoadWindow, progress: Progress, signal: AbortSignal): Promise<TrialOutcome>;
+  /** Removes everything the runner set up (unless kept); safe to call more than once and after a failure. */
+  teardown(progress: Progress): Promise<void>;
+}
+
+export class AbortedError extends Error {
+  override name = "AbortedError";
+  constructor() {
+    super("interrupted");
+  }
+}
+
+export const throwIfAborted = (signal: AbortSignal): void => {
+  if (signal.aborted) throw new AbortedError();
+};
+
+/** Sleeps, waking early (with AbortedError) when the signal fires. */
+export async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  throwIfAborted(signal);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+  throwIfAborted(signal);
+}
