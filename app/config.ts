@@ -70,6 +70,16 @@ export type ConsistencyName = (typeof consistencyNames)[number];
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** How the app authenticates to Kafka: not at all (local broker), or AWS IAM over TLS (Amazon MSK, port 9098). */
+export const kafkaAuthKinds = ["none", "aws-iam"] as const;
+export type KafkaAuthKind = (typeof kafkaAuthKinds)[number];
+
+/** An AWS region name (us-east-1, eu-central-2, us-gov-west-1, ...), or empty: none given. */
+const awsRegion = name(/^$|^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, "not an AWS region name");
+/** A Secrets Manager secret ARN, or empty: none given. */
+export const secretArnPattern = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const secretArn = name(new RegExp(`^$|${secretArnPattern.source}`), "not a Secrets Manager secret ARN");
+
 // ---- the tables ----
 
 const shared = {
@@ -128,6 +138,22 @@ const shared = {
     allowed: "an http(s) URL",
     default: "http://127.0.0.1:4318",
     schema: httpUrl,
+  }),
+  kafkaAuth: setting({
+    env: "KAFKA_AUTH",
+    flag: "--kafka-auth <kind>",
+    help: "Kafka authentication: none (plaintext), or aws-iam (TLS + SASL/OAUTHBEARER with a token signed by the AWS credentials, for Amazon MSK)",
+    allowed: `one of ${kafkaAuthKinds.join(", ")}`,
+    default: "none",
+    schema: z.enum(kafkaAuthKinds),
+  }),
+  awsRegion: setting({
+    env: "AWS_REGION",
+    flag: "--aws-region <region>",
+    help: "AWS region the MSK IAM auth tokens are signed for (needed with --kafka-auth aws-iam)",
+    allowed: "an AWS region name such as us-east-1, or empty",
+    default: "",
+    schema: awsRegion,
   }),
   logLevel: setting({
     env: "LOG_LEVEL",
@@ -221,6 +247,22 @@ export const detectorSettings = {
     default: "2048",
     schema: int(1, 32_768),
   }),
+  cassandraUsername: setting({
+    env: "CASSANDRA_USERNAME",
+    flag: "--cassandra-username <name>",
+    help: "Cassandra role to log in as (empty: no authentication, as the local node); its password is read from Secrets Manager",
+    allowed: "a role name of 1-64 characters of [A-Za-z0-9_], or empty",
+    default: "",
+    schema: name(/^[A-Za-z0-9_]{0,64}$/, "not a role name of at most 64 characters of [A-Za-z0-9_]"),
+  }),
+  cassandraPasswordSecretArn: setting({
+    env: "CASSANDRA_PASSWORD_SECRET_ARN",
+    flag: "--cassandra-password-secret-arn <arn>",
+    help: "Secrets Manager secret holding the Cassandra role's password (read once at start, with the AWS credentials)",
+    allowed: "a Secrets Manager secret ARN, or empty (set together with the username)",
+    default: "",
+    schema: secretArn,
+  }),
   keyspace: setting({
     env: "CASSANDRA_KEYSPACE",
     flag: "--keyspace <name>",
@@ -273,10 +315,18 @@ export const detectorSettings = {
   createSchema: setting({
     env: "DETECTOR_CREATE_SCHEMA",
     flag: "--create-schema <bool>",
-    help: "create the keyspace, table and topics if missing",
+    help: "create the keyspace, table and topics if missing (false: wait for the `schema` command to have made them)",
     allowed: "true or false",
     default: "true",
     schema: bool,
+  }),
+  schemaWaitSeconds: setting({
+    env: "DETECTOR_SCHEMA_WAIT_SECONDS",
+    flag: "--schema-wait-seconds <s>",
+    help: "how long to keep trying servers that are not there yet, and (without --create-schema) to wait for the schema, before exiting with an error",
+    allowed: "an integer from 1 to 86400",
+    default: "900",
+    schema: int(1, 86_400),
   }),
   cusumK: setting({
     env: "DETECTOR_CUSUM_K",
@@ -491,8 +541,35 @@ function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources): 
   return values as ValuesOf<S>;
 }
 
-export const parseDetectorConfig = (sources: ConfigSources): DetectorConfig => parseTable(detectorSettings, sources);
-export const parseLoadgenConfig = (sources: ConfigSources): LoadgenConfig => parseTable(loadgenSettings, sources);
+/** Settings that are only valid together; each message names both settings. */
+function checkCombinations(values: Partial<DetectorConfig> & Partial<LoadgenConfig>): void {
+  const problems: string[] = [];
+  if (values.kafkaAuth === "aws-iam" && values.awsRegion === "") {
+    problems.push(
+      `setting awsRegion (env ${shared.awsRegion.env}): empty, but setting kafkaAuth is aws-iam; allowed: ${shared.awsRegion.allowed.replace(", or empty", "")}`,
+    );
+  }
+  const { cassandraUsername: user, cassandraPasswordSecretArn: arn } = values;
+  if (user !== undefined && (user === "") !== (arn === "")) {
+    const [missing, given] = user === "" ? ["cassandraUsername", "cassandraPasswordSecretArn"] : ["cassandraPasswordSecretArn", "cassandraUsername"];
+    problems.push(
+      `setting ${missing} (env ${detectorEnvNames[missing as keyof typeof detectorEnvNames]}): empty, but setting ${given} is given; ` +
+        "allowed: both (password authentication) or neither (no authentication)",
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+}
+
+export const parseDetectorConfig = (sources: ConfigSources): DetectorConfig => {
+  const c = parseTable(detectorSettings, sources);
+  checkCombinations(c);
+  return c;
+};
+export const parseLoadgenConfig = (sources: ConfigSources): LoadgenConfig => {
+  const c = parseTable(loadgenSettings, sources);
+  checkCombinations(c);
+  return c;
+};
 
 function envOf<S extends SettingsTable>(table: S, values: Partial<ValuesOf<S>>): Record<string, string> {
   const env: Record<string, string> = {};

@@ -1,7 +1,9 @@
 /**
- * The container's entry point, two commands:
+ * The container's entry point, three commands:
  *   node app/main.ts detector [flags]   the two-pool pipeline (app/detector/pipeline.ts)
  *   node app/main.ts loadgen [flags]    the open-loop load generator (app/loadgen/loadgen.ts)
+ *   node app/main.ts schema [flags]     create the topics, keyspace and table if missing, then exit (the
+ *                                       detector's settings; run once per deployment, before the detectors)
  * Every flag has an environment variable (see app/config.ts); `--help` lists both.
  */
 import { hostname } from "node:os";
@@ -14,7 +16,9 @@ import {
   parseLoadgenConfig,
   type ConfigSources,
 } from "./config.ts";
+import { readCassandraCredentials } from "./detector/cassandra-auth.ts";
 import { DetectorPipeline } from "./detector/pipeline.ts";
+import { ensureSchema } from "./detector/schema.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
 import { runLoadgen } from "./loadgen/loadgen.ts";
 import { createLogger, errorText } from "./log.ts";
@@ -56,8 +60,15 @@ detectorCmd.action(async () => {
   const log = createLogger("detector", c.logLevel);
   const registry = newRegistry({ service: "detector" });
   const tracing = setupTracing("anomaly-detector", c.tracingSampleRatio, c.otlpEndpoint);
-  const kafka = createKafka(`detector-${hostname()}`, c.kafkaBrokers, log);
-  const pipeline = new DetectorPipeline(c, kafka, log, detectorMetrics(registry), tracing);
+  const kafka = createKafka(`detector-${hostname()}`, c.kafkaBrokers, log, c);
+  let credentials;
+  try {
+    credentials = await readCassandraCredentials(c);
+  } catch (err) {
+    log.error("cannot read the Cassandra password", { secret: c.cassandraPasswordSecretArn, error: errorText(err) });
+    process.exit(1);
+  }
+  const pipeline = new DetectorPipeline(c, kafka, log, detectorMetrics(registry), tracing, credentials);
   const { port } = await serveMetrics(registry, { live: () => pipeline.live, ready: () => pipeline.ready }, c.metricsPort);
   log.info("http listening", { port });
 
@@ -89,7 +100,7 @@ loadgenCmd.action(async () => {
   const log = createLogger("loadgen", c.logLevel);
   const registry = newRegistry({ service: "loadgen" });
   const tracing = setupTracing("anomaly-loadgen", c.tracingSampleRatio, c.otlpEndpoint);
-  const kafka = createKafka(`loadgen-${c.producerId}`, c.kafkaBrokers, log);
+  const kafka = createKafka(`loadgen-${c.producerId}`, c.kafkaBrokers, log, c);
   const { port } = await serveMetrics(registry, { live: () => true, ready: () => true }, c.metricsPort);
   log.info("http listening", { port });
   const stop = new AbortController();
@@ -102,6 +113,23 @@ loadgenCmd.action(async () => {
     process.exit(report.failed > 0 ? 1 : 0);
   } catch (err) {
     log.error("loadgen failed", { error: errorText(err) });
+    process.exit(1);
+  }
+});
+
+const schemaCmd = program
+  .command("schema")
+  .description("create the topics, keyspace and table if missing, then exit (idempotent; takes the detector's settings)");
+const schemaSources = addSettings(schemaCmd, detectorSettings);
+schemaCmd.action(async () => {
+  const c = configOrExit(() => parseDetectorConfig(schemaSources()));
+  const log = createLogger("schema", c.logLevel);
+  try {
+    const credentials = await readCassandraCredentials(c);
+    await ensureSchema(c, createKafka(`schema-${hostname()}`, c.kafkaBrokers, log, c), credentials, log);
+    process.exit(0);
+  } catch (err) {
+    log.error("schema failed", { error: errorText(err) });
     process.exit(1);
   }
 });

@@ -11,6 +11,7 @@ import cassandra from "cassandra-driver";
 import type { ConsistencyName, DetectorConfig } from "../config.ts";
 import { cassandraSchema, historyWindow } from "../topology.ts";
 import type { Event } from "../events/event-codec.ts";
+import { authProviderOf, type CassandraCredentials } from "./cassandra-auth.ts";
 
 const { consistencies, distance } = cassandra.types;
 
@@ -63,11 +64,14 @@ const cql = {
     `LIMIT ${historyWindow}`,
 };
 
-export function createCassandraClient(c: StoreConfig, keyspace?: string): cassandra.Client {
+/** `credentials`: the role to log in as (readCassandraCredentials); none for a node without authentication. */
+export function createCassandraClient(c: StoreConfig, keyspace?: string, credentials: CassandraCredentials | null = null): cassandra.Client {
+  const authProvider = authProviderOf(credentials);
   return new cassandra.Client({
     contactPoints: [...c.cassandraContactPoints],
     localDataCenter: c.cassandraLocalDataCenter,
     ...(keyspace ? { keyspace } : {}),
+    ...(authProvider ? { authProvider } : {}),
     pooling: {
       coreConnectionsPerHost: { [distance.local]: c.cassandraConnectionsPerHost, [distance.remote]: 0 },
       maxRequestsPerConnection: c.requestsPerConnection,
@@ -80,14 +84,30 @@ export function createCassandraClient(c: StoreConfig, keyspace?: string): cassan
   });
 }
 
-/** Creates the keyspace and table if missing (safe to run from every process at once). */
-export async function createSchema(c: StoreConfig): Promise<void> {
-  const client = createCassandraClient(c);
+/** Creates the keyspace and table if missing (idempotent; run once, by the `schema` command, in the cloud). */
+export async function createSchema(c: StoreConfig, credentials: CassandraCredentials | null = null): Promise<void> {
+  const client = createCassandraClient(c, undefined, credentials);
   try {
     await client.connect();
     // The driver waits for schema agreement after each DDL statement, so the table exists on every node
     // before anyone prepares statements against it.
     for (const statement of schemaStatements(c)) await client.execute(statement, [], { prepare: false });
+  } finally {
+    await client.shutdown();
+  }
+}
+
+/** Whether the events table exists (the keyspace too, then); what a detector waits for without --create-schema. */
+export async function schemaExists(c: StoreConfig, credentials: CassandraCredentials | null = null): Promise<boolean> {
+  const client = createCassandraClient(c, undefined, credentials);
+  try {
+    await client.connect();
+    const rs = await client.execute(
+      "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+      [c.keyspace, table],
+      { prepare: true },
+    );
+    return rs.rowLength > 0;
   } finally {
     await client.shutdown();
   }
@@ -100,8 +120,8 @@ export class CassandraStore {
   readonly #write: { consistency: number; prepare: true; isIdempotent: true };
   readonly #read: { consistency: number; prepare: true; isIdempotent: true; fetchSize: number };
 
-  constructor(c: StoreConfig) {
-    this.client = createCassandraClient(c, c.keyspace);
+  constructor(c: StoreConfig, credentials: CassandraCredentials | null = null) {
+    this.client = createCassandraClient(c, c.keyspace, credentials);
     this.#insert = cql.insert.replace("%ks", c.keyspace);
     this.#history = cql.history.replace("%ks", c.keyspace);
     this.#write = { consistency: consistencyOf(c.writeConsistency), prepare: true, isIdempotent: true };

@@ -11,7 +11,7 @@
  * with backoff; when the hand-off is full the consumers pause their partitions until it drains.
  */
 import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
-import kafkajs, {
+import {
   Partitioners,
   type Consumer,
   type EachBatchPayload,
@@ -23,15 +23,19 @@ import type { DetectorConfig } from "../config.ts";
 import { decodeEvent, type Event } from "../events/event-codec.ts";
 import { encodeVerdict, verdictRecord } from "../events/verdict-codec.ts";
 import { BatchingPublisher } from "../kafka/batching-publisher.ts";
-import { ensureTopics } from "../kafka/kafka-client.ts";
+import { isTransientKafkaError } from "../kafka/kafka-client.ts";
 import { errorText, type Logger } from "../log.ts";
 import type { DetectorMetrics } from "../metrics.ts";
 import { withRetry } from "../retry.ts";
 import { contextFromHeaders, headersFor, type Tracing } from "../tracing.ts";
-import { CassandraStore, createSchema, isTransientCassandraError } from "./cassandra-store.ts";
+import type { CassandraCredentials } from "./cassandra-auth.ts";
+import { CassandraStore, isTransientCassandraError } from "./cassandra-store.ts";
 import { detect } from "./cusum.ts";
 import { KeyedHandoff } from "./keyed-handoff.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
+import { ensureSchema, waitForSchema } from "./schema.ts";
+
+export { isTransientKafkaError };
 
 /** Dead-letter headers: why, and where the record came from. */
 export const deadLetterHeaders = {
@@ -62,15 +66,6 @@ interface WorkItem {
   readonly headers: IHeaders | undefined;
 }
 
-// kafkajs is CommonJS and its error classes are not visible as named ESM exports.
-const { KafkaJSError, KafkaJSNumberOfRetriesExceeded } = kafkajs;
-
-/** Kafka errors worth retrying: connection trouble, leader moves, timeouts (kafkajs already retried a few). */
-export function isTransientKafkaError(err: unknown): boolean {
-  if (err instanceof KafkaJSNumberOfRetriesExceeded) return true;
-  return err instanceof KafkaJSError && err.retriable;
-}
-
 const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
 
 export class DetectorPipeline {
@@ -79,6 +74,7 @@ export class DetectorPipeline {
   readonly #log: Logger;
   readonly #m: DetectorMetrics;
   readonly #tracing: Tracing;
+  readonly #credentials: CassandraCredentials | null;
   readonly #store: CassandraStore;
   readonly #producer: Producer;
   readonly #publisher: BatchingPublisher;
@@ -92,13 +88,22 @@ export class DetectorPipeline {
   #fatal: unknown = null;
   readonly #fatalListeners: ((err: unknown) => void)[] = [];
 
-  constructor(config: DetectorConfig, kafka: Kafka, log: Logger, metrics: DetectorMetrics, tracing: Tracing) {
+  /** `credentials`: the Cassandra role (readCassandraCredentials), or null for a node without authentication. */
+  constructor(
+    config: DetectorConfig,
+    kafka: Kafka,
+    log: Logger,
+    metrics: DetectorMetrics,
+    tracing: Tracing,
+    credentials: CassandraCredentials | null = null,
+  ) {
     this.#c = config;
     this.#kafka = kafka;
     this.#log = log;
     this.#m = metrics;
     this.#tracing = tracing;
-    this.#store = new CassandraStore(config);
+    this.#credentials = credentials;
+    this.#store = new CassandraStore(config, credentials);
     // Not idempotent-producer: at-least-once is the contract, and duplicates of a verdict are harmless
     // (readers key verdicts by the event's producer and sequence).
     this.#producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
@@ -128,18 +133,10 @@ export class DetectorPipeline {
 
   async start(): Promise<void> {
     const c = this.#c;
-    if (c.createSchema) {
-      const admin = this.#kafka.admin();
-      await admin.connect();
-      try {
-        const created = await ensureTopics(admin, [c.eventsTopic, c.checksTopic, c.deadLetterTopic], c.partitions, c.topicReplicationFactor);
-        if (created.length > 0) this.#log.info("created topics", { topics: created, partitions: c.partitions });
-      } finally {
-        await admin.disconnect();
-      }
-      await createSchema(c);
-      this.#log.info("schema ready", { keyspace: c.keyspace, replicationFactor: c.replicationFactor });
-    }
+    // Locally the detector makes the schema itself; in the cluster the schema Job makes it once and the
+    // detectors wait for it (not ready meanwhile, but live: no restarts while the Job works).
+    if (c.createSchema) await ensureSchema(c, this.#kafka, this.#credentials, this.#log);
+    else await waitForSchema(c, this.#kafka, this.#credentials, this.#log);
     await this.#store.connect();
     await this.#producer.connect();
     for (let i = 0; i < c.consumersPerProcess; i++) this.#slots.push(await this.#startConsumer());

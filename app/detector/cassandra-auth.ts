@@ -1,0 +1,67 @@
+/**
+ * Cassandra password authentication in the cloud: the role name comes from the configuration, its password
+ * from AWS Secrets Manager, read once at start with the pod's credentials (EKS Pod Identity). Locally neither
+ * is set and the driver connects without authentication.
+ */
+import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from "@aws-sdk/client-secrets-manager";
+import cassandra from "cassandra-driver";
+import type { DetectorConfig } from "../config.ts";
+
+export type CassandraAuthConfig = Pick<DetectorConfig, "cassandraUsername" | "cassandraPasswordSecretArn">;
+
+/** The role and password to log in with; null: no authentication. */
+export interface CassandraCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The region part of a Secrets Manager ARN (arn:aws:secretsmanager:REGION:account:secret:name). */
+export const regionOfArn = (arn: string): string => arn.split(":")[3] ?? "";
+
+/**
+ * The secret's password: the secret string itself (what the CDK stack's generated secret holds), or the
+ * `password` field when the secret is a JSON object (the shape Secrets Manager's console uses for databases).
+ */
+export function passwordOf(secretString: string): string {
+  const text = secretString.trim();
+  if (text.startsWith("{")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return secretString;
+    }
+    const password = (parsed as { password?: unknown }).password;
+    if (typeof password !== "string" || password === "") throw new Error("the secret is a JSON object without a password field");
+    return password;
+  }
+  return secretString;
+}
+
+/**
+ * Reads the password once. `client` overrides the Secrets Manager client's settings (a test's endpoint and
+ * credentials); by default the region is the secret's own and the credentials come from the default chain.
+ */
+export async function readCassandraCredentials(
+  c: CassandraAuthConfig,
+  client: SecretsManagerClientConfig = {},
+): Promise<CassandraCredentials | null> {
+  if (c.cassandraUsername === "" && c.cassandraPasswordSecretArn === "") return null;
+  if (c.cassandraUsername === "" || c.cassandraPasswordSecretArn === "") {
+    throw new Error("Cassandra authentication needs both a username and a password secret ARN");
+  }
+  const secrets = new SecretsManagerClient({ region: regionOfArn(c.cassandraPasswordSecretArn), ...client });
+  try {
+    const out = await secrets.send(new GetSecretValueCommand({ SecretId: c.cassandraPasswordSecretArn }));
+    if (out.SecretString === undefined || out.SecretString === "") {
+      throw new Error(`secret ${c.cassandraPasswordSecretArn} has no string value`);
+    }
+    return { username: c.cassandraUsername, password: passwordOf(out.SecretString) };
+  } finally {
+    secrets.destroy();
+  }
+}
+
+/** The driver's auth provider for these credentials (none without). */
+export const authProviderOf = (credentials: CassandraCredentials | null): cassandra.auth.AuthProvider | undefined =>
+  credentials === null ? undefined : new cassandra.auth.PlainTextAuthProvider(credentials.username, credentials.password);

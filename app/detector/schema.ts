@@ -1,0 +1,90 @@
+/**
+ * The pipeline's schema: the three topics, the keyspace and the events table.
+ *
+ * In the cloud it is made once, by the `schema` command (a Kubernetes Job), not by every detector pod at once;
+ * the detectors (`--create-schema false`) wait for it. Locally the detector makes it itself, as before.
+ * Both sides keep trying servers that are not there yet (Cassandra still installing, the detector role not yet
+ * created, a broker moving) until `schemaWaitSeconds` have passed, and then fail with a message that says what
+ * is missing.
+ */
+import type { Kafka } from "kafkajs";
+import type { DetectorConfig } from "../config.ts";
+import { ensureTopics, isTransientKafkaError } from "../kafka/kafka-client.ts";
+import { errorText, type Logger } from "../log.ts";
+import { withRetry } from "../retry.ts";
+import { cassandraSchema } from "../topology.ts";
+import type { CassandraCredentials } from "./cassandra-auth.ts";
+import { createSchema, isTransientCassandraError, schemaExists, type StoreConfig } from "./cassandra-store.ts";
+
+export type SchemaConfig = StoreConfig &
+  Pick<DetectorConfig, "eventsTopic" | "checksTopic" | "deadLetterTopic" | "partitions" | "topicReplicationFactor" | "schemaWaitSeconds">;
+
+/** The schema is not (all) there yet: what a waiting detector retries on. */
+export class SchemaMissingError extends Error {
+  override name = "SchemaMissingError";
+}
+
+const topicsOf = (c: SchemaConfig) => [c.eventsTopic, c.checksTopic, c.deadLetterTopic];
+
+const isTransient = (err: unknown) =>
+  err instanceof SchemaMissingError || isTransientCassandraError(err) || isTransientKafkaError(err);
+
+/** Polls: first after about a second, then up to every 10 s. */
+const pollMs = { base: 1_000, max: 10_000 };
+
+async function untilDeadline<T>(c: SchemaConfig, log: Logger, what: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + c.schemaWaitSeconds * 1000;
+  try {
+    return await withRetry(fn, {
+      isTransient,
+      baseMs: pollMs.base,
+      maxMs: pollMs.max,
+      stop: () => Date.now() >= deadline,
+      onRetry: (err, attempt) => {
+        if (attempt === 1 || attempt % 6 === 0) log.warn(what, { attempt, reason: errorText(err) });
+      },
+    });
+  } catch (err) {
+    if (!isTransient(err)) throw err;
+    throw new Error(`gave up after ${c.schemaWaitSeconds} s (${what}): ${errorText(err)}`, { cause: err });
+  }
+}
+
+/** Creates what is missing; leaves what exists as it is (topics keep their partitions). */
+export async function ensureSchema(c: SchemaConfig, kafka: Kafka, credentials: CassandraCredentials | null, log: Logger): Promise<void> {
+  const created = await untilDeadline(c, log, "retrying the topics", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await ensureTopics(admin, topicsOf(c), c.partitions, c.topicReplicationFactor);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+  if (created.length > 0) log.info("created topics", { topics: created, partitions: c.partitions });
+  await untilDeadline(c, log, "retrying the keyspace and table", () => createSchema(c, credentials));
+  log.info("schema ready", { keyspace: c.keyspace, table: cassandraSchema.eventsTable, replicationFactor: c.replicationFactor });
+}
+
+/** What of the schema is missing now: topic names and `keyspace.table`; empty when all is there. */
+export async function missingSchema(c: SchemaConfig, kafka: Kafka, credentials: CassandraCredentials | null): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let existing: Set<string>;
+  try {
+    existing = new Set(await admin.listTopics());
+  } finally {
+    await admin.disconnect();
+  }
+  const missing = topicsOf(c).filter((t) => !existing.has(t)).map((t) => `topic ${t}`);
+  if (!(await schemaExists(c, credentials))) missing.push(`table ${c.keyspace}.${cassandraSchema.eventsTable}`);
+  return missing;
+}
+
+/** Waits until the topics and the table exist (made by the `schema` command); throws after schemaWaitSeconds. */
+export async function waitForSchema(c: SchemaConfig, kafka: Kafka, credentials: CassandraCredentials | null, log: Logger): Promise<void> {
+  await untilDeadline(c, log, "waiting for the schema (made by the `schema` command: the schema Job in the cluster)", async () => {
+    const missing = await missingSchema(c, kafka, credentials);
+    if (missing.length > 0) throw new SchemaMissingError(`missing ${missing.join(", ")}`);
+  });
+}
