@@ -28,6 +28,8 @@ export interface AppWorkloadProps {
   readonly cpu: number;
   readonly memoryMiB: number;
   readonly env: Readonly<Record<string, string>>;
+  /** Env vars set per pod from the pod's own fields (downward API): name → field path, e.g. metadata.name. */
+  readonly envFromPod?: Readonly<Record<string, string>>;
   /** How long the app's SIGTERM drain may take (its own setting). */
   readonly drainSeconds: number;
   /**
@@ -93,7 +95,10 @@ export function appWorkload(scope: Construct, props: AppWorkloadProps): AppWorkl
               image: props.image,
               args: [...props.args],
               ports: [{ name: portNames.metrics, containerPort: ports.app, protocol: "TCP" }],
-              env: Object.entries(props.env).map(([name, value]) => ({ name, value })),
+              env: [
+                ...Object.entries(props.env).map(([name, value]) => ({ name, value })),
+                ...Object.entries(props.envFromPod ?? {}).map(([name, fieldPath]) => ({ name, valueFrom: { fieldRef: { fieldPath } } })),
+              ],
               resources: guaranteedResources(props.cpu, props.memoryMiB),
               securityContext: restrictedContainerSecurityContext(),
               startupProbe: httpProbe("/healthz", 2, 30),

@@ -11,6 +11,8 @@ export const partOf = "anomaly-kit";
 export const components = {
   detector: "detector",
   loadGenerator: "load-generator",
+  /** The one-off Job that creates the topics, keyspace and table before the detectors start. */
+  schema: "schema",
   prometheusOperator: "prometheus-operator",
   prometheus: "prometheus",
   grafana: "grafana",

@@ -3,6 +3,8 @@
  * The CDK app passes its resources' attributes (CDK tokens are fine: they are resolved at deploy time);
  * `npm run synth:k8s` passes flags.
  */
+import type { KafkaAuthKind } from "../app/config.ts";
+
 export interface PipelineEndpoints {
   /** Kafka bootstrap servers, "host:port,host:port" (MSK: the bootstrap string of the chosen auth). */
   readonly kafkaBrokers: string;
@@ -10,6 +12,13 @@ export interface PipelineEndpoints {
   readonly cassandraContactPoints: string;
   /** The Cassandra data centre the detectors are in (the snitch's name for the region); the app's default if omitted. */
   readonly cassandraLocalDataCenter?: string;
+  /** How the app authenticates to Kafka (`aws-iam` for MSK's IAM access control, port 9098); the app's default if omitted. */
+  readonly kafkaAuth?: KafkaAuthKind;
+  /** AWS region the app signs MSK IAM tokens for (needed with `kafkaAuth: "aws-iam"`). */
+  readonly awsRegion?: string;
+  /** Cassandra role the detector logs in as, with the password in this Secrets Manager secret; no authentication if omitted. */
+  readonly cassandraUsername?: string;
+  readonly cassandraPasswordSecretArn?: string;
   /** Broker host names, to scrape MSK open monitoring (JMX and node exporters); no scrape config if omitted. */
   readonly kafkaMonitoringHosts?: readonly string[];
   /** Cassandra node addresses, to scrape their Prometheus exporters; no scrape config if omitted. */
@@ -32,8 +41,15 @@ export interface AppImage {
   /** Arguments that select the detector / the load generator (the image's entry point takes a command). */
   readonly detectorArgs: readonly string[];
   readonly loadGeneratorArgs: readonly string[];
+  /** Arguments of the one-off command that creates the topics, keyspace and table (the schema Job). */
+  readonly schemaArgs: readonly string[];
   /** The image's non-root user id. */
   readonly uid: number;
+  /**
+   * Changes whenever the image's content changes (its tag), when `image` is a deploy-time token that stays the
+   * same text: it goes into the schema Job's name, because a Job's pod template cannot be changed in place.
+   */
+  readonly revision?: string;
 }
 
 export interface ChartOptions {
@@ -47,6 +63,7 @@ export const defaultAppImage: AppImage = {
   image: "anomaly-kit:latest",
   detectorArgs: ["detector"],
   loadGeneratorArgs: ["loadgen"],
+  schemaArgs: ["schema"],
   // The `node` user of the official Node.js images.
   uid: 1000,
 };

@@ -1,7 +1,7 @@
 /**
- * The pipeline: detector and load generator, sized by the size plan. Every knob reaches the pods as the
- * environment variable the app reads (app/config.ts), through the app's own `detectorEnv` / `loadgenEnv`,
- * which validate the values the way the app will at start.
+ * The pipeline: the schema Job, the detector and the load generator, sized by the size plan. Every knob reaches
+ * the pods as the environment variable the app reads (app/config.ts), through the app's own `detectorEnv` /
+ * `loadgenEnv`, which validate the values the way the app will at start.
  */
 import { Chart, type ChartProps } from "cdk8s";
 import { k8s } from "cdk8s-plus-34";
@@ -18,6 +18,7 @@ import {
 import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import { appWorkload, type AppWorkload } from "./app-workload.ts";
+import { schemaJob } from "./schema-job.ts";
 import { allowOnly, awsApis, cidr, clusterDns, podIdentityAgent, podsOf, type Peer, type Rule } from "./network-policy.ts";
 import { components, jaegerOtlpHttpUrl, objectLabels, ports, selectorLabels } from "./names.ts";
 import { isUnresolved, type AppImage, type PipelineEndpoints } from "./options.ts";
@@ -35,9 +36,6 @@ export interface PipelineChartProps extends ChartProps {
   readonly app: AppImage;
   readonly tracingSampleRatio: number;
 }
-
-/** The load generator's rate per pod: the plan's total rate shared by its pods. */
-export const loadRatePerPod = (plan: SizePlan): number => plan.load.ratePerSecond / plan.load.pods;
 
 /**
  * Endpoint values as env vars: checked through the app's schema when known at synth time; a CDK token
@@ -62,6 +60,7 @@ export class PipelineChart extends Chart {
   readonly detector: AppWorkload;
   readonly loadGenerator: AppWorkload;
   readonly detectorDisruptionBudget: k8s.KubePodDisruptionBudget;
+  readonly schemaJob: k8s.KubeJob;
 
   constructor(scope: Construct, id: string, props: PipelineChartProps) {
     super(scope, id, props);
@@ -71,16 +70,53 @@ export class PipelineChart extends Chart {
     const drainSeconds = parseDetectorConfig({ env: {} }).shutdownTimeoutSeconds;
     const useAws = endpoints.awsApis ?? true;
 
-    const detectorValues: Partial<DetectorConfig> = {
+    // What the detector and the schema Job share: where the servers are, how to log in, the schema's shape.
+    const kafkaAccess = {
+      kafkaBrokers: endpoints.kafkaBrokers,
+      kafkaAuth: endpoints.kafkaAuth,
+      awsRegion: endpoints.awsRegion,
+    };
+    const storeValues: Partial<DetectorConfig> = {
       ...topicsAsPlanned,
+      replicationFactor: plan.cassandra.replicationFactor,
+    };
+    const storeEnv = {
+      ...detectorEnv(storeValues),
+      ...endpointEnv(
+        detectorEnvNames,
+        {
+          ...kafkaAccess,
+          cassandraContactPoints: endpoints.cassandraContactPoints,
+          cassandraLocalDataCenter: endpoints.cassandraLocalDataCenter,
+          cassandraUsername: endpoints.cassandraUsername,
+          cassandraPasswordSecretArn: endpoints.cassandraPasswordSecretArn,
+        },
+        (concrete) => detectorEnv(concrete),
+      ),
+    };
+
+    this.schemaJob = schemaJob(this, {
+      namespace,
+      image: app.image,
+      args: app.schemaArgs,
+      uid: app.uid,
+      revision: app.revision ?? "",
+      // The detector's AWS role: it may create the topics and read the Cassandra password.
+      serviceAccountName: components.detector,
+      mountServiceAccountToken: useAws,
+      env: storeEnv,
+    });
+
+    const detectorValues: Partial<DetectorConfig> = {
       ...tracing,
       metricsPort: ports.app,
       consumersPerProcess: plan.detector.consumersPerPod,
       detectorConcurrency: plan.detector.concurrency,
       cassandraConnectionsPerHost: plan.detector.cassandraConnectionsPerHost,
       requestsPerConnection: plan.detector.requestsPerConnection,
-      replicationFactor: plan.cassandra.replicationFactor,
       shutdownTimeoutSeconds: drainSeconds,
+      // The schema Job makes the schema once; the detectors wait for it (not ready meanwhile).
+      createSchema: false,
     };
     this.detector = appWorkload(this, {
       namespace,
@@ -93,25 +129,15 @@ export class PipelineChart extends Chart {
       memoryMiB: plan.detector.memoryMiB,
       drainSeconds,
       mountServiceAccountToken: useAws,
-      env: {
-        ...detectorEnv(detectorValues),
-        ...endpointEnv(
-          detectorEnvNames,
-          {
-            kafkaBrokers: endpoints.kafkaBrokers,
-            cassandraContactPoints: endpoints.cassandraContactPoints,
-            cassandraLocalDataCenter: endpoints.cassandraLocalDataCenter,
-          },
-          (concrete) => detectorEnv(concrete),
-        ),
-      },
+      env: { ...storeEnv, ...detectorEnv(detectorValues) },
     });
 
     const loadValues: Partial<LoadgenConfig> = {
       ...topicsAsPlanned,
       ...tracing,
       metricsPort: ports.app,
-      rate: loadRatePerPod(plan),
+      rate: plan.load.ratePerPod,
+      keys: plan.load.keys,
       // A Deployment's pods run until they are stopped.
       duration: 0,
     };
@@ -128,10 +154,11 @@ export class PipelineChart extends Chart {
       mountServiceAccountToken: useAws,
       env: {
         ...loadgenEnv(loadValues),
-        ...endpointEnv(loadgenEnvNames, { kafkaBrokers: endpoints.kafkaBrokers }, (concrete) =>
-          loadgenEnv(concrete),
-        ),
+        ...endpointEnv(loadgenEnvNames, kafkaAccess, (concrete) => loadgenEnv(concrete)),
       },
+      // Each pod's keys are its own (prefix = pod name): a key's values then come from one generator's model,
+      // never from two pods' different levels mixed into one history (which the detector would flag).
+      envFromPod: { [loadgenEnvNames.keyPrefix]: "metadata.name" },
     });
 
     // One detector down at a time: each disruption is a consumer-group rebalance.
@@ -144,7 +171,8 @@ export class PipelineChart extends Chart {
     const fromPrometheus = { peers: [podsOf(components.prometheus)], tcp: [ports.app] };
     const toJaeger = { peers: [podsOf(components.jaeger)], tcp: [ports.jaegerOtlpHttp, ports.jaegerOtlpGrpc] };
     const toKafka = { peers: dataPlane, tcp: kafkaClientPorts };
-    // MSK IAM auth signs with the pod's credentials; the detector also reads its Cassandra password from AWS.
+    // MSK IAM auth signs with the pod's credentials; the detector and the schema Job also read the Cassandra
+    // password from AWS.
     const aws: Rule[] = useAws ? [podIdentityAgent, awsApis] : [];
     allowOnly(this, namespace, components.detector, {
       ingress: [fromPrometheus],
@@ -153,6 +181,10 @@ export class PipelineChart extends Chart {
     allowOnly(this, namespace, components.loadGenerator, {
       ingress: [fromPrometheus],
       egress: [clusterDns, toKafka, toJaeger, ...aws],
+    });
+    allowOnly(this, namespace, components.schema, {
+      ingress: [],
+      egress: [clusterDns, toKafka, { peers: dataPlane, tcp: [cassandraPorts.cql] }, ...aws],
     });
   }
 }

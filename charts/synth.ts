@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App, Yaml } from "cdk8s";
 import { Command } from "commander";
+import { kafkaAuthKinds, type KafkaAuthKind } from "../app/config.ts";
 import { presets, sizeInputKeys, type PresetName } from "../cdk/size/size-input.ts";
 import { sizePlanFrom, type SizePlan } from "../cdk/size/size-plan.ts";
 import { buildCharts, type ChartOptions, type KitCharts } from "./index.ts";
@@ -46,6 +47,10 @@ export function main(argv: readonly string[]): void {
     .option("--kafka-bootstrap <list>", "Kafka bootstrap servers, host:port,...", standaloneEndpoints.kafkaBrokers)
     .option("--cassandra-contact-points <list>", "Cassandra contact points, host:port,...", standaloneEndpoints.cassandraContactPoints)
     .option("--cassandra-local-dc <name>", "the Cassandra data centre of the detectors")
+    .option("--kafka-auth <kind>", `Kafka authentication: ${kafkaAuthKinds.join(" or ")} (aws-iam: MSK IAM over TLS, needs --aws-region)`)
+    .option("--aws-region <region>", "AWS region of the MSK IAM auth tokens")
+    .option("--cassandra-username <name>", "Cassandra role of the detector (with --cassandra-password-secret-arn)")
+    .option("--cassandra-password-secret-arn <arn>", "Secrets Manager secret holding that role's password")
     .option("--kafka-monitoring-hosts <list>", "MSK broker hosts to scrape (open monitoring ports)")
     .option("--cassandra-exporter-hosts <list>", "Cassandra hosts whose exporters to scrape")
     .option("--data-plane-cidrs <list>", "CIDRs of the Kafka and Cassandra subnets (limits the pods' egress)")
@@ -61,6 +66,10 @@ export function main(argv: readonly string[]): void {
       kafkaBrokers: o.kafkaBootstrap!,
       cassandraContactPoints: o.cassandraContactPoints!,
       cassandraLocalDataCenter: o.cassandraLocalDc,
+      kafkaAuth: o.kafkaAuth as KafkaAuthKind | undefined,
+      awsRegion: o.awsRegion,
+      cassandraUsername: o.cassandraUsername,
+      cassandraPasswordSecretArn: o.cassandraPasswordSecretArn,
       kafkaMonitoringHosts: list(o.kafkaMonitoringHosts),
       cassandraExporterHosts: list(o.cassandraExporterHosts),
       dataPlaneCidrs: list(o.dataPlaneCidrs),
@@ -85,13 +94,21 @@ export function main(argv: readonly string[]): void {
       process.exitCode = 1;
       return;
     }
+    let manifests: SynthesizedManifest[];
+    try {
+      manifests = synthesizeManifests(plan, options);
+    } catch (e) {
+      // A bad endpoint flag: the app's own configuration message names the setting and what is allowed.
+      console.error(`error: ${(e as Error).message}`);
+      process.exitCode = 1;
+      return;
+    }
     const onlyPreset = Object.keys(run.raw).length === 1 && typeof run.raw.preset === "string";
     const dirName =
       run.dir !== "" ? run.dir : onlyPreset ? String(run.raw.preset) : `cassandra-${plan.cassandra.nodes}-kafka-${plan.kafka.brokers}-workers-${plan.eks.workerNodes}`;
     const dir = resolve(o.out!, dirName);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const manifests = synthesizeManifests(plan, options);
     for (const m of manifests) writeFileSync(join(dir, m.file), m.yaml);
     const count = manifests.reduce((n, m) => n + m.objects.length, 0);
     console.log(

@@ -8,19 +8,23 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { detectorEnvNames, parseDetectorConfig, parseLoadgenConfig } from "../../app/config.ts";
+import { detectorEnvNames, loadgenEnvNames, parseDetectorConfig, parseLoadgenConfig } from "../../app/config.ts";
 import { appHttpPort } from "../../app/topology.ts";
 import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import { alertRules } from "../../charts/alert-rules.ts";
 import { dashboard } from "../../charts/dashboard.ts";
 import { components, selectorLabels } from "../../charts/names.ts";
+import { schemaJobSettings } from "../../charts/schema-job.ts";
 import { main, standaloneEndpoints, synthesizeManifests } from "../../charts/synth.ts";
-import { envOf, find, fullOptions, podSpecOf, presetManifests, presetNames, type Container, type K8sObject, type PodSpec } from "./fixtures.ts";
+import { envFromPodOf, envOf, find, fullOptions, podSpecOf, presetManifests, presetNames, type Container, type K8sObject, type PodSpec } from "./fixtures.ts";
 
 const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined) =>
   Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
 const deployments = (objects: K8sObject[]) => objects.filter((o) => o.kind === "Deployment");
+/** Everything that runs pods of ours: the Deployments and the schema Job. */
+const workloads = (objects: K8sObject[]) => objects.filter((o) => o.kind === "Deployment" || o.kind === "Job");
+const jobs = (objects: K8sObject[]) => objects.filter((o) => o.kind === "Job");
 
 describe.each(presetNames)("preset %s", (preset) => {
   const { plan, manifests, objects } = presetManifests(preset);
@@ -54,6 +58,12 @@ describe.each(presetNames)("preset %s", (preset) => {
       kafkaBrokers: fullOptions.endpoints.kafkaBrokers.split(","),
       cassandraContactPoints: fullOptions.endpoints.cassandraContactPoints.split(","),
       cassandraLocalDataCenter: fullOptions.endpoints.cassandraLocalDataCenter,
+      kafkaAuth: "aws-iam",
+      awsRegion: "us-east-1",
+      cassandraUsername: fullOptions.endpoints.cassandraUsername,
+      cassandraPasswordSecretArn: fullOptions.endpoints.cassandraPasswordSecretArn,
+      // The schema Job makes the schema; the detectors wait for it.
+      createSchema: false,
     });
     const knownNames = new Set<string>(Object.values(detectorEnvNames));
     expect(Object.keys(envOf(container)).filter((n) => !knownNames.has(n))).toEqual([]);
@@ -63,18 +73,61 @@ describe.each(presetNames)("preset %s", (preset) => {
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStop + config.shutdownTimeoutSeconds);
   });
 
-  it("the load generators send the plan's rate in total, open-ended", () => {
+  it("the load generators send the plan's rate per pod over the plan's keys, each pod its own, open-ended", () => {
     const deployment = find(objects, "Deployment", components.loadGenerator);
     expect(deployment.spec?.replicas).toBe(plan.load.pods);
     const container = podSpecOf(deployment).containers[0]!;
     const config = parseLoadgenConfig({ env: envOf(container) });
-    expect(config.rate * plan.load.pods).toBeCloseTo(plan.load.ratePerSecond, 6);
+    expect(config.rate).toBe(plan.load.ratePerPod);
+    expect(config.rate * plan.load.pods).toBeGreaterThanOrEqual(plan.load.ratePerSecond);
+    expect(config.keys).toBe(plan.load.keys);
+    // Key prefix = pod name: two pods never mix their values into one key's history.
+    expect(envFromPodOf(container)).toEqual({ [loadgenEnvNames.keyPrefix]: "metadata.name" });
+    expect(config).toMatchObject({ kafkaAuth: "aws-iam", awsRegion: "us-east-1" });
     expect(config.duration).toBe(0);
     expect(config.partitions).toBe(plan.kafka.partitions);
     expect(container.resources).toEqual({
       requests: { cpu: plan.load.cpu, memory: `${plan.load.memoryMiB}Mi` },
       limits: { cpu: plan.load.cpu, memory: `${plan.load.memoryMiB}Mi` },
     });
+  });
+
+  it("one schema Job makes the topics, keyspace and table with the detector's settings and AWS role", () => {
+    const [job, ...others] = jobs(objects);
+    expect(others).toEqual([]);
+    expect(job!.metadata.name).toMatch(new RegExp(`^${components.schema}-[0-9a-f]{10}$`));
+    expect(job!.spec).toMatchObject({
+      backoffLimit: schemaJobSettings.backoffLimit,
+      ttlSecondsAfterFinished: schemaJobSettings.ttlSecondsAfterFinished,
+    });
+    const pod = podSpecOf(job!);
+    expect(pod.restartPolicy).toBe("Never");
+    expect(pod.serviceAccountName).toBe(components.detector);
+    expect(pod.automountServiceAccountToken).toBe(true);
+    const container = pod.containers[0]!;
+    expect(container.args).toEqual(["schema"]);
+    const schema = parseDetectorConfig({ env: envOf(container) });
+    const detector = parseDetectorConfig({ env: envOf(podSpecOf(find(objects, "Deployment", components.detector)).containers[0]!) });
+    const shared = [
+      "kafkaBrokers",
+      "kafkaAuth",
+      "awsRegion",
+      "eventsTopic",
+      "checksTopic",
+      "deadLetterTopic",
+      "partitions",
+      "topicReplicationFactor",
+      "cassandraContactPoints",
+      "cassandraLocalDataCenter",
+      "cassandraUsername",
+      "cassandraPasswordSecretArn",
+      "keyspace",
+      "replicationFactor",
+      "ttlSeconds",
+      "compactionWindowMinutes",
+    ] as const;
+    for (const key of shared) expect(schema[key], key).toEqual(detector[key]);
+    expect(schema.cassandraUsername).toBe("detector");
   });
 
   it("alerts and dashboard carry the plan's numbers", () => {
@@ -85,7 +138,8 @@ describe.each(presetNames)("preset %s", (preset) => {
   });
 
   it('every workload meets the "restricted" Pod Security Standard, field by field', () => {
-    const pods: [string, PodSpec][] = deployments(objects).map((d) => [d.metadata.name, podSpecOf(d)]);
+    const pods: [string, PodSpec][] = workloads(objects).map((d) => [d.metadata.name, podSpecOf(d)]);
+    expect(pods.map(([name]) => name)).toContain(jobs(objects)[0]!.metadata.name);
     for (const [name, pod] of pods) {
       const podContext = pod.securityContext ?? {};
       for (const flag of ["hostNetwork", "hostPID", "hostIPC"] as const) expect(pod[flag] ?? false, `${name} ${flag}`).toBe(false);
@@ -166,7 +220,7 @@ describe.each(presetNames)("preset %s", (preset) => {
       [undefined, undefined, ["Ingress", "Egress"]],
     ]);
     const podLabels = [
-      ...deployments(objects).map((d) => (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels),
+      ...workloads(objects).map((d) => (d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels),
       (find(objects, "Prometheus", components.prometheus).spec as { podMetadata: { labels: Record<string, string> } }).podMetadata.labels,
     ];
     for (const labels of podLabels) {
@@ -200,8 +254,13 @@ describe.each(presetNames)("preset %s", (preset) => {
     ]);
     const dataPlaneRules = (policyOf(components.detector).egress ?? []).filter((r) => r.ports.some((p) => p.port === 9042 || p.port === 9098));
     expect(dataPlaneRules.every((r) => r.to?.every((peer) => peer.ipBlock?.cidr === "10.0.0.0/16"))).toBe(true);
+    // The schema Job: no ingress; Kafka and Cassandra only inside the data plane.
+    expect(policyOf(components.schema).ingress).toEqual([]);
+    const schemaDataPlane = (policyOf(components.schema).egress ?? []).filter((r) => r.ports.some((p) => p.port === 9042 || p.port === 9098));
+    expect(schemaDataPlane.map((r) => r.ports.map((p) => p.port)).flat()).toEqual(expect.arrayContaining([9042, 9098]));
+    expect(schemaDataPlane.every((r) => r.to?.every((peer) => peer.ipBlock?.cidr === "10.0.0.0/16"))).toBe(true);
     // MSK IAM auth: credentials from the EKS Pod Identity agent.
-    for (const component of [components.detector, components.loadGenerator]) {
+    for (const component of [components.detector, components.loadGenerator, components.schema]) {
       expect(policyOf(component).egress).toContainEqual({
         to: [{ ipBlock: { cidr: "169.254.170.23/32" } }],
         ports: [{ protocol: "TCP", port: 80 }],
@@ -236,6 +295,43 @@ describe("endpoints", () => {
     expect(() => synthesizeManifests(plan, { endpoints: { kafkaBrokers: "no-port", cassandraContactPoints: "c:9042" } })).toThrow(
       /kafkaBrokers/,
     );
+  });
+
+  it("the Cassandra password's secret ARN may be a token; auth settings are checked with the app's schema", () => {
+    const plan = sizePlanFrom({ preset: "stage-3" });
+    const token = "${Token[TOKEN.77]}";
+    const objects = synthesizeManifests(plan, {
+      endpoints: { ...standaloneEndpoints, kafkaAuth: "aws-iam", awsRegion: "eu-west-1", cassandraUsername: "detector", cassandraPasswordSecretArn: token },
+    }).flatMap((m) => m.objects as K8sObject[]);
+    for (const pod of [podSpecOf(find(objects, "Deployment", components.detector)), podSpecOf(jobs(objects)[0]!)]) {
+      const env = envOf(pod.containers[0]!);
+      expect(env[detectorEnvNames.cassandraPasswordSecretArn]).toBe(token);
+      expect(env[detectorEnvNames.cassandraUsername]).toBe("detector");
+      expect(env[detectorEnvNames.kafkaAuth]).toBe("aws-iam");
+      expect(env[detectorEnvNames.awsRegion]).toBe("eu-west-1");
+    }
+    expect(() => synthesizeManifests(plan, { endpoints: { ...standaloneEndpoints, awsRegion: "Mars" } })).toThrow(/awsRegion/);
+    expect(() =>
+      synthesizeManifests(plan, { endpoints: { ...standaloneEndpoints, cassandraPasswordSecretArn: "arn:aws:s3:::bucket" } }),
+    ).toThrow(/cassandraPasswordSecretArn/);
+    // Without auth endpoints the pods get none of these settings (the app's defaults: no auth, as locally).
+    const plain = synthesizeManifests(plan, { endpoints: standaloneEndpoints }).flatMap((m) => m.objects as K8sObject[]);
+    const env = envOf(podSpecOf(find(plain, "Deployment", components.detector)).containers[0]!);
+    for (const key of ["kafkaAuth", "awsRegion", "cassandraUsername", "cassandraPasswordSecretArn"] as const) {
+      expect(env[detectorEnvNames[key]], key).toBeUndefined();
+    }
+  });
+
+  it("the schema Job's name changes with its pod template and the image revision, and only then", () => {
+    const plan = sizePlanFrom({ preset: "stage-3" });
+    const jobName = (options: Parameters<typeof synthesizeManifests>[1]) =>
+      jobs(synthesizeManifests(plan, options).flatMap((m) => m.objects as K8sObject[]))[0]!.metadata.name;
+    const token = "${Token[TOKEN.9]}";
+    const base = { endpoints: standaloneEndpoints, app: { image: token, revision: "a" } };
+    expect(jobName(base)).toBe(jobName(base));
+    expect(jobName({ ...base, app: { image: token, revision: "b" } })).not.toBe(jobName(base));
+    expect(jobName({ ...base, app: { image: "other:1", revision: "a" } })).not.toBe(jobName(base));
+    expect(jobName({ ...base, endpoints: { ...standaloneEndpoints, kafkaBrokers: "k2:9092" } })).not.toBe(jobName(base));
   });
 
   it("alert rules exist for lag, latency, dead letters, errors and detector down", () => {
@@ -278,7 +374,7 @@ describe("synth:k8s", () => {
   it("runs as a command (what npm run synth:k8s calls)", () => {
     const dir = out();
     const stdout = execFileSync("tsx", ["charts/synth.ts", "--preset", "stage-3", "--out", dir, "--no-aws-apis"], { encoding: "utf8" });
-    expect(stdout).toMatch(/stage-3: 6 manifests, 39 objects/);
+    expect(stdout).toMatch(/stage-3: 6 manifests, 41 objects/);
     expect(readFileSync(join(dir, "stage-3", "06-pipeline.yaml"), "utf8")).not.toContain("169.254.170.23");
   });
 

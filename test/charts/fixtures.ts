@@ -20,11 +20,15 @@ export const fullOptions: ChartOptions = {
     kafkaBrokers: "b-1.kafka.example.internal:9098,b-2.kafka.example.internal:9098,b-3.kafka.example.internal:9098",
     cassandraContactPoints: "10.0.1.10:9042,10.0.2.10:9042,10.0.3.10:9042",
     cassandraLocalDataCenter: "us-east-1",
+    kafkaAuth: "aws-iam",
+    awsRegion: "us-east-1",
+    cassandraUsername: "detector",
+    cassandraPasswordSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:DetectorPassword-AbCdEf",
     kafkaMonitoringHosts: ["b-1.kafka.example.internal", "b-2.kafka.example.internal", "b-3.kafka.example.internal"],
     cassandraExporterHosts: ["10.0.1.10", "10.0.2.10", "10.0.3.10"],
     dataPlaneCidrs: ["10.0.0.0/16"],
   },
-  app: { image: "registry.example/anomaly-kit:test" },
+  app: { image: "registry.example/anomaly-kit:test", revision: "test" },
 };
 
 export interface PresetManifests {
@@ -54,7 +58,7 @@ export const find = (objects: readonly K8sObject[], kind: string, name: string):
   return found;
 };
 
-/** The pod spec of a workload object (Deployment), for the pod-level checks. */
+/** The pod spec of a workload object (Deployment or Job), for the pod-level checks. */
 export type PodSpec = {
   securityContext?: Record<string, unknown>;
   containers: Container[];
@@ -67,7 +71,7 @@ export type PodSpec = {
 };
 export type Container = {
   name: string;
-  env?: { name: string; value?: string }[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   securityContext?: Record<string, unknown>;
   ports?: { name?: string; containerPort: number }[];
   [key: string]: unknown;
@@ -76,5 +80,10 @@ export type Container = {
 export const podSpecOf = (deployment: K8sObject): PodSpec =>
   (deployment.spec as { template: { spec: PodSpec } }).template.spec;
 
+/** The container's literal env vars (those set from the pod's own fields at run time are left out). */
 export const envOf = (container: Container): Record<string, string> =>
-  Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ""]));
+  Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+
+/** Env vars set from the pod's own fields (downward API): name → field path. */
+export const envFromPodOf = (container: Container): Record<string, string> =>
+  Object.fromEntries((container.env ?? []).flatMap((e) => (e.valueFrom?.fieldRef ? [[e.name, e.valueFrom.fieldRef.fieldPath]] : [])));
