@@ -15,8 +15,7 @@ import { NetworkStack } from "./network-stack.ts";
 import { acknowledgeLibraryFindings } from "./nag-acknowledgements.ts";
 import { DeleteOnTeardown } from "./teardown.ts";
 import type { SizePlan } from "./size/size-plan.ts";
-
-export const experimentTagKey = "anomaly-kit:experiment";
+import { experimentTagKey } from "./experiment-tag.ts";
 
 export interface KitOptions {
   readonly imageDirectory: string;

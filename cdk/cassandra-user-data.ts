@@ -35,6 +35,8 @@ const cassandraArchive = `https://archive.apache.org/dist/cassandra/${cassandraV
 const apacheKeys = "https://downloads.apache.org/cassandra/KEYS";
 
 export const dataMount = "/var/lib/cassandra";
+/** The Cassandra role the detector and the schema Job log in as (its password: the stack's detector secret). */
+export const cassandraDetectorRole = "detector";
 const confDir = "/etc/cassandra";
 const homeDir = "/opt/cassandra";
 const logDir = "/var/log/cassandra";
@@ -205,8 +207,8 @@ if cqlsh_as cassandra cassandra "SELECT now() FROM system.local" >/dev/null 2>&1
   cqlsh_as cassandra cassandra "CREATE ROLE IF NOT EXISTS admin WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = '$admin_password'"
   cqlsh_as admin "$admin_password" "ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false AND PASSWORD = '$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')'"
 fi
-cqlsh_as admin "$admin_password" "CREATE ROLE IF NOT EXISTS detector WITH LOGIN = true AND PASSWORD = '$detector_password'"
-cqlsh_as admin "$admin_password" "GRANT CREATE ON ALL KEYSPACES TO detector"
+cqlsh_as admin "$admin_password" "CREATE ROLE IF NOT EXISTS ${cassandraDetectorRole} WITH LOGIN = true AND PASSWORD = '$detector_password'"
+cqlsh_as admin "$admin_password" "GRANT CREATE ON ALL KEYSPACES TO ${cassandraDetectorRole}"
 echo "$(date -Is) authentication set up"
 `;
 }

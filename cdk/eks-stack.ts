@@ -14,7 +14,7 @@
  * experiment tag and the `kubernetes.io/cluster/<name>` tag all the same.
  */
 import { KubectlV36Layer } from "@aws-cdk/lambda-layer-kubectl-v36";
-import { Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { CfnResource, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecrAssets from "aws-cdk-lib/aws-ecr-assets";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
@@ -22,6 +22,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as cdk8s from "cdk8s";
 import type { Construct } from "constructs";
 import type { CassandraStack } from "./cassandra-stack.ts";
+import { cassandraDetectorRole } from "./cassandra-user-data.ts";
 import type { KafkaStack } from "./kafka-stack.ts";
 import type { NetworkStack } from "./network-stack.ts";
 import { ownedLogGroup } from "./owned-log-group.ts";
@@ -42,6 +43,8 @@ export const prometheusOperatorCrdsChart = {
   version: "31.0.0",
 } as const;
 export const workerRootVolumeGiB = 50;
+/** The `vpc-cni` add-on's configuration: enforce NetworkPolicies (the add-on's network policy agent). */
+export const vpcCniConfiguration = { enableNetworkPolicy: "true" } as const;
 
 /** What the charts need to know about the infrastructure; deploy-time values are CloudFormation tokens. */
 export interface WorkloadEndpoints {
@@ -50,7 +53,9 @@ export interface WorkloadEndpoints {
   readonly serviceAccounts: typeof serviceAccounts;
   /** Container image (ECR URI) of the detector and load generator. */
   readonly image: string;
-  /** SASL/IAM over TLS bootstrap string (`host:9098,…`). */
+  /** The image's tag (its asset hash): known at synth, unlike the URI; changes with the image's content. */
+  readonly imageTag: string;
+  /** SASL/IAM over TLS bootstrap string (`host:9098,…`): the clients authenticate with MSK IAM auth. */
   readonly kafkaBootstrapBrokers: string;
   readonly cassandraContactPoints: readonly string[];
   /** Every Cassandra node's address (Prometheus scrapes each node's exporter). */
@@ -144,6 +149,17 @@ export class EksStack extends Stack {
     });
     podIdentityAgent.node.addDependency(this.nodegroup);
 
+    // The VPC CNI as a managed add-on, with its network policy agent on: without it EKS ignores the charts'
+    // NetworkPolicies (deny by default, then one allow list per workload). The cluster starts with a
+    // self-managed vpc-cni; OVERWRITE lets the add-on take over its fields.
+    const vpcCni = new eks.Addon(this, "VpcCni", {
+      cluster: this.cluster,
+      addonName: "vpc-cni",
+      configurationValues: vpcCniConfiguration,
+    });
+    (vpcCni.node.defaultChild as CfnResource).addPropertyOverride("ResolveConflicts", "OVERWRITE");
+    vpcCni.node.addDependency(this.nodegroup);
+
     const arns = mskArns(this, kafka.clusterName);
     const nagArns = mskArns(this, kafka.clusterName, "<AWS::AccountId>");
     // The same statements rendered with cdk-nag's placeholder for the account, to name the findings.
@@ -207,12 +223,13 @@ export class EksStack extends Stack {
       namespace,
       serviceAccounts,
       image: image.imageUri,
+      imageTag: image.imageTag,
       kafkaBootstrapBrokers: kafka.bootstrapBrokers,
       cassandraContactPoints: cassandra.contactPoints,
       cassandraNodeAddresses: cassandra.nodes.map((n) => n.privateIp),
       dataPlaneCidrs: [...network.kafkaSubnets(), ...network.cassandraSubnets()].map((s) => s.ipv4CidrBlock),
       cassandraLocalDatacenter: cassandra.datacenter,
-      cassandraUsername: "detector",
+      cassandraUsername: cassandraDetectorRole,
       cassandraPasswordSecretArn: cassandra.detectorSecret.secretArn,
     };
 
@@ -221,7 +238,7 @@ export class EksStack extends Stack {
       const manifests = new Map<cdk8s.Chart, eks.KubernetesManifest>();
       for (const chart of props.charts(k8sApp, plan, this.endpoints)) {
         const manifest = this.cluster.addCdk8sChart(chart.node.id, chart);
-        manifest.node.addDependency(crds, this.nodegroup, podIdentityAgent);
+        manifest.node.addDependency(crds, this.nodegroup, podIdentityAgent, vpcCni);
         manifests.set(chart, manifest);
         this.chartManifests.push(manifest);
       }

@@ -13,10 +13,15 @@ export const kitCharts: ChartsBuilder = (app, plan, endpoints) => {
       kafkaBrokers: endpoints.kafkaBootstrapBrokers,
       cassandraContactPoints: endpoints.cassandraContactPoints.map((ip) => `${ip}:${cassandraPorts.cql}`).join(","),
       cassandraLocalDataCenter: endpoints.cassandraLocalDatacenter,
+      // MSK: TLS + IAM auth with the pods' EKS Pod Identity credentials; Cassandra: the detector role.
+      kafkaAuth: "aws-iam",
+      awsRegion: endpoints.region,
+      cassandraUsername: endpoints.cassandraUsername,
+      cassandraPasswordSecretArn: endpoints.cassandraPasswordSecretArn,
       cassandraExporterHosts: endpoints.cassandraNodeAddresses,
       dataPlaneCidrs: endpoints.dataPlaneCidrs,
     },
-    app: { image: endpoints.image },
+    app: { image: endpoints.image, revision: endpoints.imageTag },
   });
   return Object.values(charts) as Chart[];
 };

@@ -11,7 +11,7 @@ import { App, Stack, Validations } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
-import { experimentTagKey } from "../../cdk/app.ts";
+import { experimentTagKey } from "../../cdk/experiment-tag.ts";
 import { kitCharts } from "../../cdk/kit-charts.ts";
 import { presets, type PresetName } from "../../cdk/size/size-input.ts";
 import { cassandraPorts, kafkaPorts } from "../../cdk/servers/ports.ts";
@@ -117,6 +117,38 @@ describe.each(presetNames)("preset %s", (preset) => {
     );
     const iam = ingress.filter((r) => r.FromPort === kafkaPorts.mskIam);
     expect(iam.map((r) => (r.SourceSecurityGroupId as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0])).toEqual([workersSg]);
+    // Prometheus (a pod on the workers) scrapes the Cassandra exporters and MSK open monitoring.
+    const kafkaSg = logicalIdOf("KafkaSecurityGroup");
+    const from = (r: Record<string, unknown>) => (r.SourceSecurityGroupId as { "Fn::GetAtt": string[] } | undefined)?.["Fn::GetAtt"][0];
+    const to = (r: Record<string, unknown>) => (r.GroupId as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0];
+    const scrapes = ingress.filter((r) => from(r) === workersSg).map((r) => [to(r), r.FromPort, r.ToPort]);
+    expect(scrapes).toContainEqual([cassandraSg, cassandraPorts.exporter, cassandraPorts.exporter]);
+    expect(scrapes).toContainEqual([kafkaSg, kafkaPorts.mskJmxExporter, kafkaPorts.mskNodeExporter]);
+  });
+
+  it("enforces NetworkPolicies (vpc-cni add-on with its network policy agent) before the charts are applied", () => {
+    const eks = templateOf(kit(), "eks");
+    const addons = resourcesOfType(eks, "AWS::EKS::Addon");
+    const cni = addons.find(([, r]) => r.Properties!.AddonName === "vpc-cni");
+    expect(cni).toBeDefined();
+    const [cniId, cniAddon] = cni!;
+    expect(JSON.parse(cniAddon.Properties!.ConfigurationValues as string)).toEqual({ enableNetworkPolicy: "true" });
+    expect(cniAddon.Properties!.ResolveConflicts).toBe("OVERWRITE");
+    for (const [id, m] of resourcesOfType(eks, "Custom::AWSCDK-EKS-KubernetesResource")) {
+      if (JSON.stringify(m.Properties!.Manifest).includes("NetworkPolicy")) expect(m.DependsOn, id).toContain(cniId);
+    }
+  });
+
+  it("gives the pods MSK IAM auth in the stack's region and the detector role's password secret, and a schema Job", () => {
+    const { plan } = kit();
+    const eks = templateOf(kit(), "eks");
+    const pipeline = resourcesOfType(eks, "Custom::AWSCDK-EKS-KubernetesResource")
+      .map(([, m]) => JSON.stringify(m.Properties!.Manifest))
+      .find((text) => text.includes("batch/v1"));
+    expect(pipeline).toBeDefined();
+    for (const fragment of ["KAFKA_AUTH", "aws-iam", "AWS_REGION", plan.region, "CASSANDRA_USERNAME", "CASSANDRA_PASSWORD_SECRET_ARN", "DetectorPassword"]) {
+      expect(pipeline, fragment).toContain(fragment);
+    }
   });
 
   it("keeps nothing on teardown: no Retain or Snapshot policy, log groups deleted, tagged with the experiment", () => {
