@@ -1,0 +1,135 @@
+/**
+ * The schema once, not from every detector: the `schema` command against the real local Kafka + Cassandra
+ * (twice: idempotent), a detector without --create-schema that waits (live, not ready) until the command has
+ * run and then works, and one that gives up after its wait with a message naming what is missing.
+ * Each test has its own topics and keyspace, dropped at the end.
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import cassandra from "cassandra-driver";
+import type { Kafka } from "kafkajs";
+import { afterAll, describe, expect, it } from "vitest";
+import { detectorEnv, parseDetectorConfig } from "../../app/config.ts";
+import { schemaExists } from "../../app/detector/cassandra-store.ts";
+import { createKafka } from "../../app/kafka/kafka-client.ts";
+import { createLogger } from "../../app/log.ts";
+import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
+import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
+
+const kafka: Kafka = createKafka("int-test-schema", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
+const started: AppProcess[] = [];
+const runs: string[] = [];
+
+function settings(name: string) {
+  const id = `s${Date.now().toString(36)}${name}`;
+  runs.push(id);
+  const env = detectorEnv({
+    kafkaBrokers: [localEndpoints.kafkaBrokers],
+    cassandraContactPoints: [localEndpoints.cassandraContactPoints],
+    cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
+    eventsTopic: `${id}-events`,
+    checksTopic: `${id}-checks`,
+    deadLetterTopic: `${id}-dead-letter`,
+    groupId: `${id}-detector`,
+    keyspace: `it_${id}`,
+    partitions: 3,
+    logLevel: "info",
+  });
+  return { id, env, config: parseDetectorConfig({ env }) };
+}
+
+/** `node app/main.ts schema`, as the Job runs it. */
+async function runSchema(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await promisify(execFile)(process.execPath, [join(projectRoot, "app", "main.ts"), "schema"], {
+      cwd: projectRoot,
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    });
+    return { code: 0, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stderr?: string };
+    return { code: e.code ?? -1, stderr: e.stderr ?? "" };
+  }
+}
+
+const httpStatus = async (app: AppProcess, path: string) => (await fetch(`http://127.0.0.1:${await app.port()}${path}`)).status;
+
+afterAll(async () => {
+  await Promise.all(started.map((a) => stopApp(a, "SIGKILL")));
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => runs.some((id) => t.startsWith(`${id}-`)));
+  await admin.deleteTopics({ topics }).catch(() => {});
+  await admin.disconnect();
+  const client = new cassandra.Client({
+    contactPoints: [localEndpoints.cassandraContactPoints],
+    localDataCenter: localEndpoints.cassandraLocalDataCenter,
+  });
+  await client.connect();
+  for (const id of runs) await client.execute(`DROP KEYSPACE IF EXISTS it_${id}`);
+  await client.shutdown();
+});
+
+describe("schema command", () => {
+  it("creates the topics, keyspace and table, and a second run changes nothing", async () => {
+    const s = settings("once");
+    const first = await runSchema(s.env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('"msg":"created topics"');
+    expect(first.stderr).toContain('"msg":"schema ready"');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [s.config.eventsTopic, s.config.checksTopic, s.config.deadLetterTopic] });
+      expect(metadata.topics.map((t) => t.partitions.length)).toEqual([3, 3, 3]);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(await schemaExists(s.config)).toBe(true);
+
+    const second = await runSchema(s.env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toContain("created topics");
+    expect(second.stderr).toContain('"msg":"schema ready"');
+  });
+
+  it("exits 2 with the setting's name on a bad setting (the Job fails at once)", async () => {
+    const s = settings("bad");
+    const run = await runSchema({ ...s.env, KAFKA_AUTH: "aws-iam" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("setting awsRegion");
+  });
+});
+
+describe("detector without --create-schema", () => {
+  it("waits, live but not ready, until the schema command has run, then runs", async () => {
+    const s = settings("wait");
+    const detector = startApp("detector", { ...s.env, DETECTOR_CREATE_SCHEMA: "false" }, "detector-wait");
+    started.push(detector);
+    const deadline = Date.now() + 30_000;
+    while (!detector.tail().some((l) => l.includes("waiting for the schema")) && Date.now() < deadline) await sleep(200);
+    expect(detector.tail().join("\n")).toContain(`missing topic ${s.config.eventsTopic}`);
+    expect(await httpStatus(detector, "/healthz")).toBe(200);
+    expect(await httpStatus(detector, "/readyz")).not.toBe(200);
+    expect(await schemaExists(s.config)).toBe(false); // it made nothing itself
+
+    const schema = await runSchema(s.env);
+    expect(schema.code, schema.stderr).toBe(0);
+    await waitReady(detector, 60_000);
+    expect(detector.tail().join("\n")).toContain('"msg":"detector running"');
+    expect(await stopApp(detector)).toBe(0);
+  });
+
+  it("gives up after DETECTOR_SCHEMA_WAIT_SECONDS with a message naming what is missing", async () => {
+    const s = settings("gone");
+    const detector = startApp("detector", { ...s.env, DETECTOR_CREATE_SCHEMA: "false", DETECTOR_SCHEMA_WAIT_SECONDS: "3" }, "detector-gone");
+    started.push(detector);
+    expect(await detector.exited).toBe(1);
+    const log = detector.tail().join("\n");
+    expect(log).toContain("gave up after 3 s");
+    expect(log).toContain(`table it_${s.id}.events`);
+  });
+});
