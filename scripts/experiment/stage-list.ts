@@ -1,0 +1,33 @@
+/** `--stages` for a target: AWS stages go through the size model (3..48); local ones are detector-process counts. */
+import { InvalidArgumentError } from "commander";
+import { SizeInputError } from "../../cdk/size/size-input.ts";
+import { parseStages } from "../cost/stages.ts";
+import { LocalStageError, localMachine, localStageSize } from "./local-stage-size.ts";
+import type { Target } from "./stage-result.ts";
+
+/** The stage list for a target: AWS stages go through the size model (3..48); local ones are detector processes. */
+export function parseStageList(spec: string, target: Target, id: string): number[] {
+  if (target === "aws") {
+    try {
+      return parseStages(spec, { experimentId: id }).map((s) => s.plan.cassandra.nodes);
+    } catch (err) {
+      if (err instanceof SizeInputError) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: ${err.message}`);
+      throw err;
+    }
+  }
+  const items = spec.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const allowed = `comma-separated detector-process counts from 1 to ${localMachine.maxDetectorProcesses} for --target local, e.g. 1,2`;
+  if (items.length === 0) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: allowed: ${allowed}`);
+  const stages = items.map((item) => {
+    if (!/^\d+$/.test(item)) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: ${JSON.stringify(item)} is not a number; allowed: ${allowed}`);
+    try {
+      return localStageSize(Number(item)).stage;
+    } catch (err) {
+      if (err instanceof LocalStageError) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: ${err.message}`);
+      throw err;
+    }
+  });
+  if (new Set(stages).size !== stages.length) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: a stage is given twice`);
+  return stages;
+}
+
