@@ -76,8 +76,9 @@ describe("AWS readiness", () => {
     );
     const checks = await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan);
     const notReady = Object.fromEntries(checks.filter((c) => !c.ready).map((c) => [c.name, c.detail]));
+    const launchFailure: unknown = expect.stringMatching(/UPDATING; .*AsgInstanceLaunchFailures Could not launch On-Demand Instances\. VcpuLimitExceeded; desired size 1, plan 2/);
     expect(notReady).toEqual({
-      "eks node groups": expect.stringMatching(/UPDATING; .*AsgInstanceLaunchFailures Could not launch On-Demand Instances\. VcpuLimitExceeded; desired size 1, plan 2/),
+      "eks node groups": launchFailure,
       pods: "detector 2/3, load-generator 1/1, prometheus 1/1",
       "msk cluster": "state CREATING",
       "cassandra nodes": "2/3 exporters up",
@@ -90,7 +91,8 @@ describe("AWS readiness", () => {
       ...restJsonReply('{"message":"No cluster found for name: exp-a-eks."}', 404, "ResourceNotFoundException"),
     });
     const checks = await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan);
-    expect(checks.find((c) => c.name === "eks cluster")).toMatchObject({ ready: false, detail: expect.stringContaining("No cluster found") });
+    const notFound: unknown = expect.stringContaining("No cluster found");
+    expect(checks.find((c) => c.name === "eks cluster")).toMatchObject({ ready: false, detail: notFound });
   });
 
   it("waits until ready, and times out naming what is still missing", async () => {
