@@ -12,7 +12,7 @@ import { benchRunSettings, p99BoundMs, searchPipelineRate, spikeRun, tuningGrid 
 import { benchCharts } from "./bench/bench-charts.ts";
 import { benchTargets, type BenchResult } from "./bench/bench-result.ts";
 import { updateReadmeBenchSection } from "./bench/readme-section.ts";
-import { projectRoot, startStack } from "./stack-control.ts";
+import { ensureStack, projectRoot } from "./stack-control.ts";
 
 const profiles = {
   full: {
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const settings = { ...benchRunSettings, keys: o.keys };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
-  await startStack();
+  await ensureStack();
 
   log("1/4 ceiling: write one event + read the key's previous 50, straight to Cassandra");
   const ceiling = await measureCeiling({

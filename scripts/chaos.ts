@@ -13,7 +13,7 @@ import { machineFacts } from "./bench/machine.ts";
 import { planFaults, type Fault } from "./chaos/fault-plan.ts";
 import { malformedRecords } from "./chaos/malformed-records.ts";
 import { localRunDefaults, runLocalPipeline, type RunControl } from "./local-run.ts";
-import { projectRoot, startStack, stackStatus, stopStack } from "./stack-control.ts";
+import { ensureStack, projectRoot, startStack, stackStatus, stopStack } from "./stack-control.ts";
 
 const profiles = {
   full: { rate: 500, duration: 180, kills: 5, restartKafka: true, restartCassandra: true, malformedEverySeconds: 10 },
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   const o = program.opts<{ smoke: boolean; seed: number; outputDir: string }>();
   const profile = o.smoke ? profiles.smoke : profiles.full;
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  await startStack();
+  await ensureStack();
   const ownStack = (await stackStatus()).every((s) => s.pid !== null);
   if (!ownStack && (profile.restartKafka || profile.restartCassandra)) {
     throw new Error("the servers on our ports were not started by this checkout, so the campaign cannot restart them");

@@ -16,7 +16,7 @@ import type { LoadgenReport } from "../app/loadgen/loadgen.ts";
 import { createLogger } from "../app/log.ts";
 import { scrape, startApp, stopApp, waitReady, type AppProcess } from "./local-processes.ts";
 import { ChecksCollector, eventName, latencySummary, scanStored, scoreVerdicts, type Score } from "./local-verify.ts";
-import { localEndpoints, projectRoot, startStack } from "./stack-control.ts";
+import { ensureStack, localEndpoints, projectRoot } from "./stack-control.ts";
 
 export interface LocalRunOptions {
   readonly rate: number;
@@ -135,7 +135,7 @@ interface DetectorSlot {
 
 export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSummary> {
   const log = createLogger("local", "warn");
-  await startStack();
+  await ensureStack();
 
   // A fresh run id keeps runs apart: own keyspace, topics, consumer groups and key prefix.
   const runId = `r${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;

@@ -301,6 +301,19 @@ export async function endpointsAnswer(): Promise<boolean> {
 }
 
 /**
+ * What the tools call before a run: use the servers answering on our endpoints, whoever started them (this
+ * checkout or another), or start ours. Returns the names of the servers this call started.
+ */
+export async function ensureStack(): Promise<Server["name"][]> {
+  const ours = (await stackStatus()).every((s) => s.pid !== null);
+  if (!ours && (await endpointsAnswer())) {
+    log(`using the Kafka and Cassandra already answering on ${localEndpoints.kafkaBrokers} and ${localEndpoints.cassandraContactPoints} (started elsewhere)`);
+    return [];
+  }
+  return startStack();
+}
+
+/**
  * Starts whatever of the stack is not running and waits until both servers answer.
  * Returns the names of the servers this call started (so a caller can stop exactly those).
  */

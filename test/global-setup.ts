@@ -3,15 +3,10 @@
  * out only what this run started, so a developer's running stack is left as it was. A stack another
  * checkout of the project started (same ports) is used as it is.
  */
-import { endpointsAnswer, stackStatus, startStack, stopStack } from "../scripts/stack-control.ts";
+import { ensureStack, stopStack } from "../scripts/stack-control.ts";
 
 export default async function setup(): Promise<() => Promise<void>> {
-  const ours = (await stackStatus()).every((s) => s.pid !== null);
-  if (!ours && (await endpointsAnswer())) {
-    process.stderr.write("stack: using the Kafka and Cassandra already answering on our ports (started elsewhere)\n");
-    return () => Promise.resolve();
-  }
-  const started = await startStack();
+  const started = await ensureStack();
   return async () => {
     if (started.length > 0) await stopStack(started);
   };

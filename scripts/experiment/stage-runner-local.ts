@@ -15,7 +15,7 @@ import { createKafka, ensureTopics } from "../../app/kafka/kafka-client.ts";
 import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../local-processes.ts";
-import { localEndpoints, stackStatus, startStack, stopStack } from "../stack-control.ts";
+import { endpointsAnswer, ensureStack, localEndpoints, stopStack } from "../stack-control.ts";
 import { localJobs, startLocalPrometheus, type LocalPrometheus } from "./local-prometheus.ts";
 import { localMachine, localStageSize, type LocalMachine } from "./local-stage-size.ts";
 import type { Progress } from "./progress.ts";
@@ -119,15 +119,13 @@ export class LocalStageRunner implements StageRunner {
   async prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
     localStageSize(stage, this.#machine); // validates before anything starts
     progress.phase("prepare", "local stack");
-    const started = await startStack();
+    const started = await ensureStack();
     if (started.length > 0) {
       this.#startedStack.push(...started);
       this.#o.onStackStarted?.(this.#startedStack);
     }
     throwIfAborted(signal);
-    const status = await stackStatus();
-    const down = status.filter((s) => !s.answering);
-    if (down.length > 0) throw new Error(`local stack not answering: ${down.map((s) => s.label).join(", ")}`);
+    if (!(await endpointsAnswer())) throw new Error("local stack not answering: see npm run stack -- status");
     if (this.#prometheus === undefined) {
       this.#prometheus = await startLocalPrometheus();
       this.#o.onProcess?.("prometheus", this.#prometheus.pid);
