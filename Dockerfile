@@ -1,12 +1,19 @@
 # The app image: the detector and the load generator, one image, two commands:
 #   docker run IMAGE detector    /    docker run IMAGE loadgen
 # Node 24 runs app/*.ts directly (type stripping), so there is no build step; only production dependencies.
-# Configuration is by environment variables (app/config.ts); the HTTP port is 9464 (/metrics, /healthz, /readyz).
+# Configuration is by environment variables (app/config.ts); the HTTP port is appHttpPort in app/topology.ts
+# (/metrics, /healthz, /readyz), set on the Deployments by the charts.
 
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY patches ./patches
+# Install with the dev tools once to apply patches/ (kafkajs's idle 1 ms polling loop), then drop them:
+# the patched files stay, the image keeps production dependencies only.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npx patch-package \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
 
 FROM node:24-slim
 ENV NODE_ENV=production
@@ -16,6 +23,5 @@ COPY package.json ./
 COPY app ./app
 # The base image's unprivileged user; nothing in /app is writable by it.
 USER node
-EXPOSE 9464
 ENTRYPOINT ["node", "app/main.ts"]
 CMD ["detector"]
