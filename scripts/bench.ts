@@ -17,10 +17,10 @@ import { ensureStack, projectRoot } from "./stack-control.ts";
 const profiles = {
   full: {
     ceiling: { secondsPerStep: 10, concurrencies: [32, 64, 128, 256] },
-    search: { startRate: 500, maxRate: 8000, duration: 30, maxTrials: 7 },
+    search: { startRate: 1000, maxRate: 8000, duration: 30, maxTrials: 6 },
     spike: { factor: 10, warmupSeconds: 10, spikeSeconds: 30, tailSeconds: 240 },
     tuning: {
-      duration: 20,
+      duration: 15,
       grid: { concurrency: [64, 256, 1024], consumers: [1, 2], connectionsPerHost: [1, 2], partitions: [3, 12], detectors: [1, 2] },
     },
   },

@@ -298,7 +298,9 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
     clearInterval(ticker);
     await sampling;
     await sample();
-    const lastVerdictAt = Math.max(0, ...[...checks.verdicts.values()].map((v) => v.checkedAt));
+    // A loop, not Math.max(...spread): a spike run has hundreds of thousands of verdicts.
+    let lastVerdictAt = 0;
+    for (const v of checks.verdicts.values()) lastVerdictAt = Math.max(lastVerdictAt, v.checkedAt);
     const exits = await Promise.all(slots.map((s) => stopApp(s.app)));
     if (exits.some((e) => e !== 0)) throw new Error(`a detector did not stop cleanly: exits ${exits.join(", ")}`);
     await checks.stop();

@@ -4,7 +4,7 @@ import { writeChart } from "../report/chart-image.ts";
 import type { BenchResult } from "./bench-result.ts";
 
 export async function benchCharts(r: BenchResult, dir: string): Promise<void> {
-  const trials = r.rateSearch.map((t) => ({ rate: t.rate, checksPerSecond: t.checksPerSecond, p99: t.latencyMs.p99, passed: t.passed ? "p99 < 1 s" : "p99 ≥ 1 s or behind" }));
+  const trials = [...r.rateSearch].sort((a, b) => a.rate - b.rate).map((t) => ({ rate: t.rate, checksPerSecond: t.checksPerSecond, p99: t.latencyMs.p99, passed: t.passed ? "p99 < 1 s" : "p99 ≥ 1 s or behind" }));
   await writeChart(
     {
       title: "Rate search: offered rate vs checks/s and p99",
