@@ -158,6 +158,9 @@ export function isTransientCassandraError(err: unknown): boolean {
   if (err instanceof cassandra.errors.NoHostAvailableError) return true;
   if (err instanceof cassandra.errors.OperationTimedOutError) return true;
   if (err instanceof cassandra.errors.BusyConnectionError) return true;
+  // A node restarting closes the sockets of requests in flight; the driver reconnects, so the request can be
+  // retried (the fault campaign's Cassandra restart found this one missing: the detector exited instead).
+  if (err instanceof cassandra.errors.DriverError && /socket was closed|connection (was )?(closed|reset)/i.test(err.message)) return true;
   if (err instanceof cassandra.errors.ResponseError) {
     const c = cassandra.types.responseErrorCodes;
     return [c.unavailableException, c.overloaded, c.isBootstrapping, c.writeTimeout, c.readTimeout, c.serverError, c.writeFailure, c.readFailure].includes(
