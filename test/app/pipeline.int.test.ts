@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import cassandra from "cassandra-driver";
 import type { Kafka } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectorEnv, loadgenEnv } from "../../app/config.ts";
@@ -17,6 +16,7 @@ import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
 import { ChecksCollector, eventName, scanStored, scoreVerdicts } from "../../scripts/local-verify.ts";
+import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
 import { goodEvent, malformedRecords } from "../../scripts/chaos/malformed-records.ts";
 
@@ -35,7 +35,7 @@ function run(name: string) {
     checksTopic: `${id}-checks`,
     deadLetterTopic: `${id}-dead-letter`,
     groupId: `${id}-detector`,
-    keyspace: `it_${id}`,
+    keyspace: testKeyspace(id),
     partitions: 4,
     detectorConcurrency: 128,
     logLevel: "info",
@@ -62,7 +62,7 @@ function run(name: string) {
     return app;
   };
   const report = () => JSON.parse(readFileSync(reportPath, "utf8")) as LoadgenReport;
-  return { id, detector, loadgen, start, report, keyspace: `it_${id}`, checksTopic: `${id}-checks` };
+  return { id, detector, loadgen, start, report, keyspace: testKeyspace(id), checksTopic: `${id}-checks` };
 }
 
 /** Waits until `done()` or `timeoutMs`. */
@@ -90,18 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(started.map((a) => stopApp(a, "SIGKILL")));
   // Leave the servers as we found them: drop each run's keyspace and topics.
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => runs.some((id) => t.startsWith(`${id}-`)));
-  await admin.deleteTopics({ topics }).catch(() => {});
-  await admin.disconnect();
-  const client = new cassandra.Client({
-    contactPoints: [localEndpoints.cassandraContactPoints],
-    localDataCenter: localEndpoints.cassandraLocalDataCenter,
-  });
-  await client.connect();
-  for (const id of runs) await client.execute(`DROP KEYSPACE IF EXISTS it_${id}`);
-  await client.shutdown();
+  await dropTestRuns(kafka, runs);
 });
 
 describe("detector against the real local stack", () => {

@@ -8,7 +8,6 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import cassandra from "cassandra-driver";
 import type { Kafka } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { detectorEnv, parseDetectorConfig } from "../../app/config.ts";
@@ -16,6 +15,7 @@ import { schemaExists } from "../../app/detector/cassandra-store.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
+import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
 
 const kafka: Kafka = createKafka("int-test-schema", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
@@ -33,7 +33,7 @@ function settings(name: string) {
     checksTopic: `${id}-checks`,
     deadLetterTopic: `${id}-dead-letter`,
     groupId: `${id}-detector`,
-    keyspace: `it_${id}`,
+    keyspace: testKeyspace(id),
     partitions: 3,
     logLevel: "info",
   });
@@ -59,18 +59,7 @@ const httpStatus = async (app: AppProcess, path: string) => (await fetch(`http:/
 
 afterAll(async () => {
   await Promise.all(started.map((a) => stopApp(a, "SIGKILL")));
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => runs.some((id) => t.startsWith(`${id}-`)));
-  await admin.deleteTopics({ topics }).catch(() => {});
-  await admin.disconnect();
-  const client = new cassandra.Client({
-    contactPoints: [localEndpoints.cassandraContactPoints],
-    localDataCenter: localEndpoints.cassandraLocalDataCenter,
-  });
-  await client.connect();
-  for (const id of runs) await client.execute(`DROP KEYSPACE IF EXISTS it_${id}`);
-  await client.shutdown();
+  await dropTestRuns(kafka, runs);
 });
 
 describe("schema command", () => {
@@ -130,6 +119,6 @@ describe("detector without --create-schema", () => {
     expect(await detector.exited).toBe(1);
     const log = detector.tail().join("\n");
     expect(log).toContain("gave up after 3 s");
-    expect(log).toContain(`table it_${s.id}.events`);
+    expect(log).toContain(`table ${testKeyspace(s.id)}.events`);
   });
 });

@@ -2,25 +2,14 @@
  * Preflight against recorded AWS responses, replayed on loopback to the real SDK clients: the happy path,
  * throttling retried, and each failure naming the quota or setting to change.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { AwsContext } from "../../scripts/aws/aws-context.ts";
+import { describe, expect, it } from "vitest";
 import { failed, type CheckResult } from "../../scripts/aws/check-result.ts";
 import { runPreflight } from "../../scripts/aws/preflight-checks.ts";
 import { preflightReport } from "../../scripts/aws/preflight-report.ts";
 import { parseStages } from "../../scripts/cost/stages.ts";
-import { jsonReply, recorded, ReplayServer, restJsonReply, testCredentials, xmlReply, type Exchange, type ReplayRequest } from "./replay-server.ts";
+import { jsonReply, recorded, restJsonReply, xmlReply, type Exchange, type ReplayRequest, useReplayServer } from "./replay-server.ts";
 
-const server = new ReplayServer();
-let ctx: AwsContext;
-beforeAll(async () => {
-  ctx = { region: "us-east-1", endpoint: await server.start(), credentials: testCredentials, maxAttempts: 3 };
-});
-afterAll(() => server.stop());
-afterEach(() => {
-  const unmatched = server.unmatched.map((r) => r.key);
-  server.reset();
-  expect(unmatched).toEqual([]);
-});
+const { server, ctx } = useReplayServer();
 
 const quotaCode = (code: string) => (r: ReplayRequest) => (JSON.parse(r.body) as { QuotaCode?: string }).QuotaCode === code;
 

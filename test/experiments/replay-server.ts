@@ -10,6 +10,8 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import type { AwsContext } from "../../scripts/aws/aws-context.ts";
 
 export const recordedDir = fileURLToPath(new URL("./recorded/", import.meta.url));
 
@@ -137,3 +139,22 @@ export class ReplayServer {
 
 /** Fake static credentials: the SDK signs requests with them; the replay server ignores signatures. */
 export const testCredentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+
+/**
+ * A replay server for one test file: started before its tests, stopped after, and every test must have used
+ * exactly the exchanges it registered. The returned context is filled in once the server listens.
+ */
+export function useReplayServer(): { server: ReplayServer; ctx: AwsContext } {
+  const server = new ReplayServer();
+  const ctx = {} as AwsContext;
+  beforeAll(async () => {
+    Object.assign(ctx, { region: "us-east-1", endpoint: await server.start(), credentials: testCredentials, maxAttempts: 3 });
+  });
+  afterAll(() => server.stop());
+  afterEach(() => {
+    const unmatched = server.unmatched.map((r) => r.key);
+    server.reset();
+    expect(unmatched).toEqual([]);
+  });
+  return { server, ctx };
+}

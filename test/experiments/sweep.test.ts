@@ -5,24 +5,13 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { AwsContext } from "../../scripts/aws/aws-context.ts";
+import { describe, expect, it } from "vitest";
 import { sweepExperiment } from "../../scripts/aws/deletion-order.ts";
 import { sweepReport } from "../../scripts/aws/sweep-report.ts";
 import { resourceFromArn } from "../../scripts/aws/tagged-resources.ts";
-import { jsonReply, recorded, ReplayServer, restJsonReply, testCredentials, xmlReply, type Exchange } from "./replay-server.ts";
+import { jsonReply, recorded, restJsonReply, xmlReply, type Exchange, testCredentials, useReplayServer } from "./replay-server.ts";
 
-const server = new ReplayServer();
-let ctx: AwsContext;
-beforeAll(async () => {
-  ctx = { region: "us-east-1", endpoint: await server.start(), credentials: testCredentials, maxAttempts: 3 };
-});
-afterAll(() => server.stop());
-afterEach(() => {
-  const unmatched = server.unmatched.map((r) => r.key);
-  server.reset();
-  expect(unmatched).toEqual([]);
-});
+const { server, ctx } = useReplayServer();
 
 const json = (match: string, file: string, extra: Partial<Exchange> = {}): Exchange => ({ match, ...jsonReply(recorded(file)), ...extra });
 const xml = (match: string, file: string, extra: Partial<Exchange> = {}): Exchange => ({ match, ...xmlReply(recorded(file)), ...extra });
