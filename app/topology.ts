@@ -11,6 +11,16 @@ export const topics = {
   deadLetter: "events-dead-letter",
 } as const;
 
+/**
+ * Broker settings of each topic (Kafka topic configs), applied by ensureTopics at creation and on every later
+ * run, so a topic made by an older version gets them too.
+ */
+export const topicConfigEntries: Readonly<Record<keyof typeof topics, Readonly<Record<string, string>>>> = {
+  events: {},
+  checks: {},
+  deadLetter: {},
+};
+
 export const cassandraSchema = {
   keyspace: "anomalia",
   eventsTable: "events",

@@ -24,12 +24,11 @@
  *   and the default `cassandra` superuser disabled.
  */
 import { cassandraJvmOptions, cassandraLogbackXml, cassandraYaml, cassandraHeapMiB } from "./servers/cassandra-config.ts";
+import { jmxExporterConfig, jmxExporterVersion } from "./servers/cassandra-exporter.ts";
 import { cassandraPorts } from "./servers/ports.ts";
 import { cassandraVersion } from "./servers/versions.ts";
 import type { CassandraNodePlacement } from "./cassandra-nodes.ts";
 
-/** Prometheus JMX exporter agent (pinned release). */
-export const jmxExporterVersion = "1.5.0";
 const jmxExporterUrl = `https://github.com/prometheus/jmx_exporter/releases/download/${jmxExporterVersion}/jmx_prometheus_javaagent-${jmxExporterVersion}.jar`;
 const cassandraArchive = `https://archive.apache.org/dist/cassandra/${cassandraVersion}/apache-cassandra-${cassandraVersion}-bin.tar.gz`;
 const apacheKeys = "https://downloads.apache.org/cassandra/KEYS";
@@ -55,22 +54,6 @@ export interface CassandraUserDataOptions {
   readonly adminSecretArn: string;
   readonly detectorSecretArn: string;
 }
-
-/** Metrics the exporter publishes: client latencies, the pipeline's table, pools, storage, GC. */
-const jmxExporterConfig = `lowercaseOutputName: true
-lowercaseOutputLabelNames: true
-includeObjectNames:
-  - "org.apache.cassandra.metrics:type=ClientRequest,*"
-  - "org.apache.cassandra.metrics:type=Table,keyspace=anomalia,*"
-  - "org.apache.cassandra.metrics:type=ThreadPools,*"
-  - "org.apache.cassandra.metrics:type=Storage,*"
-  - "org.apache.cassandra.metrics:type=Compaction,*"
-  - "org.apache.cassandra.metrics:type=CommitLog,*"
-  - "org.apache.cassandra.metrics:type=DroppedMessage,*"
-  - "org.apache.cassandra.metrics:type=Client,*"
-  - "java.lang:type=GarbageCollector,*"
-  - "java.lang:type=Memory"
-`;
 
 /** A heredoc body may not contain its terminator on a line by itself. */
 function heredoc(path: string, body: string, mode = "0644"): string {
