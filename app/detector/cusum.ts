@@ -91,7 +91,7 @@ export interface Verdict {
   readonly sigma: number;
   readonly n: number;
   /** Why no verdict could be reached, when that is so. */
-  readonly reason?: "non-finite-value" | "short-history";
+  readonly reason?: "non-finite-value" | "short-history" | "non-finite-baseline";
 }
 
 /** Mean and sample standard deviation (n − 1) in one pass (Welford), finite values only. */
@@ -148,6 +148,9 @@ export function detect(history: readonly number[], value: number, options: Detec
   const quiet = { anomaly: false, direction: null, score: 0, mean, sigma, n } as const;
   if (!Number.isFinite(value)) return { ...quiet, reason: "non-finite-value" };
   if (n < minHistory) return { ...quiet, reason: "short-history" };
+  // Finite values far apart (stored before the codec bounded them) can overflow the sums of squares: no
+  // baseline, so no verdict, rather than a throw that would stop the detector on every event of the key.
+  if (!Number.isFinite(mean) || !Number.isFinite(sigma)) return { ...quiet, reason: "non-finite-baseline" };
 
   const recent = lookback > 0 ? history.filter(Number.isFinite).slice(-lookback) : [];
   const { upper, lower, signal } = tabularCusum([...recent, value], { target: mean, sigma, k, h });

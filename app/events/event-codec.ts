@@ -7,7 +7,7 @@
  *   1       1     label: 0 none, 1 spike, 2 shift (the generator's ground truth; the detector never reads it)
  *   2       8     time: event time, ms since the epoch, an integer (float64 big-endian; exact below 2^53)
  *   10      8     seq: the producer's sequence number, an integer >= 0 (float64 big-endian)
- *   18      8     value: float64 big-endian, finite
+ *   18      8     value: float64 big-endian, finite, |value| <= maxEventValueMagnitude
  *   26      1     P = length of producer
  *   27      P     producer id, UTF-8, non-empty
  *   27+P    2     I = length of id (uint16 big-endian)
@@ -43,6 +43,7 @@ export const rejectReasons = [
   "bad-time",
   "bad-sequence",
   "non-finite-value",
+  "value-out-of-range",
   "empty-producer",
   "empty-id",
   "missing-key",
@@ -55,6 +56,14 @@ export type Decoded =
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 const fixedBytes = 29;
+
+/**
+ * The largest |value| accepted. The check squares differences of up to `historyWindow` + 1 values (Welford's
+ * sum of squares, the CUSUM's sums): with |x| <= 1e150 a difference is <= 2e150, its square <= 4e300, and a
+ * sum of 51 of them stays ~1e306 under Number.MAX_VALUE (1.8e308). A finite value above ~1.3e154 would square
+ * to Infinity, turn the key's stored baseline non-finite and poison every later check of that key.
+ */
+export const maxEventValueMagnitude = 1e150;
 const maxTime = 8_640_000_000_000_000; // the largest valid JavaScript Date
 
 const utf8 = new TextEncoder();
@@ -89,6 +98,8 @@ function checkFields(
   if (!Number.isSafeInteger(e.seq) || e.seq < 0)
     return { reason: "bad-sequence", detail: `seq ${e.seq} is not a non-negative safe integer` };
   if (!Number.isFinite(e.value)) return { reason: "non-finite-value", detail: `value ${e.value}` };
+  if (Math.abs(e.value) > maxEventValueMagnitude)
+    return { reason: "value-out-of-range", detail: `value ${e.value} is outside ±${maxEventValueMagnitude}` };
   if (producerBytes === 0) return { reason: "empty-producer", detail: "producer id is empty" };
   if (producerBytes > 255) return { reason: "oversize", detail: `producer id is ${producerBytes} bytes (max 255)` };
   if (idBytes === 0) return { reason: "empty-id", detail: "entity id is empty" };

@@ -21,13 +21,18 @@ const verdictSchema = z.object({
   anomaly: z.boolean(),
   direction: z.enum(["up", "down"]).nullable(),
   score: z.number(),
-  mean: z.number(),
-  sigma: z.number(),
+  /** The baseline; null when it is not a finite number (JSON has no Infinity or NaN). */
+  mean: z.number().nullable(),
+  sigma: z.number().nullable(),
   n: z.number(),
+  /** Why no verdict could be reached (cusum.ts `Verdict.reason`); absent when one was. */
+  reason: z.enum(["non-finite-value", "short-history", "non-finite-baseline"]).optional(),
   /** ms since the epoch when the verdict was made; minus `time` is the end-to-end latency. */
   checkedAt: z.number(),
 });
 export type VerdictRecord = z.infer<typeof verdictSchema>;
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 export function verdictRecord(e: Event, v: CusumVerdict, checkedAt: number): VerdictRecord {
   return {
@@ -41,9 +46,10 @@ export function verdictRecord(e: Event, v: CusumVerdict, checkedAt: number): Ver
     anomaly: v.anomaly,
     direction: v.direction,
     score: Number.isFinite(v.score) ? v.score : Number.MAX_VALUE,
-    mean: v.mean,
-    sigma: v.sigma,
+    mean: finiteOrNull(v.mean),
+    sigma: finiteOrNull(v.sigma),
     n: v.n,
+    ...(v.reason === undefined ? {} : { reason: v.reason }),
     checkedAt,
   };
 }

@@ -40,6 +40,7 @@ export function malformedRecords(id = "sensor-7"): MalformedCase[] {
     { reason: "non-finite-value", key, value: poke(e, (b) => void b.writeDoubleBE(Number.NaN, 18)) },
     { reason: "non-finite-value", key, value: poke(e, (b) => void b.writeDoubleBE(Infinity, 18)) },
     { reason: "non-finite-value", key, value: poke(e, (b) => void b.writeDoubleBE(-Infinity, 18)) },
+    { reason: "value-out-of-range", key, value: poke(e, (b) => void b.writeDoubleBE(-Number.MAX_VALUE, 18)) },
     {
       reason: "bad-utf8",
       key,

@@ -153,6 +153,15 @@ describe("detect: behaviour", () => {
     expect(detect(fifty(0), 1).anomaly).toBe(true);
   });
 
+  it("gives a quiet verdict with its reason, not a throw, when finite history values overflow the baseline", () => {
+    // Finite values whose differences square to Infinity (stored before the codec bounded values).
+    const huge = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? 1 : -1) * Number.MAX_VALUE);
+    for (const value of [0, 1e300, -Number.MAX_VALUE]) {
+      expect(detect(huge, value)).toMatchObject({ anomaly: false, direction: null, reason: "non-finite-baseline" });
+      expect(detect(huge, value, { lookback: 5 }).reason).toBe("non-finite-baseline");
+    }
+  });
+
   it("handles non-finite input without throwing", () => {
     expect(detect(fifty(1), Number.NaN)).toMatchObject({ anomaly: false, reason: "non-finite-value" });
     expect(detect(fifty(1), Infinity)).toMatchObject({ anomaly: false, reason: "non-finite-value" });
