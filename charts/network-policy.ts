@@ -43,10 +43,14 @@ export const awsApis: Rule = { tcp: [443] };
 /** The Kubernetes API server (its address is outside the pod network, so by port only). */
 export const kubernetesApi: Rule = { tcp: ports.kubernetesApi };
 
-const portsOf = (rule: Rule): k8s.NetworkPolicyPort[] => [
-  ...(rule.tcp ?? []).map((p) => ({ protocol: "TCP", port: k8s.IntOrString.fromNumber(p) })),
-  ...(rule.udp ?? []).map((p) => ({ protocol: "UDP", port: k8s.IntOrString.fromNumber(p) })),
-];
+/** A rule's ports; none given means every port, written as no `ports` field (never an empty list). */
+const portsOf = (rule: Rule): { ports?: k8s.NetworkPolicyPort[] } => {
+  const list = [
+    ...(rule.tcp ?? []).map((p) => ({ protocol: "TCP", port: k8s.IntOrString.fromNumber(p) })),
+    ...(rule.udp ?? []).map((p) => ({ protocol: "UDP", port: k8s.IntOrString.fromNumber(p) })),
+  ];
+  return list.length === 0 ? {} : { ports: list };
+};
 
 /** Default deny: selects every pod in the namespace and allows nothing. */
 export function denyAll(scope: Construct, namespace: string): k8s.KubeNetworkPolicy {
@@ -67,14 +71,24 @@ export function allowOnly(
     spec: {
       podSelector: { matchLabels: { ...selectorLabels(component) } },
       policyTypes: ["Ingress", "Egress"],
-      ingress: rules.ingress.map((r) => ({
-        ...(r.peers === undefined || r.peers.length === 0 ? {} : { from: [...r.peers] }),
-        ports: portsOf(r),
-      })),
-      egress: rules.egress.map((r) => ({
-        ...(r.peers === undefined || r.peers.length === 0 ? {} : { to: [...r.peers] }),
-        ports: portsOf(r),
-      })),
+      // No rules: the field is left out, not written as `[]`. The policy type alone denies that direction, and
+      // the API server drops an empty list, so `ingress: []` would make every re-apply report "configured".
+      ...(rules.ingress.length === 0
+        ? {}
+        : {
+            ingress: rules.ingress.map((r) => ({
+              ...(r.peers === undefined || r.peers.length === 0 ? {} : { from: [...r.peers] }),
+              ...portsOf(r),
+            })),
+          }),
+      ...(rules.egress.length === 0
+        ? {}
+        : {
+            egress: rules.egress.map((r) => ({
+              ...(r.peers === undefined || r.peers.length === 0 ? {} : { to: [...r.peers] }),
+              ...portsOf(r),
+            })),
+          }),
     },
   });
 }

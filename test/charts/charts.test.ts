@@ -14,6 +14,7 @@ import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import { alertRules } from "../../charts/alert-rules.ts";
 import { dashboard } from "../../charts/dashboard.ts";
 import { components, selectorLabels } from "../../charts/names.ts";
+import { cpuQuantity, memoryQuantity } from "../../charts/pod-security.ts";
 import { schemaJobSettings } from "../../charts/schema-job.ts";
 import { main, standaloneEndpoints, synthesizeManifests } from "../../charts/synth.ts";
 import { envFromPodOf, envOf, find, fullOptions, podSpecOf, presetManifests, presetNames, type Container, type K8sObject, type PodSpec } from "./fixtures.ts";
@@ -41,8 +42,8 @@ describe.each(presetNames)("preset %s", (preset) => {
     expect(deployment.spec?.replicas).toBe(plan.detector.pods);
     const container = podSpecOf(deployment).containers[0]!;
     expect(container.resources).toEqual({
-      requests: { cpu: plan.detector.cpu, memory: `${plan.detector.memoryMiB}Mi` },
-      limits: { cpu: plan.detector.cpu, memory: `${plan.detector.memoryMiB}Mi` },
+      requests: { cpu: cpuQuantity(plan.detector.cpu), memory: memoryQuantity(plan.detector.memoryMiB) },
+      limits: { cpu: cpuQuantity(plan.detector.cpu), memory: memoryQuantity(plan.detector.memoryMiB) },
     });
     // Read back the way the app reads its environment: unknown or invalid values would throw here.
     const config = parseDetectorConfig({ env: envOf(container) });
@@ -87,8 +88,8 @@ describe.each(presetNames)("preset %s", (preset) => {
     expect(config.duration).toBe(0);
     expect(config.partitions).toBe(plan.kafka.partitions);
     expect(container.resources).toEqual({
-      requests: { cpu: plan.load.cpu, memory: `${plan.load.memoryMiB}Mi` },
-      limits: { cpu: plan.load.cpu, memory: `${plan.load.memoryMiB}Mi` },
+      requests: { cpu: cpuQuantity(plan.load.cpu), memory: memoryQuantity(plan.load.memoryMiB) },
+      limits: { cpu: cpuQuantity(plan.load.cpu), memory: memoryQuantity(plan.load.memoryMiB) },
     });
   });
 
@@ -255,7 +256,8 @@ describe.each(presetNames)("preset %s", (preset) => {
     const dataPlaneRules = (policyOf(components.detector).egress ?? []).filter((r) => r.ports.some((p) => p.port === 9042 || p.port === 9098));
     expect(dataPlaneRules.every((r) => r.to?.every((peer) => peer.ipBlock?.cidr === "10.0.0.0/16"))).toBe(true);
     // The schema Job: no ingress; Kafka and Cassandra only inside the data plane.
-    expect(policyOf(components.schema).ingress).toEqual([]);
+    expect(policyOf(components.schema).ingress).toBeUndefined();
+    expect(policyOf(components.schema).policyTypes).toContain("Ingress");
     const schemaDataPlane = (policyOf(components.schema).egress ?? []).filter((r) => r.ports.some((p) => p.port === 9042 || p.port === 9098));
     expect(schemaDataPlane.map((r) => r.ports.map((p) => p.port)).flat()).toEqual(expect.arrayContaining([9042, 9098]));
     expect(schemaDataPlane.every((r) => r.to?.every((peer) => peer.ipBlock?.cidr === "10.0.0.0/16"))).toBe(true);
