@@ -17,7 +17,9 @@ export class NamespaceChart extends Chart {
   readonly namespaceObject: k8s.KubeNamespace;
 
   constructor(scope: Construct, id: string, props: NamespaceChartProps) {
-    super(scope, id, props);
+    // Not the chart's default namespace: it would also land on the cluster-scoped objects here, which have none
+    // (the server drops it). Each namespaced object names its namespace itself.
+    super(scope, id, { ...props, namespace: undefined });
     const pss = (mode: string) => ({
       [`pod-security.kubernetes.io/${mode}`]: "restricted",
       [`pod-security.kubernetes.io/${mode}-version`]: `v${kubernetesVersion}`,

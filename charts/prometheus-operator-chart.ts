@@ -1,8 +1,9 @@
 /**
- * The Prometheus Operator v0.93.0: ServiceAccount, ClusterRole and binding, Deployment and Service, re-expressed
- * from the upstream `example/rbac` manifests. Differences from upstream: everything in the kit's namespace,
- * the operator watches only that namespace (`--namespaces`), the cluster-scoped names carry the namespace so
- * two experiments can share a cluster, and the kubelet-Service management is off (the kit scrapes no kubelets).
+ * The Prometheus Operator v0.93.0: ServiceAccount, Role and binding (plus a one-rule ClusterRole), Deployment and
+ * Service, re-expressed from the upstream `example/rbac` manifests. Differences from upstream: everything in the
+ * kit's namespace, the operator watches only that namespace (`--namespaces`) and its rights are limited to it,
+ * the cluster-scoped names carry the namespace so two experiments can share a cluster, and the kubelet-Service
+ * management is off (the kit scrapes no kubelets).
  * The CRDs are not here: they are ~1 MB, so they are installed with the operator's Helm chart
  * `prometheus-operator-crds` (CDK) or by server-side apply (see charts/README.md).
  */
@@ -17,8 +18,12 @@ import { images, prometheusOperatorVersion } from "./versions.ts";
 /** The upstream image runs as `nobody`. */
 const operatorUid = 65534;
 
-/** The upstream ClusterRole's rules (example/rbac/prometheus-operator/prometheus-operator-cluster-role.yaml). */
-export const prometheusOperatorRules: k8s.PolicyRule[] = [
+/**
+ * The upstream ClusterRole's namespaced rules (example/rbac/prometheus-operator/prometheus-operator-cluster-role.yaml),
+ * granted here by a Role in the one namespace the operator watches (`--namespaces`): upstream grants `*` on
+ * secrets, configmaps and statefulsets in every namespace, which this operator never touches.
+ */
+export const prometheusOperatorNamespacedRules: k8s.PolicyRule[] = [
   {
     apiGroups: ["monitoring.coreos.com"],
     resources: [
@@ -52,12 +57,21 @@ export const prometheusOperatorRules: k8s.PolicyRule[] = [
   { apiGroups: [""], resources: ["configmaps", "secrets"], verbs: ["*"] },
   { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
   { apiGroups: [""], resources: ["services", "services/finalizers"], verbs: ["get", "create", "update", "delete"] },
-  { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
-  { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["patch", "create"] },
   { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
-  { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get"] },
   { apiGroups: [""], resources: ["endpoints"], verbs: ["get", "create", "update", "delete"] },
+];
+
+/**
+ * What stays cluster-scoped: `get` on the watched namespace object alone. Without list/watch on namespaces, an
+ * operator given `--namespaces` polls each allowed namespace by name instead (its namespace lister falls back
+ * to `get`), so it needs neither the list of all namespaces nor a watch on them. Upstream's other cluster rules
+ * are left out: `nodes` (list, watch) serve only the kubelet Service (`--kubelet-service`, not set here), and
+ * `storageclasses` (get) only the check of a PVC's storage class (this Prometheus uses an emptyDir; the
+ * operator skips that check when it may not read them).
+ */
+export const prometheusOperatorClusterRules = (namespace: string): k8s.PolicyRule[] => [
+  { apiGroups: [""], resources: ["namespaces"], resourceNames: [namespace], verbs: ["get"] },
 ];
 
 export interface PrometheusOperatorChartProps extends ChartProps {
@@ -69,7 +83,9 @@ export class PrometheusOperatorChart extends Chart {
   readonly deployment: k8s.KubeDeployment;
 
   constructor(scope: Construct, id: string, props: PrometheusOperatorChartProps) {
-    super(scope, id, props);
+    // Not the chart's default namespace: it would also land on the cluster-scoped objects here, which have none
+    // (the server drops it). Each namespaced object names its namespace itself.
+    super(scope, id, { ...props, namespace: undefined });
     const { namespace } = props;
     const name = components.prometheusOperator;
     const selector = { ...selectorLabels(name), "app.kubernetes.io/component": "controller" };
@@ -80,7 +96,16 @@ export class PrometheusOperatorChart extends Chart {
       metadata: { name, namespace, labels },
       automountServiceAccountToken: false,
     });
-    new k8s.KubeClusterRole(this, "cluster-role", { metadata: { name: clusterName, labels }, rules: prometheusOperatorRules });
+    new k8s.KubeRole(this, "role", { metadata: { name, namespace, labels }, rules: prometheusOperatorNamespacedRules });
+    new k8s.KubeRoleBinding(this, "role-binding", {
+      metadata: { name, namespace, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    });
+    new k8s.KubeClusterRole(this, "cluster-role", {
+      metadata: { name: clusterName, labels },
+      rules: prometheusOperatorClusterRules(namespace),
+    });
     new k8s.KubeClusterRoleBinding(this, "cluster-role-binding", {
       metadata: { name: clusterName, labels },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName },

@@ -376,7 +376,7 @@ describe("synth:k8s", () => {
   it("runs as a command (what npm run synth:k8s calls)", () => {
     const dir = out();
     const stdout = execFileSync("tsx", ["charts/synth.ts", "--preset", "stage-3", "--out", dir, "--no-aws-apis"], { encoding: "utf8" });
-    expect(stdout).toMatch(/stage-3: 6 manifests, 41 objects/);
+    expect(stdout).toMatch(/stage-3: 6 manifests, 43 objects/);
     expect(readFileSync(join(dir, "stage-3", "06-pipeline.yaml"), "utf8")).not.toContain("169.254.170.23");
   });
 

@@ -71,6 +71,12 @@ describe.each(presetNames)("re-applying preset %s unchanged", (preset) => {
     expect(empty).toEqual([]);
   });
 
+  it("gives no namespace to cluster-scoped objects (the server has none to return)", () => {
+    const clusterScoped = objects.filter((o) => ["Namespace", "ClusterRole", "ClusterRoleBinding"].includes(o.kind));
+    expect(clusterScoped.length).toBeGreaterThanOrEqual(3);
+    expect(clusterScoped.filter((o) => o.metadata.namespace !== undefined).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+  });
+
   it("writes every CPU and memory quantity as the string the API server returns", () => {
     // The walk finds the quantities (at least the detector's and the load generator's requests and limits).
     expect(quantities.length).toBeGreaterThanOrEqual(8);
