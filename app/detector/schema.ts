@@ -9,10 +9,10 @@
  */
 import type { Kafka } from "kafkajs";
 import type { DetectorConfig } from "../config.ts";
-import { ensureTopics, isTransientKafkaError } from "../kafka/kafka-client.ts";
+import { ensureTopics, isTransientKafkaError, type TopicSpec } from "../kafka/kafka-client.ts";
 import { errorText, type Logger } from "../log.ts";
 import { withRetry } from "../retry.ts";
-import { cassandraSchema } from "../topology.ts";
+import { cassandraSchema, topicConfigEntries } from "../topology.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
 import { createSchema, isTransientCassandraError, schemaExists, type StoreConfig } from "./cassandra-store.ts";
 
@@ -25,6 +25,13 @@ export class SchemaMissingError extends Error {
 }
 
 const topicsOf = (c: SchemaConfig) => [c.eventsTopic, c.checksTopic, c.deadLetterTopic];
+
+/** The pipeline's three topics under the names a config gives them, each with its topic configs (app/topology.ts). */
+export const topicSpecs = (c: Pick<SchemaConfig, "eventsTopic" | "checksTopic" | "deadLetterTopic">): TopicSpec[] => [
+  { name: c.eventsTopic, configEntries: topicConfigEntries.events },
+  { name: c.checksTopic, configEntries: topicConfigEntries.checks },
+  { name: c.deadLetterTopic, configEntries: topicConfigEntries.deadLetter },
+];
 
 const isTransient = (err: unknown) =>
   err instanceof SchemaMissingError || isTransientCassandraError(err) || isTransientKafkaError(err);
@@ -50,18 +57,26 @@ async function untilDeadline<T>(c: SchemaConfig, log: Logger, what: string, fn: 
   }
 }
 
-/** Creates what is missing; leaves what exists as it is (topics keep their partitions). */
+/**
+ * Creates what is missing and brings the topics to the plan: partitions grown to `c.partitions` (never shrunk)
+ * and the topic configs re-applied, so the schema Job of a stack grown in place grows the topics. The keyspace
+ * and table are created if missing.
+ */
 export async function ensureSchema(c: SchemaConfig, kafka: Kafka, credentials: CassandraCredentials | null, log: Logger): Promise<void> {
-  const created = await untilDeadline(c, log, "retrying the topics", async () => {
+  const outcome = await untilDeadline(c, log, "retrying the topics", async () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      return await ensureTopics(admin, topicsOf(c), c.partitions, c.topicReplicationFactor);
+      return await ensureTopics(admin, topicSpecs(c), c.partitions, c.topicReplicationFactor);
     } finally {
       await admin.disconnect();
     }
   });
-  if (created.length > 0) log.info("created topics", { topics: created, partitions: c.partitions });
+  if (outcome.created.length > 0) log.info("created topics", { topics: outcome.created, partitions: c.partitions });
+  for (const g of outcome.grown) log.info("grew topic", { ...g });
+  // Kafka cannot remove partitions: a smaller stage keeps the larger count (its consumers read them all).
+  for (const l of outcome.larger) log.warn("topic has more partitions than planned; kept (Kafka cannot shrink a topic)", { ...l });
+  log.info("topics ready", { partitions: outcome.partitions });
   await untilDeadline(c, log, "retrying the keyspace and table", () => createSchema(c, credentials));
   log.info("schema ready", { keyspace: c.keyspace, table: cassandraSchema.eventsTable, replicationFactor: c.replicationFactor });
 }
@@ -70,13 +85,20 @@ export async function ensureSchema(c: SchemaConfig, kafka: Kafka, credentials: C
 export async function missingSchema(c: SchemaConfig, kafka: Kafka, credentials: CassandraCredentials | null): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
-  let existing: Set<string>;
+  const missing: string[] = [];
   try {
-    existing = new Set(await admin.listTopics());
+    const existing = new Set(await admin.listTopics());
+    missing.push(...topicsOf(c).filter((t) => !existing.has(t)).map((t) => `topic ${t}`));
+    // A stack grown in place: the topics exist, but the schema Job has not grown them to this stage's plan yet.
+    const present = topicsOf(c).filter((t) => existing.has(t));
+    if (present.length > 0) {
+      for (const t of (await admin.fetchTopicMetadata({ topics: present })).topics) {
+        if (t.partitions.length < c.partitions) missing.push(`partitions of topic ${t.name} (${t.partitions.length} of ${c.partitions})`);
+      }
+    }
   } finally {
     await admin.disconnect();
   }
-  const missing = topicsOf(c).filter((t) => !existing.has(t)).map((t) => `topic ${t}`);
   if (!(await schemaExists(c, credentials))) missing.push(`table ${c.keyspace}.${cassandraSchema.eventsTable}`);
   return missing;
 }

@@ -77,7 +77,7 @@ export function createKafka(clientId: string, brokers: readonly string[], log: L
 }
 
 // kafkajs is CommonJS and its error classes are not visible as named ESM exports.
-const { KafkaJSError, KafkaJSNumberOfRetriesExceeded } = kafkajs;
+const { ConfigResourceTypes, KafkaJSError, KafkaJSNumberOfRetriesExceeded } = kafkajs;
 
 /** Kafka errors worth retrying: connection trouble, leader moves, timeouts (kafkajs already retried a few). */
 export function isTransientKafkaError(err: unknown): boolean {
@@ -85,24 +85,115 @@ export function isTransientKafkaError(err: unknown): boolean {
   return err instanceof KafkaJSError && err.retriable;
 }
 
-/** Creates the topics that do not exist yet; existing ones are left as they are (their partitions too). */
+/** A topic ensureTopics makes sure of: its name and the topic configs it must carry (app/topology.ts). */
+export interface TopicSpec {
+  readonly name: string;
+  readonly configEntries?: Readonly<Record<string, string>>;
+}
+
+/** What ensureTopics did, and the partition counts it read back from the brokers afterwards. */
+export interface EnsureTopicsOutcome {
+  readonly created: string[];
+  readonly grown: { readonly topic: string; readonly from: number; readonly to: number }[];
+  /** Topics that already had more partitions than asked: Kafka cannot remove partitions, so they keep theirs. */
+  readonly larger: { readonly topic: string; readonly partitions: number; readonly asked: number }[];
+  /** Topics whose configs were (re)applied with AlterConfigs. */
+  readonly configured: string[];
+  /** topic → partitions, read back from the brokers' metadata after the changes. */
+  readonly partitions: Readonly<Record<string, number>>;
+}
+
+/** How long ensureTopics waits for grown partitions to get leaders. */
+const grownLeaderWaitMs = 15_000;
+
+const isAlreadyDone = (err: unknown, pattern: RegExp) =>
+  err instanceof Error && pattern.test(JSON.stringify(err, Object.getOwnPropertyNames(err)));
+
+/**
+ * Makes the topics match the plan: creates the missing ones with `partitions` and their configs, grows existing
+ * ones that have fewer partitions (CreatePartitions), and re-applies the configs of existing ones (AlterConfigs),
+ * so a stack grown in place gets the new stage's partitions and a topic made by an older version gets today's
+ * settings. Never shrinks: Kafka cannot remove partitions, so a topic with more keeps them and is reported in
+ * `larger` (the consumers of a smaller stage still read every partition; only fewer in parallel).
+ *
+ * Growing changes which partition a key hashes to: events of a key produced before and after the resize may
+ * sit in different partitions, so their order across the resize is not kept (it is within each side).
+ * AlterConfigs (kafkajs has no incremental form) replaces the topic's dynamic configs with the given set: a
+ * setting removed from topology.ts goes back to the broker default on the next run. Topics without config
+ * entries are not altered.
+ */
 export async function ensureTopics(
   admin: Admin,
-  names: readonly string[],
+  topicsToEnsure: readonly (string | TopicSpec)[],
   partitions: number,
   replicationFactor: number,
-): Promise<string[]> {
+): Promise<EnsureTopicsOutcome> {
+  if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`partitions ${partitions}: allowed: an integer >= 1`);
+  const specs = topicsToEnsure.map((t): TopicSpec => (typeof t === "string" ? { name: t } : t));
+  const entriesOf = (s: TopicSpec) => Object.entries(s.configEntries ?? {}).map(([name, value]) => ({ name, value }));
   const existing = new Set(await admin.listTopics());
-  const missing = names.filter((n) => !existing.has(n));
-  if (missing.length === 0) return [];
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
-    });
-  } catch (err) {
-    // Another process created it between our list and our create: that is the idempotent outcome we want.
-    if (!(err instanceof Error && /already exists/i.test(JSON.stringify(err, Object.getOwnPropertyNames(err))))) throw err;
+  const missing = specs.filter((s) => !existing.has(s.name));
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({ topic: s.name, numPartitions: partitions, replicationFactor, configEntries: entriesOf(s) })),
+      });
+    } catch (err) {
+      // Another process created it between our list and our create: that is the idempotent outcome we want.
+      if (!isAlreadyDone(err, /already exists/i)) throw err;
+    }
   }
-  return missing;
+  const present = specs.filter((s) => existing.has(s.name));
+  const metadataOf = async (names: readonly string[]) => (names.length === 0 ? [] : (await admin.fetchTopicMetadata({ topics: [...names] })).topics);
+  const countsOf = async (names: readonly string[]) => new Map((await metadataOf(names)).map((t) => [t.name, t.partitions.length]));
+  const before = await countsOf(present.map((s) => s.name));
+  const grown: EnsureTopicsOutcome["grown"] = [];
+  const larger: EnsureTopicsOutcome["larger"] = [];
+  const toGrow: string[] = [];
+  for (const s of present) {
+    const n = before.get(s.name) ?? 0;
+    if (n < partitions) {
+      toGrow.push(s.name);
+      grown.push({ topic: s.name, from: n, to: partitions });
+    } else if (n > partitions) larger.push({ topic: s.name, partitions: n, asked: partitions });
+  }
+  if (toGrow.length > 0) {
+    try {
+      await admin.createPartitions({ topicPartitions: toGrow.map((topic) => ({ topic, count: partitions })) });
+    } catch (err) {
+      // Another process (a second load generator, the schema Job) grew it first: fine if it reached the count.
+      if (!isAlreadyDone(err, /INVALID_PARTITIONS|already has|higher than|currently has/i)) throw err;
+    }
+  }
+  const withConfigs = present.filter((s) => entriesOf(s).length > 0);
+  if (withConfigs.length > 0) {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: withConfigs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configEntries: entriesOf(s) })),
+    });
+  }
+  if (toGrow.length > 0) {
+    // New partitions have no leader for a moment; until they do, producers and offset requests get
+    // NOT_LEADER. Wait (bounded) like createTopics' waitForLeaders does for new topics.
+    const deadline = Date.now() + grownLeaderWaitMs;
+    for (;;) {
+      const meta = await metadataOf(toGrow);
+      const led = meta.every((t) => t.partitions.length >= partitions && t.partitions.every((p) => p.leader >= 0));
+      if (led || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const after = await countsOf(specs.map((s) => s.name));
+  const short = specs.filter((s) => (after.get(s.name) ?? 0) < partitions);
+  if (short.length > 0) {
+    throw new Error(`topics below ${partitions} partitions after ensureTopics: ${short.map((s) => `${s.name} has ${after.get(s.name) ?? 0}`).join(", ")}`);
+  }
+  return {
+    created: missing.map((s) => s.name),
+    grown,
+    larger,
+    configured: withConfigs.map((s) => s.name),
+    partitions: Object.fromEntries(specs.map((s) => [s.name, after.get(s.name) ?? 0])),
+  };
 }

@@ -104,6 +104,15 @@ export function windowQueries(seconds: number, detectorJob = "detector") {
   } as const;
 }
 
+/**
+ * Partitions of `topic` the detectors consumed in the window: the detectors export one detector_consumer_lag
+ * series per partition they hold (app/metrics.ts), so counting distinct partitions over the window reads the
+ * real count back from the consumers' assignments — where the runner cannot reach the brokers (MSK from a
+ * laptop). A partition nobody was assigned has no series, so a topic left at an earlier stage's count shows.
+ */
+export const consumedPartitionsQuery = (topic: string, seconds: number): string =>
+  `count(count by (partition) (last_over_time(detector_consumer_lag{topic=${JSON.stringify(topic)}}[${range(seconds)}])))`;
+
 /** Current checks/s for the progress line. */
 export const currentChecksQuery = `sum(rate(detector_checks_total[10s]))`;
 

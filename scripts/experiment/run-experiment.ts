@@ -140,6 +140,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
         chosen = await run(state.rate.mode === "fixed" ? state.rate.rate : d.planRate);
       }
 
+      if (chosen.partitions.readBack !== null && chosen.partitions.readBack !== d.sizes.partitions) {
+        o.progress.log(`${d.name}: the events topic has ${chosen.partitions.readBack} partitions (${chosen.partitions.source}), the plan ${d.sizes.partitions}`);
+      }
       const config = { ...d.config, rateMode: state.rate.mode, durationSeconds: state.durationSeconds, warmupSeconds: state.warmupSeconds };
       const hours = (Date.now() - startedAt.getTime()) / 3_600_000;
       const result: StageResult = {
@@ -152,7 +155,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
         git: gitRevision(),
         config,
         configHash: configHash(config),
-        sizes: d.sizes,
+        sizes: { ...d.sizes, partitions: chosen.partitions.readBack ?? d.sizes.partitions },
+        partitions: { planned: d.sizes.partitions, ...chosen.partitions },
         cores: d.cores,
         rate: {
           mode: state.rate.mode,

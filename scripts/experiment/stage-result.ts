@@ -49,11 +49,14 @@ export interface StageResult {
   readonly sizes: {
     readonly cassandraNodes: number;
     readonly kafkaBrokers: number;
+    /** Read back from the target after the measured trial when it could tell (see `partitions`), else the plan's. */
     readonly partitions: number;
     readonly detectorProcesses: number;
     readonly loadgenProcesses: number;
     readonly eksWorkers: number | null;
   };
+  /** The events topic's partitions: the plan's and the figure read back (absent in results older than this field). */
+  readonly partitions?: { readonly planned: number; readonly readBack: number | null; readonly source: string };
   readonly cores: CoresPerTier;
   readonly rate: { readonly mode: "plan" | "fixed" | "search"; readonly target: number; readonly trials: readonly RateTrial[] };
   readonly window: { readonly warmupSeconds: number; readonly seconds: number; readonly endedAt: string };

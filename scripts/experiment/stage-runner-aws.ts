@@ -16,13 +16,14 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
 import { loadgenEnvNames } from "../../app/config.ts";
+import { topics } from "../../app/topology.ts";
 import { components, ports, prometheusOperatedService } from "../../charts/names.ts";
 import type { AwsContext } from "../aws/aws-context.ts";
 import { sweepExperiment } from "../aws/deletion-order.ts";
 import { hourlyCost } from "../cost/cost-model.ts";
 import { projectRoot } from "../stack-control.ts";
 import type { Progress } from "./progress.ts";
-import { currentChecksQuery, PrometheusClient, readWindow } from "./prometheus-query.ts";
+import { consumedPartitionsQuery, currentChecksQuery, PrometheusClient, readWindow } from "./prometheus-query.ts";
 import { awsNames, KubeApi, readinessDeps, waitAwsReady } from "./readiness.ts";
 import { abortableSleep, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
 
@@ -160,7 +161,14 @@ export class AwsStageRunner implements StageRunner {
     progress.phase("read-results");
     // One scrape interval (the charts scrape every 15 s) so the window's end is in Prometheus.
     await abortableSleep(20_000, signal);
-    return { metrics: await readWindow(prometheus, end, window.durationSeconds), seconds: window.durationSeconds, endedAt: new Date(end) };
+    const metrics = await readWindow(prometheus, end, window.durationSeconds);
+    const partitions = await prometheus.value(consumedPartitionsQuery(topics.events, window.durationSeconds), end);
+    return {
+      metrics,
+      seconds: window.durationSeconds,
+      endedAt: new Date(end),
+      partitions: { readBack: partitions, source: "partitions with a detector_consumer_lag series in the window (Prometheus)" },
+    };
   }
 
   async teardown(progress: Progress): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * `--target local`: each stage runs for real on this machine against the local Kafka + Cassandra. Stage k =
- * k detector processes (local-stage-size.ts). Every trial gets its own topics, keyspace and consumer group, so
- * a trial never inherits another's backlog; a real Prometheus scrapes the processes and the results are read
+ * k detector processes (local-stage-size.ts). Like the cloud's, the topics are made once per run and grown in
+ * place at every stage (stage-topics.ts), and each stage reports the partitions read back from Kafka. Every
+ * trial gets its own keyspace and consumer group, and the events topic is emptied before it, so a trial never
+ * inherits another's backlog; a real Prometheus scrapes the processes and the results are read
  * from its HTTP API like in the cloud. Teardown stops every process we started, deletes the trial's topics and
  * keyspace (unless --keep), and stops the local stack servers only if this experiment started them.
  */
@@ -11,7 +13,7 @@ import cassandra from "cassandra-driver";
 import type { Admin } from "kafkajs";
 import { detectorEnv, loadgenEnv, type DetectorConfig } from "../../app/config.ts";
 import { createSchema } from "../../app/detector/cassandra-store.ts";
-import { createKafka, ensureTopics } from "../../app/kafka/kafka-client.ts";
+import { createKafka } from "../../app/kafka/kafka-client.ts";
 import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../local-processes.ts";
@@ -20,6 +22,7 @@ import { localJobs, startLocalPrometheus, type LocalPrometheus } from "./local-p
 import { localMachine, localStageSize, type LocalMachine } from "./local-stage-size.ts";
 import type { Progress } from "./progress.ts";
 import { currentChecksQuery, readWindow } from "./prometheus-query.ts";
+import { prepareStageTopics, readPartitions } from "./stage-topics.ts";
 import { abortableSleep, throwIfAborted, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
 
 export interface LocalRunnerOptions {
@@ -49,16 +52,18 @@ export const topicPrefix = (experimentId: string) => `${experimentId}-s`;
 export const keyspacePrefix = (experimentId: string) => `exp_${experimentId.replaceAll("-", "_")}_s`;
 
 /**
- * Names of one trial's topics, keyspace and group: the experiment id, the stage, the trial number and the
- * run (a resumed experiment never reuses an interrupted run's topics).
+ * Names of one trial's topics, keyspace and group. The topics belong to the run (the experiment id and the
+ * run: a resumed experiment never reuses an interrupted run's topics) and are grown stage by stage, as in the
+ * cloud; the keyspace and group belong to the trial (stage and trial number too).
  */
 export function trialNames(experimentId: string, stage: number, trial: number, run: string): TrialNames {
   const base = `${topicPrefix(experimentId)}${stage}-t${trial}-${run}`;
+  const topics = `${topicPrefix(experimentId)}-${run}`;
   return {
     keyspace: `${keyspacePrefix(experimentId)}${stage}_t${trial}_${run}`,
-    eventsTopic: `${base}-events`,
-    checksTopic: `${base}-checks`,
-    deadLetterTopic: `${base}-dead-letter`,
+    eventsTopic: `${topics}-events`,
+    checksTopic: `${topics}-checks`,
+    deadLetterTopic: `${topics}-dead-letter`,
     groupId: `${base}-detector`,
     keyPrefix: base.slice(-32),
   };
@@ -175,9 +180,10 @@ export class LocalStageRunner implements StageRunner {
       reportPath,
     });
 
-    // One admin for the trial's topics; the schema once, before any detector starts (no concurrent DDL).
+    // The run's topics grown to this stage (as the cloud's schema Job does); the schema once, before any
+    // detector starts (no concurrent DDL).
     progress.phase("deploy", `${s.detectorProcesses} detector(s), ${s.partitions} partitions`);
-    await this.#withAdmin((admin) => ensureTopics(admin, [names.eventsTopic, names.checksTopic, names.deadLetterTopic], s.partitions, 1));
+    await this.#withAdmin((admin) => prepareStageTopics(admin, names, s.partitions, 1));
     await createSchema({
       cassandraContactPoints: [localEndpoints.cassandraContactPoints],
       cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
@@ -241,7 +247,8 @@ export class LocalStageRunner implements StageRunner {
       const seconds = Math.max(1, Math.round((report.endedAt - report.startedAt) / 1000 - window.warmupSeconds));
       const endMs = report.endedAt + 1_000;
       const metrics = await readWindow(prom.client, endMs, seconds, localJobs.detector);
-      return { metrics, seconds, endedAt: new Date(report.endedAt) };
+      const partitions = await this.#withAdmin((admin) => readPartitions(admin, names.eventsTopic));
+      return { metrics, seconds, endedAt: new Date(report.endedAt), partitions: { readBack: partitions, source: "kafka topic metadata" } };
     } finally {
       progress.phase("stop-processes");
       await this.#stopApps();

@@ -23,8 +23,17 @@ export interface LoadWindow {
   readonly durationSeconds: number;
 }
 
+/** The events topic's partitions as the target reports them after a trial (not the plan's figure). */
+export interface PartitionsReadBack {
+  /** null when the target could not tell (e.g. no detector reported a partition in the window). */
+  readonly readBack: number | null;
+  /** Where the figure comes from: "kafka topic metadata" (local) or the Prometheus series counted (AWS). */
+  readonly source: string;
+}
+
 export interface TrialOutcome {
   readonly metrics: WindowMetrics;
+  readonly partitions: PartitionsReadBack;
   /** Seconds actually measured (after the warm-up). */
   readonly seconds: number;
   readonly endedAt: Date;

@@ -1,6 +1,7 @@
 /**
  * A tiny real local experiment through the CLI (stages 1 and 2, 10 s each at a low fixed rate) against the local
- * stack: the stage JSONs, the CSV, the charts and the report exist and agree; every process the experiment
+ * stack: the stage JSONs, the CSV, the charts and the report exist and agree; both stages ran on one set of
+ * topics grown in place, with the partitions read back equal to each stage's plan; every process the experiment
  * started has exited; its topics are gone.
  */
 import { spawn } from "node:child_process";
@@ -13,6 +14,7 @@ import { createLogger } from "../../app/log.ts";
 import type { ExperimentState } from "../../scripts/experiment/experiment-state.ts";
 import { csvColumns } from "../../scripts/experiment/results-table.ts";
 import type { StageResult } from "../../scripts/experiment/stage-result.ts";
+import { localStageSize } from "../../scripts/experiment/local-stage-size.ts";
 import { topicPrefix } from "../../scripts/experiment/stage-runner-local.ts";
 import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
 
@@ -51,6 +53,10 @@ describe("npm run experiment -- --target local", () => {
     for (const [i, s] of stages.entries()) {
       expect(s).toMatchObject({ experimentId: id, target: "local", stage: { size: i + 1 }, rate: { mode: "fixed", target: 150 } });
       expect(s.sizes.detectorProcesses).toBe(i + 1);
+      // The run's topics were grown from stage 1 to stage 2; what is reported was read back from Kafka.
+      const planned = localStageSize(i + 1).partitions;
+      expect(s.partitions).toEqual({ planned, readBack: planned, source: "kafka topic metadata" });
+      expect(s.sizes.partitions).toBe(planned);
       expect(s.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(s.git.revision).toMatch(/^[0-9a-f]{40}$/);
       expect(s.metrics.checksPerSecond).toBeGreaterThan(0);
