@@ -15,12 +15,16 @@ import { NetworkStack } from "./network-stack.ts";
 import { acknowledgeLibraryFindings } from "./nag-acknowledgements.ts";
 import { DeleteOnTeardown } from "./teardown.ts";
 import type { SizePlan } from "./size/size-plan.ts";
+import type { AccessInput } from "./access-input.ts";
+import { EndpointAccessChecks } from "./endpoint-access-check.ts";
 import { experimentTagKey } from "./experiment-tag.ts";
 
 export interface KitOptions {
   readonly imageDirectory: string;
+  /** Who administers the cluster and from where its API is reachable (cdk/access-input.ts). */
+  readonly access: AccessInput;
   readonly charts?: ChartsBuilder;
-  /** Run cdk-nag's AwsSolutions pack (default true). */
+  /** Run cdk-nag's AwsSolutions pack and the kit's endpoint check (default true). */
   readonly nag?: boolean;
 }
 
@@ -44,12 +48,14 @@ export function buildKit(app: App, plan: SizePlan, options: KitOptions): KitStac
     network,
     kafka,
     cassandra,
+    access: options.access,
     imageDirectory: options.imageDirectory,
     ...(options.charts === undefined ? {} : { charts: options.charts }),
   });
   Tags.of(app).add(experimentTagKey, plan.experimentId);
   Aspects.of(app).add(new DeleteOnTeardown());
   for (const stack of [network, kafka, cassandra, eks]) acknowledgeLibraryFindings(stack);
-  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // cdk-nag's EKS rules do not match aws-eks-v2 clusters; the kit's own check covers the endpoint.
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new EndpointAccessChecks());
   return { network, kafka, cassandra, eks };
 }

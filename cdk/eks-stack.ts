@@ -12,18 +12,26 @@
  * volumes for PVCs). This cluster has neither the AWS Load Balancer Controller nor the EBS CSI driver, so the
  * charts must use ClusterIP Services and emptyDir volumes; the teardown sweep looks for leftovers by the
  * experiment tag and the `kubernetes.io/cluster/<name>` tag all the same.
+ *
+ * Access (cdk/access-input.ts): the API endpoint is private unless the user names public CIDRs, and the
+ * principal the user names gets an access entry with the cluster-admin policy (CloudFormation, not the
+ * person deploying, is the cluster's creator). Kubernetes secrets are envelope-encrypted with a KMS key of
+ * this stack, which `cdk destroy` schedules for deletion (a key pending deletion is not billed).
  */
 import { KubectlV36Layer } from "@aws-cdk/lambda-layer-kubectl-v36";
-import { CfnResource, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { CfnResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecrAssets from "aws-cdk-lib/aws-ecr-assets";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
 import * as cdk8s from "cdk8s";
 import type { Construct } from "constructs";
+import type { AccessInput } from "./access-input.ts";
 import type { CassandraStack } from "./cassandra-stack.ts";
 import { cassandraDetectorRole } from "./cassandra-user-data.ts";
 import type { KafkaStack } from "./kafka-stack.ts";
+import { MskBrokerEndpoints } from "./msk-brokers.ts";
 import type { NetworkStack } from "./network-stack.ts";
 import { ownedLogGroup } from "./owned-log-group.ts";
 import type { SizePlan } from "./size/size-plan.ts";
@@ -45,6 +53,14 @@ export const prometheusOperatorCrdsChart = {
 export const workerRootVolumeGiB = 50;
 /** The `vpc-cni` add-on's configuration: enforce NetworkPolicies (the add-on's network policy agent). */
 export const vpcCniConfiguration = { enableNetworkPolicy: "true" } as const;
+/** KMS's shortest deletion window: after `cdk destroy` the key waits this long, unbilled, then is gone. */
+export const secretsKeyPendingWindow = Duration.days(7);
+
+/** Private only without named CIDRs; else public for those CIDRs and private for the VPC (nodes, kubectl). */
+export const endpointAccessFor = (access: AccessInput): eks.EndpointAccess =>
+  access.apiAccessCidrs.length === 0
+    ? eks.EndpointAccess.PRIVATE
+    : eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...access.apiAccessCidrs);
 
 /** What the charts need to know about the infrastructure; deploy-time values are CloudFormation tokens. */
 export interface WorkloadEndpoints {
@@ -57,6 +73,8 @@ export interface WorkloadEndpoints {
   readonly imageTag: string;
   /** SASL/IAM over TLS bootstrap string (`host:9098,…`): the clients authenticate with MSK IAM auth. */
   readonly kafkaBootstrapBrokers: string;
+  /** Every MSK broker's hostname (Prometheus scrapes each broker's open-monitoring exporters). */
+  readonly kafkaBrokerHosts: readonly string[];
   readonly cassandraContactPoints: readonly string[];
   /** Every Cassandra node's address (Prometheus scrapes each node's exporter). */
   readonly cassandraNodeAddresses: readonly string[];
@@ -76,6 +94,7 @@ export interface EksStackProps extends StackProps {
   readonly network: NetworkStack;
   readonly kafka: KafkaStack;
   readonly cassandra: CassandraStack;
+  readonly access: AccessInput;
   /** Directory holding the repo's Dockerfile (the build context). */
   readonly imageDirectory: string;
   readonly charts?: ChartsBuilder;
@@ -84,17 +103,26 @@ export interface EksStackProps extends StackProps {
 export class EksStack extends Stack {
   readonly cluster: eks.Cluster;
   readonly nodegroup: eks.Nodegroup;
+  readonly secretsKey: kms.Key;
+  readonly clusterAdmin: eks.AccessEntry;
   readonly endpoints: WorkloadEndpoints;
   readonly chartManifests: eks.KubernetesManifest[] = [];
 
   constructor(scope: Construct, id: string, props: EksStackProps) {
     super(scope, id, props);
-    const { plan, network, kafka, cassandra } = props;
+    const { plan, network, kafka, cassandra, access } = props;
     const namespace = workloadNamespace(plan);
     const clusterName = `${plan.experimentId}-eks`;
 
     // EKS creates /aws/eks/<name>/cluster itself; made here first, it is owned and deleted with the stack.
     const controlPlaneLogs = ownedLogGroup(this, "ControlPlaneLogs", `/aws/eks/${clusterName}/cluster`);
+
+    this.secretsKey = new kms.Key(this, "SecretsKey", {
+      description: `Envelope encryption of the Kubernetes secrets of ${clusterName}`,
+      enableKeyRotation: true,
+      pendingWindow: secretsKeyPendingWindow,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     this.cluster = new eks.Cluster(this, "Cluster", {
       clusterName,
@@ -103,7 +131,8 @@ export class EksStack extends Stack {
       vpcSubnets: [{ subnets: network.workerSubnets() }],
       defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
       defaultCapacity: 0,
-      endpointAccess: eks.EndpointAccess.PUBLIC_AND_PRIVATE,
+      endpointAccess: endpointAccessFor(access),
+      secretsEncryptionKey: this.secretsKey,
       clusterLogging: [
         eks.ClusterLoggingTypes.API,
         eks.ClusterLoggingTypes.AUDIT,
@@ -114,6 +143,7 @@ export class EksStack extends Stack {
       kubectlProviderOptions: { kubectlLayer: new KubectlV36Layer(this, "KubectlLayer") },
     });
     this.cluster.node.addDependency(controlPlaneLogs);
+    this.clusterAdmin = this.cluster.grantClusterAdmin("ClusterAdmin", access.clusterAdminArn);
 
     const launchTemplate = new ec2.LaunchTemplate(this, "WorkerLaunchTemplate", {
       requireImdsv2: true,
@@ -203,6 +233,12 @@ export class EksStack extends Stack {
     podRole("detector", detectorStatements(arns, cassandra.detectorSecret.secretArn));
     podRole("loadgen", loadgenStatements(arns));
 
+    const brokers = new MskBrokerEndpoints(this, "MskBrokers", {
+      clusterArn: kafka.clusterArn,
+      clusterName: kafka.clusterName,
+      brokers: plan.kafka.brokers,
+    });
+
     const image = new ecrAssets.DockerImageAsset(this, "AppImage", {
       directory: props.imageDirectory,
       platform: ecrAssets.Platform.LINUX_AMD64,
@@ -224,7 +260,8 @@ export class EksStack extends Stack {
       serviceAccounts,
       image: image.imageUri,
       imageTag: image.imageTag,
-      kafkaBootstrapBrokers: kafka.bootstrapBrokers,
+      kafkaBootstrapBrokers: brokers.bootstrapBrokers,
+      kafkaBrokerHosts: brokers.brokerHosts,
       cassandraContactPoints: cassandra.contactPoints,
       cassandraNodeAddresses: cassandra.nodes.map((n) => n.privateIp),
       dataPlaneCidrs: [...network.kafkaSubnets(), ...network.cassandraSubnets()].map((s) => s.ipv4CidrBlock),

@@ -4,13 +4,12 @@
  * TLS in transit with IAM client authentication, open monitoring (JMX and node exporters) for Prometheus,
  * broker logs to a log group this stack owns.
  *
- * The bootstrap broker string is not a CloudFormation attribute of AWS::MSK::Cluster: a custom resource calls
- * `kafka:GetBootstrapBrokers` after the cluster is active, and the EKS stack passes its output to the
- * detector's config. The call is repeated when the broker count changes (the count is part of its id).
+ * What other stacks read from here is the cluster's ARN and name, which do not change when the cluster grows:
+ * the broker addresses (bootstrap string, hostnames) are read in the EKS stack (cdk/msk-brokers.ts), so no
+ * export of this stack changes with size (CloudFormation refuses to update an export another stack imports).
  */
 import { Stack, type StackProps } from "aws-cdk-lib";
 import * as msk from "aws-cdk-lib/aws-msk";
-import * as cr from "aws-cdk-lib/custom-resources";
 import type { Construct } from "constructs";
 import { mskServerProperties } from "./servers/kafka-config.ts";
 import { mskKafkaVersion } from "./servers/versions.ts";
@@ -26,8 +25,8 @@ export interface KafkaStackProps extends StackProps {
 export class KafkaStack extends Stack {
   readonly cluster: msk.CfnCluster;
   readonly clusterName: string;
-  /** `host:9098,…` for SASL/IAM over TLS; a deploy-time value (token). */
-  readonly bootstrapBrokers: string;
+  /** The cluster's ARN (a token): constant for the cluster's life, so it may cross stacks. */
+  readonly clusterArn: string;
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
@@ -63,20 +62,6 @@ export class KafkaStack extends Stack {
       enhancedMonitoring: "DEFAULT",
     });
 
-    const getBootstrapBrokers: cr.AwsSdkCall = {
-      service: "Kafka",
-      action: "getBootstrapBrokers",
-      parameters: { ClusterArn: this.cluster.attrArn },
-      physicalResourceId: cr.PhysicalResourceId.of(`${this.clusterName}-bootstrap-${plan.kafka.brokers}`),
-      outputPaths: ["BootstrapBrokerStringSaslIam"],
-    };
-    const bootstrap = new cr.AwsCustomResource(this, "BootstrapBrokers", {
-      onCreate: getBootstrapBrokers,
-      onUpdate: getBootstrapBrokers,
-      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.cluster.attrArn] }),
-      installLatestAwsSdk: false,
-      logGroup: ownedLogGroup(this, "BootstrapBrokersLogs"),
-    });
-    this.bootstrapBrokers = bootstrap.getResponseField("BootstrapBrokerStringSaslIam");
+    this.clusterArn = this.cluster.attrArn;
   }
 }

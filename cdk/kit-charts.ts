@@ -19,6 +19,7 @@ export const kitCharts: ChartsBuilder = (app, plan, endpoints) => {
       cassandraUsername: endpoints.cassandraUsername,
       cassandraPasswordSecretArn: endpoints.cassandraPasswordSecretArn,
       cassandraExporterHosts: endpoints.cassandraNodeAddresses,
+      kafkaMonitoringHosts: endpoints.kafkaBrokerHosts,
       dataPlaneCidrs: endpoints.dataPlaneCidrs,
     },
     app: { image: endpoints.image, revision: endpoints.imageTag },

@@ -30,13 +30,21 @@ export class SizeInputError extends Error {
 
 const names = (o: object) => Object.keys(o).join(", ");
 
+/**
+ * Decimal digits only: `z.coerce.number` (JavaScript's Number()) also reads `0x10` as 16, `1e1` as 10 and
+ * ` 16 ` as 16, so a typo would silently size a cluster. Leading zeros are refused too (`016`: octal or 16?).
+ */
+const decimalInteger = /^(0|[1-9][0-9]*)$/;
+const strictInteger = (value: unknown): unknown =>
+  typeof value === "string" && decimalInteger.test(value) ? Number(value) : value;
+
 const integerIn = (key: keyof typeof limits) => {
   const { min, max } = limits[key];
-  return z.coerce
-    .number({ error: `an integer from ${min} to ${max}` })
-    .int({ error: `an integer from ${min} to ${max}` })
-    .min(min, { error: `an integer from ${min} to ${max}` })
-    .max(max, { error: `an integer from ${min} to ${max}` });
+  const allowed = `an integer from ${min} to ${max}`;
+  return z.preprocess(
+    strictInteger,
+    z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed }),
+  );
 };
 const oneOf = <T extends Record<string, unknown>>(table: T) =>
   z.enum(Object.keys(table) as [keyof T & string, ...(keyof T & string)[]], { error: `one of ${names(table)}` });
@@ -69,10 +77,61 @@ export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZone
 export const sizeInputKeys = Object.keys(sizeInputSchema.shape) as (keyof typeof sizeInputSchema.shape)[];
 
 /**
+ * Context keys that belong to the CDK itself, not to the kit: the CLI's own settings (`aws:cdk:*`), feature
+ * flags (`@aws-cdk/*`, `@aws-cdk-containers/*`, as in cdk.json), `cdk-*` settings, `cdk acknowledge`'s list, and
+ * the cached results of context lookups in cdk.context.json (`provider:key=value:...`).
+ */
+const cdkOwnKey = /^(aws:cdk:|@aws-cdk\/|@aws-cdk-containers\/|cdk-|acknowledged-issue-numbers$|[a-z][a-z0-9-]*:[^=]*=)/;
+export const isCdkOwnContextKey = (key: string): boolean => cdkOwnKey.test(key);
+
+/** Edit distance (insert, delete, substitute one character), case-insensitive: `kafkabrokers` is one edit away. */
+function editDistance(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= y.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[y.length]!;
+}
+
+/** The known key closest to `key`, if it is close enough to be a typo of it (a third of its length at most). */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key, candidate);
+    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(best.key.length / 3)) ? best.key : undefined;
+}
+
+/**
+ * Refuses the first key that is neither `known` nor the CDK's own (a typo of a size key would otherwise
+ * synthesize the default size), naming it with its value and the closest known key.
+ */
+export function refuseUnknownKeys(raw: Readonly<Record<string, unknown>>, known: readonly string[]): void {
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined || known.includes(key) || isCdkOwnContextKey(key)) continue;
+    const suggestion = closestKey(key, known);
+    throw new SizeInputError(
+      `${key} = ${JSON.stringify(value)}: unknown key; ` +
+        (suggestion === undefined ? `known keys: ${known.join(", ")}` : `did you mean ${suggestion}? (known keys: ${known.join(", ")})`),
+    );
+  }
+}
+
+/** A zone name of `region`: the region and one letter (`us-east-1a`); no zone ids, Local or Wavelength Zones. */
+const isZoneOf = (zone: string, region: string) => zone.length === region.length + 1 && zone.startsWith(region) && /[a-z]$/.test(zone);
+
+/**
  * Parses raw values (context strings or numbers). A preset fills `cassandraNodes`; explicit keys win.
  * Throws SizeInputError naming the first bad key.
  */
 export function parseSizeInput(raw: Readonly<Record<string, unknown>>): SizeInput {
+  refuseUnknownKeys(raw, sizeInputKeys);
   const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ""));
   const presetName = given.preset;
   if (presetName !== undefined && !(typeof presetName === "string" && presetName in presets)) {
@@ -98,9 +157,11 @@ export function parseSizeInput(raw: Readonly<Record<string, unknown>>): SizeInpu
       `availabilityZones = ${JSON.stringify(input.availabilityZones)}: allowed: exactly ${availabilityZoneCount} distinct zones`,
     );
   }
-  const badZone = zones.find((z) => !z.startsWith(input.region));
+  const badZone = zones.find((z) => !isZoneOf(z, input.region));
   if (badZone !== undefined) {
-    throw new SizeInputError(`availabilityZones = ${JSON.stringify(badZone)}: allowed: zones of region ${input.region}`);
+    throw new SizeInputError(
+      `availabilityZones = ${JSON.stringify(badZone)}: allowed: a zone name of region ${input.region}: ${input.region} and one letter, such as ${input.region}a`,
+    );
   }
   if (input.kafkaBrokers !== undefined && input.kafkaBrokers % availabilityZoneCount !== 0) {
     throw new SizeInputError(

@@ -10,10 +10,19 @@ import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { buildKit, type KitStacks } from "../../cdk/app.ts";
 import type { ChartsBuilder } from "../../cdk/eks-stack.ts";
-import { sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
+import { kitInputFromContext } from "../../cdk/kit-input.ts";
+import type { SizePlan } from "../../cdk/size/size-plan.ts";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const imageFixture = join(repoRoot, "test", "cdk", "fixtures", "image");
+/**
+ * The access context keys a deploy passes (documentation addresses: RFC 5737, AWS's example account); synthKit
+ * adds them unless the test gives its own (or `undefined` to leave one out).
+ */
+export const testAccess = {
+  clusterAdminArn: "arn:aws:iam::111122223333:role/kit-admin",
+  apiAccessCidrs: "203.0.113.0/24,198.51.100.7/32",
+} as const;
 
 export interface CfnTemplate {
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string | string[] }>;
@@ -42,14 +51,16 @@ export interface ValidationReport {
 
 const cdkContext = (JSON.parse(readFileSync(join(repoRoot, "cdk.json"), "utf8")) as { context: Record<string, unknown> }).context;
 
+/** `raw` is the CDK context as `-c` would give it: size keys and access keys. */
 export function synthKit(raw: Record<string, unknown>, options: { charts?: ChartsBuilder; nag?: boolean } = {}): Synthesized {
   process.env.CDK_VALIDATION = "false"; // skip the built-in CloudFormation schema plugin; cfn-lint does that
   const started = performance.now();
   const outdir = mkdtempSync(join(tmpdir(), "kit-synth-"));
   const app = new App({ outdir, context: { ...cdkContext, "aws:cdk:disable-asset-staging": true } });
-  const plan = sizePlanFrom(raw);
+  const { plan, access } = kitInputFromContext({ ...testAccess, ...raw });
   const stacks = buildKit(app, plan, {
     imageDirectory: imageFixture,
+    access,
     nag: options.nag ?? true,
     ...(options.charts === undefined ? {} : { charts: options.charts }),
   });
