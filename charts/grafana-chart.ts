@@ -1,7 +1,9 @@
 /**
  * Grafana with its data sources (Prometheus, Jaeger) and the experiment dashboard, all provisioned from
- * ConfigMaps: nothing to click before the first look. Anonymous users get the Viewer role; the Service is
- * cluster-internal (reach it with `kubectl port-forward svc/grafana 3000`).
+ * ConfigMaps: nothing to click before the first look. The `admin` login's password comes from a Secret made in
+ * the cluster (grafana-admin-secret.ts); anonymous viewers only when the option asks for them. Nothing in the
+ * cluster needs to connect to Grafana: the user reaches it with `kubectl port-forward svc/grafana 3000`, which
+ * enters the pod through the kubelet and is not subject to NetworkPolicy, so its policy admits no peer at all.
  */
 import { Chart, type ChartProps } from "cdk8s";
 import { k8s } from "cdk8s-plus-34";
@@ -9,6 +11,7 @@ import type { Construct } from "constructs";
 import { stringify } from "yaml";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import { dashboard, dashboardUid, prometheusDatasourceUid } from "./dashboard.ts";
+import { grafanaAdmin, grafanaAdminSecretJob } from "./grafana-admin-secret.ts";
 import { allowOnly, clusterDns, podsOf } from "./network-policy.ts";
 import { components, objectLabels, portNames, ports, prometheusOperatedService, selectorLabels } from "./names.ts";
 import {
@@ -17,12 +20,14 @@ import {
   restrictedPodSecurityContext,
   scratchVolume,
 } from "./pod-security.ts";
+import type { AppImage } from "./options.ts";
 import { images } from "./versions.ts";
 
 /** The grafana image's user. */
 const grafanaUid = 472;
 const provisioningDir = "/etc/grafana/provisioning";
 const dashboardsDir = "/etc/grafana/dashboards";
+const adminSecretDir = "/etc/grafana/admin";
 
 export const grafanaDatasources = (namespace: string) => ({
   apiVersion: 1,
@@ -65,6 +70,10 @@ export const grafanaDashboardProviders = () => ({
 export interface GrafanaChartProps extends ChartProps {
   readonly namespace: string;
   readonly plan: SizePlan;
+  /** The kit's image, which runs the Job that makes the admin password Secret. */
+  readonly app: AppImage;
+  /** Anonymous users may view (GrafanaOptions.anonymousViewers). */
+  readonly anonymousViewers: boolean;
 }
 
 export class GrafanaChart extends Chart {
@@ -74,7 +83,7 @@ export class GrafanaChart extends Chart {
 
   constructor(scope: Construct, id: string, props: GrafanaChartProps) {
     super(scope, id, props);
-    const { namespace, plan } = props;
+    const { namespace, plan, app } = props;
     const name = components.grafana;
     const labels = { ...objectLabels(name) };
     const selector = { ...selectorLabels(name) };
@@ -113,8 +122,11 @@ export class GrafanaChart extends Chart {
                 name,
                 image: images.grafana,
                 env: [
-                  { name: "GF_AUTH_ANONYMOUS_ENABLED", value: "true" },
-                  { name: "GF_AUTH_ANONYMOUS_ORG_ROLE", value: "Viewer" },
+                  { name: "GF_SECURITY_ADMIN_USER", value: grafanaAdmin.user },
+                  // Read from the mounted Secret (Grafana's __FILE convention), so the value is in no env listing.
+                  { name: "GF_SECURITY_ADMIN_PASSWORD__FILE", value: `${adminSecretDir}/${grafanaAdmin.secretKey}` },
+                  { name: "GF_AUTH_ANONYMOUS_ENABLED", value: String(props.anonymousViewers) },
+                  ...(props.anonymousViewers ? [{ name: "GF_AUTH_ANONYMOUS_ORG_ROLE", value: "Viewer" }] : []),
                   { name: "GF_LOG_MODE", value: "console" },
                   { name: "GF_ANALYTICS_REPORTING_ENABLED", value: "false" },
                   { name: "GF_ANALYTICS_CHECK_FOR_UPDATES", value: "false" },
@@ -137,6 +149,7 @@ export class GrafanaChart extends Chart {
                   { name: "datasources", mountPath: `${provisioningDir}/datasources`, readOnly: true },
                   { name: "dashboard-providers", mountPath: `${provisioningDir}/dashboards`, readOnly: true },
                   { name: "dashboards", mountPath: dashboardsDir, readOnly: true },
+                  { name: "admin", mountPath: adminSecretDir, readOnly: true },
                 ],
               },
             ],
@@ -147,6 +160,11 @@ export class GrafanaChart extends Chart {
               { name: "datasources", configMap: { name: datasources.name } },
               { name: "dashboard-providers", configMap: { name: providers.name } },
               { name: "dashboards", configMap: { name: this.dashboardConfigMap.name } },
+              // Not optional: the pod waits (ContainerCreating) until the Job has made the Secret.
+              {
+                name: "admin",
+                secret: { secretName: grafanaAdmin.secretName, items: [{ key: grafanaAdmin.secretKey, path: grafanaAdmin.secretKey }] },
+              },
             ],
           },
         },
@@ -161,8 +179,11 @@ export class GrafanaChart extends Chart {
       },
     });
 
+    grafanaAdminSecretJob(this, { namespace, image: app.image, uid: app.uid, revision: app.revision ?? "" });
+
     allowOnly(this, namespace, name, {
-      ingress: [{ tcp: [ports.grafana] }],
+      // No peer: only the user's port-forward reaches Grafana (see above).
+      ingress: [],
       egress: [
         clusterDns,
         { peers: [podsOf(components.prometheus)], tcp: [ports.prometheus] },

@@ -14,7 +14,7 @@ import { defaultAppImage, defaultTracingSampleRatio, type ChartOptions } from ".
 import { PipelineChart } from "./pipeline-chart.ts";
 import { PrometheusOperatorChart } from "./prometheus-operator-chart.ts";
 
-export type { ChartOptions, PipelineEndpoints, AppImage } from "./options.ts";
+export type { ChartOptions, PipelineEndpoints, AppImage, GrafanaOptions } from "./options.ts";
 
 export interface KitCharts {
   readonly namespace: NamespaceChart;
@@ -41,7 +41,12 @@ export function buildCharts(app: App, plan: SizePlan, options: ChartOptions): Ki
   const prometheusOperator = new PrometheusOperatorChart(app, "prometheus-operator", { namespace });
   const monitoring = new MonitoringChart(app, "monitoring", { namespace, plan, endpoints: options.endpoints });
   const jaeger = new JaegerChart(app, "jaeger", { namespace });
-  const grafana = new GrafanaChart(app, "grafana", { namespace, plan });
+  const grafana = new GrafanaChart(app, "grafana", {
+    namespace,
+    plan,
+    app: appImage,
+    anonymousViewers: options.grafana?.anonymousViewers ?? false,
+  });
   const pipeline = new PipelineChart(app, "pipeline", {
     namespace,
     plan,

@@ -157,8 +157,8 @@ export class JaegerChart extends Chart {
     allowOnly(this, namespace, name, {
       ingress: [
         { peers: app, tcp: [ports.jaegerOtlpGrpc, ports.jaegerOtlpHttp] },
-        // The UI: from Grafana's Jaeger data source and from whoever port-forwards or exposes it.
-        { tcp: [ports.jaegerUi] },
+        // The UI's API: from Grafana's Jaeger data source. The user's port-forward is not subject to NetworkPolicy.
+        { peers: [podsOf(components.grafana)], tcp: [ports.jaegerUi] },
         { peers: [podsOf(components.prometheus)], tcp: [ports.jaegerMetrics] },
       ],
       egress: [clusterDns],

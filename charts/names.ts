@@ -16,6 +16,8 @@ export const components = {
   prometheusOperator: "prometheus-operator",
   prometheus: "prometheus",
   grafana: "grafana",
+  /** The one-off Job that creates Grafana's admin password Secret in the cluster. */
+  grafanaAdminSecret: "grafana-admin-secret",
   jaeger: "jaeger",
 } as const;
 export type Component = (typeof components)[keyof typeof components];

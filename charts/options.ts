@@ -57,6 +57,15 @@ export interface ChartOptions {
   readonly app?: Partial<AppImage>;
   /** Fraction of events traced to Jaeger (0 turns tracing off). */
   readonly tracingSampleRatio?: number;
+  readonly grafana?: GrafanaOptions;
+}
+
+export interface GrafanaOptions {
+  /**
+   * Let anyone who reaches Grafana view dashboards without logging in. Default false: the cloud kit requires the
+   * admin login (its password is in the `grafana-admin` Secret). For a throwaway cluster of one's own.
+   */
+  readonly anonymousViewers?: boolean;
 }
 
 export const defaultAppImage: AppImage = {
