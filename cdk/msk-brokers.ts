@@ -19,8 +19,14 @@ export interface MskBrokerEndpointsProps {
   readonly brokers: number;
 }
 
-/** ListNodes returns at most this many nodes per call (its MaxResults range is 1..100). */
-const listNodesPageSize = 100;
+/**
+ * Brokers read per ListNodes call. A custom resource's response to CloudFormation is limited to 4,096 bytes;
+ * each hostname costs ~125 bytes with its output path as key (`NodeInfoList.9.BrokerNodeInfo.Endpoints.0`:
+ * `b-10.<experiment>-kafka.<id>.c2.kafka.<region>.amazonaws.com`), so 30 brokers in one response would come within
+ * a few hundred bytes of the limit. Pages of 10 stay under ~1.8 KB; each page after the first continues from
+ * the previous page's NextToken, so the pages are disjoint and together list every broker once.
+ */
+export const brokersPerListNodesCall = 10;
 
 export class MskBrokerEndpoints extends Construct {
   /** `host:9098,…` for SASL/IAM over TLS (a deploy-time token). */
@@ -30,43 +36,42 @@ export class MskBrokerEndpoints extends Construct {
 
   constructor(scope: Construct, id: string, props: MskBrokerEndpointsProps) {
     super(scope, id);
-    if (props.brokers > listNodesPageSize) throw new Error(`ListNodes pages hold ${listNodesPageSize} brokers; the plan has ${props.brokers}`);
-    // One log group for the stack's AwsCustomResource handler (a singleton function shared by both calls).
+    // One log group for the stack's AwsCustomResource handler (a singleton function shared by every call).
     const logGroup = ownedLogGroup(this, "HandlerLogs");
     const policy = cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [props.clusterArn] });
+    const call = (name: string, sdkCall: cr.AwsSdkCall) =>
+      new cr.AwsCustomResource(this, name, { onCreate: sdkCall, onUpdate: sdkCall, policy, installLatestAwsSdk: false, logGroup });
 
-    const getBootstrapBrokers: cr.AwsSdkCall = {
+    this.bootstrapBrokers = call("BootstrapBrokers", {
       service: "Kafka",
       action: "getBootstrapBrokers",
       parameters: { ClusterArn: props.clusterArn },
       physicalResourceId: cr.PhysicalResourceId.of(`${props.clusterName}-bootstrap-${props.brokers}`),
       outputPaths: ["BootstrapBrokerStringSaslIam"],
-    };
-    const bootstrap = new cr.AwsCustomResource(this, "BootstrapBrokers", {
-      onCreate: getBootstrapBrokers,
-      onUpdate: getBootstrapBrokers,
-      policy,
-      installLatestAwsSdk: false,
-      logGroup,
-    });
-    this.bootstrapBrokers = bootstrap.getResponseField("BootstrapBrokerStringSaslIam");
+    }).getResponseField("BootstrapBrokerStringSaslIam");
 
     const hostPath = (i: number) => `NodeInfoList.${i}.BrokerNodeInfo.Endpoints.0`;
-    const listNodes: cr.AwsSdkCall = {
-      service: "Kafka",
-      action: "listNodes",
-      parameters: { ClusterArn: props.clusterArn, MaxResults: listNodesPageSize },
-      physicalResourceId: cr.PhysicalResourceId.of(`${props.clusterName}-nodes-${props.brokers}`),
-      // Only the hostnames: a custom resource's response is limited to 4 KB.
-      outputPaths: Array.from({ length: props.brokers }, (_, i) => hostPath(i)),
-    };
-    const nodes = new cr.AwsCustomResource(this, "BrokerNodes", {
-      onCreate: listNodes,
-      onUpdate: listNodes,
-      policy,
-      installLatestAwsSdk: false,
-      logGroup,
-    });
-    this.brokerHosts = Array.from({ length: props.brokers }, (_, i) => nodes.getResponseField(hostPath(i)));
+    const hosts: string[] = [];
+    let nextToken: string | undefined;
+    const pages = Math.ceil(props.brokers / brokersPerListNodesCall);
+    for (let page = 0; page < pages; page++) {
+      const count = Math.min(brokersPerListNodesCall, props.brokers - page * brokersPerListNodesCall);
+      const last = page === pages - 1;
+      const nodes = call(page === 0 ? "BrokerNodes" : `BrokerNodes${page + 1}`, {
+        service: "Kafka",
+        action: "listNodes",
+        parameters: {
+          ClusterArn: props.clusterArn,
+          MaxResults: brokersPerListNodesCall,
+          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`${props.clusterName}-nodes-${props.brokers}-${page + 1}`),
+        // Only the hostnames (and where the next page starts): the response limit above.
+        outputPaths: [...Array.from({ length: count }, (_, i) => hostPath(i)), ...(last ? [] : ["NextToken"])],
+      });
+      for (let i = 0; i < count; i++) hosts.push(nodes.getResponseField(hostPath(i)));
+      nextToken = last ? undefined : nodes.getResponseField("NextToken");
+    }
+    this.brokerHosts = hosts;
   }
 }

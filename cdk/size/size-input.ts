@@ -77,11 +77,11 @@ export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZone
 export const sizeInputKeys = Object.keys(sizeInputSchema.shape) as (keyof typeof sizeInputSchema.shape)[];
 
 /**
- * Context keys that belong to the CDK itself, not to the kit: the CLI's own settings (`aws:cdk:*`), feature
- * flags (`@aws-cdk/*`, `@aws-cdk-containers/*`, as in cdk.json), `cdk-*` settings, `cdk acknowledge`'s list, and
+ * Context keys that belong to the CDK itself, not to the kit: the CLI's own settings (`aws:cdk:*`, the older
+ * `aws-cdk:*`), feature flags (`@aws-cdk/*`, `@aws-cdk-containers/*`, as in cdk.json), `cdk-*` settings, `cdk acknowledge`'s list, and
  * the cached results of context lookups in cdk.context.json (`provider:key=value:...`).
  */
-const cdkOwnKey = /^(aws:cdk:|@aws-cdk\/|@aws-cdk-containers\/|cdk-|acknowledged-issue-numbers$|[a-z][a-z0-9-]*:[^=]*=)/;
+const cdkOwnKey = /^(aws:cdk:|aws-cdk:|@aws-cdk\/|@aws-cdk-containers\/|cdk-|acknowledged-issue-numbers$|[a-z][a-z0-9-]*:[^=]*=)/;
 export const isCdkOwnContextKey = (key: string): boolean => cdkOwnKey.test(key);
 
 /** Edit distance (insert, delete, substitute one character), case-insensitive: `kafkabrokers` is one edit away. */

@@ -106,6 +106,8 @@ describe("the whole CDK context", () => {
     "@aws-cdk/core:failSynthOnValidationErrors": true,
     "availability-zones:account=111122223333:region=us-east-1": ["us-east-1a"],
     "acknowledged-issue-numbers": [32775],
+    "aws-cdk:enableDiffNoFail": "true",
+    "vpc-provider:account=111122223333:filter.isDefault=true:region=us-east-1:returnAsymmetricSubnets=true": {},
   };
 
   it("passes the CDK's own keys and returns the plan and the access input", () => {

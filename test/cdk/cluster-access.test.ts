@@ -11,7 +11,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { EndpointAccessChecks, openEndpointReason, publicEndpointRule } from "../../cdk/endpoint-access-check.ts";
 import { kubernetesVersion, secretsKeyPendingWindow } from "../../cdk/eks-stack.ts";
 import { kitCharts } from "../../cdk/kit-charts.ts";
+import { brokersPerListNodesCall, MskBrokerEndpoints } from "../../cdk/msk-brokers.ts";
 import { kafkaPorts } from "../../cdk/servers/ports.ts";
+import { limits } from "../../cdk/size/size-input.ts";
 import { resourcesOfType, synthKit, testAccess, type CfnTemplate, type Synthesized } from "./kit-synth.ts";
 
 type Resource = CfnTemplate["Resources"][string];
@@ -117,6 +119,21 @@ describe("Kubernetes secrets encryption", () => {
 
 describe("MSK brokers read in the EKS stack", () => {
   const sdkCall = (r: Resource) => JSON.stringify(r.Properties!.Create);
+  /** A Custom::AWS call as an object; each deploy-time value inside it reads `<LogicalId.Attribute>`. */
+  const parsedSdkCall = (r: Resource) => {
+    const create = r.Properties!.Create as string | { "Fn::Join": [string, unknown[]] };
+    const text =
+      typeof create === "string"
+        ? create
+        : create["Fn::Join"][1]
+            .map((part) => {
+              if (typeof part === "string") return part;
+              const [id, attribute] = (part as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"];
+              return `<${id}.${attribute}>`;
+            })
+            .join("");
+    return JSON.parse(text) as { parameters: Record<string, unknown>; outputPaths: string[] };
+  };
 
   it("leaves no custom resource in the Kafka stack; the EKS stack reads bootstrap string and nodes from the cluster ARN", () => {
     expect(resourcesOfType(kafkaOf(limited), "Custom::AWS")).toEqual([]);
@@ -145,5 +162,31 @@ describe("MSK brokers read in the EKS stack", () => {
     }
     expect(scrape).toContain(`:${kafkaPorts.mskJmxExporter}`);
     expect(scrape).toContain(`:${kafkaPorts.mskNodeExporter}`);
+  });
+
+  it("pages ListNodes for the most brokers a plan allows: disjoint pages chained by NextToken, one hostname per broker", () => {
+    const brokers = limits.kafkaBrokers.max;
+    const app = new App({ context: { "aws:cdk:disable-asset-staging": true } });
+    const stack = new Stack(app, "brokers-probe", { env: { region: "us-east-1" } });
+    const endpoints = new MskBrokerEndpoints(stack, "MskBrokers", {
+      clusterArn: "arn:aws:kafka:us-east-1:111122223333:cluster/probe-kafka/0000-1111",
+      clusterName: "probe-kafka",
+      brokers,
+    });
+    const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+    const pages = resourcesOfType(template, "Custom::AWS")
+      .filter(([, r]) => sdkCall(r).includes("listNodes"))
+      .map(([id, r]) => ({ id, call: parsedSdkCall(r) }));
+    expect(pages).toHaveLength(Math.ceil(brokers / brokersPerListNodesCall));
+    const hostPaths = pages.flatMap((p) => p.call.outputPaths.filter((o) => o !== "NextToken"));
+    expect(hostPaths).toHaveLength(brokers);
+    for (const p of pages) expect(p.call.outputPaths.length).toBeLessThanOrEqual(brokersPerListNodesCall + 1);
+    for (const [i, p] of pages.entries()) {
+      expect(p.call.parameters.MaxResults).toBe(brokersPerListNodesCall);
+      if (i === 0) expect(p.call.parameters.NextToken).toBeUndefined();
+      else expect(p.call.parameters.NextToken).toBe(`<${pages[i - 1]!.id}.NextToken>`);
+    }
+    const hosts = stack.resolve(endpoints.brokerHosts) as unknown[];
+    expect(new Set(hosts.map((h) => JSON.stringify(h))).size).toBe(brokers);
   });
 });
