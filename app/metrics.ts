@@ -23,6 +23,18 @@ export function detectorMetrics(registry: Registry) {
       labelNames: ["reason"] as const,
       registers: r,
     }),
+    skipped: new Counter({
+      name: "detector_records_skipped_total",
+      help: "Records neither checked nor dead-lettered (even the dead-letter publish failed), by reason",
+      labelNames: ["reason"] as const,
+      registers: r,
+    }),
+    undecodableBatches: new Counter({
+      name: "detector_undecodable_batches_total",
+      help: "Record batches the Kafka client could not decode (codec, decompression bound, corruption), set aside as one dead letter each",
+      labelNames: ["topic"] as const,
+      registers: r,
+    }),
     retries: new Counter({
       name: "detector_retries_total",
       help: "Retries of a transient failure, by stage",

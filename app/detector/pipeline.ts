@@ -9,24 +9,27 @@
  * comes from the event) and publishes the same verdicts again. Malformed records go to the dead-letter topic
  * with the reason and the original bytes, and count as finished. Transient Cassandra/Kafka errors are retried
  * with backoff; when the hand-off is full the consumers pause their partitions until it drains.
+ *
+ * No record can stop the detector: a record is either checked, or dead-lettered with its reason (the codec's,
+ * `check-failed` for any non-transient failure of its check, `undecodable-batch` for a batch the client could not
+ * decode), or, when even the dead-letter publish fails for good, counted in detector_records_skipped_total and
+ * skipped. An exit for one record would replay it and exit again, forever. Only a transient failure that
+ * outlives the shutdown deadline leaves a record unfinished (it is replayed by the next owner).
  */
 import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
-import {
-  Partitioners,
-  type Consumer,
-  type EachBatchPayload,
-  type IHeaders,
-  type Kafka,
-  type Producer,
-} from "kafkajs";
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
 import type { DetectorConfig } from "../config.ts";
 import { decodeEvent, type Event } from "../events/event-codec.ts";
+import { deadLetterHeaders, deadLetterMessage, type DeadLetterReason } from "../events/dead-letter.ts";
+import { copyHeaders, type RecordHeaders } from "../events/record-headers.ts";
 import { encodeVerdict, verdictRecord } from "../events/verdict-codec.ts";
 import { BatchingPublisher } from "../kafka/batching-publisher.ts";
+import { boundGzipDecompression } from "../kafka/bounded-gzip.ts";
 import { isTransientKafkaError } from "../kafka/kafka-client.ts";
 import { errorText, type Logger } from "../log.ts";
 import type { DetectorMetrics } from "../metrics.ts";
 import { withRetry } from "../retry.ts";
+import { topicMaxMessageBytes } from "../topology.ts";
 import { contextFromHeaders, headersFor, type Tracing } from "../tracing.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
 import { CassandraStore, isTransientCassandraError } from "./cassandra-store.ts";
@@ -35,16 +38,23 @@ import { KeyedHandoff } from "./keyed-handoff.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import { ensureSchema, waitForSchema } from "./schema.ts";
 
-export { isTransientKafkaError };
+export { deadLetterHeaders, isTransientKafkaError };
 
-/** Dead-letter headers: why, and where the record came from. */
-export const deadLetterHeaders = {
-  reason: "dead-letter-reason",
-  detail: "dead-letter-detail",
-  topic: "dead-letter-source-topic",
-  partition: "dead-letter-source-partition",
-  offset: "dead-letter-source-offset",
-} as const;
+/**
+ * The consumers' fetch bounds: what one fetch may hold in memory. Per partition ~1,000 events of ~60 bytes
+ * (the hand-off bound is soft by about one fetch per partition); per fetch 1 MiB over all partitions. The broker
+ * still returns a first batch larger than these (up to the events topic's max.message.bytes) so that no batch
+ * can block a partition: one fetch stays under 1 MiB + 512 KiB of record bytes.
+ */
+export const fetchBounds = { maxBytesPerPartition: 64 * 1024, maxBytes: 1024 * 1024 } as const;
+
+/** The mark the patched kafkajs puts on the placeholder of a batch it could not decode (patches/). */
+interface UndecodableBatch {
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+  readonly error: string;
+}
+const undecodableOf = (m: KafkaMessage): UndecodableBatch | undefined => (m as { undecodable?: UndecodableBatch }).undecodable;
 
 /** One consumer of pool 1, and what it has handed out per partition. */
 interface ConsumerSlot {
@@ -63,10 +73,16 @@ interface WorkItem {
   readonly offset: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: IHeaders | undefined;
+  /** The record's headers, copied (copyHeaders): own string/Buffer values only, no prototype. */
+  readonly headers: RecordHeaders;
+  /** Set for the placeholder of a batch kafkajs could not decode: the range to set aside. */
+  readonly undecodable?: { readonly firstOffset: number; readonly error: string };
 }
 
 const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
+
+/** A server error worth waiting for; when one escapes the retries, the drain deadline has passed. */
+const isTransient = (err: unknown) => isTransientKafkaError(err) || isTransientCassandraError(err);
 
 export class DetectorPipeline {
   readonly #c: DetectorConfig;
@@ -108,6 +124,8 @@ export class DetectorPipeline {
     // (readers key verdicts by the event's producer and sequence).
     this.#producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     this.#publisher = new BatchingPublisher(this.#producer);
+    // No gzip batch of the events topic inflates past what the broker would take uncompressed.
+    boundGzipDecompression(topicMaxMessageBytes.events);
     this.#handoff = new KeyedHandoff<WorkItem>({
       concurrency: config.detectorConcurrency,
       capacity: config.handoffCapacity,
@@ -155,8 +173,7 @@ export class DetectorPipeline {
       // A killed detector's partitions move on after 10 s instead of the default 30 s.
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
-      // ~1,500 events per partition fetch: the hand-off bound is soft by about one fetch per partition.
-      maxBytesPerPartition: 64 * 1024,
+      ...fetchBounds,
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
@@ -194,7 +211,27 @@ export class DetectorPipeline {
       if (!payload.isRunning() || payload.isStale() || this.#stopping !== null || this.#fatal !== null) break;
       const offset = Number(m.offset);
       tracker.track(offset);
-      this.#handoff.push({ slot, tracker, partition, offset, key: m.key, value: m.value, headers: m.headers });
+      const undecodable = undecodableOf(m);
+      if (undecodable) {
+        this.#m.undecodableBatches.inc({ topic: batch.topic });
+        this.#log.warn("undecodable record batch: setting its offsets aside as one dead letter", {
+          topic: batch.topic,
+          partition,
+          firstOffset: undecodable.firstOffset,
+          lastOffset: undecodable.lastOffset,
+          error: undecodable.error,
+        });
+      }
+      this.#handoff.push({
+        slot,
+        tracker,
+        partition,
+        offset,
+        key: m.key,
+        value: m.value,
+        headers: copyHeaders(m.headers),
+        ...(undecodable ? { undecodable: { firstOffset: Number(undecodable.firstOffset), error: undecodable.error } } : {}),
+      });
       // "Resolved" tells kafkajs to fetch past it; committing is ours, once it is checked.
       payload.resolveOffset(m.offset);
       this.#m.consumed.inc();
@@ -219,29 +256,43 @@ export class DetectorPipeline {
     }
   }
 
-  /** Pool 2: one record, start to verdict. Resolves only when every effect is acknowledged. */
+  /**
+   * Pool 2: one record, start to verdict (or to its dead letter). Resolves only when every effect is
+   * acknowledged; rejects only when a transient failure outlived the retries' deadline (shutting down).
+   */
   async #check(w: WorkItem): Promise<void> {
     this.#m.inFlight.inc();
     try {
-      const decoded = decodeEvent(w.key, w.value, this.#c.maxEventBytes);
-      if (!decoded.ok) return await this.#deadLetter(w, decoded.reason, decoded.detail);
-      const parent = contextFromHeaders(w.headers);
-      const span = this.#tracing.tracer.startSpan(
-        `${this.#c.eventsTopic} process`,
-        { kind: SpanKind.CONSUMER, attributes: { "messaging.kafka.partition": w.partition, "messaging.kafka.offset": w.offset } },
-        parent,
-      );
+      if (w.undecodable) return await this.#deadLetter(w, "undecodable-batch", w.undecodable.error);
       try {
-        await context.with(trace.setSpan(parent, span), () => this.#checkEvent(decoded.event, span));
+        const decoded = decodeEvent(w.key, w.value, this.#c.maxEventBytes);
+        if (!decoded.ok) return await this.#deadLetter(w, decoded.reason, decoded.detail);
+        await this.#traced(w, decoded.event);
       } catch (err) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(err) });
-        throw err;
-      } finally {
-        span.end();
+        if (isTransient(err)) throw err; // retries gave up at the deadline: leave it for the replay
+        await this.#deadLetter(w, "check-failed", errorText(err));
       }
     } finally {
       this.#m.inFlight.dec();
       this.#m.handoffDepth.set(this.#handoff.size);
+    }
+  }
+
+  /** The check of a decoded event, in a span continuing the producer's trace. */
+  async #traced(w: WorkItem, event: Event): Promise<void> {
+    const parent = contextFromHeaders(w.headers);
+    const span = this.#tracing.tracer.startSpan(
+      `${this.#c.eventsTopic} process`,
+      { kind: SpanKind.CONSUMER, attributes: { "messaging.kafka.partition": w.partition, "messaging.kafka.offset": w.offset } },
+      parent,
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), () => this.#checkEvent(event, span));
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(err) });
+      throw err;
+    } finally {
+      span.end();
     }
   }
 
@@ -254,7 +305,9 @@ export class DetectorPipeline {
         return await this.#retry(stage, isTransient, fn);
       } catch (err) {
         this.#m.errors.inc({ stage });
-        throw err;
+        // A transient error escapes only at the deadline and must stay recognisable; any other is this
+        // record's, and its dead letter says which stage refused it.
+        throw isTransient(err) ? err : new Error(`${stage}: ${errorText(err)}`, { cause: err });
       } finally {
         child?.end();
         this.#m.stage.observe({ stage }, seconds(t0));
@@ -270,7 +323,13 @@ export class DetectorPipeline {
     ]);
 
     const t0 = process.hrtime.bigint();
-    const verdict = detect(history, e.value, { k: this.#c.cusumK, h: this.#c.cusumH });
+    let verdict: ReturnType<typeof detect>;
+    try {
+      verdict = detect(history, e.value, { k: this.#c.cusumK, h: this.#c.cusumH });
+    } catch (err) {
+      this.#m.errors.inc({ stage: "detect" });
+      throw new Error(`detect: ${errorText(err)}`, { cause: err });
+    }
     this.#m.stage.observe({ stage: "detect" }, seconds(t0));
     span.setAttribute("anomaly", verdict.anomaly);
 
@@ -283,25 +342,36 @@ export class DetectorPipeline {
     this.#m.endToEnd.observe(Math.max(0, Date.now() - e.time) / 1000);
   }
 
-  async #deadLetter(w: WorkItem, reason: string, detail: string): Promise<void> {
+  /** Sets a record aside with its reason; if even that fails for good, counts it and skips it. */
+  async #deadLetter(w: WorkItem, reason: DeadLetterReason, detail: string): Promise<void> {
     const t0 = process.hrtime.bigint();
-    await this.#retry("dead_letter", isTransientKafkaError, () =>
-      this.#publisher.publish(this.#c.deadLetterTopic, {
-        key: w.key,
-        value: w.value,
-        headers: {
-          ...w.headers,
-          [deadLetterHeaders.reason]: reason,
-          [deadLetterHeaders.detail]: detail,
-          [deadLetterHeaders.topic]: this.#c.eventsTopic,
-          [deadLetterHeaders.partition]: String(w.partition),
-          [deadLetterHeaders.offset]: String(w.offset),
+    const where = { reason, detail, partition: w.partition, offset: w.offset };
+    try {
+      const message = deadLetterMessage(
+        {
+          topic: this.#c.eventsTopic,
+          partition: w.partition,
+          offset: w.undecodable ? w.undecodable.firstOffset : w.offset,
+          ...(w.undecodable ? { lastOffset: w.offset } : {}),
+          key: w.key,
+          value: w.value,
+          headers: w.headers,
         },
-      }),
-    );
+        reason,
+        detail,
+      );
+      await this.#retry("dead_letter", isTransientKafkaError, () => this.#publisher.publish(this.#c.deadLetterTopic, message));
+    } catch (err) {
+      if (isTransient(err)) throw err; // retries gave up at the deadline: leave it for the replay
+      this.#m.errors.inc({ stage: "dead_letter" });
+      this.#m.skipped.inc({ reason });
+      this.#log.error("dead letter refused; record skipped", { ...where, error: errorText(err) });
+      return;
+    } finally {
+      this.#m.stage.observe({ stage: "dead_letter" }, seconds(t0));
+    }
     this.#m.deadLettered.inc({ reason });
-    this.#m.stage.observe({ stage: "dead_letter" }, seconds(t0));
-    this.#log.debug("dead-lettered", { reason, detail, partition: w.partition, offset: w.offset });
+    (reason === "check-failed" || reason === "undecodable-batch" ? this.#log.warn : this.#log.debug)("dead-lettered", where);
   }
 
   #retry<T>(stage: string, isTransient: (err: unknown) => boolean, fn: () => Promise<T>): Promise<T> {
