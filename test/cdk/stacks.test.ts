@@ -12,12 +12,15 @@ import * as ec2 from "aws-cdk-lib/aws-ec2";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { experimentTagKey } from "../../cdk/experiment-tag.ts";
+import { components } from "../../charts/names.ts";
 import { kitCharts } from "../../cdk/kit-charts.ts";
 import { presets, type PresetName } from "../../cdk/size/size-input.ts";
 import { cassandraPorts, kafkaPorts } from "../../cdk/servers/ports.ts";
 import { repoRoot, resourcesOfType, synthKit, type CfnTemplate, type Synthesized } from "./kit-synth.ts";
 
 type Resource = CfnTemplate["Resources"][string];
+/** How a string inside a manifest's text reads once the manifest is JSON-stringified (quotes escaped). */
+const escaped = (text: string) => JSON.stringify(text).slice(1, -1);
 
 
 const presetNames = Object.keys(presets) as PresetName[];
@@ -145,7 +148,8 @@ describe.each(presetNames)("preset %s", (preset) => {
     const eks = templateOf(kit(), "eks");
     const pipeline = resourcesOfType(eks, "Custom::AWSCDK-EKS-KubernetesResource")
       .map(([, m]) => JSON.stringify(m.Properties!.Manifest))
-      .find((text) => text.includes("batch/v1"));
+      // The manifest holding the schema Job (other charts have Jobs too); names appear JSON-escaped in the text.
+      .find((text) => text.includes("batch/v1") && text.includes(escaped(`"app.kubernetes.io/name":"${components.schema}"`)));
     expect(pipeline).toBeDefined();
     for (const fragment of ["KAFKA_AUTH", "aws-iam", "AWS_REGION", plan.region, "CASSANDRA_USERNAME", "CASSANDRA_PASSWORD_SECRET_ARN", "DetectorPassword"]) {
       expect(pipeline, fragment).toContain(fragment);
