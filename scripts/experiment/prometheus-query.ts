@@ -1,6 +1,6 @@
 /**
  * Reads results from Prometheus's HTTP API (`GET /api/v1/query`): the same queries for the local Prometheus and
- * for the cluster's (reached through `kubectl proxy` and the API server's service proxy, see stage-runner-aws.ts).
+ * for the cluster's (reached through `kubectl port-forward`, see prometheus-route.ts).
  * Response: {"status":"success","data":{"resultType":"vector","result":[{"metric":{…},"value":[<unix s>,"<v>"]}]}}.
  */
 export interface Sample {

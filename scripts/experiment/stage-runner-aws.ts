@@ -2,11 +2,11 @@
  * `--target aws`: a stage is the size model's plan for N Cassandra nodes.
  * - deploy / grow in place: `cdk deploy --all -c cassandraNodes=N -c experimentId=<id> -c region=<r>
  *   --require-approval never` (a child process; its output goes to work/cdk-*.log);
- * - Kubernetes API and Prometheus: one `kubectl proxy` on loopback (kubeconfig from
- *   `aws eks update-kubeconfig --name <id>-eks` into work/kubeconfig). Prometheus is read through the API
- *   server's service proxy: /api/v1/namespaces/<id>/services/prometheus-operated:web/proxy/api/v1/query.
- *   We chose the proxy over `kubectl port-forward`: one long-lived process serves both the readiness checks and
- *   the queries, and it survives Prometheus pod restarts (port-forward binds one pod);
+ * - Kubernetes API: one `kubectl proxy` on loopback (kubeconfig from `aws eks update-kubeconfig --name <id>-eks`
+ *   into work/kubeconfig);
+ * - Prometheus: `kubectl port-forward` to the operator's governing Service (prometheus-route.ts), restarted on
+ *   the same local port when it dies. Not the API server's service proxy: its connections come from the control
+ *   plane's interfaces, which the Prometheus NetworkPolicy denies (it admits only Grafana);
  * - the rate: the load generator Deployment's LOADGEN_RATE, patched (strategic merge) when a trial needs another;
  * - teardown: `cdk destroy --all --force`, then the sweep lists what is left under the experiment's tag, deletes
  *   it, and fails naming what remains.
@@ -17,12 +17,13 @@ import { join } from "node:path";
 import { sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
 import { loadgenEnvNames } from "../../app/config.ts";
 import { topics } from "../../app/topology.ts";
-import { components, ports, prometheusOperatedService } from "../../charts/names.ts";
+import { components, ports } from "../../charts/names.ts";
 import type { AwsContext } from "../aws/aws-context.ts";
 import { sweepExperiment } from "../aws/deletion-order.ts";
 import { hourlyCost } from "../cost/cost-model.ts";
 import { projectRoot } from "../stack-control.ts";
 import type { Progress } from "./progress.ts";
+import { PortForwarder, prometheusRoute } from "./prometheus-route.ts";
 import { consumedPartitionsQuery, currentChecksQuery, PrometheusClient, readWindow } from "./prometheus-query.ts";
 import { awsNames, KubeApi, readinessDeps, waitAwsReady } from "./readiness.ts";
 import { abortableSleep, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
@@ -36,12 +37,10 @@ export interface AwsRunnerOptions {
   readonly aws?: Partial<AwsContext>;
   /** Tests give a Kubernetes API base URL instead of starting kubectl proxy. */
   readonly kubeBaseUrl?: string;
+  /** Tests give a Prometheus base URL instead of starting kubectl port-forward. */
+  readonly prometheusBaseUrl?: string;
   readonly readyTimeoutMs?: number;
 }
-
-/** The Prometheus HTTP API through the API server's service proxy (the operator's governing Service, port "web"). */
-export const prometheusProxyPath = (namespace: string): string =>
-  `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${prometheusOperatedService}:web/proxy`;
 
 /** The strategic-merge patch that sets the load generator's rate (container name = component name). */
 export const loadRatePatch = (rate: number) => ({
@@ -68,6 +67,8 @@ export class AwsStageRunner implements StageRunner {
   readonly #o: AwsRunnerOptions;
   #proxy: ChildProcess | undefined;
   #kube: KubeApi | undefined;
+  #forward: PortForwarder | undefined;
+  #prometheusClient: PrometheusClient | undefined;
   #rate: number | undefined;
   #lastPlan: SizePlan | undefined;
 
@@ -128,7 +129,7 @@ export class AwsStageRunner implements StageRunner {
     await this.#run("cdk", ["deploy", "--all", ...cdkContextArgs(plan), "--require-approval", "never"], `cdk-deploy-stage-${stage}.log`, signal);
     this.#rate = plan.load.ratePerSecond;
     const kube = await this.#kubeApi(plan, signal);
-    const prometheus = new PrometheusClient(`${kube.baseUrl}${prometheusProxyPath(awsNames(plan).namespace)}`);
+    const prometheus = await this.#prometheus(plan, progress, signal);
     progress.phase("wait-ready");
     await waitAwsReady(readinessDeps(this.#ctx, kube, prometheus), plan, {
       timeoutMs: this.#o.readyTimeoutMs ?? 45 * 60_000,
@@ -142,7 +143,7 @@ export class AwsStageRunner implements StageRunner {
     const plan = this.plan(stage);
     const kube = await this.#kubeApi(plan, signal);
     const ns = awsNames(plan).namespace;
-    const prometheus = new PrometheusClient(`${kube.baseUrl}${prometheusProxyPath(ns)}`);
+    const prometheus = await this.#prometheus(plan, progress, signal);
     if (this.#rate !== rate) {
       progress.phase("set-rate", `${rate} events/s`);
       await setLoadRate(kube, ns, rate, signal);
@@ -214,10 +215,40 @@ export class AwsStageRunner implements StageRunner {
     return (this.#kube = new KubeApi(url));
   }
 
+  /**
+   * The cluster's Prometheus through a supervised port-forward (prometheus-route.ts). Its local port stays the
+   * same across restarts, so one client serves the whole experiment.
+   */
+  async #prometheus(plan: SizePlan, progress: Progress, signal: AbortSignal): Promise<PrometheusClient> {
+    if (this.#prometheusClient !== undefined) return this.#prometheusClient;
+    if (this.#o.prometheusBaseUrl !== undefined) return (this.#prometheusClient = new PrometheusClient(this.#o.prometheusBaseUrl));
+    const forward = new PortForwarder({
+      route: prometheusRoute,
+      namespace: awsNames(plan).namespace,
+      kubeconfig: join(this.#o.workDir, "kubeconfig"),
+      onRestart: (exit, n) => progress.log(`kubectl port-forward to Prometheus ended (${exit}); restart ${n}`),
+    });
+    this.#forward = forward;
+    // The Prometheus pod may not exist yet right after the first deploy: keep trying while the stage comes up.
+    const deadline = Date.now() + (this.#o.readyTimeoutMs ?? 45 * 60_000);
+    for (;;) {
+      try {
+        return (this.#prometheusClient = new PrometheusClient(await forward.url()));
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        progress.tick(null, `waiting for: prometheus port-forward (${err instanceof Error ? err.message.slice(0, 120) : String(err)})`);
+        await abortableSleep(10_000, signal);
+      }
+    }
+  }
+
   #stopProxy(): void {
     if (this.#proxy !== undefined && this.#proxy.exitCode === null) this.#proxy.kill("SIGTERM");
     this.#proxy = undefined;
     this.#kube = undefined;
+    this.#forward?.stop();
+    this.#forward = undefined;
+    this.#prometheusClient = undefined;
   }
 
   /** Runs a tool as a child process (cdk from node_modules/.bin), output to a log file in the work dir. */
@@ -257,5 +288,5 @@ export async function setLoadRate(kube: KubeApi, namespace: string, rate: number
   }
 }
 
-/** The Prometheus port the charts expose (for documentation; the proxy path names the port "web"). */
+/** The Prometheus port the charts expose (for documentation; the port-forward names the port "web"). */
 export const prometheusPort = ports.prometheus;

@@ -9,7 +9,7 @@ import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import type { AwsContext } from "../../scripts/aws/aws-context.ts";
 import { PrometheusClient, PrometheusError, readWindow, windowQueries } from "../../scripts/experiment/prometheus-query.ts";
 import { checkAwsReadiness, KubeApi, NotReadyError, readinessDeps, waitAwsReady } from "../../scripts/experiment/readiness.ts";
-import { AwsStageRunner, cdkContextArgs, loadRatePatch, prometheusProxyPath, setLoadRate } from "../../scripts/experiment/stage-runner-aws.ts";
+import { AwsStageRunner, cdkContextArgs, loadRatePatch, setLoadRate } from "../../scripts/experiment/stage-runner-aws.ts";
 import { ReplayServer, restJsonReply, testCredentials, type Exchange } from "./replay-server.ts";
 
 const recordedHere = (path: string) => readFileSync(new URL(`./experiment-recorded/${path}`, import.meta.url), "utf8");
@@ -20,7 +20,8 @@ let ctx: AwsContext;
 let kube: KubeApi;
 let prometheus: PrometheusClient;
 const plan = sizePlanFrom({ cassandraNodes: 3, experimentId: "exp-a" });
-const promPath = prometheusProxyPath("exp-a");
+/** Prometheus sits behind a kubectl port-forward (prometheus-route.ts); here under a path of the replay server. */
+const promPath = "/prometheus";
 const promQuery = (q: RegExp) => new RegExp(`^GET ${promPath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/api/v1/query\\?query=${q.source}`);
 
 beforeAll(async () => {
@@ -129,7 +130,7 @@ describe("load rate and Prometheus reads", () => {
     expect(server.keys()).toHaveLength(3);
   });
 
-  it("reads a window's figures through the service proxy; absent counters are 0, absent latencies null", async () => {
+  it("reads a window's figures from Prometheus; absent counters are 0, absent latencies null", async () => {
     const q = windowQueries(1800);
     expect(q.p99).toBe("histogram_quantile(0.99, sum by (le) (increase(detector_end_to_end_latency_seconds_bucket[1800s])))");
     server.add(
