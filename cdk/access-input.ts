@@ -29,6 +29,16 @@ const iamName = "[A-Za-z0-9+=,.@_-]{1,64}";
 const principalArn = new RegExp(`^arn:(${partitions.join("|")}):iam::(\\d{12}):(role|user)/((?:${iamName}/)*)(${iamName})$`);
 const assumedRoleArn = new RegExp(`^arn:(${partitions.join("|")}):sts::(\\d{12}):assumed-role/(${iamName})/[^/]+$`);
 
+/**
+ * The role behind an STS assumed-role ARN (what `sts get-caller-identity` returns for a role session), or
+ * undefined for any other ARN. The session ARN carries no role path: resolve the role's ARN with `iam get-role`
+ * (RoleName = roleName) before passing it as clusterAdminArn when the role may have one (SSO roles do).
+ */
+export function assumedRoleOf(arn: string): { partition: string; account: string; roleName: string } | undefined {
+  const match = assumedRoleArn.exec(arn);
+  return match === null ? undefined : { partition: match[1]!, account: match[2]!, roleName: match[3]! };
+}
+
 const adminAllowed = `an IAM role or user ARN, arn:<partition>:iam::<12-digit account>:role/[<path>/]<name> or :user/[<path>/]<name> (partition one of ${partitions.join(", ")})`;
 
 function parseClusterAdminArn(value: unknown): string {
@@ -39,9 +49,9 @@ function parseClusterAdminArn(value: unknown): string {
   }
   const given = JSON.stringify(value);
   if (typeof value !== "string") throw new SizeInputError(`clusterAdminArn = ${given}: allowed: ${adminAllowed}`);
-  const assumed = assumedRoleArn.exec(value);
-  if (assumed !== null) {
-    const [, partition, account, role] = assumed;
+  const assumed = assumedRoleOf(value);
+  if (assumed !== undefined) {
+    const { partition, account, roleName: role } = assumed;
     throw new SizeInputError(
       `clusterAdminArn = ${given}: allowed: the role's ARN, not an assumed-role session (EKS access entries take no STS session principals): pass arn:${partition}:iam::${account}:role/${role} (with the role's path if it has one: aws iam get-role --role-name ${role})`,
     );

@@ -3,7 +3,7 @@
  * with errors that name the key, the value and what is allowed.
  */
 import { describe, expect, it } from "vitest";
-import { parseAccessInput } from "../../cdk/access-input.ts";
+import { assumedRoleOf, parseAccessInput } from "../../cdk/access-input.ts";
 import { kitInputFromContext } from "../../cdk/kit-input.ts";
 import { SizeInputError } from "../../cdk/size/size-input.ts";
 import { repoRoot, testAccess } from "./kit-synth.ts";
@@ -52,6 +52,18 @@ describe("clusterAdminArn", () => {
     expect(() => parseAccessInput({ clusterAdminArn: arn })).toThrow(
       new RegExp(`^clusterAdminArn = ${JSON.stringify(arn).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: allowed: an IAM role or user ARN`),
     );
+  });
+});
+
+describe("assumedRoleOf (for the runner, which fills clusterAdminArn from the caller's identity)", () => {
+  it("names the role behind an assumed-role session, and nothing for other ARNs", () => {
+    expect(assumedRoleOf("arn:aws-cn:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com")).toEqual({
+      partition: "aws-cn",
+      account: "111122223333",
+      roleName: "AWSReservedSSO_Admin_0123",
+    });
+    expect(assumedRoleOf(admin)).toBeUndefined();
+    expect(assumedRoleOf("arn:aws:iam::111122223333:user/alice")).toBeUndefined();
   });
 });
 
