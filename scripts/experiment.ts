@@ -1,9 +1,10 @@
 /**
  * npm run experiment -- --stages 3,6,12,24,48 --duration <seconds per stage> --target aws|local
  *                       [--rate N | --search] [--warmup s] [--keep] [--resume <id>] [--compare <id>] [--id <id>]
+ *                       [--cluster-admin-arn <arn>] [--api-access-cidrs <cidrs>]
  *
  * Runs a staged experiment and writes results/experiments/<id>/ (stage JSONs, results.csv, charts, report.md).
- * aws: cdk deploy per stage (grown in place), readiness via EKS/MSK/Kubernetes/Prometheus, teardown with
+ * aws: cdk deploy per stage (grown in place; -c clusterAdminArn from the caller's identity unless given), readiness via EKS/MSK/Kubernetes/Prometheus, teardown with
  * cdk destroy + sweep. local: stage k = k detector processes against the local stack (local-stage-size.ts).
  * Exit codes: 0 done, 1 failed, 2 bad arguments, 130 interrupted.
  */
@@ -51,6 +52,8 @@ interface CliOptions {
   id?: string;
   resultsDir: string;
   region: string;
+  clusterAdminArn?: string;
+  apiAccessCidrs?: string;
 }
 
 const program = new Command("experiment")
@@ -70,7 +73,9 @@ const program = new Command("experiment")
   .option("--compare <id>", "compare with an earlier experiment in the report", experimentId("--compare"))
   .option("--id <id>", "experiment id (default: e<date>-<time>); also the CDK experimentId and the resources' tag", experimentId("--id"))
   .option("--results-dir <dir>", "results root", join(projectRoot, "results", "experiments"))
-  .option("--region <region>", "aws: region (size model default)", "us-east-1");
+  .option("--region <region>", "aws: region (size model default)", "us-east-1")
+  .option("--cluster-admin-arn <arn>", "aws: the IAM role or user given cluster admin on EKS (default: the caller's, from STS; an assumed role → its role ARN)")
+  .option("--api-access-cidrs <cidrs>", "aws: public CIDRs allowed to reach the EKS API endpoint, e.g. your address/32 (default: private endpoint only)");
 
 async function main(): Promise<number> {
   program.parse();
@@ -123,7 +128,14 @@ async function main(): Promise<number> {
             onStackStarted: (names) => update((s) => ({ ...s, startedStack: [...names] })),
             onProcess: (name, pid) => update((s) => ({ ...s, processes: [...s.processes, { name, pid }] })),
           })
-        : new AwsStageRunner({ experimentId: state.id, workDir: workDirOf(dir), region: o.region, keep: o.keep === true }),
+        : new AwsStageRunner({
+            experimentId: state.id,
+            workDir: workDirOf(dir),
+            region: o.region,
+            keep: o.keep === true,
+            clusterAdminArn: o.clusterAdminArn,
+            apiAccessCidrs: o.apiAccessCidrs?.split(","),
+          }),
   }).catch((err: unknown) => {
     if (controller.signal.aborted) return null;
     throw err;

@@ -19,6 +19,7 @@ import { loadgenEnvNames } from "../../app/config.ts";
 import { topics } from "../../app/topology.ts";
 import { components, ports } from "../../charts/names.ts";
 import type { AwsContext } from "../aws/aws-context.ts";
+import { callerClusterAdmin } from "../aws/cluster-admin.ts";
 import { sweepExperiment } from "../aws/deletion-order.ts";
 import { hourlyCost } from "../cost/cost-model.ts";
 import { projectRoot } from "../stack-control.ts";
@@ -40,6 +41,9 @@ export interface AwsRunnerOptions {
   /** Tests give a Prometheus base URL instead of starting kubectl port-forward. */
   readonly prometheusBaseUrl?: string;
   readonly readyTimeoutMs?: number;
+  /** The EKS cluster admin; default: the caller's identity (STS GetCallerIdentity, scripts/aws/cluster-admin.ts). */
+  readonly clusterAdminArn?: string | undefined;
+  readonly apiAccessCidrs?: readonly string[] | undefined;
 }
 
 /** The strategic-merge patch that sets the load generator's rate (container name = component name). */
@@ -47,13 +51,24 @@ export const loadRatePatch = (rate: number) => ({
   spec: { template: { spec: { containers: [{ name: components.loadGenerator, env: [{ name: loadgenEnvNames.rate, value: String(rate) }] }] } } },
 });
 
-export const cdkContextArgs = (plan: SizePlan): string[] => [
+/** Who may use the cluster and from where (cdk/access-input.ts). */
+export interface ClusterAccess {
+  readonly clusterAdminArn: string;
+  /** Public CIDRs that may reach the API endpoint: the runner's machine must be among them unless it is in the VPC. */
+  readonly apiAccessCidrs?: readonly string[] | undefined;
+}
+
+/** The CDK context of a stage: its size, the experiment, the region, the cluster admin and the API's CIDRs. */
+export const cdkContextArgs = (plan: SizePlan, access: ClusterAccess): string[] => [
   "-c",
   `cassandraNodes=${plan.cassandra.nodes}`,
   "-c",
   `experimentId=${plan.experimentId}`,
   "-c",
   `region=${plan.region}`,
+  "-c",
+  `clusterAdminArn=${access.clusterAdminArn}`,
+  ...(access.apiAccessCidrs === undefined || access.apiAccessCidrs.length === 0 ? [] : ["-c", `apiAccessCidrs=${access.apiAccessCidrs.join(",")}`]),
 ];
 
 interface DeploymentStatus {
@@ -71,6 +86,7 @@ export class AwsStageRunner implements StageRunner {
   #prometheusClient: PrometheusClient | undefined;
   #rate: number | undefined;
   #lastPlan: SizePlan | undefined;
+  #clusterAdmin: Promise<string> | undefined;
 
   constructor(o: AwsRunnerOptions) {
     this.#o = o;
@@ -125,8 +141,9 @@ export class AwsStageRunner implements StageRunner {
   async prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
     const plan = this.plan(stage);
     this.#lastPlan = plan;
+    const admin = await this.#admin(progress);
     progress.phase("deploy", `cdk deploy (${plan.cassandra.nodes} Cassandra nodes)`);
-    await this.#run("cdk", ["deploy", "--all", ...cdkContextArgs(plan), "--require-approval", "never"], `cdk-deploy-stage-${stage}.log`, signal);
+    await this.#run("cdk", ["deploy", "--all", ...cdkContextArgs(plan, { clusterAdminArn: admin, apiAccessCidrs: this.#o.apiAccessCidrs }), "--require-approval", "never"], `cdk-deploy-stage-${stage}.log`, signal);
     this.#rate = plan.load.ratePerSecond;
     const kube = await this.#kubeApi(plan, signal);
     const prometheus = await this.#prometheus(plan, progress, signal);
@@ -179,7 +196,7 @@ export class AwsStageRunner implements StageRunner {
     const never = new AbortController().signal;
     let destroyError: unknown;
     try {
-      await this.#run("cdk", ["destroy", "--all", "--force", ...cdkContextArgs(plan)], "cdk-destroy.log", never);
+      await this.#run("cdk", ["destroy", "--all", "--force", ...cdkContextArgs(plan, { clusterAdminArn: await this.#admin(progress), apiAccessCidrs: this.#o.apiAccessCidrs })], "cdk-destroy.log", never);
     } catch (err) {
       destroyError = err;
       progress.log(`cdk destroy failed (${err instanceof Error ? err.message : String(err)}); the sweep deletes what is left`);
@@ -192,6 +209,17 @@ export class AwsStageRunner implements StageRunner {
       );
     }
     if (destroyError !== undefined) progress.log("the sweep removed what cdk destroy left; nothing remains");
+  }
+
+  /** The cluster admin ARN: given, or the caller's (once per run; the CDK app needs it for deploy and destroy). */
+  #admin(progress: Progress): Promise<string> {
+    if (this.#o.clusterAdminArn !== undefined) return Promise.resolve(this.#o.clusterAdminArn);
+    this.#clusterAdmin ??= callerClusterAdmin(this.#ctx).then((a) => {
+      progress.log(`cluster admin: ${a.arn} (${a.note})`);
+      return a.arn;
+    });
+    this.#clusterAdmin.catch(() => (this.#clusterAdmin = undefined));
+    return this.#clusterAdmin;
   }
 
   async #kubeApi(plan: SizePlan, signal: AbortSignal): Promise<KubeApi> {

@@ -163,6 +163,8 @@ describe("AWS stage description", () => {
     const cost = d.cost(0.5);
     expect(cost.perHour).toBeGreaterThan(0);
     expect(cost.total).toBeCloseTo(cost.perHour! * 0.5, 10);
-    expect(cdkContextArgs(p)).toEqual(["-c", "cassandraNodes=12", "-c", "experimentId=exp-a", "-c", "region=us-east-1"]);
+    const admin = "arn:aws:iam::123456789012:role/experiment-operator";
+    expect(cdkContextArgs(p, { clusterAdminArn: admin })).toEqual(["-c", "cassandraNodes=12", "-c", "experimentId=exp-a", "-c", "region=us-east-1", "-c", `clusterAdminArn=${admin}`]);
+    expect(cdkContextArgs(p, { clusterAdminArn: admin, apiAccessCidrs: ["203.0.113.7/32"] }).slice(-2)).toEqual(["-c", "apiAccessCidrs=203.0.113.7/32"]);
   });
 });
