@@ -250,7 +250,8 @@ export const detectorSettings = {
   cassandraUsername: setting({
     env: "CASSANDRA_USERNAME",
     flag: "--cassandra-username <name>",
-    help: "Cassandra role to log in as (empty: no authentication, as the local node); its password is read from Secrets Manager",
+    help:
+      "Cassandra role to log in as (empty: no authentication, as the local node); its password comes from Secrets Manager (cloud) or a file (the local stack's --auth mode)",
     allowed: "a role name of 1-64 characters of [A-Za-z0-9_], or empty",
     default: "",
     schema: name(/^[A-Za-z0-9_]{0,64}$/, "not a role name of at most 64 characters of [A-Za-z0-9_]"),
@@ -262,6 +263,14 @@ export const detectorSettings = {
     allowed: "a Secrets Manager secret ARN, or empty (set together with the username)",
     default: "",
     schema: secretArn,
+  }),
+  cassandraPasswordFile: setting({
+    env: "CASSANDRA_PASSWORD_FILE",
+    flag: "--cassandra-password-file <path>",
+    help: "file whose first line is the Cassandra role's password (read once at start), instead of a secret ARN",
+    allowed: "a file path without spaces at either end, or empty (set together with the username)",
+    default: "",
+    schema: z.string().regex(/^(\S(.*\S)?)?$/, "spaces at either end"),
   }),
   keyspace: setting({
     env: "CASSANDRA_KEYSPACE",
@@ -541,6 +550,34 @@ function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources): 
   return values as ValuesOf<S>;
 }
 
+/**
+ * A username needs exactly one password source (a secret ARN or a file); no username, neither. Each message
+ * names the settings involved.
+ */
+function cassandraCredentialProblems(values: Partial<DetectorConfig>): string[] {
+  const { cassandraUsername: user, cassandraPasswordSecretArn: arn = "", cassandraPasswordFile: file = "" } = values;
+  if (user === undefined) return [];
+  const env = (key: "cassandraUsername" | "cassandraPasswordSecretArn" | "cassandraPasswordFile") => `setting ${key} (env ${detectorEnvNames[key]})`;
+  const sources = [arn === "" ? [] : ["cassandraPasswordSecretArn" as const], file === "" ? [] : ["cassandraPasswordFile" as const]].flat();
+  if (user === "" && sources.length > 0) {
+    return sources.map(
+      (k) => `${env("cassandraUsername")}: empty, but ${env(k)} is given; allowed: a username with one password source (password authentication) or neither (no authentication)`,
+    );
+  }
+  if (user !== "" && sources.length === 0) {
+    return [
+      `${env("cassandraPasswordSecretArn")}: empty, but setting cassandraUsername is given; ` +
+        `allowed: one password source for the username, a secret ARN or ${env("cassandraPasswordFile")}`,
+    ];
+  }
+  if (sources.length > 1) {
+    return [
+      `${env("cassandraPasswordSecretArn")} and ${env("cassandraPasswordFile")}: both given; allowed: exactly one password source for setting cassandraUsername`,
+    ];
+  }
+  return [];
+}
+
 /** Settings that are only valid together; each message names both settings. */
 function checkCombinations(values: Partial<DetectorConfig> & Partial<LoadgenConfig>): void {
   const problems: string[] = [];
@@ -549,14 +586,7 @@ function checkCombinations(values: Partial<DetectorConfig> & Partial<LoadgenConf
       `setting awsRegion (env ${shared.awsRegion.env}): empty, but setting kafkaAuth is aws-iam; allowed: ${shared.awsRegion.allowed.replace(", or empty", "")}`,
     );
   }
-  const { cassandraUsername: user, cassandraPasswordSecretArn: arn } = values;
-  if (user !== undefined && (user === "") !== (arn === "")) {
-    const [missing, given] = user === "" ? ["cassandraUsername", "cassandraPasswordSecretArn"] : ["cassandraPasswordSecretArn", "cassandraUsername"];
-    problems.push(
-      `setting ${missing} (env ${detectorEnvNames[missing as keyof typeof detectorEnvNames]}): empty, but setting ${given} is given; ` +
-        "allowed: both (password authentication) or neither (no authentication)",
-    );
-  }
+  problems.push(...cassandraCredentialProblems(values));
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
 }
 

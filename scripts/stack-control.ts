@@ -2,10 +2,15 @@
  * The local stack: one Apache Kafka broker (KRaft) and one Apache Cassandra node on loopback, resolved from
  * Maven Central by scripts/local-stack/pom.xml and configured by cdk/servers (the same module the cloud uses).
  * State lives under .local/ (git-ignored). Processes are tracked by PID file, never found by name.
+ *
+ * Cassandra can also run authenticated (`start --auth`): PasswordAuthenticator and CassandraAuthorizer as in
+ * the cloud, and the cloud's own set-up script (cdk/servers/cassandra-auth-setup.sh) run the moment its CQL
+ * port opens. A Cassandra node is described by a LocalCassandra (state dir, ports, auth, exporter), so a
+ * test can start a second, isolated node beside the shared one with the same code.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,10 +18,18 @@ import { fileURLToPath } from "node:url";
 import cassandra from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
 import {
+  cassandraAdminRole,
+  cassandraAuthSetupEnv,
+  cassandraAuthSetupScriptPath,
+  cassandraDetectorRole,
+} from "../cdk/servers/cassandra-auth-setup.ts";
+import {
   cassandraJvmOptions,
   cassandraLogbackXml,
   cassandraYaml,
+  java17ModuleOptions,
 } from "../cdk/servers/cassandra-config.ts";
+import { jmxExporterConfig, jmxExporterVersion } from "../cdk/servers/cassandra-exporter.ts";
 import { localBrokerJvmOptions, localBrokerProperties, log4jProperties } from "../cdk/servers/kafka-config.ts";
 import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
 import { cassandraVersion, kafkaVersion, minimumJavaVersion } from "../cdk/servers/versions.ts";
@@ -38,10 +51,31 @@ export const localEndpoints = {
 /** Sized for a 2-core, 24 GiB machine that also runs the detector and the load generator. */
 const localSizing = { kafkaHeapMiB: 512, cassandraHeapMiB: 1536, cassandraCores: 2 } as const;
 const readyTimeoutMs = 240_000;
+/** Bound of the auth set-up script locally: the default superuser appears ~10 s after the port opens. */
+const authSetupWaitSeconds = 180;
 
 export class StackError extends Error {
   override name = "StackError";
 }
+
+/** One local Cassandra node: where its state lives, its ports, and how it is secured and observed. */
+export interface LocalCassandra {
+  readonly dir: string;
+  readonly clusterName: string;
+  readonly ports: { readonly cql: number; readonly storage: number; readonly jmx: number };
+  /** PasswordAuthenticator + CassandraAuthorizer, roles made by cdk/servers/cassandra-auth-setup.sh. */
+  readonly authentication: boolean;
+  /** The Prometheus JMX exporter agent on this loopback port, with the cloud's exporter config. */
+  readonly exporterPort?: number;
+}
+
+/** The shared local node on the standard ports, without authentication unless started with --auth. */
+export const localCassandra: LocalCassandra = {
+  dir: join(stateRoot, "cassandra"),
+  clusterName: "local",
+  ports: { cql: cassandraPorts.cql, storage: cassandraPorts.storage, jmx: cassandraPorts.jmx },
+  authentication: false,
+};
 
 interface Server {
   readonly name: "kafka" | "cassandra";
@@ -50,7 +84,18 @@ interface Server {
   readonly port: number;
   readonly dir: string;
   readonly mainClass: string;
+  readonly cassandra?: LocalCassandra;
 }
+
+const cassandraServer = (c: LocalCassandra): Server => ({
+  name: "cassandra",
+  label: `Cassandra ${cassandraVersion}`,
+  version: cassandraVersion,
+  port: c.ports.cql,
+  dir: c.dir,
+  mainClass: "org.apache.cassandra.service.CassandraDaemon",
+  cassandra: c,
+});
 
 const servers: readonly Server[] = [
   {
@@ -61,14 +106,7 @@ const servers: readonly Server[] = [
     dir: join(stateRoot, "kafka"),
     mainClass: "kafka.Kafka",
   },
-  {
-    name: "cassandra",
-    label: `Cassandra ${cassandraVersion}`,
-    version: cassandraVersion,
-    port: cassandraPorts.cql,
-    dir: join(stateRoot, "cassandra"),
-    mainClass: "org.apache.cassandra.service.CassandraDaemon",
-  },
+  cassandraServer(localCassandra),
 ];
 
 const log = (msg: string) => process.stderr.write(`stack: ${msg}\n`);
@@ -131,23 +169,34 @@ function portAnswers(port: number, host = localHost): Promise<boolean> {
   });
 }
 
-function resolveClasspath(s: Server): string {
-  const file = join(s.dir, `classpath-${s.version}.txt`);
+/**
+ * The classpath of one profile of scripts/local-stack/pom.xml, resolved once (Maven takes ~20 s even from
+ * ~/.m2) into a cache shared by every node of this state root, a test's second Cassandra included.
+ */
+function mavenClasspath(profile: "kafka" | "cassandra" | "jmx-exporter", version: string, label: string): string {
+  const cache = join(stateRoot, "classpath");
+  mkdirSync(cache, { recursive: true });
+  const file = join(cache, `${profile}-${version}.txt`);
   if (!existsSync(file)) {
-    log(`resolving ${s.label} from Maven Central (cached in ~/.m2 after the first time)…`);
+    log(`resolving ${label} from Maven Central (cached in ~/.m2 after the first time)…`);
     const started = Date.now();
     const mvn = spawnSync(
       "mvn",
-      ["-q", "-B", "-f", pomFile, `-P${s.name}`, `-D${s.name}.version=${s.version}`, `-Dclasspath.file=${file}`, "generate-resources"],
+      ["-q", "-B", "-f", pomFile, `-P${profile}`, `-D${profile}.version=${version}`, `-Dclasspath.file=${file}`, "generate-resources"],
       { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
     );
     if (mvn.status !== 0 || !existsSync(file)) {
-      throw new StackError(`could not resolve ${s.label} with Maven:\n${mvn.stdout}${mvn.stderr}`.trimEnd());
+      throw new StackError(`could not resolve ${label} with Maven:\n${mvn.stdout}${mvn.stderr}`.trimEnd());
     }
-    log(`resolved ${s.label} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`resolved ${label} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   return readFileSync(file, "utf8").trim();
 }
+
+const resolveClasspath = (s: Server): string => mavenClasspath(s.name, s.version, s.label);
+
+/** The JMX exporter agent jar, the same version (and so the same pinned bytes) as the cloud nodes run. */
+export const jmxExporterJar = (): string => mavenClasspath("jmx-exporter", jmxExporterVersion, `JMX exporter ${jmxExporterVersion}`);
 
 function javaCommandFor(s: Server, classpath: string): string[] {
   const logDir = join(s.dir, "logs");
@@ -171,18 +220,20 @@ function javaCommandFor(s: Server, classpath: string): string[] {
     }
     return [...jvm, "-cp", classpath, s.mainClass, config];
   }
+  const c = s.cassandra ?? localCassandra;
   const config = join(s.dir, "cassandra.yaml");
   const logback = join(s.dir, "logback.xml");
   writeFileSync(
     config,
     cassandraYaml({
-      clusterName: "local",
+      clusterName: c.clusterName,
       address: localHost,
       seeds: [localHost],
       dataRoot: join(s.dir, "data"),
       snitch: "SimpleSnitch",
       cores: localSizing.cassandraCores,
-      authentication: false,
+      authentication: c.authentication,
+      ports: c.ports,
     }),
   );
   writeFileSync(logback, cassandraLogbackXml(logDir));
@@ -194,9 +245,16 @@ function javaCommandFor(s: Server, classpath: string): string[] {
     configFile: config,
     logbackFile: logback,
     logDir,
+    jmxLocalPort: c.ports.jmx,
     singleNode: true,
   });
-  return [...jvm, "-cp", classpath, s.mainClass];
+  const exporter: string[] = [];
+  if (c.exporterPort !== undefined) {
+    const exporterConfig = join(s.dir, "jmx-exporter.yaml");
+    writeFileSync(exporterConfig, jmxExporterConfig);
+    exporter.push(`-javaagent:${jmxExporterJar()}=${localHost}:${c.exporterPort}:${exporterConfig}`);
+  }
+  return [...jvm, ...exporter, "-cp", classpath, s.mainClass];
 }
 
 function launch(s: Server, args: string[]): number {
@@ -230,9 +288,14 @@ async function kafkaAnswers(): Promise<boolean> {
   }
 }
 
-async function cassandraAnswers(): Promise<boolean> {
+/** A node that asks for a login (an authenticated node probed without one) did answer CQL. */
+const demandsLogin = (err: unknown): boolean =>
+  err instanceof cassandra.errors.NoHostAvailableError &&
+  Object.values(err.innerErrors as Record<string, unknown>).some((e) => e instanceof cassandra.errors.AuthenticationError);
+
+async function cassandraAnswers(port: number = cassandraPorts.cql): Promise<boolean> {
   const client = new cassandra.Client({
-    contactPoints: [localEndpoints.cassandraContactPoints],
+    contactPoints: [`${localHost}:${port}`],
     localDataCenter: localEndpoints.cassandraLocalDataCenter,
     socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
   });
@@ -240,14 +303,14 @@ async function cassandraAnswers(): Promise<boolean> {
     await client.connect();
     const rs = await client.execute("SELECT release_version FROM system.local");
     return rs.rows.length === 1;
-  } catch {
-    return false;
+  } catch (err) {
+    return demandsLogin(err);
   } finally {
     await client.shutdown().catch(() => undefined);
   }
 }
 
-const answers = (s: Server) => (s.name === "kafka" ? kafkaAnswers() : cassandraAnswers());
+const answers = (s: Server) => (s.name === "kafka" ? kafkaAnswers() : cassandraAnswers(s.port));
 
 function logTail(s: Server, lines = 25): string {
   for (const file of ["system.log", "server.log", "console.log"]) {
@@ -257,7 +320,8 @@ function logTail(s: Server, lines = 25): string {
   return "(no log)";
 }
 
-async function waitReady(s: Server, pid: number): Promise<void> {
+/** Waits until `ready` holds, failing at once if the server's process exits. */
+async function waitReady(s: Server, pid: number, ready: () => Promise<boolean> = () => answers(s)): Promise<void> {
   const deadline = Date.now() + readyTimeoutMs;
   let lastReport = Date.now();
   while (Date.now() < deadline) {
@@ -265,7 +329,7 @@ async function waitReady(s: Server, pid: number): Promise<void> {
       rmSync(pidFile(s), { force: true });
       throw new StackError(`${s.label} exited during start-up; last log lines (${s.dir}/logs):\n${logTail(s)}`);
     }
-    if (await answers(s)) return;
+    if (await ready()) return;
     if (Date.now() - lastReport > 15_000) {
       log(`waiting for ${s.label} (pid ${pid}) to answer… ${Math.round((readyTimeoutMs - (deadline - Date.now())) / 1000)} s`);
       lastReport = Date.now();
@@ -274,6 +338,99 @@ async function waitReady(s: Server, pid: number): Promise<void> {
   }
   throw new StackError(`${s.label} did not answer within ${readyTimeoutMs / 1000} s; see ${s.dir}/logs`);
 }
+
+// ---------- authentication (the cloud's set-up script, run locally) ----------
+
+/** An authenticated node's role passwords, one per file (mode 0600, in a 0700 folder of its state dir). */
+export const cassandraPasswordFiles = (c: LocalCassandra) => ({
+  admin: join(c.dir, "auth", "admin-password"),
+  detector: join(c.dir, "auth", "detector-password"),
+});
+
+/** The PyPI cqlsh the test command installs (cassandra-all from Maven has none). */
+const localCqlsh = join(projectRoot, ".tools", "py", "bin", "cqlsh");
+
+/** A fresh random password, written once: a rerun of the set-up keeps the roles' passwords. */
+function writePasswordOnce(file: string): void {
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600 });
+}
+
+/**
+ * nodetool for a local node: cassandra-all has the NodeTool class but no launcher script, so a small one
+ * runs it on Cassandra's classpath against the node's loopback JMX port, logging warnings only.
+ */
+function writeNodetool(c: LocalCassandra, classpath: string): string {
+  const authDir = join(c.dir, "auth");
+  const logback = join(authDir, "logback-tools.xml");
+  writeFileSync(
+    logback,
+    `<configuration><appender name="E" class="ch.qos.logback.core.ConsoleAppender"><target>System.err</target>` +
+      `<encoder><pattern>%-5level %msg%n</pattern></encoder></appender><root level="WARN"><appender-ref ref="E"/></root></configuration>\n`,
+  );
+  const classpathFile = join(authDir, "nodetool.classpath");
+  writeFileSync(classpathFile, `${classpath}\n`);
+  const wrapper = join(authDir, "nodetool");
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\n# nodetool of the local Cassandra in ${c.dir} (generated by scripts/stack-control.ts)\n` +
+      `exec java ${java17ModuleOptions.join(" ")} -Dlogback.configurationFile=${logback} -cp "$(cat ${classpathFile})" org.apache.cassandra.tools.NodeTool ` +
+      `-h ${localHost} -p ${c.ports.jmx} "$@"\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+/**
+ * Runs cdk/servers/cassandra-auth-setup.sh against a local node, the same script node 0 runs in EC2: it waits
+ * (bounded) for the default superuser, creates admin and detector, disables cassandra, repairs system_auth.
+ * Idempotent. Returns what the script printed (also appended to auth/setup.log).
+ */
+export async function setUpCassandraAuth(c: LocalCassandra): Promise<string> {
+  const files = cassandraPasswordFiles(c);
+  const authDir = join(c.dir, "auth");
+  mkdirSync(authDir, { recursive: true, mode: 0o700 });
+  chmodSync(authDir, 0o700);
+  writePasswordOnce(files.admin);
+  writePasswordOnce(files.detector);
+  const tools = spawnSync("bash", [join(projectRoot, "scripts", "python-tools.sh")], { encoding: "utf8" });
+  if (tools.status !== 0 || !existsSync(localCqlsh)) {
+    throw new StackError(`cqlsh is missing (${localCqlsh}); scripts/python-tools.sh said:\n${tools.stderr}`.trimEnd());
+  }
+  const env = cassandraAuthSetupEnv({
+    host: localHost,
+    cqlPort: c.ports.cql,
+    cqlsh: localCqlsh,
+    nodetool: writeNodetool(c, resolveClasspath(cassandraServer(c))),
+    adminPasswordFile: files.admin,
+    detectorPasswordFile: files.detector,
+    detectorRole: cassandraDetectorRole,
+    datacenter: localEndpoints.cassandraLocalDataCenter,
+    // One local node: system_auth can have one replica; the repair then has nothing to copy, but runs.
+    replicationFactor: 1,
+    waitSeconds: authSetupWaitSeconds,
+  });
+  const started = Date.now();
+  const output: string[] = [];
+  // cqlsh keeps its history and settings under HOME/.cassandra: the node's own auth dir, not the user's.
+  const child = spawn("bash", [cassandraAuthSetupScriptPath], { env: { ...process.env, ...env, HOME: authDir }, stdio: ["ignore", "pipe", "pipe"] });
+  const collect = (chunk: Buffer) => output.push(chunk.toString("utf8"));
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  const code = await new Promise<number | null>((done) => child.once("close", done));
+  const printed = output.join("");
+  appendFileSync(join(authDir, "setup.log"), printed);
+  if (code !== 0) {
+    throw new StackError(`Cassandra auth set-up on ${localHost}:${c.ports.cql} failed (exit ${code}):\n${printed.trimEnd()}`);
+  }
+  log(`authentication set up on ${localHost}:${c.ports.cql} in ${((Date.now() - started) / 1000).toFixed(1)} s (roles ${cassandraAdminRole}, ${cassandraDetectorRole}; passwords in ${authDir})`);
+  return printed;
+}
+
+/** Whether the node in this state dir was last configured with password authentication. */
+const configuredWithAuth = (s: Server): boolean => {
+  const config = join(s.dir, "cassandra.yaml");
+  return existsSync(config) && /^authenticator: PasswordAuthenticator$/m.test(readFileSync(config, "utf8"));
+};
 
 // ---------- commands ----------
 
@@ -316,15 +473,35 @@ export async function ensureStack(): Promise<Server["name"][]> {
 /**
  * Starts whatever of the stack is not running and waits until both servers answer.
  * Returns the names of the servers this call started (so a caller can stop exactly those).
+ * `auth`: Cassandra with password authentication, set up by the cloud's script (see setUpCassandraAuth).
  */
-export async function startStack(): Promise<Server["name"][]> {
+export async function startStack(options: { auth?: boolean } = {}): Promise<Server["name"][]> {
+  const cassandraNode = cassandraServer({ ...localCassandra, authentication: options.auth ?? false });
+  const started = await startServers([servers[0]!, cassandraNode]);
+  return started.map((s) => s.name);
+}
+
+/** Starts one local Cassandra node (idempotent); what a test calls for a node of its own beside the shared one. */
+export async function startLocalCassandra(c: LocalCassandra): Promise<boolean> {
+  return (await startServers([cassandraServer(c)])).length > 0;
+}
+
+/** Stops one local Cassandra node started by startLocalCassandra, and only that one. */
+export const stopLocalCassandra = (c: LocalCassandra): Promise<void> => stopServers([cassandraServer(c)]);
+
+async function startServers(list: readonly Server[]): Promise<Server[]> {
   checkTools();
   const started: { server: Server; pid: number }[] = [];
-  for (const s of servers) {
+  for (const s of list) {
     mkdirSync(s.dir, { recursive: true });
     const pid = runningPid(s);
     if (pid !== null) {
-      log(`${s.label} already running (pid ${pid}) on ${localHost}:${s.port}`);
+      if (s.cassandra?.authentication === true && !configuredWithAuth(s)) {
+        throw new StackError(
+          `${s.label} (pid ${pid}) on ${localHost}:${s.port} runs without authentication: stop it (npm run stack -- stop) and start it again with --auth`,
+        );
+      }
+      log(`${s.label} already running (pid ${pid}) on ${localHost}:${s.port}${configuredWithAuth(s) ? " with authentication" : ""}`);
       continue;
     }
     if (await portAnswers(s.port)) {
@@ -334,51 +511,62 @@ export async function startStack(): Promise<Server["name"][]> {
     }
     const classpath = resolveClasspath(s);
     const newPid = launch(s, javaCommandFor(s, classpath));
-    log(`starting ${s.label} (pid ${newPid}), logs in ${join(s.dir, "logs")}`);
+    log(`starting ${s.label} (pid ${newPid}) on ${localHost}:${s.port}, logs in ${join(s.dir, "logs")}`);
     started.push({ server: s, pid: newPid });
   }
   const t0 = Date.now();
+  const ready = async ({ server, pid }: { server: Server; pid: number }) => {
+    if (server.cassandra?.authentication === true) {
+      // As in the cloud: the set-up starts the moment the CQL port opens, before the default superuser exists.
+      await waitReady(server, pid, () => portAnswers(server.port));
+      await setUpCassandraAuth(server.cassandra);
+    }
+    await waitReady(server, pid);
+  };
   try {
-    await Promise.all(started.map(({ server, pid }) => waitReady(server, pid)));
+    await Promise.all(started.map(ready));
   } catch (err) {
-    await stopStack(started.map(({ server }) => server.name));
+    await stopServers(started.map(({ server }) => server));
     throw err;
   }
   for (const { server } of started) {
     log(`${server.label} ready on ${localHost}:${server.port} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
-  return started.map(({ server }) => server.name);
+  return started.map(({ server }) => server);
 }
 
 /** Stops our servers (all, or the named ones): SIGTERM, then SIGKILL after a grace period. */
 export async function stopStack(names: readonly Server["name"][] = servers.map((s) => s.name)): Promise<void> {
+  await stopServers(servers.filter((s) => names.includes(s.name)));
+}
+
+async function stopServers(list: readonly Server[]): Promise<void> {
   await Promise.all(
-    servers
-      .filter((s) => names.includes(s.name))
-      .map(async (s) => {
-        const pid = runningPid(s);
-        if (pid === null) {
-          rmSync(pidFile(s), { force: true });
-          return;
-        }
-        // Negative PID: the whole process group the detached server leads.
-        process.kill(-pid, "SIGTERM");
-        const deadline = Date.now() + 60_000;
-        while (runningPid(s) === pid && Date.now() < deadline) await sleep(250);
-        if (runningPid(s) === pid) {
-          log(`${s.label} (pid ${pid}) did not stop in 60 s; killing it`);
-          process.kill(-pid, "SIGKILL");
-          while (runningPid(s) === pid) await sleep(100);
-        }
+    list.map(async (s) => {
+      const pid = runningPid(s);
+      if (pid === null) {
         rmSync(pidFile(s), { force: true });
-        log(`stopped ${s.label} (pid ${pid})`);
-      }),
+        return;
+      }
+      // Negative PID: the whole process group the detached server leads.
+      process.kill(-pid, "SIGTERM");
+      const deadline = Date.now() + 60_000;
+      while (runningPid(s) === pid && Date.now() < deadline) await sleep(250);
+      if (runningPid(s) === pid) {
+        log(`${s.label} (pid ${pid}) did not stop in 60 s; killing it`);
+        process.kill(-pid, "SIGKILL");
+        while (runningPid(s) === pid) await sleep(100);
+      }
+      rmSync(pidFile(s), { force: true });
+      log(`stopped ${s.label} (pid ${pid})`);
+    }),
   );
 }
 
-/** Deletes the local servers' data (not the cached artifacts); the stack must be stopped. */
+/** Deletes the local servers' data and Cassandra's role passwords (not the cached artifacts); the stack must be stopped. */
 export async function resetStack(): Promise<void> {
   const running = (await stackStatus()).filter((s) => s.pid !== null);
   if (running.length > 0) throw new StackError("stop the stack before resetting it");
   for (const s of servers) rmSync(join(s.dir, "data"), { recursive: true, force: true });
+  rmSync(join(localCassandra.dir, "auth"), { recursive: true, force: true });
 }

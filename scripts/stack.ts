@@ -12,10 +12,18 @@ async function printStatus(): Promise<boolean> {
 }
 
 const program = new Command("stack").description("Local Apache Kafka + Apache Cassandra on loopback");
-program.command("start").description("start (idempotent) and wait until both answer").action(async () => {
-  await startStack();
-  await printStatus();
-});
+program
+  .command("start")
+  .description("start (idempotent) and wait until both answer")
+  .option(
+    "--auth",
+    "Cassandra with password authentication, roles set up by the cloud's script (cdk/servers/cassandra-auth-setup.sh); " +
+      "the detector's password goes to .local/cassandra/auth/detector-password",
+  )
+  .action(async (options: { auth?: boolean }) => {
+    await startStack({ auth: options.auth === true });
+    await printStatus();
+  });
 program.command("stop").description("stop the servers this project started").action(() => stopStack());
 program
   .command("status")

@@ -1,13 +1,16 @@
 /**
- * Cassandra password authentication in the cloud: the role name comes from the configuration, its password
- * from AWS Secrets Manager, read once at start with the pod's credentials (EKS Pod Identity). Locally neither
- * is set and the driver connects without authentication.
+ * Cassandra password authentication: the role name comes from the configuration, its password from AWS
+ * Secrets Manager in the cloud (read once at start with the pod's credentials, EKS Pod Identity) or from a
+ * file with the local stack's authenticated mode (`npm run stack -- start --auth` writes it). Without a
+ * username the driver connects without authentication, as to the shared local node.
  */
+import { readFile } from "node:fs/promises";
 import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from "@aws-sdk/client-secrets-manager";
 import cassandra from "cassandra-driver";
 import type { DetectorConfig } from "../config.ts";
 
-export type CassandraAuthConfig = Pick<DetectorConfig, "cassandraUsername" | "cassandraPasswordSecretArn">;
+export type CassandraAuthConfig = Pick<DetectorConfig, "cassandraUsername" | "cassandraPasswordSecretArn"> &
+  Partial<Pick<DetectorConfig, "cassandraPasswordFile">>;
 
 /** The role and password to log in with; null: no authentication. */
 export interface CassandraCredentials {
@@ -46,10 +49,13 @@ export async function readCassandraCredentials(
   c: CassandraAuthConfig,
   client: SecretsManagerClientConfig = {},
 ): Promise<CassandraCredentials | null> {
-  if (c.cassandraUsername === "" && c.cassandraPasswordSecretArn === "") return null;
-  if (c.cassandraUsername === "" || c.cassandraPasswordSecretArn === "") {
-    throw new Error("Cassandra authentication needs both a username and a password secret ARN");
+  const file = c.cassandraPasswordFile ?? "";
+  const arn = c.cassandraPasswordSecretArn;
+  if (c.cassandraUsername === "" && arn === "" && file === "") return null;
+  if (c.cassandraUsername === "" || (arn === "") === (file === "")) {
+    throw new Error("Cassandra authentication needs a username and exactly one of a password secret ARN and a password file");
   }
+  if (file !== "") return { username: c.cassandraUsername, password: await passwordFromFile(file) };
   const secrets = new SecretsManagerClient({ region: regionOfArn(c.cassandraPasswordSecretArn), ...client });
   try {
     const out = await secrets.send(new GetSecretValueCommand({ SecretId: c.cassandraPasswordSecretArn }));
@@ -60,6 +66,19 @@ export async function readCassandraCredentials(
   } finally {
     secrets.destroy();
   }
+}
+
+/** The first line of a password file (what `stack start --auth` and the cloud's set-up script write). */
+export async function passwordFromFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read the Cassandra password file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const password = text.split(/\r?\n/, 1)[0] ?? "";
+  if (password === "") throw new Error(`the Cassandra password file ${path} is empty (the password is its first line)`);
+  return password;
 }
 
 /** The driver's auth provider for these credentials (none without). */

@@ -16,12 +16,15 @@ export interface CassandraNodeOptions {
   readonly snitch: "SimpleSnitch" | "Ec2Snitch";
   /** CPU cores of the node: sizes the read/write thread pools as Cassandra's own guidance does. */
   readonly cores: number;
-  /** Password authentication and role-based authorisation (cloud); open on loopback-only local nodes. */
+  /** Password authentication and role-based authorisation (cloud, and the local stack's --auth mode). */
   readonly authentication: boolean;
+  /** CQL and storage ports; the shared ones by default (a second local node needs its own). */
+  readonly ports?: { readonly cql: number; readonly storage: number };
 }
 
 /** The settings every node has. Values use Cassandra 5.0's unit-suffixed names. */
 export function cassandraYaml(o: CassandraNodeOptions): string {
+  const ports = o.ports ?? cassandraPorts;
   const config = {
     cluster_name: o.clusterName,
     // 16 vnodes with token allocation for RF 3: even ownership without 256-vnode repair costs.
@@ -32,13 +35,13 @@ export function cassandraYaml(o: CassandraNodeOptions): string {
     seed_provider: [
       {
         class_name: "org.apache.cassandra.locator.SimpleSeedProvider",
-        parameters: [{ seeds: o.seeds.map((s) => `${s}:${cassandraPorts.storage}`).join(",") }],
+        parameters: [{ seeds: o.seeds.map((s) => `${s}:${ports.storage}`).join(",") }],
       },
     ],
     listen_address: o.address,
     rpc_address: o.address,
-    storage_port: cassandraPorts.storage,
-    native_transport_port: cassandraPorts.cql,
+    storage_port: ports.storage,
+    native_transport_port: ports.cql,
     start_native_transport: true,
     data_file_directories: [`${o.dataRoot}/data`],
     commitlog_directory: `${o.dataRoot}/commitlog`,
@@ -67,19 +70,11 @@ export function cassandraYaml(o: CassandraNodeOptions): string {
 export const cassandraHeapMiB = (memoryGiB: number): number => Math.min(30 * 1024, Math.floor((memoryGiB * 1024) / 4));
 
 /**
- * JVM options for Cassandra 5.0 on Java 17: G1 settings and the module opens/exports of Cassandra's own
- * conf/jvm17-server.options, and jamm (which Cassandra needs for memtable sizing) as an agent.
+ * The module exports/opens of Cassandra's conf/jvm17-server.options: the server needs them on Java 17, and so
+ * does nodetool (it loads the same classes), which the local stack runs from cassandra-all's jar.
  */
-export function cassandraJvmOptions(o: {
-  heapMiB: number;
-  jammJar: string;
-  configFile: string;
-  logbackFile: string;
-  logDir: string;
-  /** Skip the 30 s gossip settle wait: right for one local node, wrong for a real cluster. */
-  singleNode: boolean;
-}): string[] {
-  const exports = [
+export const java17ModuleOptions: readonly string[] = (() => {
+  const java17Exports = [
     "java.base/jdk.internal.misc",
     "java.management.rmi/com.sun.jmx.remote.internal.rmi",
     "java.rmi/sun.rmi.registry",
@@ -90,7 +85,7 @@ export function cassandraJvmOptions(o: {
     "jdk.compiler/com.sun.tools.javac.file",
     "jdk.attach/sun.tools.attach",
   ];
-  const opens = [
+  const java17Opens = [
     "java.base/java.lang.module",
     "java.base/jdk.internal.loader",
     "java.base/jdk.internal.ref",
@@ -106,6 +101,24 @@ export function cassandraJvmOptions(o: {
     "java.base/java.lang",
     "java.base/java.util",
   ];
+  return [...java17Exports.flatMap((m) => ["--add-exports", `${m}=ALL-UNNAMED`]), ...java17Opens.flatMap((m) => ["--add-opens", `${m}=ALL-UNNAMED`])];
+})();
+
+/**
+ * JVM options for Cassandra 5.0 on Java 17: G1 settings and the module opens/exports of Cassandra's own
+ * conf/jvm17-server.options, and jamm (which Cassandra needs for memtable sizing) as an agent.
+ */
+export function cassandraJvmOptions(o: {
+  heapMiB: number;
+  jammJar: string;
+  configFile: string;
+  logbackFile: string;
+  logDir: string;
+  /** JMX for nodetool, on localhost only (Cassandra binds its local JMX server to loopback). */
+  jmxLocalPort: number;
+  /** Skip the 30 s gossip settle wait: right for one local node, wrong for a real cluster. */
+  singleNode: boolean;
+}): string[] {
   return [
     `-Xms${o.heapMiB}m`,
     `-Xmx${o.heapMiB}m`,
@@ -121,8 +134,7 @@ export function cassandraJvmOptions(o: {
     "-XX:+PerfDisableSharedMem",
     "-Djava.net.preferIPv4Stack=true",
     "-Djdk.attach.allowAttachSelf=true",
-    ...exports.flatMap((m) => ["--add-exports", `${m}=ALL-UNNAMED`]),
-    ...opens.flatMap((m) => ["--add-opens", `${m}=ALL-UNNAMED`]),
+    ...java17ModuleOptions,
     "-Dio.netty.tryReflectionSetAccessible=true",
     "-Dio.netty.allocator.useCacheForAllThreads=true",
     "-Dio.netty.allocator.maxOrder=11",
@@ -131,6 +143,8 @@ export function cassandraJvmOptions(o: {
     `-Dlogback.configurationFile=${o.logbackFile}`,
     `-Dcassandra.logdir=${o.logDir}`,
     "-Dcassandra-foreground=yes",
+    // Without it Cassandra starts no JMX server at all and nodetool cannot connect.
+    `-Dcassandra.jmx.local.port=${o.jmxLocalPort}`,
     ...(o.singleNode ? ["-Dcassandra.skip_wait_for_gossip_to_settle=0", "-Dcassandra.ring_delay_ms=0"] : []),
   ];
 }

@@ -1,14 +1,16 @@
 /**
  * The app's AWS-facing authentication, without AWS:
  * - the Cassandra password read from Secrets Manager, by the real SDK client against the loopback replay
- *   server answering with recorded GetSecretValue responses;
+ *   server answering with recorded GetSecretValue responses, or from a password file (local --auth mode);
  * - the MSK IAM token, signed by AWS's real signer library with static credentials (signing is local: no call).
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import cassandra from "cassandra-driver";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, parseDetectorConfig, parseLoadgenConfig } from "../../app/config.ts";
-import { authProviderOf, passwordOf, readCassandraCredentials, regionOfArn } from "../../app/detector/cassandra-auth.ts";
+import { authProviderOf, passwordFromFile, passwordOf, readCassandraCredentials, regionOfArn } from "../../app/detector/cassandra-auth.ts";
 import { authOptions, mskIamTokenProvider, tokenRefreshMarginMs } from "../../app/kafka/kafka-client.ts";
 import { jsonReply, ReplayServer, testCredentials } from "../experiments/replay-server.ts";
 
@@ -41,9 +43,26 @@ describe("settings", () => {
     [{ CASSANDRA_PASSWORD_SECRET_ARN: secretArn }, /setting cassandraUsername \(env CASSANDRA_USERNAME\): empty/],
     [{ CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:ssm:us-east-1:123456789012:parameter/x" }, /not a Secrets Manager secret ARN/],
     [{ CASSANDRA_USERNAME: "detector role" }, /setting cassandraUsername/],
+    [{ CASSANDRA_PASSWORD_FILE: "/run/pw" }, /setting cassandraUsername \(env CASSANDRA_USERNAME\): empty, but setting cassandraPasswordFile \(env CASSANDRA_PASSWORD_FILE\) is given/],
+    [
+      { CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_SECRET_ARN: secretArn, CASSANDRA_PASSWORD_FILE: "/run/pw" },
+      /setting cassandraPasswordSecretArn \(env CASSANDRA_PASSWORD_SECRET_ARN\) and setting cassandraPasswordFile \(env CASSANDRA_PASSWORD_FILE\): both given; allowed: exactly one/,
+    ],
+    [{ CASSANDRA_USERNAME: "detector" }, /allowed: one password source for the username, a secret ARN or setting cassandraPasswordFile/],
+    [{ CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_FILE: " /run/pw" }, /setting cassandraPasswordFile \(env CASSANDRA_PASSWORD_FILE\): value " \/run\/pw" is not allowed/],
   ])("reject %j with a message naming the setting", (env, message) => {
     expect(() => parseDetectorConfig({ env })).toThrow(ConfigError);
     expect(() => parseDetectorConfig({ env })).toThrow(message);
+  });
+
+  it("read the Cassandra role with a password file (flag or environment)", () => {
+    expect(parseDetectorConfig({ env: { CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_FILE: "/run/pw" } })).toMatchObject({
+      cassandraUsername: "detector",
+      cassandraPasswordFile: "/run/pw",
+      cassandraPasswordSecretArn: "",
+    });
+    const fromFlag = parseDetectorConfig({ env: { CASSANDRA_USERNAME: "detector" }, flags: { cassandraPasswordFile: "/tmp/detector-password" } });
+    expect(fromFlag.cassandraPasswordFile).toBe("/tmp/detector-password");
   });
 
   it("the load generator needs a region with MSK IAM auth too", () => {
@@ -97,6 +116,37 @@ describe("Cassandra password from Secrets Manager (recorded responses)", () => {
     expect(passwordOf("plain")).toBe("plain");
     expect(passwordOf('{"password":"p"}')).toBe("p");
     expect(() => passwordOf('{"user":"u"}')).toThrow(/without a password field/);
+  });
+});
+
+describe("Cassandra password from a file (the local stack's --auth mode)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cassandra-password-"));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  };
+
+  it("reads the first line, asking Secrets Manager nothing", async () => {
+    const path = file("detector-password", "s3cret-Pass_word\n");
+    const credentials = await readCassandraCredentials({ cassandraUsername: "detector", cassandraPasswordSecretArn: "", cassandraPasswordFile: path });
+    expect(credentials).toEqual({ username: "detector", password: "s3cret-Pass_word" });
+    expect(authProviderOf(credentials)).toBeInstanceOf(cassandra.auth.PlainTextAuthProvider);
+  });
+
+  it("names the file when it is missing or empty", async () => {
+    const missing = join(dir, "nope");
+    await expect(passwordFromFile(missing)).rejects.toThrow(`cannot read the Cassandra password file ${missing}: ENOENT`);
+    const empty = file("empty", "\n");
+    await expect(passwordFromFile(empty)).rejects.toThrow(`the Cassandra password file ${empty} is empty`);
+  });
+
+  it("refuses two password sources or none for a username", async () => {
+    const path = file("pw", "password-123456\n");
+    const both = { cassandraUsername: "detector", cassandraPasswordSecretArn: secretArn, cassandraPasswordFile: path };
+    await expect(readCassandraCredentials(both)).rejects.toThrow(/exactly one of a password secret ARN and a password file/);
+    const none = { cassandraUsername: "detector", cassandraPasswordSecretArn: "", cassandraPasswordFile: "" };
+    await expect(readCassandraCredentials(none)).rejects.toThrow(/exactly one/);
   });
 });
 

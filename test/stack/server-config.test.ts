@@ -45,7 +45,7 @@ describe("cassandra.yaml", () => {
   });
 
   it("skips the gossip settle wait only for a single node", () => {
-    const base = { heapMiB: 1024, jammJar: "/j.jar", configFile: "/c.yaml", logbackFile: "/l.xml", logDir: "/logs" };
+    const base = { heapMiB: 1024, jammJar: "/j.jar", configFile: "/c.yaml", logbackFile: "/l.xml", logDir: "/logs", jmxLocalPort: cassandraPorts.jmx };
     expect(cassandraJvmOptions({ ...base, singleNode: true })).toContain("-Dcassandra.skip_wait_for_gossip_to_settle=0");
     expect(cassandraJvmOptions({ ...base, singleNode: false }).join(" ")).not.toContain("gossip");
   });
