@@ -1,19 +1,27 @@
 /**
  * Everything that must hold before a stage is deployed, checked against the experiment's largest stage:
- * credentials and region, CDK bootstrap, the on-demand vCPU quota, the instance types offered in each chosen
- * zone, and the MSK broker quotas. The experiment runner calls this before its first deploy.
+ * the tools (docker, AWS CLI v2, kubectl), credentials and region, who becomes the cluster admin, CDK
+ * bootstrap, the on-demand vCPU quota, the instance types offered in each chosen zone, the chosen zones' IDs
+ * against MSK's unsupported ones, and the MSK broker quotas. The experiment runner calls this before its first deploy.
  */
 import type { Stage } from "../cost/stages.ts";
 import { stageResources } from "../cost/stage-resources.ts";
 import type { AwsContext } from "./aws-context.ts";
 import { checkCdkBootstrap, defaultBootstrapQualifier } from "./bootstrap-check.ts";
 import type { CheckResult } from "./check-result.ts";
+import { checkClusterAdmin } from "./cluster-admin.ts";
 import { checkCredentials } from "./credentials-check.ts";
 import { checkOfferings } from "./offerings-check.ts";
 import { checkMskBrokerQuota, checkVcpuQuota } from "./quota-check.ts";
+import { checkTools, runTool, type ToolRunner } from "./tools-check.ts";
+import { checkMskZones } from "./zone-check.ts";
 
 export interface PreflightOptions {
   readonly bootstrapQualifier?: string | undefined;
+  /** Runs docker/aws/kubectl for their versions (tests give recorded outputs). */
+  readonly runTool?: ToolRunner;
+  /** The AWS CLI binary used for IAM GetRole (tests: the same CLI against the replay server). */
+  readonly aws?: string;
 }
 
 /** What the largest stage needs and where: the figures every check compares against. */
@@ -38,16 +46,19 @@ export function preflightNeeds(stages: readonly Stage[]) {
 export async function runPreflight(ctx: AwsContext, stages: readonly Stage[], options: PreflightOptions = {}): Promise<CheckResult[]> {
   const needs = preflightNeeds(stages);
   if (needs.region !== ctx.region) throw new Error(`the stages are planned for ${needs.region}, the AWS context is ${ctx.region}`);
+  const toolResults = await checkTools(options.runTool ?? runTool);
   const { result: credentials, identity } = await checkCredentials(ctx);
-  const rest = ["cdk bootstrap", "vCPU quota", "offered instance types", "MSK broker quota"];
-  if (credentials.status === "fail") {
-    return [credentials, ...rest.map((check): CheckResult => ({ check, status: "skipped", detail: "needs working credentials" }))];
+  const rest = ["cluster admin", "cdk bootstrap", "vCPU quota", "offered instance types", "MSK zones", "MSK broker quota"];
+  if (credentials.status === "fail" || identity === undefined) {
+    return [...toolResults, credentials, ...rest.map((check): CheckResult => ({ check, status: "skipped", detail: "needs working credentials" }))];
   }
-  const [bootstrap, vcpus, offerings, brokers] = await Promise.all([
-    checkCdkBootstrap(ctx, identity?.account, options.bootstrapQualifier ?? defaultBootstrapQualifier),
+  const [admin, bootstrap, vcpus, offerings, zones, brokers] = await Promise.all([
+    checkClusterAdmin(ctx, identity, options.aws === undefined ? {} : { aws: options.aws }),
+    checkCdkBootstrap(ctx, identity.account, options.bootstrapQualifier ?? defaultBootstrapQualifier),
     checkVcpuQuota(ctx, needs.vcpus.needed, needs.experimentId, needs.vcpus.stage),
     checkOfferings(ctx, needs.ec2InstanceTypes, needs.zones),
+    checkMskZones(ctx, needs.zones),
     checkMskBrokerQuota(ctx, needs.brokers.needed, needs.experimentId, needs.brokers.stage),
   ]);
-  return [credentials, bootstrap, vcpus, ...offerings, ...brokers];
+  return [...toolResults, credentials, admin, bootstrap, vcpus, ...offerings, zones, ...brokers];
 }

@@ -1,10 +1,12 @@
 /**
- * Preflight against recorded AWS responses, replayed on loopback to the real SDK clients: the happy path,
- * throttling retried, and each failure naming the quota or setting to change.
+ * Preflight against recorded AWS responses, replayed on loopback to the real SDK clients (and to the real AWS
+ * CLI for IAM GetRole), and the tools' recorded version outputs: the happy path, throttling retried, and each
+ * failure naming the quota, zone, tool or setting to change.
  */
 import { describe, expect, it } from "vitest";
 import { failed, type CheckResult } from "../../scripts/aws/check-result.ts";
-import { runPreflight } from "../../scripts/aws/preflight-checks.ts";
+import { runPreflight, type PreflightOptions } from "../../scripts/aws/preflight-checks.ts";
+import type { ToolRunner } from "../../scripts/aws/tools-check.ts";
 import { preflightReport } from "../../scripts/aws/preflight-report.ts";
 import { parseStages } from "../../scripts/cost/stages.ts";
 import { jsonReply, recorded, restJsonReply, xmlReply, type Exchange, type ReplayRequest, useReplayServer } from "./replay-server.ts";
@@ -28,6 +30,18 @@ const mskAccountDefault: Exchange[] = [
 const mskCluster: Exchange = { match: "GetServiceQuota", when: quotaCode("L-FAB9E493"), ...jsonReply(recorded("service-quotas/GetServiceQuota.L-FAB9E493.json")) };
 const clusters: Exchange = { match: "GET /api/v2/clusters", ...restJsonReply(recorded("kafka/ListClustersV2.json")) };
 
+const zonesHealthy: Exchange = { match: "DescribeAvailabilityZones", ...xmlReply(recorded("ec2/DescribeAvailabilityZones.us-east-1.xml")) };
+const getRole: Exchange = { match: "GetRole", ...xmlReply(recorded("iam/GetRole.with-path.xml")) };
+
+/** docker, aws and kubectl answering with the outputs recorded from the real tools (aws: v2 unless `awsV1`). */
+const recordedTools =
+  (awsV1 = false): ToolRunner =>
+  (command) => {
+    const file = { docker: "docker--version.txt", aws: awsV1 ? "aws--version.v1.txt" : "aws--version.v2.txt", kubectl: "kubectl-version-client.json" }[command];
+    return file === undefined ? Promise.reject(Object.assign(new Error(`spawn ${command} ENOENT`), { code: "ENOENT" })) : Promise.resolve(recorded(`tools/${file}`));
+  };
+const options = (o: Partial<PreflightOptions> = {}): PreflightOptions => ({ runTool: recordedTools(), ...o });
+
 const byCheck = (results: CheckResult[], check: string) => {
   const r = results.find((x) => x.check === check);
   expect(r, check).toBeDefined();
@@ -46,9 +60,18 @@ describe("preflight", () => {
       ...mskAccountDefault,
       mskCluster,
       clusters,
+      zonesHealthy,
+      getRole,
     );
-    const results = await runPreflight(ctx, parseStages("3,6,12,24,48"));
+    const results = await runPreflight(ctx, parseStages("3,6,12,24,48"), options());
     expect(failed(results)).toEqual([]);
+    expect(byCheck(results, "tool: docker").detail).toBe("docker 28.2.2");
+    expect(byCheck(results, "tool: AWS CLI").detail).toBe("AWS CLI 2.31.12");
+    expect(byCheck(results, "tool: kubectl").detail).toBe("kubectl 1.32.4-dispatcher");
+    expect(byCheck(results, "MSK zones").detail).toBe(
+      "zone IDs in this account: us-east-1a = use1-az6, us-east-1b = use1-az1, us-east-1c = use1-az2; none is one MSK refuses (use1-az3)",
+    );
+    expect(byCheck(results, "cluster admin").detail).toMatch(/^EKS access entry for arn:aws:iam::123456789012:role\/(teams\/platform\/)?experiment-operator/);
     expect(byCheck(results, "credentials").detail).toMatch(/account 123456789012/);
     expect(byCheck(results, "cdk bootstrap").detail).toMatch(/version 29/);
     // others: m5.4xlarge 16 + r5.2xlarge 8 (g5 is not a standard type; the i3 is ours): 1152 − 24 = 1128.
@@ -76,8 +99,17 @@ describe("preflight", () => {
       { match: "GetServiceQuota", when: quotaCode("L-EDD31C36"), ...jsonReply(recorded("service-quotas/GetServiceQuota.L-EDD31C36.low.json")) },
       mskCluster,
       clusters,
+      { match: "DescribeAvailabilityZones", ...xmlReply(recorded("ec2/DescribeAvailabilityZones.us-east-1c-is-use1-az3.xml")) },
+      getRole,
     );
-    const results = await runPreflight(ctx, parseStages("stage-48"));
+    const results = await runPreflight(ctx, parseStages("stage-48"), options({ runTool: recordedTools(true) }));
+    // In this account us-east-1c is use1-az3, where MSK refuses client subnets: the fix names zones that are not.
+    const zones = byCheck(results, "MSK zones");
+    expect(zones.status).toBe("fail");
+    expect(zones.detail).toMatch(/^MSK refuses client subnets in us-east-1c \(use1-az3\)/);
+    expect(zones.fix).toMatch(/--availability-zones us-east-1a,us-east-1b,us-east-1d /);
+    const cli = byCheck(results, "tool: AWS CLI");
+    expect(cli).toMatchObject({ status: "fail", detail: "aws-cli 1.45.11 is the AWS CLI v1; the kit requires v2" });
     const vcpu = byCheck(results, "vCPU quota");
     expect(vcpu.status).toBe("fail");
     expect(vcpu.detail).toMatch(/= 256 vCPUs; 24 in use by other instances, so 232 available; stage-48 needs 544/);
@@ -96,16 +128,38 @@ describe("preflight", () => {
     expect(msk.fix).toMatch(/--quota-code L-EDD31C36 --desired-value 15/);
     const text = preflightReport(results);
     expect(text).toMatch(/FAIL {2}vCPU quota/);
-    expect(text).toMatch(/4 check\(s\) failed/);
+    expect(text).toMatch(/6 check\(s\) failed/);
+  });
+
+  it("names a missing tool and what to install; root cannot be the cluster admin", async () => {
+    server.add(
+      { match: "GetCallerIdentity", ...xmlReply(recorded("sts/GetCallerIdentity.root.xml")) },
+      bootstrap,
+      { ...vcpuQuota, repeat: true },
+      instances,
+      ...offerings,
+      ...mskAccountDefault,
+      mskCluster,
+      clusters,
+      zonesHealthy,
+    );
+    const noKubectl: ToolRunner = (command, args) => (command === "kubectl" ? recordedTools()("nope", args) : recordedTools()(command, args));
+    const results = await runPreflight(ctx, parseStages("stage-3"), options({ runTool: noKubectl }));
+    expect(byCheck(results, "tool: kubectl")).toMatchObject({ status: "fail", detail: "kubectl: not found on PATH", fix: expect.stringMatching(/^install kubectl/) as unknown });
+    const admin = byCheck(results, "cluster admin");
+    expect(admin.status).toBe("fail");
+    expect(admin.detail).toMatch(/root user cannot be given an EKS access entry/);
   });
 
   it("stops at expired credentials and skips the rest", async () => {
     server.add({ match: "GetCallerIdentity", ...xmlReply(recorded("sts/GetCallerIdentity.expired-token.xml"), 403) });
-    const results = await runPreflight(ctx, parseStages("stage-3"));
-    expect(results[0]).toMatchObject({ check: "credentials", status: "fail" });
-    expect(results[0]!.detail).toMatch(/ExpiredToken/);
-    expect(results[0]!.fix).toMatch(/session has expired/);
-    expect(results.slice(1).every((r) => r.status === "skipped")).toBe(true);
+    const results = await runPreflight(ctx, parseStages("stage-3"), options());
+    const at = results.findIndex((r) => r.check === "credentials");
+    expect(results.slice(0, at).map((r) => r.check)).toEqual(["tool: docker", "tool: AWS CLI", "tool: kubectl"]);
+    expect(results[at]).toMatchObject({ check: "credentials", status: "fail" });
+    expect(results[at]!.detail).toMatch(/ExpiredToken/);
+    expect(results[at]!.fix).toMatch(/session has expired/);
+    expect(results.slice(at + 1).map((r) => r.status)).toEqual(["skipped", "skipped", "skipped", "skipped", "skipped", "skipped"]);
   });
 
   it("refuses a bootstrap older than the templates accept", async () => {
@@ -118,8 +172,10 @@ describe("preflight", () => {
       ...mskAccountDefault,
       mskCluster,
       clusters,
+      zonesHealthy,
+      getRole,
     );
-    const boot = byCheck(await runPreflight(ctx, parseStages("stage-3")), "cdk bootstrap");
+    const boot = byCheck(await runPreflight(ctx, parseStages("stage-3"), options()), "cdk bootstrap");
     expect(boot).toMatchObject({ status: "fail" });
     expect(boot.detail).toMatch(/version 4 .* need >= 6/);
     expect(server.requests.find((r) => r.key === "GetParameter")!.body).toContain("/cdk-bootstrap/hnb659fds/version");
