@@ -21,7 +21,7 @@ import {
   scratchVolume,
 } from "./pod-security.ts";
 import type { AppImage } from "./options.ts";
-import { images } from "./versions.ts";
+import type { ResolvedImages } from "./versions.ts";
 
 /** The grafana image's user. */
 const grafanaUid = 472;
@@ -72,6 +72,7 @@ export interface GrafanaChartProps extends ChartProps {
   readonly plan: SizePlan;
   /** The kit's image, which runs the Job that makes the admin password Secret. */
   readonly app: AppImage;
+  readonly images: ResolvedImages;
   /** Anonymous users may view (GrafanaOptions.anonymousViewers). */
   readonly anonymousViewers: boolean;
 }
@@ -120,7 +121,7 @@ export class GrafanaChart extends Chart {
             containers: [
               {
                 name,
-                image: images.grafana,
+                image: props.images.grafana,
                 env: [
                   { name: "GF_SECURITY_ADMIN_USER", value: grafanaAdmin.user },
                   // Read from the mounted Secret (Grafana's __FILE convention), so the value is in no env listing.

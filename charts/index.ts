@@ -10,11 +10,13 @@ import { GrafanaChart } from "./grafana-chart.ts";
 import { JaegerChart } from "./jaeger-chart.ts";
 import { MonitoringChart } from "./monitoring-chart.ts";
 import { NamespaceChart } from "./namespace-chart.ts";
-import { defaultAppImage, defaultTracingSampleRatio, type ChartOptions } from "./options.ts";
+import { defaultAppImage, defaultTracingSampleRatio, isUnresolved, type ChartOptions } from "./options.ts";
 import { PipelineChart } from "./pipeline-chart.ts";
 import { PrometheusOperatorChart } from "./prometheus-operator-chart.ts";
+import { checkImageReference, resolveImages } from "./versions.ts";
 
 export type { ChartOptions, PipelineEndpoints, AppImage, GrafanaOptions } from "./options.ts";
+export type { ImageDigests } from "./versions.ts";
 
 export interface KitCharts {
   readonly namespace: NamespaceChart;
@@ -37,14 +39,17 @@ export const namespaceOf = (plan: SizePlan): string => plan.experimentId;
 export function buildCharts(app: App, plan: SizePlan, options: ChartOptions): KitCharts {
   const namespace = namespaceOf(plan);
   const appImage = { ...defaultAppImage, ...options.app };
+  if (!isUnresolved(appImage.image)) checkImageReference("app.image", appImage.image);
+  const images = resolveImages(options.imageDigests);
   const ns = new NamespaceChart(app, "namespace", { namespace });
-  const prometheusOperator = new PrometheusOperatorChart(app, "prometheus-operator", { namespace });
-  const monitoring = new MonitoringChart(app, "monitoring", { namespace, plan, endpoints: options.endpoints });
-  const jaeger = new JaegerChart(app, "jaeger", { namespace });
+  const prometheusOperator = new PrometheusOperatorChart(app, "prometheus-operator", { namespace, images });
+  const monitoring = new MonitoringChart(app, "monitoring", { namespace, plan, endpoints: options.endpoints, images });
+  const jaeger = new JaegerChart(app, "jaeger", { namespace, images });
   const grafana = new GrafanaChart(app, "grafana", {
     namespace,
     plan,
     app: appImage,
+    images,
     anonymousViewers: options.grafana?.anonymousViewers ?? false,
   });
   const pipeline = new PipelineChart(app, "pipeline", {

@@ -15,7 +15,7 @@ import {
   restrictedPodSecurityContext,
   scratchVolume,
 } from "./pod-security.ts";
-import { images } from "./versions.ts";
+import type { ResolvedImages } from "./versions.ts";
 
 /** The jaeger image's non-root user. */
 const jaegerUid = 10001;
@@ -74,6 +74,7 @@ export function jaegerConfig(): Record<string, unknown> {
 
 export interface JaegerChartProps extends ChartProps {
   readonly namespace: string;
+  readonly images: ResolvedImages;
 }
 
 export class JaegerChart extends Chart {
@@ -82,7 +83,7 @@ export class JaegerChart extends Chart {
 
   constructor(scope: Construct, id: string, props: JaegerChartProps) {
     super(scope, id, props);
-    const { namespace } = props;
+    const { namespace, images } = props;
     const name = components.jaeger;
     const labels = { ...objectLabels(name) };
     const selector = { ...selectorLabels(name) };

@@ -16,6 +16,7 @@ import { ServiceMonitor } from "./imports/servicemonitors.ts";
 import { allowOnly, cidr, clusterDns, kubernetesApi, podsOf, type Peer } from "./network-policy.ts";
 import { components, objectLabels, partOf, portNames, ports, selectorLabels, type Component, type Labels } from "./names.ts";
 import type { PipelineEndpoints } from "./options.ts";
+import type { ResolvedImages } from "./versions.ts";
 import { restrictedPodSecurityContext } from "./pod-security.ts";
 
 /** Prometheus' image user. */
@@ -37,6 +38,7 @@ export interface MonitoringChartProps extends ChartProps {
   readonly namespace: string;
   readonly plan: SizePlan;
   readonly endpoints: PipelineEndpoints;
+  readonly images: ResolvedImages;
 }
 
 /** What a ServiceMonitor points at, for the chart and for the test that proves it selects a Service. */
@@ -79,6 +81,8 @@ export class MonitoringChart extends Chart {
       metadata: { name, namespace, labels },
       spec: {
         replicas: s.replicas,
+        // Only with a digest (charts/versions.ts): otherwise the operator's own default Prometheus image.
+        ...(props.images.prometheus === undefined ? {} : { image: props.images.prometheus }),
         serviceAccountName: name,
         podMetadata: { labels: { ...selectorLabels(name) } },
         securityContext: restrictedPodSecurityContext(prometheusUid),

@@ -4,6 +4,7 @@
  * `npm run synth:k8s` passes flags.
  */
 import type { KafkaAuthKind } from "../app/config.ts";
+import type { ImageDigests } from "./versions.ts";
 
 export interface PipelineEndpoints {
   /** Kafka bootstrap servers, "host:port,host:port" (MSK: the bootstrap string of the chosen auth). */
@@ -36,7 +37,10 @@ export interface PipelineEndpoints {
 }
 
 export interface AppImage {
-  /** The one container image of the detector and the load generator. */
+  /**
+   * The one container image of the detector and the load generator: `name:tag`, `name@sha256:...` or both
+   * (checked unless it is a CDK token).
+   */
   readonly image: string;
   /** Arguments that select the detector / the load generator (the image's entry point takes a command). */
   readonly detectorArgs: readonly string[];
@@ -58,6 +62,8 @@ export interface ChartOptions {
   /** Fraction of events traced to Jaeger (0 turns tracing off). */
   readonly tracingSampleRatio?: number;
   readonly grafana?: GrafanaOptions;
+  /** Digests of the third-party images (charts/versions.ts), to pin them; by release tag otherwise. */
+  readonly imageDigests?: ImageDigests;
 }
 
 export interface GrafanaOptions {

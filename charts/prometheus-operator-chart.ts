@@ -13,7 +13,7 @@ import type { Construct } from "constructs";
 import { allowOnly, clusterDns, kubernetesApi, podsOf } from "./network-policy.ts";
 import { components, objectLabels, portNames, ports, selectorLabels } from "./names.ts";
 import { burstableResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./pod-security.ts";
-import { images, prometheusOperatorVersion } from "./versions.ts";
+import { prometheusOperatorVersion, type ResolvedImages } from "./versions.ts";
 
 /** The upstream image runs as `nobody`. */
 const operatorUid = 65534;
@@ -76,6 +76,7 @@ export const prometheusOperatorClusterRules = (namespace: string): k8s.PolicyRul
 
 export interface PrometheusOperatorChartProps extends ChartProps {
   readonly namespace: string;
+  readonly images: ResolvedImages;
 }
 
 export class PrometheusOperatorChart extends Chart {
@@ -86,7 +87,7 @@ export class PrometheusOperatorChart extends Chart {
     // Not the chart's default namespace: it would also land on the cluster-scoped objects here, which have none
     // (the server drops it). Each namespaced object names its namespace itself.
     super(scope, id, { ...props, namespace: undefined });
-    const { namespace } = props;
+    const { namespace, images } = props;
     const name = components.prometheusOperator;
     const selector = { ...selectorLabels(name), "app.kubernetes.io/component": "controller" };
     const labels = { ...objectLabels(name), ...selector, "app.kubernetes.io/version": prometheusOperatorVersion };

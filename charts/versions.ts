@@ -7,13 +7,113 @@ export const prometheusOperatorVersion = "0.93.0";
 /** Kubernetes minor version the manifests are validated against (the types of cdk8s-plus-34). */
 export const kubernetesVersion = "1.34";
 
-export const images = {
-  prometheusOperator: `quay.io/prometheus-operator/prometheus-operator:v${prometheusOperatorVersion}`,
-  prometheusConfigReloader: `quay.io/prometheus-operator/prometheus-config-reloader:v${prometheusOperatorVersion}`,
-  grafana: "grafana/grafana:12.4.10",
+/**
+ * The third-party images, by repository and release tag. None is pinned by digest here: the machines this kit is
+ * built on cannot reach the registries, so no digest was ever read from one, and none is invented. Pin them by
+ * passing `imageDigests` (`--image-digests name=sha256:...`), read from your registry or mirror; until then each
+ * runs by its release tag, for the reason given. A digest given for an image keeps its tag in the reference
+ * (`repo:tag@sha256:...`) for the reader; the runtime pulls by the digest.
+ */
+export const thirdPartyImages = {
+  prometheusOperator: {
+    repository: "quay.io/prometheus-operator/prometheus-operator",
+    tag: `v${prometheusOperatorVersion}`,
+    tagPinnedBecause: "upstream release tag of the operator whose CRDs and RBAC the charts follow; no registry reachable to read its digest",
+  },
+  prometheusConfigReloader: {
+    repository: "quay.io/prometheus-operator/prometheus-config-reloader",
+    tag: `v${prometheusOperatorVersion}`,
+    tagPinnedBecause: "released together with the operator, same tag; no registry reachable to read its digest",
+  },
+  /**
+   * Prometheus itself: the operator picks the image of its own default Prometheus version when the CR names none,
+   * so without a digest the charts leave `spec.image` unset (a tag of ours could disagree with the operator's
+   * configuration generator). A digest must be of that default version.
+   */
+  prometheus: {
+    repository: "quay.io/prometheus/prometheus",
+    tag: undefined,
+    tagPinnedBecause: `the Prometheus Operator v${prometheusOperatorVersion} runs its default Prometheus version; no registry reachable to read its digest`,
+  },
+  grafana: {
+    repository: "grafana/grafana",
+    tag: "12.4.10",
+    tagPinnedBecause: "upstream release tag; no registry reachable to read its digest",
+  },
   /** Jaeger v2: the OpenTelemetry-collector-based distribution (v1 reached end of life on 31 Dec 2025). */
-  jaeger: "jaegertracing/jaeger:2.20.0",
-} as const;
+  jaeger: {
+    repository: "jaegertracing/jaeger",
+    tag: "2.20.0",
+    tagPinnedBecause: "upstream release tag; no registry reachable to read its digest",
+  },
+} as const satisfies Record<string, { repository: string; tag: string | undefined; tagPinnedBecause: string }>;
+
+export type ThirdPartyImage = keyof typeof thirdPartyImages;
+export const thirdPartyImageNames = Object.keys(thirdPartyImages) as ThirdPartyImage[];
+
+/** Digests by image name, e.g. `{ grafana: "sha256:<64 hex digits>" }`. */
+export type ImageDigests = Partial<Readonly<Record<ThirdPartyImage, string>>>;
+
+/**
+ * The kit's own image (detector, load generator, schema and Grafana-secret Jobs) is the caller's: the CDK app
+ * builds it as an image asset whose tag is the hash of its content, so that tag names one image. Standalone,
+ * pass `--image repo@sha256:...` to pin it.
+ */
+export const appImageTagPinnedBecause = "the caller's image: the CDK app's image asset is tagged with the hash of its content";
+
+export const digestPattern = /^sha256:[0-9a-f]{64}$/;
+
+const component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const registry = "(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)?";
+/** `[registry/]path[:tag][@sha256:<64 hex>]`, the container image reference grammar (lower-case path). */
+export const imageReferencePattern = new RegExp(`^${registry}${component}(?:/${component})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+
+/** Throws naming the field when `value` is not an image reference (a tag, a digest, or both). */
+export function checkImageReference(field: string, value: string): void {
+  if (!imageReferencePattern.test(value)) {
+    throw new Error(
+      `${field}: value ${JSON.stringify(value)} is not allowed; allowed: an image reference [registry/]name[:tag][@sha256:<64 lower-case hex digits>]`,
+    );
+  }
+}
+
+/** True for a reference pinned by digest. */
+export const isDigestPinned = (reference: string): boolean => /@sha256:[0-9a-f]{64}$/.test(reference);
+
+/** References by image name; `undefined` only for an image without a tag of ours and without a digest (Prometheus). */
+export type ResolvedImages = {
+  readonly [K in ThirdPartyImage]: (typeof thirdPartyImages)[K]["tag"] extends string ? string : string | undefined;
+};
+
+/** Each third-party image's reference, with its digest when one is given; `undefined`: the operator's default. */
+export function resolveImages(digests: ImageDigests = {}): ResolvedImages {
+  for (const [name, digest] of Object.entries(digests)) {
+    if (!(name in thirdPartyImages)) {
+      throw new Error(`imageDigests: image ${JSON.stringify(name)} is not one of the kit's; allowed: ${thirdPartyImageNames.join(", ")}`);
+    }
+    if (digest !== undefined && !digestPattern.test(digest)) {
+      throw new Error(`imageDigests.${name}: value ${JSON.stringify(digest)} is not allowed; allowed: sha256:<64 lower-case hex digits>`);
+    }
+  }
+  const out = {} as Record<ThirdPartyImage, string | undefined>;
+  for (const name of thirdPartyImageNames) {
+    const { repository, tag } = thirdPartyImages[name];
+    const digest = digests[name];
+    out[name] =
+      digest === undefined ? (tag === undefined ? undefined : `${repository}:${tag}`) : `${repository}${tag === undefined ? "" : `:${tag}`}@${digest}`;
+  }
+  return out as ResolvedImages;
+}
+
+/** The references the manifests use by tag alone when no digest is given, each with its reason. */
+export function tagPinnedImages(digests: ImageDigests = {}): Record<string, string> {
+  const resolved = resolveImages(digests);
+  return Object.fromEntries(
+    thirdPartyImageNames
+      .filter((name) => digests[name] === undefined)
+      .map((name) => [resolved[name] ?? `${thirdPartyImages[name].repository} (the operator's default)`, thirdPartyImages[name].tagPinnedBecause]),
+  );
+}
 
 /** The Prometheus Operator custom resources the charts create; typed constructs and schemas exist for these only. */
 export const crdKinds = [
