@@ -6,17 +6,23 @@
  *   dist/k8s/<preset or size>/01-namespace.yaml ... 06-pipeline.yaml   (apply in file order)
  *
  * The Prometheus Operator CRDs are not included: install them first (charts/README.md).
+ *
+ * Before anything is written, each pod's environment is read back with the app's own configuration parser
+ * (the checks the app runs at start, cross-field rules included), so no manifest the app would refuse is written.
+ * Exit status 2 on bad input (an unknown flag, a malformed value, a bad combination), naming the flag given.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App, Yaml } from "cdk8s";
 import { Command } from "commander";
-import { kafkaAuthKinds, type KafkaAuthKind } from "../app/config.ts";
+import { ConfigError, kafkaAuthKinds, parseDetectorConfig, parseLoadgenConfig, type KafkaAuthKind } from "../app/config.ts";
 import { presets, sizeInputKeys, type PresetName } from "../cdk/size/size-input.ts";
 import { sizePlanFrom, type SizePlan } from "../cdk/size/size-plan.ts";
 import { buildCharts, type ChartOptions, type KitCharts } from "./index.ts";
+import { components } from "./names.ts";
 import { defaultAppImage, defaultTracingSampleRatio } from "./options.ts";
+import { thirdPartyImageNames, type ImageDigests } from "./versions.ts";
 
 export interface SynthesizedManifest {
   readonly chart: keyof KitCharts;
@@ -37,7 +43,95 @@ export function synthesizeManifests(plan: SizePlan, options: ChartOptions): Synt
 /** Placeholders for a cluster whose Kafka and Cassandra the user names with flags. */
 export const standaloneEndpoints = { kafkaBrokers: "kafka:9092", cassandraContactPoints: "cassandra:9042" } as const;
 
+/** Exit status for bad input (flags, values, combinations); nothing is written then. */
+export const usageErrorExitCode = 2;
+
+class UsageError extends Error {}
+
 const list = (v: string | undefined) => (v === undefined ? undefined : v.split(",").filter((s) => s !== ""));
+
+/** The app's settings that synth:k8s sets from its own flags (commander's keys), to name them in errors. */
+const flagOfSetting: Readonly<Record<string, { flag: string; key: string }>> = {
+  kafkaBrokers: { flag: "--kafka-bootstrap", key: "kafkaBootstrap" },
+  cassandraContactPoints: { flag: "--cassandra-contact-points", key: "cassandraContactPoints" },
+  cassandraLocalDataCenter: { flag: "--cassandra-local-dc", key: "cassandraLocalDc" },
+  kafkaAuth: { flag: "--kafka-auth", key: "kafkaAuth" },
+  awsRegion: { flag: "--aws-region", key: "awsRegion" },
+  cassandraUsername: { flag: "--cassandra-username", key: "cassandraUsername" },
+  cassandraPasswordSecretArn: { flag: "--cassandra-password-secret-arn", key: "cassandraPasswordSecretArn" },
+  tracingSampleRatio: { flag: "--tracing-sample-ratio", key: "tracingSampleRatio" },
+};
+
+/** "flags: --kafka-auth aws-iam given, --aws-region not given" for the settings an app message names. */
+function flagsNamedIn(message: string, given: Readonly<Record<string, string | undefined>>): string {
+  const settings = [...new Set([...message.matchAll(/setting (\w+)/g)].map((m) => m[1]!))];
+  const parts = settings.flatMap((name) => {
+    const f = flagOfSetting[name];
+    if (f === undefined) return [];
+    const value = given[f.key];
+    return [value === undefined ? `${f.flag} not given` : `${f.flag} ${value} given`];
+  });
+  // The charts' own options, named by their field in ChartOptions.
+  for (const [field, flag] of [["app.image", "--image"], ["imageDigests", "--image-digests"]] as const) {
+    if (message.startsWith(field)) parts.push(`${flag} ${given[flag === "--image" ? "image" : "imageDigests"] ?? ""} given`);
+  }
+  return parts.length === 0 ? "" : ` (synth:k8s flags: ${parts.join(", ")})`;
+}
+
+/** A decimal number written plainly: no sign, hex, exponent or blanks ("0.001", "1", ".5"). */
+function strictRatio(flag: string, raw: string): number {
+  const value = /^(?:\d+(?:\.\d+)?|\.\d+)$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 0 && value <= 1)) {
+    throw new UsageError(`${flag}: value ${JSON.stringify(raw)} is not allowed; allowed: a decimal number from 0 to 1, e.g. 0.001`);
+  }
+  return value;
+}
+
+/** "grafana=sha256:...,jaeger=sha256:..." → { grafana: "sha256:...", ... } (the digests are checked by the charts). */
+function imageDigestsOf(raw: string | undefined): ImageDigests | undefined {
+  if (raw === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of raw.split(",")) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(pair);
+    if (m === null) {
+      throw new UsageError(`--image-digests: entry ${JSON.stringify(pair)} is not allowed; allowed: name=sha256:<64 hex digits>, names ${thirdPartyImageNames.join(", ")}`);
+    }
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** The app's settings parser for each of our pods that runs the app (the schema Job runs with the detector's). */
+const appConfigParsers: Readonly<Record<string, { what: string; parse: (env: Record<string, string>) => unknown }>> = {
+  [components.detector]: { what: "the detector", parse: (env) => parseDetectorConfig({ env }) },
+  [components.schema]: { what: "the schema Job", parse: (env) => parseDetectorConfig({ env }) },
+  [components.loadGenerator]: { what: "the load generator", parse: (env) => parseLoadgenConfig({ env }) },
+};
+
+/**
+ * Reads each app pod's literal environment back with the app's own parser, as the app does at start: the
+ * per-setting checks the charts already ran, plus the rules across settings (aws-iam needs a region; a Cassandra
+ * user needs its secret). Values set per pod at run time (downward API) are the app's defaults here.
+ */
+export function checkAppConfigs(manifests: readonly SynthesizedManifest[]): void {
+  for (const object of manifests.flatMap((m) => m.objects)) {
+    const o = object as { kind: string; metadata: { labels?: Record<string, string> }; spec?: { template?: { spec?: { containers?: PodContainer[] } } } };
+    if (o.kind !== "Deployment" && o.kind !== "Job") continue;
+    const parser = appConfigParsers[o.metadata.labels?.["app.kubernetes.io/name"] ?? ""];
+    if (parser === undefined) continue;
+    for (const c of o.spec?.template?.spec?.containers ?? []) {
+      const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      try {
+        parser.parse(env);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        throw new ConfigError(`${parser.what} would refuse these settings at start: ${e.message}`);
+      }
+    }
+  }
+}
+
+type PodContainer = { env?: { name: string; value?: string }[] };
 
 export function main(argv: readonly string[]): void {
   const command = new Command("synth:k8s")
@@ -55,29 +149,54 @@ export function main(argv: readonly string[]): void {
     .option("--cassandra-exporter-hosts <list>", "Cassandra hosts whose exporters to scrape")
     .option("--data-plane-cidrs <list>", "CIDRs of the Kafka and Cassandra subnets (limits the pods' egress)")
     .option("--no-aws-apis", "the cluster is not EKS: no egress to the Pod Identity agent and AWS APIs")
-    .option("--image <image>", "the app's container image", defaultAppImage.image)
+    .option("--image <image>", "the app's container image (name:tag, name@sha256:..., or both)", defaultAppImage.image)
+    .option("--image-digests <list>", `pin third-party images: name=sha256:...,... (names: ${thirdPartyImageNames.join(", ")})`)
+    .option("--grafana-anonymous-viewers", "let anyone who reaches Grafana view without logging in (off by default)")
     .option("--tracing-sample-ratio <r>", "fraction of events traced", String(defaultTracingSampleRatio));
   for (const key of sizeInputKeys) command.option(`--${key} <value>`, `size parameter ${key} (as CDK context -c ${key}=...)`);
-  command.parse([...argv], { from: "user" });
+  // Unknown flags and missing values: commander's message (with "Did you mean ...?"), exit status 2, nothing written.
+  command
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => console.error(text.trimEnd()) });
+  try {
+    command.parse([...argv], { from: "user" });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    process.exitCode = code === "commander.helpDisplayed" || code === "commander.version" ? 0 : usageErrorExitCode;
+    return;
+  }
   const o = command.opts<Record<string, string | undefined>>();
-
-  const options: ChartOptions = {
-    endpoints: {
-      kafkaBrokers: o.kafkaBootstrap!,
-      cassandraContactPoints: o.cassandraContactPoints!,
-      cassandraLocalDataCenter: o.cassandraLocalDc,
-      kafkaAuth: o.kafkaAuth as KafkaAuthKind | undefined,
-      awsRegion: o.awsRegion,
-      cassandraUsername: o.cassandraUsername,
-      cassandraPasswordSecretArn: o.cassandraPasswordSecretArn,
-      kafkaMonitoringHosts: list(o.kafkaMonitoringHosts),
-      cassandraExporterHosts: list(o.cassandraExporterHosts),
-      dataPlaneCidrs: list(o.dataPlaneCidrs),
-      awsApis: (o.awsApis as unknown) !== false,
-    },
-    app: { image: o.image! },
-    tracingSampleRatio: Number(o.tracingSampleRatio),
+  const fail = (message: string) => {
+    console.error(`error: ${message}`);
+    process.exitCode = usageErrorExitCode;
   };
+
+  let options: ChartOptions;
+  try {
+    options = {
+      endpoints: {
+        kafkaBrokers: o.kafkaBootstrap!,
+        cassandraContactPoints: o.cassandraContactPoints!,
+        cassandraLocalDataCenter: o.cassandraLocalDc,
+        kafkaAuth: o.kafkaAuth as KafkaAuthKind | undefined,
+        awsRegion: o.awsRegion,
+        cassandraUsername: o.cassandraUsername,
+        cassandraPasswordSecretArn: o.cassandraPasswordSecretArn,
+        kafkaMonitoringHosts: list(o.kafkaMonitoringHosts),
+        cassandraExporterHosts: list(o.cassandraExporterHosts),
+        dataPlaneCidrs: list(o.dataPlaneCidrs),
+        awsApis: (o.awsApis as unknown) !== false,
+      },
+      app: { image: o.image! },
+      imageDigests: imageDigestsOf(o.imageDigests),
+      grafana: { anonymousViewers: (o.grafanaAnonymousViewers as unknown) === true },
+      tracingSampleRatio: strictRatio("--tracing-sample-ratio", o.tracingSampleRatio!),
+    };
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    return fail(e.message);
+  }
   const sizeRaw: Record<string, string> = {};
   for (const key of sizeInputKeys) if (o[key] !== undefined) sizeRaw[key] = o[key];
   const runs: { dir: string; raw: Record<string, unknown> }[] =
@@ -85,28 +204,30 @@ export function main(argv: readonly string[]): void {
       ? (Object.keys(presets) as PresetName[]).map((preset) => ({ dir: preset, raw: { preset } }))
       : [{ dir: "", raw: sizeRaw }];
 
+  // Every run is synthesized and checked before the first file is written: a bad flag leaves no partial output.
+  const outputs: { dir: string; plan: SizePlan; manifests: SynthesizedManifest[] }[] = [];
   for (const run of runs) {
     let plan: SizePlan;
     try {
       plan = sizePlanFrom(run.raw);
     } catch (e) {
-      console.error(`error: ${(e as Error).message}`);
-      process.exitCode = 1;
-      return;
+      return fail((e as Error).message);
     }
     let manifests: SynthesizedManifest[];
     try {
       manifests = synthesizeManifests(plan, options);
+      checkAppConfigs(manifests);
     } catch (e) {
-      // A bad endpoint flag: the app's own configuration message names the setting and what is allowed.
-      console.error(`error: ${(e as Error).message}`);
-      process.exitCode = 1;
-      return;
+      // A bad endpoint flag or combination: the app's own message names the setting and what is allowed.
+      const message = (e as Error).message;
+      return fail(message + flagsNamedIn(message, o));
     }
     const onlyPreset = Object.keys(run.raw).length === 1 && typeof run.raw.preset === "string";
     const dirName =
       run.dir !== "" ? run.dir : onlyPreset ? String(run.raw.preset) : `cassandra-${plan.cassandra.nodes}-kafka-${plan.kafka.brokers}-workers-${plan.eks.workerNodes}`;
-    const dir = resolve(o.out!, dirName);
+    outputs.push({ dir: resolve(o.out!, dirName), plan, manifests });
+  }
+  for (const { dir, plan, manifests } of outputs) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     for (const m of manifests) writeFileSync(join(dir, m.file), m.yaml);

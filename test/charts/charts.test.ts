@@ -16,7 +16,7 @@ import { dashboard } from "../../charts/dashboard.ts";
 import { components, selectorLabels } from "../../charts/names.ts";
 import { cpuQuantity, memoryQuantity } from "../../charts/pod-security.ts";
 import { schemaJobSettings } from "../../charts/schema-job.ts";
-import { main, standaloneEndpoints, synthesizeManifests } from "../../charts/synth.ts";
+import { main, standaloneEndpoints, synthesizeManifests, usageErrorExitCode } from "../../charts/synth.ts";
 import { envFromPodOf, envOf, find, fullOptions, podSpecOf, presetManifests, presetNames, type Container, type K8sObject, type PodSpec } from "./fixtures.ts";
 
 const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined) =>
@@ -400,6 +400,67 @@ describe("synth:k8s", () => {
     }
     expect(expected).not.toBe("");
     expect(error).toHaveBeenCalledWith(`error: ${expected}`);
-    expect(process.exitCode).toBe(1);
+    expect(process.exitCode).toBe(usageErrorExitCode);
+  });
+
+  /** Runs main with console output captured; returns the exit status, the error text and what was written. */
+  function synth(args: string[]) {
+    const dir = out();
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    process.exitCode = undefined;
+    main([...args, "--out", dir]);
+    const result = { exitCode: process.exitCode, errors: error.mock.calls.map((c) => String(c[0])).join("\n"), written: readdirSync(dir), dir };
+    log.mockRestore();
+    error.mockRestore();
+    process.exitCode = undefined;
+    return result;
+  }
+
+  it("runs the app's own checks across settings on each pod's env: a bad combination exits 2 naming the flags, writing nothing", () => {
+    const region = synth(["--preset", "stage-3", "--kafka-auth", "aws-iam"]);
+    expect(region.exitCode).toBe(usageErrorExitCode);
+    expect(region.errors).toMatch(/would refuse these settings at start: setting awsRegion .*kafkaAuth is aws-iam/);
+    expect(region.errors).toContain("--kafka-auth aws-iam given");
+    expect(region.errors).toContain("--aws-region not given");
+    expect(region.written).toEqual([]);
+    const password = synth(["--preset", "stage-3", "--cassandra-username", "detector"]);
+    expect(password.exitCode).toBe(usageErrorExitCode);
+    expect(password.errors).toContain("--cassandra-username detector given");
+    expect(password.errors).toContain("--cassandra-password-secret-arn not given");
+    // Every preset is checked before the first is written.
+    expect(synth(["--kafka-auth", "aws-iam"]).written).toEqual([]);
+    expect(synth(["--preset", "stage-3", "--kafka-auth", "aws-iam", "--aws-region", "us-east-1"])).toMatchObject({ exitCode: undefined, written: ["stage-3"] });
+  });
+
+  it("refuses an unknown flag by name with a suggestion (exit 2)", () => {
+    const typo = synth(["--cassandra-node", "9"]);
+    expect(typo.exitCode).toBe(usageErrorExitCode);
+    expect(typo.errors).toContain("unknown option '--cassandra-node'");
+    expect(typo.errors).toContain("Did you mean --cassandraNodes?");
+    expect(typo.written).toEqual([]);
+  });
+
+  it("parses --tracing-sample-ratio strictly: no hex, exponent, sign or blanks", () => {
+    for (const bad of ["0x1", "abc", "", " 0.5", "1e-3", "-0", "2"]) {
+      const r = synth(["--preset", "stage-3", "--tracing-sample-ratio", bad]);
+      expect(r.exitCode, bad).toBe(usageErrorExitCode);
+      expect(r.errors, bad).toContain(`--tracing-sample-ratio: value ${JSON.stringify(bad)} is not allowed`);
+    }
+    expect(synth(["--preset", "stage-3", "--tracing-sample-ratio", ".5"]).exitCode).toBeUndefined();
+  });
+
+  it("takes image digests, an image pinned by digest and anonymous Grafana viewers; refuses a bad digest naming the flag", () => {
+    const sha = `sha256:${"ab".repeat(32)}`;
+    const r = synth(["--preset", "stage-3", "--image-digests", `grafana=${sha},jaeger=${sha}`, "--image", `registry.example/kit@${sha}`, "--grafana-anonymous-viewers"]);
+    expect(r.exitCode).toBeUndefined();
+    const grafana = readFileSync(join(r.dir, "stage-3", "05-grafana.yaml"), "utf8");
+    expect(grafana).toContain(`image: grafana/grafana:12.4.10@${sha}`);
+    expect(grafana).toContain(`image: registry.example/kit@${sha}`);
+    expect(grafana).toMatch(/GF_AUTH_ANONYMOUS_ENABLED\n\s+value: "true"/);
+    const bad = synth(["--preset", "stage-3", "--image-digests", "grafana=sha256:12"]);
+    expect(bad.exitCode).toBe(usageErrorExitCode);
+    expect(bad.errors).toContain('imageDigests.grafana: value "sha256:12" is not allowed');
+    expect(bad.errors).toContain("--image-digests grafana=sha256:12 given");
   });
 });
