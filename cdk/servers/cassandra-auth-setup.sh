@@ -68,8 +68,9 @@ wait_for_login() { # roles to try in order; sets $as to the first that logs in
 
 # admin first: on a rerun the default superuser is already disabled.
 wait_for_login "$admin" cassandra
-log "logged in as $as"
-if [ "$as" = cassandra ]; then
+first_login=$as
+log "logged in as $first_login"
+if [ "$first_login" = cassandra ]; then
   log "creating $admin as the default superuser"
   echo "CREATE ROLE IF NOT EXISTS $admin WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = $(quoted "$admin_password");" \
     >"$work/admin.cql"
@@ -80,7 +81,7 @@ fi
 log "as $admin: system_auth to $CASSANDRA_AUTH_REPLICATION_FACTOR replicas, role $detector, default superuser off"
 # Cassandra refuses a role's second password change within 5 s: set each password only when it is new.
 default_off="ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false"
-[ "$as" = admin ] || default_off+=" AND PASSWORD = $(quoted "$default_password")"
+[ "$first_login" = admin ] || default_off+=" AND PASSWORD = $(quoted "$default_password")"
 cat >"$work/setup.cql" <<EOF
 ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', '$CASSANDRA_AUTH_DATACENTER': $CASSANDRA_AUTH_REPLICATION_FACTOR};
 CREATE ROLE IF NOT EXISTS $detector WITH LOGIN = true AND PASSWORD = $(quoted "$detector_password");

@@ -36,7 +36,8 @@ includeObjectNames:
 /**
  * Ring state as the exporter names it (boolean attributes become 0/1). A node is Up/Normal for readiness when
  * it has joined, is not bootstrapping, and sees every planned node up. Verified against a real exporter on
- * the local Cassandra by test/stack (the names are the exporter's default formatting of the MBean attributes).
+ * a real exporter (this version, this config) on a local Cassandra by test/stack/cassandra-auth.int.test.ts
+ * (the names are the exporter's default formatting of the MBean attributes).
  */
 export const cassandraRingMetrics = {
   joined: "org_apache_cassandra_db_storageservice_joined",

@@ -149,6 +149,17 @@ describe("starting and stopping", () => {
     expect((await stackStatus()).every((s) => s.answering)).toBe(true);
   });
 
+  it("start --auth refuses a running node without authentication and says what to do, leaving it running", async (ctx) => {
+    if (!(await stackIsOurs())) ctx.skip();
+    const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
+    const r = spawnSync(tsx, [join(projectRoot, "scripts", "stack.ts"), "start", "--auth"], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(`^error: Cassandra [\\d.]+ \\(pid \\d+\\) on 127\\.0\\.0\\.1:${cassandraPorts.cql} runs without authentication: stop it .* start it again with --auth$`, "m"),
+    );
+    expect((await stackStatus()).every((s) => s.answering)).toBe(true);
+  });
+
   it("stop leaves no server process and no open port; start brings both back", async (ctx) => {
     if (!(await stackIsOurs())) ctx.skip();
     const before = await stackStatus();
