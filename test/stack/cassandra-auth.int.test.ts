@@ -34,9 +34,12 @@ import {
 } from "../../scripts/stack-control.ts";
 
 const runId = `a${Date.now().toString(36)}`;
-/** A node of this test's own: own state dir, ports beside the shared node's (9042, 7000, 7199). */
+/**
+ * A node of this test's own: own state dir, ports beside the shared node's (9042, 7000, 7199). The dir is
+ * fixed so that a run killed half-way leaves a node (PID file) the next run can find and stop.
+ */
 const node: LocalCassandra = {
-  dir: join(projectRoot, ".local", `test-auth-${runId}`),
+  dir: join(projectRoot, ".local", "test-cassandra-auth"),
   clusterName: `auth-${runId}`,
   ports: { cql: 19042, storage: 17000, jmx: 17199 },
   authentication: true,
@@ -80,6 +83,9 @@ async function roles(): Promise<Record<string, { superuser: boolean; login: bool
 }
 
 beforeAll(async () => {
+  // A fresh node: stop and wipe whatever an interrupted run left of this one (and only this one).
+  await stopLocalCassandra(node);
+  rmSync(node.dir, { recursive: true, force: true });
   // Starts the node and runs the set-up script as soon as the CQL port accepts connections.
   expect(await startLocalCassandra(node)).toBe(true);
 }, 420_000);
