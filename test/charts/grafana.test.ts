@@ -4,7 +4,9 @@
  * connect to it (the user's port-forward is not subject to NetworkPolicy). The Job's script runs for real, with
  * Node, against recorded Kubernetes API responses on a loopback replay server.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -101,14 +103,24 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Runs the Job's container command with its env, the API and token pointed at the test's. */
-  async function runJob(): Promise<{ code: number; stdout: string; stderr: string }> {
-    const endpoint = server.endpoint === "" ? await server.start() : server.endpoint;
+  /**
+   * Runs the Job's container command with its env, the API and token pointed at the test's. The cluster CA
+   * (NODE_EXTRA_CA_CERTS) is the test's too: `caFile`, or none for the plain-HTTP replay server.
+   */
+  async function runJob(api?: { url: string; caFile?: string }): Promise<{ code: number; stdout: string; stderr: string }> {
+    const endpoint = api?.url ?? (server.endpoint === "" ? await server.start() : server.endpoint);
     const container = podSpecOf(jobs[0]!).containers[0]!;
     const [node, ...args] = container.command as string[];
     expect(node).toBe("node");
-    const env = { ...envOf(container), KUBERNETES_API_URL: endpoint, SERVICE_ACCOUNT_TOKEN_FILE: tokenFile, PATH: process.env.PATH };
-    delete (env as Record<string, unknown>).NODE_EXTRA_CA_CERTS;
+    expect(envOf(container).NODE_EXTRA_CA_CERTS).toBe("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+    const env: Record<string, string | undefined> = {
+      ...envOf(container),
+      KUBERNETES_API_URL: endpoint,
+      SERVICE_ACCOUNT_TOKEN_FILE: tokenFile,
+      NODE_EXTRA_CA_CERTS: api?.caFile,
+      PATH: process.env.PATH,
+    };
+    if (env.NODE_EXTRA_CA_CERTS === undefined) delete env.NODE_EXTRA_CA_CERTS;
     try {
       const { stdout, stderr } = await run(process.execPath, args, { env, timeout: 20_000 });
       return { code: 0, stdout, stderr };
@@ -145,6 +157,36 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
     const result = await runJob();
     expect(result).toMatchObject({ code: 0, stdout: `secret ${namespace}/${grafanaAdmin.secretName} exists; kept as it is\n` });
     expect(server.requests).toHaveLength(1);
+  });
+
+  it("trusts the API server's certificate through the cluster CA file (NODE_EXTRA_CA_CERTS), and only then", async () => {
+    // A self-signed certificate for the API server's name stands in for the cluster CA (openssl: Node makes no X.509).
+    const key = join(dir, "api.key");
+    const cert = join(dir, "api.crt");
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+      "-subj", "/CN=kubernetes.default.svc", "-addext", "subjectAltName=DNS:kubernetes.default.svc,IP:127.0.0.1",
+      "-keyout", key, "-out", cert,
+    ], { stdio: "ignore" });
+    const seen: string[] = [];
+    const https = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on("end", () => res.writeHead(201, { "content-type": "application/json" }).end(recorded("secrets-create.created.json")));
+    });
+    await new Promise<void>((resolve) => https.listen(0, "127.0.0.1", resolve));
+    const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+    try {
+      expect(await runJob({ url, caFile: cert })).toMatchObject({ code: 0, stdout: `created secret ${namespace}/${grafanaAdmin.secretName}\n` });
+      expect(seen).toEqual([path]);
+      const untrusted = await runJob({ url });
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/creating secret .*: fetch failed \(.*(self-signed|certificate)/);
+      expect(seen).toEqual([path]);
+    } finally {
+      https.closeAllConnections();
+      await new Promise<void>((resolve) => https.close(() => resolve()));
+    }
   });
 
   it("fails with the API's reason when it may not create it", async () => {
