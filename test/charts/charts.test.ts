@@ -441,13 +441,20 @@ describe("synth:k8s", () => {
     expect(typo.written).toEqual([]);
   });
 
-  it("parses --tracing-sample-ratio strictly: no hex, exponent, sign or blanks", () => {
+  it("parses numbers strictly: no hex, exponent, sign or blanks", () => {
     for (const bad of ["0x1", "abc", "", " 0.5", "1e-3", "-0", "2"]) {
       const r = synth(["--preset", "stage-3", "--tracing-sample-ratio", bad]);
       expect(r.exitCode, bad).toBe(usageErrorExitCode);
       expect(r.errors, bad).toContain(`--tracing-sample-ratio: value ${JSON.stringify(bad)} is not allowed`);
     }
     expect(synth(["--preset", "stage-3", "--tracing-sample-ratio", ".5"]).exitCode).toBeUndefined();
+    // Size flags go to the size model, which reads decimal digits only.
+    for (const bad of ["0x10", " 9", "1e1"]) {
+      const r = synth(["--cassandraNodes", bad]);
+      expect(r.exitCode, bad).toBe(usageErrorExitCode);
+      expect(r.errors, bad).toContain(`cassandraNodes = ${JSON.stringify(bad)}`);
+      expect(r.written, bad).toEqual([]);
+    }
   });
 
   it("takes image digests, an image pinned by digest and anonymous Grafana viewers; refuses a bad digest naming the flag", () => {
