@@ -35,6 +35,11 @@ export function detectorMetrics(registry: Registry) {
       labelNames: ["topic"] as const,
       registers: r,
     }),
+    groupJoins: new Counter({
+      name: "detector_group_joins_total",
+      help: "Consumer group joins (the first, then one per rebalance: each replays what was not committed)",
+      registers: r,
+    }),
     retries: new Counter({
       name: "detector_retries_total",
       help: "Retries of a transient failure, by stage",

@@ -81,6 +81,14 @@ interface WorkItem {
 
 const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
 
+/** A stage of a check failed for good: the message names the stage and the error ("publish: KafkaJS…: …"). */
+class StageFailure extends Error {
+  override name = "StageFailure";
+  constructor(stage: string, cause: unknown) {
+    super(`${stage}: ${errorText(cause)}`, { cause });
+  }
+}
+
 /** A server error worth waiting for; when one escapes the retries, the drain deadline has passed. */
 const isTransient = (err: unknown) => isTransientKafkaError(err) || isTransientCassandraError(err);
 
@@ -178,9 +186,11 @@ export class DetectorPipeline {
       allowAutoTopicCreation: false,
     });
     const slot: ConsumerSlot = { consumer, trackers: new Map(), committed: new Map(), highWatermarks: new Map(), paused: new Set() };
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Work in flight for the old assignment finishes but is no longer committed by us (the broker would
       // refuse a commit of the old generation); whoever owns a partition now replays from its commit point.
+      this.#m.groupJoins.inc();
+      this.#log.info("joined the consumer group", { memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
       slot.trackers = new Map();
       slot.committed.clear();
       slot.paused.clear();
@@ -270,7 +280,7 @@ export class DetectorPipeline {
         await this.#traced(w, decoded.event);
       } catch (err) {
         if (isTransient(err)) throw err; // retries gave up at the deadline: leave it for the replay
-        await this.#deadLetter(w, "check-failed", errorText(err));
+        await this.#deadLetter(w, "check-failed", err instanceof StageFailure ? err.message : errorText(err));
       }
     } finally {
       this.#m.inFlight.dec();
@@ -307,7 +317,7 @@ export class DetectorPipeline {
         this.#m.errors.inc({ stage });
         // A transient error escapes only at the deadline and must stay recognisable; any other is this
         // record's, and its dead letter says which stage refused it.
-        throw isTransient(err) ? err : new Error(`${stage}: ${errorText(err)}`, { cause: err });
+        throw isTransient(err) ? err : new StageFailure(stage, err);
       } finally {
         child?.end();
         this.#m.stage.observe({ stage }, seconds(t0));
@@ -328,7 +338,7 @@ export class DetectorPipeline {
       verdict = detect(history, e.value, { k: this.#c.cusumK, h: this.#c.cusumH });
     } catch (err) {
       this.#m.errors.inc({ stage: "detect" });
-      throw new Error(`detect: ${errorText(err)}`, { cause: err });
+      throw new StageFailure("detect", err);
     }
     this.#m.stage.observe({ stage: "detect" }, seconds(t0));
     span.setAttribute("anomaly", verdict.anomaly);
