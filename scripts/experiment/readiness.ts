@@ -4,11 +4,15 @@
  *   (DescribeCluster, ListNodegroups, DescribeNodegroup); the Kubernetes nodes Ready (GET /api/v1/nodes);
  * - pods: the detector, load generator and Prometheus pods Ready in the experiment's namespace (GET …/pods);
  * - MSK: the cluster ACTIVE with the plan's broker count (ListClustersV2 by name);
- * - Cassandra: every node's exporter scraped and up in Prometheus (`up{server="cassandra"}`).
+ * - Cassandra: every planned node Up/Normal, from the ring metrics its JMX exporter publishes
+ *   (cdk/servers/cassandra-exporter.ts): joined, not bootstrapping, and seeing every planned node up with none
+ *   down. The exporter answering only means the JVM started; a 48-node ring joins one node at a time for a long
+ *   while after that, so the check reports progress ("31/48 joined").
  * The Kubernetes API is reached through `kubectl proxy` (stage-runner-aws.ts), so it is plain HTTP here.
  */
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, ListNodegroupsCommand } from "@aws-sdk/client-eks";
 import { KafkaClient, ListClustersV2Command } from "@aws-sdk/client-kafka";
+import { cassandraRingMetrics } from "../../cdk/servers/cassandra-exporter.ts";
 import type { SizePlan } from "../../cdk/size/size-plan.ts";
 import { clientConfig, errorMessage, type AwsContext } from "../aws/aws-context.ts";
 import type { PrometheusClient } from "./prometheus-query.ts";
@@ -134,12 +138,55 @@ export async function checkAwsReadiness(deps: ReadinessDeps, plan: SizePlan): Pr
       ];
       return { ready: problems.length === 0, detail: problems.length === 0 ? `${names.mskCluster} ACTIVE, ${brokers} brokers` : problems.join("; ") };
     }),
-    check("cassandra nodes", async () => {
-      const up = await deps.prometheus.query(`up{server="cassandra"}`);
-      const upCount = up.filter((s) => s.value === 1).length;
-      return { ready: upCount === plan.cassandra.nodes, detail: `${upCount}/${plan.cassandra.nodes} exporters up` };
-    }),
+    check("cassandra nodes", () => cassandraRingReadiness(deps.prometheus, plan.cassandra.nodes)),
   ]);
+}
+
+/** The Cassandra exporters' series carry this label (the charts' ScrapeConfig for them). */
+const cassandraSeries = `{server="cassandra"}`;
+
+/** The ring-state queries, per node (exported for the tests). */
+export const ringQueries = {
+  up: `up${cassandraSeries}`,
+  joined: `${cassandraRingMetrics.joined}${cassandraSeries}`,
+  bootstrapMode: `${cassandraRingMetrics.bootstrapMode}${cassandraSeries}`,
+  upEndpoints: `${cassandraRingMetrics.upEndpoints}${cassandraSeries}`,
+  downEndpoints: `${cassandraRingMetrics.downEndpoints}${cassandraSeries}`,
+} as const;
+
+/**
+ * Every planned node Up/Normal: its exporter up, joined, not bootstrapping, seeing at least `nodes` endpoints
+ * up (the failure detector counts the node itself) and none down. Nodes are told apart by the scrape's
+ * `instance` label. The detail leads with the join progress and names the first nodes still missing.
+ */
+export async function cassandraRingReadiness(prometheus: PrometheusClient, nodes: number): Promise<Omit<ReadinessCheck, "name">> {
+  const entries = await Promise.all(Object.entries(ringQueries).map(async ([k, q]) => [k, await prometheus.query(q)] as const));
+  const byInstance = Object.fromEntries(
+    entries.map(([k, samples]) => [k, new Map(samples.map((x) => [x.metric.instance ?? "?", x.value]))]),
+  ) as Record<keyof typeof ringQueries, Map<string, number>>;
+  const instances = [...byInstance.up.keys()].sort();
+  const exportersUp = instances.filter((i) => byInstance.up.get(i) === 1);
+  const joined = exportersUp.filter((i) => byInstance.joined.get(i) === 1);
+  const why = (i: string): string | null => {
+    const host = i.replace(/:\d+$/, "");
+    if (byInstance.joined.get(i) !== 1) return `${host} not joined`;
+    if (byInstance.bootstrapMode.get(i) !== 0) return `${host} bootstrapping`;
+    const seen = byInstance.upEndpoints.get(i);
+    if (seen === undefined || seen < nodes) return `${host} sees ${seen ?? "?"}/${nodes} up`;
+    const down = byInstance.downEndpoints.get(i);
+    if (down === undefined || down > 0) return `${host} sees ${down ?? "?"} down`;
+    return null;
+  };
+  const missing = exportersUp.map(why).filter((w): w is string => w !== null);
+  const upNormal = exportersUp.length - missing.length;
+  const notes = [
+    ...(exportersUp.length < nodes ? [`exporters ${exportersUp.length}/${nodes} up`] : []),
+    ...(missing.length > 0 ? [`not yet: ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ` and ${missing.length - 3} more` : ""}`] : []),
+  ];
+  return {
+    ready: upNormal === nodes && exportersUp.length === nodes,
+    detail: `${joined.length}/${nodes} joined, ${upNormal}/${nodes} Up/Normal${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`,
+  };
 }
 
 export interface WaitOptions {

@@ -56,7 +56,7 @@ export interface StageResult {
     readonly eksWorkers: number | null;
   };
   /** The events topic's partitions: the plan's and the figure read back (absent in results older than this field). */
-  readonly partitions?: { readonly planned: number; readonly readBack: number | null; readonly source: string };
+  readonly partitions?: { readonly planned: number; readonly readBack: number | null; readonly source: string; readonly consumedByDetectors?: number | null };
   readonly cores: CoresPerTier;
   readonly rate: { readonly mode: "plan" | "fixed" | "search"; readonly target: number; readonly trials: readonly RateTrial[] };
   readonly window: { readonly warmupSeconds: number; readonly seconds: number; readonly endedAt: string };

@@ -21,7 +21,7 @@ import { endpointsAnswer, ensureStack, localEndpoints, stopStack } from "../stac
 import { localJobs, startLocalPrometheus, type LocalPrometheus } from "./local-prometheus.ts";
 import { localMachine, localStageSize, type LocalMachine } from "./local-stage-size.ts";
 import type { Progress } from "./progress.ts";
-import { currentChecksQuery, readWindow } from "./prometheus-query.ts";
+import { consumedPartitionsQuery, currentChecksQuery, readWindow } from "./prometheus-query.ts";
 import { prepareStageTopics, readPartitions } from "./stage-topics.ts";
 import { abortableSleep, throwIfAborted, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
 
@@ -248,7 +248,8 @@ export class LocalStageRunner implements StageRunner {
       const endMs = report.endedAt + 1_000;
       const metrics = await readWindow(prom.client, endMs, seconds, localJobs.detector);
       const partitions = await this.#withAdmin((admin) => readPartitions(admin, names.eventsTopic));
-      return { metrics, seconds, endedAt: new Date(report.endedAt), partitions: { readBack: partitions, source: "kafka topic metadata" } };
+      const consumedByDetectors = await prom.client.value(consumedPartitionsQuery(names.eventsTopic, seconds), endMs);
+      return { metrics, seconds, endedAt: new Date(report.endedAt), partitions: { readBack: partitions, source: "kafka topic metadata", consumedByDetectors } };
     } finally {
       progress.phase("stop-processes");
       await this.#stopApps();

@@ -29,6 +29,11 @@ export interface PartitionsReadBack {
   readonly readBack: number | null;
   /** Where the figure comes from: "kafka topic metadata" (local) or the Prometheus series counted (AWS). */
   readonly source: string;
+  /**
+   * Partitions the detectors reported consuming in the window (consumedPartitionsQuery: the figure the AWS
+   * runner reads back), when measured besides `readBack`: locally it checks that query against a real Prometheus.
+   */
+  readonly consumedByDetectors?: number | null;
 }
 
 export interface TrialOutcome {

@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import type { AwsContext } from "../../scripts/aws/aws-context.ts";
-import { PrometheusClient, PrometheusError, readWindow, windowQueries } from "../../scripts/experiment/prometheus-query.ts";
-import { checkAwsReadiness, KubeApi, NotReadyError, readinessDeps, waitAwsReady } from "../../scripts/experiment/readiness.ts";
+import { consumedPartitionsQuery, PrometheusClient, PrometheusError, readWindow, windowQueries } from "../../scripts/experiment/prometheus-query.ts";
+import { cassandraRingReadiness, checkAwsReadiness, KubeApi, NotReadyError, readinessDeps, ringQueries, waitAwsReady } from "../../scripts/experiment/readiness.ts";
 import { AwsStageRunner, cdkContextArgs, loadRatePatch, setLoadRate } from "../../scripts/experiment/stage-runner-aws.ts";
 import { ReplayServer, restJsonReply, testCredentials, type Exchange } from "./replay-server.ts";
 
@@ -37,14 +37,30 @@ afterEach(() => {
   expect(unmatched).toEqual([]);
 });
 
-const readyExchanges = (over: Partial<Record<"nodegroup" | "msk" | "pods" | "cassandra", string>> = {}): Exchange[] => [
+type RingFiles = Record<keyof typeof ringQueries, string>;
+const ringReady: RingFiles = {
+  up: "prometheus/up-cassandra.3-up.json",
+  joined: "prometheus/ring-joined.3.json",
+  bootstrapMode: "prometheus/ring-bootstrapmode.none.json",
+  upEndpoints: "prometheus/ring-upendpoints.3.json",
+  downEndpoints: "prometheus/ring-downendpoints.none.json",
+};
+/** The third node's exporter answers (its JVM runs) but it is still bootstrapping into the ring. */
+const ringThirdJoining: Partial<RingFiles> = { joined: "prometheus/ring-joined.2-of-3.json", bootstrapMode: "prometheus/ring-bootstrapmode.third-joining.json" };
+const queryParam = (q: string) => new URLSearchParams({ query: q }).toString().replace(/^query=/, "");
+const ringExchanges = (over: Partial<RingFiles>): Exchange[] =>
+  (Object.keys(ringQueries) as (keyof typeof ringQueries)[]).map((k) =>
+    rest(new RegExp(`^GET ${promPath}/api/v1/query\\?query=${queryParam(ringQueries[k]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(&|$)`), over[k] ?? ringReady[k]),
+  );
+
+const readyExchanges = (over: Partial<Record<"nodegroup" | "msk" | "pods", string>> & { ring?: Partial<RingFiles> } = {}): Exchange[] => [
   rest("GET /clusters/exp-a-eks", "eks/DescribeCluster.active.json"),
   rest(/^GET \/clusters\/exp-a-eks\/node-groups(\?|$)/, "eks/ListNodegroups.one.json"),
   rest(/^GET \/clusters\/exp-a-eks\/node-groups\/Workers/, over.nodegroup ?? "eks/DescribeNodegroup.active-2.json"),
   rest("GET /api/v1/nodes", "kubernetes/nodes.two-ready.json"),
   rest("GET /api/v1/namespaces/exp-a/pods", over.pods ?? "kubernetes/pods.all-ready.json"),
   rest(/^GET \/api\/v2\/clusters\?clusterNameFilter=exp-a-kafka/, over.msk ?? "kafka/ListClustersV2.active-3.json"),
-  rest(promQuery(/up%7Bserver%3D%22cassandra%22%7D/), over.cassandra ?? "prometheus/up-cassandra.3-up.json"),
+  ...ringExchanges(over.ring ?? {}),
 ];
 
 describe("AWS readiness", () => {
@@ -52,7 +68,7 @@ describe("AWS readiness", () => {
     expect([plan.eks.workerNodes, plan.kafka.brokers, plan.detector.pods, plan.load.pods, plan.cassandra.nodes]).toEqual([2, 3, 3, 1, 3]);
   });
 
-  it("is ready when the cluster, node group, nodes, pods, MSK and every Cassandra exporter are", async () => {
+  it("is ready when the cluster, node group, nodes, pods, MSK and every Cassandra node (Up/Normal) are", async () => {
     server.add(...readyExchanges());
     const checks = await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan);
     expect(checks.filter((c) => !c.ready)).toEqual([]);
@@ -62,7 +78,7 @@ describe("AWS readiness", () => {
       "kubernetes nodes": "2/2 Ready",
       pods: "detector 3/3, load-generator 1/1, prometheus 1/1",
       "msk cluster": "exp-a-kafka ACTIVE, 3 brokers",
-      "cassandra nodes": "3/3 exporters up",
+      "cassandra nodes": "3/3 joined, 3/3 Up/Normal",
     });
   });
 
@@ -72,7 +88,7 @@ describe("AWS readiness", () => {
         nodegroup: "eks/DescribeNodegroup.updating-vcpu-limit.json",
         msk: "kafka/ListClustersV2.creating.json",
         pods: "kubernetes/pods.detector-starting.json",
-        cassandra: "prometheus/up-cassandra.2-up.json",
+        ring: { up: "prometheus/up-cassandra.2-up.json" },
       }),
     );
     const checks = await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan);
@@ -82,7 +98,7 @@ describe("AWS readiness", () => {
       "eks node groups": launchFailure,
       pods: "detector 2/3, load-generator 1/1, prometheus 1/1",
       "msk cluster": "state CREATING",
-      "cassandra nodes": "2/3 exporters up",
+      "cassandra nodes": "2/3 joined, 2/3 Up/Normal; exporters 2/3 up",
     });
   });
 
@@ -107,10 +123,34 @@ describe("AWS readiness", () => {
 
     server.reset();
     t = 0;
-    for (let i = 0; i < 3; i++) server.add(...readyExchanges({ cassandra: "prometheus/up-cassandra.2-up.json" }));
+    for (let i = 0; i < 3; i++) server.add(...readyExchanges({ ring: ringThirdJoining }));
     const err = await waitAwsReady(readinessDeps(ctx, kube, prometheus), plan, { timeoutMs: 30_000, intervalMs: 15_000, ...fake }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotReadyError);
-    expect((err as Error).message).toBe("not ready after 30 s: cassandra nodes (2/3 exporters up)");
+    expect((err as Error).message).toBe("not ready after 30 s: cassandra nodes (2/3 joined, 2/3 Up/Normal; not yet: 10.0.3.10 not joined)");
+  });
+});
+
+describe("Cassandra ring readiness (exporter ring metrics)", () => {
+  it("is not ready while a node whose exporter answers is still joining, and says how far the join is", async () => {
+    server.add(...ringExchanges(ringThirdJoining));
+    expect(await cassandraRingReadiness(prometheus, 3)).toEqual({ ready: false, detail: "2/3 joined, 2/3 Up/Normal; not yet: 10.0.3.10 not joined" });
+  });
+
+  it("is not ready while a joined node sees a peer down", async () => {
+    server.add(...ringExchanges({ upEndpoints: "prometheus/ring-upendpoints.one-down.json", downEndpoints: "prometheus/ring-downendpoints.one-down.json" }));
+    const r = await cassandraRingReadiness(prometheus, 3);
+    expect(r.ready).toBe(false);
+    expect(r.detail).toBe("3/3 joined, 0/3 Up/Normal; not yet: 10.0.1.10 sees 2/3 up, 10.0.2.10 sees 2/3 up, 10.0.3.10 sees 2/3 up");
+  });
+
+  it("queries the metric names cdk/servers/cassandra-exporter.ts defines, on the exporters' series", () => {
+    expect(Object.values(ringQueries)).toEqual([
+      'up{server="cassandra"}',
+      'org_apache_cassandra_db_storageservice_joined{server="cassandra"}',
+      'org_apache_cassandra_db_storageservice_bootstrapmode{server="cassandra"}',
+      'org_apache_cassandra_net_failuredetector_upendpointcount{server="cassandra"}',
+      'org_apache_cassandra_net_failuredetector_downendpointcount{server="cassandra"}',
+    ]);
   });
 });
 
@@ -144,6 +184,13 @@ describe("load rate and Prometheus reads", () => {
     expect(w.anomalies).toBe(0);
     expect(w.errors).toEqual({ detector: 0, deadLetters: 0, sendFailures: 0 });
     expect(server.requests.every((r) => r.path.includes("&time=1793493000.000"))).toBe(true);
+  });
+
+  it("reads the events topic's partitions back as those the detectors consumed (one lag series per partition)", async () => {
+    const q = consumedPartitionsQuery("events", 600);
+    expect(q).toBe('count(count by (partition) (last_over_time(detector_consumer_lag{topic="events"}[600s])))');
+    server.add(rest(promQuery(new RegExp(queryParam(q).replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))), "prometheus/consumed-partitions.12.json"));
+    expect(await prometheus.value(q)).toBe(12);
   });
 
   it("reports Prometheus's own error", async () => {

@@ -55,7 +55,10 @@ describe("npm run experiment -- --target local", () => {
       expect(s.sizes.detectorProcesses).toBe(i + 1);
       // The run's topics were grown from stage 1 to stage 2; what is reported was read back from Kafka.
       const planned = localStageSize(i + 1).partitions;
-      expect(s.partitions).toEqual({ planned, readBack: planned, source: "kafka topic metadata" });
+      expect(s.partitions).toMatchObject({ planned, readBack: planned, source: "kafka topic metadata" });
+      // The AWS runner's read-back query, run against this real Prometheus: partitions the detectors consumed.
+      expect(s.partitions?.consumedByDetectors).toBeGreaterThan(0);
+      expect(s.partitions?.consumedByDetectors).toBeLessThanOrEqual(planned);
       expect(s.sizes.partitions).toBe(planned);
       expect(s.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(s.git.revision).toMatch(/^[0-9a-f]{40}$/);
