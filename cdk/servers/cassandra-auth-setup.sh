@@ -18,12 +18,13 @@ need CASSANDRA_AUTH_CQLSH "path of the cqlsh executable" '^/'
 need CASSANDRA_AUTH_NODETOOL "path of the nodetool executable" '^/'
 need CASSANDRA_AUTH_ADMIN_PASSWORD_FILE "file holding the admin role's password" '^/'
 need CASSANDRA_AUTH_DETECTOR_PASSWORD_FILE "file holding the detector role's password" '^/'
+need CASSANDRA_AUTH_ADMIN_ROLE "a role name of [a-z0-9_]" '^[a-z][a-z0-9_]{0,47}$'
 need CASSANDRA_AUTH_DETECTOR_ROLE "a role name of [a-z0-9_]" '^[a-z][a-z0-9_]{0,47}$'
 need CASSANDRA_AUTH_DATACENTER "the data centre the snitch reports" '^[A-Za-z0-9_-]+$'
 need CASSANDRA_AUTH_REPLICATION_FACTOR "system_auth replicas in that data centre, 1-9" '^[1-9]$'
 need CASSANDRA_AUTH_WAIT_SECONDS "seconds to wait for a login, 1-3600" '^[0-9]{1,4}$'
 
-admin="admin"
+admin=$CASSANDRA_AUTH_ADMIN_ROLE
 detector=$CASSANDRA_AUTH_DETECTOR_ROLE
 umask 077
 work="$(mktemp -d)"

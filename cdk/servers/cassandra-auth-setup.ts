@@ -45,6 +45,7 @@ export function cassandraAuthSetupEnv(o: CassandraAuthSetupOptions): Record<stri
     CASSANDRA_AUTH_NODETOOL: o.nodetool,
     CASSANDRA_AUTH_ADMIN_PASSWORD_FILE: o.adminPasswordFile,
     CASSANDRA_AUTH_DETECTOR_PASSWORD_FILE: o.detectorPasswordFile,
+    CASSANDRA_AUTH_ADMIN_ROLE: cassandraAdminRole,
     CASSANDRA_AUTH_DETECTOR_ROLE: o.detectorRole,
     CASSANDRA_AUTH_DATACENTER: o.datacenter,
     CASSANDRA_AUTH_REPLICATION_FACTOR: String(o.replicationFactor),
