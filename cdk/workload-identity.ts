@@ -39,7 +39,15 @@ export function detectorStatements(arns: MskArns, cassandraSecretArn: string): i
   return [
     new iam.PolicyStatement({ actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"], resources: [arns.cluster] }),
     new iam.PolicyStatement({
-      actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:CreateTopic"],
+      // The schema Job (this role) grows the topics of a stack grown in place (CreatePartitions: AlterTopic)
+      // and re-applies their topic configs (AlterConfigs), as app/kafka/kafka-client.ts ensureTopics does.
+      actions: [
+        "kafka-cluster:DescribeTopic",
+        "kafka-cluster:CreateTopic",
+        "kafka-cluster:AlterTopic",
+        "kafka-cluster:DescribeTopicDynamicConfiguration",
+        "kafka-cluster:AlterTopicDynamicConfiguration",
+      ],
       resources: [topics.events, topics.checks, topics.deadLetter].map(arns.topic),
     }),
     new iam.PolicyStatement({ actions: ["kafka-cluster:ReadData"], resources: [arns.topic(topics.events)] }),
@@ -59,7 +67,8 @@ export function loadgenStatements(arns: MskArns): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({ actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"], resources: [arns.cluster] }),
     new iam.PolicyStatement({
-      actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:CreateTopic"],
+      // The load generator's ensureTopics grows the events topic too when it runs before the schema Job.
+      actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:CreateTopic", "kafka-cluster:AlterTopic"],
       resources: [topics.events, topics.checks].map(arns.topic),
     }),
     new iam.PolicyStatement({ actions: ["kafka-cluster:WriteData"], resources: [arns.topic(topics.events)] }),
