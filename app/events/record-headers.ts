@@ -26,12 +26,14 @@ export function copyHeaders(headers: unknown): RecordHeaders {
   return copy;
 }
 
-/** Bytes the headers take on the wire (names and values; the few varint length bytes aside). */
-export function headerBytes(headers: RecordHeaders): number {
-  let bytes = 0;
-  for (const key of Object.keys(headers)) {
-    const value = headers[key]!;
-    for (const v of Array.isArray(value) ? value : [value]) bytes += Buffer.byteLength(key) + Buffer.byteLength(v);
-  }
+/** Bytes one header takes on the wire (its name once per value, and the values; varint lengths aside). */
+export function headerBytes(name: string, value: HeaderValue): number {
+  const values = Array.isArray(value) ? value : [value];
+  let bytes = Buffer.byteLength(name) * values.length;
+  for (const v of values) bytes += Buffer.byteLength(v);
   return bytes;
 }
+
+/** Bytes all the headers take on the wire. */
+export const headersBytes = (headers: RecordHeaders): number =>
+  Object.keys(headers).reduce((sum, name) => sum + headerBytes(name, headers[name]!), 0);

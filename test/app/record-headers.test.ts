@@ -2,7 +2,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { deadLetterBounds, deadLetterHeaders, deadLetterMessage, type DeadLetterSource } from "../../app/events/dead-letter.ts";
-import { copyHeaders, headerBytes } from "../../app/events/record-headers.ts";
+import { copyHeaders, headersBytes } from "../../app/events/record-headers.ts";
 
 // kafkajs's own record encoder: the one that threw a TypeError on a header holding a function.
 const encodeRecord = createRequire(import.meta.url)("kafkajs/src/protocol/recordBatch/record/v0") as (r: object) => { buffer: Buffer };
@@ -85,7 +85,7 @@ describe("deadLetterMessage", () => {
     const kept = Object.keys(h).filter((k) => k.startsWith("h")).length;
     expect(kept + Number(h[deadLetterHeaders.droppedHeaders])).toBe(5000);
     const ours = Object.values(deadLetterHeaders).reduce((n, name) => n + name.length, 0);
-    expect(headerBytes(h)).toBeLessThanOrEqual(deadLetterBounds.sourceHeaderBytes + ours + deadLetterBounds.detailChars + 64);
+    expect(headersBytes(h)).toBeLessThanOrEqual(deadLetterBounds.sourceHeaderBytes + ours + deadLetterBounds.detailChars + 64);
   });
 
   it("lets no source header pass for the detector's own", () => {
