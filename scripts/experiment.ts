@@ -9,11 +9,11 @@
  * Exit codes: 0 done, 1 failed, 2 bad arguments, 130 interrupted.
  */
 import { join } from "node:path";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SizeInputError } from "../cdk/size/size-input.ts";
 import { StateError } from "./experiment/experiment-state.ts";
 import { Progress } from "./experiment/progress.ts";
-import { defaultWarmupSeconds, ExperimentError, runExperiment, workDirOf, type RateMode } from "./experiment/run-experiment.ts";
+import { defaultWarmupSeconds, ExperimentArgumentError, ExperimentError, runExperiment, workDirOf, type RateMode } from "./experiment/run-experiment.ts";
 import { AwsStageRunner } from "./experiment/stage-runner-aws.ts";
 import { LocalStageRunner } from "./experiment/stage-runner-local.ts";
 import { parseStageList } from "./experiment/stage-list.ts";
@@ -78,6 +78,9 @@ const program = new Command("experiment")
   .option("--api-access-cidrs <cidrs>", "aws: public CIDRs allowed to reach the EKS API endpoint, e.g. your address/32 (default: private endpoint only)");
 
 async function main(): Promise<number> {
+  // Commander prints its own message ("unknown option '--stage'" with "(Did you mean --stages?)"); exitOverride
+  // turns its exit into an error so that bad arguments exit 2 as documented, not commander's 1.
+  program.exitOverride().showSuggestionAfterError(true);
   program.parse();
   const o = program.opts<CliOptions>();
   const resume = o.resume !== undefined;
@@ -149,7 +152,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof InvalidArgumentError || err instanceof StateError || err instanceof SizeInputError) {
+    if (err instanceof CommanderError && !(err instanceof InvalidArgumentError)) {
+      // Already printed by commander; --help and --version are not errors.
+      process.exit(err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 2);
+    }
+    if (err instanceof InvalidArgumentError || err instanceof StateError || err instanceof SizeInputError || err instanceof ExperimentArgumentError) {
       process.stderr.write(`experiment: ${err.message}\n`);
       process.exit(2);
     }

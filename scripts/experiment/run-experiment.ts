@@ -44,6 +44,11 @@ export class ExperimentError extends Error {
   override name = "ExperimentError";
 }
 
+/** The experiment's arguments cannot work (an id in use, a --compare that does not exist): exit 2, nothing written. */
+export class ExperimentArgumentError extends ExperimentError {
+  override name = "ExperimentArgumentError";
+}
+
 /** The default warm-up: a third of the measured time, from 5 to 60 s. */
 export const defaultWarmupSeconds = (durationSeconds: number): number => Math.min(60, Math.max(5, Math.round(durationSeconds / 3)));
 
@@ -88,24 +93,25 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
   let state: ExperimentState;
   if (o.resume) {
     state = readState(dir);
-    if (state.target !== o.target) throw new ExperimentError(`--resume ${o.id}: that experiment's target is ${state.target}, not ${o.target}`);
+    if (state.target !== o.target) throw new ExperimentArgumentError(`--resume ${o.id}: that experiment's target is ${state.target}, not ${o.target}`);
     state = { ...state, status: "running", tornDown: false, ...(o.compare === undefined ? {} : { compare: o.compare }) };
   } else {
     if (existsSync(stateFile(dir))) {
-      throw new ExperimentError(`--id ${o.id}: experiment ${o.id} already exists in ${dir}; continue it with --resume ${o.id} or choose another id`);
+      throw new ExperimentArgumentError(`--id ${o.id}: experiment ${o.id} already exists in ${dir}; continue it with --resume ${o.id} or choose another id`);
     }
-    mkdirSync(dir, { recursive: true });
     state = newState(o);
   }
-  state = writeState(dir, state);
+  // Everything is checked before anything is written: a refused run leaves no state file to block its rerun.
+  const compareDir = state.compare === undefined ? undefined : { id: state.compare, dir: experimentDir(o.resultsRoot, state.compare) };
+  if (compareDir !== undefined && !existsSync(compareDir.dir)) throw new ExperimentArgumentError(`--compare ${state.compare}: no experiment folder ${compareDir.dir}`);
   const update = (f: (s: ExperimentState) => ExperimentState) => {
     state = writeState(dir, f(state));
   };
   const runner = o.makeRunner(state, dir, update);
-  const compareDir = state.compare === undefined ? undefined : { id: state.compare, dir: experimentDir(o.resultsRoot, state.compare) };
-  if (compareDir !== undefined && !existsSync(compareDir.dir)) throw new ExperimentError(`--compare ${state.compare}: no experiment folder ${compareDir.dir}`);
   // Every stage is validated before anything is deployed.
   for (const s of state.stages) runner.describe(s);
+  mkdirSync(dir, { recursive: true });
+  state = writeState(dir, state);
 
   const todo = remainingStages(state);
   const pending = () => state.stages.filter((s) => state.finished[String(s)] === undefined).map((s) => `stage-${s}`);
