@@ -54,6 +54,7 @@ interface CliOptions {
   region: string;
   clusterAdminArn?: string;
   apiAccessCidrs?: string;
+  fromInsideVpc?: boolean;
 }
 
 const program = new Command("experiment")
@@ -75,7 +76,8 @@ const program = new Command("experiment")
   .option("--results-dir <dir>", "results root", join(projectRoot, "results", "experiments"))
   .option("--region <region>", "aws: region (size model default)", "us-east-1")
   .option("--cluster-admin-arn <arn>", "aws: the IAM role or user given cluster admin on EKS (default: the caller's, from STS; an assumed role → its role ARN)")
-  .option("--api-access-cidrs <cidrs>", "aws: public CIDRs allowed to reach the EKS API endpoint, e.g. your address/32 (default: private endpoint only)");
+  .option("--api-access-cidrs <cidrs>", "aws: public CIDRs allowed to reach the EKS API endpoint, e.g. your address/32 (default: private endpoint only)")
+  .option("--from-inside-vpc", "aws: this machine reaches the private EKS endpoint (a bastion or VPN into the VPC), so no public endpoint is needed");
 
 async function main(): Promise<number> {
   // Commander prints its own message ("unknown option '--stage'" with "(Did you mean --stages?)"); exitOverride
@@ -87,6 +89,13 @@ async function main(): Promise<number> {
   const id = o.resume ?? o.id ?? defaultId();
   if (!resume && o.stages === undefined) throw new InvalidArgumentError("--stages is required (unless --resume <id>)");
   if (!resume && o.duration === undefined) throw new InvalidArgumentError("--duration is required (unless --resume <id>)");
+  // Without a public CIDR the EKS endpoint is private: a runner outside the VPC would deploy for an hour and then
+  // fail to reach the cluster, so say so before anything is deployed.
+  if (o.target === "aws" && o.apiAccessCidrs === undefined && o.fromInsideVpc !== true) {
+    throw new InvalidArgumentError(
+      "--target aws needs --api-access-cidrs <your public address>/32 (otherwise the EKS API endpoint is private and this machine cannot reach it), or --from-inside-vpc when it runs inside the VPC",
+    );
+  }
   const stages = o.stages === undefined ? [] : parseStageList(o.stages, o.target, id);
   const duration = o.duration ?? 1;
   const rate: RateMode = o.search === true ? { mode: "search" } : o.rate !== undefined ? { mode: "fixed", rate: o.rate } : { mode: "plan" };

@@ -71,7 +71,11 @@ describe("Cassandra first-boot script", () => {
     expect(first).toContain("ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false");
   });
 
-  it("stays under EC2's 16 KB user-data limit", () => {
-    expect(Buffer.byteLength(cassandraUserData(options(0)))).toBeLessThan(16_384);
+  it("stays under EC2's 16 KB user-data limit with the longest values a deploy can put in it", () => {
+    // The template holds tokens; at deploy they become real ARNs (CloudFormation-generated secret names run to
+    // ~100 characters) and the region's name, so measure with generous stand-ins, not the short test values.
+    const arn = (name: string) => `arn:aws-us-gov:secretsmanager:ap-southeast-5:123456789012:secret:${name.padEnd(110, "x")}-AbCdEf`;
+    const longest = { ...options(0), region: "ap-southeast-5", datacenter: "ap-southeast-5", adminSecretArn: arn("admin"), detectorSecretArn: arn("detector") };
+    expect(Buffer.byteLength(cassandraUserData(longest))).toBeLessThan(16_384);
   });
 });

@@ -4,7 +4,6 @@
  * topics grown in place, with the partitions read back equal to each stage's plan; every process the experiment
  * started has exited; its topics are gone.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +15,8 @@ import { csvColumns } from "../../scripts/experiment/results-table.ts";
 import type { StageResult } from "../../scripts/experiment/stage-result.ts";
 import { localStageSize } from "../../scripts/experiment/local-stage-size.ts";
 import { topicPrefix } from "../../scripts/experiment/stage-runner-local.ts";
-import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
+import { localEndpoints } from "../../scripts/stack-control.ts";
+import { runExperimentCli } from "./experiment-cli.ts";
 
 const root = mkdtempSync(join(tmpdir(), "experiment-int-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -32,19 +32,10 @@ const alive = (pid: number) => {
   }
 };
 
-function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(projectRoot, "scripts", "experiment.ts"), ...args], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("exit", (code) => resolve({ code, out }));
-  });
-}
 
 describe("npm run experiment -- --target local", () => {
   it("runs stages 1 and 2 for real, writes consistent results and leaves nothing of ours running", { timeout: 240_000 }, async () => {
-    const { code, out } = await runCli(["--target", "local", "--stages", "1,2", "--duration", "10", "--warmup", "4", "--rate", "150", "--id", id, "--results-dir", root]);
+    const { code, out } = await runExperimentCli(["--target", "local", "--stages", "1,2", "--duration", "10", "--warmup", "4", "--rate", "150", "--id", id, "--results-dir", root]);
     expect(code, out).toBe(0);
     // Plain progress lines (stderr is not a TTY here), with stage, phase, elapsed and checks/s.
     expect(out).toMatch(/\[\d\d:\d\d\] {2}stage-1 \(1\/2\) {2}load \d\d:\d\d {2}(\d+|–) checks\/s/);
