@@ -18,11 +18,25 @@ import { availabilityZoneCount, limits, parseSizeInput, type SizeInput } from ".
  * - checks per Cassandra node: the reference's 220,000 checks/s on 48 × i3.2xlarge (DESIGN.md §3),
  *   scaled by the node's vCPUs relative to an i3.2xlarge;
  * - a detector pod's capacity: the issue-7 budget of 0.2 CPU seconds per 1,000 checks, at half load;
- * - one Kafka broker (m5.2xlarge class) per 6 Cassandra nodes: the reference's 9 brokers for 48 nodes.
+ * - one Kafka broker (m5.2xlarge class) per 6 Cassandra nodes: the reference's 9 brokers for 48 nodes;
+ * - a detector pod's memory: the peak RSS measured with the pod's planned rate offered to one detector at the
+ *   plan's concurrency and connections (see detectorPeakRssMiB), with half again as headroom.
  */
+/**
+ * Peak RSS of one detector with 5,000 events/s offered (the pod's planned rate), concurrency 64, 1 connection
+ * per host, 3,200 keys, for 60 s: 373.9 MiB, measured 2026-12-02 on the 2-core machine, where the detector ran
+ * saturated (1,631 checks/s, a backlog of ~200,000 events), so every in-flight slot and fetch buffer was full.
+ * Source: results/bench/detector-memory-plan-pod.json (`npm run local -- --rate 5000 --duration 60
+ * --concurrency 64 --connections 1 --keys 3200 --output results/bench/detector-memory-plan-pod.json`).
+ */
+const detectorPeakRssMiB = 373.9;
+const memoryHeadroom = 1.5;
+/** Kubernetes memory in whole 64 MiB steps. */
+const roundUpMiB = (mib: number) => Math.ceil(mib / 64) * 64;
+
 export const planning = {
   checksPerSecondPerCassandraVcpu: 220_000 / 48 / 8,
-  detectorPod: { cpu: 2, memoryMiB: 512, checksPerSecond: 5_000 },
+  detectorPod: { cpu: 2, memoryMiB: roundUpMiB(detectorPeakRssMiB * memoryHeadroom), checksPerSecond: 5_000 },
   loadgenPod: { cpu: 1, memoryMiB: 256, eventsPerSecond: 25_000 },
   cassandraNodesPerKafkaBroker: 6,
   /** Per-pod in-flight checks: rate × latency with room for the tail (Little's law at ~10 ms). */
