@@ -48,7 +48,16 @@ const bool = z
   .pipe(z.enum(["true", "false", "1", "0", "yes", "no"]))
   .transform((s) => s === "true" || s === "1" || s === "yes");
 
-const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+/** Decimal digits only (no sign, hex, exponent or blanks) and within TCP's range: `a:99999` is not a port. */
+/** The largest TCP port. */
+export const maxPort = 65_535;
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "not host:port")
+  .refine((p) => {
+    const port = Number(p.slice(p.lastIndexOf(":") + 1));
+    return port >= 1 && port <= maxPort;
+  }, `port not from 1 to ${String(maxPort)}`);
 const hostPortList = z
   .string()
   .transform((s) =>
@@ -57,12 +66,19 @@ const hostPortList = z
       .map((p) => p.trim())
       .filter((p) => p !== ""),
   )
-  .pipe(z.array(z.string().regex(hostPort, "not host:port")).min(1, "empty list"));
+  .pipe(z.array(hostPort).min(1, "empty list"));
 
 const name = (pattern: RegExp, what: string) => z.string().trim().regex(pattern, what);
 const topicName = name(/^[A-Za-z0-9._-]{1,200}$/, "not a Kafka topic name");
 /** CQL identifiers we create unquoted: letters, digits, underscore, starting with a letter, lower case. */
 const cqlIdentifier = name(/^[a-z][a-z0-9_]{0,47}$/, "not a lower-case CQL identifier");
+
+/**
+ * A Cassandra data-centre name. It goes into CQL as a string literal (CREATE KEYSPACE ... replication map), so
+ * only the characters snitches produce are allowed; the literal is escaped as well (app/detector/cql-literal.ts).
+ */
+export const dataCenterPattern = /^[A-Za-z0-9._-]{1,64}$/;
+const dataCenterName = name(dataCenterPattern, "not a data-centre name of 1-64 characters of [A-Za-z0-9._-]");
 
 /** Cassandra consistency levels we allow, by the driver's names. */
 export const consistencyNames = ["one", "two", "three", "quorum", "all", "localQuorum", "eachQuorum", "localOne"] as const;
@@ -87,7 +103,7 @@ const shared = {
     env: "KAFKA_BROKERS",
     flag: "--kafka-brokers <list>",
     help: "Kafka bootstrap brokers",
-    allowed: "comma-separated host:port list",
+    allowed: `comma-separated host:port list, ports from 1 to ${String(maxPort)}`,
     default: "127.0.0.1:9092",
     schema: hostPortList,
   }),
@@ -119,9 +135,9 @@ const shared = {
     env: "METRICS_PORT",
     flag: "--metrics-port <port>",
     help: "HTTP port of /metrics, /healthz and /readyz (0: any free port)",
-    allowed: "an integer from 0 to 65535",
+    allowed: `an integer from 0 to ${String(maxPort)}`,
     default: String(appHttpPort),
-    schema: int(0, 65_535),
+    schema: int(0, maxPort),
   }),
   tracingSampleRatio: setting({
     env: "TRACING_SAMPLE_RATIO",
@@ -219,7 +235,7 @@ export const detectorSettings = {
     env: "CASSANDRA_CONTACT_POINTS",
     flag: "--cassandra-contact-points <list>",
     help: "Cassandra nodes to connect to first",
-    allowed: "comma-separated host:port list",
+    allowed: `comma-separated host:port list, ports from 1 to ${String(maxPort)}`,
     default: "127.0.0.1:9042",
     schema: hostPortList,
   }),
@@ -227,9 +243,9 @@ export const detectorSettings = {
     env: "CASSANDRA_LOCAL_DC",
     flag: "--cassandra-local-dc <name>",
     help: "the Cassandra data centre this process is in (for load balancing and LOCAL_* consistency)",
-    allowed: "a non-empty string",
+    allowed: "1-64 characters of letters, digits, '-', '_' and '.'",
     default: "datacenter1",
-    schema: z.string().trim().min(1, "empty"),
+    schema: dataCenterName,
   }),
   cassandraConnectionsPerHost: setting({
     env: "CASSANDRA_CONNECTIONS_PER_HOST",

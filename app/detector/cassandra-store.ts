@@ -12,6 +12,7 @@ import type { ConsistencyName, DetectorConfig } from "../config.ts";
 import { cassandraSchema, historyWindow } from "../topology.ts";
 import type { Event } from "../events/event-codec.ts";
 import { authProviderOf, type CassandraCredentials } from "./cassandra-auth.ts";
+import { cqlStringLiteral } from "./cql-literal.ts";
 
 const { consistencies, distance } = cassandra.types;
 
@@ -35,7 +36,7 @@ const table = cassandraSchema.eventsTable;
 export function schemaStatements(c: StoreConfig): string[] {
   return [
     `CREATE KEYSPACE IF NOT EXISTS ${c.keyspace} WITH replication = ` +
-      `{'class': 'NetworkTopologyStrategy', '${c.cassandraLocalDataCenter}': ${c.replicationFactor}}`,
+      `{'class': 'NetworkTopologyStrategy', ${cqlStringLiteral(c.cassandraLocalDataCenter)}: ${c.replicationFactor}}`,
     `CREATE TABLE IF NOT EXISTS ${c.keyspace}.${table} (
       id text,
       time timestamp,

@@ -7,6 +7,8 @@ import {
   parseDetectorConfig,
   parseLoadgenConfig,
 } from "../../app/config.ts";
+import { schemaStatements } from "../../app/detector/cassandra-store.ts";
+import { cqlStringLiteral } from "../../app/detector/cql-literal.ts";
 
 describe("detector config", () => {
   it("has working defaults", () => {
@@ -41,6 +43,13 @@ describe("detector config", () => {
     ["OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x"],
     ["DETECTOR_CREATE_SCHEMA", "maybe"],
     ["METRICS_PORT", "70000"],
+    ["KAFKA_BROKERS", "b1:9092,b2:70000"],
+    ["CASSANDRA_CONTACT_POINTS", "127.0.0.1:99999"],
+    ["CASSANDRA_CONTACT_POINTS", "127.0.0.1:0"],
+    ["CASSANDRA_LOCAL_DC", "dc1': 1, 'x"],
+    ["CASSANDRA_LOCAL_DC", "dc 1"],
+    ["CASSANDRA_LOCAL_DC", ""],
+    ["CASSANDRA_LOCAL_DC", "x".repeat(65)],
   ])("rejects %s=%j naming the setting, the value and what is allowed", (envName, value) => {
     const attempt = () => parseDetectorConfig({ env: { [envName]: value } });
     expect(attempt).toThrow(ConfigError);
@@ -60,6 +69,26 @@ describe("detector config", () => {
     expect(() => parseDetectorConfig({ env: { DETECTOR_CONSUMERS: "0" }, flags: { partitions: "-1" } })).toThrow(
       /partitions \(flag --partitions\)[\s\S]*consumersPerProcess \(env DETECTOR_CONSUMERS\)/,
     );
+  });
+});
+
+describe("the local data-centre name", () => {
+  it.each(["datacenter1", "us-east-1", "eu_west.2", "DC-A"])("accepts %j, as snitches name them", (dc) => {
+    expect(parseDetectorConfig({ env: { CASSANDRA_LOCAL_DC: dc } }).cassandraLocalDataCenter).toBe(dc);
+  });
+
+  it("says which characters are allowed", () => {
+    expect(() => parseDetectorConfig({ env: { CASSANDRA_LOCAL_DC: "dc1'}" } })).toThrow(
+      /setting cassandraLocalDataCenter \(env CASSANDRA_LOCAL_DC\)[^\n]*allowed: 1-64 characters of letters, digits, '-', '_' and '\.'/,
+    );
+  });
+
+  it("reaches CREATE KEYSPACE as one escaped string literal", () => {
+    const c = parseDetectorConfig({ env: {} });
+    // Past the config (a caller building StoreConfig by hand), a quote still cannot end the literal.
+    const [keyspace] = schemaStatements({ ...c, cassandraLocalDataCenter: "dc1': 9, 'x" });
+    expect(keyspace).toContain(`'class': 'NetworkTopologyStrategy', 'dc1'': 9, ''x': ${String(c.replicationFactor)}}`);
+    expect(cqlStringLiteral("it's")).toBe("'it''s'");
   });
 });
 
