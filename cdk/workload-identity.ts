@@ -13,8 +13,6 @@ import { components } from "../charts/names.ts";
 /** The charts' namespace (the experiment id) and ServiceAccount names (their component names). */
 export const workloadNamespace = namespaceOf;
 export const serviceAccounts = { detector: components.detector, loadgen: components.loadGenerator } as const;
-/** Consumer groups of the load generator (it may read verdicts to measure end-to-end latency). */
-export const loadgenGroupPrefix = "loadgen";
 
 export interface MskArns {
   cluster: string;
@@ -35,12 +33,27 @@ export function mskArns(stack: Stack, clusterName: string, account: string = sta
   };
 }
 
+/*
+ * What each role's code really sends (the test in test/cdk/workload-permissions.test.ts holds the same map and
+ * fails when a statement grants more or less). Kafka request → MSK action, as MSK names Kafka's ACL operations:
+ *   connect (SASL) → Connect; Metadata (listTopics, fetchTopicMetadata, every client) → DescribeTopic;
+ *   CreateTopics → CreateTopic; CreatePartitions → AlterTopic; AlterConfigs on a topic →
+ *   AlterTopicDynamicConfiguration (MSK requires DescribeTopicDynamicConfiguration with it); Produce →
+ *   WriteData; Fetch → ReadData; FindCoordinator/OffsetFetch → DescribeGroup, Join/Sync/Heartbeat/OffsetCommit
+ *   → AlterGroup. Nothing sends a request Kafka authorizes as DESCRIBE CLUSTER (DescribeCluster, ListGroups,
+ *   DescribeConfigs of brokers), so no role has kafka-cluster:DescribeCluster.
+ */
+
+/**
+ * The detector pods and the schema Job (app/main.ts `schema`, which runs with this role): the Job creates the
+ * three topics, grows them (CreatePartitions) and re-applies their topic configs (AlterConfigs), as
+ * app/detector/schema.ts ensureSchema does; the detector waits for them (Metadata), consumes events in its
+ * group, publishes verdicts and dead letters, and reads the Cassandra password once.
+ */
 export function detectorStatements(arns: MskArns, cassandraSecretArn: string): iam.PolicyStatement[] {
   return [
-    new iam.PolicyStatement({ actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"], resources: [arns.cluster] }),
+    new iam.PolicyStatement({ actions: ["kafka-cluster:Connect"], resources: [arns.cluster] }),
     new iam.PolicyStatement({
-      // The schema Job (this role) grows the topics of a stack grown in place (CreatePartitions: AlterTopic)
-      // and re-applies their topic configs (AlterConfigs), as app/kafka/kafka-client.ts ensureTopics does.
       actions: [
         "kafka-cluster:DescribeTopic",
         "kafka-cluster:CreateTopic",
@@ -63,19 +76,19 @@ export function detectorStatements(arns: MskArns, cassandraSecretArn: string): i
   ];
 }
 
+/**
+ * The load generator (app/loadgen/loadgen.ts) only produces to the events topic. It calls ensureTopics on that
+ * one topic before sending (no topic configs: no AlterConfigs); in the cloud the schema Job has normally made
+ * and grown it already, but the load generator's Deployment does not wait for the Job, so a load generator that
+ * starts first creates or grows it (CreateTopic, AlterTopic) rather than fail. It reads no topic and joins no
+ * group: it has no ReadData and no group statement.
+ */
 export function loadgenStatements(arns: MskArns): iam.PolicyStatement[] {
   return [
-    new iam.PolicyStatement({ actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"], resources: [arns.cluster] }),
+    new iam.PolicyStatement({ actions: ["kafka-cluster:Connect"], resources: [arns.cluster] }),
     new iam.PolicyStatement({
-      // The load generator's ensureTopics grows the events topic too when it runs before the schema Job.
-      actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:CreateTopic", "kafka-cluster:AlterTopic"],
-      resources: [topics.events, topics.checks].map(arns.topic),
-    }),
-    new iam.PolicyStatement({ actions: ["kafka-cluster:WriteData"], resources: [arns.topic(topics.events)] }),
-    new iam.PolicyStatement({ actions: ["kafka-cluster:ReadData"], resources: [arns.topic(topics.checks)] }),
-    new iam.PolicyStatement({
-      actions: ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
-      resources: [arns.group(`${loadgenGroupPrefix}*`)],
+      actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:CreateTopic", "kafka-cluster:AlterTopic", "kafka-cluster:WriteData"],
+      resources: [arns.topic(topics.events)],
     }),
   ];
 }
