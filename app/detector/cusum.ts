@@ -169,3 +169,139 @@ export function detect(history: readonly number[], value: number, options: Detec
     n,
   };
 }
+
+/**
+ * The sums a key carries from one check to the next (stored with the event's row), in units of σ.
+ * `upperRun`/`lowerRun`: events since that sum last was 0 (Montgomery's N⁺, N⁻); 0 while the sum is 0.
+ */
+export interface CusumSums {
+  readonly upper: number;
+  readonly lower: number;
+  readonly upperRun: number;
+  readonly lowerRun: number;
+}
+
+/** A key's first check, and the restart after a signal. */
+export const zeroSums: CusumSums = Object.freeze({ upper: 0, lower: 0, upperRun: 0, lowerRun: 0 });
+
+/**
+ * A stored value that is not a valid sum (negative, non-finite, a run that is not a count) restarts the key at
+ * zero rather than throwing: a throw would dead-letter every later event of the key, forever.
+ */
+function validSums(s: CusumSums | undefined): CusumSums {
+  if (s === undefined) return zeroSums;
+  const sum = (x: number) => Number.isFinite(x) && x >= 0;
+  const run = (x: number) => Number.isSafeInteger(x) && x >= 0;
+  return sum(s.upper) && sum(s.lower) && run(s.upperRun) && run(s.lowerRun) ? s : zeroSums;
+}
+
+/** How many times smaller the steps' σ must be than the level's for the walk model (see predict). */
+const walkEvidence = 1;
+
+/** What the value is compared with: a prediction from the history and the σ of its error. */
+interface Prediction {
+  readonly mean: number;
+  readonly sigma: number;
+  readonly n: number;
+  readonly model: "level" | "walk";
+}
+
+/**
+ * The baseline of a history, from two one-step predictors, whichever errs less on the history itself:
+ * - level: the (cleaned) mean, σ its standard deviation — the textbook in-control process;
+ * - walk: the previous value plus the mean step, σ the steps' standard deviation.
+ * Why not a least-squares line: the generator's trending keys are random walks, not a line plus noise; a line
+ * through a random walk leaves long runs of same-signed residuals, which a carried sum adds up into an alarm.
+ * The walk's steps are independent, so the sums on them behave as the textbook's. For independent noise the
+ * steps' σ is √2 times the level's, so a stationary key keeps the level model (measured: no stable key of the
+ * generator ever got the walk model in 200,000 checks); a persistent one (trend, random walk, a level that moved
+ * inside the history) has steps several times smaller than its spread and gets the walk model. A stricter
+ * threshold (2×) sent slow walks to the level model and multiplied their false alarms by five.
+ * Both leave earlier outliers out (values, or steps, beyond `cutoff`·σ), as detect() does. The statistics come
+ * from `xs` (the baseline: history minus a running sum's values), the walk's anchor from `all` (the newest
+ * history value): a walk has no level to shift, its steps are what must stay in control.
+ */
+function predict(
+  xs: readonly number[],
+  all: readonly number[],
+  value: number,
+  cutoff: number,
+  floor: (b: { mean: number; sd: number }) => number,
+): Prediction {
+  const level = cleanBaseline(xs, cutoff, floor);
+  if (xs.length < 3) return { ...level, model: "level" };
+  const steps: number[] = [];
+  for (let i = 1; i < xs.length; i++) steps.push(xs[i]! - xs[i - 1]!);
+  const step = cleanBaseline(steps, cutoff, (b) => Math.max(floor({ mean: level.mean, sd: b.sd }), 0));
+  if (!(step.sigma * walkEvidence < level.sigma)) return { ...level, model: "level" };
+  // Anchor on the previous value, unless it was a spike: its step in is an outlier and the new value is in
+  // line with the one before it. Otherwise the value after a spike would alarm the other way.
+  const last = all[all.length - 1]!;
+  const before = all[all.length - 2]!;
+  const spikeBefore =
+    Math.abs(last - before - step.mean) > cutoff * step.sigma &&
+    Math.abs(value - before - 2 * step.mean) <= cutoff * step.sigma * Math.SQRT2;
+  return spikeBefore
+    ? { mean: before + 2 * step.mean, sigma: step.sigma * Math.SQRT2, n: step.n, model: "walk" }
+    : { mean: last + step.mean, sigma: step.sigma, n: step.n, model: "walk" };
+}
+
+export interface StepVerdict extends Verdict {
+  /**
+   * On an anomaly, Page's change-point estimate: the signalling sum was last 0 this many events before this one,
+   * so the change began with the event after that one (`changeEventsAgo − 1` events before this one; 1 = this one).
+   */
+  readonly changeEventsAgo?: number;
+  /** Which baseline the value was compared with (see predict). */
+  readonly model?: "level" | "walk";
+}
+
+/**
+ * One step of Page's two-sided CUSUM for a key: the new value standardised against the history's baseline,
+ * `C⁺ = max(0, z − k + C⁺prev)`, `C⁻ = max(0, −z − k + C⁻prev)`; a sum above h is a signal and both sums
+ * restart at 0. Pure: the same history, value and previous sums give the same verdict and sums (replay).
+ *
+ * `history` is oldest first and excludes `value`; `previous` is what the key's newest stored row carries
+ * (undefined for a key's first check). While a sum is running, the values since it left 0 are suspected to be
+ * of the changed process and are left out of the baseline (when enough history remains), so the baseline does
+ * not follow a sustained shift and absorb it before it is signalled.
+ */
+export function cusumStep(
+  history: readonly number[],
+  value: number,
+  previous: CusumSums | undefined,
+  options: DetectOptions = {},
+): { verdict: StepVerdict; sums: CusumSums } {
+  const k = options.k ?? 0.5;
+  const h = options.h ?? 5;
+  const minHistory = Math.max(3, options.minHistory ?? 10);
+  const floor = (b: { mean: number; sd: number }) =>
+    Math.max(b.sd, Math.abs(b.mean) * (options.minRelativeSigma ?? 1e-3), options.minSigma ?? 1e-9);
+  const prev = validSums(previous);
+  const finite = history.filter(Number.isFinite);
+  const run = Math.max(prev.upperRun, prev.lowerRun);
+  const base = finite.length - run >= minHistory ? finite.slice(0, finite.length - run) : finite;
+  const p = predict(base, finite, value, k + h, floor);
+  const quiet = { anomaly: false, direction: null, score: 0, mean: p.mean, sigma: p.sigma, n: p.n, model: p.model } as const;
+  // A value that cannot be standardised is not part of the statistic: the sums go on unchanged past it.
+  if (!Number.isFinite(value)) return { verdict: { ...quiet, reason: "non-finite-value" }, sums: prev };
+  if (p.n < minHistory) return { verdict: { ...quiet, reason: "short-history" }, sums: zeroSums };
+  if (!Number.isFinite(p.mean) || !Number.isFinite(p.sigma)) return { verdict: { ...quiet, reason: "non-finite-baseline" }, sums: zeroSums };
+
+  const z = (value - p.mean) / p.sigma;
+  const upper = Math.max(0, z - k + prev.upper);
+  const lower = Math.max(0, -z - k + prev.lower);
+  const sums: CusumSums = {
+    upper,
+    lower,
+    upperRun: upper > 0 ? prev.upperRun + 1 : 0,
+    lowerRun: lower > 0 ? prev.lowerRun + 1 : 0,
+  };
+  const score = Math.max(upper, lower);
+  if (!(score > h)) return { verdict: { ...quiet, score }, sums };
+  const direction = upper >= lower ? "up" : "down";
+  return {
+    verdict: { ...quiet, anomaly: true, direction, score, changeEventsAgo: direction === "up" ? sums.upperRun : sums.lowerRun },
+    sums: zeroSums,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * cusumStep: Page's sequential CUSUM with the sums carried from one check to the next (issue 12). Statistical
+ * properties are checked against Montgomery's published table, not against figures measured here.
+ */
+import { describe, expect, it } from "vitest";
+import { cusumStep, tabularCusum, zeroSums, type CusumSums } from "../../app/detector/cusum.ts";
+import { Rng } from "../../app/loadgen/random.ts";
+import { newKeyState, nextValue } from "../../app/loadgen/value-models.ts";
+import { historyWindow } from "../../app/topology.ts";
+
+// Montgomery, Introduction to Statistical Quality Control, Example 9.1 (same data as cusum.test.ts).
+const montgomery = [
+  9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.2, 10.34, 9.03, 11.47, 10.51, 9.4, 10.08, 9.37, 10.62, 10.31,
+  8.52, 10.84, 10.9, 9.33, 12.29, 11.5, 10.6, 11.08, 10.38, 11.62, 11.31, 10.52,
+];
+// Montgomery Table 9.3: ARL of the two-sided tabular CUSUM with k = 1/2, h = 5, for shifts of 1σ and 2σ.
+const montgomeryArl = { h: 5, shift1: 10.4, shift2: 4.01 };
+
+/** A history whose baseline is μ = 10, σ = 1 (to 1e-5) whatever few values a running sum leaves out of it. */
+const textbookHistory = (() => {
+  const n = 100_000;
+  const c = Math.sqrt((n - 1) / n);
+  return Array.from({ length: n }, (_, i) => 10 + (i % 2 === 0 ? c : -c));
+})();
+
+/** Runs cusumStep over `values` with a rolling history, as the pipeline does; returns each step's output. */
+function run(initial: readonly number[], values: readonly number[], h = 5) {
+  const xs = [...initial];
+  let sums: CusumSums | undefined;
+  return values.map((v) => {
+    const out = cusumStep(xs.slice(-historyWindow), v, sums, { h });
+    sums = out.sums;
+    xs.push(v);
+    return out;
+  });
+}
+
+describe("cusumStep", () => {
+  it("reproduces Montgomery's tabular example step by step, with the change point of the book", () => {
+    let sums: CusumSums | undefined;
+    const book = tabularCusum(montgomery, { target: 10, sigma: 1, k: 0.5, h: 5 });
+    const flagged: number[] = [];
+    montgomery.forEach((x, i) => {
+      const out = cusumStep(textbookHistory, x, sums, { k: 0.5, h: 5 });
+      if (out.verdict.anomaly) {
+        flagged.push(i);
+        expect(out.verdict.score).toBeCloseTo(book.upper[i]!, 3);
+        expect(out.verdict.direction).toBe("up");
+        // N⁺ = 7 at observation 29: the sum was last 0 at observation 22, the shift began after it.
+        expect(out.verdict.changeEventsAgo).toBe(7);
+      } else if (i < book.signal!) {
+        // (After the signal the book's sums go on; ours restart at 0.)
+        expect(out.sums.upper).toBeCloseTo(book.upper[i]!, 3);
+        expect(out.sums.lower).toBeCloseTo(book.lower[i]!, 3);
+      }
+      sums = out.sums;
+    });
+    expect(flagged).toEqual([book.signal]);
+  });
+
+  it("keeps both sums non-negative and restarts them at 0 after a signal", () => {
+    const rng = new Rng(1);
+    const values = Array.from({ length: 3000 }, (_, i) => 100 + rng.normal() + (i % 400 > 300 ? 3 : 0));
+    const outs = run(values.slice(0, historyWindow), values.slice(historyWindow));
+    expect(outs.some((o) => o.verdict.anomaly)).toBe(true);
+    for (const o of outs) {
+      expect(o.sums.upper).toBeGreaterThanOrEqual(0);
+      expect(o.sums.lower).toBeGreaterThanOrEqual(0);
+      if (o.verdict.anomaly) expect(o.sums).toEqual(zeroSums);
+    }
+  });
+
+  it("catches sustained 1σ and 2σ shifts with average run lengths near Montgomery's table", () => {
+    const rng = new Rng(2);
+    const arl = (delta: number, reps: number) => {
+      let total = 0;
+      for (let r = 0; r < reps; r++) {
+        const history = Array.from({ length: historyWindow }, () => rng.normal());
+        const xs = [...history];
+        let sums: CusumSums | undefined;
+        for (let n = 1; ; n++) {
+          const v = delta + rng.normal();
+          const out = cusumStep(xs.slice(-historyWindow), v, sums, { h: montgomeryArl.h });
+          sums = out.sums;
+          xs.push(v);
+          if (out.verdict.anomaly && out.verdict.direction === "up") {
+            total += n;
+            break;
+          }
+        }
+      }
+      return total / reps;
+    };
+    // The baseline is estimated from 50 values (the table assumes μ and σ known), so within a factor of 1.5.
+    const one = arl(1, 400);
+    const two = arl(2, 400);
+    expect(one / montgomeryArl.shift1).toBeGreaterThan(1 / 1.5);
+    expect(one / montgomeryArl.shift1).toBeLessThan(1.5);
+    expect(two / montgomeryArl.shift2).toBeGreaterThan(1 / 1.5);
+    expect(two / montgomeryArl.shift2).toBeLessThan(1.5);
+  });
+
+  it("estimates the change point within a few events of the true one", () => {
+    const rng = new Rng(3);
+    const errors: number[] = [];
+    for (let r = 0; r < 200; r++) {
+      const before = Array.from({ length: historyWindow + 20 }, () => 500 + 5 * rng.normal());
+      const after = Array.from({ length: 40 }, () => 500 + 2 * 5 + 5 * rng.normal());
+      const outs = run(before.slice(0, historyWindow), [...before.slice(historyWindow), ...after]);
+      const at = outs.findIndex((o, i) => i >= 20 && o.verdict.anomaly && o.verdict.direction === "up");
+      if (at < 0) continue;
+      const started = at - (outs[at]!.verdict.changeEventsAgo! - 1); // index of the first event of the run
+      errors.push(Math.abs(started - 20));
+    }
+    expect(errors.length).toBeGreaterThan(180);
+    errors.sort((a, b) => a - b);
+    expect(errors[errors.length >> 1]).toBeLessThanOrEqual(2); // median
+  });
+
+  it("does not alarm on the generator's random-walk keys more than on in-control noise", () => {
+    const rate = (walkShare: number) => {
+      const rng = new Rng(4);
+      let checks = 0;
+      let alarms = 0;
+      for (let key = 0; key < 20; key++) {
+        const state = newKeyState(rng, walkShare);
+        const values = Array.from({ length: 3000 }, () => nextValue(state, rng, { spikeProbability: 0, shiftProbability: 0 }).value);
+        const outs = run(values.slice(0, historyWindow), values.slice(historyWindow));
+        checks += outs.length;
+        alarms += outs.filter((o) => o.verdict.anomaly).length;
+      }
+      return alarms / checks;
+    };
+    const walks = rate(1);
+    const stable = rate(0);
+    expect(stable).toBeGreaterThan(0); // the comparison means something
+    expect(walks).toBeLessThanOrEqual(stable);
+  });
+
+  it("gives the same verdicts and sums on replay", () => {
+    const rng = new Rng(5);
+    const values = Array.from({ length: 500 }, (_, i) => 100 + rng.normal() + (i > 300 ? 1.5 : 0));
+    const first = run(values.slice(0, historyWindow), values.slice(historyWindow));
+    const again = run(values.slice(0, historyWindow), values.slice(historyWindow));
+    expect(again).toEqual(first);
+  });
+
+  it("carries the sums past a non-finite value and restarts on a short history or stored sums that are not sums", () => {
+    const history = Array.from({ length: historyWindow }, (_, i) => 10 + (i % 2 === 0 ? 1 : -1));
+    const previous = { upper: 2, lower: 0, upperRun: 3, lowerRun: 0 };
+    expect(cusumStep(history, Number.NaN, previous)).toMatchObject({ verdict: { anomaly: false, reason: "non-finite-value" }, sums: previous });
+    expect(cusumStep([1, 2], 1e9, previous)).toMatchObject({ verdict: { reason: "short-history" }, sums: zeroSums });
+    for (const bad of [{ ...previous, upper: -1 }, { ...previous, lower: Number.NaN }, { ...previous, upperRun: 1.5 }]) {
+      expect(cusumStep(history, 10, bad).sums).toEqual(cusumStep(history, 10, undefined).sums);
+    }
+  });
+
+  it("gives a quiet verdict with its reason when finite history values overflow the baseline", () => {
+    const huge = Array.from({ length: historyWindow }, (_, i) => (i % 2 === 0 ? 1 : -1) * Number.MAX_VALUE);
+    for (const value of [0, 1e300, -Number.MAX_VALUE]) {
+      expect(cusumStep(huge, value, undefined).verdict).toMatchObject({ anomaly: false, direction: null, reason: "non-finite-baseline" });
+    }
+  });
+});
