@@ -5,29 +5,116 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Command, Option } from "commander";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { z } from "zod";
+import { detectorSettings, loadgenSettings } from "../app/config.ts";
 import { localRunDefaults, runLocalPipeline, runPassed, type ProgressSample } from "./local-run.ts";
 import { projectRoot } from "./stack-control.ts";
 
+/** Exit status for bad flags or values (and commander's own errors); nothing has started then. */
+export const usageErrorExitCode = 2;
+
+/** A bad flag or value; the message names the flag as given and what is allowed. */
+export class LocalUsageError extends Error {
+  override name = "LocalUsageError";
+}
+
+// Plain decimal text only: Number() would also read "0x10", "1e3", " 5 " and "" (as 0), and "abc" as NaN.
+const plainInteger = /^(0|[1-9][0-9]*)$/;
+const plainDecimal = /^(0|[1-9][0-9]*)(\.[0-9]+)?$|^\.[0-9]+$/;
+
+/** The range check and its wording: the app's own setting (app/config.ts, which re-checks the value) where one exists. */
+interface RangeOf {
+  readonly allowed: string;
+  readonly schema: z.ZodType<unknown, string>;
+}
+const localRange = (min: number, max: number, kind: "integer" | "decimal"): RangeOf => ({
+  allowed: `${kind === "integer" ? "an integer" : "a number"} from ${String(min)} to ${String(max)}`,
+  schema: z.string().transform(Number).pipe(z.number().min(min).max(max)),
+});
+// A bound against typos only: each detector is a whole process with its own connections on this one machine
+// (the local experiment's stages stop much earlier, at localMachine.maxDetectorProcesses).
+const maxLocalDetectors = 64;
+const detectorsRange = localRange(1, maxLocalDetectors, "integer");
+// A local run ends: 0 (the load generator's "until stopped") would never reach the verification.
+const durationRange = localRange(1, 86_400, "decimal");
+
+/** A commander argParser: plain digits of the right kind, then the setting's range. */
+const strictNumber = (kind: "integer" | "decimal", range: RangeOf) => (raw: string): number => {
+  const syntax = kind === "integer" ? plainInteger : plainDecimal;
+  const ok = syntax.test(raw) && range.schema.safeParse(raw).success;
+  if (!ok) {
+    const form = kind === "integer" ? "decimal digits" : "a plain decimal number";
+    // Commander prefixes "option '<flag> <arg>' argument '<value>' is invalid."
+    throw new InvalidArgumentError(`allowed: ${range.allowed}, written as ${form} (no sign, hex, exponent or blanks)`);
+  }
+  return Number(raw);
+};
+
 const d = localRunDefaults;
-const program = new Command("local")
-  .description("Run the load generator and the detector against the local Kafka + Cassandra, then verify")
-  .addOption(new Option("--duration <seconds>", "how long the load generator sends").default(d.duration).argParser(Number))
-  .addOption(new Option("--rate <events-per-second>", "load rate").default(d.rate).argParser(Number))
-  .addOption(new Option("--keys <n>", "distinct entity ids").default(d.keys).argParser(Number))
-  .addOption(new Option("--key-distribution <kind>", "key distribution").choices(["uniform", "zipf"]).default(d.keyDistribution))
-  .addOption(new Option("--spike-probability <p>", "injected spikes per event").default(d.spikeProbability).argParser(Number))
-  .addOption(new Option("--shift-probability <p>", "injected level shifts per event").default(d.shiftProbability).argParser(Number))
-  .addOption(new Option("--partitions <n>", "partitions of the run's topics").default(d.partitions).argParser(Number))
-  .addOption(new Option("--detectors <n>", "detector processes").default(d.detectors).argParser(Number))
-  .addOption(new Option("--consumers <n>", "Kafka consumers in each detector").default(d.consumers).argParser(Number))
-  .addOption(new Option("--concurrency <n>", "checks in flight in each detector").default(d.concurrency).argParser(Number))
-  .addOption(new Option("--connections <n>", "Cassandra connections per host").default(d.connectionsPerHost).argParser(Number))
-  .addOption(
-    new Option("--tracing-sample-ratio <r>", "fraction of events traced (needs an OTLP endpoint)").default(d.tracingSampleRatio).argParser(Number),
-  )
-  .addOption(new Option("--output <file>", "summary file").default(join(projectRoot, "results", "local", "summary.json")))
-  .addOption(new Option("--keep", "keep the run's keyspace and topics afterwards").default(false));
+const num = (flags: string, help: string, kind: "integer" | "decimal", range: RangeOf, value: number) =>
+  new Option(flags, help).default(value).argParser(strictNumber(kind, range));
+
+function localCommand(): Command {
+  const l = loadgenSettings;
+  const det = detectorSettings;
+  return new Command("local")
+    .description("Run the load generator and the detector against the local Kafka + Cassandra, then verify")
+    .addOption(num("--duration <seconds>", "how long the load generator sends", "decimal", durationRange, d.duration))
+    .addOption(num("--rate <events-per-second>", "load rate", "decimal", l.rate, d.rate))
+    .addOption(num("--keys <n>", "distinct entity ids", "integer", l.keys, d.keys))
+    .addOption(new Option("--key-distribution <kind>", "key distribution").choices(["uniform", "zipf"]).default(d.keyDistribution))
+    .addOption(num("--spike-probability <p>", "injected spikes per event", "decimal", l.spikeProbability, d.spikeProbability))
+    .addOption(num("--shift-probability <p>", "injected level shifts per event", "decimal", l.shiftProbability, d.shiftProbability))
+    .addOption(num("--partitions <n>", "partitions of the run's topics", "integer", l.partitions, d.partitions))
+    .addOption(num("--detectors <n>", "detector processes", "integer", detectorsRange, d.detectors))
+    .addOption(num("--consumers <n>", "Kafka consumers in each detector", "integer", det.consumersPerProcess, d.consumers))
+    .addOption(num("--concurrency <n>", "checks in flight in each detector", "integer", det.detectorConcurrency, d.concurrency))
+    .addOption(num("--connections <n>", "Cassandra connections per host", "integer", det.cassandraConnectionsPerHost, d.connectionsPerHost))
+    .addOption(
+      num("--tracing-sample-ratio <r>", "fraction of events traced (needs an OTLP endpoint)", "decimal", l.tracingSampleRatio, d.tracingSampleRatio),
+    )
+    .addOption(new Option("--output <file>", "summary file").default(join(projectRoot, "results", "local", "summary.json")))
+    .addOption(new Option("--keep", "keep the run's keyspace and topics afterwards").default(false))
+    .showSuggestionAfterError(true);
+}
+
+export interface LocalArgs {
+  duration: number;
+  rate: number;
+  keys: number;
+  keyDistribution: "uniform" | "zipf";
+  spikeProbability: number;
+  shiftProbability: number;
+  partitions: number;
+  detectors: number;
+  consumers: number;
+  concurrency: number;
+  connections: number;
+  tracingSampleRatio: number;
+  output: string;
+  keep: boolean;
+}
+
+/**
+ * The flags of `npm run local` (without the node and script arguments), or "help" after --help printed the
+ * usage to `out`. Throws LocalUsageError with commander's message for a bad value or an unknown flag (with the
+ * closest flag), naming the flag as given.
+ */
+export function parseLocalArgs(argv: readonly string[], out: (text: string) => void = () => undefined): LocalArgs | "help" {
+  const command = localCommand()
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: () => undefined });
+  try {
+    command.parse([...argv], { from: "user" });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return "help";
+    throw new LocalUsageError(e.message.replace(/^error: /, ""));
+  }
+  return command.opts<LocalArgs>();
+}
 
 function progressLine(p: ProgressSample): void {
   const line =
@@ -36,24 +123,17 @@ function progressLine(p: ProgressSample): void {
   process.stdout.write(process.stdout.isTTY ? `\r${line}   ` : `${line}\n`);
 }
 
-async function main(): Promise<number> {
-  program.parse();
-  const o = program.opts<{
-    duration: number;
-    rate: number;
-    keys: number;
-    keyDistribution: "uniform" | "zipf";
-    spikeProbability: number;
-    shiftProbability: number;
-    partitions: number;
-    detectors: number;
-    consumers: number;
-    concurrency: number;
-    connections: number;
-    tracingSampleRatio: number;
-    output: string;
-    keep: boolean;
-  }>();
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed: LocalArgs | "help";
+  try {
+    parsed = parseLocalArgs(argv, (text) => process.stdout.write(text));
+  } catch (e) {
+    if (!(e instanceof LocalUsageError)) throw e;
+    console.error(`error: ${e.message}`);
+    return usageErrorExitCode;
+  }
+  if (parsed === "help") return 0;
+  const o = parsed;
   console.log(`${o.rate} events/s for ${o.duration} s over ${o.keys} keys; ${o.detectors} detector(s)`);
   // Every value is validated again by the app's own config schema before a process starts.
   const { connections, output, ...rest } = o;
@@ -74,10 +154,13 @@ async function main(): Promise<number> {
   return pass ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+// Run only as the script, so the tests can import the parser.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+}

@@ -27,7 +27,7 @@ export function parseStageList(spec: string, target: Target, id: string): number
       throw err;
     }
   });
-  if (new Set(stages).size !== stages.length) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: a stage is given twice`);
+  if (new Set(stages).size !== stages.length) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: a stage is given twice; allowed: each stage once`);
   return stages;
 }
 

@@ -1,0 +1,198 @@
+/**
+ * Bad input across the kit's entry points, in one table, each called in-process (no CLI processes, no CDK CLI):
+ * the size context (cdk/size/size-input.ts) and the whole CDK context (cdk/kit-input.ts), the app's settings
+ * (app/config.ts), synth:k8s's flags (charts/synth.ts main), `npm run local`'s flags (scripts/local.ts) and the
+ * experiment CLI's --stages (scripts/experiment/stage-list.ts; the rest of that CLI parses at import and is
+ * covered by its process tests). Each row must be refused with a message that names the field or flag given
+ * and says what is allowed (or, for an unknown key or flag, names the closest known one).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { parseDetectorConfig, parseLoadgenConfig } from "../app/config.ts";
+import { main as synthK8s, usageErrorExitCode } from "../charts/synth.ts";
+import { kitInputFromContext } from "../cdk/kit-input.ts";
+import { parseSizeInput } from "../cdk/size/size-input.ts";
+import { parseStageList } from "../scripts/experiment/stage-list.ts";
+import { parseLocalArgs } from "../scripts/local.ts";
+
+const admin = "arn:aws:iam::123456789012:role/KitAdmin";
+const out = mkdtempSync(join(tmpdir(), "bad-input-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** synth:k8s in-process: its stderr and exit status; nothing may be written for a refused input. */
+function synth(args: readonly string[]): string {
+  const errors: string[] = [];
+  const spy = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void errors.push(a.join(" ")));
+  const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+  const before = process.exitCode;
+  try {
+    synthK8s(["--out", out, ...args]);
+    const code = process.exitCode;
+    if (code !== usageErrorExitCode) return `accepted (exit ${String(code)})`;
+    throw new Error(errors.join("\n"));
+  } finally {
+    process.exitCode = before;
+    spy.mockRestore();
+    log.mockRestore();
+  }
+}
+
+interface Row {
+  readonly entry: string;
+  readonly input: string;
+  readonly run: () => unknown;
+  /** What the message must name: the field or flag as given. */
+  readonly names: string;
+  /** How it must say what is allowed. */
+  readonly allowed: RegExp;
+}
+
+const allowedWord = /allowed:/;
+const suggestion = /did you mean/i;
+
+const size = (raw: Record<string, unknown>, names: string, allowed = allowedWord): Row => ({
+  entry: "size context",
+  input: JSON.stringify(raw),
+  run: () => parseSizeInput(raw),
+  names,
+  allowed,
+});
+const kit = (raw: Record<string, unknown>, names: string, allowed = allowedWord): Row => ({
+  entry: "CDK context",
+  input: JSON.stringify(raw),
+  run: () => kitInputFromContext({ preset: "stage-3", clusterAdminArn: admin, ...raw }),
+  names,
+  allowed,
+});
+const detector = (env: Record<string, string>): Row => ({
+  entry: "detector settings",
+  input: JSON.stringify(env),
+  run: () => parseDetectorConfig({ env }),
+  names: `env ${Object.keys(env)[0]!}`,
+  allowed: allowedWord,
+});
+const loadgen = (env: Record<string, string>): Row => ({
+  entry: "load generator settings",
+  input: JSON.stringify(env),
+  run: () => parseLoadgenConfig({ env }),
+  names: `env ${Object.keys(env)[0]!}`,
+  allowed: allowedWord,
+});
+const synthRow = (args: string[], names: string, allowed = allowedWord): Row => ({
+  entry: "synth:k8s",
+  input: args.join(" "),
+  run: () => synth(args),
+  names,
+  allowed,
+});
+const local = (args: string[], allowed = allowedWord): Row => ({
+  entry: "npm run local",
+  input: args.join(" "),
+  run: () => parseLocalArgs(args),
+  names: args[0]!,
+  allowed,
+});
+const stages = (spec: string, target: "aws" | "local", allowed = allowedWord): Row => ({
+  entry: `experiment --target ${target}`,
+  input: `--stages ${spec}`,
+  run: () => parseStageList(spec, target, "bad-input"),
+  names: "--stages",
+  allowed,
+});
+
+const rows: readonly Row[] = [
+  size({ cassandraNodes: "0x10" }, "cassandraNodes"),
+  size({ cassandraNodes: "1e1" }, "cassandraNodes"),
+  size({ cassandraNodes: " 6 " }, "cassandraNodes"),
+  size({ cassandraNodes: "016" }, "cassandraNodes"),
+  size({ cassandraNodes: "2" }, "cassandraNodes"),
+  size({ cassandraNodes: "49" }, "cassandraNodes"),
+  size({ cassandraNodes: "NaN" }, "cassandraNodes"),
+  size({ preset: "stage-5" }, "preset"),
+  size({ preset: "stage-3", kafkaBrokers: "4" }, "kafkaBrokers"),
+  size({ preset: "stage-3", cassandraInstanceType: "i3.huge" }, "cassandraInstanceType"),
+  size({ preset: "stage-3", region: "moon-1" }, "region"),
+  size({ preset: "stage-3", availabilityZones: "us-east-1a,us-east-1b" }, "availabilityZones"),
+  size({ preset: "stage-3", availabilityZones: "us-east-1a,us-east-1b,eu-west-1c" }, "availabilityZones"),
+  size({ preset: "stage-3", experimentId: "Exp_1" }, "experimentId"),
+  size({ preset: "stage-3", cassandraNode: "6" }, "cassandraNode", suggestion),
+  kit({ clusterAdminArn: "arn:aws:sts::123456789012:assumed-role/KitAdmin/session" }, "clusterAdminArn"),
+  kit({ clusterAdminArn: "KitAdmin" }, "clusterAdminArn"),
+  kit({ apiAccessCidrs: "0.0.0.0/0" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "203.0.113.7/33" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "203.0.113.7" }, "apiAccessCidrs"),
+  kit({ clusterAdminArns: admin }, "clusterAdminArns", suggestion),
+  detector({ CASSANDRA_LOCAL_DC: "dc1': 1}; DROP KEYSPACE x; --" }),
+  detector({ CASSANDRA_LOCAL_DC: "dc 1" }),
+  detector({ CASSANDRA_CONTACT_POINTS: "127.0.0.1:99999" }),
+  detector({ KAFKA_BROKERS: "127.0.0.1:9092,b2:65536" }),
+  detector({ METRICS_PORT: "70000" }),
+  detector({ METRICS_PORT: "0x1f90" }),
+  detector({ DETECTOR_CONCURRENCY: "1e3" }),
+  detector({ DETECTOR_CONCURRENCY: "" }),
+  detector({ TRACING_SAMPLE_RATIO: "abc" }),
+  detector({ CASSANDRA_KEYSPACE: "ks; DROP" }),
+  detector({ KAFKA_AUTH: "scram" }),
+  { ...detector({ CASSANDRA_USERNAME: "detector" }), names: "setting cassandraUsername" },
+  loadgen({ LOADGEN_RATE: "NaN" }),
+  loadgen({ LOADGEN_KEYS: "0x10" }),
+  loadgen({ KAFKA_BROKERS: "b1:0" }),
+  loadgen({ LOADGEN_KEY_PREFIX: "a b" }),
+  synthRow(["--tracing-sample-ratio", "abc"], "--tracing-sample-ratio"),
+  synthRow(["--tracing-sample-ratio", "1e-3"], "--tracing-sample-ratio"),
+  synthRow(["--cassandraNodes", "0x10"], "cassandraNodes"),
+  synthRow(["--cassandraNodes", " 6"], "cassandraNodes"),
+  synthRow(["--cassandra-nodes", "6"], "--cassandra-nodes", suggestion),
+  synthRow(["--kafka-bootstrap", "b1:70000", "--preset", "stage-3"], "--kafka-bootstrap"),
+  synthRow(["--cassandra-local-dc", "dc'1", "--preset", "stage-3"], "--cassandra-local-dc"),
+  synthRow(["--kafka-auth", "aws-iam", "--preset", "stage-3"], "--aws-region"),
+  local(["--tracing-sample-ratio", "abc"]),
+  local(["--tracing-sample-ratio", "NaN"]),
+  local(["--rate", "0x10"]),
+  local(["--rate", "1e3"]),
+  local(["--rate", " 100"]),
+  local(["--rate", ""]),
+  local(["--keys", "1.5"]),
+  local(["--keys", "-5"]),
+  local(["--partitions", "0"]),
+  local(["--detectors", "1000"]),
+  local(["--concurrency", "9999999"]),
+  local(["--duration", "0"]),
+  local(["--spike-probability", "0.9"]),
+  local(["--connections", "Infinity"]),
+  local(["--key-distribution", "pareto"], /Allowed choices are uniform, zipf/),
+  local(["--raet", "5"], suggestion),
+  stages("3,x", "aws"),
+  stages("3,0x6", "aws"),
+  stages("3,100", "aws"),
+  stages("", "local"),
+  stages("1,1", "local"),
+];
+
+type Verdict = "clear" | "unclear" | "accepted";
+const verdicts: { row: Row; verdict: Verdict; message: string }[] = [];
+
+function judge(row: Row): { verdict: Verdict; message: string } {
+  try {
+    const result = row.run();
+    return { verdict: "accepted", message: typeof result === "string" ? result : "accepted" };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { verdict: message.includes(row.names) && row.allowed.test(message) ? "clear" : "unclear", message };
+  }
+}
+
+describe("bad input is refused, naming the field or flag and what is allowed", () => {
+  it.each(rows.map((row) => [row.entry, row.input, row] as const))("%s: %s", (_entry, _input, row) => {
+    const { verdict, message } = judge(row);
+    verdicts.push({ row, verdict, message });
+    expect(verdict, message).toBe("clear");
+  });
+
+  afterAll(() => {
+    const count = (v: Verdict) => verdicts.filter((x) => x.verdict === v).length;
+    console.log(`bad input: ${verdicts.length} tried, ${count("clear")} clear, ${count("unclear")} unclear, ${count("accepted")} accepted`);
+  });
+});
