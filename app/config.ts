@@ -151,7 +151,8 @@ const shared = {
     env: "OTEL_EXPORTER_OTLP_ENDPOINT",
     flag: "--otlp-endpoint <url>",
     help: "OTLP/HTTP endpoint of the trace collector (Jaeger v2); /v1/traces is appended",
-    allowed: "an http(s) URL",
+    // The URL parser already refuses a port above 65535 ("Invalid URL"); the wording says so.
+    allowed: `an http(s) URL (a port, if given, at most ${String(maxPort)})`,
     default: "http://127.0.0.1:4318",
     schema: httpUrl,
   }),

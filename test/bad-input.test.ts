@@ -129,6 +129,7 @@ const rows: readonly Row[] = [
   detector({ CASSANDRA_CONTACT_POINTS: "127.0.0.1:99999" }),
   detector({ KAFKA_BROKERS: "127.0.0.1:9092,b2:65536" }),
   detector({ METRICS_PORT: "70000" }),
+  detector({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:65536" }),
   detector({ METRICS_PORT: "0x1f90" }),
   detector({ DETECTOR_CONCURRENCY: "1e3" }),
   detector({ DETECTOR_CONCURRENCY: "" }),
