@@ -223,9 +223,7 @@ export class EksStack extends Stack {
         },
         ...nagResources[name].map((r) => ({
           id: `AwsSolutions-IAM5[Resource::${r}]`,
-          reason: r.endsWith("*")
-            ? "The load generator's consumer groups share a prefix; the `*` before it is the MSK cluster's UUID."
-            : "Topic and group ARNs carry the MSK cluster's UUID (unknown before creation); the names are exact.",
+          reason: "Topic and group ARNs carry the MSK cluster's UUID (unknown before creation); the names are exact.",
         })),
       );
       return role;
