@@ -195,6 +195,9 @@ function mavenClasspath(profile: "kafka" | "cassandra" | "jmx-exporter", version
 
 const resolveClasspath = (s: Server): string => mavenClasspath(s.name, s.version, s.label);
 
+/** Kafka's jars (clients and compression codecs included), for tests that run Kafka's own Java clients. */
+export const kafkaClasspath = (): string => mavenClasspath("kafka", kafkaVersion, `Kafka ${kafkaVersion}`);
+
 /** The JMX exporter agent jar, the same version (and so the same pinned bytes) as the cloud nodes run. */
 export const jmxExporterJar = (): string => mavenClasspath("jmx-exporter", jmxExporterVersion, `JMX exporter ${jmxExporterVersion}`);
 

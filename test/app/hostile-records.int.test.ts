@@ -17,7 +17,6 @@
  *   failed for good, so it is dead-lettered as check-failed, and the verdicts sent with it still go out.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs, { type IHeaders, type Kafka, type Message } from "kafkajs";
@@ -32,7 +31,7 @@ import { createLogger } from "../../app/log.ts";
 import { topicConfigEntries, topicMaxMessageBytes } from "../../app/topology.ts";
 import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
 import { ChecksCollector, eventName } from "../../scripts/local-verify.ts";
-import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
+import { kafkaClasspath, localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 
 const { CompressionTypes, ConfigResourceTypes } = kafkajs;
@@ -91,10 +90,7 @@ const floodHeaders = (testCase: string, count: number): IHeaders => {
 
 /** Kafka's own Java producer (single-file program), for the codecs kafkajs lacks. */
 async function javaProduce(codec: "zstd" | "lz4", records: readonly Message[]): Promise<{ partition: number; offset: number }[]> {
-  const dir = join(projectRoot, ".local", "kafka");
-  const file = readdirSync(dir).find((f) => /^classpath-.*\.txt$/.test(f));
-  if (file === undefined) throw new Error(`no Kafka classpath file in ${dir}: start the local stack with npm run stack -- start`);
-  const classpath = readFileSync(join(dir, file), "utf8").trim();
+  const classpath = kafkaClasspath();
   const program = join(projectRoot, "test", "app", "hostile-records", "CodecProducer.java");
   const child = spawn("java", ["-cp", classpath, program, localEndpoints.kafkaBrokers, topic.events, codec], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
