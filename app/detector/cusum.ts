@@ -265,6 +265,12 @@ export interface StepVerdict extends Verdict {
  * (undefined for a key's first check). While a sum is running, the values since it left 0 are suspected to be
  * of the changed process and are left out of the baseline (when enough history remains), so the baseline does
  * not follow a sustained shift and absorb it before it is signalled.
+ *
+ * Measured on N(0, 1) noise with a rolling 50-value history, k = 0.5, h = 5 (issue 12): in-control ARL ≈ 160
+ * (6.3 false alarms per 1,000 checks; with μ and σ known the same sums give ≈ 500, Montgomery's table 465);
+ * ARL of a 1σ shift 13.4, of 2σ 4.0 (table: 10.4, 4.01). Without leaving the run out, the in-control ARL is
+ * ≈ 380 but a 1σ shift takes 80 events on average (the baseline absorbs it). Either way a 50-value baseline
+ * costs false alarms that a long-memory baseline carried with the sums would avoid; not done yet.
  */
 export function cusumStep(
   history: readonly number[],
