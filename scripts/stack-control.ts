@@ -492,7 +492,55 @@ export async function startLocalCassandra(c: LocalCassandra): Promise<boolean> {
 /** Stops one local Cassandra node started by startLocalCassandra, and only that one. */
 export const stopLocalCassandra = (c: LocalCassandra): Promise<void> => stopServers([cassandraServer(c)]);
 
-async function startServers(list: readonly Server[]): Promise<Server[]> {
+/**
+ * One start at a time per state root. Two callers starting at once (two test runs, or a test run and
+ * `npm run stack -- start`) would both launch a server; the loser's PID file replaced the winner's and the
+ * running server was left without one (then "taken by a process that is not ours"). The lock file holds the
+ * starter's PID, so a lock left by a killed starter is recognised as stale and taken over.
+ */
+async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync(stateRoot, { recursive: true });
+  const lock = join(stateRoot, "start.lock");
+  const deadline = Date.now() + 15 * 60_000;
+  let announced = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const holder = Number(readFileSync(lock, "utf8").trim());
+      if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new StackError(`another start of the local stack (pid ${holder}) has held ${lock} for 15 minutes`);
+      if (!announced) log(`another start of the local stack (pid ${holder}) is in progress; waiting for it`);
+      announced = true;
+      await sleep(500);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function startServers(list: readonly Server[]): Promise<Server[]> {
+  return withStartLock(() => startServersNow(list));
+}
+
+async function startServersNow(list: readonly Server[]): Promise<Server[]> {
   checkTools();
   const started: { server: Server; pid: number }[] = [];
   for (const s of list) {

@@ -1,9 +1,10 @@
 /** The local stack against its real servers: Kafka round trip, Cassandra round trip, restart, bad environments. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import cassandra from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
@@ -139,6 +140,17 @@ describe("a bad environment gives one line that says what to do", () => {
   });
 });
 
+/** `npm run stack -- start` as a child process, without blocking the event loop (the in-process start runs beside it). */
+function startCli(): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(join(projectRoot, "node_modules", ".bin", "tsx"), [join(projectRoot, "scripts", "stack.ts"), "start"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    child.on("exit", (code) => resolve({ code, out }));
+  });
+}
+
 describe("starting and stopping", () => {
   // These need the stack this checkout started; the test run may be using one another checkout started.
   const stackIsOurs = async () => (await stackStatus()).every((s) => s.pid !== null);
@@ -168,6 +180,17 @@ describe("starting and stopping", () => {
     for (const port of [kafkaPorts.localClient, kafkaPorts.localController, cassandraPorts.cql, cassandraPorts.storage]) {
       expect(await portOpen(port)).toBe(false);
     }
-    expect((await startStack()).sort()).toEqual(["cassandra", "kafka"]);
-  }, 300_000);
+    // Two starts at once (two test runs, or a test run and `npm run stack -- start`) must not both launch a
+    // server: a start waits while another live start holds the lock, then finds what that one started.
+    // Here the lock's holder is a short-lived stand-in process, so the wait is certain, not a race.
+    const holder = spawn("sleep", ["3"], { stdio: "ignore" });
+    writeFileSync(join(projectRoot, ".local", "start.lock"), `${holder.pid}\n`);
+    const [cli, inProcess] = await Promise.all([startCli(), sleep(1_000).then(() => startStack())]);
+    expect(cli.code).toBe(0);
+    expect(cli.out).toMatch(new RegExp(`another start of the local stack \\(pid ${holder.pid}\\) is in progress; waiting for it`));
+    const launchedByCli = [...cli.out.matchAll(/starting (Kafka|Cassandra) /g)].map((m) => m[1]!.toLowerCase());
+    expect([...inProcess, ...launchedByCli].sort()).toEqual(["cassandra", "kafka"]);
+    const after = await stackStatus();
+    expect(after.every((st) => st.pid !== null && st.answering)).toBe(true);
+  }, 400_000);
 });
