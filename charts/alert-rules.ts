@@ -70,6 +70,22 @@ export function alertRules(plan: SizePlan): AlertRule[] {
       description: `Malformed events are being dead-lettered; see the ${L.reason} label of ${M.deadLetters}.`,
     },
     {
+      alert: "RecordsSkipped",
+      expr: `sum(increase(${M.recordsSkipped}{${detector}}[10m])) > 0`,
+      for: "0m",
+      severity: "critical",
+      summary: "Records were skipped: neither checked nor kept in the dead-letter topic",
+      description: `Even the dead-letter publish of these records failed, so they are only in the events topic; see the ${L.reason} label of ${M.recordsSkipped} and the detector's log (topic, partition, offset).`,
+    },
+    {
+      alert: "UndecodableBatches",
+      expr: `sum(increase(${M.undecodableBatches}{${detector}}[10m])) > 0`,
+      for: "0m",
+      severity: "warning",
+      summary: "The detectors received record batches they cannot decode",
+      description: `A producer wrote batches with a codec or size the detectors refuse (the events topic should force a decodable codec); each batch went to the dead-letter topic as one record. See ${M.undecodableBatches} by topic.`,
+    },
+    {
       alert: "ErrorRateHigh",
       expr: `${rate(M.errors, detector)} / clamp_min(${checks}, 1) > 0.01`,
       for: "5m",

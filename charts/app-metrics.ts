@@ -9,6 +9,10 @@ export const appMetrics = {
   anomalies: "detector_anomalies_total",
   /** Counter: records sent to the dead-letter topic (label `reason`). */
   deadLetters: "detector_dead_letters_total",
+  /** Counter: records neither checked nor dead-lettered: even the dead-letter publish failed (label `reason`). */
+  recordsSkipped: "detector_records_skipped_total",
+  /** Counter: record batches the Kafka client could not decode, set aside as one dead letter each (label `topic`). */
+  undecodableBatches: "detector_undecodable_batches_total",
   /** Counter: failures that were not retried (label `stage`). */
   errors: "detector_errors_total",
   /** Counter: retries of transient failures (label `stage`). */
@@ -42,6 +46,8 @@ export const appMetricLabels = {
 /** The labels each labelled metric carries (checked against the app's registry by the tests). */
 export const appMetricLabelNames: Partial<Record<keyof typeof appMetrics, readonly string[]>> = {
   deadLetters: [appMetricLabels.reason],
+  recordsSkipped: [appMetricLabels.reason],
+  undecodableBatches: ["topic"],
   errors: [appMetricLabels.stage],
   retries: [appMetricLabels.stage],
   stageSeconds: [appMetricLabels.stage],

@@ -117,6 +117,8 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
       targets: [
         { expr: `sum by (${L.stage}) (rate(${M.errors}{${detector}}[${window}]))`, legend: `error: {{${L.stage}}}` },
         { expr: `sum by (${L.reason}) (rate(${M.deadLetters}{${detector}}[${window}]))`, legend: `dead letter: {{${L.reason}}}` },
+        { expr: `sum by (${L.reason}) (rate(${M.recordsSkipped}{${detector}}[${window}]))`, legend: `skipped: {{${L.reason}}}` },
+        { expr: `sum(rate(${M.undecodableBatches}{${detector}}[${window}]))`, legend: "undecodable batch" },
         { expr: `sum(rate(${M.sendFailures}{${loadGenerator}}[${window}]))`, legend: "send failed" },
       ],
     },

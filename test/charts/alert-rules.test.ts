@@ -75,6 +75,16 @@ const scenarios: { name: string; series: ReturnType<typeof healthy>; fires: stri
     fires: ["DeadLetterRateHigh"],
   },
   {
+    name: "records skipped",
+    series: healthy({ [`${M.recordsSkipped}{${detector}, pod="d-0", reason="oversize"}`]: counter(1) }),
+    fires: ["RecordsSkipped"],
+  },
+  {
+    name: "undecodable batches",
+    series: healthy({ [`${M.undecodableBatches}{${detector}, pod="d-0", topic="events"}`]: counter(1) }),
+    fires: ["UndecodableBatches"],
+  },
+  {
     name: "errors",
     series: healthy({ [`${M.errors}{${detector}, pod="d-0", stage="write"}`]: counter(plan.load.ratePerSecond / 10) }),
     fires: ["ErrorRateHigh"],
