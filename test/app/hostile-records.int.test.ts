@@ -310,12 +310,13 @@ describe("hostile records against the real local stack", () => {
     expect(header(checkFailed, deadLetterHeaders.reason)).toBe("check-failed");
     expect(header(checkFailed, deadLetterHeaders.detail)).toMatch(/^publish: .*larger than the max message size/);
 
-    // Without a rebalance each record is handled once. A rebalance (this machine is shared and slow at times)
-    // replays what was not committed yet: at-least-once, so counts may then repeat, never fall short.
-    const once = metrics.get("detector_group_joins_total") === 1 ? "toBe" : "toBeGreaterThanOrEqual";
-    expect(metrics.get("detector_dead_letters_total"))[once](expectedDead + 1); // and the check-failed one
-    expect(metrics.get("detector_undecodable_batches_total"))[once](2);
-    expect(metrics.get("detector_records_skipped_total"))[once](1);
-    expect(metrics.get("detector_checks_total"))[once](good.length);
+    // Delivery is at-least-once: a rebalance, or kafkajs re-fetching from the last committed offset after a
+    // batch's error, replays what was not committed yet (a clean-clone run counted 73 checks for 58 good events
+    // with a single group join). So the counters may repeat, never fall short; that each record was handled
+    // once in effect is asserted above on the distinct verdicts and dead letters.
+    expect(metrics.get("detector_dead_letters_total")).toBeGreaterThanOrEqual(expectedDead + 1); // and the check-failed one
+    expect(metrics.get("detector_undecodable_batches_total")).toBeGreaterThanOrEqual(2);
+    expect(metrics.get("detector_records_skipped_total")).toBeGreaterThanOrEqual(1);
+    expect(metrics.get("detector_checks_total")).toBeGreaterThanOrEqual(good.length);
   }, 360_000);
 });
