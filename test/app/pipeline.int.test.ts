@@ -161,13 +161,15 @@ describe("detector against the real local stack", () => {
     });
     const checks = new ChecksCollector(kafka, r.checksTopic, `${r.id}-verify`);
     await checks.start();
-    await until(() => dead.length >= cases.length && checks.verdicts.size >= good.length, 60_000);
+    await until(() => new Set(dead.map((d) => d.testCase)).size >= cases.length && checks.verdicts.size >= good.length, 60_000);
     const metrics = await scrape(detector);
     expect(await stopApp(detector)).toBe(0);
     await dlq.disconnect();
     await checks.stop();
 
-    expect(dead).toHaveLength(cases.length);
+    // Dead letters, like verdicts, are at-least-once: a replay of uncommitted records publishes a dead letter
+    // again (a clean-clone run received each of these twice). Each case must be there, with the right content.
+    expect(new Set(dead.map((d) => d.testCase)).size).toBe(cases.length);
     for (const d of dead) {
       const c = cases[Number(d.testCase)]!;
       expect(d.reason).toBe(c.reason);
@@ -176,9 +178,9 @@ describe("detector against the real local stack", () => {
     }
     expect(new Set(dead.map((d) => d.reason))).toEqual(new Set(cases.map((c) => c.reason)));
     expect(checks.verdicts.size).toBe(good.length);
-    expect(metrics.get("detector_dead_letters_total")).toBe(cases.length);
-    expect(metrics.get("detector_checks_total")).toBe(good.length);
-    expect(metrics.get("detector_events_consumed_total")).toBe(cases.length + good.length);
+    expect(metrics.get("detector_dead_letters_total")).toBeGreaterThanOrEqual(cases.length);
+    expect(metrics.get("detector_checks_total")).toBeGreaterThanOrEqual(good.length);
+    expect(metrics.get("detector_events_consumed_total")).toBeGreaterThanOrEqual(cases.length + good.length);
   }, 150_000);
 
   it("loses nothing and duplicates no row when the detector is SIGKILLed mid-run and restarted", async () => {
