@@ -10,6 +10,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { appHttpPort, cassandraSchema, detectorGroupId, topics } from "./topology.ts";
+import { cusumDefaults } from "./detector/cusum.ts";
 
 /** One setting: where it comes from, its default (as text, parsed like any other input) and what it allows. */
 interface Setting<T> {
@@ -289,6 +290,22 @@ export const detectorSettings = {
     default: "",
     schema: z.string().regex(/^(\S(.*\S)?)?$/, "spaces at either end"),
   }),
+  cassandraTlsCaSecretArn: setting({
+    env: "CASSANDRA_TLS_CA_SECRET_ARN",
+    flag: "--cassandra-tls-ca-secret-arn <arn>",
+    help: "Secrets Manager secret holding the CA certificate of a Cassandra cluster that requires TLS (read once at start); empty: plaintext",
+    allowed: "a Secrets Manager secret ARN, or empty (at most one CA source, with a username)",
+    default: "",
+    schema: secretArn,
+  }),
+  cassandraTlsCaFile: setting({
+    env: "CASSANDRA_TLS_CA_FILE",
+    flag: "--cassandra-tls-ca-file <path>",
+    help: "PEM file of the CA certificate of a Cassandra node that requires TLS (the local stack's --tls mode), instead of a secret ARN",
+    allowed: "a file path without spaces at either end, or empty (at most one CA source, with a username)",
+    default: "",
+    schema: z.string().regex(/^(\S(.*\S)?)?$/, "spaces at either end"),
+  }),
   keyspace: setting({
     env: "CASSANDRA_KEYSPACE",
     flag: "--keyspace <name>",
@@ -359,7 +376,7 @@ export const detectorSettings = {
     flag: "--cusum-k <k>",
     help: "CUSUM allowance (slack), in standard deviations",
     allowed: "a number from 0 to 10",
-    default: "0.5",
+    default: String(cusumDefaults.k),
     schema: decimal(0, 10),
   }),
   cusumH: setting({
@@ -367,7 +384,7 @@ export const detectorSettings = {
     flag: "--cusum-h <h>",
     help: "CUSUM decision threshold, in standard deviations",
     allowed: "a number from 0.1 to 100",
-    default: "5",
+    default: String(cusumDefaults.h),
     schema: decimal(0.1, 100),
   }),
   maxEventBytes: setting({
@@ -595,6 +612,20 @@ function cassandraCredentialProblems(values: Partial<DetectorConfig>): string[] 
   return [];
 }
 
+/** TLS to Cassandra: at most one CA source, and (as in the cloud) only for a node that also wants a login. */
+function cassandraTlsProblems(values: Partial<DetectorConfig>): string[] {
+  const { cassandraTlsCaSecretArn: arn = "", cassandraTlsCaFile: file = "", cassandraUsername: user } = values;
+  const env = (key: "cassandraTlsCaSecretArn" | "cassandraTlsCaFile" | "cassandraUsername") => `setting ${key} (env ${detectorEnvNames[key]})`;
+  if (arn !== "" && file !== "") {
+    return [`${env("cassandraTlsCaSecretArn")} and ${env("cassandraTlsCaFile")}: both given; allowed: at most one CA certificate source`];
+  }
+  if ((arn !== "" || file !== "") && user === "") {
+    const given = arn !== "" ? "cassandraTlsCaSecretArn" : "cassandraTlsCaFile";
+    return [`${env("cassandraUsername")}: empty, but ${env(given)} is given; allowed: a username with its password source (TLS nodes require a login)`];
+  }
+  return [];
+}
+
 /** Settings that are only valid together; each message names both settings. */
 function checkCombinations(values: Partial<DetectorConfig> & Partial<LoadgenConfig>): void {
   const problems: string[] = [];
@@ -603,7 +634,7 @@ function checkCombinations(values: Partial<DetectorConfig> & Partial<LoadgenConf
       `setting awsRegion (env ${shared.awsRegion.env}): empty, but setting kafkaAuth is aws-iam; allowed: ${shared.awsRegion.allowed.replace(", or empty", "")}`,
     );
   }
-  problems.push(...cassandraCredentialProblems(values));
+  problems.push(...cassandraCredentialProblems(values), ...cassandraTlsProblems(values));
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
 }
 
