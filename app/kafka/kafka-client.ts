@@ -9,7 +9,7 @@
 import signer from "aws-msk-iam-sasl-signer-js";
 import kafkajs, { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type OauthbearerProviderResponse } from "kafkajs";
 import type { DetectorConfig } from "../config.ts";
-import type { Logger } from "../log.ts";
+import { errorText, type Logger } from "../log.ts";
 
 /** The settings that choose the authentication (shared by the detector and the load generator). */
 export type KafkaAuth = Pick<DetectorConfig, "kafkaAuth" | "awsRegion">;
@@ -103,8 +103,36 @@ export interface EnsureTopicsOutcome {
   readonly partitions: Readonly<Record<string, number>>;
 }
 
-/** How long ensureTopics waits for grown partitions to get leaders. */
-const grownLeaderWaitMs = 15_000;
+/** How long ensureTopics waits for new partitions' leaders to serve them. */
+const leaderWaitMs = 15_000;
+
+/**
+ * Returns once every partition of `topics` has a leader that answers for it (a ListOffsets to each leader
+ * succeeds), or throws at the bound. Metadata names a new partition's leader a moment before that broker
+ * serves it; a produce request that meets NOT_LEADER on one of its partitions is retried whole by kafkajs,
+ * so the partitions that took the first attempt were written twice (a test run counted 73 checks for 58
+ * events). Waiting here, where topics are made and grown, keeps a first send from meeting that window.
+ */
+export async function waitForServingLeaders(admin: Admin, topics: readonly string[], partitions: number): Promise<void> {
+  const deadline = Date.now() + leaderWaitMs;
+  for (const topic of topics) {
+    for (;;) {
+      let served = 0;
+      let last: unknown = null;
+      try {
+        served = (await admin.fetchTopicOffsets(topic)).length;
+      } catch (err) {
+        last = err;
+      }
+      if (served >= partitions) break;
+      if (Date.now() > deadline) {
+        const why = last === null ? `${served} of ${partitions} partitions answered` : errorText(last);
+        throw new Error(`topic ${topic}: partition leaders not serving after ${leaderWaitMs / 1000} s (${why})`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 const isAlreadyDone = (err: unknown, pattern: RegExp) =>
   err instanceof Error && pattern.test(JSON.stringify(err, Object.getOwnPropertyNames(err)));
@@ -173,17 +201,7 @@ export async function ensureTopics(
       resources: withConfigs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configEntries: entriesOf(s) })),
     });
   }
-  if (toGrow.length > 0) {
-    // New partitions have no leader for a moment; until they do, producers and offset requests get
-    // NOT_LEADER. Wait (bounded) like createTopics' waitForLeaders does for new topics.
-    const deadline = Date.now() + grownLeaderWaitMs;
-    for (;;) {
-      const meta = await metadataOf(toGrow);
-      const led = meta.every((t) => t.partitions.length >= partitions && t.partitions.every((p) => p.leader >= 0));
-      if (led || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  await waitForServingLeaders(admin, [...missing.map((s) => s.name), ...toGrow], partitions);
   const after = await countsOf(specs.map((s) => s.name));
   const short = specs.filter((s) => (after.get(s.name) ?? 0) < partitions);
   if (short.length > 0) {

@@ -15,6 +15,8 @@ const arns = mskArns(stack, "exp-a-kafka");
 /** The MSK IAM actions each Kafka request of ensureTopics needs (MSK: semantics of IAM authorization policy actions). */
 const ensureTopicsActions = {
   metadata: ["kafka-cluster:Connect", "kafka-cluster:DescribeTopic"],
+  // ListOffsets to each new partition's leader (waitForServingLeaders), before the first send.
+  servingLeaders: ["kafka-cluster:DescribeTopic"],
   create: ["kafka-cluster:CreateTopic"],
   grow: ["kafka-cluster:AlterTopic"],
   configure: ["kafka-cluster:AlterTopicDynamicConfiguration", "kafka-cluster:DescribeTopicDynamicConfiguration"],
@@ -43,6 +45,7 @@ describe("IAM for growing topics in place", () => {
 
   it("the load generator's role may create and grow the events topic", () => {
     const actions = allowed(loadgenStatements(arns), arns.topic(topics.events));
-    for (const a of [...ensureTopicsActions.metadata, ...ensureTopicsActions.create, ...ensureTopicsActions.grow]) expect(actions.has(a), a).toBe(true);
+    const { metadata, servingLeaders, create, grow } = ensureTopicsActions;
+    for (const a of [...metadata, ...servingLeaders, ...create, ...grow]) expect(actions.has(a), a).toBe(true);
   });
 });
