@@ -15,7 +15,7 @@ import { createKafka, ensureTopics } from "../app/kafka/kafka-client.ts";
 import type { LoadgenReport } from "../app/loadgen/loadgen.ts";
 import { createLogger } from "../app/log.ts";
 import { scrape, startApp, stopApp, waitReady, type AppProcess } from "./local-processes.ts";
-import { ChecksCollector, eventName, latencySummary, scanStored, scoreVerdicts, type Score } from "./local-verify.ts";
+import { ChecksCollector, eventName, injectionsOf, latencySummary, scanStored, scoreVerdicts, sizeBucketEdges, type Score } from "./local-verify.ts";
 import { ensureStack, localEndpoints, projectRoot } from "./stack-control.ts";
 
 export interface LocalRunOptions {
@@ -112,6 +112,12 @@ export interface LocalRunSummary {
   readonly precision: number;
   readonly recall: number;
   readonly byKind: Score["byKind"];
+  /** Per kind and size bucket (in the key's noise σ): recall within the episode (50 events for a shift), median delay. */
+  readonly bySize: Score["bySize"];
+  readonly inControlChecks: number;
+  readonly falseAlarmsPer1000Checks: number;
+  /** Flags after the first inside one episode: neither true nor false positives (scoreVerdicts). */
+  readonly repeatFlags: number;
   readonly checksPerSecond: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
   readonly loadgen: { readonly maxLatenessMs: number; readonly failed: number };
@@ -316,7 +322,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       const name = eventName(report.producer, seq);
       if (!stored.events.has(name) || !checks.verdicts.has(name)) lost++;
     }
-    const score = scoreVerdicts(checks.verdicts.values(), report.injected);
+    const score = scoreVerdicts(checks.verdicts.values(), report.injected, injectionsOf(report));
     const elapsed = (lastVerdictAt - report.startedAt) / 1000;
     const cpu = retired.cpu + slots.reduce((a, s) => a + s.cpu, 0);
     const checkedByDetectors = retired.checks + slots.reduce((a, s) => a + s.checks, 0);
@@ -337,6 +343,10 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       precision: round(score.precision, 4),
       recall: round(score.recall, 4),
       byKind: score.byKind,
+      bySize: score.bySize.map((b) => ({ ...b, recall: round(b.recall, 4) })),
+      inControlChecks: score.inControlChecks,
+      falseAlarmsPer1000Checks: round(score.falseAlarmsPer1000Checks, 3),
+      repeatFlags: score.repeatFlags,
       checksPerSecond: round(checks.verdicts.size / elapsed, 1),
       latencyMs: latencySummary([...checks.verdicts.values()].map((v) => v.checkedAt - v.time)),
       loadgen: { maxLatenessMs: report.maxLatenessMs, failed: report.failed },
@@ -366,6 +376,16 @@ async function dropRun(admin: Admin, names: RunNames, contactPoints: string[]): 
   }
 }
 
+/**
+ * What a run must reach (issue 12): precision, and recall within the episode (50 events for a shift) in every
+ * size bucket from `recallFromSigmas` up. Shifts under 2σ are reported, not required: a 50-value baseline
+ * absorbs part of a 1σ shift before the sums reach h (cusum.ts, cusumDefaults).
+ */
+export const passCriteria = { precision: 0.9, recall: 0.9, recallFromSigmas: sizeBucketEdges[0] } as const;
+
 /** Did the run hold the pipeline's promises? (nothing lost or duplicated; detection quality) */
 export const runPassed = (s: LocalRunSummary): boolean =>
-  s.lost === 0 && s.duplicateRows === 0 && s.recall >= 0.99 && s.precision >= 0.95;
+  s.lost === 0 &&
+  s.duplicateRows === 0 &&
+  s.precision >= passCriteria.precision &&
+  s.bySize.filter((b) => b.fromSigmas >= passCriteria.recallFromSigmas).every((b) => b.recall >= passCriteria.recall);

@@ -11,6 +11,7 @@ import cassandra from "cassandra-driver";
 import type { ConsistencyName, DetectorConfig } from "../config.ts";
 import { cassandraSchema, historyWindow } from "../topology.ts";
 import type { Event } from "../events/event-codec.ts";
+import type { CusumSums } from "./cusum.ts";
 import { authProviderOf, type CassandraCredentials } from "./cassandra-auth.ts";
 import { cqlStringLiteral } from "./cql-literal.ts";
 
@@ -32,7 +33,24 @@ export type StoreConfig = Pick<
 
 const table = cassandraSchema.eventsTable;
 
-/** The CQL that creates the keyspace and the table; identifiers were validated by the config schema. */
+/**
+ * The CUSUM sums each row carries (cusum.ts CusumSums, in σ and events), by field, with their CQL names and
+ * types: what the next check of the key starts from (issue 12). Null on rows written before they existed.
+ */
+export const sumColumns = {
+  upper: { name: "cusum_upper", type: "double" },
+  lower: { name: "cusum_lower", type: "double" },
+  upperRun: { name: "cusum_upper_run", type: "int" },
+  lowerRun: { name: "cusum_lower_run", type: "int" },
+} as const satisfies Record<keyof CusumSums, { name: string; type: string }>;
+const sumFields = Object.keys(sumColumns) as (keyof CusumSums)[];
+const sumNames = sumFields.map((f) => sumColumns[f].name);
+const sumDefinitions = sumFields.map((f) => `${sumColumns[f].name} ${sumColumns[f].type}`);
+
+/**
+ * The CQL that creates the keyspace and the table, and adds the sums' columns to a table made before them
+ * (ALTER … ADD IF NOT EXISTS: a no-op when they are there); identifiers were validated by the config schema.
+ */
 export function schemaStatements(c: StoreConfig): string[] {
   return [
     `CREATE KEYSPACE IF NOT EXISTS ${c.keyspace} WITH replication = ` +
@@ -43,6 +61,7 @@ export function schemaStatements(c: StoreConfig): string[] {
       producer text,
       seq bigint,
       value double,
+      ${sumDefinitions.join(",\n      ")},
       PRIMARY KEY ((id), time, producer, seq)
     ) WITH CLUSTERING ORDER BY (time DESC, producer DESC, seq DESC)
       AND compression = {'class': 'LZ4Compressor', 'chunk_length_in_kb': 1}
@@ -50,6 +69,7 @@ export function schemaStatements(c: StoreConfig): string[] {
                         'compaction_window_unit': 'MINUTES', 'compaction_window_size': ${c.compactionWindowMinutes}}
       AND default_time_to_live = ${c.ttlSeconds}
       AND gc_grace_seconds = 3600`,
+    `ALTER TABLE ${c.keyspace}.${table} ADD IF NOT EXISTS (${sumDefinitions.join(", ")})`,
   ];
 }
 // Why these table options: LZ4 with 1 KB chunks is the reference's tuning for a 1:1 write:read mix (a read
@@ -57,11 +77,13 @@ export function schemaStatements(c: StoreConfig): string[] {
 // tombstones; rows are never deleted or updated, so a short gc_grace_seconds is safe and keeps that cheap.
 
 const cql = {
-  insert: `INSERT INTO ${"%ks"}.${table} (id, time, producer, seq, value) VALUES (?, ?, ?, ?, ?)`,
+  insert:
+    `INSERT INTO ${"%ks"}.${table} (id, time, producer, seq, value, ${sumNames.join(", ")}) ` +
+    `VALUES (?, ?, ?, ?, ?, ${sumNames.map(() => "?").join(", ")})`,
   // Strictly before the event itself: the history excludes the current event, and a replay reads the same
   // history whatever later events were already written before a crash.
   history:
-    `SELECT value FROM ${"%ks"}.${table} WHERE id = ? AND (time, producer, seq) < (?, ?, ?) ` +
+    `SELECT time, value, ${sumNames.join(", ")} FROM ${"%ks"}.${table} WHERE id = ? AND (time, producer, seq) < (?, ?, ?) ` +
     `LIMIT ${historyWindow}`,
 };
 
@@ -133,21 +155,51 @@ export class CassandraStore {
     await this.client.connect();
   }
 
-  async write(e: Event): Promise<void> {
-    await this.client.execute(this.#insert, [e.id, new Date(e.time), e.producer, e.seq, e.value], this.#write);
+  /**
+   * The event's row with the sums its check left (what the key's next check starts from). Without sums (a row
+   * written outside the pipeline, as tests do) the columns stay unset: the next check starts the key at zero.
+   */
+  async write(e: Event, sums?: CusumSums): Promise<void> {
+    const sumValues = sumFields.map((f) => sums?.[f]);
+    await this.client.execute(this.#insert, [e.id, new Date(e.time), e.producer, e.seq, e.value, ...sumValues], this.#write);
   }
 
-  /** The key's previous values (before the event), oldest first as the detector wants them. */
-  async history(e: Event): Promise<number[]> {
+  /**
+   * The key's previous events (strictly before this one), oldest first as the detector wants them: their values
+   * and times, and the sums stored with the newest (undefined for a key's first event, or a newest row written
+   * before the sums existed).
+   */
+  async history(e: Event): Promise<StoredHistory> {
     const rs = await this.client.execute(this.#history, [e.id, new Date(e.time), e.producer, e.seq], this.#read);
     const values: number[] = [];
-    for (let i = rs.rows.length - 1; i >= 0; i--) values.push(rs.rows[i]!.get("value") as number);
-    return values;
+    const times: number[] = [];
+    for (let i = rs.rows.length - 1; i >= 0; i--) {
+      const row = rs.rows[i]!;
+      values.push(row.get("value") as number);
+      times.push((row.get("time") as Date).getTime());
+    }
+    return { values, times, sums: sumsOf(rs.rows[0]) };
   }
 
   async shutdown(): Promise<void> {
     await this.client.shutdown();
   }
+}
+
+export interface StoredHistory {
+  readonly values: number[];
+  /** Event times (ms since the epoch), one per value. */
+  readonly times: number[];
+  readonly sums: CusumSums | undefined;
+}
+
+/** The sums a row carries; undefined when any is null (a row from before the columns; cusumStep starts at 0). */
+function sumsOf(row: cassandra.types.Row | undefined): CusumSums | undefined {
+  if (!row) return undefined;
+  const read = sumFields.map((f) => row.get(sumColumns[f].name) as number | null);
+  if (read.some((x) => x === null || x === undefined)) return undefined;
+  const [upper, lower, upperRun, lowerRun] = read as number[];
+  return { upper: upper!, lower: lower!, upperRun: upperRun!, lowerRun: lowerRun! };
 }
 
 export function consistencyOf(name: ConsistencyName): number {

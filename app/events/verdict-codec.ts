@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { labels, type Event } from "./event-codec.ts";
-import type { Verdict as CusumVerdict } from "../detector/cusum.ts";
+import type { StepVerdict } from "../detector/cusum.ts";
 
 export const verdictFormatVersion = 1;
 
@@ -27,6 +27,15 @@ const verdictSchema = z.object({
   n: z.number(),
   /** Why no verdict could be reached (cusum.ts `Verdict.reason`); absent when one was. */
   reason: z.enum(["non-finite-value", "short-history", "non-finite-baseline"]).optional(),
+  /** Which baseline the value was compared with (cusum.ts predict): the history's level, or a walk's next step. */
+  model: z.enum(["level", "walk"]).optional(),
+  /**
+   * On an anomaly, where the change began (Page's estimate): the first event of the signalling run was
+   * `changeEventsAgo − 1` events before this one (1: this event), at `changeStartedAt` (its event time, ms since
+   * the epoch; absent when that event is older than the history read). "Shift started N events ago at <time>".
+   */
+  changeEventsAgo: z.number().int().min(1).optional(),
+  changeStartedAt: z.number().optional(),
   /** ms since the epoch when the verdict was made; minus `time` is the end-to-end latency. */
   checkedAt: z.number(),
 });
@@ -34,7 +43,13 @@ export type VerdictRecord = z.infer<typeof verdictSchema>;
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-export function verdictRecord(e: Event, v: CusumVerdict, checkedAt: number): VerdictRecord {
+/**
+ * The verdict on the checks topic. `historyTimes`: the times of the history the check read, oldest first (the
+ * change's start time is looked up there).
+ */
+export function verdictRecord(e: Event, v: StepVerdict, checkedAt: number, historyTimes: readonly number[] = []): VerdictRecord {
+  const startedAt =
+    v.changeEventsAgo === undefined ? undefined : v.changeEventsAgo === 1 ? e.time : historyTimes[historyTimes.length - (v.changeEventsAgo - 1)];
   return {
     v: verdictFormatVersion,
     id: e.id,
@@ -50,6 +65,9 @@ export function verdictRecord(e: Event, v: CusumVerdict, checkedAt: number): Ver
     sigma: finiteOrNull(v.sigma),
     n: v.n,
     ...(v.reason === undefined ? {} : { reason: v.reason }),
+    ...(v.model === undefined ? {} : { model: v.model }),
+    ...(v.changeEventsAgo === undefined ? {} : { changeEventsAgo: v.changeEventsAgo }),
+    ...(startedAt === undefined ? {} : { changeStartedAt: startedAt }),
     checkedAt,
   };
 }

@@ -31,11 +31,18 @@ export interface LoadgenReport {
   /** Sequence numbers Kafka did not acknowledge (bounded list): they are not "produced". */
   readonly failedSeqs: number[];
   readonly injected: Record<Exclude<Label, "none">, number>;
+  /**
+   * Each injected anomaly: its sequence number, kind and size in the key's noise σ (value-models.ts), for the
+   * per-size table of the verification; the first `maxListedInjections` only.
+   */
+  readonly injections: { readonly seq: number; readonly kind: Exclude<Label, "none">; readonly sigmas: number }[];
   /** Largest lag of a send behind its scheduled time, in ms: large means the generator could not keep up. */
   readonly maxLatenessMs: number;
 }
 
 const tickMs = 5;
+/** A bound on the report's list of injections (a long run at the default rates injects ~3 per 1,000 events). */
+export const maxListedInjections = 200_000;
 
 export async function runLoadgen(
   c: LoadgenConfig,
@@ -68,6 +75,7 @@ export async function runLoadgen(
   const total = c.duration > 0 ? eventsDueBy(profile, c.duration) : Infinity;
 
   const injected = { spike: 0, shift: 0 };
+  const injections: LoadgenReport["injections"] = [];
   const failedSeqs: number[] = [];
   let sent = 0;
   let failed = 0;
@@ -92,9 +100,10 @@ export async function runLoadgen(
         const index = zipf ? zipf.sample(rng) - 1 : rng.int(c.keys);
         let state = keys.get(index);
         if (!state) keys.set(index, (state = newKeyState(rng, c.randomWalkShare)));
-        const { value, label } = nextValue(state, rng, injection);
+        const { value, label, sigmas } = nextValue(state, rng, injection);
         if (label !== "none") {
           injected[label]++;
+          if (injections.length < maxListedInjections) injections.push({ seq, kind: label, sigmas });
           metrics.injected.inc({ kind: label });
         }
         const id = `${c.keyPrefix}-${index}`;
@@ -143,9 +152,10 @@ export async function runLoadgen(
     failed,
     failedSeqs,
     injected,
+    injections,
     maxLatenessMs: Math.round(maxLatenessMs),
   };
-  log.info("loadgen finished", { ...report, failedSeqs: failedSeqs.length });
+  log.info("loadgen finished", { ...report, failedSeqs: failedSeqs.length, injections: injections.length });
   if (c.reportPath) {
     mkdirSync(dirname(c.reportPath), { recursive: true });
     writeFileSync(c.reportPath, `${JSON.stringify(report, null, 2)}\n`);

@@ -6,8 +6,14 @@
  * Injected anomalies (only on a key with at least `historyWindow` earlier events and none injected in its last
  * `historyWindow`, so every one is detectable in principle and episodes do not overlap):
  * - spike: one value off by 50%–500% of the key's scale, up or down (the reference used ×1000);
- * - shift: the key's level moves by 20%–50% of its scale for good, from this event on (labelled on its first event; the
- *   next `historyWindow` events are its episode, while the detector's baseline still mixes both levels).
+ * - shift: the key's level moves for good, from this event on (labelled on its first event; the next
+ *   `historyWindow` events are its episode, while the detector's baseline still mixes both levels). On a stable
+ *   key, `smallShifts.share` of the shifts are small, sized in the key's own noise σ (`smallShifts.sigmas`,
+ *   uniform): what a CUSUM exists to catch (issue 12). The others move by 20%–50% of the scale (20σ–50σ).
+ *   A walk key's shifts are all large: on a random walk a level step of a few step-σ is one ordinary-looking
+ *   step that the walk then carries on from, not a sustained change of the process (its steps) the detector
+ *   watches.
+ * Each anomaly's size is reported in the key's noise σ (the stable key's noise, the walk's step noise).
  */
 import type { Label } from "../events/event-codec.ts";
 import { historyWindow } from "../topology.ts";
@@ -27,6 +33,9 @@ export interface KeyState {
   sinceAnomaly: number;
 }
 
+/** Small sustained shifts of stable keys: which share of the shifts, and their size range in the key's σ. */
+export const smallShifts = { share: 0.5, sigmas: { min: 1, max: 3 } } as const;
+
 export function newKeyState(rng: Rng, walkShare: number): KeyState {
   const level = rng.uniform(100, 10_000);
   const walk = rng.next() < walkShare;
@@ -41,22 +50,35 @@ export interface Injection {
   readonly shiftProbability: number;
 }
 
+export interface NextValue {
+  readonly value: number;
+  readonly label: Label;
+  /** An injected anomaly's size in the key's noise σ (absolute); 0 for "none". */
+  readonly sigmas: number;
+}
+
 /** The key's next value and its label; advances the key's state. */
-export function nextValue(state: KeyState, rng: Rng, injection: Injection): { value: number; label: Label } {
+export function nextValue(state: KeyState, rng: Rng, injection: Injection): NextValue {
   let label: Label = "none";
+  let sigmas = 0;
   const eligible = state.count >= historyWindow && state.sinceAnomaly >= historyWindow;
   const roll = rng.next();
   if (eligible && roll < injection.shiftProbability) {
-    state.level += rng.sign() * state.base * rng.uniform(0.2, 0.5);
+    const small = state.model === "stable" && rng.next() < smallShifts.share;
+    const size = small ? state.noise * rng.uniform(smallShifts.sigmas.min, smallShifts.sigmas.max) : state.base * rng.uniform(0.2, 0.5);
+    state.level += rng.sign() * size;
+    sigmas = size / state.noise;
     label = "shift";
   }
   if (state.model === "walk") state.level += state.drift + state.noise * rng.normal();
   let value = state.model === "walk" ? state.level : state.level + state.noise * rng.normal();
   if (eligible && label === "none" && roll < injection.shiftProbability + injection.spikeProbability) {
-    value += rng.sign() * state.base * rng.uniform(0.5, 5);
+    const size = state.base * rng.uniform(0.5, 5);
+    value += rng.sign() * size;
+    sigmas = size / state.noise;
     label = "spike";
   }
   state.count++;
   state.sinceAnomaly = label === "none" ? state.sinceAnomaly + 1 : 0;
-  return { value, label };
+  return { value, label, sigmas };
 }

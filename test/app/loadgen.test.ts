@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { detect } from "../../app/detector/cusum.ts";
+import { cusumStep, type CusumSums } from "../../app/detector/cusum.ts";
 import { Rng, ZipfSampler } from "../../app/loadgen/random.ts";
 import { dueTime, eventsDueBy, rateAt } from "../../app/loadgen/schedule.ts";
-import { newKeyState, nextValue } from "../../app/loadgen/value-models.ts";
+import { newKeyState, nextValue, smallShifts } from "../../app/loadgen/value-models.ts";
 import { historyWindow } from "../../app/topology.ts";
 import { verdictRecord, type VerdictRecord } from "../../app/events/verdict-codec.ts";
-import { scoreVerdicts } from "../../scripts/local-verify.ts";
+import { eventName, scoreVerdicts, type InjectionRecord } from "../../scripts/local-verify.ts";
 
 describe("open-loop schedule", () => {
   const p = { rate: 100, burstFactor: 3, burstStart: 10, burstDuration: 5 };
@@ -48,29 +48,43 @@ describe("randomness", () => {
   });
 });
 
-describe("value models with injected anomalies, checked by the detector (no Kafka, no Cassandra)", () => {
-  it("gives detectable spikes and shifts and a quiet detector on normal values and walks", () => {
+describe("value models with injected anomalies, checked by the detector's step (no Kafka, no Cassandra)", () => {
+  it("gives detectable spikes and shifts, small ones sized in σ, and a quiet detector on normal values and walks", () => {
     const rng = new Rng(2024);
-    const keys = Array.from({ length: 200 }, () => newKeyState(rng, 0.5));
-    expect(keys.some((k) => k.model === "walk") && keys.some((k) => k.model === "stable")).toBe(true);
-    const histories = keys.map(() => [] as number[]);
+    const keys = Array.from({ length: 200 }, () => ({ state: newKeyState(rng, 0.5), values: [] as number[], sums: undefined as CusumSums | undefined }));
+    expect(keys.some((k) => k.state.model === "walk") && keys.some((k) => k.state.model === "stable")).toBe(true);
     const verdicts: VerdictRecord[] = [];
+    const injections: InjectionRecord[] = [];
     const injected = { spike: 0, shift: 0 };
     let t = 0;
     for (let round = 0; round < 500; round++) {
-      keys.forEach((state, i) => {
-        const { value, label } = nextValue(state, rng, { spikeProbability: 0.004, shiftProbability: 0.002 });
-        if (label !== "none") injected[label]++;
-        const h = histories[i]!;
-        const v = detect(h.slice(-historyWindow), value);
-        verdicts.push(verdictRecord({ id: `k${i}`, time: t++, producer: "p", seq: t, value, label }, v, t));
-        h.push(value);
+      keys.forEach((key, i) => {
+        const { value, label, sigmas } = nextValue(key.state, rng, { spikeProbability: 0.004, shiftProbability: 0.004 });
+        const event = { id: `k${i}`, time: t, producer: "p", seq: t, value, label };
+        if (label !== "none") {
+          injected[label]++;
+          injections.push({ name: eventName("p", t), kind: label, sigmas });
+        }
+        // As the pipeline does: the previous 50 values and the sums the previous check left.
+        const { verdict, sums } = cusumStep(key.values.slice(-historyWindow), value, key.sums);
+        key.sums = sums;
+        key.values.push(value);
+        verdicts.push(verdictRecord(event, verdict, t));
+        t++;
       });
     }
-    const s = scoreVerdicts(verdicts, injected);
-    expect(s.anomaliesInjected).toBeGreaterThan(100);
-    expect(s.recall).toBeGreaterThanOrEqual(0.99);
-    expect(s.precision).toBeGreaterThanOrEqual(0.95);
+    const s = scoreVerdicts(verdicts, injected, injections);
+    const small = injections.filter((i) => i.kind === "shift" && i.sigmas < 10);
+    expect(small.length).toBeGreaterThan(20);
+    for (const i of small) {
+      expect(i.sigmas).toBeGreaterThanOrEqual(smallShifts.sigmas.min);
+      expect(i.sigmas).toBeLessThanOrEqual(smallShifts.sigmas.max);
+    }
+    const recallOf = (kind: string, bucket: string) => s.bySize.find((b) => b.kind === kind && b.bucket === bucket)?.recall;
+    expect(recallOf("shift", "2-3σ")).toBeGreaterThanOrEqual(0.9);
+    expect(recallOf("shift", ">=10σ")).toBeGreaterThanOrEqual(0.99);
+    expect(recallOf("spike", ">=10σ")).toBeGreaterThanOrEqual(0.99);
+    expect(s.precision).toBeGreaterThanOrEqual(0.9);
   });
 
   it("injects only on keys with a full history and no recent anomaly", () => {
@@ -100,5 +114,28 @@ describe("scoring", () => {
     expect(s).toMatchObject({ truePositives: 2, falsePositives: 1, anomaliesInjected: 3 });
     expect(s.precision).toBeCloseTo(2 / 3);
     expect(s.recall).toBeCloseTo(2 / 3);
+    expect(s).toMatchObject({ repeatFlags: 1, inControlChecks: 2, falseAlarmsPer1000Checks: 500 });
+  });
+
+  it("gives recall and median delay per kind and size bucket from the generator's list of injections", () => {
+    const list = [
+      ...Array.from({ length: 10 }, (_, i) => v("a", i, i === 2 ? "shift" : "none", i === 6)), // 2.5σ shift flagged at its 5th event
+      ...Array.from({ length: 10 }, (_, i) => v("b", 100 + i, i === 1 ? "shift" : "none", i === 2 || i === 3)), // 1.5σ, 2nd event
+      v("c", 200, "shift", false), // 2.8σ, missed
+      v("c", 201, "spike", true), // 80σ, at once
+    ];
+    const injections = [
+      { name: eventName("p", 2), kind: "shift" as const, sigmas: 2.5 },
+      { name: eventName("p", 101), kind: "shift" as const, sigmas: 1.5 },
+      { name: eventName("p", 200), kind: "shift" as const, sigmas: 2.8 },
+      { name: eventName("p", 201), kind: "spike" as const, sigmas: 80 },
+    ];
+    const s = scoreVerdicts(list, { spike: 1, shift: 3 }, injections);
+    expect(s.bySize).toEqual([
+      { kind: "shift", bucket: "<2σ", fromSigmas: 0, injected: 1, detected: 1, recall: 1, medianDelayEvents: 2 },
+      { kind: "shift", bucket: "2-3σ", fromSigmas: 2, injected: 2, detected: 1, recall: 0.5, medianDelayEvents: 5 },
+      { kind: "spike", bucket: ">=10σ", fromSigmas: 10, injected: 1, detected: 1, recall: 1, medianDelayEvents: 1 },
+    ]);
+    expect(s).toMatchObject({ falsePositives: 0, repeatFlags: 1 });
   });
 });

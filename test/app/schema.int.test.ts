@@ -11,7 +11,8 @@ import { promisify } from "node:util";
 import type { Kafka } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { detectorEnv, parseDetectorConfig } from "../../app/config.ts";
-import { schemaExists } from "../../app/detector/cassandra-store.ts";
+import cassandra from "cassandra-driver";
+import { schemaExists, schemaStatements, sumColumns } from "../../app/detector/cassandra-store.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
@@ -83,6 +84,44 @@ describe("schema command", () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toContain("created topics");
     expect(second.stderr).toContain('"msg":"schema ready"');
+  });
+
+  it("adds the CUSUM sums' columns to an events table made before them, keeping its rows, and a second run changes nothing", async () => {
+    const s = settings("alter");
+    const client = new cassandra.Client({
+      contactPoints: [localEndpoints.cassandraContactPoints],
+      localDataCenter: localEndpoints.cassandraLocalDataCenter,
+    });
+    await client.connect();
+    const columns = async () =>
+      (
+        await client.execute("SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?", [
+          s.config.keyspace,
+          "events",
+        ])
+      ).rows.map((r) => `${r.get("column_name") as string} ${r.get("type") as string}`);
+    try {
+      // The table as the previous version made it: the same statement without the sums.
+      const [keyspace, table] = schemaStatements(s.config);
+      const sumLines = new RegExp(`^\\s*(${Object.values(sumColumns).map((c) => c.name).join("|")}) \\w+,\\n`, "gm");
+      await client.execute(keyspace!);
+      await client.execute(table!.replace(sumLines, ""));
+      expect((await columns()).some((c) => c.startsWith("cusum_"))).toBe(false);
+      await client.execute(`INSERT INTO ${s.config.keyspace}.events (id, time, producer, seq, value) VALUES ('a', 1, 'p', 1, 2.5)`);
+
+      for (const round of [1, 2]) {
+        const run = await runSchema(s.env);
+        expect(run.code, `round ${round}: ${run.stderr}`).toBe(0);
+        expect(run.stderr).toContain('"msg":"schema ready"');
+        const now = await columns();
+        for (const c of Object.values(sumColumns)) expect(now).toContain(`${c.name} ${c.type}`);
+      }
+      const row = (await client.execute(`SELECT value, ${sumColumns.upper.name} FROM ${s.config.keyspace}.events WHERE id = 'a'`)).first();
+      expect(row.get("value")).toBe(2.5);
+      expect(row.get(sumColumns.upper.name)).toBeNull(); // an old row: the detector starts the key's sums at 0
+    } finally {
+      await client.shutdown();
+    }
   });
 
   it("exits 2 with the setting's name on a bad setting (the Job fails at once)", async () => {
