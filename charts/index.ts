@@ -4,7 +4,7 @@
  * Prometheus Operator CRDs (Helm chart `prometheus-operator-crds`); `npm run synth:k8s` writes them as plain
  * YAML for `kubectl apply` on any cluster. Both read the same size plan.
  */
-import type { App, Chart } from "cdk8s";
+import { ApiObject, type App, type Chart } from "cdk8s";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import { GrafanaChart } from "./grafana-chart.ts";
 import { JaegerChart } from "./jaeger-chart.ts";
@@ -63,5 +63,28 @@ export function buildCharts(app: App, plan: SizePlan, options: ChartOptions): Ki
   monitoring.addDependency(prometheusOperator);
   grafana.addDependency(jaeger);
   pipeline.addDependency(jaeger);
+  for (const chart of [ns, prometheusOperator, monitoring, jaeger, grafana, pipeline] as Chart[]) serviceAccountsFirst(chart);
   return { namespace: ns, prometheusOperator, monitoring, jaeger, grafana, pipeline };
 }
+
+/**
+ * Orders each ServiceAccount before the objects in the same chart whose pods use it (cdk8s writes an object
+ * after those it depends on). `kubectl apply` creates objects in manifest order: a Job listed before its
+ * ServiceAccount had its first pod refused ("serviceaccount not found"), seen in the rehearsal.
+ */
+function serviceAccountsFirst(chart: Chart): void {
+  const objects = chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+  const accounts = new Map(objects.filter((o) => o.kind === "ServiceAccount").map((o) => [o.name, o]));
+  for (const o of objects) {
+    const spec = (o.toJson() as { spec?: PodSpecHolder }).spec;
+    const name = spec?.template?.spec?.serviceAccountName ?? spec?.jobTemplate?.spec?.template?.spec?.serviceAccountName;
+    const account = name === undefined ? undefined : accounts.get(name);
+    // Only where the account would come later: a dependency reorders its whole group, so none is added elsewhere.
+    if (account !== undefined && objects.indexOf(account) > objects.indexOf(o)) o.addDependency(account);
+  }
+}
+
+type PodSpecHolder = {
+  template?: { spec?: { serviceAccountName?: string } };
+  jobTemplate?: { spec?: { template?: { spec?: { serviceAccountName?: string } } } };
+};
