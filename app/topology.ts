@@ -12,7 +12,14 @@ export const topics = {
 } as const;
 
 /** The topics' max.message.bytes (the largest record batch the broker takes), for the consumer's bounds too. */
-export const topicMaxMessageBytes = { events: 512 * 1024, deadLetter: 1024 * 1024 } as const;
+export const topicMaxMessageBytes = { events: 512 * 1024, checks: 1024 * 1024, deadLetter: 1024 * 1024 } as const;
+
+/**
+ * Where the detector's publisher cuts a batch of verdicts and dead letters: half the smallest cap of the topics
+ * it writes to. It cuts once the bytes queued reach this, so a batch may pass it by one record (a dead letter is
+ * bounded at ~15 KB, app/events/dead-letter.ts); the other half is that record's room.
+ */
+export const publishBatchMaxBytes = Math.min(topicMaxMessageBytes.checks, topicMaxMessageBytes.deadLetter) / 2;
 
 /**
  * Broker settings of each topic (Kafka topic configs), applied by ensureTopics at creation and on every later
@@ -31,10 +38,14 @@ export const topicConfigEntries: Readonly<Record<keyof typeof topics, Readonly<R
     // size check on the decompressed batch instead of being inflated by every consumer.
     "compression.type": "uncompressed",
   },
-  checks: {},
+  checks: {
+    // The broker's default, set here so the publisher's cut (publishBatchMaxBytes) has a cap it can rely on.
+    "max.message.bytes": String(topicMaxMessageBytes.checks),
+  },
   deadLetter: {
     // A dead-letter record is bounded (app/events/dead-letter.ts, ~15 KB) and the publisher cuts batches at
-    // 512 KiB: this cap leaves room for both, so the broker never refuses the record that sets an event aside.
+    // publishBatchMaxBytes: this cap leaves room for both, so the broker never refuses the record that sets an
+    // event aside.
     "max.message.bytes": String(topicMaxMessageBytes.deadLetter),
   },
 };

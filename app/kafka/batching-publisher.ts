@@ -26,11 +26,12 @@ export class BatchingPublisher {
   #queuedBytes = 0;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(producer: Producer, options: { lingerMs?: number; maxBatch?: number; maxBatchBytes?: number } = {}) {
+  /** `maxBatchBytes`: where a batch is cut; under the max.message.bytes of every topic it is given. */
+  constructor(producer: Producer, options: { maxBatchBytes: number; lingerMs?: number; maxBatch?: number }) {
     this.#producer = producer;
     this.#lingerMs = options.lingerMs ?? 2;
     this.#maxBatch = options.maxBatch ?? 1000;
-    this.#maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
+    this.#maxBatchBytes = options.maxBatchBytes;
   }
 
   publish(topic: string, message: Message): Promise<void> {
