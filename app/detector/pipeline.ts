@@ -2,7 +2,7 @@
  * The detector pipeline (DESIGN.md §1):
  *
  *   Kafka consumers (pool 1) ──► KeyedHandoff (bounded, per-key order) ──► checks (pool 2):
- *     1. write the event to Cassandra   2. read the key's previous 50   3. CUSUM   4. publish the verdict
+ *     1. read the key's previous 50 (and its sums)   2. CUSUM step   3. write the event + sums   4. publish
  *   ──► commit the offset, only once 1–4 finished for it and every record before it in its partition.
  *
  * At-least-once: a crash at any point replays from the last commit; the replay writes the same rows (the key
@@ -33,7 +33,7 @@ import { publishBatchMaxBytes, topicMaxMessageBytes } from "../topology.ts";
 import { contextFromHeaders, headersFor, type Tracing } from "../tracing.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
 import { CassandraStore, isTransientCassandraError } from "./cassandra-store.ts";
-import { detect } from "./cusum.ts";
+import { cusumStep } from "./cusum.ts";
 import { KeyedHandoff } from "./keyed-handoff.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import { ensureSchema, waitForSchema } from "./schema.ts";
@@ -324,26 +324,28 @@ export class DetectorPipeline {
       }
     };
 
-    // 1 and 2 run together: the read asks for rows strictly before this event, and per-key order means every
-    // earlier event of the key is already written, so the write cannot change what the read returns. Both must
-    // succeed before the verdict, and the verdict before the commit.
-    const [, history] = await Promise.all([
-      step("write", isTransientCassandraError, () => this.#store.write(e)).then(() => this.#m.written.inc()),
-      step("read", isTransientCassandraError, () => this.#store.history(e)),
-    ]);
+    // Read → check → write (event + sums) → publish (issue 12): the check needs the sums the key's newest row
+    // carries, and this event's row carries the sums its check left. The read asks for rows strictly before this
+    // event and per-key order means every earlier event of the key is already written, so a replay reads the same
+    // history and sums, computes the same sums (cusumStep is pure) and writes the same row again.
+    const history = await step("read", isTransientCassandraError, () => this.#store.history(e));
 
     const t0 = process.hrtime.bigint();
-    let verdict: ReturnType<typeof detect>;
+    let checked: ReturnType<typeof cusumStep>;
     try {
-      verdict = detect(history, e.value, { k: this.#c.cusumK, h: this.#c.cusumH });
+      checked = cusumStep(history.values, e.value, history.sums, { k: this.#c.cusumK, h: this.#c.cusumH });
     } catch (err) {
       this.#m.errors.inc({ stage: "detect" });
       throw new StageFailure("detect", err);
     }
+    const verdict = checked.verdict;
     this.#m.stage.observe({ stage: "detect" }, seconds(t0));
     span.setAttribute("anomaly", verdict.anomaly);
 
-    const record = verdictRecord(e, verdict, Date.now());
+    await step("write", isTransientCassandraError, () => this.#store.write(e, checked.sums));
+    this.#m.written.inc();
+
+    const record = verdictRecord(e, verdict, Date.now(), history.times);
     await step("publish", isTransientKafkaError, () =>
       this.#publisher.publish(this.#c.checksTopic, { key: e.id, value: encodeVerdict(record), headers: headersFor(span) }),
     );
