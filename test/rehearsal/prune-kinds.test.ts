@@ -11,15 +11,21 @@ import { kubectlDefaultPruneKinds } from "../../scripts/rehearsal/apply.ts";
 import { rehearsalOptions } from "../../scripts/rehearsal/manifests.ts";
 import { fullOptions, presetNames } from "../charts/fixtures.ts";
 
-const keysOf = (preset: (typeof presetNames)[number], options = fullOptions) =>
-  new Map(
-    synthesizeManifests(sizePlanFrom({ preset }), options)
+const cache = new Map<string, Map<string, string>>();
+const keysOf = (preset: (typeof presetNames)[number]): Map<string, string> => {
+  const hit = cache.get(preset);
+  if (hit) return hit;
+  const keys = new Map(
+    synthesizeManifests(sizePlanFrom({ preset }), fullOptions)
       .flatMap((m) => m.objects)
       .map((o) => {
         const meta = o.metadata as { name: string; namespace?: string };
         return [`${String(o.kind)}/${meta.namespace ?? ""}/${meta.name}`, String(o.kind)] as const;
       }),
   );
+  cache.set(preset, keys);
+  return keys;
+};
 
 describe("objects that differ between stages", () => {
   it("are all of kinds the EKS stack's prune removes", () => {
