@@ -145,7 +145,8 @@ async function buildComponent(c: GoComponent, root: string, log: (line: string) 
   mkdirSync(bin, { recursive: true });
   for (const [pkg, binary] of Object.entries(c.commands)) {
     const importPath = pkg === "." ? c.module : `${c.module}/${pkg}`;
-    const tmp = join(bin, `.${binary}.partial`);
+    // Per process: two rehearsals building at once must not write one file.
+    const tmp = join(bin, `.${binary}.${process.pid}.partial`);
     await runLogged(go, ["build", "-v", "-trimpath", "-ldflags=-s -w", "-o", tmp, importPath], wrapper, `${c.name} ${binary}`, log);
     renameSync(tmp, join(bin, binary));
     log(`  built ${binary} (${Math.round((Date.now() - started) / 1000)} s since ${c.name} started)`);
@@ -155,10 +156,10 @@ async function buildComponent(c: GoComponent, root: string, log: (line: string) 
   return { component: c.name, version: c.version, reused: false, seconds };
 }
 
-/** Builds every missing component, in order; returns what was built or reused. */
-export async function ensureBinaries(log: (line: string) => void, root = cacheRoot()): Promise<BuildReport[]> {
+/** Builds every missing component (or those named), in order; returns what was built or reused. */
+export async function ensureBinaries(log: (line: string) => void, root = cacheRoot(), only?: readonly string[]): Promise<BuildReport[]> {
   const reports: BuildReport[] = [];
-  for (const c of goComponents) {
+  for (const c of goComponents.filter((x) => only === undefined || only.includes(x.name))) {
     try {
       reports.push(await buildComponent(c, root, log));
     } catch (e) {
