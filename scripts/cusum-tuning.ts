@@ -6,6 +6,7 @@
  * median delay per kind and size, false alarms per 1,000 in-control checks, precision.
  *
  *   bash scripts/with-node.sh tsx scripts/cusum-tuning.ts [--events-per-key 2000] [--keys 300] [--k 0.5] [--h 5,6,8,10]
+ *     [--seeds 12,13] [--spike-probability p] [--shift-probability p]   (defaults: npm run local's)
  */
 import { parseArgs } from "node:util";
 import { cusumStep, type CusumSums } from "../app/detector/cusum.ts";
@@ -23,13 +24,15 @@ export interface TuningRun {
   readonly keys: number;
   readonly eventsPerKey: number;
   readonly seed: number;
+  readonly spikeProbability: number;
+  readonly shiftProbability: number;
 }
 
 /** One simulated run: every key's events in round-robin order (as the pipeline sees them per key). */
 export function simulate(t: TuningRun): Score {
   const rng = new Rng(t.seed);
   const walkShare = Number(loadgenSettings.randomWalkShare.default);
-  const injection = { spikeProbability: localRunDefaults.spikeProbability, shiftProbability: localRunDefaults.shiftProbability };
+  const injection = { spikeProbability: t.spikeProbability, shiftProbability: t.shiftProbability };
   const keys = Array.from({ length: t.keys }, () => ({ state: newKeyState(rng, walkShare), values: [] as number[], sums: undefined as CusumSums | undefined }));
   const verdicts: VerdictRecord[] = [];
   const injections: InjectionRecord[] = [];
@@ -61,19 +64,28 @@ function main(): void {
       keys: { type: "string", default: String(localRunDefaults.keys) },
       k: { type: "string", default: "0.5" },
       h: { type: "string", default: "5,6,8,10" },
-      seed: { type: "string", default: "12" },
+      seeds: { type: "string", default: "12" },
+      "spike-probability": { type: "string", default: String(localRunDefaults.spikeProbability) },
+      "shift-probability": { type: "string", default: String(localRunDefaults.shiftProbability) },
     },
   });
   const list = (s: string) => s.split(",").map(Number);
-  for (const k of list(values.k)) {
-    for (const h of list(values.h)) {
-      const s = simulate({ k, h, keys: Number(values.keys), eventsPerKey: Number(values["events-per-key"]), seed: Number(values.seed) });
-      const table = s.bySize.map((b) => `${b.kind} ${b.bucket}: ${b.detected}/${b.injected} d=${b.medianDelayEvents ?? "-"}`).join("; ");
-      console.log(
-        `k=${k} h=${h}: FA/1000=${s.falseAlarmsPer1000Checks.toFixed(3)} (${s.falsePositives}/${s.inControlChecks}) ` +
-          `precision=${s.precision.toFixed(3)} recall=${s.recall.toFixed(3)} repeats=${s.repeatFlags} | ${table}`,
-      );
-    }
+  const runs = list(values.k).flatMap((k) => list(values.h).flatMap((h) => list(values.seeds).map((seed) => ({ k, h, seed }))));
+  for (const { k, h, seed } of runs) {
+    const s = simulate({
+      k,
+      h,
+      keys: Number(values.keys),
+      eventsPerKey: Number(values["events-per-key"]),
+      seed,
+      spikeProbability: Number(values["spike-probability"]),
+      shiftProbability: Number(values["shift-probability"]),
+    });
+    const table = s.bySize.map((b) => `${b.kind} ${b.bucket}: ${b.detected}/${b.injected} d=${b.medianDelayEvents ?? "-"}`).join("; ");
+    console.log(
+      `k=${k} h=${h} seed=${seed}: FA/1000=${s.falseAlarmsPer1000Checks.toFixed(3)} (${s.falsePositives}/${s.inControlChecks}) ` +
+        `precision=${s.precision.toFixed(3)} recall=${s.recall.toFixed(3)} repeats=${s.repeatFlags} | ${table}`,
+    );
   }
 }
 
