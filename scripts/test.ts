@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { missingPrerequisites, prometheusServer, promtool } from "./prerequisites.ts";
 
 const step = (title: string, cmd: string, args: string[]) => {
   process.stderr.write(`\n== ${title}: ${cmd} ${args.join(" ")}\n`);
@@ -16,6 +17,11 @@ const step = (title: string, cmd: string, args: string[]) => {
 };
 
 const extra = process.argv.slice(2);
+const missing = missingPrerequisites([prometheusServer, promtool]);
+if (missing.length > 0) {
+  for (const line of missing) console.error(line);
+  process.exit(2);
+}
 if (!step("python tools", "bash", ["scripts/python-tools.sh"])) process.exit(1);
 const lintOk = step("lint", "eslint", ["--max-warnings=0", "."]);
 const typesOk = step("typecheck", "tsc", ["--noEmit", "-p", "."]);

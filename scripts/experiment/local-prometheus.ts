@@ -4,13 +4,14 @@
  * come and go), so the local runner reads its results through the same HTTP API as the cloud runner.
  * Its data lives in a temporary directory removed on stop. Tracked by its child process, never found by name.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "yaml";
+import { isInstalled, missingLine, prometheusServer } from "../prerequisites.ts";
 import { localHost } from "../stack-control.ts";
 import { PrometheusClient } from "./prometheus-query.ts";
 
@@ -28,10 +29,10 @@ export class LocalPrometheusError extends Error {
   override name = "LocalPrometheusError";
 }
 
-const binary = process.env.PROMETHEUS_BIN ?? "prometheus";
+const binary = prometheusServer.command;
 
 export function prometheusAvailable(): boolean {
-  return !spawnSync(binary, ["--version"], { encoding: "utf8" }).error;
+  return isInstalled(prometheusServer);
 }
 
 async function freePort(): Promise<number> {
@@ -59,7 +60,7 @@ export function localPrometheusConfig(dir: string): object {
 
 export async function startLocalPrometheus(timeoutMs = 60_000): Promise<LocalPrometheus> {
   if (!prometheusAvailable()) {
-    throw new LocalPrometheusError(`${binary} not found: install it (Debian: apt-get install prometheus) or set PROMETHEUS_BIN`);
+    throw new LocalPrometheusError(missingLine(prometheusServer));
   }
   const dir = mkdtempSync(join(tmpdir(), "anomaly-experiment-prometheus-"));
   mkdirSync(join(dir, "data"));

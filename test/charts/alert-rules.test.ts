@@ -1,7 +1,8 @@
 /**
  * The alert rules, run by Prometheus' own rule tester (`promtool test rules`) on synthetic series of the app's
  * metrics: each alert fires on the failure it is for and stays quiet on a healthy pipeline.
- * Needs promtool (Debian package `prometheus`); skipped with a notice when it is missing.
+ * Needs promtool (scripts/prerequisites.ts): the test command refuses to start without it, and run alone this
+ * file fails with the same line rather than skipping.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,11 +14,11 @@ import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import { appMetrics as M } from "../../charts/app-metrics.ts";
 import { dashboardPanels } from "../../charts/dashboard.ts";
 import { components } from "../../charts/names.ts";
+import { isInstalled, missingLine, promtool as promtoolTool } from "../../scripts/prerequisites.ts";
 import { find, presetManifests } from "./fixtures.ts";
 
-const promtool = process.env.PROMTOOL ?? "promtool";
-const available = spawnSync(promtool, ["--version"], { stdio: "ignore" }).status === 0;
-if (!available) console.warn(`alert rule tests skipped: ${promtool} not found (apt-get install prometheus)`);
+if (!isInstalled(promtoolTool)) throw new Error(missingLine(promtoolTool));
+const promtool = promtoolTool.command;
 
 const preset = "stage-3";
 const plan = sizePlanFrom({ preset });
@@ -96,7 +97,7 @@ const scenarios: { name: string; series: ReturnType<typeof healthy>; fires: stri
   },
 ];
 
-describe.skipIf(!available)("alert rules under promtool", () => {
+describe("alert rules under promtool", () => {
   const dir = mkdtempSync(join(tmpdir(), "alert-rules-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const rule = find(presetManifests(preset).objects, "PrometheusRule", "anomaly-pipeline");
