@@ -118,6 +118,8 @@ export interface LocalRunSummary {
   readonly bySize: Score["bySize"];
   readonly inControlChecks: number;
   readonly falseAlarmsPer1000Checks: number;
+  /** Shifts in a key's last events, undetected before its checks ended: in no recall (scoreVerdicts). */
+  readonly censoredShifts: number;
   /** Flags after the first inside one episode: neither true nor false positives (scoreVerdicts). */
   readonly repeatFlags: number;
   readonly checksPerSecond: number;
@@ -348,6 +350,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       bySize: score.bySize.map((b) => ({ ...b, recall: round(b.recall, 4) })),
       inControlChecks: score.inControlChecks,
       falseAlarmsPer1000Checks: round(score.falseAlarmsPer1000Checks, 3),
+      censoredShifts: score.censored,
       repeatFlags: score.repeatFlags,
       checksPerSecond: round(checks.verdicts.size / elapsed, 1),
       latencyMs: latencySummary([...checks.verdicts.values()].map((v) => v.checkedAt - v.time)),

@@ -116,6 +116,7 @@ export interface BucketScore {
   readonly bucket: string;
   /** The bucket's lower edge in σ (0 for the first). */
   readonly fromSigmas: number;
+  /** Injected, minus the censored (see Score.censored). */
   readonly injected: number;
   /** Detected within the episode: the spike's own event, or a shift's first `historyWindow` events. */
   readonly detected: number;
@@ -136,6 +137,11 @@ export interface Score {
   /** Checks outside every episode that reached a verdict (no `reason`): where a flag is a false alarm. */
   readonly inControlChecks: number;
   readonly falseAlarmsPer1000Checks: number;
+  /**
+   * Shifts neither detected nor followed by a whole episode before the key's last check (injected in the run's
+   * last events): whether they are found within 50 events is not known, so they count in no recall.
+   */
+  readonly censored: number;
   /** Further flags inside an episode after its first (a CUSUM restarts and signals again while the baseline still mixes both levels): neither true nor false. */
   readonly repeatFlags: number;
 }
@@ -154,7 +160,8 @@ const median = (xs: number[]): number | null => {
  * same episode are counted apart (`repeatFlags`) and are neither true nor false. Every flag outside an episode
  * is a false alarm, on an in-control check. Precision = TP / (TP + FP). `injected` counts what the generator
  * reports, so an injected event that was never checked counts as missed; `injections` (the generator's list
- * with sizes) gives the per-size table.
+ * with sizes) gives the per-size table. A shift in a key's last events, undetected when its checks end before
+ * its episode does, is censored: left out of every recall (and counted), not missed.
  */
 export function scoreVerdicts(
   verdicts: Iterable<VerdictRecord>,
@@ -173,6 +180,7 @@ export function scoreVerdicts(
   let falsePositives = 0;
   let inControlChecks = 0;
   let repeatFlags = 0;
+  const censored = new Set<string>();
   for (const list of byKey.values()) {
     // The detector's order: event time, then producer and sequence (Cassandra's clustering order).
     list.sort((a, b) => a.time - b.time || (a.producer < b.producer ? -1 : a.producer > b.producer ? 1 : a.seq - b.seq));
@@ -192,9 +200,12 @@ export function scoreVerdicts(
         episode.hit = true;
       }
     });
+    const last = episode as { name: string; end: number; hit: boolean } | null;
+    if (last && !last.hit && last.end >= list.length) censored.add(last.name);
   }
   const buckets = new Map<string, { kind: "spike" | "shift"; index: number; injected: number; delays: number[] }>();
   for (const inj of injections) {
+    if (censored.has(inj.name)) continue;
     const index = sizeBucketIndex(inj.sigmas);
     const key = `${inj.kind} ${index}`;
     let b = buckets.get(key);
@@ -216,13 +227,14 @@ export function scoreVerdicts(
     }));
   const truePositives = detected.spike + detected.shift;
   const anomaliesInjected = injected.spike + injected.shift;
+  const decidable = anomaliesInjected - censored.size;
   const flagged = truePositives + falsePositives;
   return {
     anomaliesInjected,
     truePositives,
     falsePositives,
     precision: flagged === 0 ? (anomaliesInjected === 0 ? 1 : 0) : truePositives / flagged,
-    recall: anomaliesInjected === 0 ? 1 : truePositives / anomaliesInjected,
+    recall: decidable <= 0 ? 1 : truePositives / decidable,
     byKind: {
       spike: { injected: injected.spike, detected: detected.spike },
       shift: { injected: injected.shift, detected: detected.shift },
@@ -230,6 +242,7 @@ export function scoreVerdicts(
     bySize,
     inControlChecks,
     falseAlarmsPer1000Checks: inControlChecks === 0 ? 0 : (falsePositives / inControlChecks) * 1000,
+    censored: censored.size,
     repeatFlags,
   };
 }

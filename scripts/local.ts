@@ -133,6 +133,7 @@ function detectionTable(s: LocalRunSummary): string {
   return [
     ...rows,
     `false alarms ${s.falsePositives} in ${s.inControlChecks} in-control checks (${s.falseAlarmsPer1000Checks} per 1,000); precision ${s.precision}`,
+    `shifts too near the end to tell (in no recall): ${s.censoredShifts}`,
   ].join("\n");
 }
 

@@ -136,6 +136,20 @@ describe("scoring", () => {
       { kind: "shift", bucket: "2-3σ", fromSigmas: 2, injected: 2, detected: 1, recall: 0.5, medianDelayEvents: 5 },
       { kind: "spike", bucket: ">=10σ", fromSigmas: 10, injected: 1, detected: 1, recall: 1, medianDelayEvents: 1 },
     ]);
-    expect(s).toMatchObject({ falsePositives: 0, repeatFlags: 1 });
+    expect(s).toMatchObject({ falsePositives: 0, repeatFlags: 1, censored: 0 });
+  });
+
+  it("leaves a shift whose key's checks end before its episode does, undetected so far, out of every recall", () => {
+    const list = [
+      ...Array.from({ length: 5 }, (_, i) => v("a", i, i === 2 ? "shift" : "none", false)), // 3 checks after it: censored
+      ...Array.from({ length: 5 }, (_, i) => v("b", 10 + i, i === 2 ? "shift" : "none", i === 4)), // found in time: counts
+    ];
+    const injections = [
+      { name: eventName("p", 2), kind: "shift" as const, sigmas: 2.5 },
+      { name: eventName("p", 12), kind: "shift" as const, sigmas: 2.5 },
+    ];
+    const s = scoreVerdicts(list, { spike: 0, shift: 2 }, injections);
+    expect(s).toMatchObject({ censored: 1, truePositives: 1, recall: 1 });
+    expect(s.bySize).toEqual([{ kind: "shift", bucket: "2-3σ", fromSigmas: 2, injected: 1, detected: 1, recall: 1, medianDelayEvents: 3 }]);
   });
 });
