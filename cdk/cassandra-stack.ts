@@ -7,13 +7,13 @@
  * The AMI is Amazon Linux 2023, resolved by EC2 at launch (`resolve:ssm:`): the template text never changes
  * when AWS publishes a new AMI, so an update cannot replace (and wipe) a running node.
  */
-import { Fn, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { cassandraNodePlacements, type CassandraNodePlacement } from "./cassandra-nodes.ts";
-import { cassandraUserData } from "./cassandra-user-data.ts";
+import { cassandraSecretTags, cassandraUserData, compressedUserData } from "./cassandra-user-data.ts";
 import type { NetworkStack } from "./network-stack.ts";
 import { cassandraInstanceTypes } from "./size/instance-types.ts";
 import type { SizePlan } from "./size/size-plan.ts";
@@ -34,6 +34,8 @@ export class CassandraStack extends Stack {
   readonly datacenter: string;
   readonly clusterName: string;
   readonly detectorSecret: secretsmanager.Secret;
+  /** The cluster CA's certificate (public), which node 0 publishes once the set-up has ended; clients read it. */
+  readonly caCertificateSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: CassandraStackProps) {
     super(scope, id, props);
@@ -57,7 +59,11 @@ export class CassandraStack extends Stack {
       });
     const adminSecret = passwordSecret("AdminPassword", "Cassandra admin superuser password");
     this.detectorSecret = passwordSecret("DetectorPassword", "Cassandra password of the detector role");
-    for (const secret of [adminSecret, this.detectorSecret]) {
+    // Made by the cluster, not the template: both start as a random placeholder, which node 0 replaces with
+    // the CA it generates at its first boot (key + certificate) and, after the set-up, the certificate alone.
+    const caSecret = passwordSecret("ClusterCa", "Cassandra cluster CA (key and certificate), made by node 0 at its first boot");
+    this.caCertificateSecret = passwordSecret("ClusterCaCertificate", "Cassandra cluster CA certificate (public), published by node 0 after its set-up");
+    for (const secret of [adminSecret, this.detectorSecret, caSecret, this.caCertificateSecret]) {
       Validations.of(secret).acknowledge({
         id: "AwsSolutions-SMG4",
         reason: "The cluster lives for one experiment (hours); rotating would need a rotation Lambda with CQL access for no gain.",
@@ -66,11 +72,19 @@ export class CassandraStack extends Stack {
 
     const role = new iam.Role(this, "NodeRole", {
       assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
-      description: "Cassandra nodes: SSM Session Manager, read the role passwords at first boot",
+      description: "Cassandra nodes: SSM Session Manager, the role passwords and the cluster CA at first boot",
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonSSMManagedInstanceCore")],
     });
     adminSecret.grantRead(role);
     this.detectorSecret.grantRead(role);
+    // Every node reads the CA to sign its own certificate, and node 0 stores the CA and then its certificate
+    // (all nodes share this role; nothing else may touch the two secrets: no update, delete or policy).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+        resources: [caSecret.secretArn, this.caCertificateSecret.secretArn],
+      }),
+    );
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
       reason: "AWS's managed policy for Session Manager (our replacement for SSH) is the documented minimal set.",
@@ -89,8 +103,6 @@ export class CassandraStack extends Stack {
         memoryGiB: instanceType.memoryGiB,
         datacenter: this.datacenter,
         replicationFactor: plan.cassandra.replicationFactor,
-        adminSecretArn: adminSecret.secretArn,
-        detectorSecretArn: this.detectorSecret.secretArn,
       });
       const instance = new ec2.CfnInstance(this, node.logicalId, {
         imageId: `resolve:ssm:${cassandraAmiParameter}`,
@@ -100,10 +112,11 @@ export class CassandraStack extends Stack {
         privateIpAddress: node.privateIp,
         securityGroupIds: [network.cassandraSecurityGroup.securityGroupId],
         iamInstanceProfile: profile.ref,
-        userData: Fn.base64(userData),
+        userData: compressedUserData(userData),
         ebsOptimized: true,
         monitoring: true,
-        metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+        // Instance tags in the metadata: the user data reads its secrets' ARNs there (cassandraSecretTags).
+        metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "enabled" },
         blockDeviceMappings: [
           {
             deviceName: "/dev/xvda",
@@ -111,7 +124,13 @@ export class CassandraStack extends Stack {
           },
         ],
         propagateTagsToVolumeOnCreation: true,
-        tags: [{ key: "Name", value: `${plan.experimentId}-${node.logicalId}` }],
+        tags: [
+          { key: "Name", value: `${plan.experimentId}-${node.logicalId}` },
+          { key: cassandraSecretTags.adminPassword, value: adminSecret.secretArn },
+          { key: cassandraSecretTags.detectorPassword, value: this.detectorSecret.secretArn },
+          { key: cassandraSecretTags.ca, value: caSecret.secretArn },
+          { key: cassandraSecretTags.caCertificate, value: this.caCertificateSecret.secretArn },
+        ],
       });
       instance.overrideLogicalId(node.logicalId);
       // cfn-lint's schema wants `ami-…` here; EC2 also takes `resolve:ssm:<parameter>` (resolved at launch).

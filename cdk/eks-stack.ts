@@ -84,6 +84,8 @@ export interface WorkloadEndpoints {
   readonly cassandraUsername: string;
   /** Secrets Manager ARN of the detector role's password (the app reads it with its pod credentials). */
   readonly cassandraPasswordSecretArn: string;
+  /** Secrets Manager ARN of the Cassandra cluster's CA certificate (public), which the app trusts for TLS. */
+  readonly cassandraTlsCaSecretArn: string;
 }
 
 /** charts/index.ts's entry point: builds the cdk8s charts for this plan and these endpoints. */
@@ -228,7 +230,7 @@ export class EksStack extends Stack {
       );
       return role;
     };
-    podRole("detector", detectorStatements(arns, cassandra.detectorSecret.secretArn));
+    podRole("detector", detectorStatements(arns, cassandra.detectorSecret.secretArn, cassandra.caCertificateSecret.secretArn));
     podRole("loadgen", loadgenStatements(arns));
 
     const brokers = new MskBrokerEndpoints(this, "MskBrokers", {
@@ -266,6 +268,7 @@ export class EksStack extends Stack {
       cassandraLocalDatacenter: cassandra.datacenter,
       cassandraUsername: cassandraDetectorRole,
       cassandraPasswordSecretArn: cassandra.detectorSecret.secretArn,
+      cassandraTlsCaSecretArn: cassandra.caCertificateSecret.secretArn,
     };
 
     if (props.charts !== undefined) {

@@ -18,6 +18,7 @@ export const kitCharts: ChartsBuilder = (app, plan, endpoints) => {
       awsRegion: endpoints.region,
       cassandraUsername: endpoints.cassandraUsername,
       cassandraPasswordSecretArn: endpoints.cassandraPasswordSecretArn,
+      cassandraTlsCaSecretArn: endpoints.cassandraTlsCaSecretArn,
       cassandraExporterHosts: endpoints.cassandraNodeAddresses,
       kafkaMonitoringHosts: endpoints.kafkaBrokerHosts,
       dataPlaneCidrs: endpoints.dataPlaneCidrs,

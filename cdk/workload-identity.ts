@@ -48,9 +48,10 @@ export function mskArns(stack: Stack, clusterName: string, account: string = sta
  * The detector pods and the schema Job (app/main.ts `schema`, which runs with this role): the Job creates the
  * three topics, grows them (CreatePartitions) and re-applies their topic configs (AlterConfigs), as
  * app/detector/schema.ts ensureSchema does; the detector waits for them (Metadata), consumes events in its
- * group, publishes verdicts and dead letters, and reads the Cassandra password once.
+ * group, publishes verdicts and dead letters, and reads the Cassandra password once and the cluster's CA
+ * certificate (public; the one secret of the CA it may read — never the CA's key) to verify TLS.
  */
-export function detectorStatements(arns: MskArns, cassandraSecretArn: string): iam.PolicyStatement[] {
+export function detectorStatements(arns: MskArns, cassandraSecretArn: string, caCertificateSecretArn?: string): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({ actions: ["kafka-cluster:Connect"], resources: [arns.cluster] }),
     new iam.PolicyStatement({
@@ -72,7 +73,10 @@ export function detectorStatements(arns: MskArns, cassandraSecretArn: string): i
       actions: ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
       resources: [arns.group(detectorGroupId)],
     }),
-    new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [cassandraSecretArn] }),
+    new iam.PolicyStatement({
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: caCertificateSecretArn === undefined ? [cassandraSecretArn] : [cassandraSecretArn, caCertificateSecretArn],
+    }),
   ];
 }
 

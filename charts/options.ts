@@ -20,6 +20,8 @@ export interface PipelineEndpoints {
   /** Cassandra role the detector logs in as, with the password in this Secrets Manager secret; no authentication if omitted. */
   readonly cassandraUsername?: string;
   readonly cassandraPasswordSecretArn?: string;
+  /** Secrets Manager secret holding the CA certificate of a cluster that requires TLS; plaintext if omitted. */
+  readonly cassandraTlsCaSecretArn?: string;
   /** Broker host names, to scrape MSK open monitoring (JMX and node exporters); no scrape config if omitted. */
   readonly kafkaMonitoringHosts?: readonly string[];
   /** Cassandra node addresses, to scrape their Prometheus exporters; no scrape config if omitted. */

@@ -90,6 +90,7 @@ export class PipelineChart extends Chart {
           cassandraLocalDataCenter: endpoints.cassandraLocalDataCenter,
           cassandraUsername: endpoints.cassandraUsername,
           cassandraPasswordSecretArn: endpoints.cassandraPasswordSecretArn,
+          cassandraTlsCaSecretArn: endpoints.cassandraTlsCaSecretArn,
         },
         (concrete) => detectorEnv(concrete),
       ),

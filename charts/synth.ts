@@ -59,6 +59,7 @@ const flagOfSetting: Readonly<Record<string, { flag: string; key: string }>> = {
   awsRegion: { flag: "--aws-region", key: "awsRegion" },
   cassandraUsername: { flag: "--cassandra-username", key: "cassandraUsername" },
   cassandraPasswordSecretArn: { flag: "--cassandra-password-secret-arn", key: "cassandraPasswordSecretArn" },
+  cassandraTlsCaSecretArn: { flag: "--cassandra-tls-ca-secret-arn", key: "cassandraTlsCaSecretArn" },
   tracingSampleRatio: { flag: "--tracing-sample-ratio", key: "tracingSampleRatio" },
 };
 
@@ -145,6 +146,7 @@ export function main(argv: readonly string[]): void {
     .option("--aws-region <region>", "AWS region of the MSK IAM auth tokens")
     .option("--cassandra-username <name>", "Cassandra role of the detector (with --cassandra-password-secret-arn)")
     .option("--cassandra-password-secret-arn <arn>", "Secrets Manager secret holding that role's password")
+    .option("--cassandra-tls-ca-secret-arn <arn>", "Secrets Manager secret holding the CA certificate of a Cassandra cluster that requires TLS")
     .option("--kafka-monitoring-hosts <list>", "MSK broker hosts to scrape (open monitoring ports)")
     .option("--cassandra-exporter-hosts <list>", "Cassandra hosts whose exporters to scrape")
     .option("--data-plane-cidrs <list>", "CIDRs of the Kafka and Cassandra subnets (limits the pods' egress)")
@@ -183,6 +185,7 @@ export function main(argv: readonly string[]): void {
         awsRegion: o.awsRegion,
         cassandraUsername: o.cassandraUsername,
         cassandraPasswordSecretArn: o.cassandraPasswordSecretArn,
+        cassandraTlsCaSecretArn: o.cassandraTlsCaSecretArn,
         kafkaMonitoringHosts: list(o.kafkaMonitoringHosts),
         cassandraExporterHosts: list(o.cassandraExporterHosts),
         dataPlaneCidrs: list(o.dataPlaneCidrs),

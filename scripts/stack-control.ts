@@ -5,8 +5,11 @@
  *
  * Cassandra can also run authenticated (`start --auth`): PasswordAuthenticator and CassandraAuthorizer as in
  * the cloud, and the cloud's own set-up script (cdk/servers/cassandra-auth-setup.sh) run the moment its CQL
- * port opens. A Cassandra node is described by a LocalCassandra (state dir, ports, auth, exporter), so a
- * test can start a second, isolated node beside the shared one with the same code.
+ * port opens. With TLS (`start --tls`, which implies --auth) it also requires TLS for clients and between
+ * nodes, with a CA and a certificate made by the cloud's own script (cdk/servers/cassandra-tls.sh) and the
+ * cloud's cassandra.yaml encryption options. A Cassandra node is described by a LocalCassandra (state dir,
+ * ports, auth, TLS, exporter), so a test can start a second, isolated node beside the shared one with the
+ * same code.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -30,6 +33,7 @@ import {
   java17ModuleOptions,
 } from "../cdk/servers/cassandra-config.ts";
 import { jmxExporterConfig, jmxExporterVersion } from "../cdk/servers/cassandra-exporter.ts";
+import { caFiles, cassandraTlsScriptPath, nodeTlsFiles, type CassandraTlsFiles } from "../cdk/servers/cassandra-tls.ts";
 import { localBrokerJvmOptions, localBrokerProperties, log4jProperties } from "../cdk/servers/kafka-config.ts";
 import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
 import { cassandraVersion, kafkaVersion, minimumJavaVersion } from "../cdk/servers/versions.ts";
@@ -67,6 +71,26 @@ export interface LocalCassandra {
   readonly authentication: boolean;
   /** The Prometheus JMX exporter agent on this loopback port, with the cloud's exporter config. */
   readonly exporterPort?: number;
+  /** TLS required for clients and between nodes, as in the cloud (needs `authentication`, as the cloud has). */
+  readonly tls?: boolean;
+}
+
+/** A TLS node's CA (made once in its state dir) and its own PEM key + certificate, by cassandra-tls.sh. */
+export const cassandraTlsPaths = (c: LocalCassandra): { readonly ca: ReturnType<typeof caFiles>; readonly node: CassandraTlsFiles } => ({
+  ca: caFiles(join(c.dir, "tls", "ca")),
+  node: nodeTlsFiles(join(c.dir, "tls", "node")),
+});
+
+/** Makes the node's CA and certificate with the cloud's script (each only once: a restart keeps them). */
+function makeCassandraCertificates(c: LocalCassandra): void {
+  const paths = cassandraTlsPaths(c);
+  const run = (args: string[]) => {
+    const r = spawnSync("bash", [cassandraTlsScriptPath, ...args], { encoding: "utf8" });
+    if (r.status !== 0) throw new StackError(`cassandra-tls.sh ${args[0] ?? ""} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`.trimEnd());
+  };
+  mkdirSync(join(c.dir, "tls"), { recursive: true, mode: 0o700 });
+  run(["ca", dirname(paths.ca.bundle), c.clusterName]);
+  if (!existsSync(paths.node.keystore)) run(["node", paths.ca.bundle, localHost, dirname(paths.node.keystore)]);
 }
 
 /** The shared local node on the standard ports, without authentication unless started with --auth. */
@@ -237,6 +261,7 @@ function javaCommandFor(s: Server, classpath: string): string[] {
       cores: localSizing.cassandraCores,
       authentication: c.authentication,
       ports: c.ports,
+      ...(c.tls === true ? { tls: cassandraTlsPaths(c).node } : {}),
     }),
   );
   writeFileSync(logback, cassandraLogbackXml(logDir));
@@ -296,11 +321,13 @@ const demandsLogin = (err: unknown): boolean =>
   err instanceof cassandra.errors.NoHostAvailableError &&
   Object.values(err.innerErrors as Record<string, unknown>).some((e) => e instanceof cassandra.errors.AuthenticationError);
 
-async function cassandraAnswers(port: number = cassandraPorts.cql): Promise<boolean> {
+/** `caFile`: the CA of a TLS node, whose CQL port speaks nothing but TLS. */
+async function cassandraAnswers(port: number = cassandraPorts.cql, caFile?: string): Promise<boolean> {
   const client = new cassandra.Client({
     contactPoints: [`${localHost}:${port}`],
     localDataCenter: localEndpoints.cassandraLocalDataCenter,
     socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
+    ...(caFile === undefined ? {} : { sslOptions: { ca: [readFileSync(caFile, "utf8")], rejectUnauthorized: true } }),
   });
   try {
     await client.connect();
@@ -313,7 +340,10 @@ async function cassandraAnswers(port: number = cassandraPorts.cql): Promise<bool
   }
 }
 
-const answers = (s: Server) => (s.name === "kafka" ? kafkaAnswers() : cassandraAnswers(s.port));
+const answers = (s: Server) =>
+  s.name === "kafka"
+    ? kafkaAnswers()
+    : cassandraAnswers(s.port, s.cassandra?.tls === true ? cassandraTlsPaths(s.cassandra).node.truststore : undefined);
 
 function logTail(s: Server, lines = 25): string {
   for (const file of ["system.log", "server.log", "console.log"]) {
@@ -411,6 +441,7 @@ export async function setUpCassandraAuth(c: LocalCassandra): Promise<string> {
     // One local node: system_auth can have one replica; the repair then has nothing to copy, but runs.
     replicationFactor: 1,
     waitSeconds: authSetupWaitSeconds,
+    ...(c.tls === true ? { caFile: cassandraTlsPaths(c).node.truststore } : {}),
   });
   const started = Date.now();
   const output: string[] = [];
@@ -433,6 +464,11 @@ export async function setUpCassandraAuth(c: LocalCassandra): Promise<string> {
 const configuredWithAuth = (s: Server): boolean => {
   const config = join(s.dir, "cassandra.yaml");
   return existsSync(config) && /^authenticator: PasswordAuthenticator$/m.test(readFileSync(config, "utf8"));
+};
+/** Whether it was last configured to require TLS from clients. */
+const configuredWithTls = (s: Server): boolean => {
+  const config = join(s.dir, "cassandra.yaml");
+  return existsSync(config) && /^client_encryption_options:\n {2}enabled: true$/m.test(readFileSync(config, "utf8"));
 };
 
 // ---------- commands ----------
@@ -477,9 +513,11 @@ export async function ensureStack(): Promise<Server["name"][]> {
  * Starts whatever of the stack is not running and waits until both servers answer.
  * Returns the names of the servers this call started (so a caller can stop exactly those).
  * `auth`: Cassandra with password authentication, set up by the cloud's script (see setUpCassandraAuth).
+ * `tls`: Cassandra requiring TLS as in the cloud (implies `auth`; certificates by cdk/servers/cassandra-tls.sh).
  */
-export async function startStack(options: { auth?: boolean } = {}): Promise<Server["name"][]> {
-  const cassandraNode = cassandraServer({ ...localCassandra, authentication: options.auth ?? false });
+export async function startStack(options: { auth?: boolean; tls?: boolean } = {}): Promise<Server["name"][]> {
+  const tls = options.tls ?? false;
+  const cassandraNode = cassandraServer({ ...localCassandra, authentication: tls || (options.auth ?? false), tls });
   const started = await startServers([servers[0]!, cassandraNode]);
   return started.map((s) => s.name);
 }
@@ -552,13 +590,21 @@ async function startServersNow(list: readonly Server[]): Promise<Server[]> {
           `${s.label} (pid ${pid}) on ${localHost}:${s.port} runs without authentication: stop it (npm run stack -- stop) and start it again with --auth`,
         );
       }
-      log(`${s.label} already running (pid ${pid}) on ${localHost}:${s.port}${configuredWithAuth(s) ? " with authentication" : ""}`);
+      if (s.cassandra?.tls === true && !configuredWithTls(s)) {
+        throw new StackError(`${s.label} (pid ${pid}) on ${localHost}:${s.port} runs without TLS: stop it (npm run stack -- stop) and start it again with --tls`);
+      }
+      const secured = [configuredWithAuth(s) ? "authentication" : "", configuredWithTls(s) ? "TLS" : ""].filter(Boolean).join(" and ");
+      log(`${s.label} already running (pid ${pid}) on ${localHost}:${s.port}${secured === "" ? "" : ` with ${secured}`}`);
       continue;
     }
     if (await portAnswers(s.port)) {
       throw new StackError(
         `port ${s.port} on ${localHost} is taken by a process that is not our ${s.label}: stop it (see: ss -ltnp 'sport = :${s.port}') and start again`,
       );
+    }
+    if (s.cassandra?.tls === true) {
+      if (!s.cassandra.authentication) throw new StackError(`${s.label} in ${s.dir}: TLS needs authentication as well (the cloud has both)`);
+      makeCassandraCertificates(s.cassandra);
     }
     const classpath = resolveClasspath(s);
     const newPid = launch(s, javaCommandFor(s, classpath));
@@ -620,4 +666,5 @@ export async function resetStack(): Promise<void> {
   if (running.length > 0) throw new StackError("stop the stack before resetting it");
   for (const s of servers) rmSync(join(s.dir, "data"), { recursive: true, force: true });
   rmSync(join(localCassandra.dir, "auth"), { recursive: true, force: true });
+  rmSync(join(localCassandra.dir, "tls"), { recursive: true, force: true });
 }

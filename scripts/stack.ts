@@ -20,8 +20,13 @@ program
     "Cassandra with password authentication, roles set up by the cloud's script (cdk/servers/cassandra-auth-setup.sh); " +
       "the detector's password goes to .local/cassandra/auth/detector-password",
   )
-  .action(async (options: { auth?: boolean }) => {
-    await startStack({ auth: options.auth === true });
+  .option(
+    "--tls",
+    "Cassandra requiring TLS for clients and between nodes, as in the cloud (implies --auth); CA and certificate made by " +
+      "cdk/servers/cassandra-tls.sh, the CA certificate in .local/cassandra/tls/node/truststore.pem",
+  )
+  .action(async (options: { auth?: boolean; tls?: boolean }) => {
+    await startStack({ auth: options.auth === true, tls: options.tls === true });
     await printStatus();
   });
 program.command("stop").description("stop the servers this project started").action(() => stopStack());

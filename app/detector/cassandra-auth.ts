@@ -8,14 +8,18 @@ import { readFile } from "node:fs/promises";
 import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from "@aws-sdk/client-secrets-manager";
 import cassandra from "cassandra-driver";
 import type { DetectorConfig } from "../config.ts";
+import { readCassandraTlsCa, sslOptionsOf, type CassandraTlsConfig } from "./cassandra-tls.ts";
 
 export type CassandraAuthConfig = Pick<DetectorConfig, "cassandraUsername" | "cassandraPasswordSecretArn"> &
-  Partial<Pick<DetectorConfig, "cassandraPasswordFile">>;
+  Partial<Pick<DetectorConfig, "cassandraPasswordFile">> &
+  Partial<CassandraTlsConfig>;
 
-/** The role and password to log in with; null: no authentication. */
+/** The role and password to log in with, and the CA to trust when the cluster requires TLS; null: neither. */
 export interface CassandraCredentials {
   readonly username: string;
   readonly password: string;
+  /** PEM CA certificate (app/detector/cassandra-tls.ts); absent: plaintext. */
+  readonly tlsCa?: string;
 }
 
 /** The region part of a Secrets Manager ARN (arn:aws:secretsmanager:REGION:account:secret:name). */
@@ -55,14 +59,17 @@ export async function readCassandraCredentials(
   if (c.cassandraUsername === "" || (arn === "") === (file === "")) {
     throw new Error("Cassandra authentication needs a username and exactly one of a password secret ARN and a password file");
   }
-  if (file !== "") return { username: c.cassandraUsername, password: await passwordFromFile(file) };
+  const tls = { cassandraTlsCaSecretArn: c.cassandraTlsCaSecretArn ?? "", cassandraTlsCaFile: c.cassandraTlsCaFile ?? "", schemaWaitSeconds: c.schemaWaitSeconds };
+  const ca = await readCassandraTlsCa(tls, client);
+  const withTls = <T extends CassandraCredentials>(credentials: T): T => (ca === null ? credentials : { ...credentials, tlsCa: ca });
+  if (file !== "") return withTls({ username: c.cassandraUsername, password: await passwordFromFile(file) });
   const secrets = new SecretsManagerClient({ region: regionOfArn(c.cassandraPasswordSecretArn), ...client });
   try {
     const out = await secrets.send(new GetSecretValueCommand({ SecretId: c.cassandraPasswordSecretArn }));
     if (out.SecretString === undefined || out.SecretString === "") {
       throw new Error(`secret ${c.cassandraPasswordSecretArn} has no string value`);
     }
-    return { username: c.cassandraUsername, password: passwordOf(out.SecretString) };
+    return withTls({ username: c.cassandraUsername, password: passwordOf(out.SecretString) });
   } finally {
     secrets.destroy();
   }
@@ -80,6 +87,10 @@ export async function passwordFromFile(path: string): Promise<string> {
   if (password === "") throw new Error(`the Cassandra password file ${path} is empty (the password is its first line)`);
   return password;
 }
+
+/** The driver's TLS options for these credentials: `{ sslOptions }` when they carry a CA, else nothing. */
+export const sslOptionsFor = (credentials: CassandraCredentials | null): { sslOptions?: ReturnType<typeof sslOptionsOf> } =>
+  credentials?.tlsCa === undefined ? {} : { sslOptions: sslOptionsOf(credentials.tlsCa) };
 
 /** The driver's auth provider for these credentials (none without). */
 export const authProviderOf = (credentials: CassandraCredentials | null): cassandra.auth.AuthProvider | undefined =>

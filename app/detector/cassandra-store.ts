@@ -12,7 +12,7 @@ import type { ConsistencyName, DetectorConfig } from "../config.ts";
 import { cassandraSchema, historyWindow } from "../topology.ts";
 import type { Event } from "../events/event-codec.ts";
 import type { CusumSums } from "./cusum.ts";
-import { authProviderOf, type CassandraCredentials } from "./cassandra-auth.ts";
+import { authProviderOf, sslOptionsFor, type CassandraCredentials } from "./cassandra-auth.ts";
 import { cqlStringLiteral } from "./cql-literal.ts";
 
 const { consistencies, distance } = cassandra.types;
@@ -95,6 +95,7 @@ export function createCassandraClient(c: StoreConfig, keyspace?: string, credent
     localDataCenter: c.cassandraLocalDataCenter,
     ...(keyspace ? { keyspace } : {}),
     ...(authProvider ? { authProvider } : {}),
+    ...sslOptionsFor(credentials),
     pooling: {
       coreConnectionsPerHost: { [distance.local]: c.cassandraConnectionsPerHost, [distance.remote]: 0 },
       maxRequestsPerConnection: c.requestsPerConnection,

@@ -23,6 +23,9 @@ need CASSANDRA_AUTH_DETECTOR_ROLE "a role name of [a-z0-9_]" '^[a-z][a-z0-9_]{0,
 need CASSANDRA_AUTH_DATACENTER "the data centre the snitch reports" '^[A-Za-z0-9_-]+$'
 need CASSANDRA_AUTH_REPLICATION_FACTOR "system_auth replicas in that data centre, 1-9" '^[1-9]$'
 need CASSANDRA_AUTH_WAIT_SECONDS "seconds to wait for a login, 1-3600" '^[0-9]{1,4}$'
+# Optional: the CA certificate of a node that requires TLS (cdk/servers/cassandra-tls.sh); empty: plaintext.
+ca_file=${CASSANDRA_AUTH_CA_FILE:-}
+[ -z "$ca_file" ] || [ -r "$ca_file" ] || code=2 fail "CASSANDRA_AUTH_CA_FILE=$ca_file is not allowed (a readable CA certificate file, or empty)"
 
 admin=$CASSANDRA_AUTH_ADMIN_ROLE
 detector=$CASSANDRA_AUTH_DETECTOR_ROLE
@@ -49,10 +52,13 @@ credentials() { # role password: the cqlsh credentials file of that role
 credentials cassandra cassandra
 credentials "$admin" "$admin_password"
 
+tls=()
+[ -z "$ca_file" ] || tls=(--ssl)
+export SSL_CERTFILE=$ca_file SSL_VALIDATE=true # cqlsh verifies the node's certificate against the CA
 cql() { # role, then cqlsh arguments
   local role=$1
   shift
-  "$CASSANDRA_AUTH_CQLSH" --credentials "$work/$role.credentials" --connect-timeout 10 --request-timeout 60 \
+  "$CASSANDRA_AUTH_CQLSH" "${tls[@]}" --credentials "$work/$role.credentials" --connect-timeout 10 --request-timeout 60 \
     "$@" "$CASSANDRA_AUTH_HOST" "$CASSANDRA_AUTH_CQL_PORT"
 }
 logs_in() { cql "$1" -e "SELECT release_version FROM system.local" >"$work/login.out" 2>&1; }

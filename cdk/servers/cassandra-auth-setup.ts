@@ -34,6 +34,8 @@ export interface CassandraAuthSetupOptions {
   readonly replicationFactor: number;
   /** Bound of the whole set-up: the wait for a first login, and the repair's retries. */
   readonly waitSeconds: number;
+  /** The CA certificate to verify a TLS node with (cqlsh then connects with --ssl); none: plaintext. */
+  readonly caFile?: string;
 }
 
 /** The script's environment for these options (what the script validates again, naming the variable). */
@@ -50,6 +52,7 @@ export function cassandraAuthSetupEnv(o: CassandraAuthSetupOptions): Record<stri
     CASSANDRA_AUTH_DATACENTER: o.datacenter,
     CASSANDRA_AUTH_REPLICATION_FACTOR: String(o.replicationFactor),
     CASSANDRA_AUTH_WAIT_SECONDS: String(o.waitSeconds),
+    ...(o.caFile === undefined ? {} : { CASSANDRA_AUTH_CA_FILE: o.caFile }),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { stringify } from "yaml";
 import { cassandraPorts } from "./ports.ts";
+import type { CassandraTlsFiles } from "./cassandra-tls.ts";
 
 export interface CassandraNodeOptions {
   readonly clusterName: string;
@@ -20,6 +21,47 @@ export interface CassandraNodeOptions {
   readonly authentication: boolean;
   /** CQL and storage ports; the shared ones by default (a second local node needs its own). */
   readonly ports?: { readonly cql: number; readonly storage: number };
+  /**
+   * TLS for clients and between nodes with these PEM files (cassandra-tls.sh makes them); none: plaintext
+   * (the shared local node).
+   */
+  readonly tls?: CassandraTlsFiles;
+  /**
+   * Whether the CQL port opens when the node starts. False keeps clients out until the first-boot set-up
+   * has enabled it (`nodetool enablebinary`); default true.
+   */
+  readonly startNativeTransport?: boolean;
+}
+
+const pemContextFactory = { class_name: "org.apache.cassandra.security.PEMBasedSslContextFactory" };
+
+/**
+ * The encryption options for these files. Both sides refuse plaintext (`optional: false`). Internode TLS is
+ * mutual: a node accepts only peers whose certificate the cluster's CA signed, which only cluster members
+ * hold. Clients need no certificate (they log in with a password) but must speak TLS. Peer addresses are not
+ * checked against certificates between nodes (require_endpoint_verification): the CA already identifies a
+ * member, and the check is the one setting a single local node cannot exercise before a cloud deploy.
+ */
+export function cassandraEncryptionOptions(tls: CassandraTlsFiles): Record<string, unknown> {
+  const files = { ssl_context_factory: pemContextFactory, keystore: tls.keystore, truststore: tls.truststore };
+  const protocols = { accepted_protocols: ["TLSv1.3", "TLSv1.2"] };
+  return {
+    server_encryption_options: {
+      internode_encryption: "all",
+      optional: false,
+      ...files,
+      require_client_auth: true,
+      require_endpoint_verification: false,
+      ...protocols,
+    },
+    client_encryption_options: {
+      enabled: true,
+      optional: false,
+      ...files,
+      require_client_auth: false,
+      ...protocols,
+    },
+  };
 }
 
 /** The settings every node has. Values use Cassandra 5.0's unit-suffixed names. */
@@ -42,7 +84,7 @@ export function cassandraYaml(o: CassandraNodeOptions): string {
     rpc_address: o.address,
     storage_port: ports.storage,
     native_transport_port: ports.cql,
-    start_native_transport: true,
+    start_native_transport: o.startNativeTransport ?? true,
     data_file_directories: [`${o.dataRoot}/data`],
     commitlog_directory: `${o.dataRoot}/commitlog`,
     hints_directory: `${o.dataRoot}/hints`,
@@ -62,6 +104,7 @@ export function cassandraYaml(o: CassandraNodeOptions): string {
     authenticator: o.authentication ? "PasswordAuthenticator" : "AllowAllAuthenticator",
     authorizer: o.authentication ? "CassandraAuthorizer" : "AllowAllAuthorizer",
     role_manager: "CassandraRoleManager",
+    ...(o.tls ? cassandraEncryptionOptions(o.tls) : {}),
   };
   return stringify(config, { lineWidth: 0 });
 }

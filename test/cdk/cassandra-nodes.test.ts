@@ -1,7 +1,9 @@
 /** Node placement and first-boot script of the Cassandra nodes: pure functions, no synth. */
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { cassandraNodePlacements } from "../../cdk/cassandra-nodes.ts";
-import { cassandraUserData, type CassandraUserDataOptions } from "../../cdk/cassandra-user-data.ts";
+import { cassandraUserData, compressedUserData, type CassandraUserDataOptions } from "../../cdk/cassandra-user-data.ts";
+import { cassandraTlsScript } from "../../cdk/servers/cassandra-tls.ts";
 
 const zones = ["us-east-1a", "us-east-1b", "us-east-1c"];
 const cidrs = ["10.40.1.0/24", "10.40.2.0/24", "10.40.3.0/24"];
@@ -35,8 +37,6 @@ describe("Cassandra first-boot script", () => {
       memoryGiB: 61,
       datacenter: "us-east-1",
       replicationFactor: 3,
-      adminSecretArn: "arn:admin",
-      detectorSecretArn: "arn:detector",
     };
   };
 
@@ -71,11 +71,67 @@ describe("Cassandra first-boot script", () => {
     expect(first).toContain("ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false");
   });
 
-  it("stays under EC2's 16 KB user-data limit with the longest values a deploy can put in it", () => {
-    // The template holds tokens; at deploy they become real ARNs (CloudFormation-generated secret names run to
-    // ~100 characters) and the region's name, so measure with generous stand-ins, not the short test values.
-    const arn = (name: string) => `arn:aws-us-gov:secretsmanager:ap-southeast-5:123456789012:secret:${name.padEnd(110, "x")}-AbCdEf`;
-    const longest = { ...options(0), region: "ap-southeast-5", datacenter: "ap-southeast-5", adminSecretArn: arn("admin"), detectorSecretArn: arn("detector") };
-    expect(Buffer.byteLength(cassandraUserData(longest))).toBeLessThan(16_384);
+  it("stays under EC2's 16 KB user-data limit once gzip-compressed, and inflates to the script", () => {
+    // EC2 counts the raw bytes before base64. The text holds no deploy-time value (the secrets' ARNs come from
+    // instance tags), so what is measured here is exactly what every deploy sends, whatever the region's name.
+    const longest = { ...options(0), region: "ap-southeast-5", datacenter: "ap-southeast-5", clusterName: `${"e".repeat(40)}-cassandra` };
+    const script = cassandraUserData(longest);
+    const gzipped = Buffer.from(compressedUserData(script), "base64");
+    expect(gzipped.length).toBeLessThan(16_384);
+    expect(gunzipSync(gzipped).toString("utf8")).toBe(script);
+    // The same text always gives the same bytes: a resynth does not change (and so restart) a running node.
+    expect(compressedUserData(script)).toBe(compressedUserData(cassandraUserData(longest)));
+  });
+
+  it("refuses to compress a script that still holds a deploy-time token", () => {
+    expect(() => compressedUserData("echo ${Token[TOKEN.123]}")).toThrow(/deploy-time token/);
+  });
+
+  it("requires TLS on both ports with the node's own PEM key and the CA, made by the shared script", () => {
+    for (const index of [0, 1, 3]) {
+      const script = cassandraUserData(options(index));
+      expect(script).toContain(cassandraTlsScript());
+      expect(script).toMatch(/^server_encryption_options:\n {2}internode_encryption: all\n {2}optional: false\n/m);
+      expect(script).toMatch(/^client_encryption_options:\n {2}enabled: true\n {2}optional: false\n/m);
+      expect(script).toContain("class_name: org.apache.cassandra.security.PEMBasedSslContextFactory");
+      expect(script).toContain("keystore: /etc/cassandra/tls/keystore.pem\n");
+      expect(script).toMatch(/require_client_auth: true\n/);
+      // This node's certificate for its own address, then the CA's key deleted.
+      expect(script).toContain(`bash /root/cassandra-tls.sh node /root/cassandra-ca/ca-bundle.pem ${options(index).node.privateIp} /etc/cassandra/tls\nrm -rf /root/cassandra-ca\n`);
+      // No password of any kind in cassandra.yaml: the PEM key file is owner-only instead.
+      expect(script).not.toMatch(/_password:/);
+    }
+    const first = cassandraUserData(options(0));
+    expect(first).toContain("bash /root/cassandra-tls.sh ca /root/cassandra-ca anomaly-cassandra\n");
+    expect(first).toContain('put-secret-value --secret-id "$ca_secret" --secret-string file:///root/cassandra-ca/ca-bundle.pem');
+    expect(cassandraUserData(options(1))).not.toContain("bash /root/cassandra-tls.sh ca ");
+    expect(cassandraUserData(options(1))).toMatch(/until secret_to "\$ca_secret" \S+ && has_certificate/);
+  });
+
+  it("keeps CQL closed on every node until node 0's set-up has ended, and node 0's CQL to itself meanwhile", () => {
+    for (const index of [0, 1, 3]) {
+      const script = cassandraUserData(options(index));
+      expect(script).toContain("start_native_transport: false\n");
+      const opened = script.indexOf("/opt/cassandra/bin/nodetool enablebinary");
+      const started = script.indexOf("systemctl start cassandra");
+      expect(started).toBeGreaterThan(0);
+      expect(opened).toBeGreaterThan(started);
+      if (index === 0) {
+        // Node 0 opens CQL behind a filter that admits its own address only, runs the set-up, then drops it.
+        const gate = script.indexOf(`ip saddr != ${options(0).node.privateIp} reject with tcp reset`);
+        const setup = script.indexOf("bash /root/cassandra-auth/cassandra-auth-setup.sh");
+        const ungate = script.indexOf("nft delete table inet anomaly_kit_cql_gate");
+        const publish = script.indexOf('put-secret-value --secret-id "$ca_certificate_secret"');
+        expect([gate > started, opened > gate, setup > opened, ungate > setup, publish > ungate]).toEqual([true, true, true, true, true]);
+      } else {
+        // The others open CQL only once node 0 has published the CA certificate (the set-up's last step).
+        const waited = script.indexOf('until secret_to "$ca_certificate_secret"');
+        expect(waited).toBeGreaterThan(started);
+        expect(opened).toBeGreaterThan(waited);
+        expect(script).not.toContain("nft ");
+      }
+      // Later restarts start with CQL open: the gate is for the first boot.
+      expect(script.indexOf("s/^start_native_transport: false$/start_native_transport: true/")).toBeGreaterThan(opened - 200);
+    }
   });
 });
