@@ -2,6 +2,7 @@
  * Retry with capped exponential backoff and full jitter, for transient Cassandra and Kafka errors. A transient
  * error is retried until `stop` says so (the detector keeps trying rather than skip an event: the offset is not
  * committed meanwhile, and the pause of the partition is the backpressure); anything else is thrown at once.
+ * And the one poll-until-deadline loop (waitFor) every wait for a server, a process or a rollout uses.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -26,5 +27,44 @@ export async function withRetry<T>(fn: () => Promise<T>, o: RetryOptions): Promi
       o.onRetry?.(err, attempt);
       await sleep(Math.random() * Math.min(max, base * 2 ** (attempt - 1)));
     }
+  }
+}
+
+export interface WaitOptions {
+  /** What is awaited, named in the timeout's message. */
+  readonly what: string;
+  readonly timeoutMs: number;
+  /** Pause between probes (default 250 ms). */
+  readonly intervalMs?: number;
+  /** The pause itself, e.g. one an abort signal ends early by throwing (default: a plain timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Called after each unmet probe with the time waited so far: progress lines. */
+  readonly onWait?: (waitedMs: number) => void;
+  /** Appended to the timeout's message when it is thrown (a log tail, the last error seen). */
+  readonly detail?: () => string;
+}
+
+export class WaitTimeoutError extends Error {
+  override name = "WaitTimeoutError";
+}
+
+/**
+ * Polls `probe` until it returns a value other than `undefined` or `false`, and returns that value; throws a
+ * WaitTimeoutError naming `what` once `timeoutMs` passed. An error the probe throws ends the wait at once (a
+ * process that exited, an abort): a probe that should outlast errors catches them and returns `undefined`.
+ */
+export async function waitFor<T>(probe: () => Promise<T | false | undefined> | T | false | undefined, o: WaitOptions): Promise<T> {
+  const started = Date.now();
+  const pause = o.sleep ?? ((ms: number) => sleep(ms));
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    const waited = Date.now() - started;
+    if (waited >= o.timeoutMs) {
+      const detail = o.detail?.() ?? "";
+      throw new WaitTimeoutError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for: ${o.what}${detail ? ` (${detail})` : ""}`);
+    }
+    o.onWait?.(waited);
+    await pause(o.intervalMs ?? 250);
   }
 }

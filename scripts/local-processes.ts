@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { projectRoot } from "./stack-control.ts";
+import { waitFor } from "../app/retry.ts";
 
 export interface AppProcess {
   readonly name: string;
@@ -62,17 +62,16 @@ export function startApp(command: "detector" | "loadgen", env: Record<string, st
 /** Waits until /readyz answers 200 (or the process dies, or the timeout passes). */
 export async function waitReady(app: AppProcess, timeoutMs = 120_000): Promise<void> {
   const port = await app.port();
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (app.child.exitCode !== null) throw new Error(`${app.name} exited:\n${app.tail().join("\n")}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw new Error(`${app.name} not ready after ${timeoutMs} ms:\n${app.tail().join("\n")}`);
+  await waitFor(
+    async () => {
+      if (app.child.exitCode !== null) throw new Error(`${app.name} exited:\n${app.tail().join("\n")}`);
+      return fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false, // not listening yet
+      );
+    },
+    { what: `${app.name}'s /readyz`, timeoutMs, detail: () => `its last lines:\n${app.tail().join("\n")}` },
+  );
 }
 
 /** Sum of each metric's samples (over all label sets), from the Prometheus text format. */

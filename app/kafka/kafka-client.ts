@@ -10,6 +10,7 @@ import signer from "aws-msk-iam-sasl-signer-js";
 import kafkajs, { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type OauthbearerProviderResponse } from "kafkajs";
 import type { DetectorConfig } from "../config.ts";
 import { errorText, type Logger } from "../log.ts";
+import { waitFor } from "../retry.ts";
 
 /** The settings that choose the authentication (shared by the detector and the load generator). */
 export type KafkaAuth = Pick<DetectorConfig, "kafkaAuth" | "awsRegion">;
@@ -114,23 +115,21 @@ const leaderWaitMs = 15_000;
  * events). Waiting here, where topics are made and grown, keeps a first send from meeting that window.
  */
 export async function waitForServingLeaders(admin: Admin, topics: readonly string[], partitions: number): Promise<void> {
-  const deadline = Date.now() + leaderWaitMs;
   for (const topic of topics) {
-    for (;;) {
-      let served = 0;
-      let last: unknown = null;
-      try {
-        served = (await admin.fetchTopicOffsets(topic)).length;
-      } catch (err) {
-        last = err;
-      }
-      if (served >= partitions) break;
-      if (Date.now() > deadline) {
-        const why = last === null ? `${served} of ${partitions} partitions answered` : errorText(last);
-        throw new Error(`topic ${topic}: partition leaders not serving after ${leaderWaitMs / 1000} s (${why})`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    let why = "";
+    await waitFor(
+      async () => {
+        try {
+          const served = (await admin.fetchTopicOffsets(topic)).length;
+          why = `${served} of ${partitions} partitions answered`;
+          return served >= partitions;
+        } catch (err) {
+          why = errorText(err);
+          return false;
+        }
+      },
+      { what: `the partition leaders of topic ${topic} to serve it`, timeoutMs: leaderWaitMs, intervalMs: 200, detail: () => why },
+    );
   }
 }
 

@@ -9,8 +9,9 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "yaml";
+import { errorText } from "../../app/log.ts";
+import { waitFor } from "../../app/retry.ts";
 import { isInstalled, missingLine, prometheusServer } from "../prerequisites.ts";
 import { localHost } from "../stack-control.ts";
 import { PrometheusClient } from "./prometheus-query.ts";
@@ -97,13 +98,17 @@ export async function startLocalPrometheus(timeoutMs = 60_000): Promise<LocalPro
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + timeoutMs;
-  while (!(await client.ready())) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new LocalPrometheusError(`prometheus did not become ready on port ${port}: ${stderr.trim().slice(-1000)}`);
-    }
-    await sleep(250);
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited (${child.exitCode})`);
+        return client.ready();
+      },
+      { what: "prometheus to answer its readiness probe", timeoutMs },
+    );
+  } catch (err) {
+    await stop();
+    throw new LocalPrometheusError(`prometheus did not become ready on port ${port} (${errorText(err)}): ${stderr.trim().slice(-1000)}`);
   }
   return {
     client,

@@ -16,6 +16,7 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
 import { loadgenEnvNames } from "../../app/config.ts";
+import { waitFor } from "../../app/retry.ts";
 import { topics } from "../../app/topology.ts";
 import { components, ports } from "../../charts/names.ts";
 import type { AwsContext } from "../aws/aws-context.ts";
@@ -258,16 +259,23 @@ export class AwsStageRunner implements StageRunner {
     });
     this.#forward = forward;
     // The Prometheus pod may not exist yet right after the first deploy: keep trying while the stage comes up.
-    const deadline = Date.now() + (this.#o.readyTimeoutMs ?? 45 * 60_000);
-    for (;;) {
-      try {
-        return (this.#prometheusClient = new PrometheusClient(await forward.url()));
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        progress.tick(null, `waiting for: prometheus port-forward (${err instanceof Error ? err.message.slice(0, 120) : String(err)})`);
-        await abortableSleep(10_000, signal);
-      }
-    }
+    let last = "";
+    const url = await waitFor(
+      () =>
+        forward.url().catch((err: unknown) => {
+          last = err instanceof Error ? err.message.slice(0, 120) : String(err);
+          return undefined;
+        }),
+      {
+        what: "prometheus port-forward",
+        timeoutMs: this.#o.readyTimeoutMs ?? 45 * 60_000,
+        intervalMs: 10_000,
+        sleep: (ms) => abortableSleep(ms, signal),
+        onWait: () => progress.tick(null, `waiting for: prometheus port-forward (${last})`),
+        detail: () => last,
+      },
+    );
+    return (this.#prometheusClient = new PrometheusClient(url));
   }
 
   #stopProxy(): void {
@@ -305,15 +313,15 @@ export class AwsStageRunner implements StageRunner {
 export async function setLoadRate(kube: KubeApi, namespace: string, rate: number, signal: AbortSignal, timeoutMs = 600_000): Promise<void> {
   const path = `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments/${components.loadGenerator}`;
   await kube.request("PATCH", path, loadRatePatch(rate), "application/strategic-merge-patch+json");
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await kube.get<DeploymentStatus>(path);
-    const want = d.spec?.replicas ?? 1;
-    const s = d.status ?? {};
-    if ((s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want) return;
-    if (Date.now() > deadline) throw new Error(`load generator rollout to ${rate} events/s not done after ${timeoutMs / 1000} s`);
-    await abortableSleep(2_000, signal);
-  }
+  await waitFor(
+    async () => {
+      const d = await kube.get<DeploymentStatus>(path);
+      const want = d.spec?.replicas ?? 1;
+      const s = d.status ?? {};
+      return (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want;
+    },
+    { what: `load generator rollout to ${rate} events/s`, timeoutMs, intervalMs: 2_000, sleep: (ms) => abortableSleep(ms, signal) },
+  );
 }
 
 /** The Prometheus port the charts expose (for documentation; the port-forward names the port "web"). */

@@ -16,6 +16,7 @@ import { createSchema } from "../../app/detector/cassandra-store.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
 import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
+import { waitFor } from "../../app/retry.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../local-processes.ts";
 import { endpointsAnswer, ensureStack, localEndpoints, stopStack } from "../stack-control.ts";
 import { localJobs, startLocalPrometheus, type LocalPrometheus } from "./local-prometheus.ts";
@@ -317,12 +318,7 @@ export class LocalStageRunner implements StageRunner {
   }
 
   async #until(signal: AbortSignal, timeoutMs: number, what: string, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await check().catch(() => false)) return;
-      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs / 1000} s: ${what}`);
-      await abortableSleep(500, signal);
-    }
+    await waitFor(() => check().catch(() => false), { what, timeoutMs, intervalMs: 500, sleep: (ms) => abortableSleep(ms, signal) });
   }
 }
 
