@@ -146,7 +146,7 @@ describe("the auth set-up script on a fresh authenticated node", () => {
       const event = (seq: number, value: number) => ({ id: "k1", time: 1_700_000_000_000 + seq, producer: "p", seq, value, label: "none" as const });
       await store.write(event(1, 1.5));
       await store.write(event(2, 2.5));
-      expect(await store.history(event(3, 0))).toEqual([1.5, 2.5]);
+      expect((await store.history(event(3, 0))).values).toEqual([1.5, 2.5]);
       // Not a superuser: it cannot make roles.
       await expect(store.client.execute("CREATE ROLE intruder WITH LOGIN = true AND PASSWORD = 'intruder-password'")).rejects.toBeInstanceOf(
         cassandra.errors.ResponseError,

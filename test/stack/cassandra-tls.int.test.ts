@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDetectorConfig } from "../../app/config.ts";
 import { cassandraSchema } from "../../app/topology.ts";
 import { readCassandraCredentials } from "../../app/detector/cassandra-auth.ts";
+import { sslOptionsOf } from "../../app/detector/cassandra-tls.ts";
 import { CassandraStore, createCassandraClient, createSchema } from "../../app/detector/cassandra-store.ts";
 import { cassandraDetectorRole } from "../../cdk/servers/cassandra-auth-setup.ts";
 import { cassandraTlsScriptPath } from "../../cdk/servers/cassandra-tls.ts";
@@ -166,6 +167,19 @@ describe("a local node with the cloud's TLS", () => {
       rmSync(other, { recursive: true, force: true });
     }
   });
+
+  it("closes and opens CQL with the nodetool commands the cloud's first-boot gate uses", async () => {
+    const nodetool = (command: string) =>
+      spawnSync(join(node.dir, "auth", "nodetool"), [command], { encoding: "utf8", env: { ...process.env, HOME: join(node.dir, "auth") } });
+    const tls = { sslOptions: sslOptionsOf(readFileSync(paths.node.truststore, "utf8")) };
+    expect(nodetool("disablebinary").status).toBe(0);
+    try {
+      expect(await connectError(tls)).toBeInstanceOf(cassandra.errors.NoHostAvailableError);
+    } finally {
+      expect(nodetool("enablebinary").status).toBe(0);
+    }
+    expect(await connectError(tls)).toBeNull();
+  }, 120_000);
 
   it("speaks only TLS between nodes and wants a certificate signed by the CA from a peer", async () => {
     const { certificate, error } = await handshake(node.ports.storage, readFileSync(paths.ca.certificate, "utf8"));
