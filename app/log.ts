@@ -18,4 +18,18 @@ export function createLogger(component: string, level: LogLevel): Logger {
   return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
 }
 
+/** The record a process logs once its HTTP server listens (`port`): how a parent learns a port given as 0. */
+export const httpListeningMessage = "http listening";
+
+/** One log line read back (by a parent process, a test); null for a line that is not one of ours. */
+export function parseLogLine(line: string): { level: LogLevel; msg: string; [field: string]: unknown } | null {
+  if (!line.startsWith("{")) return null;
+  try {
+    const r = JSON.parse(line) as { level?: unknown; msg?: unknown };
+    return typeof r.msg === "string" && typeof r.level === "string" && r.level in levels ? (r as { level: LogLevel; msg: string }) : null;
+  } catch {
+    return null;
+  }
+}
+
 export const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));

@@ -21,7 +21,7 @@ import { DetectorPipeline } from "./detector/pipeline.ts";
 import { ensureSchema } from "./detector/schema.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
 import { runLoadgen } from "./loadgen/loadgen.ts";
-import { createLogger, errorText } from "./log.ts";
+import { createLogger, errorText, httpListeningMessage } from "./log.ts";
 import { detectorMetrics, loadgenMetrics, newRegistry, serveMetrics } from "./metrics.ts";
 import { setupTracing } from "./tracing.ts";
 
@@ -70,7 +70,7 @@ detectorCmd.action(async () => {
   }
   const pipeline = new DetectorPipeline(c, kafka, log, detectorMetrics(registry), tracing, credentials);
   const { port } = await serveMetrics(registry, { live: () => pipeline.live, ready: () => pipeline.ready }, c.metricsPort);
-  log.info("http listening", { port });
+  log.info(httpListeningMessage, { port });
 
   pipeline.onFatal(() => {
     // Commit only what finished, then exit non-zero; the rest is replayed by whoever gets the partitions.
@@ -102,7 +102,7 @@ loadgenCmd.action(async () => {
   const tracing = setupTracing("anomaly-loadgen", c.tracingSampleRatio, c.otlpEndpoint);
   const kafka = createKafka(`loadgen-${c.producerId}`, c.kafkaBrokers, log, c);
   const { port } = await serveMetrics(registry, { live: () => true, ready: () => true }, c.metricsPort);
-  log.info("http listening", { port });
+  log.info(httpListeningMessage, { port });
   const stop = new AbortController();
   process.on("SIGTERM", () => stop.abort());
   process.on("SIGINT", () => stop.abort());

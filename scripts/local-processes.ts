@@ -1,11 +1,12 @@
 /**
  * Runs the app's two commands as real child processes (`node app/main.ts detector|loadgen`, the container's
- * command), for `npm run local` and the integration tests: start with env, learn the HTTP port from the log,
+ * command), for `npm run local` and the integration tests: start with env, learn the HTTP port from its log record,
  * wait for readiness, scrape metrics, stop with a signal.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { projectRoot } from "./stack-control.ts";
+import { httpListeningMessage, parseLogLine } from "../app/log.ts";
 import { waitFor } from "../app/retry.ts";
 
 export interface AppProcess {
@@ -44,9 +45,9 @@ export function startApp(command: "detector" | "loadgen", env: Record<string, st
     for (const line of parts) {
       lines.push(line);
       if (lines.length > 200) lines.shift();
-      const m = /"msg":"http listening","port":(\d+)/.exec(line);
-      if (m) resolvePort(Number(m[1]));
-      if (/"level":"(error|warn)"/.test(line) || !line.startsWith("{")) process.stderr.write(`[${name}] ${line}\n`);
+      const record = parseLogLine(line);
+      if (record?.msg === httpListeningMessage && typeof record.port === "number") resolvePort(record.port);
+      if (record === null || record.level === "error" || record.level === "warn") process.stderr.write(`[${name}] ${line}\n`);
     }
   });
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
