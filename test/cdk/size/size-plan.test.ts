@@ -1,8 +1,8 @@
 /** Invariants of the derived size plan, for every preset and a sweep of explicit sizes. */
 import { describe, expect, it } from "vitest";
-import { workerInstanceTypes } from "../../cdk/size/instance-types.ts";
-import { availabilityZoneCount, presets } from "../../cdk/size/size-input.ts";
-import { planning, sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
+import { workerInstanceTypes } from "../../../cdk/size/instance-types.ts";
+import { availabilityZoneCount, presets } from "../../../cdk/size/size-input.ts";
+import { planning, sizePlanFrom, type SizePlan } from "../../../cdk/size/size-plan.ts";
 
 const plans: [string, SizePlan][] = [
   ...Object.keys(presets).map((p): [string, SizePlan] => [p, sizePlanFrom({ preset: p })]),
