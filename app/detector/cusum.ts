@@ -59,13 +59,14 @@ export function tabularCusum(xs: readonly number[], p: CusumParams): CusumResult
 export interface DetectOptions {
   /** Allowance in standard deviations (default 0.5). */
   readonly k?: number;
-  /** Decision interval in standard deviations (default 5). */
+  /** Decision interval in standard deviations (detect(): 5; cusumStep, the pipeline's check: cusumDefaults.h). */
   readonly h?: number;
   /** Fewer finite history values than this: no verdict of anomaly (default 10). */
   readonly minHistory?: number;
   /**
-   * Most recent history values the sums also run over before the new value (default 0). The detector keeps no
-   * state between events (the history comes from Cassandra), so the sums start at zero for each check. With 0
+   * detect() only: most recent history values the sums also run over before the new value (default 0). detect()
+   * keeps no state between events, so its sums start at zero for each check (the pipeline's cusumStep carries
+   * them in the key's rows instead). With 0
    * the check flags a value more than (k + h)·σ from the baseline: every injected spike and every level shift of
    * that size, at its first value. A lookback of a few values also accumulates smaller sustained shifts, at the
    * price of false alarms on drifting series (a random walk always sits above or below its recent mean).
