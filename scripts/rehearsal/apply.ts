@@ -73,7 +73,7 @@ export async function applyCrds(kubectl: Kubectl): Promise<ApplyOutcome> {
   const parsed = parseKubectlStderr(r.stderr);
   if (r.code !== 0 && parsed.rejected.length === 0) throw new Error(`CRDs (${prometheusOperatorCrdsChart.chart}): kubectl failed: ${r.stderr.trim()}`);
   await kubectl.ok(["wait", "--for=condition=Established", "--timeout=60s", ...files.flatMap((f) => ["-f", f])]);
-  return { chart: `${prometheusOperatorCrdsChart.chart} (CRDs)`, objects: files.length, seconds: (Date.now() - started) / 1000, ...parsed };
+  return { chart: `${prometheusOperatorCrdsChart.chart} (CRDs)`, objects: files.length, seconds: (Date.now() - started) / 1000, rejected: parsed.rejected, warnings: parsed.warnings };
 }
 
 /** The objects of one chart with the CDK's prune label added (a copy; the charts' objects are untouched). */
