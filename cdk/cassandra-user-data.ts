@@ -34,7 +34,7 @@
  *   from Secrets Manager (handed over in 0600 files), disables `cassandra`, and replicates system_auth 3 ways
  *   in the data centre, with a full repair; then it drops the filter and publishes the CA certificate.
  */
-import { gzipSync } from "node:zlib";
+import { gzipSync } from "fflate";
 import {
   cassandraAuthSetupEnv,
   cassandraAuthSetupScript,
@@ -104,12 +104,14 @@ function heredoc(path: string, body: string, mode = "0644"): string {
 
 /**
  * The user data as EC2 takes it: gzip-compressed (cloud-init recognises gzip and inflates it), then base64
- * for CloudFormation. The text must be token-free (see cassandraSecretTags). Node's zlib is deterministic for
- * one zlib build, so the same text gives the same bytes and a node's user data does not change on a resynth.
+ * for CloudFormation. The text must be token-free (see cassandraSecretTags). Compressed by fflate (pure
+ * JavaScript, exact version pinned) with no timestamp, not by Node's zlib: a changed UserData stops and starts
+ * the instance, which loses its NVMe data, and the bytes of Node's bundled zlib may change with a Node update
+ * while the text does not. The same text gives the same bytes on every machine and Node release.
  */
 export function compressedUserData(script: string): string {
   if (script.includes("${Token[")) throw new Error("user data holds a deploy-time token; it cannot be compressed at synth");
-  return gzipSync(Buffer.from(script, "utf8"), { level: 9 }).toString("base64");
+  return Buffer.from(gzipSync(Buffer.from(script, "utf8"), { level: 9, mtime: 0 })).toString("base64");
 }
 
 export function cassandraUserData(o: CassandraUserDataOptions): string {

@@ -1,4 +1,5 @@
 /** Node placement and first-boot script of the Cassandra nodes: pure functions, no synth. */
+import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { cassandraNodePlacements } from "../../cdk/cassandra-nodes.ts";
@@ -81,6 +82,15 @@ describe("Cassandra first-boot script", () => {
     expect(gunzipSync(gzipped).toString("utf8")).toBe(script);
     // The same text always gives the same bytes: a resynth does not change (and so restart) a running node.
     expect(compressedUserData(script)).toBe(compressedUserData(cassandraUserData(longest)));
+  });
+
+  it("compresses a fixed text to the bytes recorded here: a compressor that changed would restart every node", () => {
+    // A changed UserData stops and starts an instance (its NVMe data is lost). The text's changes are ours to
+    // see in a diff; a compressor's are not, so a fixed sample's bytes are pinned: if this fails after an
+    // upgrade, the next deploy would replace every node's user data with no change to the script.
+    const sample = `#!/bin/bash\n${Array.from({ length: 200 }, (_, i) => `echo line ${i} of the fixed sample`).join("\n")}\n`;
+    const digest = createHash("sha256").update(compressedUserData(sample)).digest("hex");
+    expect(digest).toBe("a06c79618f40dc026c380fdcf88233abd7c0b8962c4ad7c746553e39d51febef");
   });
 
   it("refuses to compress a script that still holds a deploy-time token", () => {
