@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { cusumDefaults, cusumStep, tabularCusum, zeroSums, type CusumSums } from "../../app/detector/cusum.ts";
+import { decodeVerdict, encodeVerdict, verdictRecord } from "../../app/events/verdict-codec.ts";
 import { Rng } from "../../app/loadgen/random.ts";
 import { newKeyState, nextValue } from "../../app/loadgen/value-models.ts";
 import { historyWindow } from "../../app/topology.ts";
@@ -174,5 +175,32 @@ describe("cusumStep", () => {
     for (const value of [0, 1e300, -Number.MAX_VALUE]) {
       expect(cusumStep(huge, value, undefined).verdict).toMatchObject({ anomaly: false, direction: null, reason: "non-finite-baseline" });
     }
+  });
+});
+
+describe("the verdict of a step on the checks topic", () => {
+  const event = { id: "k", time: 10_000, producer: "p", seq: 9, value: 30, label: "shift" as const };
+  const times = [1_000, 2_000, 3_000, 4_000, 5_000]; // the history's event times, oldest first
+
+  it("says where the change began: N events ago, at that event's time", () => {
+    const signal = (changeEventsAgo: number) =>
+      ({ anomaly: true, direction: "up", score: 9, mean: 0, sigma: 1, n: 50, model: "level", changeEventsAgo }) as const;
+    // 1: the run began with this event; 3: two events before it, the history's second newest.
+    expect(verdictRecord(event, signal(1), 11_000, times)).toMatchObject({ changeEventsAgo: 1, changeStartedAt: 10_000 });
+    expect(verdictRecord(event, signal(3), 11_000, times)).toMatchObject({ changeEventsAgo: 3, changeStartedAt: 4_000 });
+    // Older than the history read: the count stays, the time is not known.
+    const old = verdictRecord(event, signal(9), 11_000, times);
+    expect(old.changeEventsAgo).toBe(9);
+    expect(old).not.toHaveProperty("changeStartedAt");
+    expect(decodeVerdict(encodeVerdict(old))).toEqual(old);
+  });
+
+  it("carries no change point on a quiet verdict, and decodes", () => {
+    const history = Array.from({ length: historyWindow }, (_, i) => 10 + (i % 2 === 0 ? 1 : -1));
+    const { verdict } = cusumStep(history, 10.2, undefined);
+    const record = verdictRecord(event, verdict, 11_000, times);
+    expect(record).toMatchObject({ anomaly: false, model: "level" });
+    expect(record).not.toHaveProperty("changeEventsAgo");
+    expect(decodeVerdict(encodeVerdict(record))).toEqual(record);
   });
 });
