@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { binary, goBinary } from "./build.ts";
 import { Kubectl } from "./kubectl.ts";
 import { makePki, writeKubeconfig, type Pki } from "./pki.ts";
-import { freePort, start, waitFor, type Started } from "./processes.ts";
+import { freePort, start, stop, waitFor, type Started } from "./processes.ts";
 import { goComponents } from "./versions.ts";
 
 /**
@@ -41,6 +41,8 @@ export interface Cluster {
   readonly processes: Started[];
   /** Seconds from the first process start to the API server ready. */
   readonly controlPlaneReadySeconds: number;
+  /** Restarts kwok managing only the nodes the label selector selects (the rest stop heartbeating). */
+  readonly restartKwok: (labelSelector: string) => Promise<void>;
 }
 
 /** Folder of a module in the Go module cache (downloaded by the build; read-only there). */
@@ -163,18 +165,25 @@ export async function startCluster(dir: string, log: (line: string) => void): Pr
   );
   const kwokConfigPath = join(dir, "kwok.yaml");
   kwokConfig(kwokConfigPath);
-  processes.push(
-    start("kwok", binary("kwok"), [
-      `--config=${kwokConfigPath}`,
-      `--kubeconfig=${kubeconfig}`,
-      "--manage-all-nodes=false",
-      `--manage-nodes-with-annotation-selector=${kwokNodeAnnotation.key}=${kwokNodeAnnotation.value}`,
-      `--node-lease-duration-seconds=${compressedTimings.nodeLeaseDurationSeconds}`,
-      `--cidr=${podCidr}`,
-      "--node-ip=127.0.0.1",
-      `--server-address=127.0.0.1:${kwokPort}`,
-    ], logs),
-  );
+  const kwokArgs = (labelSelector?: string) => [
+    `--config=${kwokConfigPath}`,
+    `--kubeconfig=${kubeconfig}`,
+    "--manage-all-nodes=false",
+    `--manage-nodes-with-annotation-selector=${kwokNodeAnnotation.key}=${kwokNodeAnnotation.value}`,
+    ...(labelSelector ? [`--manage-nodes-with-label-selector=${labelSelector}`] : []),
+    `--node-lease-duration-seconds=${compressedTimings.nodeLeaseDurationSeconds}`,
+    `--cidr=${podCidr}`,
+    "--node-ip=127.0.0.1",
+    `--server-address=127.0.0.1:${kwokPort}`,
+  ];
+  let kwok = start("kwok", binary("kwok"), kwokArgs(), logs);
+  processes.push(kwok);
+  /** Restarts kwok managing only the nodes `labelSelector` selects: the others stop heartbeating, as if gone. */
+  const restartKwok = async (labelSelector: string): Promise<void> => {
+    await stop(kwok);
+    kwok = start("kwok", binary("kwok"), kwokArgs(labelSelector), logs);
+    processes.push(kwok);
+  };
   log(`kube-controller-manager, kube-scheduler and kwok started (logs in ${logs})`);
-  return { dir, kubeconfig, server, pki, kubectl, processes, controlPlaneReadySeconds };
+  return { dir, kubeconfig, server, pki, kubectl, processes, controlPlaneReadySeconds, restartKwok };
 }
