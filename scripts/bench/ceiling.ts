@@ -1,11 +1,13 @@
 /**
- * The ceiling: the Cassandra work of one check (write one event, read the key's previous 50) driven directly
- * with the app's own store and cassandra-driver, no Kafka and no detector. The pipeline is held against it.
+ * The ceiling: the Cassandra work of one check as the pipeline does it (read the key's previous 50 and its sums,
+ * then write the event with its new sums), driven directly with the app's own store and cassandra-driver, no
+ * Kafka and no detector. The pipeline is held against it.
  * Keys get a full window of history first, so every read returns 50 rows as in the steady state.
  */
 import { build } from "hdr-histogram-js";
 import { detectorEnv, parseDetectorConfig, type DetectorConfig } from "../../app/config.ts";
 import { CassandraStore, createSchema } from "../../app/detector/cassandra-store.ts";
+import { cusumStep } from "../../app/detector/cusum.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { historyWindow } from "../../app/topology.ts";
 import { localEndpoints } from "../stack-control.ts";
@@ -71,8 +73,8 @@ export async function measureCeiling(o: {
   const nextEvent = (id: string): Event => ({ id, time: clock++, producer: "ceiling", seq: seq++, value: Math.random(), label: "none" });
   const check = async (id: string) => {
     const e = nextEvent(id);
-    await store.write(e);
-    await store.history(e);
+    const history = await store.history(e);
+    await store.write(e, cusumStep(history.values, e.value, history.sums).sums);
   };
   try {
     let next = 0;
