@@ -156,6 +156,11 @@ async function buildComponent(c: GoComponent, root: string, log: (line: string) 
   return { component: c.name, version: c.version, reused: false, seconds };
 }
 
+/** True when every component is built in the cache (nothing to build). */
+export function allBuilt(root = cacheRoot()): boolean {
+  return goComponents.every((c) => isBuilt(c, root));
+}
+
 /** Builds every missing component (or those named), in order; returns what was built or reused. */
 export async function ensureBinaries(log: (line: string) => void, root = cacheRoot(), only?: readonly string[]): Promise<BuildReport[]> {
   const reports: BuildReport[] = [];
