@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { appHttpPort, cassandraSchema, detectorGroupId, topics } from "./topology.ts";
 import { cusumDefaults } from "./detector/cusum.ts";
+import { smallShifts } from "./loadgen/value-models.ts";
 
 /** One setting: where it comes from, its default (as text, parsed like any other input) and what it allows. */
 interface Setting<T> {
@@ -471,6 +472,22 @@ export const loadgenSettings = {
     default: "0.001",
     schema: decimal(0, 0.5),
   }),
+  smallShiftMinSigmas: setting({
+    env: "LOADGEN_SMALL_SHIFT_MIN_SIGMAS",
+    flag: "--small-shift-min-sigmas <x>",
+    help: "smallest small sustained shift, in its id's own noise σ (half the shifts of stable ids are small)",
+    allowed: "a number from 0.1 to 20, at most the largest",
+    default: String(smallShifts.sigmas.min),
+    schema: decimal(0.1, 20),
+  }),
+  smallShiftMaxSigmas: setting({
+    env: "LOADGEN_SMALL_SHIFT_MAX_SIGMAS",
+    flag: "--small-shift-max-sigmas <x>",
+    help: "largest small sustained shift, in its id's own noise σ",
+    allowed: "a number from 0.1 to 20, at least the smallest",
+    default: String(smallShifts.sigmas.max),
+    schema: decimal(0.1, 20),
+  }),
   shiftProbability: setting({
     env: "LOADGEN_SHIFT_PROBABILITY",
     flag: "--shift-probability <p>",
@@ -635,6 +652,12 @@ function checkCombinations(values: Partial<DetectorConfig> & Partial<LoadgenConf
     );
   }
   problems.push(...cassandraCredentialProblems(values), ...cassandraTlsProblems(values));
+  const { smallShiftMinSigmas: min, smallShiftMaxSigmas: max } = values;
+  if (min !== undefined && max !== undefined && min > max) {
+    problems.push(
+      `setting smallShiftMinSigmas (env ${loadgenSettings.smallShiftMinSigmas.env}): ${min} is above smallShiftMaxSigmas ${max}; allowed: ${loadgenSettings.smallShiftMinSigmas.allowed}`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
 }
 

@@ -71,7 +71,11 @@ export async function runLoadgen(
     burstStart: c.burstStartSeconds,
     burstDuration: c.burstDurationSeconds,
   };
-  const injection = { spikeProbability: c.spikeProbability, shiftProbability: c.shiftProbability };
+  const injection = {
+    spikeProbability: c.spikeProbability,
+    shiftProbability: c.shiftProbability,
+    smallShiftSigmas: { min: c.smallShiftMinSigmas, max: c.smallShiftMaxSigmas },
+  };
   const total = c.duration > 0 ? eventsDueBy(profile, c.duration) : Infinity;
 
   const injected = { spike: 0, shift: 0 };

@@ -8,8 +8,8 @@
  * - spike: one value off by 50%–500% of the key's scale, up or down (the reference used ×1000);
  * - shift: the key's level moves for good, from this event on (labelled on its first event; the next
  *   `historyWindow` events are its episode, while the detector's baseline still mixes both levels). On a stable
- *   key, `smallShifts.share` of the shifts are small, sized in the key's own noise σ (`smallShifts.sigmas`,
- *   uniform): what a CUSUM exists to catch (issue 12). The others move by 20%–50% of the scale (20σ–50σ).
+ *   key, `smallShifts.share` of the shifts are small, sized in the key's own noise σ (uniform over the
+ *   injection's range, `smallShifts.sigmas` by default): what a CUSUM exists to catch (issue 12). The others move by 20%–50% of the scale (20σ–50σ).
  *   A walk key's shifts are all large: on a random walk a level step of a few step-σ is one ordinary-looking
  *   step that the walk then carries on from, not a sustained change of the process (its steps) the detector
  *   watches.
@@ -48,6 +48,8 @@ export function newKeyState(rng: Rng, walkShare: number): KeyState {
 export interface Injection {
   readonly spikeProbability: number;
   readonly shiftProbability: number;
+  /** The small shifts' size range in the key's σ (default smallShifts.sigmas). */
+  readonly smallShiftSigmas?: { readonly min: number; readonly max: number };
 }
 
 export interface NextValue {
@@ -65,7 +67,8 @@ export function nextValue(state: KeyState, rng: Rng, injection: Injection): Next
   const roll = rng.next();
   if (eligible && roll < injection.shiftProbability) {
     const small = state.model === "stable" && rng.next() < smallShifts.share;
-    const size = small ? state.noise * rng.uniform(smallShifts.sigmas.min, smallShifts.sigmas.max) : state.base * rng.uniform(0.2, 0.5);
+    const range = injection.smallShiftSigmas ?? smallShifts.sigmas;
+    const size = small ? state.noise * rng.uniform(range.min, range.max) : state.base * rng.uniform(0.2, 0.5);
     state.level += rng.sign() * size;
     sigmas = size / state.noise;
     label = "shift";

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { smallShifts } from "../../app/loadgen/value-models.ts";
 import {
   ConfigError,
   detectorEnv,
@@ -134,5 +135,14 @@ describe("loadgen config", () => {
     expect(c.rate).toBe(1000);
     expect(c.keyDistribution).toBe("uniform");
     expect(() => parseLoadgenConfig({ env: { LOADGEN_KEY_DISTRIBUTION: "pareto" } })).toThrow(/uniform or zipf/);
+  });
+
+  it("takes the small shifts' σ range (default smallShifts.sigmas) and refuses a minimum above the maximum", () => {
+    const c = parseLoadgenConfig({ env: {} });
+    expect({ min: c.smallShiftMinSigmas, max: c.smallShiftMaxSigmas }).toEqual(smallShifts.sigmas);
+    expect(parseLoadgenConfig({ env: { LOADGEN_SMALL_SHIFT_MIN_SIGMAS: "2", LOADGEN_SMALL_SHIFT_MAX_SIGMAS: "2.5" } }).smallShiftMaxSigmas).toBe(2.5);
+    expect(() => parseLoadgenConfig({ env: { LOADGEN_SMALL_SHIFT_MIN_SIGMAS: "4" } })).toThrow(
+      /setting smallShiftMinSigmas \(env LOADGEN_SMALL_SHIFT_MIN_SIGMAS\): 4 is above smallShiftMaxSigmas 3/,
+    );
   });
 });

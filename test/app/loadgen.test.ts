@@ -87,6 +87,24 @@ describe("value models with injected anomalies, checked by the detector's step (
     expect(s.precision).toBeGreaterThanOrEqual(0.9);
   });
 
+  it("sizes small shifts within the range the injection names", () => {
+    const rng = new Rng(11);
+    const range = { min: 2, max: 2.5 };
+    const sizes: number[] = [];
+    for (let k = 0; k < 200; k++) {
+      const state = newKeyState(rng, 0);
+      for (let i = 0; i < 200; i++) {
+        const { label, sigmas } = nextValue(state, rng, { spikeProbability: 0, shiftProbability: 0.02, smallShiftSigmas: range });
+        if (label === "shift" && sigmas < 10) sizes.push(sigmas);
+      }
+    }
+    expect(sizes.length).toBeGreaterThan(50);
+    for (const s of sizes) {
+      expect(s).toBeGreaterThanOrEqual(range.min);
+      expect(s).toBeLessThanOrEqual(range.max);
+    }
+  });
+
   it("injects only on keys with a full history and no recent anomaly", () => {
     const rng = new Rng(3);
     const state = newKeyState(rng, 0);
