@@ -161,12 +161,16 @@ export async function applyStage(ctx: Context, preset: PresetName, kind: "fresh"
   ctx.plan = plan;
   const rejected = apply.flatMap((a) => a.rejected);
   const leftOnEks = pruned.filter((p) => !p.prunedOnEks);
-  const ok = result.ok && rejected.length === 0 && leftOnEks.length === 0;
+  // A pod refused at creation and retried still ends Available: e.g. a Job applied before its ServiceAccount.
+  const refused = result.snapshot.failedCreates;
+  const ok = result.ok && rejected.length === 0 && leftOnEks.length === 0 && refused.length === 0;
   const message = !result.ok
     ? result.message
     : rejected.length
       ? `the server rejected ${rejected.length} objects: ${rejected.map((r) => `${r.object}: ${r.message}`).join("; ")}`
-      : leftOnEks.length
+      : refused.length
+        ? `pods refused at creation (then retried): ${refused.map((f) => `${f.object} x${f.count}: ${f.message}`).join("; ")}`
+        : leftOnEks.length
         ? `objects of the earlier stage the EKS stack would leave behind: ${leftOnEks.map((p) => p.object).join(", ")}`
         : `Available after ${result.seconds.toFixed(1)} s`;
   ctx.log(`${kind} ${preset}: ${ok ? "ok" : "FAILED"}: ${message}`);
