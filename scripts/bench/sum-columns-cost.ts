@@ -10,15 +10,20 @@
  * Keys get a full window of history first, as in the ceiling (scripts/bench/ceiling.ts).
  *
  *   bash scripts/with-node.sh tsx scripts/bench/sum-columns-cost.ts [--rounds 4] [--seconds 10] [--concurrency 64]
+ *
+ * Writes results/bench/sum-columns-cost.json (every round, the means, the per-round ratios, the machine).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "hdr-histogram-js";
 import { CassandraStore, createSchema, schemaStatements, sumColumns } from "../../app/detector/cassandra-store.ts";
 import { zeroSums } from "../../app/detector/cusum.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { cassandraSchema, historyWindow } from "../../app/topology.ts";
-import { ensureStack } from "../stack-control.ts";
+import { ensureStack, projectRoot } from "../stack-control.ts";
 import { localStoreConfig } from "./ceiling.ts";
+import { machineFacts } from "./machine.ts";
 
 const table = cassandraSchema.eventsTable;
 
@@ -122,7 +127,11 @@ async function main(): Promise<void> {
       columnsOverBefore: Number((mean("columns") / mean("before")).toFixed(3)),
       perRound: { after: ratios("after"), columns: ratios("columns") },
     };
+    const output = join(projectRoot, "results", "bench", "sum-columns-cost.json");
+    mkdirSync(dirname(output), { recursive: true });
+    writeFileSync(output, `${JSON.stringify({ at: new Date().toISOString(), machine: machineFacts(), ...summary, results }, null, 2)}\n`);
     console.log(JSON.stringify(summary));
+    console.log(`written: ${output}`);
   } finally {
     await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
     await store.shutdown();
