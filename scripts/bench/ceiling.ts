@@ -39,7 +39,7 @@ export function localStoreConfig(keyspace: string, overrides: Partial<DetectorCo
 }
 
 /** Runs `workers` closed loops of `op` for `seconds`; returns completed ops and a latency histogram. */
-async function closedLoop(workers: number, seconds: number, op: () => Promise<void>) {
+export async function closedLoop(workers: number, seconds: number, op: () => Promise<void>) {
   const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const end = performance.now() + seconds * 1000;
   let done = 0;

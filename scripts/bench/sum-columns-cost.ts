@@ -16,31 +16,19 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { build } from "hdr-histogram-js";
 import { CassandraStore, createSchema, schemaStatements, sumColumns } from "../../app/detector/cassandra-store.ts";
 import { zeroSums } from "../../app/detector/cusum.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { cassandraSchema, historyWindow } from "../../app/topology.ts";
 import { ensureStack, projectRoot } from "../stack-control.ts";
-import { localStoreConfig } from "./ceiling.ts";
+import { closedLoop, localStoreConfig } from "./ceiling.ts";
 import { machineFacts } from "./machine.ts";
 
 const table = cassandraSchema.eventsTable;
 
-async function closedLoop(workers: number, seconds: number, op: () => Promise<void>) {
-  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  const end = performance.now() + seconds * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await op();
-        histogram.recordValue(Math.round((performance.now() - t0) * 1000));
-        done++;
-      }
-    }),
-  );
+/** The ceiling's closed loop, as rates and latency percentiles. */
+async function measure(workers: number, seconds: number, op: () => Promise<void>) {
+  const { done, histogram } = await closedLoop(workers, seconds, op);
   return { opsPerSecond: done / seconds, p50Ms: histogram.getValueAtPercentile(50) / 1000, p99Ms: histogram.getValueAtPercentile(99) / 1000 };
 }
 
@@ -107,7 +95,7 @@ async function main(): Promise<void> {
       // Alternate which goes first, so neither always meets the warmer or the colder machine.
       const order: Variant[] = round % 2 === 0 ? ["before", "after", "columns"] : ["columns", "after", "before"];
       for (const variant of order) {
-        const r = await closedLoop(concurrency, seconds, () => variants[variant](event()));
+        const r = await measure(concurrency, seconds, () => variants[variant](event()));
         results.push({ round, variant, ...r });
         console.log(`round ${round} ${variant}: ${r.opsPerSecond.toFixed(0)} checks/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
       }
