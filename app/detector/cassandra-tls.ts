@@ -6,9 +6,9 @@
  */
 import { readFile } from "node:fs/promises";
 import type { ConnectionOptions } from "node:tls";
-import { setTimeout as sleep } from "node:timers/promises";
 import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from "@aws-sdk/client-secrets-manager";
 import type { DetectorConfig } from "../config.ts";
+import { waitFor } from "../retry.ts";
 
 /** A PEM certificate: what a CA source must hold before it is trusted (the stack's placeholder is not one). */
 export const pemCertificatePattern = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
@@ -46,17 +46,18 @@ export async function readCassandraTlsCa(
     return text;
   }
   const secrets = new SecretsManagerClient({ region: regionOfArn(arn), ...client });
-  const deadline = Date.now() + (c.schemaWaitSeconds ?? 900) * 1000;
   try {
-    for (;;) {
-      const out = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-      const text = out.SecretString ?? "";
-      if (pemCertificatePattern.test(text)) return text;
-      if (Date.now() + pollMs > deadline) {
-        throw new Error(`secret ${arn} holds no PEM certificate (node 0 publishes the cluster's CA certificate there when its set-up ends)`);
-      }
-      await sleep(pollMs);
-    }
+    return await waitFor(
+      async () => {
+        const text = (await secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? "";
+        return pemCertificatePattern.test(text) ? text : undefined;
+      },
+      {
+        what: `a PEM certificate in secret ${arn} (node 0 publishes the cluster's CA certificate there when its set-up ends)`,
+        timeoutMs: (c.schemaWaitSeconds ?? 900) * 1000,
+        intervalMs: pollMs,
+      },
+    );
   } finally {
     secrets.destroy();
   }

@@ -101,7 +101,7 @@ describe("the CA from Secrets Manager (replayed answers)", () => {
   it("gives up after schemaWaitSeconds, saying who publishes the certificate", async () => {
     server.add({ match: "GetSecretValue", repeat: true, ...secretReply("R4nd0mPlaceholderValue1") });
     await expect(readCassandraTlsCa({ cassandraTlsCaSecretArn: caArn, cassandraTlsCaFile: "", schemaWaitSeconds: 1 }, client(), 400)).rejects.toThrow(
-      `secret ${caArn} holds no PEM certificate (node 0 publishes the cluster's CA certificate there when its set-up ends)`,
+      `timed out after 1 s waiting for: a PEM certificate in secret ${caArn} (node 0 publishes the cluster's CA certificate there when its set-up ends)`,
     );
   });
 });
