@@ -94,6 +94,11 @@ describe("Cassandra TLS in the template", () => {
     const detectorRole = roleOf(/^DetectorRole/);
     expect(statementsOn(detectorRole, secretId(/CA certificate \(public\)/)).flatMap(actions)).toEqual(["secretsmanager:GetSecretValue"]);
     expect(statementsOn(detectorRole, secretId(/cluster CA \(key and certificate\)/))).toEqual([]);
-    expect(templateText).toContain("CASSANDRA_TLS_CA_SECRET_ARN");
+    // Every pod given the setting (detector, schema Job) gets the public certificate's secret, imported from
+    // the Cassandra stack, never the CA key's: with the key's the detector would wait for a certificate it may not read.
+    const publicId = secretId(/CA certificate \(public\)/);
+    const values = [...templateText.matchAll(/CASSANDRA_TLS_CA_SECRET_ARN\\",\\"value\\":\\"",(\{[^}]*\})/g)].map((m) => m[1]!);
+    expect(values.length).toBeGreaterThanOrEqual(2);
+    for (const v of values) expect(v).toMatch(new RegExp(`"Fn::ImportValue":"[^"]*ExportsOutputRef${publicId}`));
   });
 });

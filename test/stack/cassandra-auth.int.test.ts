@@ -7,10 +7,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import cassandra from "cassandra-driver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseDetectorConfig } from "../../app/config.ts";
 import { readCassandraCredentials } from "../../app/detector/cassandra-auth.ts";
 import { CassandraStore, createSchema } from "../../app/detector/cassandra-store.ts";
@@ -28,10 +28,9 @@ import {
   localHost,
   projectRoot,
   setUpCassandraAuth,
-  startLocalCassandra,
-  stopLocalCassandra,
   type LocalCassandra,
 } from "../../scripts/stack-control.ts";
+import { connectError, withOwnNode } from "./own-node.ts";
 
 const runId = `a${Date.now().toString(36)}`;
 /**
@@ -48,26 +47,16 @@ const node: LocalCassandra = {
 const files = cassandraPasswordFiles(node);
 const password = (file: string) => readFileSync(file, "utf8").split("\n")[0]!;
 
-const clientAs = (username: string, secret: string) =>
-  new cassandra.Client({
-    contactPoints: [`${localHost}:${node.ports.cql}`],
-    localDataCenter: localEndpoints.cassandraLocalDataCenter,
-    authProvider: new cassandra.auth.PlainTextAuthProvider(username, secret),
-    socketOptions: { connectTimeout: 5000, readTimeout: 20_000 },
-  });
+const clientOptions = (username: string, secret: string): cassandra.ClientOptions => ({
+  contactPoints: [`${localHost}:${node.ports.cql}`],
+  localDataCenter: localEndpoints.cassandraLocalDataCenter,
+  authProvider: new cassandra.auth.PlainTextAuthProvider(username, secret),
+  socketOptions: { connectTimeout: 5000, readTimeout: 20_000 },
+});
+const clientAs = (username: string, secret: string) => new cassandra.Client(clientOptions(username, secret));
 
 /** The login error of these credentials, or null when the login succeeds. */
-async function loginError(username: string, secret: string): Promise<unknown> {
-  const client = clientAs(username, secret);
-  try {
-    await client.connect();
-    return null;
-  } catch (err) {
-    return err;
-  } finally {
-    await client.shutdown();
-  }
-}
+const loginError = (username: string, secret: string): Promise<unknown> => connectError(clientOptions(username, secret));
 const authenticationFailure = (err: unknown) =>
   err instanceof cassandra.errors.NoHostAvailableError &&
   Object.values(err.innerErrors as Record<string, unknown>).some((e) => e instanceof cassandra.errors.AuthenticationError);
@@ -82,18 +71,7 @@ async function roles(): Promise<Record<string, { superuser: boolean; login: bool
   }
 }
 
-beforeAll(async () => {
-  // A fresh node: stop and wipe whatever an interrupted run left of this one (and only this one).
-  await stopLocalCassandra(node);
-  rmSync(node.dir, { recursive: true, force: true });
-  // Starts the node and runs the set-up script as soon as the CQL port accepts connections.
-  expect(await startLocalCassandra(node)).toBe(true);
-}, 420_000);
-
-afterAll(async () => {
-  await stopLocalCassandra(node);
-  rmSync(node.dir, { recursive: true, force: true });
-}, 120_000);
+withOwnNode(node);
 
 describe("the auth set-up script on a fresh authenticated node", () => {
   it("leaves admin (superuser) and detector (login only) and the default superuser disabled", async () => {

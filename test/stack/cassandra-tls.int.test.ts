@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type PeerCertificate } from "node:tls";
 import cassandra from "cassandra-driver";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseDetectorConfig } from "../../app/config.ts";
 import { cassandraSchema } from "../../app/topology.ts";
 import { readCassandraCredentials } from "../../app/detector/cassandra-auth.ts";
@@ -26,10 +26,9 @@ import {
   localEndpoints,
   localHost,
   projectRoot,
-  startLocalCassandra,
-  stopLocalCassandra,
   type LocalCassandra,
 } from "../../scripts/stack-control.ts";
+import { connectError, withOwnNode } from "./own-node.ts";
 
 const runId = `t${Date.now().toString(36)}`;
 /** A node of this test's own: own state dir and ports (fixed, so an interrupted run's node is found and stopped). */
@@ -57,23 +56,14 @@ const detectorConfig = () =>
   });
 
 /** Why a login with these client options fails, or null when it succeeds. */
-async function connectError(options: Partial<cassandra.ClientOptions>): Promise<unknown> {
-  const client = new cassandra.Client({
+const detectorLoginError = (options: Partial<cassandra.ClientOptions>): Promise<unknown> =>
+  connectError({
     contactPoints: [`${localHost}:${node.ports.cql}`],
     localDataCenter: localEndpoints.cassandraLocalDataCenter,
     authProvider: new cassandra.auth.PlainTextAuthProvider(cassandraDetectorRole, detectorPassword()),
     socketOptions: { connectTimeout: 5000, readTimeout: 10_000 },
     ...options,
   });
-  try {
-    await client.connect();
-    return null;
-  } catch (err) {
-    return err;
-  } finally {
-    await client.shutdown();
-  }
-}
 
 /** A TLS handshake with a port of the node: the certificate it presents, or the error that ended it. */
 function handshake(port: number, ca: string): Promise<{ certificate?: PeerCertificate; error?: Error }> {
@@ -94,17 +84,8 @@ function handshake(port: number, ca: string): Promise<{ certificate?: PeerCertif
   });
 }
 
-beforeAll(async () => {
-  await stopLocalCassandra(node);
-  rmSync(node.dir, { recursive: true, force: true });
-  // Makes the CA and the certificate, starts the node, runs the auth set-up over TLS, waits for a TLS answer.
-  expect(await startLocalCassandra(node)).toBe(true);
-}, 420_000);
-
-afterAll(async () => {
-  await stopLocalCassandra(node);
-  rmSync(node.dir, { recursive: true, force: true });
-}, 120_000);
+// Makes the CA and the certificate, starts the node, runs the auth set-up over TLS, waits for a TLS answer.
+withOwnNode(node);
 
 describe("a local node with the cloud's TLS", () => {
   it("keeps the private keys in owner-only files and gives the node a certificate for its address, signed by the CA", async () => {
@@ -143,7 +124,7 @@ describe("a local node with the cloud's TLS", () => {
   });
 
   it("refuses a plaintext connection with the right password", async () => {
-    const err = await connectError({});
+    const err = await detectorLoginError({});
     expect(err).toBeInstanceOf(cassandra.errors.NoHostAvailableError);
     // And the detector's factory with the role's password but no CA (plaintext) is refused as well.
     const plain = createCassandraClient(detectorConfig(), undefined, { username: cassandraDetectorRole, password: detectorPassword() });
@@ -159,7 +140,7 @@ describe("a local node with the cloud's TLS", () => {
     try {
       const made = spawnSync("bash", [cassandraTlsScriptPath, "ca", other, "other"], { encoding: "utf8" });
       expect(made.status, made.stderr).toBe(0);
-      const err = await connectError({ sslOptions: { ca: [readFileSync(join(other, "ca.pem"), "utf8")], rejectUnauthorized: true } });
+      const err = await detectorLoginError({ sslOptions: { ca: [readFileSync(join(other, "ca.pem"), "utf8")], rejectUnauthorized: true } });
       expect(err).toBeInstanceOf(cassandra.errors.NoHostAvailableError);
       const inner = Object.values((err as cassandra.errors.NoHostAvailableError).innerErrors as Record<string, unknown>);
       expect(String(inner[0])).toMatch(/self-signed|unable to (verify|get)/i);
@@ -174,11 +155,11 @@ describe("a local node with the cloud's TLS", () => {
     const tls = { sslOptions: sslOptionsOf(readFileSync(paths.node.truststore, "utf8")) };
     expect(nodetool("disablebinary").status).toBe(0);
     try {
-      expect(await connectError(tls)).toBeInstanceOf(cassandra.errors.NoHostAvailableError);
+      expect(await detectorLoginError(tls)).toBeInstanceOf(cassandra.errors.NoHostAvailableError);
     } finally {
       expect(nodetool("enablebinary").status).toBe(0);
     }
-    expect(await connectError(tls)).toBeNull();
+    expect(await detectorLoginError(tls)).toBeNull();
   }, 120_000);
 
   it("speaks only TLS between nodes and wants a certificate signed by the CA from a peer", async () => {
