@@ -9,10 +9,10 @@ import { Command, Option } from "commander";
 import { measureCeiling } from "./bench/ceiling.ts";
 import { machineFacts } from "./bench/machine.ts";
 import { benchRunSettings, p99BoundMs, searchPipelineRate, spikeRun, tuningGrid } from "./bench/pipeline-trials.ts";
-import { benchCharts } from "./bench/bench-charts.ts";
+import { benchCharts } from "./report/bench-charts.ts";
 import { benchTargets, type BenchResult } from "./bench/bench-result.ts";
 import { updateReadmeBenchSection } from "./bench/readme-section.ts";
-import { ensureStack, projectRoot } from "./stack-control.ts";
+import { ensureStack, projectRoot } from "./local/stack-control.ts";
 
 const profiles = {
   full: {

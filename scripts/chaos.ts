@@ -13,8 +13,8 @@ import { waitFor } from "../app/retry.ts";
 import { machineFacts } from "./bench/machine.ts";
 import { planFaults, type Fault } from "./chaos/fault-plan.ts";
 import { malformedRecords } from "./chaos/malformed-records.ts";
-import { localRunDefaults, runLocalPipeline, type RunControl } from "./local-run.ts";
-import { ensureStack, projectRoot, startStack, stackStatus, stopStack } from "./stack-control.ts";
+import { localRunDefaults, runLocalPipeline, type RunControl } from "./local/pipeline-run.ts";
+import { ensureStack, projectRoot, startStack, stackStatus, stopStack } from "./local/stack-control.ts";
 
 const profiles = {
   full: { rate: 500, duration: 180, kills: 5, restartKafka: true, restartCassandra: true, malformedEverySeconds: 10 },

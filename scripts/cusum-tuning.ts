@@ -15,8 +15,8 @@ import { Rng } from "../app/loadgen/random.ts";
 import { newKeyState, nextValue } from "../app/loadgen/value-models.ts";
 import { loadgenSettings } from "../app/config.ts";
 import { historyWindow } from "../app/topology.ts";
-import { localRunDefaults } from "./local-run.ts";
-import { eventName, scoreVerdicts, type InjectionRecord, type Score } from "./local-verify.ts";
+import { localRunDefaults } from "./local/pipeline-run.ts";
+import { eventName, scoreVerdicts, type InjectionRecord, type Score } from "./local/verify.ts";
 
 export interface TuningRun {
   readonly k: number;

@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { detectorSettings, loadgenSettings } from "../app/config.ts";
-import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type LocalRunSummary, type ProgressSample } from "./local-run.ts";
-import { projectRoot } from "./stack-control.ts";
+import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type LocalRunSummary, type ProgressSample } from "./local/pipeline-run.ts";
+import { projectRoot } from "./local/stack-control.ts";
 
 /** Exit status for bad flags or values (and commander's own errors); nothing has started then. */
 export const usageErrorExitCode = 2;

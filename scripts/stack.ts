@@ -1,6 +1,6 @@
 /** `npm run stack -- start|stop|status|reset`: the local Kafka + Cassandra on loopback. */
 import { Command } from "commander";
-import { StackError, resetStack, stackStatus, startStack, stopStack } from "./stack-control.ts";
+import { StackError, resetStack, stackStatus, startStack, stopStack } from "./local/stack-control.ts";
 
 async function printStatus(): Promise<boolean> {
   const status = await stackStatus();

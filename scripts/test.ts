@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { missingPrerequisites, prometheusServer, promtool } from "./prerequisites.ts";
+import { missingPrerequisites, prometheusServer, promtool } from "./local/prerequisites.ts";
 
 const step = (title: string, cmd: string, args: string[]) => {
   process.stderr.write(`\n== ${title}: ${cmd} ${args.join(" ")}\n`);

@@ -1,5 +1,5 @@
 /** The sweep's findings as text: what is left (kind, id, how found, status, why), what was deleted. */
-import { formatTable } from "../cost/text-table.ts";
+import { formatTable } from "../report/text-table.ts";
 import type { SweepEntry, SweepReport } from "./deletion-order.ts";
 import { experimentTagKey } from "./experiment-tag.ts";
 

@@ -1,5 +1,5 @@
 /** The shape of results/bench/latest.json and the targets it is held against (issue 7, this 2-core machine). */
-import type { LocalRunOptions, ProgressSample } from "../local-run.ts";
+import type { LocalRunOptions, ProgressSample } from "../local/pipeline-run.ts";
 import type { CeilingResult } from "./ceiling.ts";
 import type { PipelineTrial, TuningPoint } from "./pipeline-trials.ts";
 import type { machineFacts } from "./machine.ts";

@@ -10,7 +10,7 @@ import { CassandraStore, createSchema } from "../../app/detector/cassandra-store
 import { cusumStep } from "../../app/detector/cusum.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { historyWindow } from "../../app/topology.ts";
-import { localEndpoints } from "../stack-control.ts";
+import { localEndpoints } from "../local/stack-control.ts";
 
 export interface CeilingStep {
   readonly concurrency: number;

@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { cassandraVersion, kafkaVersion } from "../../cdk/servers/versions.ts";
-import { projectRoot } from "../stack-control.ts";
+import { projectRoot } from "../local/stack-control.ts";
 
 export function machineFacts() {
   let revision = "unknown";

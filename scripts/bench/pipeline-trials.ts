@@ -2,7 +2,7 @@
  * Pipeline benchmark pieces built on real local runs: a trial at a fixed rate, the rate search, the load
  * spike (Kafka as a buffer) and the tuning grid.
  */
-import { localRunDefaults, runLocalPipeline, type LocalRunOptions, type LocalRunSummary, type ProgressSample } from "../local-run.ts";
+import { localRunDefaults, runLocalPipeline, type LocalRunOptions, type LocalRunSummary, type ProgressSample } from "../local/pipeline-run.ts";
 import { searchMaxRate, type Trial } from "./rate-search.ts";
 
 /** The latency bound the pipeline is held to (DESIGN.md: < 1 s real time). */

@@ -20,7 +20,7 @@ import { CassandraStore, createSchema, schemaStatements, sumColumns } from "../.
 import { zeroSums } from "../../app/detector/cusum.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { cassandraSchema, historyWindow } from "../../app/topology.ts";
-import { ensureStack, projectRoot } from "../stack-control.ts";
+import { ensureStack, projectRoot } from "../local/stack-control.ts";
 import { closedLoop, localStoreConfig } from "./ceiling.ts";
 import { machineFacts } from "./machine.ts";
 

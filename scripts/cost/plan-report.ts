@@ -1,6 +1,6 @@
 /** The experiment plan as text for the terminal (`npm run plan`); `--json` prints the ExperimentPlan itself. */
 import type { ExperimentPlan, PlannedStage } from "./experiment-plan.ts";
-import { formatTable, integer, usd } from "./text-table.ts";
+import { formatTable, integer, usd } from "../report/text-table.ts";
 
 const hours = (h: number) => `${h} h`;
 

@@ -6,7 +6,7 @@
  * NetworkPolicy (charts/monitoring-chart.ts) admits only Grafana's pods on 9090, so it is denied. A
  * port-forward is carried by the kubelet into the pod's own network namespace, where NetworkPolicy does not
  * filter, so the policy stays as strict as it is. The Kubernetes API itself is still read through
- * `kubectl proxy`. test/experiments/prometheus-route.test.ts checks both claims against the synthesized charts.
+ * `kubectl proxy`. test/scripts/experiment/prometheus-route.test.ts checks both claims against the synthesized charts.
  *
  * A port-forward binds one pod and ends when that pod goes away (Prometheus restarted, rescheduled): the
  * forwarder below restarts it on the same local port, so the runner's URL stays the same.

@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeChart } from "../report/chart-image.ts";
-import { efficiencyChart, throughputChart } from "./result-charts.ts";
+import { efficiencyChart, throughputChart } from "../report/result-charts.ts";
 import { experimentReport } from "./report.ts";
-import { resultsCsv } from "./results-table.ts";
+import { resultsCsv } from "../report/results-table.ts";
 import type { StageResult } from "./stage-result.ts";
 
 export const experimentDir = (resultsRoot: string, id: string) => join(resultsRoot, id);

@@ -17,9 +17,9 @@ import { createKafka } from "../../app/kafka/kafka-client.ts";
 import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { waitFor } from "../../app/retry.ts";
-import { startApp, stopApp, waitReady, type AppProcess } from "../local-processes.ts";
-import { endpointsAnswer, ensureStack, localEndpoints, stopStack } from "../stack-control.ts";
-import { localJobs, startLocalPrometheus, type LocalPrometheus } from "./local-prometheus.ts";
+import { startApp, stopApp, waitReady, type AppProcess } from "../local/app-process.ts";
+import { endpointsAnswer, ensureStack, localEndpoints, stopStack } from "../local/stack-control.ts";
+import { localJobs, startLocalPrometheus, type LocalPrometheus } from "../local/prometheus.ts";
 import { localMachine, localStageSize, type LocalMachine } from "./local-stage-size.ts";
 import type { Progress } from "./progress.ts";
 import { consumedPartitionsQuery, currentChecksQuery, readWindow } from "./prometheus-query.ts";
@@ -150,7 +150,7 @@ export class LocalStageRunner implements StageRunner {
       partitions: s.partitions,
       topicReplicationFactor: 1,
       tracingSampleRatio: 0,
-      // "info": the process announces its HTTP port in an info line (local-processes.ts reads it).
+      // "info": the process announces its HTTP port in an info line (scripts/local/app-process.ts reads it).
       logLevel: "info" as const,
     };
     const detector: Partial<DetectorConfig> = {

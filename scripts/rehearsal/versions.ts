@@ -6,7 +6,7 @@ import { prometheusOperatorVersion } from "../../charts/versions.ts";
 
 /**
  * Kubernetes release of the control plane. Its minor must be the one the EKS stack targets (cdk/eks-stack.ts
- * `kubernetesVersion`; test/rehearsal/versions.test.ts holds them together); the patch is the newest 1.36 release
+ * `kubernetesVersion`; test/scripts/rehearsal/build.test.ts holds them together); the patch is the newest 1.36 release
  * the Go module proxy served when this was pinned.
  */
 export const kubernetesRelease = "1.36.3";

@@ -4,7 +4,7 @@
  *   server answering with recorded GetSecretValue responses, or from a password file (local --auth mode);
  * - the MSK IAM token, signed by AWS's real signer library with static credentials (signing is local: no call).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import cassandra from "cassandra-driver";
@@ -12,10 +12,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { ConfigError, parseDetectorConfig, parseLoadgenConfig } from "../../app/config.ts";
 import { authProviderOf, passwordFromFile, passwordOf, readCassandraCredentials, regionOfArn } from "../../app/detector/cassandra-auth.ts";
 import { authOptions, mskIamTokenProvider, tokenRefreshMarginMs } from "../../app/kafka/kafka-client.ts";
-import { jsonReply, ReplayServer, testCredentials } from "../experiments/replay-server.ts";
+import { jsonReply, ReplayServer, testCredentials } from "../recorded/replay-server.ts";
+import { recorded } from "../recorded/recorded.ts";
 
 const secretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:DetectorPassword3F1A2B-AbCdEf";
-const recorded = (name: string) => readFileSync(new URL(`./recorded/secretsmanager/${name}`, import.meta.url), "utf8");
+const secretsManager = (name: string) => recorded(`secretsmanager/${name}`);
 
 describe("settings", () => {
   it("default to no authentication (the local stack)", () => {
@@ -83,7 +84,7 @@ describe("Cassandra password from Secrets Manager (recorded responses)", () => {
   });
 
   it("reads the secret string once, in the secret's own region, and gives the driver a plain-text auth provider", async () => {
-    server.add({ match: "GetSecretValue", ...jsonReply(recorded("GetSecretValue.plain.json")) });
+    server.add({ match: "GetSecretValue", ...jsonReply(secretsManager("GetSecretValue.plain.json")) });
     const credentials = await readCassandraCredentials(config, client());
     expect(credentials).toEqual({ username: "detector", password: "x7Kq2mNv9LpR4tWz8YbC1dFg6HjS3eUa" });
     expect(server.keys()).toEqual(["GetSecretValue"]);
@@ -93,7 +94,7 @@ describe("Cassandra password from Secrets Manager (recorded responses)", () => {
   });
 
   it("takes the password field of a JSON secret", async () => {
-    server.add({ match: "GetSecretValue", ...jsonReply(recorded("GetSecretValue.json-object.json")) });
+    server.add({ match: "GetSecretValue", ...jsonReply(secretsManager("GetSecretValue.json-object.json")) });
     expect(await readCassandraCredentials(config, client())).toEqual({ username: "detector", password: "Jq4Zt8Wn2Vx6Rb0Lm3Kp7Hs1" });
   });
 
@@ -107,7 +108,7 @@ describe("Cassandra password from Secrets Manager (recorded responses)", () => {
     ["GetSecretValue.not-found.json", /ResourceNotFoundException|can't find the specified secret/],
     ["GetSecretValue.access-denied.json", /not authorized to perform: secretsmanager:GetSecretValue/],
   ])("fails with AWS's message on %s", async (file, message) => {
-    server.add({ match: "GetSecretValue", ...jsonReply(recorded(file), 400) });
+    server.add({ match: "GetSecretValue", ...jsonReply(secretsManager(file), 400) });
     await expect(readCassandraCredentials(config, client())).rejects.toThrow(message);
   });
 

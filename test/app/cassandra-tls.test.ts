@@ -14,7 +14,7 @@ import { parseDetectorConfig } from "../../app/config.ts";
 import { readCassandraCredentials, sslOptionsFor } from "../../app/detector/cassandra-auth.ts";
 import { readCassandraTlsCa, sslOptionsOf } from "../../app/detector/cassandra-tls.ts";
 import { cassandraTlsScriptPath } from "../../cdk/servers/cassandra-tls.ts";
-import { jsonReply, ReplayServer, testCredentials } from "../experiments/replay-server.ts";
+import { jsonReply, ReplayServer, testCredentials } from "../recorded/replay-server.ts";
 
 const caArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ClusterCaCertificate9A8B7C-AbCdEf";
 const dir = mkdtempSync(join(tmpdir(), "detector-tls-"));

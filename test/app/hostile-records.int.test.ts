@@ -29,9 +29,9 @@ import { encodeEvent, maxEventValueMagnitude, type Event } from "../../app/event
 import { createKafka, waitForServingLeaders } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { topicConfigEntries, topicMaxMessageBytes } from "../../app/topology.ts";
-import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
-import { ChecksCollector, eventName } from "../../scripts/local-verify.ts";
-import { kafkaClasspath, localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
+import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
+import { ChecksCollector, eventName } from "../../scripts/local/verify.ts";
+import { kafkaClasspath, localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 
 const { CompressionTypes, ConfigResourceTypes } = kafkajs;

@@ -5,7 +5,7 @@ import { dueTime, eventsDueBy, rateAt } from "../../app/loadgen/schedule.ts";
 import { newKeyState, nextValue, smallShifts } from "../../app/loadgen/value-models.ts";
 import { historyWindow } from "../../app/topology.ts";
 import { verdictRecord, type VerdictRecord } from "../../app/events/verdict-codec.ts";
-import { eventName, scoreVerdicts, type InjectionRecord } from "../../scripts/local-verify.ts";
+import { eventName, scoreVerdicts, type InjectionRecord } from "../../scripts/local/verify.ts";
 
 describe("open-loop schedule", () => {
   const p = { rate: 100, burstFactor: 3, burstStart: 10, burstDuration: 5 };

@@ -18,11 +18,11 @@ import { createKafka, ensureTopics } from "../../app/kafka/kafka-client.ts";
 import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import type { VerdictRecord } from "../../app/events/verdict-codec.ts";
 import { createLogger } from "../../app/log.ts";
-import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
-import { ChecksCollector, eventName, injectionsOf, scanStored, scoreVerdicts } from "../../scripts/local-verify.ts";
-import { passCriteria } from "../../scripts/local-run.ts";
+import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
+import { ChecksCollector, eventName, injectionsOf, scanStored, scoreVerdicts } from "../../scripts/local/verify.ts";
+import { passCriteria } from "../../scripts/local/pipeline-run.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
-import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
+import { localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
 import { goodEvent, malformedRecords } from "../../scripts/chaos/malformed-records.ts";
 
 const kafka: Kafka = createKafka("int-test", [localEndpoints.kafkaBrokers], createLogger("test", "error"));

@@ -15,9 +15,9 @@ import cassandra from "cassandra-driver";
 import { schemaExists, schemaStatements, sumColumns } from "../../app/detector/cassandra-store.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
-import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local-processes.ts";
+import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
-import { localEndpoints, projectRoot } from "../../scripts/stack-control.ts";
+import { localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
 
 const kafka: Kafka = createKafka("int-test-schema", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
 const started: AppProcess[] = [];

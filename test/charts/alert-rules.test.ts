@@ -1,7 +1,7 @@
 /**
  * The alert rules, run by Prometheus' own rule tester (`promtool test rules`) on synthetic series of the app's
  * metrics: each alert fires on the failure it is for and stays quiet on a healthy pipeline.
- * Needs promtool (scripts/prerequisites.ts): the test command refuses to start without it, and run alone this
+ * Needs promtool (scripts/local/prerequisites.ts): the test command refuses to start without it, and run alone this
  * file fails with the same line rather than skipping.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -14,7 +14,7 @@ import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import { appMetrics as M } from "../../charts/app-metrics.ts";
 import { dashboardPanels } from "../../charts/dashboard.ts";
 import { components } from "../../charts/names.ts";
-import { isInstalled, missingLine, promtool as promtoolTool } from "../../scripts/prerequisites.ts";
+import { isInstalled, missingLine, promtool as promtoolTool } from "../../scripts/local/prerequisites.ts";
 import { find, presetManifests } from "./fixtures.ts";
 
 if (!isInstalled(promtoolTool)) throw new Error(missingLine(promtoolTool));

@@ -16,11 +16,12 @@ import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import { grafanaAdmin } from "../../charts/grafana-admin-secret.ts";
 import { components, selectorLabels } from "../../charts/names.ts";
 import { synthesizeManifests } from "../../charts/synth.ts";
-import { ReplayServer } from "../experiments/replay-server.ts";
+import { ReplayServer } from "../recorded/replay-server.ts";
+import { recorded } from "../recorded/recorded.ts";
 import { envOf, find, fullOptions, podSpecOf, presetManifests, type K8sObject } from "./fixtures.ts";
 
 const run = promisify(execFile);
-const recorded = (name: string) => readFileSync(join(import.meta.dirname, "recorded/kubernetes", name), "utf8");
+const kubernetes = (name: string) => recorded(`kubernetes/${name}`);
 
 type Policy = { podSelector: unknown; policyTypes: string[]; ingress?: { from?: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] };
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
@@ -133,8 +134,8 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
 
   it("creates the Secret with a random password, authenticated by the pod's token", async () => {
     server.reset();
-    server.add({ match: path, status: 201, headers: { "content-type": "application/json" }, body: recorded("secrets-create.created.json") });
-    server.add({ match: path, status: 201, headers: { "content-type": "application/json" }, body: recorded("secrets-create.created.json") });
+    server.add({ match: path, status: 201, headers: { "content-type": "application/json" }, body: kubernetes("secrets-create.created.json") });
+    server.add({ match: path, status: 201, headers: { "content-type": "application/json" }, body: kubernetes("secrets-create.created.json") });
     const first = await runJob();
     const second = await runJob();
     expect(first).toMatchObject({ code: 0, stdout: `created secret ${namespace}/${grafanaAdmin.secretName}\n` });
@@ -153,7 +154,7 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
 
   it("keeps an existing Secret (409 AlreadyExists) and succeeds", async () => {
     server.reset();
-    server.add({ match: path, status: 409, headers: { "content-type": "application/json" }, body: recorded("secrets-create.already-exists.json") });
+    server.add({ match: path, status: 409, headers: { "content-type": "application/json" }, body: kubernetes("secrets-create.already-exists.json") });
     const result = await runJob();
     expect(result).toMatchObject({ code: 0, stdout: `secret ${namespace}/${grafanaAdmin.secretName} exists; kept as it is\n` });
     expect(server.requests).toHaveLength(1);
@@ -172,7 +173,7 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
     const https = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
       seen.push(`${req.method} ${req.url}`);
       req.resume();
-      req.on("end", () => res.writeHead(201, { "content-type": "application/json" }).end(recorded("secrets-create.created.json")));
+      req.on("end", () => res.writeHead(201, { "content-type": "application/json" }).end(kubernetes("secrets-create.created.json")));
     });
     await new Promise<void>((resolve) => https.listen(0, "127.0.0.1", resolve));
     const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
@@ -191,7 +192,7 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
 
   it("fails with the API's reason when it may not create it", async () => {
     server.reset();
-    server.add({ match: path, status: 403, headers: { "content-type": "application/json" }, body: recorded("secrets-create.forbidden.json") });
+    server.add({ match: path, status: 403, headers: { "content-type": "application/json" }, body: kubernetes("secrets-create.forbidden.json") });
     const result = await runJob();
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`creating secret ${namespace}/${grafanaAdmin.secretName}: HTTP 403 Forbidden: secrets is forbidden`);
