@@ -14,10 +14,25 @@
  *   29+P    I     entity id, UTF-8, non-empty; must equal the record key (the key decides the partition,
  *                 and per-key order holds only if every event of an id goes to the same partition)
  *
+ * Version 2, an event with a location (issue 16): version 1's layout with version byte 2, then after the id
+ *
+ *   E = 29+P+I
+ *   E       1     location flags: bit 0 set = an altitude follows; the other bits must be 0
+ *   E+1     8     latitude, degrees, float64 big-endian, finite, in [-90, 90]
+ *   E+9     8     longitude, degrees, float64 big-endian, finite, in [-180, 180]
+ *   E+17    8     altitude (only with bit 0), metres above sea level, in app/spatial/location.ts altitudeRange
+ *
+ * An event without a location is still encoded as version 1, byte for byte as before, so detectors that read
+ * only version 1 keep working until a generator sends locations.
+ *
  * (id, time, producer, seq) names an event; it is the Cassandra primary key, so a replay writes the same row.
  * Validation at the edge returns a reason instead of throwing, so the pipeline can dead-letter and go on.
  */
+import { locationProblem, type Location } from "../spatial/location.ts";
+
 export const eventFormatVersion = 1;
+/** The version of an event that carries a location (see above). */
+export const locatedEventFormatVersion = 2;
 
 export const labels = ["none", "spike", "shift"] as const;
 export type Label = (typeof labels)[number];
@@ -29,6 +44,8 @@ export interface Event {
   readonly seq: number;
   readonly value: number;
   readonly label: Label;
+  /** Where it happened (version 2 records only); absent on an event without a position. */
+  readonly location?: Location;
 }
 
 /** Why a record was refused: the dead-letter header carries this. */
@@ -49,13 +66,22 @@ export const rejectReasons = [
   "missing-key",
   "key-mismatch",
 ] as const;
-export type RejectReason = (typeof rejectReasons)[number];
+/**
+ * Refusals of version 2's location block (issue 16), kept apart from `rejectReasons` because the chaos campaign's
+ * malformed samples (scripts/chaos/malformed-records.ts) cover every one of those and have no location sample yet.
+ */
+export const locationRejectReasons = ["bad-location"] as const;
+export type RejectReason = (typeof rejectReasons)[number] | (typeof locationRejectReasons)[number];
 
 export type Decoded =
   | { readonly ok: true; readonly event: Event }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 const fixedBytes = 29;
+/** The location block: flags, latitude, longitude; and the altitude when flagged. */
+const locationBytes = 17;
+const altitudeBytes = 8;
+const hasAltitude = 0x01;
 
 /**
  * The largest |value| accepted. The check squares differences of up to `historyWindow` + 1 values (Welford's
@@ -75,8 +101,13 @@ export function encodeEvent(e: Event): Buffer {
   const id = utf8.encode(e.id);
   const problem = checkFields(e, producer.length, id.length);
   if (problem) throw new RangeError(`cannot encode event: ${problem.reason}: ${problem.detail}`);
-  const buf = Buffer.allocUnsafe(fixedBytes + producer.length + id.length);
-  buf.writeUInt8(eventFormatVersion, 0);
+  const where = e.location;
+  const locationProblemText = where === undefined ? null : locationProblem(where);
+  if (locationProblemText !== null) throw new RangeError(`cannot encode event: bad-location: ${locationProblemText}`);
+  const end = fixedBytes + producer.length + id.length;
+  const extra = where === undefined ? 0 : locationBytes + (where.alt === undefined ? 0 : altitudeBytes);
+  const buf = Buffer.allocUnsafe(end + extra);
+  buf.writeUInt8(where === undefined ? eventFormatVersion : locatedEventFormatVersion, 0);
   buf.writeUInt8(labels.indexOf(e.label), 1);
   buf.writeDoubleBE(e.time, 2);
   buf.writeDoubleBE(e.seq, 10);
@@ -85,6 +116,12 @@ export function encodeEvent(e: Event): Buffer {
   buf.set(producer, 27);
   buf.writeUInt16BE(id.length, 27 + producer.length);
   buf.set(id, 29 + producer.length);
+  if (where !== undefined) {
+    buf.writeUInt8(where.alt === undefined ? 0 : hasAltitude, end);
+    buf.writeDoubleBE(where.lat, end + 1);
+    buf.writeDoubleBE(where.lon, end + 9);
+    if (where.alt !== undefined) buf.writeDoubleBE(where.alt, end + 17);
+  }
   return buf;
 }
 
@@ -114,8 +151,8 @@ export function decodeEvent(key: Buffer | null, value: Buffer | null, maxBytes: 
   if (value === null || value.length === 0) return reject("empty", "record has no value");
   if (value.length > maxBytes) return reject("oversize", `value is ${value.length} bytes (max ${maxBytes})`);
   const version = value.readUInt8(0);
-  if (version !== eventFormatVersion)
-    return reject("unknown-version", `format version ${version} (this detector reads ${eventFormatVersion})`);
+  if (version !== eventFormatVersion && version !== locatedEventFormatVersion)
+    return reject("unknown-version", `format version ${version} (this detector reads ${eventFormatVersion} and ${locatedEventFormatVersion})`);
   if (value.length < fixedBytes) return reject("truncated", `value is ${value.length} bytes, shorter than ${fixedBytes}`);
   const labelCode = value.readUInt8(1);
   const label = labels[labelCode];
@@ -127,22 +164,47 @@ export function decodeEvent(key: Buffer | null, value: Buffer | null, maxBytes: 
   if (value.length < fixedBytes + producerLength)
     return reject("truncated", `producer id of ${producerLength} bytes runs past the end`);
   const idLength = value.readUInt16BE(27 + producerLength);
-  const end = fixedBytes + producerLength + idLength;
-  if (value.length < end) return reject("truncated", `entity id of ${idLength} bytes runs past the end`);
-  if (value.length > end) return reject("trailing-bytes", `${value.length - end} bytes after the entity id`);
+  const idEnd = fixedBytes + producerLength + idLength;
+  if (value.length < idEnd) return reject("truncated", `entity id of ${idLength} bytes runs past the end`);
+  const located = version === locatedEventFormatVersion ? readLocation(value, idEnd) : null;
+  if (located !== null && !located.ok) return located.refusal;
+  const end = located === null ? idEnd : located.end;
+  if (value.length > end) return reject("trailing-bytes", `${value.length - end} bytes after the ${located === null ? "entity id" : "location"}`);
   const problem = checkFields({ time, seq, value: num }, producerLength, idLength);
   if (problem) return reject(problem.reason, problem.detail);
   let producer: string;
   let id: string;
   try {
     producer = strictUtf8.decode(value.subarray(27, 27 + producerLength));
-    id = strictUtf8.decode(value.subarray(29 + producerLength, end));
+    id = strictUtf8.decode(value.subarray(29 + producerLength, idEnd));
   } catch {
     return reject("bad-utf8", "producer or entity id is not valid UTF-8");
   }
   if (key === null || key.length === 0) return reject("missing-key", "record has no key");
   // Compare bytes, not strings: cheaper, and an invalid-UTF-8 key cannot compare equal by replacement chars.
-  if (!key.equals(value.subarray(29 + producerLength, end)))
+  if (!key.equals(value.subarray(29 + producerLength, idEnd)))
     return reject("key-mismatch", `record key does not equal the entity id ${JSON.stringify(id)}`);
+  if (located !== null) {
+    const problem = locationProblem(located.location);
+    if (problem !== null) return reject("bad-location", problem);
+    return { ok: true, event: { id, time, producer, seq, value: num, label, location: located.location } };
+  }
   return { ok: true, event: { id, time, producer, seq, value: num, label } };
+}
+
+/** Version 2's location block at `at` (its values unchecked: decodeEvent checks them after the other fields). */
+function readLocation(
+  value: Buffer,
+  at: number,
+): { ok: true; location: Location; end: number } | { ok: false; refusal: Decoded } {
+  if (value.length < at + 1) return { ok: false, refusal: reject("truncated", "version 2 record ends before its location") };
+  const flags = value.readUInt8(at);
+  if ((flags & ~hasAltitude) !== 0)
+    return { ok: false, refusal: reject("bad-location", `location flags 0x${flags.toString(16).padStart(2, "0")} has unknown bits; allowed: 0x00, or 0x01 (an altitude follows)`) };
+  const end = at + locationBytes + (flags & hasAltitude ? altitudeBytes : 0);
+  if (value.length < end) return { ok: false, refusal: reject("truncated", `location of ${end - at} bytes runs past the end`) };
+  const lat = value.readDoubleBE(at + 1);
+  const lon = value.readDoubleBE(at + 9);
+  const location: Location = flags & hasAltitude ? { lat, lon, alt: value.readDoubleBE(at + 17) } : { lat, lon };
+  return { ok: true, location, end };
 }
