@@ -9,7 +9,8 @@
 import { Aspects, Tags, Validations, type App, type Environment } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { CassandraStack } from "./cassandra-stack.ts";
-import { EksStack, type ChartsBuilder } from "./eks-stack.ts";
+import type { ChartsBuilder } from "./eks/chart-manifests.ts";
+import { EksStack } from "./eks-stack.ts";
 import { KafkaStack } from "./kafka-stack.ts";
 import { NetworkStack } from "./network-stack.ts";
 import { acknowledgeLibraryFindings } from "./nag-acknowledgements.ts";

@@ -1,18 +1,12 @@
 /**
- * Who the pods are and what they may do in AWS. The charts create the Kubernetes ServiceAccounts with these
- * names; the EKS stack binds each to an IAM role with EKS Pod Identity (no node-role credentials for pods:
+ * What the pods may do in AWS. The charts create the Kubernetes ServiceAccounts (named in cdk/workload-names.ts);
+ * the EKS stack binds each to an IAM role with EKS Pod Identity (no node-role credentials for pods:
  * the nodes' IMDS hop limit is 1). Permissions are the detector's and load generator's needs on MSK (IAM
  * auth) and the detector's Cassandra password, nothing more.
  */
 import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { detectorGroupId, topics } from "../app/topology.ts";
-import { namespaceOf } from "../charts/index.ts";
-import { components } from "../charts/names.ts";
-
-/** The charts' namespace (the experiment id) and ServiceAccount names (their component names). */
-export const workloadNamespace = namespaceOf;
-export const serviceAccounts = { detector: components.detector, loadgen: components.loadGenerator } as const;
 
 export interface MskArns {
   cluster: string;

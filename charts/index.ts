@@ -6,6 +6,7 @@
  */
 import { ApiObject, type App, type Chart } from "cdk8s";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
+import { workloadNamespace } from "../cdk/workload-names.ts";
 import { GrafanaChart } from "./grafana-chart.ts";
 import { JaegerChart } from "./jaeger-chart.ts";
 import { MonitoringChart } from "./monitoring-chart.ts";
@@ -15,7 +16,7 @@ import { PipelineChart } from "./pipeline-chart.ts";
 import { PrometheusOperatorChart } from "./prometheus-operator-chart.ts";
 import { checkImageReference, resolveImages } from "./versions.ts";
 
-export type { ChartOptions, PipelineEndpoints, AppImage, GrafanaOptions } from "./options.ts";
+export type { ChartOptions, AppImage, GrafanaOptions } from "./options.ts";
 export type { ImageDigests } from "./versions.ts";
 
 export interface KitCharts {
@@ -28,8 +29,11 @@ export interface KitCharts {
   readonly pipeline: PipelineChart;
 }
 
-/** The namespace of an experiment: its id, so two experiments can share a cluster. */
-export const namespaceOf = (plan: SizePlan): string => plan.experimentId;
+/**
+ * The namespace of an experiment's charts: the one the EKS stack's Pod Identity associations name
+ * (cdk/workload-names.ts decides it for both).
+ */
+export const namespaceOf = (plan: SizePlan): string => workloadNamespace(plan);
 
 /**
  * Adds every chart to `app` and returns them. Dependencies (`chart.addDependency`) give the apply order:

@@ -8,6 +8,7 @@ import { k8s } from "cdk8s-plus-34";
 import type { Construct } from "constructs";
 import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
+import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import { alertRules } from "./alert-rules.ts";
 import { Prometheus, PrometheusSpecResourcesLimits, PrometheusSpecResourcesRequests, PrometheusSpecStorageEmptyDirSizeLimit } from "./imports/prometheuses.ts";
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from "./imports/prometheusrules.ts";
@@ -15,7 +16,6 @@ import { ScrapeConfig } from "./imports/scrapeconfigs.ts";
 import { ServiceMonitor } from "./imports/servicemonitors.ts";
 import { allowOnly, cidr, clusterDns, kubernetesApi, podsOf, type Peer } from "./network-policy.ts";
 import { components, objectLabels, partOf, portNames, ports, selectorLabels, type Component, type Labels } from "./names.ts";
-import type { PipelineEndpoints } from "./options.ts";
 import type { ResolvedImages } from "./versions.ts";
 import { restrictedPodSecurityContext } from "./pod-security.ts";
 
@@ -37,7 +37,7 @@ export const prometheusSettings = {
 export interface MonitoringChartProps extends ChartProps {
   readonly namespace: string;
   readonly plan: SizePlan;
-  readonly endpoints: PipelineEndpoints;
+  readonly endpoints: WorkloadEndpoints;
   readonly images: ResolvedImages;
 }
 

@@ -3,14 +3,18 @@
  * NetworkPolicy that lets Prometheus reach it all read the same constant.
  */
 import { appHttpPort } from "../app/topology.ts";
+import { serviceAccounts } from "../cdk/workload-names.ts";
 
 /** The `app.kubernetes.io/part-of` value of everything the kit deploys; the Prometheus CR selects monitors by it. */
 export const partOf = "anomaly-kit";
 
-/** The workloads, by their `app.kubernetes.io/name` label (also their object names). */
+/**
+ * The workloads, by their `app.kubernetes.io/name` label (also their object names). The detector's and load
+ * generator's are their ServiceAccounts' names, which EKS Pod Identity binds to IAM roles.
+ */
 export const components = {
-  detector: "detector",
-  loadGenerator: "load-generator",
+  detector: serviceAccounts.detector,
+  loadGenerator: serviceAccounts.loadgen,
   /** The one-off Job that creates the topics, keyspace and table before the detectors start. */
   schema: "schema",
   prometheusOperator: "prometheus-operator",

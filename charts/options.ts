@@ -1,42 +1,10 @@
 /**
- * What the charts need besides the size plan: where Kafka and Cassandra are, and which image runs the app.
- * The CDK app passes its resources' attributes (CDK tokens are fine: they are resolved at deploy time);
- * `npm run synth:k8s` passes flags.
+ * What the charts need besides the size plan: where Kafka and Cassandra are (cdk/workload-endpoints.ts, the
+ * type the EKS stack fills) and which image runs the app. The CDK app passes its resources' attributes (CDK
+ * tokens are fine: they are resolved at deploy time); `npm run synth:k8s` passes flags.
  */
-import type { KafkaAuthKind } from "../app/config.ts";
+import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import type { ImageDigests } from "./versions.ts";
-
-export interface PipelineEndpoints {
-  /** Kafka bootstrap servers, "host:port,host:port" (MSK: the bootstrap string of the chosen auth). */
-  readonly kafkaBrokers: string;
-  /** Cassandra contact points, "host:port,host:port". */
-  readonly cassandraContactPoints: string;
-  /** The Cassandra data centre the detectors are in (the snitch's name for the region); the app's default if omitted. */
-  readonly cassandraLocalDataCenter?: string;
-  /** How the app authenticates to Kafka (`aws-iam` for MSK's IAM access control, port 9098); the app's default if omitted. */
-  readonly kafkaAuth?: KafkaAuthKind;
-  /** AWS region the app signs MSK IAM tokens for (needed with `kafkaAuth: "aws-iam"`). */
-  readonly awsRegion?: string;
-  /** Cassandra role the detector logs in as, with the password in this Secrets Manager secret; no authentication if omitted. */
-  readonly cassandraUsername?: string;
-  readonly cassandraPasswordSecretArn?: string;
-  /** Secrets Manager secret holding the CA certificate of a cluster that requires TLS; plaintext if omitted. */
-  readonly cassandraTlsCaSecretArn?: string;
-  /** Broker host names, to scrape MSK open monitoring (JMX and node exporters); no scrape config if omitted. */
-  readonly kafkaMonitoringHosts?: readonly string[];
-  /** Cassandra node addresses, to scrape their Prometheus exporters; no scrape config if omitted. */
-  readonly cassandraExporterHosts?: readonly string[];
-  /**
-   * CIDR blocks of the Kafka and Cassandra subnets. When given, the pods' egress to the Kafka, Cassandra and
-   * exporter ports is limited to them; otherwise those ports are allowed to any address.
-   */
-  readonly dataPlaneCidrs?: readonly string[];
-  /**
-   * The pods use AWS APIs with EKS Pod Identity credentials (MSK IAM auth, Secrets Manager): their egress to the
-   * Pod Identity agent (169.254.170.23:80) and to HTTPS is allowed. Default true; false for clusters outside AWS.
-   */
-  readonly awsApis?: boolean;
-}
 
 export interface AppImage {
   /**
@@ -59,7 +27,7 @@ export interface AppImage {
 }
 
 export interface ChartOptions {
-  readonly endpoints: PipelineEndpoints;
+  readonly endpoints: WorkloadEndpoints;
   readonly app?: Partial<AppImage>;
   /** Fraction of events traced to Jaeger (0 turns tracing off). */
   readonly tracingSampleRatio?: number;

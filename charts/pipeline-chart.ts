@@ -17,11 +17,12 @@ import {
 } from "../app/config.ts";
 import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
+import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import { appWorkload, type AppWorkload } from "./app-workload.ts";
 import { schemaJob } from "./schema-job.ts";
 import { allowOnly, awsApis, cidr, clusterDns, podIdentityAgent, podsOf, type Peer, type Rule } from "./network-policy.ts";
 import { components, jaegerOtlpHttpUrl, objectLabels, ports, selectorLabels } from "./names.ts";
-import { isUnresolved, type AppImage, type PipelineEndpoints } from "./options.ts";
+import { isUnresolved, type AppImage } from "./options.ts";
 
 /** Kafka client ports: plaintext (local and MSK), TLS, SASL/SCRAM, IAM. */
 export const kafkaClientPorts = [kafkaPorts.localClient, kafkaPorts.mskTls, kafkaPorts.mskScram, kafkaPorts.mskIam];
@@ -32,7 +33,7 @@ export const loadGeneratorDrainSeconds = 10;
 export interface PipelineChartProps extends ChartProps {
   readonly namespace: string;
   readonly plan: SizePlan;
-  readonly endpoints: PipelineEndpoints;
+  readonly endpoints: WorkloadEndpoints;
   readonly app: AppImage;
   readonly tracingSampleRatio: number;
 }

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { buildKit, type KitStacks } from "../../cdk/app.ts";
-import type { ChartsBuilder } from "../../cdk/eks-stack.ts";
+import type { ChartsBuilder } from "../../cdk/eks/chart-manifests.ts";
 import { kitInputFromContext } from "../../cdk/kit-input.ts";
 import type { SizePlan } from "../../cdk/size/size-plan.ts";
 

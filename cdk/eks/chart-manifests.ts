@@ -1,0 +1,63 @@
+/**
+ * The cdk8s charts on the cluster: each chart the builder returns becomes one manifest applied by the
+ * kubectl provider (`addCdk8sChart`), and the charts' own order (namespace first, custom resources after their
+ * operator) becomes the order of their manifests. The builder is given, not imported: the stacks do not know
+ * charts/ (cdk/kit-charts.ts is the one builder, plugged in by cdk/main.ts).
+ *
+ * Teardown: every manifest depends on what the workloads run on (nodes, add-ons, CRDs), so CloudFormation
+ * deletes the manifests (kubectl delete, while the nodes still run the controllers) before those.
+ */
+import type * as eks from "aws-cdk-lib/aws-eks-v2";
+import * as cdk8s from "cdk8s";
+import type { Construct, IDependable } from "constructs";
+import type { SizePlan } from "../size/size-plan.ts";
+import type { WorkloadEndpoints } from "../workload-endpoints.ts";
+import { ParentScoped } from "./parent-scoped.ts";
+
+/** The image the stack built for the detector and load generator. */
+export interface WorkloadImage {
+  /** Container image URI (ECR; a deploy-time token). */
+  readonly image: string;
+  /** The image's tag (its asset hash): known at synth, unlike the URI; changes with the image's content. */
+  readonly revision: string;
+}
+
+/** Builds the cdk8s charts of a plan, for these endpoints and this image, in `app`. */
+export type ChartsBuilder = (app: cdk8s.App, plan: SizePlan, endpoints: WorkloadEndpoints, image: WorkloadImage) => readonly cdk8s.Chart[];
+
+export interface ChartManifestsProps {
+  /** The cluster the manifests are applied to. */
+  readonly cluster: eks.Cluster;
+  /** Builds the charts. */
+  readonly charts: ChartsBuilder;
+  /** The size plan the charts are built for. */
+  readonly plan: SizePlan;
+  /** Where the workloads find Kafka and Cassandra. */
+  readonly endpoints: WorkloadEndpoints;
+  /** The detector and load generator image. */
+  readonly image: WorkloadImage;
+  /** What every manifest is applied after (and deleted before). */
+  readonly after: readonly IDependable[];
+}
+
+export class ChartManifests extends ParentScoped {
+  /** One manifest per chart, in the builder's order. */
+  readonly manifests: readonly eks.KubernetesManifest[];
+
+  constructor(scope: Construct, id: string, props: ChartManifestsProps) {
+    super(scope, id);
+    const byChart = new Map<cdk8s.Chart, eks.KubernetesManifest>();
+    for (const chart of props.charts(new cdk8s.App(), props.plan, props.endpoints, props.image)) {
+      const manifest = props.cluster.addCdk8sChart(chart.node.id, chart);
+      manifest.node.addDependency(...props.after);
+      byChart.set(chart, manifest);
+    }
+    for (const [chart, manifest] of byChart) {
+      for (const dependency of chart.node.dependencies) {
+        const other = dependency instanceof cdk8s.Chart ? byChart.get(dependency) : undefined;
+        if (other !== undefined) manifest.node.addDependency(other);
+      }
+    }
+    this.manifests = [...byChart.values()];
+  }
+}
