@@ -71,9 +71,13 @@ export interface EksStackProps extends StackProps {
 export class EksStack extends Stack {
   readonly cluster: eks.Cluster;
   readonly nodegroup: eks.Nodegroup;
+  /** The KMS key that envelope-encrypts the cluster's Kubernetes secrets. */
   readonly secretsKey: kms.Key;
+  /** The access entry of `access.clusterAdminArn`. */
   readonly clusterAdmin: eks.AccessEntry;
+  /** What the charts are given: where the workloads find Kafka and Cassandra (deploy-time tokens). */
   readonly endpoints: WorkloadEndpoints;
+  /** One manifest per chart; none without `charts`. */
   readonly chartManifests: readonly eks.KubernetesManifest[];
 
   constructor(scope: Construct, id: string, props: EksStackProps) {
