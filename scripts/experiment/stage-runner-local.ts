@@ -7,23 +7,19 @@
  * from its HTTP API like in the cloud. Teardown stops every process we started, deletes the trial's topics and
  * keyspace (unless --keep), and stops the local stack servers only if this experiment started them.
  */
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import cassandra from "cassandra-driver";
+import { rmSync } from "node:fs";
 import type { Admin } from "kafkajs";
-import { detectorEnv, loadgenEnv, type DetectorConfig } from "../../app/config.ts";
-import { createSchema } from "../../app/detector/cassandra-store.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
-import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { waitFor } from "../../app/retry.ts";
-import { startApp, stopApp, waitReady, type AppProcess } from "../local/app-process.ts";
-import { endpointsAnswer, ensureStack, localEndpoints, stopStack } from "../local/stack-control.ts";
+import { waitReady, type AppProcess } from "../local/app-process.ts";
+import { dropKeyspaces, IsolatedRun, runNames, type RunNames } from "../local/isolated-run.ts";
 import { localJobs, startLocalPrometheus, type LocalPrometheus } from "../local/prometheus.ts";
+import { endpointsAnswer, ensureStack, localEndpoints, stopStack } from "../local/stack-control.ts";
 import { localMachine, localStageSize, type LocalMachine } from "./local-stage-size.ts";
 import type { Progress } from "./progress.ts";
 import { consumedPartitionsQuery, currentChecksQuery, readWindow } from "./prometheus-query.ts";
-import { prepareStageTopics, readPartitions } from "./stage-topics.ts";
+import { emptyTopic, readPartitions } from "./stage-topics.ts";
 import { abortableSleep, throwIfAborted, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
 
 export interface LocalRunnerOptions {
@@ -39,15 +35,6 @@ export interface LocalRunnerOptions {
   readonly onStackStarted?: (names: readonly string[]) => void;
 }
 
-interface TrialNames {
-  readonly keyspace: string;
-  readonly eventsTopic: string;
-  readonly checksTopic: string;
-  readonly deadLetterTopic: string;
-  readonly groupId: string;
-  readonly keyPrefix: string;
-}
-
 /** Every topic of an experiment starts with this; every keyspace with `keyspacePrefix`. */
 export const topicPrefix = (experimentId: string) => `${experimentId}-s`;
 export const keyspacePrefix = (experimentId: string) => `exp_${experimentId.replaceAll("-", "_")}_s`;
@@ -57,18 +44,11 @@ export const keyspacePrefix = (experimentId: string) => `exp_${experimentId.repl
  * run: a resumed experiment never reuses an interrupted run's topics) and are grown stage by stage, as in the
  * cloud; the keyspace and group belong to the trial (stage and trial number too).
  */
-export function trialNames(experimentId: string, stage: number, trial: number, run: string): TrialNames {
-  const base = `${topicPrefix(experimentId)}${stage}-t${trial}-${run}`;
-  const topics = `${topicPrefix(experimentId)}-${run}`;
-  return {
+export const trialNames = (experimentId: string, stage: number, trial: number, run: string): RunNames =>
+  runNames(`${topicPrefix(experimentId)}${stage}-t${trial}-${run}`, {
+    topics: `${topicPrefix(experimentId)}-${run}`,
     keyspace: `${keyspacePrefix(experimentId)}${stage}_t${trial}_${run}`,
-    eventsTopic: `${topics}-events`,
-    checksTopic: `${topics}-checks`,
-    deadLetterTopic: `${topics}-dead-letter`,
-    groupId: `${base}-detector`,
-    keyPrefix: base.slice(-32),
-  };
-}
+  });
 
 export class LocalStageRunner implements StageRunner {
   readonly target = "local" as const;
@@ -77,7 +57,8 @@ export class LocalStageRunner implements StageRunner {
   readonly #log = createLogger("experiment", "warn");
   #startedStack: string[];
   #prometheus: LocalPrometheus | undefined;
-  #apps: AppProcess[] = [];
+  /** The trial running now: its processes are what an interrupted experiment must stop. */
+  #trial: IsolatedRun | undefined;
   #trials = 0;
   readonly #run = Date.now().toString(36).slice(-6);
 
@@ -143,69 +124,31 @@ export class LocalStageRunner implements StageRunner {
     if (prom === undefined) throw new Error("runTrial before prepare");
     const s = localStageSize(stage, this.#machine);
     const names = trialNames(this.#o.experimentId, stage, ++this.#trials, this.#run);
-    const brokers = [localEndpoints.kafkaBrokers];
-    const base = {
-      kafkaBrokers: brokers,
-      eventsTopic: names.eventsTopic,
-      partitions: s.partitions,
-      topicReplicationFactor: 1,
-      tracingSampleRatio: 0,
-      // "info": the process announces its HTTP port in an info line (scripts/local/app-process.ts reads it).
-      logLevel: "info" as const,
-    };
-    const detector: Partial<DetectorConfig> = {
-      ...base,
-      checksTopic: names.checksTopic,
-      deadLetterTopic: names.deadLetterTopic,
-      groupId: names.groupId,
-      keyspace: names.keyspace,
-      replicationFactor: 1,
-      cassandraContactPoints: [localEndpoints.cassandraContactPoints],
-      cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
-      consumersPerProcess: s.consumersPerProcess,
-      detectorConcurrency: s.concurrency,
-      cassandraConnectionsPerHost: s.cassandraConnectionsPerHost,
-      requestsPerConnection: s.requestsPerConnection,
-      createSchema: false,
-    };
-    const detectorVars = detectorEnv(detector);
-    mkdirSync(this.#o.workDir, { recursive: true });
-    const reportPath = join(this.#o.workDir, `loadgen-s${stage}-t${this.#trials}.json`);
-    const loadgenVars = loadgenEnv({
-      ...base,
-      rate,
-      duration: window.warmupSeconds + window.durationSeconds,
-      keys: s.keys,
-      keyPrefix: names.keyPrefix,
-      producerId: `${names.keyPrefix}-lg`.slice(-64),
-      reportPath,
-    });
-
-    // The run's topics grown to this stage (as the cloud's schema Job does); the schema once, before any
-    // detector starts (no concurrent DDL).
+    // The run's topics grown to this stage (as the cloud's schema Job does) and emptied of the last trial's
+    // events; the schema once, before any detector starts (no concurrent DDL).
     progress.phase("deploy", `${s.detectorProcesses} detector(s), ${s.partitions} partitions`);
-    await this.#withAdmin((admin) => prepareStageTopics(admin, names, s.partitions, 1));
-    await createSchema({
-      cassandraContactPoints: [localEndpoints.cassandraContactPoints],
-      cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
-      cassandraConnectionsPerHost: 1,
-      requestsPerConnection: s.requestsPerConnection,
-      keyspace: names.keyspace,
-      replicationFactor: 1,
-      writeConsistency: "localQuorum",
-      readConsistency: "localQuorum",
-      ttlSeconds: 24 * 3600,
-      compactionWindowMinutes: 60,
+    const run = await IsolatedRun.open({
+      names,
+      partitions: s.partitions,
+      detector: {
+        tracingSampleRatio: 0,
+        consumersPerProcess: s.consumersPerProcess,
+        detectorConcurrency: s.concurrency,
+        cassandraConnectionsPerHost: s.cassandraConnectionsPerHost,
+        requestsPerConnection: s.requestsPerConnection,
+      },
+      workDir: this.#o.workDir,
+      onProcess: (app) => {
+        if (app.child.pid !== undefined) this.#o.onProcess?.(app.name, app.child.pid);
+      },
     });
+    this.#trial = run;
+    await this.#withAdmin((admin) => emptyTopic(admin, names.eventsTopic));
     throwIfAborted(signal);
 
     const detectors: AppProcess[] = [];
     try {
-      for (let i = 0; i < s.detectorProcesses; i++) {
-        const app = startApp("detector", detectorVars, `detector-${i + 1}`);
-        this.#track(app);
-        detectors.push(app);
-      }
+      for (let i = 0; i < s.detectorProcesses; i++) detectors.push(run.startDetector(`detector-${i + 1}`));
       progress.phase("wait-ready", `${s.detectorProcesses} detector(s)`);
       await Promise.all(detectors.map((d) => waitReady(d)));
       prom.setTargets("detector", await Promise.all(detectors.map((d) => d.port())));
@@ -215,8 +158,8 @@ export class LocalStageRunner implements StageRunner {
       );
 
       progress.phase("warm-up", `${rate} events/s`);
-      const loadgen = startApp("loadgen", loadgenVars, "loadgen");
-      this.#track(loadgen);
+      const loadgenProcess = run.startLoadgen({ tracingSampleRatio: 0, rate, duration: window.warmupSeconds + window.durationSeconds, keys: s.keys });
+      const loadgen = loadgenProcess.app;
       prom.setTargets("loadgen", [await loadgen.port()]);
       const t0 = Date.now();
       let loadPhase = false;
@@ -241,7 +184,7 @@ export class LocalStageRunner implements StageRunner {
       }
       throwIfAborted(signal);
       if (exit !== 0) throw new Error(`loadgen failed (${exit}):\n${loadgen.tail().join("\n")}`);
-      const report = JSON.parse(readFileSync(reportPath, "utf8")) as LoadgenReport;
+      const report = loadgenProcess.report();
       // Two scrapes past the end, so the window's last counts are in Prometheus.
       progress.phase("read-results");
       await abortableSleep(2_500, signal);
@@ -286,7 +229,10 @@ export class LocalStageRunner implements StageRunner {
           }
         }),
       );
-      await attempt("drop keyspaces", () => dropKeyspaces(keyspacePrefix(id), progress));
+      await attempt("drop keyspaces", async () => {
+        const dropped = await dropKeyspaces((k) => k.startsWith(keyspacePrefix(id)));
+        if (dropped.length > 0) progress.log(`teardown: dropped ${dropped.length} keyspace(s) ${keyspacePrefix(id)}*`);
+      });
     }
     if (!this.#o.keep && this.#startedStack.length > 0) {
       progress.log(`teardown: stopping the local stack servers this experiment started (${this.#startedStack.join(", ")})`);
@@ -296,15 +242,8 @@ export class LocalStageRunner implements StageRunner {
     if (problems.length > 0) throw new Error(`teardown incomplete:\n${problems.join("\n")}`);
   }
 
-  #track(app: AppProcess): void {
-    this.#apps.push(app);
-    if (app.child.pid !== undefined) this.#o.onProcess?.(app.name, app.child.pid);
-  }
-
   async #stopApps(): Promise<void> {
-    const apps = this.#apps;
-    this.#apps = [];
-    await Promise.all(apps.map((a) => stopApp(a, "SIGTERM", 30_000)));
+    await this.#trial?.stopProcesses("SIGTERM", 30_000);
   }
 
   async #withAdmin<T>(f: (admin: Admin) => Promise<T>): Promise<T> {
@@ -319,22 +258,6 @@ export class LocalStageRunner implements StageRunner {
 
   async #until(signal: AbortSignal, timeoutMs: number, what: string, check: () => Promise<boolean>): Promise<void> {
     await waitFor(() => check().catch(() => false), { what, timeoutMs, intervalMs: 500, sleep: (ms) => abortableSleep(ms, signal) });
-  }
-}
-
-async function dropKeyspaces(prefix: string, progress: Progress): Promise<void> {
-  const client = new cassandra.Client({
-    contactPoints: [localEndpoints.cassandraContactPoints],
-    localDataCenter: localEndpoints.cassandraLocalDataCenter,
-  });
-  try {
-    await client.connect();
-    const rows = (await client.execute("SELECT keyspace_name FROM system_schema.keyspaces")).rows;
-    const keyspaces = rows.map((r) => r.get("keyspace_name") as string).filter((k) => k.startsWith(prefix));
-    if (keyspaces.length > 0) progress.log(`teardown: dropping ${keyspaces.length} keyspace(s) ${prefix}*`);
-    for (const k of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${k}`);
-  } finally {
-    await client.shutdown();
   }
 }
 

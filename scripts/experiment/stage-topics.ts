@@ -1,22 +1,15 @@
 /**
  * The topics of a staged experiment follow each stage's plan the way the cloud's do: one set of topics per
- * experiment run, grown in place at every stage by the same ensureTopics the schema Job runs (app/detector/
- * schema.ts), with the topic configs of app/topology.ts. Growing, not a topic per stage, because the cloud
+ * experiment run, grown in place at every stage by the same ensureSchema the schema Job runs (app/detector/
+ * schema.ts, through scripts/local/isolated-run.ts), with the topic configs of app/topology.ts. Growing, not a topic per stage, because the cloud
  * names its topics once (app/topology.ts → charts, the detectors' IAM policy on topic ARNs), so growth is the
  * joint the cloud depends on and the local runs must exercise it.
  *
  * What a stage reports is read back from Kafka, not taken from the plan.
  */
 import type { Admin } from "kafkajs";
-import { topicSpecs } from "../../app/detector/schema.ts";
-import { ensureTopics, isTransientKafkaError, type EnsureTopicsOutcome } from "../../app/kafka/kafka-client.ts";
+import { isTransientKafkaError } from "../../app/kafka/kafka-client.ts";
 import { withRetry } from "../../app/retry.ts";
-
-export interface StageTopicNames {
-  readonly eventsTopic: string;
-  readonly checksTopic: string;
-  readonly deadLetterTopic: string;
-}
 
 /** Partitions of `topic` as the brokers' metadata has them now. */
 export async function readPartitions(admin: Admin, topic: string): Promise<number> {
@@ -27,22 +20,19 @@ export async function readPartitions(admin: Admin, topic: string): Promise<numbe
 }
 
 /**
- * Brings the run's topics to the stage's partitions and empties the events topic's log (DeleteRecords up to
- * the high watermark), so a new trial's detector group, which starts from the beginning, sees only its own
- * trial's events although the topic outlives the trial.
+ * Empties a topic's log (DeleteRecords up to the high watermark), so a new trial's detector group, which
+ * starts from the beginning, sees only its own trial's events although the topic outlives the trial.
  */
-export async function prepareStageTopics(admin: Admin, names: StageTopicNames, partitions: number, replicationFactor: number): Promise<EnsureTopicsOutcome> {
-  const outcome = await ensureTopics(admin, topicSpecs(names), partitions, replicationFactor);
+export async function emptyTopic(admin: Admin, topic: string): Promise<void> {
   // A partition just created or grown can answer NOT_LEADER for a moment after its metadata shows a leader.
   await withRetry(
     async () => {
-      const ends = await admin.fetchTopicOffsets(names.eventsTopic);
+      const ends = await admin.fetchTopicOffsets(topic);
       const nonEmpty = ends.filter((p) => Number(p.high) > Number(p.low));
       if (nonEmpty.length > 0) {
-        await admin.deleteTopicRecords({ topic: names.eventsTopic, partitions: nonEmpty.map((p) => ({ partition: p.partition, offset: p.high })) });
+        await admin.deleteTopicRecords({ topic, partitions: nonEmpty.map((p) => ({ partition: p.partition, offset: p.high })) });
       }
     },
     { isTransient: isTransientKafkaError, baseMs: 200, maxMs: 2_000, stop: (attempt) => attempt >= 10 },
   );
-  return outcome;
 }

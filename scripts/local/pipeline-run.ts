@@ -2,21 +2,15 @@
  * One run of the whole pipeline on this machine, for real: a fresh keyspace and topics, N detector processes
  * and one load generator (the container's commands), a progress sample every second, and a verification from
  * what the servers hold (verdicts on the checks topic, rows in Cassandra) against what the generator produced.
- * `npm run local`, the benchmarks, the fault campaign and the local experiments all run through here.
+ * `npm run local`, the benchmarks and the fault campaign run through here; the run itself (names, settings,
+ * schema, processes, clean-up) is isolated-run.ts.
  */
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import cassandra from "cassandra-driver";
-import type { Admin, Kafka } from "kafkajs";
-import { detectorEnv, loadgenEnv, type DetectorConfig } from "../../app/config.ts";
-import { createSchema } from "../../app/detector/cassandra-store.ts";
-import { createKafka, ensureTopics } from "../../app/kafka/kafka-client.ts";
-import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
-import { createLogger } from "../../app/log.ts";
-import { scrape, startApp, stopApp, waitReady, type AppProcess } from "./app-process.ts";
+import type { Kafka } from "kafkajs";
+import { stopApp, scrape, waitReady, type AppProcess } from "./app-process.ts";
+import { IsolatedRun, newRunId, runNames, type RunNames } from "./isolated-run.ts";
 import { ChecksCollector, eventName, injectionsOf, latencySummary, scanStored, scoreVerdicts, sizeBucketEdges, type Score } from "./verify.ts";
-import { ensureStack, localEndpoints, projectRoot } from "./stack-control.ts";
+import { ensureStack, localEndpoints } from "./stack-control.ts";
 
 export interface LocalRunOptions {
   readonly rate: number;
@@ -73,15 +67,6 @@ export interface ProgressSample {
   readonly backlog: number;
   readonly p99Ms: number;
   readonly detectorsUp: number;
-}
-
-export interface RunNames {
-  readonly runId: string;
-  readonly keyspace: string;
-  readonly eventsTopic: string;
-  readonly checksTopic: string;
-  readonly deadLetterTopic: string;
-  readonly groupId: string;
 }
 
 /** What fault injection may do to a run. */
@@ -144,86 +129,43 @@ interface DetectorSlot {
 }
 
 export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSummary> {
-  const log = createLogger("local", "warn");
   await ensureStack();
-
   // A fresh run id keeps runs apart: own keyspace, topics, consumer groups and key prefix.
-  const runId = `r${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-  const names: RunNames = {
-    runId,
-    keyspace: `local_${runId}`,
-    eventsTopic: `${runId}-events`,
-    checksTopic: `${runId}-checks`,
-    deadLetterTopic: `${runId}-dead-letter`,
-    groupId: `${runId}-detector`,
-  };
-  const brokers = [localEndpoints.kafkaBrokers];
-  const contactPoints = [localEndpoints.cassandraContactPoints];
-  const shared = {
-    kafkaBrokers: brokers,
-    eventsTopic: names.eventsTopic,
+  const names = runNames(newRunId());
+  const { runId } = names;
+  const run = await IsolatedRun.open({
+    names,
     partitions: o.partitions,
-    topicReplicationFactor: 1,
-    tracingSampleRatio: o.tracingSampleRatio,
-    logLevel: "info" as const,
-  };
-  const detectorSettings = {
-    ...shared,
-    checksTopic: names.checksTopic,
-    deadLetterTopic: names.deadLetterTopic,
-    groupId: names.groupId,
-    keyspace: names.keyspace,
-    replicationFactor: 1,
-    cassandraContactPoints: contactPoints,
-    cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
-    consumersPerProcess: o.consumers,
-    detectorConcurrency: o.concurrency,
-    cassandraConnectionsPerHost: o.connectionsPerHost,
-  } satisfies Partial<DetectorConfig>;
-  const tmpDir = join(projectRoot, "results", "local", "tmp");
-  mkdirSync(tmpDir, { recursive: true });
-  const reportPath = join(tmpDir, `loadgen-${runId}.json`);
-  // Validated by the app's own schema before anything starts.
-  const detectorVars = detectorEnv(detectorSettings);
-  const loadgenVars = loadgenEnv({
-    ...shared,
-    rate: o.rate,
-    duration: o.duration,
-    keys: o.keys,
-    keyDistribution: o.keyDistribution,
-    keyPrefix: runId,
-    producerId: `${runId}-lg`,
-    spikeProbability: o.spikeProbability,
-    shiftProbability: o.shiftProbability,
-    ...(o.burst
-      ? { burstFactor: o.burst.factor, burstStartSeconds: o.burst.startSeconds, burstDurationSeconds: o.burst.durationSeconds }
-      : {}),
-    reportPath,
+    detector: {
+      tracingSampleRatio: o.tracingSampleRatio,
+      consumersPerProcess: o.consumers,
+      detectorConcurrency: o.concurrency,
+      cassandraConnectionsPerHost: o.connectionsPerHost,
+    },
   });
-
-  const kafka = createKafka(`local-${runId}`, brokers, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [names.eventsTopic, names.checksTopic, names.deadLetterTopic], o.partitions, 1);
-  await createSchema({
-    ...detectorSettings,
-    requestsPerConnection: 2048,
-    writeConsistency: "localQuorum",
-    readConsistency: "localQuorum",
-    ttlSeconds: 7 * 24 * 3600,
-    compactionWindowMinutes: 360,
-  });
-
+  const kafka = run.kafka;
   const checks = new ChecksCollector(kafka, names.checksTopic, `${runId}-verify`);
   await checks.start();
   const slots: DetectorSlot[] = [];
   const retired = { cpu: 0, checks: 0 };
   let restarts = 0;
-  const startDetector = (i: number) => startApp("detector", detectorVars, `detector-${i}`);
+  const startDetector = (i: number) => run.startDetector(`detector-${i}`);
   try {
     for (let i = 0; i < o.detectors; i++) slots.push({ app: startDetector(i), cpu: 0, checks: 0 });
     await Promise.all(slots.map((s) => waitReady(s.app)));
-    const loadgen = startApp("loadgen", loadgenVars);
+    const loadgenProcess = run.startLoadgen({
+      tracingSampleRatio: o.tracingSampleRatio,
+      rate: o.rate,
+      duration: o.duration,
+      keys: o.keys,
+      keyDistribution: o.keyDistribution,
+      spikeProbability: o.spikeProbability,
+      shiftProbability: o.shiftProbability,
+      ...(o.burst
+        ? { burstFactor: o.burst.factor, burstStartSeconds: o.burst.startSeconds, burstDurationSeconds: o.burst.durationSeconds }
+        : {}),
+    });
+    const loadgen = loadgenProcess.app;
 
     // ---- progress, once a second ----
     const samples: ProgressSample[] = [];
@@ -294,7 +236,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
     const loadgenExit = await loadgen.exited;
     if (loadgenExit !== 0) throw new Error(`loadgen failed (${loadgenExit}):\n${loadgen.tail().join("\n")}`);
     await faults;
-    const report = JSON.parse(readFileSync(reportPath, "utf8")) as LoadgenReport;
+    const report = loadgenProcess.report();
     // Wait for the detectors to catch up: every produced event checked, or no new verdict for settleSeconds.
     let stalledSince = Date.now();
     let seen = checks.verdicts.size;
@@ -316,7 +258,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
     await checks.stop();
 
     // ---- verify from the servers ----
-    const stored = await scanStored(contactPoints, localEndpoints.cassandraLocalDataCenter, names.keyspace);
+    const stored = await scanStored([localEndpoints.cassandraContactPoints], localEndpoints.cassandraLocalDataCenter, names.keyspace);
     const failed = new Set(report.failedSeqs);
     let produced = 0;
     let lost = 0;
@@ -364,20 +306,8 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       samples,
     };
   } finally {
-    await Promise.all(slots.map((s) => stopApp(s.app, "SIGKILL", 5_000)));
-    if (!o.keep) await dropRun(admin, names, contactPoints);
-    await admin.disconnect();
-  }
-}
-
-async function dropRun(admin: Admin, names: RunNames, contactPoints: string[]): Promise<void> {
-  await admin.deleteTopics({ topics: [names.eventsTopic, names.checksTopic, names.deadLetterTopic] }).catch(() => {});
-  const client = new cassandra.Client({ contactPoints, localDataCenter: localEndpoints.cassandraLocalDataCenter });
-  try {
-    await client.connect();
-    await client.execute(`DROP KEYSPACE IF EXISTS ${names.keyspace}`);
-  } finally {
-    await client.shutdown();
+    await run.stopProcesses("SIGKILL", 5_000);
+    if (!o.keep) await run.drop();
   }
 }
 

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs, { type IHeaders, type Kafka, type Message } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectorEnv, parseDetectorConfig } from "../../app/config.ts";
+import { parseDetectorConfig } from "../../app/config.ts";
 import { CassandraStore } from "../../app/detector/cassandra-store.ts";
 import { ensureSchema } from "../../app/detector/schema.ts";
 import { deadLetterHeaders } from "../../app/events/dead-letter.ts";
@@ -32,6 +32,7 @@ import { topicConfigEntries, topicMaxMessageBytes } from "../../app/topology.ts"
 import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
 import { ChecksCollector, eventName } from "../../scripts/local/verify.ts";
 import { kafkaClasspath, localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
+import { localDetectorEnv, runNames } from "../../scripts/local/isolated-run.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 
 const { CompressionTypes, ConfigResourceTypes } = kafkajs;
@@ -39,19 +40,8 @@ const log = createLogger("test", "error");
 const kafka: Kafka = createKafka("int-hostile", [localEndpoints.kafkaBrokers], log);
 const id = `t${Date.now().toString(36)}hostile`;
 const topic = { events: `${id}-events`, checks: `${id}-checks`, deadLetter: `${id}-dead-letter` };
-const env = detectorEnv({
-  kafkaBrokers: [localEndpoints.kafkaBrokers],
-  cassandraContactPoints: [localEndpoints.cassandraContactPoints],
-  cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
-  eventsTopic: topic.events,
-  checksTopic: topic.checks,
-  deadLetterTopic: topic.deadLetter,
-  groupId: `${id}-detector`,
-  keyspace: testKeyspace(id),
-  partitions: 4,
-  detectorConcurrency: 128,
-  logLevel: "info",
-});
+// The topics are made here, as an older version made them, before the schema: so no IsolatedRun.open.
+const env = localDetectorEnv(runNames(id, { keyspace: testKeyspace(id) }), 4, { detectorConcurrency: 128 });
 const config = parseDetectorConfig({ env });
 let detector: AppProcess | null = null;
 

@@ -3,12 +3,9 @@
  * an end-to-end run, malformed records to the dead-letter topic, and a SIGKILL in the middle of a run.
  * Each test has its own run id (keyspace, topics, group), so they neither see nor disturb each other.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Kafka } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectorEnv, loadgenEnv } from "../../app/config.ts";
 import { deadLetterHeaders } from "../../app/detector/pipeline.ts";
 import { encodeEvent, type Event } from "../../app/events/event-codec.ts";
 import { sumColumns } from "../../app/detector/cassandra-store.ts";
@@ -18,60 +15,35 @@ import { createKafka, ensureTopics } from "../../app/kafka/kafka-client.ts";
 import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import type { VerdictRecord } from "../../app/events/verdict-codec.ts";
 import { createLogger } from "../../app/log.ts";
-import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
+import { scrape, stopApp, waitReady } from "../../scripts/local/app-process.ts";
+import { IsolatedRun, runNames } from "../../scripts/local/isolated-run.ts";
 import { ChecksCollector, eventName, injectionsOf, scanStored, scoreVerdicts } from "../../scripts/local/verify.ts";
 import { passCriteria } from "../../scripts/local/pipeline-run.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
-import { localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
+import { localEndpoints } from "../../scripts/local/stack-control.ts";
 import { goodEvent, malformedRecords } from "../../scripts/chaos/malformed-records.ts";
 
 const kafka: Kafka = createKafka("int-test", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
-const started: AppProcess[] = [];
-const runs: string[] = [];
+const runs: IsolatedRun[] = [];
 
-function run(name: string) {
+/** A run of its own (topics, keyspace, group), made the one way every local run is. */
+async function run(name: string): Promise<IsolatedRun> {
   const id = `t${Date.now().toString(36)}${name}`;
-  runs.push(id);
-  const detector = detectorEnv({
-    kafkaBrokers: [localEndpoints.kafkaBrokers],
-    cassandraContactPoints: [localEndpoints.cassandraContactPoints],
-    cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
-    eventsTopic: `${id}-events`,
-    checksTopic: `${id}-checks`,
-    deadLetterTopic: `${id}-dead-letter`,
-    groupId: `${id}-detector`,
-    keyspace: testKeyspace(id),
-    partitions: 4,
-    detectorConcurrency: 128,
-    logLevel: "info",
-  });
-  const reportPath = join(projectRoot, "results", "local", "tmp", `loadgen-${id}.json`);
-  const loadgen = (rate: number, duration: number, keys: number) =>
-    loadgenEnv({
-      kafkaBrokers: [localEndpoints.kafkaBrokers],
-      eventsTopic: `${id}-events`,
-      partitions: 4,
-      rate,
-      duration,
-      keys,
-      keyPrefix: id,
-      producerId: `${id}-lg`,
-      // A fixed seed: the same values and injected anomalies every run, so precision and recall are figures
-      // of the detector, not of the draw (with ~25 anomalies a run, one unlucky false alarm is 4 %).
-      seed: 20261202,
-      spikeProbability: 0.004,
-      shiftProbability: 0.002,
-      reportPath,
-      logLevel: "info",
-    });
-  const start = (command: "detector" | "loadgen", env: Record<string, string>, label?: string) => {
-    const app = startApp(command, env, label);
-    started.push(app);
-    return app;
-  };
-  const report = () => JSON.parse(readFileSync(reportPath, "utf8")) as LoadgenReport;
-  return { id, detector, loadgen, start, report, keyspace: testKeyspace(id), checksTopic: `${id}-checks` };
+  const r = await IsolatedRun.open({ names: runNames(id, { keyspace: testKeyspace(id) }), partitions: 4, detector: { detectorConcurrency: 128 } });
+  runs.push(r);
+  return r;
 }
+
+const load = (rate: number, duration: number, keys: number) => ({
+  rate,
+  duration,
+  keys,
+  // A fixed seed: the same values and injected anomalies every run, so precision and recall are figures
+  // of the detector, not of the draw (with ~25 anomalies a run, one unlucky false alarm is 4 %).
+  seed: 20261202,
+  spikeProbability: 0.004,
+  shiftProbability: 0.002,
+});
 
 /** Waits until `done()` or `timeoutMs`. */
 async function until(done: () => boolean, timeoutMs: number): Promise<void> {
@@ -80,9 +52,8 @@ async function until(done: () => boolean, timeoutMs: number): Promise<void> {
 }
 
 /** What the servers hold for a run, against what the generator reports it produced. */
-async function verify(r: ReturnType<typeof run>, checks: ChecksCollector) {
-  const report = r.report();
-  const stored = await scanStored([localEndpoints.cassandraContactPoints], localEndpoints.cassandraLocalDataCenter, r.keyspace);
+async function verify(r: IsolatedRun, report: LoadgenReport, checks: ChecksCollector) {
+  const stored = await scanStored([localEndpoints.cassandraContactPoints], localEndpoints.cassandraLocalDataCenter, r.names.keyspace);
   let lost = 0;
   for (let seq = 0; seq < report.scheduled; seq++) {
     const name = eventName(report.producer, seq);
@@ -97,26 +68,26 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(started.map((a) => stopApp(a, "SIGKILL")));
-  // Leave the servers as we found them: drop each run's keyspace and topics.
-  await dropTestRuns(kafka, runs);
+  await Promise.all(runs.map((r) => r.stopProcesses("SIGKILL")));
+  // Leave the servers as we found them: drop each run's keyspace and topics (the replay's checks topic too).
+  await dropTestRuns(kafka, runs.map((r) => r.names.runId));
 });
 
 describe("detector against the real local stack", () => {
   it("checks every event of a small run once, stores each once, and flags the injected anomalies", async () => {
-    const r = run("e2e");
-    const detector = r.start("detector", r.detector);
-    await waitReady(detector);
-    const checks = new ChecksCollector(kafka, r.checksTopic, `${r.id}-verify`);
+    const r = await run("e2e");
+    const [detector] = await r.startDetectors(1);
+    const checks = new ChecksCollector(kafka, r.names.checksTopic, `${r.names.runId}-verify`);
     await checks.start();
-    const loadgen = r.start("loadgen", r.loadgen(500, 12, 20));
-    expect(await loadgen.exited).toBe(0);
-    const produced = r.report().sent;
+    const loadgen = r.startLoadgen(load(500, 12, 20));
+    expect(await loadgen.app.exited).toBe(0);
+    const report = loadgen.report();
+    const produced = report.sent;
     await until(() => checks.verdicts.size >= produced, 60_000);
-    expect(await stopApp(detector)).toBe(0); // graceful drain on SIGTERM
+    expect(await stopApp(detector!)).toBe(0); // graceful drain on SIGTERM
     await checks.stop();
 
-    const v = await verify(r, checks);
+    const v = await verify(r, report, checks);
     expect(v.report.failed).toBe(0);
     expect(v.lost).toBe(0);
     expect(v.duplicateRows).toBe(0);
@@ -130,18 +101,15 @@ describe("detector against the real local stack", () => {
   }, 150_000);
 
   it("sends each malformed record to the dead-letter topic with its reason and original bytes, and goes on", async () => {
-    const r = run("dlq");
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [`${r.id}-events`, `${r.id}-checks`, `${r.id}-dead-letter`], 4, 1);
-    await admin.disconnect();
-    const cases = malformedRecords(`${r.id}-bad`);
-    const good = Array.from({ length: 20 }, (_, i) => goodEvent({ id: `${r.id}-good`, producer: `${r.id}-p`, seq: i, time: Date.now() + i }));
+    const r = await run("dlq");
+    const id = r.names.runId;
+    const cases = malformedRecords(`${id}-bad`);
+    const good = Array.from({ length: 20 }, (_, i) => goodEvent({ id: `${id}-good`, producer: `${id}-p`, seq: i, time: Date.now() + i }));
     const producer = kafka.producer();
     await producer.connect();
     // Interleaved on one key and partition: the good events after a bad one must still be checked.
     await producer.send({
-      topic: `${r.id}-events`,
+      topic: r.names.eventsTopic,
       messages: [
         ...good.slice(0, 10).map((e) => ({ key: e.id, value: encodeEvent(e) })),
         ...cases.map((c, i) => ({ key: c.key, value: c.value, headers: { "test-case": String(i) } })),
@@ -150,12 +118,11 @@ describe("detector against the real local stack", () => {
     });
     await producer.disconnect();
 
-    const detector = r.start("detector", r.detector);
-    await waitReady(detector);
+    const [detector] = await r.startDetectors(1);
     const dead: { reason: string; detail: string; value: Buffer | null; testCase: string }[] = [];
-    const dlq = kafka.consumer({ groupId: `${r.id}-dlq`, maxWaitTimeInMs: 250 });
+    const dlq = kafka.consumer({ groupId: `${id}-dlq`, maxWaitTimeInMs: 250 });
     await dlq.connect();
-    await dlq.subscribe({ topics: [`${r.id}-dead-letter`], fromBeginning: true });
+    await dlq.subscribe({ topics: [r.names.deadLetterTopic], fromBeginning: true });
     await dlq.run({
       eachMessage: async ({ message }) => {
         const h = message.headers ?? {};
@@ -168,11 +135,11 @@ describe("detector against the real local stack", () => {
         await Promise.resolve();
       },
     });
-    const checks = new ChecksCollector(kafka, r.checksTopic, `${r.id}-verify`);
+    const checks = new ChecksCollector(kafka, r.names.checksTopic, `${id}-verify`);
     await checks.start();
     await until(() => new Set(dead.map((d) => d.testCase)).size >= cases.length && checks.verdicts.size >= good.length, 60_000);
-    const metrics = await scrape(detector);
-    expect(await stopApp(detector)).toBe(0);
+    const metrics = await scrape(detector!);
+    expect(await stopApp(detector!)).toBe(0);
     await dlq.disconnect();
     await checks.stop();
 
@@ -194,27 +161,26 @@ describe("detector against the real local stack", () => {
   }, 150_000);
 
   it("loses nothing and duplicates no row when the detector is SIGKILLed mid-run and restarted", async () => {
-    const r = run("kill");
-    const first = r.start("detector", r.detector, "detector-1");
-    await waitReady(first);
-    const checks = new ChecksCollector(kafka, r.checksTopic, `${r.id}-verify`);
+    const r = await run("kill");
+    const [first] = await r.startDetectors(1, 1);
+    const checks = new ChecksCollector(kafka, r.names.checksTopic, `${r.names.runId}-verify`);
     await checks.start();
-    const loadgen = r.start("loadgen", r.loadgen(800, 20, 40));
+    const loadgen = r.startLoadgen(load(800, 20, 40));
     // Kill it while it is busy: some checks done, more in flight, offsets partly committed.
     await until(() => checks.verdicts.size >= 3000, 60_000);
     expect(checks.verdicts.size).toBeGreaterThan(0);
-    expect(await stopApp(first, "SIGKILL")).toBe("SIGKILL");
+    expect(await stopApp(first!, "SIGKILL")).toBe("SIGKILL");
     const atKill = checks.verdicts.size;
 
-    const second = r.start("detector", r.detector, "detector-2");
-    await waitReady(second);
-    expect(await loadgen.exited).toBe(0);
-    const produced = r.report().sent;
+    const [second] = await r.startDetectors(1, 2);
+    expect(await loadgen.app.exited).toBe(0);
+    const report = loadgen.report();
+    const produced = report.sent;
     await until(() => checks.verdicts.size >= produced, 90_000);
-    expect(await stopApp(second)).toBe(0);
+    expect(await stopApp(second!)).toBe(0);
     await checks.stop();
 
-    const v = await verify(r, checks);
+    const v = await verify(r, report, checks);
     expect(atKill).toBeLessThan(produced);
     expect(v.lost).toBe(0);
     expect(v.duplicateRows).toBe(0);
@@ -222,23 +188,20 @@ describe("detector against the real local stack", () => {
     expect(checks.verdicts.size).toBe(produced);
   }, 240_000);
   it("carries the CUSUM sums in the rows: small sustained shifts found within 50 events with where they began, the same on replay", async () => {
-    const r = run("small");
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [`${r.id}-events`, `${r.id}-checks`, `${r.id}-dead-letter`], 4, 1);
-    await admin.disconnect();
+    const r = await run("small");
+    const id = r.names.runId;
     // Per key: 100 in-control values N(1000, 10), then a sustained shift of 2σ–3σ (fixed seed: the detector is
     // deterministic on fixed input, so this is a fixed case, not a draw).
     const rng = new Rng(1202);
     const inControl = 100;
     const shifted = 50;
-    const keys = Array.from({ length: 8 }, (_, k) => ({ id: `${r.id}-k${k}`, sigmas: 2 + k / 7 }));
+    const keys = Array.from({ length: 8 }, (_, k) => ({ id: `${id}-k${k}`, sigmas: 2 + k / 7 }));
     const t0 = Date.now() - 3_600_000;
     const events: Event[] = keys.flatMap((key, k) =>
       Array.from({ length: inControl + shifted }, (_, i) => ({
         id: key.id,
         time: t0 + i * 1000 + k,
-        producer: `${r.id}-p`,
+        producer: `${id}-p`,
         seq: k * 1000 + i,
         value: 1000 + 10 * rng.normal() + (i >= inControl ? 10 * key.sigmas : 0),
         label: i === inControl ? ("shift" as const) : ("none" as const),
@@ -246,13 +209,12 @@ describe("detector against the real local stack", () => {
     );
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: `${r.id}-events`, messages: events.map((e) => ({ key: e.id, value: encodeEvent(e) })) });
+    await producer.send({ topic: r.names.eventsTopic, messages: events.map((e) => ({ key: e.id, value: encodeEvent(e) })) });
     await producer.disconnect();
 
     // Each pass its own group and checks topic, so the replay's verdicts are its own.
-    const pass = async (group: string) => {
-      const checksTopic = `${group}-checks`;
-      const detector = r.start("detector", { ...r.detector, DETECTOR_GROUP_ID: group, CHECKS_TOPIC: checksTopic }, group);
+    const pass = async (group: string, checksTopic: string) => {
+      const detector = r.startDetector(group, { groupId: group, checksTopic });
       await waitReady(detector);
       const checks = new ChecksCollector(kafka, checksTopic, `${group}-verify`);
       await checks.start();
@@ -261,7 +223,7 @@ describe("detector against the real local stack", () => {
       await checks.stop();
       return checks;
     };
-    const first = await pass(`${r.id}-detector`);
+    const first = await pass(r.names.groupId, r.names.checksTopic);
     expect(first.verdicts.size).toBe(events.length);
     for (const [k, key] of keys.entries()) {
       const flags = events
@@ -283,7 +245,7 @@ describe("detector against the real local stack", () => {
     const client = new cassandra.Client({
       contactPoints: [localEndpoints.cassandraContactPoints],
       localDataCenter: localEndpoints.cassandraLocalDataCenter,
-      keyspace: r.keyspace,
+      keyspace: r.names.keyspace,
     });
     await client.connect();
     try {
@@ -298,11 +260,16 @@ describe("detector against the real local stack", () => {
 
     // A replay of the whole topic (a new group, as after a lost commit) over the rows already written: the same
     // history and sums give the same verdicts, and the same rows (no duplicate).
-    const again = await pass(`${r.id}-replay`);
+    const replayChecks = `${id}-replay-checks`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [replayChecks], 4, 1); // the schema has the run's checks topic, not this one
+    await admin.disconnect();
+    const again = await pass(`${id}-replay`, replayChecks);
     expect(again.verdicts.size).toBe(events.length);
     const strip = (v: VerdictRecord) => ({ ...v, checkedAt: 0 });
     for (const [name, v] of first.verdicts) expect(strip(again.verdicts.get(name)!)).toEqual(strip(v));
-    const stored = await scanStored([localEndpoints.cassandraContactPoints], localEndpoints.cassandraLocalDataCenter, r.keyspace);
+    const stored = await scanStored([localEndpoints.cassandraContactPoints], localEndpoints.cassandraLocalDataCenter, r.names.keyspace);
     expect(stored.rows).toBe(events.length);
   }, 240_000);
 });

@@ -10,12 +10,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { Kafka } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { detectorEnv, parseDetectorConfig } from "../../app/config.ts";
+import { parseDetectorConfig } from "../../app/config.ts";
 import cassandra from "cassandra-driver";
 import { schemaExists, schemaStatements, sumColumns } from "../../app/detector/cassandra-store.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
+import { localDetectorEnv, runNames } from "../../scripts/local/isolated-run.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 import { localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
 
@@ -26,18 +27,8 @@ const runs: string[] = [];
 function settings(name: string) {
   const id = `s${Date.now().toString(36)}${name}`;
   runs.push(id);
-  const env = detectorEnv({
-    kafkaBrokers: [localEndpoints.kafkaBrokers],
-    cassandraContactPoints: [localEndpoints.cassandraContactPoints],
-    cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
-    eventsTopic: `${id}-events`,
-    checksTopic: `${id}-checks`,
-    deadLetterTopic: `${id}-dead-letter`,
-    groupId: `${id}-detector`,
-    keyspace: testKeyspace(id),
-    partitions: 3,
-    logLevel: "info",
-  });
+  // What is tested here is how the schema gets made, so no IsolatedRun.open (which makes it).
+  const env = localDetectorEnv(runNames(id, { keyspace: testKeyspace(id) }), 3);
   return { id, env, config: parseDetectorConfig({ env }) };
 }
 

@@ -9,10 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafka, ensureTopics } from "../../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../../app/log.ts";
 import { localStageSize } from "../../../scripts/experiment/local-stage-size.ts";
-import { prepareStageTopics, readPartitions } from "../../../scripts/experiment/stage-topics.ts";
+import { emptyTopic, readPartitions } from "../../../scripts/experiment/stage-topics.ts";
+import { dropKeyspaces, IsolatedRun, runNames } from "../../../scripts/local/isolated-run.ts";
 import { localEndpoints } from "../../../scripts/local/stack-control.ts";
 
 const run = `stgt-${Date.now().toString(36)}`;
+// Two trials of one experiment run: their own keyspaces and groups, the run's one set of topics.
+const trial = (n: number) => runNames(`${run}-t${n}`, { topics: run, keyspace: `stgt_${run.slice(5)}_t${n}` });
 const names = { eventsTopic: `${run}-events`, checksTopic: `${run}-checks`, deadLetterTopic: `${run}-dead-letter` };
 const kafka = createKafka("stage-topics-test", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
 let admin: Admin;
@@ -25,6 +28,7 @@ afterAll(async () => {
   const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${run}-`));
   if (mine.length > 0) await admin.deleteTopics({ topics: mine });
   await admin.disconnect();
+  await dropKeyspaces((k) => k.startsWith(`stgt_${run.slice(5)}_`));
 });
 
 const topicConfig = async (topic: string, name: string) => {
@@ -33,19 +37,15 @@ const topicConfig = async (topic: string, name: string) => {
 };
 
 describe("stage topics on the real local Kafka", () => {
-  it("stage 1 then stage 2 of one run: the same topics, grown, and each stage's read-back partitions equal its plan", async () => {
+  it("stage 1 then stage 2 of one run: the same topics, grown by ensureSchema, and each stage's read-back partitions equal its plan", async () => {
     const [one, two] = [localStageSize(1), localStageSize(2)];
     expect(two.partitions).toBeGreaterThan(one.partitions);
 
-    const first = await prepareStageTopics(admin, names, one.partitions, 1);
-    expect(await readPartitions(admin, names.eventsTopic)).toBe(one.partitions);
-    const second = await prepareStageTopics(admin, names, two.partitions, 1);
+    // What the local stage runner does at each stage: IsolatedRun.open runs the schema Job's ensureSchema.
+    await IsolatedRun.open({ names: trial(1), partitions: one.partitions });
+    for (const t of Object.values(names)) expect(await readPartitions(admin, t), t).toBe(one.partitions);
+    await IsolatedRun.open({ names: trial(2), partitions: two.partitions });
     for (const t of Object.values(names)) expect(await readPartitions(admin, t), t).toBe(two.partitions);
-
-    expect(first.created.sort()).toEqual(Object.values(names).sort());
-    expect(second.created).toEqual([]);
-    expect(second.grown.map((g) => g.topic).sort()).toEqual(Object.values(names).sort());
-    expect(second.partitions[names.eventsTopic]).toBe(two.partitions);
   });
 
   it("ensureTopics grows an existing topic to the next stage's plan (the schema Job's and load generator's path)", async () => {
@@ -81,7 +81,7 @@ describe("stage topics on the real local Kafka", () => {
     await producer.disconnect();
     const sent = await admin.fetchTopicOffsets(names.eventsTopic);
     expect(sent.some((p) => Number(p.high) > Number(p.low))).toBe(true);
-    await prepareStageTopics(admin, names, localStageSize(2).partitions, 1);
+    await emptyTopic(admin, names.eventsTopic);
     const after = await admin.fetchTopicOffsets(names.eventsTopic);
     expect(after.filter((p) => Number(p.high) > Number(p.low))).toEqual([]);
   });
