@@ -21,14 +21,14 @@ const profiles = {
     spike: { factor: 10, warmupSeconds: 10, spikeSeconds: 30, tailSeconds: 240 },
     tuning: {
       duration: 15,
-      grid: { concurrency: [64, 256, 1024], consumers: [1, 2], connectionsPerHost: [1, 2], partitions: [3, 12], detectors: [1, 2] },
+      grid: { detectorConcurrency: [64, 256, 1024], consumersPerProcess: [1, 2], cassandraConnectionsPerHost: [1, 2], partitions: [3, 12], detectors: [1, 2] },
     },
   },
   smoke: {
     ceiling: { secondsPerStep: 2, concurrencies: [16, 64] },
     search: { startRate: 100, maxRate: 100, duration: 5, maxTrials: 1 },
     spike: { factor: 3, warmupSeconds: 2, spikeSeconds: 3, tailSeconds: 8 },
-    tuning: { duration: 4, grid: { concurrency: [64], consumers: [], connectionsPerHost: [], partitions: [], detectors: [] } },
+    tuning: { duration: 4, grid: { detectorConcurrency: [64], consumersPerProcess: [], cassandraConnectionsPerHost: [], partitions: [], detectors: [] } },
   },
 } as const;
 

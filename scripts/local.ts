@@ -21,15 +21,33 @@ export class LocalUsageError extends Error {
 }
 
 // Plain decimal text only: Number() would also read "0x10", "1e3", " 5 " and "" (as 0), and "abc" as NaN.
-const plainInteger = /^(0|[1-9][0-9]*)$/;
 const plainDecimal = /^(0|[1-9][0-9]*)(\.[0-9]+)?$|^\.[0-9]+$/;
 
-/** The range check and its wording: the app's own setting (app/config.ts, which re-checks the value) where one exists. */
-interface RangeOf {
+/** A setting's check: its allowed values as words, and its schema. */
+interface Check {
   readonly allowed: string;
   readonly schema: z.ZodType<unknown, string>;
 }
-const localRange = (min: number, max: number, kind: "integer" | "decimal"): RangeOf => ({
+
+/**
+ * The app's settings a local run passes on to its processes, under the app's own flags and help (app/config.ts):
+ * `npm run local -- --concurrency 512` means what `node app/main.ts detector --concurrency 512` means.
+ */
+const passedOn = {
+  rate: loadgenSettings.rate,
+  keys: loadgenSettings.keys,
+  keyDistribution: loadgenSettings.keyDistribution,
+  spikeProbability: loadgenSettings.spikeProbability,
+  shiftProbability: loadgenSettings.shiftProbability,
+  partitions: loadgenSettings.partitions,
+  consumersPerProcess: detectorSettings.consumersPerProcess,
+  detectorConcurrency: detectorSettings.detectorConcurrency,
+  cassandraConnectionsPerHost: detectorSettings.cassandraConnectionsPerHost,
+  tracingSampleRatio: loadgenSettings.tracingSampleRatio,
+} as const satisfies Partial<Record<keyof typeof localRunDefaults, Check & { readonly flag: string; readonly help: string }>>;
+type PassedOn = { -readonly [K in keyof typeof passedOn]: (typeof localRunDefaults)[K] };
+
+const localRange = (min: number, max: number, kind: "integer" | "decimal"): Check => ({
   allowed: `${kind === "integer" ? "an integer" : "a number"} from ${String(min)} to ${String(max)}`,
   schema: z.string().transform(Number).pipe(z.number().min(min).max(max)),
 });
@@ -40,62 +58,42 @@ const detectorsRange = localRange(1, maxLocalDetectors, "integer");
 // A local run ends: 0 (the load generator's "until stopped") would never reach the verification.
 const durationRange = localRange(1, 86_400, "decimal");
 
-/** A commander argParser: plain digits of the right kind, then the setting's range. */
-const strictNumber = (kind: "integer" | "decimal", range: RangeOf) => (raw: string): number => {
-  const syntax = kind === "integer" ? plainInteger : plainDecimal;
-  const ok = syntax.test(raw) && range.schema.safeParse(raw).success;
-  if (!ok) {
-    const form = kind === "integer" ? "decimal digits" : "a plain decimal number";
+/**
+ * A commander argParser: a number as plain decimal text (the setting's schema then checks kind and range), any
+ * other value by the schema alone; the message gives what is allowed.
+ */
+const strictValue = (check: Check, numeric: boolean) => (raw: string): unknown => {
+  const parsed = check.schema.safeParse(raw);
+  if ((numeric && !plainDecimal.test(raw)) || !parsed.success) {
     // Commander prefixes "option '<flag> <arg>' argument '<value>' is invalid."
-    throw new InvalidArgumentError(`allowed: ${range.allowed}, written as ${form} (no sign, hex, exponent or blanks)`);
+    throw new InvalidArgumentError(`allowed: ${check.allowed}${numeric ? ", written as plain decimal digits (no sign, hex, exponent or blanks)" : ""}`);
   }
-  return Number(raw);
+  return numeric ? Number(raw) : parsed.data;
 };
 
 const d = localRunDefaults;
-const num = (flags: string, help: string, kind: "integer" | "decimal", range: RangeOf, value: number) =>
-  new Option(flags, help).default(value).argParser(strictNumber(kind, range));
+const option = (flag: string, help: string, check: Check, value: number | string) =>
+  new Option(flag, help).default(value).argParser(strictValue(check, typeof value === "number"));
 
-function localCommand(): Command {
-  const l = loadgenSettings;
-  const det = detectorSettings;
-  return new Command("local")
-    .description("Run the load generator and the detector against the local Kafka + Cassandra, then verify")
-    .addOption(num("--duration <seconds>", "how long the load generator sends", "decimal", durationRange, d.duration))
-    .addOption(num("--rate <events-per-second>", "load rate", "decimal", l.rate, d.rate))
-    .addOption(num("--keys <n>", "distinct entity ids", "integer", l.keys, d.keys))
-    .addOption(new Option("--key-distribution <kind>", "key distribution").choices(["uniform", "zipf"]).default(d.keyDistribution))
-    .addOption(num("--spike-probability <p>", "injected spikes per event", "decimal", l.spikeProbability, d.spikeProbability))
-    .addOption(num("--shift-probability <p>", "injected level shifts per event", "decimal", l.shiftProbability, d.shiftProbability))
-    .addOption(num("--partitions <n>", "partitions of the run's topics", "integer", l.partitions, d.partitions))
-    .addOption(num("--detectors <n>", "detector processes", "integer", detectorsRange, d.detectors))
-    .addOption(num("--consumers <n>", "Kafka consumers in each detector", "integer", det.consumersPerProcess, d.consumers))
-    .addOption(num("--concurrency <n>", "checks in flight in each detector", "integer", det.detectorConcurrency, d.concurrency))
-    .addOption(num("--connections <n>", "Cassandra connections per host", "integer", det.cassandraConnectionsPerHost, d.connectionsPerHost))
-    .addOption(
-      num("--tracing-sample-ratio <r>", "fraction of events traced (needs an OTLP endpoint)", "decimal", l.tracingSampleRatio, d.tracingSampleRatio),
-    )
+/** The flags: the passed-on settings (and their names as commander keeps them), then the local run's own. */
+function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof PassedOn> } {
+  const command = new Command("local").description("Run the load generator and the detector against the local Kafka + Cassandra, then verify");
+  const keys = new Map<string, keyof PassedOn>();
+  command.addOption(option(loadgenSettings.duration.flag, "how long the load generator sends", durationRange, d.duration));
+  for (const [key, s] of Object.entries(passedOn) as [keyof PassedOn, (typeof passedOn)[keyof PassedOn]][]) {
+    const o = option(s.flag, s.help, s, d[key]);
+    keys.set(o.attributeName(), key);
+    command.addOption(o);
+  }
+  command
+    .addOption(option("--detectors <n>", "detector processes", detectorsRange, d.detectors))
     .addOption(new Option("--output <file>", "summary file").default(join(projectRoot, "results", "local", "summary.json")))
     .addOption(new Option("--keep", "keep the run's keyspace and topics afterwards").default(false))
     .showSuggestionAfterError(true);
+  return { command, keys };
 }
 
-export interface LocalArgs {
-  duration: number;
-  rate: number;
-  keys: number;
-  keyDistribution: "uniform" | "zipf";
-  spikeProbability: number;
-  shiftProbability: number;
-  partitions: number;
-  detectors: number;
-  consumers: number;
-  concurrency: number;
-  connections: number;
-  tracingSampleRatio: number;
-  output: string;
-  keep: boolean;
-}
+export type LocalArgs = PassedOn & { duration: number; detectors: number; output: string; keep: boolean };
 
 /**
  * The flags of `npm run local` (without the node and script arguments), or "help" after --help printed the
@@ -103,9 +101,8 @@ export interface LocalArgs {
  * closest flag), naming the flag as given.
  */
 export function parseLocalArgs(argv: readonly string[], out: (text: string) => void = () => undefined): LocalArgs | "help" {
-  const command = localCommand()
-    .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: () => undefined });
+  const { command, keys } = localCommand();
+  command.exitOverride().configureOutput({ writeOut: out, writeErr: () => undefined });
   try {
     command.parse([...argv], { from: "user" });
   } catch (e) {
@@ -113,7 +110,8 @@ export function parseLocalArgs(argv: readonly string[], out: (text: string) => v
     if (e.code === "commander.helpDisplayed" || e.code === "commander.help") return "help";
     throw new LocalUsageError(e.message.replace(/^error: /, ""));
   }
-  return command.opts<LocalArgs>();
+  const opts = command.opts<Record<string, unknown>>();
+  return Object.fromEntries(Object.entries(opts).map(([attribute, v]) => [keys.get(attribute) ?? attribute, v])) as LocalArgs;
 }
 
 function progressLine(p: ProgressSample): void {
@@ -150,10 +148,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const o = parsed;
   console.log(`${o.rate} events/s for ${o.duration} s over ${o.keys} keys; ${o.detectors} detector(s)`);
   // Every value is validated again by the app's own config schema before a process starts.
-  const { connections, output, ...rest } = o;
+  const { output, ...rest } = o;
   const summary = await runLocalPipeline({
     ...rest,
-    connectionsPerHost: connections,
     settleSeconds: d.settleSeconds,
     onProgress: progressLine,
   });

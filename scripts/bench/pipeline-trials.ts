@@ -132,7 +132,7 @@ export async function tuningGrid(o: {
   rate: number;
   duration: number;
   settings: RunSettings;
-  grid: Readonly<Record<"concurrency" | "consumers" | "connectionsPerHost" | "partitions" | "detectors", readonly number[]>>;
+  grid: Readonly<Record<"detectorConcurrency" | "consumersPerProcess" | "cassandraConnectionsPerHost" | "partitions" | "detectors", readonly number[]>>;
   log: (line: string) => void;
 }): Promise<{ points: TuningPoint[]; best: Record<string, number> }> {
   const points: TuningPoint[] = [];

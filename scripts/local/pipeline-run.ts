@@ -22,9 +22,9 @@ export interface LocalRunOptions {
   readonly partitions: number;
   /** Detector processes (each one consumer group member). */
   readonly detectors: number;
-  readonly consumers: number;
-  readonly concurrency: number;
-  readonly connectionsPerHost: number;
+  readonly consumersPerProcess: number;
+  readonly detectorConcurrency: number;
+  readonly cassandraConnectionsPerHost: number;
   readonly tracingSampleRatio: number;
   /** A load spike: × factor for durationSeconds, starting startSeconds into the run. */
   readonly burst?: { readonly factor: number; readonly startSeconds: number; readonly durationSeconds: number };
@@ -49,9 +49,9 @@ export const localRunDefaults = {
   shiftProbability: 0.003,
   partitions: 6,
   detectors: 1,
-  consumers: 1,
-  concurrency: 256,
-  connectionsPerHost: 1,
+  consumersPerProcess: 1,
+  detectorConcurrency: 256,
+  cassandraConnectionsPerHost: 1,
   tracingSampleRatio: 0,
   keep: false,
   settleSeconds: 30,
@@ -138,9 +138,9 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
     partitions: o.partitions,
     detector: {
       tracingSampleRatio: o.tracingSampleRatio,
-      consumersPerProcess: o.consumers,
-      detectorConcurrency: o.concurrency,
-      cassandraConnectionsPerHost: o.connectionsPerHost,
+      consumersPerProcess: o.consumersPerProcess,
+      detectorConcurrency: o.detectorConcurrency,
+      cassandraConnectionsPerHost: o.cassandraConnectionsPerHost,
     },
   });
   const kafka = run.kafka;
