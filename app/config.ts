@@ -120,7 +120,7 @@ const shared = {
   partitions: setting({
     env: "KAFKA_PARTITIONS",
     flag: "--partitions <n>",
-    help: "partitions of the topics the app creates (existing topics are kept as they are)",
+    help: "partitions of the topics: made with this many, or grown to it (never shrunk: Kafka cannot)",
     allowed: "an integer from 1 to 10000",
     default: "6",
     schema: int(1, 10_000),
