@@ -12,6 +12,7 @@ import { z } from "zod";
 import { appHttpPort, cassandraSchema, detectorGroupId, topics } from "./topology.ts";
 import { cusumDefaults } from "./detector/cusum.ts";
 import { smallShifts } from "./loadgen/value-models.ts";
+import { spatialStrategyNames } from "./spatial/neighbours.ts";
 
 /** One setting: where it comes from, its default (as text, parsed like any other input) and what it allows. */
 interface Setting<T> {
@@ -387,6 +388,31 @@ export const detectorSettings = {
     allowed: "a number from 0.1 to 100",
     default: String(cusumDefaults.h),
     schema: decimal(0.1, 100),
+  }),
+  spatialStrategy: setting({
+    env: "DETECTOR_SPATIAL_STRATEGY",
+    flag: "--spatial-strategy <name>",
+    help:
+      "spatial check of located events against their 50 nearest previous events of any key (issue 16): geohash (one table per geohash precision), sai (SAI indexes on lat/lon/alt), or off",
+    allowed: `one of off, ${spatialStrategyNames.join(", ")}`,
+    default: "off",
+    schema: z.enum(["off", ...spatialStrategyNames]),
+  }),
+  spatialCandidateLimit: setting({
+    env: "DETECTOR_SPATIAL_CANDIDATE_LIMIT",
+    flag: "--spatial-candidate-limit <n>",
+    help: "rows one spatial read (a geohash cell, or an SAI box) may return; a read cut there finds the nearest among the most recent only",
+    allowed: "an integer from 100 to 100000",
+    default: "2000",
+    schema: int(100, 100_000),
+  }),
+  spatialInitialRadiusMetres: setting({
+    env: "DETECTOR_SPATIAL_INITIAL_RADIUS_METRES",
+    flag: "--spatial-initial-radius <m>",
+    help: "sai strategy: half-size in metres of the first bounding box searched (it then widens or narrows)",
+    allowed: "a number from 1 to 20000000",
+    default: "1000",
+    schema: decimal(1, 20_000_000),
   }),
   maxEventBytes: setting({
     env: "MAX_EVENT_BYTES",

@@ -10,6 +10,30 @@ import type { StepVerdict } from "../detector/cusum.ts";
 
 export const verdictFormatVersion = 1;
 
+/**
+ * The spatial check's verdict (issue 16; app/spatial/spatial-check.ts), on a located event when the detector's
+ * spatial strategy is on: the CUSUM step against its nearest previous events of any key, and how the search went.
+ */
+const spatialVerdictSchema = z.object({
+  strategy: z.enum(["geohash", "sai"]),
+  anomaly: z.boolean(),
+  direction: z.enum(["up", "down"]).nullable(),
+  score: z.number(),
+  mean: z.number().nullable(),
+  sigma: z.number().nullable(),
+  n: z.number(),
+  reason: z.enum(["non-finite-value", "short-history", "non-finite-baseline"]).optional(),
+  /** Neighbours found, and the distance (metres) of the nearest and the farthest of them. */
+  neighbours: z.number().int().min(0),
+  nearestMetres: z.number().nullable(),
+  farthestMetres: z.number().nullable(),
+  /** Search rounds (1 + widenings), rows read, and whether a read was cut at the candidate limit. */
+  rounds: z.number().int().min(1),
+  rowsRead: z.number().int().min(0),
+  truncated: z.boolean(),
+});
+export type SpatialVerdictRecord = z.infer<typeof spatialVerdictSchema>;
+
 const verdictSchema = z.object({
   v: z.literal(verdictFormatVersion),
   id: z.string(),
@@ -38,6 +62,8 @@ const verdictSchema = z.object({
   changeStartedAt: z.number().optional(),
   /** ms since the epoch when the verdict was made; minus `time` is the end-to-end latency. */
   checkedAt: z.number(),
+  /** Present only on a located event checked with a spatial strategy on (absent: no spatial check). */
+  spatial: spatialVerdictSchema.optional(),
 });
 export type VerdictRecord = z.infer<typeof verdictSchema>;
 

@@ -1,0 +1,39 @@
+/** Making a spatial strategy from the detector's config, and its tables. */
+import type cassandra from "cassandra-driver";
+import type { DetectorConfig } from "../config.ts";
+import { consistencyOf } from "../detector/cassandra-store.ts";
+import { GeohashStrategy } from "./geohash-store.ts";
+import type { NeighbourStrategy, SpatialStrategyName } from "./neighbours.ts";
+import { SaiStrategy } from "./sai-store.ts";
+import type { SpatialStoreOptions } from "./spatial-schema.ts";
+
+export type SpatialConfig = Pick<
+  DetectorConfig,
+  | "keyspace"
+  | "readConsistency"
+  | "writeConsistency"
+  | "ttlSeconds"
+  | "compactionWindowMinutes"
+  | "spatialCandidateLimit"
+  | "spatialInitialRadiusMetres"
+>;
+
+export const spatialStoreOptions = (c: SpatialConfig): SpatialStoreOptions => ({
+  keyspace: c.keyspace,
+  candidateLimit: c.spatialCandidateLimit,
+  initialRadiusMetres: c.spatialInitialRadiusMetres,
+  readConsistency: consistencyOf(c.readConsistency),
+  writeConsistency: consistencyOf(c.writeConsistency),
+  ttlSeconds: c.ttlSeconds,
+  compactionWindowMinutes: c.compactionWindowMinutes,
+});
+
+export function createStrategy(name: SpatialStrategyName, client: cassandra.Client, options: SpatialStoreOptions): NeighbourStrategy {
+  return name === "geohash" ? new GeohashStrategy(client, options) : new SaiStrategy(client, options);
+}
+
+/** Creates the strategy's tables and indexes (idempotent); the keyspace must exist. */
+export async function createSpatialSchema(client: cassandra.Client, strategy: NeighbourStrategy): Promise<void> {
+  // The driver waits for schema agreement after each statement, as for the events table.
+  for (const statement of strategy.schemaStatements()) await client.execute(statement, [], { prepare: false });
+}
