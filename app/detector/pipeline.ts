@@ -37,6 +37,9 @@ import { cusumStep } from "./cusum.ts";
 import { KeyedHandoff } from "./keyed-handoff.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import { ensureSchema, waitForSchema } from "./schema.ts";
+import { isLocated, type NeighbourStrategy } from "../spatial/neighbours.ts";
+import { checkSpatially, spatialVerdictRecord } from "../spatial/spatial-check.ts";
+import { createSpatialSchema, createStrategy, spatialStoreOptions } from "../spatial/spatial-strategies.ts";
 
 export { deadLetterHeaders, isTransientKafkaError };
 
@@ -100,6 +103,8 @@ export class DetectorPipeline {
   readonly #tracing: Tracing;
   readonly #credentials: CassandraCredentials | null;
   readonly #store: CassandraStore;
+  /** The spatial check's strategy (issue 16); null when spatialStrategy is off, the default. */
+  readonly #spatial: NeighbourStrategy | null;
   readonly #producer: Producer;
   readonly #publisher: BatchingPublisher;
   readonly #handoff: KeyedHandoff<WorkItem>;
@@ -128,6 +133,7 @@ export class DetectorPipeline {
     this.#tracing = tracing;
     this.#credentials = credentials;
     this.#store = new CassandraStore(config, credentials);
+    this.#spatial = config.spatialStrategy === "off" ? null : createStrategy(config.spatialStrategy, this.#store.client, spatialStoreOptions(config));
     // Not idempotent-producer: at-least-once is the contract, and duplicates of a verdict are harmless
     // (readers key verdicts by the event's producer and sequence).
     this.#producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
@@ -164,6 +170,8 @@ export class DetectorPipeline {
     if (c.createSchema) await ensureSchema(c, this.#kafka, this.#credentials, this.#log);
     else await waitForSchema(c, this.#kafka, this.#credentials, this.#log);
     await this.#store.connect();
+    // The spatial tables, locally only: the schema command does not make them yet (issue 16).
+    if (this.#spatial !== null && c.createSchema) await createSpatialSchema(this.#store.client, this.#spatial);
     await this.#producer.connect();
     for (let i = 0; i < c.consumersPerProcess; i++) this.#slots.push(await this.#startConsumer());
     this.#commitTimer = setInterval(() => void this.#commitAll(), 1000);
@@ -345,7 +353,18 @@ export class DetectorPipeline {
     await step("write", isTransientCassandraError, () => this.#store.write(e, checked.sums));
     this.#m.written.inc();
 
-    const record = verdictRecord(e, verdict, Date.now(), history.times);
+    // The spatial check (issue 16) of a located event: its nearest previous events of any key, read, checked and
+    // this event written to the spatial tables; idempotent like the key's row, so retried and replayed as one step.
+    const spatial = this.#spatial;
+    const spatialChecked =
+      spatial !== null && isLocated(e)
+        ? await step("spatial", isTransientCassandraError, () => checkSpatially(spatial, e, { k: this.#c.cusumK, h: this.#c.cusumH }))
+        : null;
+
+    const record = {
+      ...verdictRecord(e, verdict, Date.now(), history.times),
+      ...(spatial !== null && spatialChecked !== null ? { spatial: spatialVerdictRecord(spatial.name, spatialChecked) } : {}),
+    };
     await step("publish", isTransientKafkaError, () =>
       this.#publisher.publish(this.#c.checksTopic, { key: e.id, value: encodeVerdict(record), headers: headersFor(span) }),
     );
