@@ -10,6 +10,7 @@ import { SpanKind } from "@opentelemetry/api";
 import { CompressionTypes, Partitioners, type Kafka, type Message } from "kafkajs";
 import type { LoadgenConfig } from "../config.ts";
 import { encodeEvent, type Label } from "../events/event-codec.ts";
+import type { Location } from "../spatial/location.ts";
 import { ensureTopics } from "../kafka/kafka-client.ts";
 import { errorText, type Logger } from "../log.ts";
 import type { loadgenMetrics } from "../metrics.ts";
@@ -17,6 +18,7 @@ import { headersFor, type Tracing } from "../tracing.ts";
 import { Rng, ZipfSampler, seedOf } from "./random.ts";
 import { dueTime, eventsDueBy, rateAt, type RateProfile } from "./schedule.ts";
 import { newKeyState, nextValue, type KeyState } from "./value-models.ts";
+import { SpatialWorkload, type SpatialInjection } from "./spatial-model.ts";
 
 export interface LoadgenReport {
   readonly producer: string;
@@ -38,6 +40,11 @@ export interface LoadgenReport {
   readonly injections: { readonly seq: number; readonly kind: Exclude<Label, "none">; readonly sigmas: number }[];
   /** Largest lag of a send behind its scheduled time, in ms: large means the generator could not keep up. */
   readonly maxLatenessMs: number;
+  /**
+   * With the spatial workload on (issue 16): its injected spatial anomalies, the ground truth of the spatial check
+   * (the first `maxListedInjections`); absent when it is off.
+   */
+  readonly spatialInjections?: SpatialInjection[];
 }
 
 const tickMs = 5;
@@ -77,6 +84,22 @@ export async function runLoadgen(
     smallShiftSigmas: { min: c.smallShiftMinSigmas, max: c.smallShiftMaxSigmas },
   };
   const total = c.duration > 0 ? eventsDueBy(profile, c.duration) : Infinity;
+  const startedAt = Date.now();
+  // The spatial workload (off by default) places every event and gives its value instead of the key models.
+  const spatial =
+    c.spatialWorkload === "hotspots"
+      ? new SpatialWorkload(
+          rng,
+          {
+            hotSpots: c.spatialHotSpots,
+            droneShare: c.spatialDroneShare,
+            valueOutlierProbability: c.spatialValueOutlierProbability,
+            misplacedProbability: c.spatialMisplacedProbability,
+          },
+          startedAt,
+        )
+      : null;
+  const spatialInjections: SpatialInjection[] = [];
 
   const injected = { spike: 0, shift: 0 };
   const injections: LoadgenReport["injections"] = [];
@@ -85,7 +108,6 @@ export async function runLoadgen(
   let failed = 0;
   let maxLatenessMs = 0;
   const outstanding = new Set<Promise<void>>();
-  const startedAt = Date.now();
   const t0 = performance.now();
   let seq = 0;
 
@@ -102,18 +124,29 @@ export async function runLoadgen(
       metrics.lateness.observe(Math.max(0, latenessMs) / 1000);
       for (; seq < due; seq++) {
         const index = zipf ? zipf.sample(rng) - 1 : rng.int(c.keys);
-        let state = keys.get(index);
-        if (!state) keys.set(index, (state = newKeyState(rng, c.randomWalkShare)));
-        const { value, label, sigmas } = nextValue(state, rng, injection);
+        // The event's time is when it was due, not when we got round to it.
+        const time = Math.floor(startedAt + dueTime(profile, seq) * 1000);
+        let value: number;
+        let label: Label;
+        let sigmas = 0;
+        let location: Location | undefined;
+        if (spatial !== null) {
+          const placed = spatial.next(index, time);
+          ({ value, label, location } = placed);
+          if (placed.injection !== undefined && spatialInjections.length < maxListedInjections) spatialInjections.push({ seq, ...placed.injection });
+          if (placed.injection?.kind === "value") sigmas = placed.injection.size;
+        } else {
+          let state = keys.get(index);
+          if (!state) keys.set(index, (state = newKeyState(rng, c.randomWalkShare)));
+          ({ value, label, sigmas } = nextValue(state, rng, injection));
+        }
         if (label !== "none") {
           injected[label]++;
           if (injections.length < maxListedInjections) injections.push({ seq, kind: label, sigmas });
           metrics.injected.inc({ kind: label });
         }
         const id = `${c.keyPrefix}-${index}`;
-        // The event's time is when it was due, not when we got round to it.
-        const time = Math.floor(startedAt + dueTime(profile, seq) * 1000);
-        const bytes = encodeEvent({ id, time, producer: c.producerId, seq, value, label });
+        const bytes = encodeEvent({ id, time, producer: c.producerId, seq, value, label, ...(location === undefined ? {} : { location }) });
         let headers: Record<string, string> | undefined;
         if (tracing.enabled) {
           const span = tracing.tracer.startSpan(`${c.eventsTopic} publish`, { kind: SpanKind.PRODUCER, attributes: { "event.id": id } });
@@ -158,8 +191,14 @@ export async function runLoadgen(
     injected,
     injections,
     maxLatenessMs: Math.round(maxLatenessMs),
+    ...(spatial === null ? {} : { spatialInjections }),
   };
-  log.info("loadgen finished", { ...report, failedSeqs: failedSeqs.length, injections: injections.length });
+  log.info("loadgen finished", {
+    ...report,
+    failedSeqs: failedSeqs.length,
+    injections: injections.length,
+    ...(report.spatialInjections === undefined ? {} : { spatialInjections: report.spatialInjections.length }),
+  });
   if (c.reportPath) {
     mkdirSync(dirname(c.reportPath), { recursive: true });
     writeFileSync(c.reportPath, `${JSON.stringify(report, null, 2)}\n`);
