@@ -39,7 +39,7 @@ import { OffsetTracker } from "./offset-tracker.ts";
 import { ensureSchema, waitForSchema } from "./schema.ts";
 import { isLocated, type NeighbourStrategy } from "../spatial/neighbours.ts";
 import { checkSpatially, spatialVerdictRecord } from "../spatial/spatial-check.ts";
-import { createSpatialSchema, createStrategy, spatialStoreOptions } from "../spatial/spatial-strategies.ts";
+import { createStrategy, spatialStoreOptions } from "../spatial/spatial-strategies.ts";
 
 export { deadLetterHeaders, isTransientKafkaError };
 
@@ -170,8 +170,6 @@ export class DetectorPipeline {
     if (c.createSchema) await ensureSchema(c, this.#kafka, this.#credentials, this.#log);
     else await waitForSchema(c, this.#kafka, this.#credentials, this.#log);
     await this.#store.connect();
-    // The spatial tables, locally only: the schema command does not make them yet (issue 16).
-    if (this.#spatial !== null && c.createSchema) await createSpatialSchema(this.#store.client, this.#spatial);
     await this.#producer.connect();
     for (let i = 0; i < c.consumersPerProcess; i++) this.#slots.push(await this.#startConsumer());
     this.#commitTimer = setInterval(() => void this.#commitAll(), 1000);

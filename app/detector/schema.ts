@@ -15,9 +15,11 @@ import { withRetry } from "../retry.ts";
 import { cassandraSchema, topicConfigEntries } from "../topology.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
 import { createSchema, isTransientCassandraError, schemaExists, type StoreConfig } from "./cassandra-store.ts";
+import { createSpatialTables, type SpatialConfig } from "../spatial/spatial-strategies.ts";
 
 export type SchemaConfig = StoreConfig &
-  Pick<DetectorConfig, "eventsTopic" | "checksTopic" | "deadLetterTopic" | "partitions" | "topicReplicationFactor" | "schemaWaitSeconds">;
+  SpatialConfig &
+  Pick<DetectorConfig, "eventsTopic" | "checksTopic" | "deadLetterTopic" | "partitions" | "topicReplicationFactor" | "schemaWaitSeconds" | "spatialStrategy">;
 
 /** The schema is not (all) there yet: what a waiting detector retries on. */
 export class SchemaMissingError extends Error {
@@ -78,6 +80,11 @@ export async function ensureSchema(c: SchemaConfig, kafka: Kafka, credentials: C
   for (const l of outcome.larger) log.warn("topic has more partitions than planned; kept (Kafka cannot shrink a topic)", { ...l });
   log.info("topics ready", { partitions: outcome.partitions });
   await untilDeadline(c, log, "retrying the keyspace and table", () => createSchema(c, credentials));
+  // The spatial check's tables and indexes (issue 16), only when it is on.
+  if (c.spatialStrategy !== "off") {
+    await untilDeadline(c, log, "retrying the spatial tables", () => createSpatialTables(c, credentials));
+    log.info("spatial tables ready", { keyspace: c.keyspace, strategy: c.spatialStrategy });
+  }
   log.info("schema ready", { keyspace: c.keyspace, table: cassandraSchema.eventsTable, replicationFactor: c.replicationFactor });
 }
 

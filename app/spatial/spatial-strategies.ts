@@ -1,7 +1,8 @@
 /** Making a spatial strategy from the detector's config, and its tables. */
 import type cassandra from "cassandra-driver";
 import type { DetectorConfig } from "../config.ts";
-import { consistencyOf } from "../detector/cassandra-store.ts";
+import type { CassandraCredentials } from "../detector/cassandra-auth.ts";
+import { consistencyOf, createCassandraClient, type StoreConfig } from "../detector/cassandra-store.ts";
 import { GeohashStrategy } from "./geohash-store.ts";
 import type { NeighbourStrategy, SpatialStrategyName } from "./neighbours.ts";
 import { SaiStrategy } from "./sai-store.ts";
@@ -36,4 +37,22 @@ export function createStrategy(name: SpatialStrategyName, client: cassandra.Clie
 export async function createSpatialSchema(client: cassandra.Client, strategy: NeighbourStrategy): Promise<void> {
   // The driver waits for schema agreement after each statement, as for the events table.
   for (const statement of strategy.schemaStatements()) await client.execute(statement, [], { prepare: false });
+}
+
+/**
+ * Creates the configured strategy's tables and indexes with a client of its own (what the schema command and a
+ * detector with --create-schema run, after the keyspace exists); nothing when the spatial check is off.
+ */
+export async function createSpatialTables(
+  c: StoreConfig & SpatialConfig & Pick<DetectorConfig, "spatialStrategy">,
+  credentials: CassandraCredentials | null,
+): Promise<void> {
+  if (c.spatialStrategy === "off") return;
+  const client = createCassandraClient(c, undefined, credentials);
+  try {
+    await client.connect();
+    await createSpatialSchema(client, createStrategy(c.spatialStrategy, client, spatialStoreOptions(c)));
+  } finally {
+    await client.shutdown();
+  }
 }
