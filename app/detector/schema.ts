@@ -15,7 +15,7 @@ import { withRetry } from "../retry.ts";
 import { cassandraSchema, topicConfigEntries } from "../topology.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
 import { createSchema, isTransientCassandraError, schemaExists, type StoreConfig } from "./cassandra-store.ts";
-import { createSpatialTables, type SpatialConfig } from "../spatial/spatial-strategies.ts";
+import { createSpatialTables, missingSpatialSchema, type SpatialConfig } from "../spatial/spatial-strategies.ts";
 
 export type SchemaConfig = StoreConfig &
   SpatialConfig &
@@ -107,6 +107,8 @@ export async function missingSchema(c: SchemaConfig, kafka: Kafka, credentials: 
     await admin.disconnect();
   }
   if (!(await schemaExists(c, credentials))) missing.push(`table ${c.keyspace}.${cassandraSchema.eventsTable}`);
+  // With the spatial check on, its tables too: without them every located event's check would fail.
+  else missing.push(...(await missingSpatialSchema(c, credentials)));
   return missing;
 }
 

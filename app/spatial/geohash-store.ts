@@ -80,6 +80,10 @@ export class GeohashStrategy implements NeighbourStrategy {
     );
   }
 
+  schemaObjects(): { tables: string[]; indexes: string[] } {
+    return { tables: (Object.keys(geohashPrecisions) as Dim[]).flatMap((dim) => geohashPrecisions[dim].map((p) => geohashTable(dim, p))), indexes: [] };
+  }
+
   /** One row per precision (and per 3D precision when the event has an altitude), written in parallel. */
   async write(e: StoredPoint): Promise<void> {
     const dims: Geometry[] = e.location.alt === undefined ? [geometry2d] : [geometry2d, geometry3d];

@@ -47,6 +47,8 @@ export interface NeighbourStrategy {
   readonly name: SpatialStrategyName;
   /** CQL that creates its tables and indexes in the keyspace (idempotent). */
   schemaStatements(): string[];
+  /** The names of those tables and indexes (what a detector waiting for the schema looks for). */
+  schemaObjects(): { readonly tables: readonly string[]; readonly indexes: readonly string[] };
   write(e: StoredPoint): Promise<void>;
   nearest(e: StoredPoint, k: number): Promise<NeighbourSearch>;
 }

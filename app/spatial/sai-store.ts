@@ -54,6 +54,10 @@ export class SaiStrategy implements NeighbourStrategy {
     ];
   }
 
+  schemaObjects(): { tables: string[]; indexes: string[] } {
+    return { tables: [saiTable], indexes: indexed.map(saiIndexName) };
+  }
+
   async write(e: StoredPoint): Promise<void> {
     await this.#client.execute(
       `INSERT INTO ${this.#o.keyspace}.${saiTable} (id, time, producer, seq, lat, lon, alt, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

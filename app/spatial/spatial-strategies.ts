@@ -39,6 +39,29 @@ export async function createSpatialSchema(client: cassandra.Client, strategy: Ne
   for (const statement of strategy.schemaStatements()) await client.execute(statement, [], { prepare: false });
 }
 
+/** The configured strategy's tables and indexes that do not exist (as "table ks.name", "index ks.name"). */
+export async function missingSpatialSchema(
+  c: StoreConfig & SpatialConfig & Pick<DetectorConfig, "spatialStrategy">,
+  credentials: CassandraCredentials | null,
+): Promise<string[]> {
+  if (c.spatialStrategy === "off") return [];
+  const client = createCassandraClient(c, undefined, credentials);
+  try {
+    await client.connect();
+    const wanted = createStrategy(c.spatialStrategy, client, spatialStoreOptions(c)).schemaObjects();
+    const names = async (cql: string, column: string) =>
+      new Set((await client.execute(cql, [c.keyspace], { prepare: true })).rows.map((r) => r.get(column) as string));
+    const tables = await names("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", "table_name");
+    const indexes = await names("SELECT index_name FROM system_schema.indexes WHERE keyspace_name = ?", "index_name");
+    return [
+      ...wanted.tables.filter((t) => !tables.has(t)).map((t) => `table ${c.keyspace}.${t}`),
+      ...wanted.indexes.filter((i) => !indexes.has(i)).map((i) => `index ${c.keyspace}.${i}`),
+    ];
+  } finally {
+    await client.shutdown();
+  }
+}
+
 /**
  * Creates the configured strategy's tables and indexes with a client of its own (what the schema command and a
  * detector with --create-schema run, after the keyspace exists); nothing when the spatial check is off.
