@@ -13,7 +13,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { parseAccessInput } from "../../cdk/access-input.ts";
+import { assumedRoleOf, parseAccessInput } from "../../cdk/access-input.ts";
 import type { AwsContext } from "./aws-context.ts";
 import type { CheckResult } from "./check-result.ts";
 import { checkCredentials, type CallerIdentity } from "./credentials-check.ts";
@@ -28,14 +28,14 @@ export type CallerPrincipal =
   | { readonly kind: "user"; readonly arn: string }
   | { readonly kind: "assumed-role"; readonly partition: string; readonly account: string; readonly roleName: string; readonly pathlessRoleArn: string };
 
-const assumedRole = /^arn:([a-z-]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
 const user = /^arn:([a-z-]+):iam::(\d{12}):user\/(.+)$/;
 
 /** What kind of principal the caller's ARN is; throws ClusterAdminError naming the ARN for anything that cannot be an access entry. */
 export function callerPrincipal(arn: string): CallerPrincipal {
-  const role = assumedRole.exec(arn);
-  if (role !== null) {
-    const [, partition, account, roleName] = role as unknown as [string, string, string, string];
+  // The same parser as the stack's refusal of a session ARN (cdk/access-input.ts), so both agree on what one is.
+  const role = assumedRoleOf(arn);
+  if (role !== undefined) {
+    const { partition, account, roleName } = role;
     return { kind: "assumed-role", partition, account, roleName, pathlessRoleArn: `arn:${partition}:iam::${account}:role/${roleName}` };
   }
   if (user.test(arn)) return { kind: "user", arn };

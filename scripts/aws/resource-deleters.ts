@@ -188,15 +188,35 @@ export interface DeleteContext {
   revoked?: boolean;
 }
 
+/**
+ * Kinds deleted by one call, by id. Without `background` the resource is gone when the call returns; with it,
+ * the service deletes it in the background after accepting that call.
+ */
+const singleCallDeletes: Partial<Record<ResourceKind, { readonly call: (c: SweepClients, id: string) => Promise<unknown>; readonly background?: string }>> = {
+  "cloudformation-stack": { call: (c, id) => c.cloudformation.send(new DeleteStackCommand({ StackName: id })), background: "DeleteStack" },
+  "msk-cluster": { call: (c, id) => c.kafka.send(new DeleteMskClusterCommand({ ClusterArn: id })), background: "DeleteCluster" },
+  "elbv2-load-balancer": { call: (c, id) => c.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: id })) },
+  "elbv2-target-group": { call: (c, id) => c.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: id })) },
+  "ec2-nat-gateway": { call: (c, id) => c.ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: id })), background: "DeleteNatGateway" },
+  "ec2-volume": { call: (c, id) => c.ec2.send(new DeleteVolumeCommand({ VolumeId: id })) },
+  "ec2-elastic-ip": { call: (c, id) => c.ec2.send(new ReleaseAddressCommand({ AllocationId: id })) },
+  "ec2-subnet": { call: (c, id) => c.ec2.send(new DeleteSubnetCommand({ SubnetId: id })) },
+  "ec2-route-table": { call: (c, id) => c.ec2.send(new DeleteRouteTableCommand({ RouteTableId: id })) },
+  "ec2-vpc": { call: (c, id) => c.ec2.send(new DeleteVpcCommand({ VpcId: id })) },
+  "logs-log-group": { call: (c, id) => c.logs.send(new DeleteLogGroupCommand({ logGroupName: id })) },
+};
+
 export async function deleteResource(clients: SweepClients, r: FoundResource, round: DeleteContext): Promise<Outcome> {
   const { ec2 } = clients;
   const gone: Outcome = { status: "gone" };
   const deleting = (detail: string): Outcome => ({ status: "deleting", detail });
   return attempt(async (): Promise<Outcome> => {
+    const single = singleCallDeletes[r.kind];
+    if (single !== undefined) {
+      await single.call(clients, r.id);
+      return single.background === undefined ? gone : deleting(`${single.background} accepted`);
+    }
     switch (r.kind) {
-      case "cloudformation-stack":
-        await clients.cloudformation.send(new DeleteStackCommand({ StackName: r.id }));
-        return deleting("DeleteStack accepted");
       case "eks-nodegroup":
         await clients.eks.send(new DeleteNodegroupCommand({ clusterName: r.detail?.clusterName, nodegroupName: r.id }));
         return deleting("DeleteNodegroup accepted");
@@ -204,15 +224,6 @@ export async function deleteResource(clients: SweepClients, r: FoundResource, ro
         if (round.remainingKinds.has("eks-nodegroup")) return { status: "blocked", detail: "waits for its node groups" };
         await clients.eks.send(new DeleteEksClusterCommand({ name: r.id }));
         return deleting("DeleteCluster accepted");
-      case "msk-cluster":
-        await clients.kafka.send(new DeleteMskClusterCommand({ ClusterArn: r.id }));
-        return deleting("DeleteCluster accepted");
-      case "elbv2-load-balancer":
-        await clients.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: r.id }));
-        return gone;
-      case "elbv2-target-group":
-        await clients.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: r.id }));
-        return gone;
       case "ec2-instance":
         // A managed node group's Auto Scaling group would start a replacement: its instances go with it.
         if (r.tags["eks:nodegroup-name"] !== undefined && round.remainingKinds.has("eks-nodegroup")) {
@@ -220,25 +231,16 @@ export async function deleteResource(clients: SweepClients, r: FoundResource, ro
         }
         await ec2.send(new TerminateInstancesCommand({ InstanceIds: [r.id] }));
         return deleting("TerminateInstances accepted");
-      case "ec2-nat-gateway":
-        await ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: r.id }));
-        return deleting("DeleteNatGateway accepted");
       case "ec2-vpc-endpoint": {
         const out = await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [r.id] }));
         const failure = out.Unsuccessful?.[0]?.Error;
         return failure === undefined ? deleting("DeleteVpcEndpoints accepted") : outcomeOfError(Object.assign(new Error(failure.Message), { name: failure.Code ?? "Error" }));
       }
-      case "ec2-volume":
-        await ec2.send(new DeleteVolumeCommand({ VolumeId: r.id }));
-        return gone;
       case "ec2-network-interface":
         if (r.detail?.requesterManaged === "true" || (r.state === "in-use" && r.detail?.attachedTo === undefined)) {
           return { status: "blocked", detail: `owned by an AWS service (${r.detail?.interfaceType || r.detail?.description || "in use"}): goes with its owner` };
         }
         await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: r.id }));
-        return gone;
-      case "ec2-elastic-ip":
-        await ec2.send(new ReleaseAddressCommand({ AllocationId: r.id }));
         return gone;
       case "ec2-security-group":
         try {
@@ -261,28 +263,16 @@ export async function deleteResource(clients: SweepClients, r: FoundResource, ro
         await ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: r.id }));
         return gone;
       }
-      case "ec2-subnet":
-        await ec2.send(new DeleteSubnetCommand({ SubnetId: r.id }));
-        return gone;
-      case "ec2-route-table":
-        await ec2.send(new DeleteRouteTableCommand({ RouteTableId: r.id }));
-        return gone;
-      case "ec2-vpc":
-        await ec2.send(new DeleteVpcCommand({ VpcId: r.id }));
-        return gone;
       case "msk-configuration":
         if (round.remainingKinds.has("msk-cluster")) return { status: "blocked", detail: "waits for the MSK clusters" };
         await clients.kafka.send(new DeleteConfigurationCommand({ Arn: r.id }));
         return deleting("DeleteConfiguration accepted");
-      case "logs-log-group":
-        await clients.logs.send(new DeleteLogGroupCommand({ logGroupName: r.id }));
-        return gone;
       case "kms-key":
         await clients.kms.send(new ScheduleKeyDeletionCommand({ KeyId: r.id, PendingWindowInDays: 7 }));
         return { status: "scheduled", detail: "deletion scheduled in 7 days (the shortest window)" };
       case "s3-bucket":
         return emptyAndDeleteBucket(clients.s3, r.id);
-      case "other":
+      default:
         return { status: "manual", detail: `no deleter for ${r.type ?? "this type"}: it goes with its CloudFormation stack, or delete it by hand` };
     }
   });

@@ -16,7 +16,6 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import cassandra from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
@@ -37,6 +36,7 @@ import { caFiles, cassandraTlsScriptPath, nodeTlsFiles, type CassandraTlsFiles }
 import { localBrokerJvmOptions, localBrokerProperties, log4jProperties } from "../../cdk/servers/kafka-config.ts";
 import { cassandraPorts, kafkaPorts } from "../../cdk/servers/ports.ts";
 import { cassandraVersion, kafkaVersion, minimumJavaVersion } from "../../cdk/servers/versions.ts";
+import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const localHost = "127.0.0.1";
@@ -355,21 +355,31 @@ function logTail(s: Server, lines = 25): string {
 
 /** Waits until `ready` holds, failing at once if the server's process exits. */
 async function waitReady(s: Server, pid: number, ready: () => Promise<boolean> = () => answers(s)): Promise<void> {
-  const deadline = Date.now() + readyTimeoutMs;
-  let lastReport = Date.now();
-  while (Date.now() < deadline) {
-    if (runningPid(s) !== pid) {
-      rmSync(pidFile(s), { force: true });
-      throw new StackError(`${s.label} exited during start-up; last log lines (${s.dir}/logs):\n${logTail(s)}`);
-    }
-    if (await ready()) return;
-    if (Date.now() - lastReport > 15_000) {
-      log(`waiting for ${s.label} (pid ${pid}) to answer… ${Math.round((readyTimeoutMs - (deadline - Date.now())) / 1000)} s`);
-      lastReport = Date.now();
-    }
-    await sleep(1000);
+  let lastReport = 0;
+  try {
+    await waitFor(
+      async () => {
+        if (runningPid(s) !== pid) {
+          rmSync(pidFile(s), { force: true });
+          throw new StackError(`${s.label} exited during start-up; last log lines (${s.dir}/logs):\n${logTail(s)}`);
+        }
+        return ready();
+      },
+      {
+        what: `${s.label} (pid ${pid}) to answer`,
+        timeoutMs: readyTimeoutMs,
+        intervalMs: 1000,
+        onWait: (waited) => {
+          if (waited - lastReport < 15_000) return;
+          log(`waiting for ${s.label} (pid ${pid}) to answer… ${Math.round(waited / 1000)} s`);
+          lastReport = waited;
+        },
+      },
+    );
+  } catch (err) {
+    if (err instanceof WaitTimeoutError) throw new StackError(`${s.label} did not answer within ${readyTimeoutMs / 1000} s; see ${s.dir}/logs`);
+    throw err;
   }
-  throw new StackError(`${s.label} did not answer within ${readyTimeoutMs / 1000} s; see ${s.dir}/logs`);
 }
 
 // ---------- authentication (the cloud's set-up script, run locally) ----------
@@ -539,24 +549,29 @@ export const stopLocalCassandra = (c: LocalCassandra): Promise<void> => stopServ
 async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
   mkdirSync(stateRoot, { recursive: true });
   const lock = join(stateRoot, "start.lock");
-  const deadline = Date.now() + 15 * 60_000;
   let announced = false;
-  for (;;) {
+  const holdMs = 15 * 60_000;
+  const taken = () => {
     try {
       writeFileSync(lock, `${process.pid}\n`, { flag: "wx" });
-      break;
+      return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = Number(readFileSync(lock, "utf8").trim());
-      if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
-        rmSync(lock, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new StackError(`another start of the local stack (pid ${holder}) has held ${lock} for 15 minutes`);
-      if (!announced) log(`another start of the local stack (pid ${holder}) is in progress; waiting for it`);
-      announced = true;
-      await sleep(500);
     }
+    const holder = Number(readFileSync(lock, "utf8").trim());
+    if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
+      rmSync(lock, { force: true }); // stale: its starter is gone; the next probe takes it
+      return false;
+    }
+    if (!announced) log(`another start of the local stack (pid ${holder}) is in progress; waiting for it`);
+    announced = true;
+    return false;
+  };
+  try {
+    await waitFor(taken, { what: `another start of the local stack to release ${lock}`, timeoutMs: holdMs, intervalMs: 500 });
+  } catch (err) {
+    if (err instanceof WaitTimeoutError) throw new StackError(`another start of the local stack has held ${lock} for 15 minutes`);
+    throw err;
   }
   try {
     return await fn();
@@ -647,12 +662,14 @@ async function stopServers(list: readonly Server[]): Promise<void> {
       }
       // Negative PID: the whole process group the detached server leads.
       process.kill(-pid, "SIGTERM");
-      const deadline = Date.now() + 60_000;
-      while (runningPid(s) === pid && Date.now() < deadline) await sleep(250);
-      if (runningPid(s) === pid) {
+      const gone = () => runningPid(s) !== pid;
+      try {
+        await waitFor(gone, { what: `${s.label} (pid ${pid}) to stop`, timeoutMs: 60_000 });
+      } catch (err) {
+        if (!(err instanceof WaitTimeoutError)) throw err;
         log(`${s.label} (pid ${pid}) did not stop in 60 s; killing it`);
         process.kill(-pid, "SIGKILL");
-        while (runningPid(s) === pid) await sleep(100);
+        await waitFor(gone, { what: `${s.label} (pid ${pid}) to die of SIGKILL`, timeoutMs: 60_000, intervalMs: 100 });
       }
       rmSync(pidFile(s), { force: true });
       log(`stopped ${s.label} (pid ${pid})`);

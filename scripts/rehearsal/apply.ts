@@ -11,7 +11,7 @@ import { prometheusOperatorCrdsChart } from "../../cdk/eks-stack.ts";
 import type { Kubectl } from "./kubectl.ts";
 import { refKey, refOf, type ChartManifest, type ObjectRef } from "./manifests.ts";
 import { moduleDir } from "./cluster.ts";
-import { goComponents } from "./versions.ts";
+import { goComponents, moduleVersionOf } from "./versions.ts";
 
 export const fieldManager = "anomaly-kit";
 /** The CDK's label prefix for pruning (aws-cdk-lib aws-eks KubernetesManifest). */
@@ -39,7 +39,7 @@ export interface ApplyOutcome {
 /** The operator's CRD manifests for the pinned version (its Go module ships them). */
 export function operatorCrdFiles(): string[] {
   const operator = goComponents.find((c) => c.name === "prometheus-operator")!;
-  const dir = join(moduleDir(operator.module, operator.moduleVersion), "example", "prometheus-operator-crd");
+  const dir = join(moduleDir(operator.module, moduleVersionOf(operator)), "example", "prometheus-operator-crd");
   return readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort().map((f) => join(dir, f));
 }
 

@@ -8,7 +8,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { goComponents, type GoComponent } from "./versions.ts";
+import { goComponents, moduleVersionOf, type GoComponent } from "./versions.ts";
 
 /** Where built binaries are kept between runs, outside the clone (a fresh clone reuses them). */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -79,7 +79,7 @@ export function wrapperGoMod(c: GoComponent, mainGoMod: string): string {
     "go 1.26.0",
     ...godebug,
     "",
-    `require ${c.module} ${c.moduleVersion}`,
+    `require ${c.module} ${moduleVersionOf(c)}`,
     ...(replaces.length ? ["", "replace (", ...replaces, ")"] : []),
     "",
   ].join("\n");
@@ -135,9 +135,9 @@ async function buildComponent(c: GoComponent, root: string, log: (line: string) 
   mkdirSync(wrapper, { recursive: true });
   log(`building ${c.name} ${c.version} into ${dir} (first run on this machine; later runs reuse it)`);
   const info = JSON.parse(
-    execFileSync(go, ["mod", "download", "-json", `${c.module}@${c.moduleVersion}`], { cwd: wrapper, env: goEnv(), encoding: "utf8" }),
+    execFileSync(go, ["mod", "download", "-json", `${c.module}@${moduleVersionOf(c)}`], { cwd: wrapper, env: goEnv(), encoding: "utf8" }),
   ) as { GoMod?: string; Error?: string };
-  if (!info.GoMod) throw new Error(`${c.name}: go mod download ${c.module}@${c.moduleVersion} failed: ${info.Error ?? "no go.mod"}`);
+  if (!info.GoMod) throw new Error(`${c.name}: go mod download ${c.module}@${moduleVersionOf(c)} failed: ${info.Error ?? "no go.mod"}`);
   writeFileSync(join(wrapper, "go.mod"), wrapperGoMod(c, readFileSync(info.GoMod, "utf8")));
   // A Go file so the wrapper is a buildable module; it imports nothing (the commands are built by path).
   writeFileSync(join(wrapper, "wrapper.go"), "// Package wrapper only carries the generated go.mod's replaces.\npackage wrapper\n");

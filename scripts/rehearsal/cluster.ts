@@ -11,7 +11,7 @@ import { binary, goBinary } from "./build.ts";
 import { Kubectl } from "./kubectl.ts";
 import { makePki, writeKubeconfig, type Pki } from "./pki.ts";
 import { freePort, start, stop, waitFor, type Started } from "./processes.ts";
-import { goComponents } from "./versions.ts";
+import { goComponents, moduleVersionOf } from "./versions.ts";
 
 /**
  * Settings where the rehearsal departs from a default to keep its scenarios short; each is named in the report.
@@ -58,7 +58,7 @@ export function moduleDir(module: string, version: string): string {
 
 function kwokModuleDir(): string {
   const kwok = goComponents.find((c) => c.name === "kwok")!;
-  return moduleDir(kwok.module, kwok.moduleVersion);
+  return moduleDir(kwok.module, moduleVersionOf(kwok));
 }
 
 /**
@@ -82,7 +82,7 @@ export async function startCluster(dir: string, log: (line: string) => void): Pr
   const logs = join(dir, "logs");
   mkdirSync(logs, { recursive: true });
   const pki = makePki(dir);
-  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = (await Promise.all(Array.from({ length: 6 }, freePort))) as [number, number, number, number, number, number];
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfig = join(dir, "admin.kubeconfig");
   writeKubeconfig(kubeconfig, server, pki);
@@ -134,14 +134,18 @@ export async function startCluster(dir: string, log: (line: string) => void): Pr
   const controlPlaneReadySeconds = (Date.now() - started) / 1000;
   log(`kube-apiserver ready on ${server} after ${controlPlaneReadySeconds.toFixed(1)} s`);
 
+  // Both controllers: the admin kubeconfig for everything, loopback only, one instance (no leader election).
+  const controllerFlags = (port: number) => [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${port}`,
+    "--leader-elect=false",
+  ];
   processes.push(
     start("kube-controller-manager", binary("kube-controller-manager"), [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${kcmPort}`,
-      "--leader-elect=false",
+      ...controllerFlags(kcmPort),
       `--service-account-private-key-file=${pki.serviceAccountKey}`,
       `--root-ca-file=${pki.caCert}`,
       `--cluster-cidr=${podCidr}`,
@@ -154,12 +158,7 @@ export async function startCluster(dir: string, log: (line: string) => void): Pr
   );
   processes.push(
     start("kube-scheduler", binary("kube-scheduler"), [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${schedPort}`,
-      "--leader-elect=false",
+      ...controllerFlags(schedPort),
       "--v=1",
     ], logs),
   );

@@ -4,6 +4,23 @@
  */
 import { prometheusOperatorVersion } from "../../charts/versions.ts";
 
+/** A Go component the rehearsal builds with `go install` through a generated wrapper module. */
+export interface GoComponent {
+  /** Cache folder name: `<name>-<version>`. */
+  readonly name: string;
+  readonly version: string;
+  /** The module that holds the commands, required by the generated wrapper module at `v<version>`. */
+  readonly module: string;
+  /** Main packages (relative to the module) and the binary name each builds to in the component's bin folder. */
+  readonly commands: Readonly<Record<string, string>>;
+  /**
+   * Version of each module the main module replaces by a folder of its own repository (Kubernetes' staging
+   * modules, etcd's api/client/pkg, the operator's apis/client): `go install` refuses such modules, so a wrapper
+   * module repeats each of those replaces with the module at this version.
+   */
+  readonly localReplaceVersion: string;
+}
+
 /**
  * Kubernetes release of the control plane. Its minor must be the one the EKS stack targets (cdk/eks-stack.ts
  * `kubernetesVersion`; test/scripts/rehearsal/build.test.ts holds them together); the patch is the newest 1.36 release
@@ -23,29 +40,23 @@ export const etcdRelease = "3.6.16";
 /** kwok simulates the kubelets: nodes heartbeat and pods go Running without any container. */
 export const kwokRelease = "0.8.0";
 
-export interface GoComponent {
-  /** Cache folder name: `<name>-<version>`. */
-  readonly name: string;
-  readonly version: string;
-  /** The module that holds the commands, required by the generated wrapper module. */
-  readonly module: string;
-  readonly moduleVersion: string;
-  /** Main packages (relative to the module) and the binary name each builds to in the component's bin folder. */
-  readonly commands: Readonly<Record<string, string>>;
-  /**
-   * Version of each module the main module replaces by a folder of its own repository (Kubernetes' staging
-   * modules, etcd's api/client/pkg, the operator's apis/client): `go install` refuses such modules, so a wrapper
-   * module repeats each of those replaces with the module at this version.
-   */
-  readonly localReplaceVersion: string;
-}
+/** A component whose module, and every module it replaces by a folder, carry its release's tag. */
+const tagged = (name: string, version: string, module: string, commands: GoComponent["commands"]): GoComponent => ({
+  name,
+  version,
+  module,
+  commands,
+  localReplaceVersion: `v${version}`,
+});
+
+/** The version (tag) of a component's module. */
+export const moduleVersionOf = (c: GoComponent): string => `v${c.version}`;
 
 export const goComponents: readonly GoComponent[] = [
   {
     name: "kubernetes",
     version: kubernetesRelease,
     module: "k8s.io/kubernetes",
-    moduleVersion: `v${kubernetesRelease}`,
     // kubectl from the same release: the tool the EKS stack applies manifests with, at the server's version.
     commands: {
       "cmd/kube-apiserver": "kube-apiserver",
@@ -55,29 +66,8 @@ export const goComponents: readonly GoComponent[] = [
     },
     localReplaceVersion: stagingVersion,
   },
-  {
-    name: "etcd",
-    version: etcdRelease,
-    module: "go.etcd.io/etcd/server/v3",
-    moduleVersion: `v${etcdRelease}`,
-    commands: { ".": "etcd" },
-    localReplaceVersion: `v${etcdRelease}`,
-  },
-  {
-    name: "kwok",
-    version: kwokRelease,
-    module: "sigs.k8s.io/kwok",
-    moduleVersion: `v${kwokRelease}`,
-    commands: { "cmd/kwok": "kwok" },
-    localReplaceVersion: `v${kwokRelease}`,
-  },
-  {
-    name: "prometheus-operator",
-    version: prometheusOperatorVersion,
-    module: "github.com/prometheus-operator/prometheus-operator",
-    moduleVersion: `v${prometheusOperatorVersion}`,
-    commands: { "cmd/operator": "prometheus-operator" },
-    localReplaceVersion: `v${prometheusOperatorVersion}`,
-  },
+  tagged("etcd", etcdRelease, "go.etcd.io/etcd/server/v3", { ".": "etcd" }),
+  tagged("kwok", kwokRelease, "sigs.k8s.io/kwok", { "cmd/kwok": "kwok" }),
+  tagged("prometheus-operator", prometheusOperatorVersion, "github.com/prometheus-operator/prometheus-operator", { "cmd/operator": "prometheus-operator" }),
 ];
 

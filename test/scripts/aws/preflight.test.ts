@@ -33,6 +33,8 @@ const clusters: Exchange = { match: "GET /api/v2/clusters", ...restJsonReply(rec
 
 const zonesHealthy: Exchange = { match: "DescribeAvailabilityZones", ...xmlReply(recorded("ec2/DescribeAvailabilityZones.us-east-1.xml")) };
 const getRole: Exchange = { match: "GetRole", ...xmlReply(recorded("iam/GetRole.with-path.xml")) };
+/** What a healthy account answers after identity, bootstrap and quotas: instances, offerings, MSK, zones. */
+const healthyAccount: readonly Exchange[] = [instances, ...offerings, ...mskAccountDefault, mskCluster, clusters, zonesHealthy];
 
 /** docker, aws and kubectl answering with the outputs recorded from the real tools (aws: v2 unless `awsV1`). */
 const recordedTools =
@@ -56,12 +58,7 @@ describe("preflight", () => {
       bootstrap,
       { match: "GetServiceQuota", when: quotaCode("L-1216C47A"), ...jsonReply(recorded("service-quotas/GetServiceQuota.too-many-requests.json"), 400) },
       vcpuQuota,
-      instances,
-      ...offerings,
-      ...mskAccountDefault,
-      mskCluster,
-      clusters,
-      zonesHealthy,
+      ...healthyAccount,
       getRole,
     );
     const results = await runPreflight(ctx, parseStages("3,6,12,24,48"), options());
@@ -137,12 +134,7 @@ describe("preflight", () => {
       { match: "GetCallerIdentity", ...xmlReply(recorded("sts/GetCallerIdentity.root.xml")) },
       bootstrap,
       { ...vcpuQuota, repeat: true },
-      instances,
-      ...offerings,
-      ...mskAccountDefault,
-      mskCluster,
-      clusters,
-      zonesHealthy,
+      ...healthyAccount,
     );
     const noKubectl: ToolRunner = (command, args) => (command === "kubectl" ? recordedTools()("nope", args) : recordedTools()(command, args));
     const results = await runPreflight(ctx, parseStages("stage-3"), options({ runTool: noKubectl }));
@@ -168,12 +160,7 @@ describe("preflight", () => {
       identity,
       { match: "GetParameter", ...jsonReply(recorded("ssm/GetParameter.cdk-bootstrap-version-old.json")) },
       { ...vcpuQuota, repeat: true },
-      instances,
-      ...offerings,
-      ...mskAccountDefault,
-      mskCluster,
-      clusters,
-      zonesHealthy,
+      ...healthyAccount,
       getRole,
     );
     const boot = byCheck(await runPreflight(ctx, parseStages("stage-3"), options()), "cdk bootstrap");

@@ -13,7 +13,6 @@ import cassandra from "cassandra-driver";
 import { describe, expect, it } from "vitest";
 import { parseDetectorConfig } from "../../../app/config.ts";
 import { readCassandraCredentials } from "../../../app/detector/cassandra-auth.ts";
-import { CassandraStore, createSchema } from "../../../app/detector/cassandra-store.ts";
 import {
   cassandraAdminRole,
   cassandraAuthSetupEnv,
@@ -28,24 +27,12 @@ import {
   localHost,
   projectRoot,
   setUpCassandraAuth,
-  type LocalCassandra,
 } from "../../../scripts/local/stack-control.ts";
-import { connectError, withOwnNode } from "./own-node.ts";
+import { connectError, ownNode, rolePassword, sampleEvent, storeWithTwoEvents, withOwnNode } from "./own-node.ts";
 
-const runId = `a${Date.now().toString(36)}`;
-/**
- * A node of this test's own: own state dir, ports beside the shared node's (9042, 7000, 7199). The dir is
- * fixed so that a run killed half-way leaves a node (PID file) the next run can find and stop.
- */
-const node: LocalCassandra = {
-  dir: join(projectRoot, ".local", "test-cassandra-auth"),
-  clusterName: `auth-${runId}`,
-  ports: { cql: 19042, storage: 17000, jmx: 17199 },
-  authentication: true,
-  exporterPort: 19500,
-};
+const node = ownNode("auth", 10_000, { authentication: true, exporterPort: 19500 });
 const files = cassandraPasswordFiles(node);
-const password = (file: string) => readFileSync(file, "utf8").split("\n")[0]!;
+const runId = node.clusterName.replaceAll("-", "_");
 
 const clientOptions = (username: string, secret: string): cassandra.ClientOptions => ({
   contactPoints: [`${localHost}:${node.ports.cql}`],
@@ -62,7 +49,7 @@ const authenticationFailure = (err: unknown) =>
   Object.values(err.innerErrors as Record<string, unknown>).some((e) => e instanceof cassandra.errors.AuthenticationError);
 
 async function roles(): Promise<Record<string, { superuser: boolean; login: boolean }>> {
-  const admin = clientAs(cassandraAdminRole, password(files.admin));
+  const admin = clientAs(cassandraAdminRole, rolePassword(node, "admin"));
   try {
     const rs = await admin.execute("SELECT role, is_superuser, can_login FROM system_auth.roles");
     return Object.fromEntries(rs.rows.map((r) => [r.get("role") as string, { superuser: r.get("is_superuser") as boolean, login: r.get("can_login") as boolean }]));
@@ -84,7 +71,7 @@ describe("the auth set-up script on a fresh authenticated node", () => {
     expect(authenticationFailure(defaultLogin)).toBe(true);
     // Refused for its password (replaced), which Cassandra checks before the login flag (disabled).
     expect(String(defaultLogin)).toMatch(/Provided username cassandra and\/or password are incorrect/);
-    expect(await loginError(cassandraAdminRole, password(files.admin))).toBeNull();
+    expect(await loginError(cassandraAdminRole, rolePassword(node, "admin"))).toBeNull();
     // The first run found the default superuser (started before it existed, it retried until it could).
     const firstRun = readFileSync(join(node.dir, "auth", "setup.log"), "utf8");
     expect(firstRun).toContain("logged in as cassandra");
@@ -97,11 +84,11 @@ describe("the auth set-up script on a fresh authenticated node", () => {
   });
 
   it("succeeds when run again (logging in as admin), leaving the same roles and passwords", async () => {
-    const before = { admin: password(files.admin), detector: password(files.detector), roles: await roles() };
+    const before = { admin: rolePassword(node, "admin"), detector: rolePassword(node, "detector"), roles: await roles() };
     const output = await setUpCassandraAuth(node);
     expect(output).toContain("logged in as admin");
     expect(output).not.toContain("creating admin");
-    expect({ admin: password(files.admin), detector: password(files.detector), roles: await roles() }).toEqual(before);
+    expect({ admin: rolePassword(node, "admin"), detector: rolePassword(node, "detector"), roles: await roles() }).toEqual(before);
     expect(await loginError(cassandraDetectorRole, before.detector)).toBeNull();
   }, 180_000);
 
@@ -117,14 +104,9 @@ describe("the auth set-up script on a fresh authenticated node", () => {
     });
     const credentials = await readCassandraCredentials(config);
     expect(credentials?.username).toBe(cassandraDetectorRole);
-    await createSchema(config, credentials);
-    const store = new CassandraStore(config, credentials);
-    await store.connect();
+    const store = await storeWithTwoEvents(config, credentials);
     try {
-      const event = (seq: number, value: number) => ({ id: "k1", time: 1_700_000_000_000 + seq, producer: "p", seq, value, label: "none" as const });
-      await store.write(event(1, 1.5));
-      await store.write(event(2, 2.5));
-      expect((await store.history(event(3, 0))).values).toEqual([1.5, 2.5]);
+      expect((await store.history(sampleEvent(3, 0))).values).toEqual([1.5, 2.5]);
       // Not a superuser: it cannot make roles.
       await expect(store.client.execute("CREATE ROLE intruder WITH LOGIN = true AND PASSWORD = 'intruder-password'")).rejects.toBeInstanceOf(
         cassandra.errors.ResponseError,

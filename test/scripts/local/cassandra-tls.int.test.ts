@@ -17,7 +17,7 @@ import { parseDetectorConfig } from "../../../app/config.ts";
 import { cassandraSchema } from "../../../app/topology.ts";
 import { readCassandraCredentials } from "../../../app/detector/cassandra-auth.ts";
 import { sslOptionsOf } from "../../../app/detector/cassandra-tls.ts";
-import { CassandraStore, createCassandraClient, createSchema } from "../../../app/detector/cassandra-store.ts";
+import { createCassandraClient } from "../../../app/detector/cassandra-store.ts";
 import { cassandraDetectorRole } from "../../../cdk/servers/cassandra-auth-setup.ts";
 import { cassandraTlsScriptPath } from "../../../cdk/servers/cassandra-tls.ts";
 import {
@@ -25,22 +25,13 @@ import {
   cassandraTlsPaths,
   localEndpoints,
   localHost,
-  projectRoot,
-  type LocalCassandra,
 } from "../../../scripts/local/stack-control.ts";
-import { connectError, withOwnNode } from "./own-node.ts";
+import { connectError, ownNode, rolePassword, storeWithTwoEvents, withOwnNode } from "./own-node.ts";
 
-const runId = `t${Date.now().toString(36)}`;
-/** A node of this test's own: own state dir and ports (fixed, so an interrupted run's node is found and stopped). */
-const node: LocalCassandra = {
-  dir: join(projectRoot, ".local", "test-cassandra-tls"),
-  clusterName: `tls-${runId}`,
-  ports: { cql: 29042, storage: 27000, jmx: 27199 },
-  authentication: true,
-  tls: true,
-};
+const node = ownNode("tls", 20_000, { authentication: true, tls: true });
 const paths = cassandraTlsPaths(node);
-const detectorPassword = () => readFileSync(cassandraPasswordFiles(node).detector, "utf8").split("\n")[0]!;
+const runId = node.clusterName.replaceAll("-", "_");
+const detectorPassword = () => rolePassword(node, "detector");
 
 /** The detector's settings for this node, as a Deployment's env would give them. */
 const detectorConfig = () =>
@@ -109,13 +100,8 @@ describe("a local node with the cloud's TLS", () => {
     const config = detectorConfig();
     const credentials = await readCassandraCredentials(config);
     expect(credentials?.tlsCa).toBe(readFileSync(paths.node.truststore, "utf8"));
-    await createSchema(config, credentials);
-    const store = new CassandraStore(config, credentials);
-    await store.connect();
+    const store = await storeWithTwoEvents(config, credentials);
     try {
-      const event = (seq: number, value: number) => ({ id: "k1", time: 1_700_000_000_000 + seq, producer: "p", seq, value, label: "none" as const });
-      await store.write(event(1, 1.5));
-      await store.write(event(2, 2.5));
       const rs = await store.client.execute(`SELECT value FROM ${config.keyspace}.${cassandraSchema.eventsTable} WHERE id = ?`, ["k1"], { prepare: true });
       expect(rs.rows.map((r) => r.get("value") as number)).toEqual([2.5, 1.5]);
     } finally {
