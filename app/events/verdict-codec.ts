@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { labels, type Event } from "./event-codec.ts";
 import type { StepVerdict } from "../detector/cusum.ts";
+import { spatialStrategyNames } from "../spatial/neighbours.ts";
 
 export const verdictFormatVersion = 1;
 
@@ -15,7 +16,7 @@ export const verdictFormatVersion = 1;
  * spatial strategy is on: the CUSUM step against its nearest previous events of any key, and how the search went.
  */
 const spatialVerdictSchema = z.object({
-  strategy: z.enum(["geohash", "sai"]),
+  strategy: z.enum(spatialStrategyNames),
   anomaly: z.boolean(),
   direction: z.enum(["up", "down"]).nullable(),
   score: z.number(),
