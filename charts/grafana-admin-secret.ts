@@ -11,9 +11,9 @@
  * (Node, no extra image to pin) with a short script; an existing Secret is kept (HTTP 409), so re-applying or a
  * new Job never changes a password the user already has.
  */
-import { createHash } from "node:crypto";
 import { k8s } from "cdk8s-plus-34";
 import type { Construct } from "constructs";
+import { contentNamed, type TokenResolver } from "./job-name.ts";
 import { allowOnly, clusterDns, kubernetesApi } from "./network-policy.ts";
 import { components, objectLabels } from "./names.ts";
 import { guaranteedResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./pod-security.ts";
@@ -84,6 +84,8 @@ export interface AdminSecretJobProps {
   readonly uid: number;
   /** Changes with the image's content; part of the Job's name, as a Job's template cannot change in place. */
   readonly revision: string;
+  /** Reads the deploy-time values in the template for the name's hash (ChartOptions.resolveTokens). */
+  readonly resolveTokens?: TokenResolver;
 }
 
 /**
@@ -137,12 +139,8 @@ export function grafanaAdminSecretJob(scope: Construct, props: AdminSecretJobPro
       ],
     },
   };
-  const hash = createHash("sha256")
-    .update(JSON.stringify({ template, revision: props.revision }))
-    .digest("hex")
-    .slice(0, 10);
   const job = new k8s.KubeJob(scope, `${component}-job`, {
-    metadata: { name: `${component}-${hash}`, namespace, labels },
+    metadata: { name: contentNamed(component, { template, revision: props.revision }, props.resolveTokens), namespace, labels },
     spec: {
       backoffLimit: adminSecretJobSettings.backoffLimit,
       ttlSecondsAfterFinished: adminSecretJobSettings.ttlSecondsAfterFinished,

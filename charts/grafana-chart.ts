@@ -12,6 +12,7 @@ import { stringify } from "yaml";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import { dashboard, dashboardUid, prometheusDatasourceUid } from "./dashboard.ts";
 import { grafanaAdmin, grafanaAdminSecretJob } from "./grafana-admin-secret.ts";
+import type { TokenResolver } from "./job-name.ts";
 import { allowOnly, clusterDns, podsOf } from "./network-policy.ts";
 import { components, objectLabels, portNames, ports, prometheusOperatedService, selectorLabels } from "./names.ts";
 import {
@@ -75,6 +76,8 @@ export interface GrafanaChartProps extends ChartProps {
   readonly images: ResolvedImages;
   /** Anonymous users may view (GrafanaOptions.anonymousViewers). */
   readonly anonymousViewers: boolean;
+  /** For the admin Secret Job's name (ChartOptions.resolveTokens). */
+  readonly resolveTokens?: TokenResolver;
 }
 
 export class GrafanaChart extends Chart {
@@ -180,7 +183,13 @@ export class GrafanaChart extends Chart {
       },
     });
 
-    grafanaAdminSecretJob(this, { namespace, image: app.image, uid: app.uid, revision: app.revision ?? "" });
+    grafanaAdminSecretJob(this, {
+      namespace,
+      image: app.image,
+      uid: app.uid,
+      revision: app.revision ?? "",
+      resolveTokens: props.resolveTokens,
+    });
 
     allowOnly(this, namespace, name, {
       // No peer: only the user's port-forward reaches Grafana (see above).

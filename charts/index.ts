@@ -18,6 +18,7 @@ import { checkImageReference, resolveImages } from "./versions.ts";
 
 export type { ChartOptions, AppImage, GrafanaOptions } from "./options.ts";
 export type { ImageDigests } from "./versions.ts";
+export type { TokenResolver } from "./job-name.ts";
 
 export interface KitCharts {
   readonly namespace: NamespaceChart;
@@ -55,6 +56,7 @@ export function buildCharts(app: App, plan: SizePlan, options: ChartOptions): Ki
     app: appImage,
     images,
     anonymousViewers: options.grafana?.anonymousViewers ?? false,
+    resolveTokens: options.resolveTokens,
   });
   const pipeline = new PipelineChart(app, "pipeline", {
     namespace,
@@ -62,6 +64,7 @@ export function buildCharts(app: App, plan: SizePlan, options: ChartOptions): Ki
     endpoints: options.endpoints,
     app: appImage,
     tracingSampleRatio: options.tracingSampleRatio ?? defaultTracingSampleRatio,
+    resolveTokens: options.resolveTokens,
   });
   for (const chart of [prometheusOperator, monitoring, jaeger, grafana, pipeline] as Chart[]) chart.addDependency(ns);
   monitoring.addDependency(prometheusOperator);

@@ -4,6 +4,7 @@
  * tokens are fine: they are resolved at deploy time); `npm run synth:k8s` passes flags.
  */
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
+import type { TokenResolver } from "./job-name.ts";
 import type { ImageDigests } from "./versions.ts";
 
 export interface AppImage {
@@ -34,6 +35,11 @@ export interface ChartOptions {
   readonly grafana?: GrafanaOptions;
   /** Digests of the third-party images (charts/versions.ts), to pin them; by release tag otherwise. */
   readonly imageDigests?: ImageDigests;
+  /**
+   * The CDK app's reading of its tokens (their CloudFormation expressions), for the Jobs' names, which hash
+   * their pod templates (job-name.ts): token strings are numbered differently from one synth to the next.
+   */
+  readonly resolveTokens?: TokenResolver;
 }
 
 export interface GrafanaOptions {

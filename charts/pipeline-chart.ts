@@ -19,6 +19,7 @@ import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import { appWorkload, type AppWorkload } from "./app-workload.ts";
+import type { TokenResolver } from "./job-name.ts";
 import { schemaJob } from "./schema-job.ts";
 import { allowOnly, awsApis, cidr, clusterDns, podIdentityAgent, podsOf, type Peer, type Rule } from "./network-policy.ts";
 import { components, jaegerOtlpHttpUrl, objectLabels, ports, selectorLabels } from "./names.ts";
@@ -36,6 +37,8 @@ export interface PipelineChartProps extends ChartProps {
   readonly endpoints: WorkloadEndpoints;
   readonly app: AppImage;
   readonly tracingSampleRatio: number;
+  /** For the schema Job's name (ChartOptions.resolveTokens). */
+  readonly resolveTokens?: TokenResolver;
 }
 
 /**
@@ -107,6 +110,7 @@ export class PipelineChart extends Chart {
       serviceAccountName: components.detector,
       mountServiceAccountToken: useAws,
       env: storeEnv,
+      resolveTokens: props.resolveTokens,
     });
 
     const detectorValues: Partial<DetectorConfig> = {

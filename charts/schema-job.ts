@@ -3,13 +3,13 @@
  * so 44 detector pods do not race each other with DDL. The detectors start alongside it and wait, not ready,
  * until the table exists (`DETECTOR_CREATE_SCHEMA=false`).
  *
- * A Job's pod template cannot be changed in place (`kubectl apply` of a changed template fails), so the name
- * carries a hash of the template and the image revision: a new image or new settings make a new Job; the old
- * one is pruned by the CDK's apply or removed by its TTL.
+ * A Job's pod template cannot be changed in place, so the name carries a hash of the template and the image
+ * revision (job-name.ts): a new image or new settings make a new Job; the old one is pruned by the CDK's apply
+ * or removed by its TTL.
  */
-import { createHash } from "node:crypto";
 import { k8s } from "cdk8s-plus-34";
 import type { Construct } from "constructs";
+import { contentNamed, type TokenResolver } from "./job-name.ts";
 import { components, objectLabels } from "./names.ts";
 import { guaranteedResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume } from "./pod-security.ts";
 
@@ -35,6 +35,8 @@ export interface SchemaJobProps {
   readonly serviceAccountName: string;
   readonly mountServiceAccountToken: boolean;
   readonly env: Readonly<Record<string, string>>;
+  /** Reads the deploy-time values in the template for the name's hash (ChartOptions.resolveTokens). */
+  readonly resolveTokens?: TokenResolver;
 }
 
 export function schemaJob(scope: Construct, props: SchemaJobProps): k8s.KubeJob {
@@ -61,12 +63,9 @@ export function schemaJob(scope: Construct, props: SchemaJobProps): k8s.KubeJob 
       volumes: [scratchVolume("tmp", "16Mi")],
     },
   };
-  const hash = createHash("sha256")
-    .update(JSON.stringify({ template, revision: props.revision }))
-    .digest("hex")
-    .slice(0, 10);
+  const name = contentNamed(component, { template, revision: props.revision }, props.resolveTokens);
   return new k8s.KubeJob(scope, `${component}-job`, {
-    metadata: { name: `${component}-${hash}`, namespace: props.namespace, labels },
+    metadata: { name, namespace: props.namespace, labels },
     spec: {
       backoffLimit: schemaJobSettings.backoffLimit,
       ttlSecondsAfterFinished: schemaJobSettings.ttlSecondsAfterFinished,

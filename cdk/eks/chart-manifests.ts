@@ -7,6 +7,7 @@
  * Teardown: every manifest depends on what the workloads run on (nodes, add-ons, CRDs), so CloudFormation
  * deletes the manifests (kubectl delete, while the nodes still run the controllers) before those.
  */
+import { Stack } from "aws-cdk-lib";
 import type * as eks from "aws-cdk-lib/aws-eks-v2";
 import * as cdk8s from "cdk8s";
 import type { Construct, IDependable } from "constructs";
@@ -22,8 +23,21 @@ export interface WorkloadImage {
   readonly revision: string;
 }
 
+/**
+ * Turns the CDK tokens in a value into their CloudFormation expressions. A token's string form
+ * (`${Token[TOKEN.123]}`) is numbered by a process-wide counter, so it differs between synths of the same
+ * app; the expression does not. The charts hash their Jobs' pod templates through it (charts/job-name.ts).
+ */
+export type TokenResolver = (value: unknown) => unknown;
+
 /** Builds the cdk8s charts of a plan, for these endpoints and this image, in `app`. */
-export type ChartsBuilder = (app: cdk8s.App, plan: SizePlan, endpoints: WorkloadEndpoints, image: WorkloadImage) => readonly cdk8s.Chart[];
+export type ChartsBuilder = (
+  app: cdk8s.App,
+  plan: SizePlan,
+  endpoints: WorkloadEndpoints,
+  image: WorkloadImage,
+  resolveTokens: TokenResolver,
+) => readonly cdk8s.Chart[];
 
 export interface ChartManifestsProps {
   /** The cluster the manifests are applied to. */
@@ -47,7 +61,9 @@ export class ChartManifests extends ParentScoped {
   constructor(scope: Construct, id: string, props: ChartManifestsProps) {
     super(scope, id);
     const byChart = new Map<cdk8s.Chart, eks.KubernetesManifest>();
-    for (const chart of props.charts(new cdk8s.App(), props.plan, props.endpoints, props.image)) {
+    // Resolved in the stack that applies the manifests; only read, for hashes (nothing of it is synthesized).
+    const resolveTokens: TokenResolver = (value) => Stack.of(this).resolve(value);
+    for (const chart of props.charts(new cdk8s.App(), props.plan, props.endpoints, props.image, resolveTokens)) {
       const manifest = props.cluster.addCdk8sChart(chart.node.id, chart);
       manifest.node.addDependency(...props.after);
       byChart.set(chart, manifest);
