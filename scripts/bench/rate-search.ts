@@ -48,3 +48,37 @@ export async function searchMaxRate<T extends Trial>(o: RateSearchOptions<T>): P
   }
   return { best, trials };
 }
+
+/**
+ * From a known capacity downwards: try `startRate`, then `factor` × the last rate until one passes; once a pass
+ * and a fail are known, bisect between them while trials remain and the gap exceeds `resolution`.
+ */
+export async function searchDownFrom<T extends Trial>(o: {
+  readonly startRate: number;
+  readonly factor: number;
+  readonly resolution: number;
+  readonly maxTrials: number;
+  readonly run: (rate: number) => Promise<T>;
+}): Promise<RateSearchResult<T>> {
+  const trials: T[] = [];
+  let best: T | null = null;
+  let failRate: number | null = null;
+  let rate = o.startRate;
+  while (trials.length < o.maxTrials && rate >= 1) {
+    const trial = await o.run(Math.round(rate));
+    trials.push(trial);
+    if (trial.passed) {
+      if (best === null || trial.rate > best.rate) best = trial;
+      if (failRate === null) break; // the capacity's first step passed: nothing above it to look for
+    } else if (failRate === null || trial.rate < failRate) {
+      failRate = trial.rate;
+    }
+    if (best === null) {
+      rate = rate * o.factor;
+      continue;
+    }
+    if (failRate === null || (failRate - best.rate) / best.rate < o.resolution) break;
+    rate = (best.rate + failRate) / 2;
+  }
+  return { best, trials };
+}

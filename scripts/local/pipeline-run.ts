@@ -81,6 +81,8 @@ export interface RunControl {
   latest(): ProgressSample | null;
   /** Resolves when the load generator has finished sending. */
   readonly loadDone: Promise<void>;
+  /** PIDs of the run's detectors and load generator, e.g. for CPU accounting from /proc (the benchmark). */
+  pids(): { readonly detectors: readonly number[]; readonly loadgen: number | null };
 }
 
 export interface LocalRunSummary {
@@ -212,6 +214,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       kafka,
       latest: () => samples.at(-1) ?? null,
       loadDone,
+      pids: () => ({ detectors: slots.flatMap((s) => (s.app.child.pid === undefined ? [] : [s.app.child.pid])), loadgen: loadgen.child.pid ?? null }),
       reviveExitedDetectors: async () => {
         const exited = slots.flatMap((s, i) => (s.app.child.exitCode !== null || s.app.child.signalCode !== null ? [i] : []));
         for (const i of exited) await control.restartDetector(i, "SIGKILL");

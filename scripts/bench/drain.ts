@@ -1,0 +1,128 @@
+/**
+ * Capacity by saturation: a backlog of N events is produced with no detector running (the load generator at a
+ * high rate), then the detectors start and the rate at which they work it off is measured between two marks
+ * (by default 30 % and 95 % of the backlog checked, past the start-up and the keys' first window of history, and
+ * before the tail). The detectors' own check counters are read; no verdict is collected, so the harness costs
+ * next to nothing while it measures.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { scrape, type AppProcess } from "../local/app-process.ts";
+import { IsolatedRun, newRunId, runNames } from "../local/isolated-run.ts";
+import type { LocalRunOptions } from "../local/pipeline-run.ts";
+import { clockTicks, cpuWindow, interference, machineCores, perThousand, readCpuSnapshot, type CpuSnapshot, type CpuWindow, type Roles } from "./proc-cpu.ts";
+import { stackPids } from "./server-pids.ts";
+
+export type RunSettings = Omit<LocalRunOptions, "rate" | "duration" | "onProgress" | "during">;
+
+export interface DrainTrial {
+  readonly events: number;
+  /** Checks per second between the marks. */
+  readonly checksPerSecond: number;
+  /** How long the preload took, and the rate it reached. */
+  readonly preloadSeconds: number;
+  readonly preloadRate: number;
+  /** From the detectors being ready to the last mark. */
+  readonly drainSeconds: number;
+  /** CPU seconds per 1,000 checks: detector, Kafka, Cassandra, the harness (bench); loadgen per 1,000 events produced. */
+  readonly cpuSecondsPer1000Checks: Readonly<Record<string, number>>;
+  readonly detectorMaxRssMiB: number;
+  readonly cpu: CpuWindow;
+  readonly interference: string | null;
+}
+
+const sumOver = async (apps: readonly AppProcess[], metric: string) => {
+  let total = 0;
+  for (const a of apps) total += (await scrape(a).catch(() => null))?.get(metric) ?? 0;
+  return total;
+};
+
+export async function drainTrial(o: {
+  events: number;
+  preloadRate: number;
+  settings: RunSettings;
+  marks?: readonly [number, number];
+  /** Give up when the count has not moved for this long. */
+  stallSeconds?: number;
+}): Promise<DrainTrial> {
+  const [lowMark, highMark] = o.marks ?? [0.3, 0.95];
+  const s = o.settings;
+  const names = runNames(newRunId("d"));
+  const run = await IsolatedRun.open({
+    names,
+    partitions: s.partitions,
+    detector: {
+      tracingSampleRatio: s.tracingSampleRatio,
+      consumersPerProcess: s.consumersPerProcess,
+      detectorConcurrency: s.detectorConcurrency,
+      cassandraConnectionsPerHost: s.cassandraConnectionsPerHost,
+    },
+  });
+  try {
+    const { kafka, cassandra } = await stackPids();
+    const preloadStart = Date.now();
+    const loadgen = run.startLoadgen({
+      tracingSampleRatio: s.tracingSampleRatio,
+      rate: o.preloadRate,
+      duration: o.events / o.preloadRate,
+      keys: s.keys,
+      keyDistribution: s.keyDistribution,
+      spikeProbability: s.spikeProbability,
+      shiftProbability: s.shiftProbability,
+    });
+    // The loadgen's CPU, read while it runs (it is gone once it exits).
+    const loadgenPid = loadgen.app.child.pid ?? -1;
+    let loadgenLast: CpuSnapshot | null = null;
+    const watch = (async () => {
+      while (loadgen.app.child.exitCode === null && loadgen.app.child.signalCode === null) {
+        loadgenLast = readCpuSnapshot({ loadgen: [loadgenPid] });
+        await sleep(200);
+      }
+    })();
+    const exit = await loadgen.app.exited;
+    await watch;
+    if (exit !== 0) throw new Error(`loadgen failed (${exit}):\n${loadgen.app.tail().join("\n")}`);
+    const produced = loadgen.report().sent;
+    const preloadSeconds = (Date.now() - preloadStart) / 1000;
+    const loadgenCpu = ((loadgenLast as CpuSnapshot | null)?.roleTicks.loadgen ?? 0) / clockTicks;
+
+    const detectors = await run.startDetectors(s.detectors);
+    const readyAt = Date.now();
+    const roles: Roles = { detector: detectors.map((d) => d.child.pid ?? -1), kafka, cassandra, bench: [process.pid] };
+    const low = Math.ceil(produced * lowMark);
+    const high = Math.floor(produced * highMark);
+    let start: { snap: CpuSnapshot; checks: number } | null = null;
+    let end: { snap: CpuSnapshot; checks: number } | null = null;
+    let maxRss = 0;
+    let last = -1;
+    let movedAt = Date.now();
+    while (end === null) {
+      await sleep(100);
+      const checks = await sumOver(detectors, "detector_checks_total");
+      if (checks !== last) {
+        last = checks;
+        movedAt = Date.now();
+      } else if (Date.now() - movedAt > (o.stallSeconds ?? 60) * 1000) {
+        throw new Error(`drain stalled at ${checks} of ${produced} checks`);
+      }
+      if (start === null && checks >= low) start = { snap: readCpuSnapshot(roles), checks };
+      else if (start !== null && checks >= high) end = { snap: readCpuSnapshot(roles), checks };
+      if (start !== null) maxRss = Math.max(maxRss, await sumOver(detectors.slice(0, 1), "process_resident_memory_bytes"));
+    }
+    const cpu = cpuWindow(start!.snap, end.snap, machineCores());
+    const checked = end.checks - start!.checks;
+    return {
+      events: produced,
+      checksPerSecond: Math.round(checked / cpu.seconds),
+      preloadSeconds: Math.round(preloadSeconds * 10) / 10,
+      preloadRate: Math.round(produced / preloadSeconds),
+      drainSeconds: Math.round((Date.now() - readyAt) / 100) / 10,
+      cpuSecondsPer1000Checks: { ...perThousand(cpu.cpuSeconds, checked), ...perThousand({ loadgen: loadgenCpu }, produced) },
+      detectorMaxRssMiB: Math.round((maxRss / 2 ** 20) * 10) / 10,
+      cpu,
+      interference: interference(cpu, machineCores()),
+    };
+  } finally {
+    await run.stopProcesses("SIGKILL", 5_000);
+    await run.drop();
+  }
+}
