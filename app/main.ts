@@ -15,6 +15,8 @@ import {
   parseDetectorConfig,
   parseLoadgenConfig,
   type ConfigSources,
+  type DetectorConfig,
+  type LoadgenConfig,
 } from "./config.ts";
 import { readCassandraCredentials } from "./detector/cassandra-auth.ts";
 import { DetectorPipeline } from "./detector/pipeline.ts";
@@ -51,16 +53,24 @@ function configOrExit<T>(parse: () => T): T {
   }
 }
 
+/** What both long-running commands start with: a logger, a metrics registry, tracing and a Kafka client. */
+function serviceBasics(service: "detector" | "loadgen", c: DetectorConfig | LoadgenConfig, clientId: string) {
+  const log = createLogger(service, c.logLevel);
+  return {
+    log,
+    registry: newRegistry({ service }),
+    tracing: setupTracing(`anomaly-${service}`, c.tracingSampleRatio, c.otlpEndpoint),
+    kafka: createKafka(clientId, c.kafkaBrokers, log, c),
+  };
+}
+
 const program = new Command("anomaly-kit").description("Anomaly detection on Kafka + Cassandra");
 
 const detectorCmd = program.command("detector").description("consume events, check each with CUSUM, publish verdicts");
 const detectorSources = addSettings(detectorCmd, detectorSettings);
 detectorCmd.action(async () => {
   const c = configOrExit(() => parseDetectorConfig(detectorSources()));
-  const log = createLogger("detector", c.logLevel);
-  const registry = newRegistry({ service: "detector" });
-  const tracing = setupTracing("anomaly-detector", c.tracingSampleRatio, c.otlpEndpoint);
-  const kafka = createKafka(`detector-${hostname()}`, c.kafkaBrokers, log, c);
+  const { log, registry, tracing, kafka } = serviceBasics("detector", c, `detector-${hostname()}`);
   let credentials;
   try {
     credentials = await readCassandraCredentials(c);
@@ -97,10 +107,7 @@ const loadgenCmd = program.command("loadgen").description("send events at a fixe
 const loadgenSources = addSettings(loadgenCmd, loadgenSettings);
 loadgenCmd.action(async () => {
   const c = configOrExit(() => parseLoadgenConfig(loadgenSources()));
-  const log = createLogger("loadgen", c.logLevel);
-  const registry = newRegistry({ service: "loadgen" });
-  const tracing = setupTracing("anomaly-loadgen", c.tracingSampleRatio, c.otlpEndpoint);
-  const kafka = createKafka(`loadgen-${c.producerId}`, c.kafkaBrokers, log, c);
+  const { log, registry, tracing, kafka } = serviceBasics("loadgen", c, `loadgen-${c.producerId}`);
   const { port } = await serveMetrics(registry, { live: () => true, ready: () => true }, c.metricsPort);
   log.info(httpListeningMessage, { port });
   const stop = new AbortController();

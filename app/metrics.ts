@@ -10,97 +10,60 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 /** From 1 ms to 30 s: a check is a few ms when healthy, seconds under backpressure. */
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function detectorMetrics(registry: Registry) {
-  const r = [registry];
+/** Makers of metrics on one registry: a name, a help text and the label names; every histogram in latencyBuckets. */
+function metricsOn(registry: Registry) {
+  const registers = [registry];
   return {
-    consumed: new Counter({ name: "detector_events_consumed_total", help: "Records taken from the events topic", registers: r }),
-    written: new Counter({ name: "detector_events_written_total", help: "Events written to Cassandra", registers: r }),
-    checked: new Counter({ name: "detector_checks_total", help: "Events checked and their verdict published", registers: r }),
-    anomalies: new Counter({ name: "detector_anomalies_total", help: "Verdicts that flagged an anomaly", registers: r }),
-    deadLettered: new Counter({
-      name: "detector_dead_letters_total",
-      help: "Records sent to the dead-letter topic, by reason",
-      labelNames: ["reason"] as const,
-      registers: r,
-    }),
-    skipped: new Counter({
-      name: "detector_records_skipped_total",
-      help: "Records neither checked nor dead-lettered (even the dead-letter publish failed), by reason",
-      labelNames: ["reason"] as const,
-      registers: r,
-    }),
-    undecodableBatches: new Counter({
-      name: "detector_undecodable_batches_total",
-      help: "Record batches the Kafka client could not decode (codec, decompression bound, corruption), set aside as one dead letter each",
-      labelNames: ["topic"] as const,
-      registers: r,
-    }),
-    groupJoins: new Counter({
-      name: "detector_group_joins_total",
-      help: "Consumer group joins (the first, then one per rebalance: each replays what was not committed)",
-      registers: r,
-    }),
-    retries: new Counter({
-      name: "detector_retries_total",
-      help: "Retries of a transient failure, by stage",
-      labelNames: ["stage"] as const,
-      registers: r,
-    }),
-    errors: new Counter({
-      name: "detector_errors_total",
-      help: "Failures that were not retried, by stage",
-      labelNames: ["stage"] as const,
-      registers: r,
-    }),
-    commits: new Counter({ name: "detector_offset_commits_total", help: "Offset commits sent to Kafka", registers: r }),
-    endToEnd: new Histogram({
-      name: "detector_end_to_end_latency_seconds",
-      help: "From the event's time to its verdict being published",
-      buckets: latencyBuckets,
-      registers: r,
-    }),
-    stage: new Histogram({
-      name: "detector_stage_duration_seconds",
-      help: "Duration of each stage of a check (write, read, detect, publish, dead_letter)",
-      labelNames: ["stage"] as const,
-      buckets: latencyBuckets,
-      registers: r,
-    }),
-    inFlight: new Gauge({ name: "detector_checks_in_flight", help: "Checks running now (pool 2)", registers: r }),
-    handoffDepth: new Gauge({
-      name: "detector_handoff_depth",
-      help: "Records in the hand-off, waiting or running",
-      registers: r,
-    }),
-    pausedPartitions: new Gauge({ name: "detector_paused_partitions", help: "Partitions paused for backpressure", registers: r }),
-    lag: new Gauge({
-      name: "detector_consumer_lag",
-      help: "Records of a partition not yet committed (high watermark minus commit point)",
-      labelNames: ["topic", "partition"] as const,
-      registers: r,
-    }),
+    counter: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) => new Counter<L>({ name, help, labelNames, registers }),
+    gauge: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers }),
+    histogram: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Histogram<L>({ name, help, labelNames, buckets: latencyBuckets, registers }),
+  };
+}
+
+export function detectorMetrics(registry: Registry) {
+  const { counter, gauge, histogram } = metricsOn(registry);
+  return {
+    consumed: counter("detector_events_consumed_total", "Records taken from the events topic"),
+    written: counter("detector_events_written_total", "Events written to Cassandra"),
+    checked: counter("detector_checks_total", "Events checked and their verdict published"),
+    anomalies: counter("detector_anomalies_total", "Verdicts that flagged an anomaly"),
+    deadLettered: counter("detector_dead_letters_total", "Records sent to the dead-letter topic, by reason", ["reason"]),
+    skipped: counter(
+      "detector_records_skipped_total",
+      "Records neither checked nor dead-lettered (even the dead-letter publish failed), by reason",
+      ["reason"],
+    ),
+    undecodableBatches: counter(
+      "detector_undecodable_batches_total",
+      "Record batches the Kafka client could not decode (codec, decompression bound, corruption), set aside as one dead letter each",
+      ["topic"],
+    ),
+    groupJoins: counter("detector_group_joins_total", "Consumer group joins (the first, then one per rebalance: each replays what was not committed)"),
+    retries: counter("detector_retries_total", "Retries of a transient failure, by stage", ["stage"]),
+    errors: counter("detector_errors_total", "Failures that were not retried, by stage", ["stage"]),
+    commits: counter("detector_offset_commits_total", "Offset commits sent to Kafka"),
+    endToEnd: histogram("detector_end_to_end_latency_seconds", "From the event's time to its verdict being published"),
+    stage: histogram("detector_stage_duration_seconds", "Duration of each stage of a check (write, read, detect, publish, dead_letter)", ["stage"]),
+    inFlight: gauge("detector_checks_in_flight", "Checks running now (pool 2)"),
+    handoffDepth: gauge("detector_handoff_depth", "Records in the hand-off, waiting or running"),
+    pausedPartitions: gauge("detector_paused_partitions", "Partitions paused for backpressure"),
+    lag: gauge("detector_consumer_lag", "Records of a partition not yet committed (high watermark minus commit point)", ["topic", "partition"]),
   };
 }
 export type DetectorMetrics = ReturnType<typeof detectorMetrics>;
 
 export function loadgenMetrics(registry: Registry) {
-  const r = [registry];
+  const { counter, gauge, histogram } = metricsOn(registry);
   return {
-    sent: new Counter({ name: "loadgen_events_sent_total", help: "Events acknowledged by Kafka", registers: r }),
-    failed: new Counter({ name: "loadgen_send_failures_total", help: "Events Kafka did not acknowledge", registers: r }),
-    injected: new Counter({
-      name: "loadgen_anomalies_injected_total",
-      help: "Anomalies injected, by kind",
-      labelNames: ["kind"] as const,
-      registers: r,
-    }),
-    lateness: new Histogram({
-      name: "loadgen_send_lateness_seconds",
-      help: "How far behind its scheduled time a batch was handed to the producer (open loop: the schedule does not wait)",
-      buckets: latencyBuckets,
-      registers: r,
-    }),
-    targetRate: new Gauge({ name: "loadgen_target_rate_events_per_second", help: "Scheduled rate now", registers: r }),
+    sent: counter("loadgen_events_sent_total", "Events acknowledged by Kafka"),
+    failed: counter("loadgen_send_failures_total", "Events Kafka did not acknowledge"),
+    injected: counter("loadgen_anomalies_injected_total", "Anomalies injected, by kind", ["kind"]),
+    lateness: histogram(
+      "loadgen_send_lateness_seconds",
+      "How far behind its scheduled time a batch was handed to the producer (open loop: the schedule does not wait)",
+    ),
+    targetRate: gauge("loadgen_target_rate_events_per_second", "Scheduled rate now"),
   };
 }
 
