@@ -11,19 +11,40 @@ import { spatialStrategyNames } from "../spatial/neighbours.ts";
 
 export const verdictFormatVersion = 1;
 
+/** The fields of one CUSUM step's verdict, in the key's verdict and in the spatial one alike. */
+const stepShape = {
+  anomaly: z.boolean(),
+  direction: z.enum(["up", "down"]).nullable(),
+  score: z.number(),
+  /** The baseline; null when it is not a finite number (JSON has no Infinity or NaN). */
+  mean: z.number().nullable(),
+  sigma: z.number().nullable(),
+  n: z.number(),
+  /** Why no verdict could be reached (cusum.ts `Verdict.reason`); absent when one was. */
+  reason: z.enum(["non-finite-value", "short-history", "non-finite-baseline"]).optional(),
+};
+
+/** A number as JSON can carry it: null for Infinity and NaN (and for none at all). */
+export const finiteOrNull = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
+
+/** A step verdict's fields as the records carry them (an infinite score as the largest finite number). */
+export const stepFields = (v: StepVerdict) => ({
+  anomaly: v.anomaly,
+  direction: v.direction,
+  score: Number.isFinite(v.score) ? v.score : Number.MAX_VALUE,
+  mean: finiteOrNull(v.mean),
+  sigma: finiteOrNull(v.sigma),
+  n: v.n,
+  ...(v.reason === undefined ? {} : { reason: v.reason }),
+});
+
 /**
  * The spatial check's verdict (issue 16; app/spatial/spatial-check.ts), on a located event when the detector's
  * spatial strategy is on: the CUSUM step against its nearest previous events of any key, and how the search went.
  */
 const spatialVerdictSchema = z.object({
   strategy: z.enum(spatialStrategyNames),
-  anomaly: z.boolean(),
-  direction: z.enum(["up", "down"]).nullable(),
-  score: z.number(),
-  mean: z.number().nullable(),
-  sigma: z.number().nullable(),
-  n: z.number(),
-  reason: z.enum(["non-finite-value", "short-history", "non-finite-baseline"]).optional(),
+  ...stepShape,
   /** Neighbours found, and the distance (metres) of the nearest and the farthest of them. */
   neighbours: z.number().int().min(0),
   nearestMetres: z.number().nullable(),
@@ -43,15 +64,7 @@ const verdictSchema = z.object({
   seq: z.number(),
   value: z.number(),
   label: z.enum(labels),
-  anomaly: z.boolean(),
-  direction: z.enum(["up", "down"]).nullable(),
-  score: z.number(),
-  /** The baseline; null when it is not a finite number (JSON has no Infinity or NaN). */
-  mean: z.number().nullable(),
-  sigma: z.number().nullable(),
-  n: z.number(),
-  /** Why no verdict could be reached (cusum.ts `Verdict.reason`); absent when one was. */
-  reason: z.enum(["non-finite-value", "short-history", "non-finite-baseline"]).optional(),
+  ...stepShape,
   /** Which baseline the value was compared with (cusum.ts predict): the history's level, or a walk's next step. */
   model: z.enum(["level", "walk"]).optional(),
   /**
@@ -68,8 +81,6 @@ const verdictSchema = z.object({
 });
 export type VerdictRecord = z.infer<typeof verdictSchema>;
 
-const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
 /**
  * The verdict on the checks topic. `historyTimes`: the times of the history the check read, oldest first (the
  * change's start time is looked up there).
@@ -85,13 +96,7 @@ export function verdictRecord(e: Event, v: StepVerdict, checkedAt: number, histo
     seq: e.seq,
     value: e.value,
     label: e.label,
-    anomaly: v.anomaly,
-    direction: v.direction,
-    score: Number.isFinite(v.score) ? v.score : Number.MAX_VALUE,
-    mean: finiteOrNull(v.mean),
-    sigma: finiteOrNull(v.sigma),
-    n: v.n,
-    ...(v.reason === undefined ? {} : { reason: v.reason }),
+    ...stepFields(v),
     ...(v.model === undefined ? {} : { model: v.model }),
     ...(v.changeEventsAgo === undefined ? {} : { changeEventsAgo: v.changeEventsAgo }),
     ...(startedAt === undefined ? {} : { changeStartedAt: startedAt }),

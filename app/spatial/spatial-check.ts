@@ -9,7 +9,7 @@
  * zero sums one step signals when the value is more than k + h σ from its neighbours' prediction.
  */
 import { cusumStep, type DetectOptions, type StepVerdict } from "../detector/cusum.ts";
-import type { SpatialVerdictRecord } from "../events/verdict-codec.ts";
+import { finiteOrNull, stepFields, type SpatialVerdictRecord } from "../events/verdict-codec.ts";
 import { historyWindow } from "../topology.ts";
 import type { NeighbourSearch, NeighbourStrategy, SpatialStrategyName, StoredPoint } from "./neighbours.ts";
 
@@ -39,21 +39,13 @@ export async function checkSpatially(strategy: NeighbourStrategy, e: StoredPoint
   return { verdict, search };
 }
 
-const finiteOrNull = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
-
 /** The spatial part of the verdict on the checks topic (verdict-codec.ts). */
 export function spatialVerdictRecord(strategy: SpatialStrategyName, s: SpatialVerdict): SpatialVerdictRecord {
   const v = s.verdict;
   const n = s.search.neighbours;
   return {
     strategy,
-    anomaly: v.anomaly,
-    direction: v.direction,
-    score: Number.isFinite(v.score) ? v.score : Number.MAX_VALUE,
-    mean: finiteOrNull(v.mean),
-    sigma: finiteOrNull(v.sigma),
-    n: v.n,
-    ...(v.reason === undefined ? {} : { reason: v.reason }),
+    ...stepFields(v),
     neighbours: n.length,
     nearestMetres: finiteOrNull(n[0]?.distance),
     farthestMetres: finiteOrNull(n[n.length - 1]?.distance),
