@@ -15,7 +15,7 @@ import type cassandra from "cassandra-driver";
 import { base32, block, blockRadius, encode, precisionForRadius } from "./geohash.ts";
 import { block3d, blockRadius3d, encode3d, precisionForRadius3d } from "./geohash3d.ts";
 import { nearestOf, type NeighbourSearch, type NeighbourStrategy, type StoredPoint } from "./neighbours.ts";
-import { spatialTableOptions, type SpatialStoreOptions } from "./spatial-schema.ts";
+import { spatialQueryOptions, spatialTableOptions, type SpatialStoreOptions } from "./spatial-schema.ts";
 
 /**
  * The precisions with a table, finest last. 2D: every one from 1 (~5,000 km) to 7 (~153 m); each step shrinks a
@@ -63,8 +63,7 @@ export class GeohashStrategy implements NeighbourStrategy {
   constructor(client: cassandra.Client, options: SpatialStoreOptions) {
     this.#client = client;
     this.#o = options;
-    this.#readOptions = { prepare: true, isIdempotent: true, consistency: options.readConsistency, fetchSize: options.candidateLimit };
-    this.#writeOptions = { prepare: true, isIdempotent: true, consistency: options.writeConsistency };
+    ({ read: this.#readOptions, write: this.#writeOptions } = spatialQueryOptions(options));
   }
 
   schemaStatements(): string[] {

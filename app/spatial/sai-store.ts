@@ -15,7 +15,7 @@ import type cassandra from "cassandra-driver";
 import { boundingBox, earthRadiusMetres } from "./geo.ts";
 import { pointOfRow } from "./geohash-store.ts";
 import { nearestOf, type NeighbourSearch, type NeighbourStrategy, type StoredPoint } from "./neighbours.ts";
-import { spatialTableOptions, type SpatialStoreOptions } from "./spatial-schema.ts";
+import { spatialQueryOptions, spatialTableOptions, type SpatialStoreOptions } from "./spatial-schema.ts";
 
 export const saiTable = "spatial_points";
 const indexed = ["lat", "lon", "alt", "time"] as const;
@@ -38,8 +38,7 @@ export class SaiStrategy implements NeighbourStrategy {
   constructor(client: cassandra.Client, options: SpatialStoreOptions) {
     this.#client = client;
     this.#o = options;
-    this.#readOptions = { prepare: true, isIdempotent: true, consistency: options.readConsistency, fetchSize: options.candidateLimit };
-    this.#writeOptions = { prepare: true, isIdempotent: true, consistency: options.writeConsistency };
+    ({ read: this.#readOptions, write: this.#writeOptions } = spatialQueryOptions(options));
   }
 
   schemaStatements(): string[] {

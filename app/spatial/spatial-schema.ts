@@ -22,3 +22,9 @@ export const spatialTableOptions = (o: Pick<SpatialStoreOptions, "ttlSeconds" | 
                         'compaction_window_unit': 'MINUTES', 'compaction_window_size': ${o.compactionWindowMinutes}}
       AND default_time_to_live = ${o.ttlSeconds}
       AND gc_grace_seconds = 3600`;
+
+/** The driver options of a strategy's reads (at most `candidateLimit` rows a page) and writes; both idempotent. */
+export const spatialQueryOptions = (o: SpatialStoreOptions) => ({
+  read: { prepare: true, isIdempotent: true, consistency: o.readConsistency, fetchSize: o.candidateLimit },
+  write: { prepare: true, isIdempotent: true, consistency: o.writeConsistency },
+});
