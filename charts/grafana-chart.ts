@@ -14,13 +14,9 @@ import { dashboard, dashboardUid, prometheusDatasourceUid } from "./dashboard.ts
 import { grafanaAdmin, grafanaAdminSecretJob } from "./grafana-admin-secret.ts";
 import type { TokenResolver } from "./job-name.ts";
 import { allowOnly, clusterDns, podsOf } from "./network-policy.ts";
+import { singlePodDeployment } from "./single-pod.ts";
 import { components, objectLabels, portNames, ports, prometheusOperatedService, selectorLabels } from "./names.ts";
-import {
-  burstableResources,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  scratchVolume,
-} from "./pod-security.ts";
+import { burstableResources, scratchVolume } from "./pod-security.ts";
 import type { AppImage } from "./options.ts";
 import type { ResolvedImages } from "./versions.ts";
 
@@ -109,70 +105,58 @@ export class GrafanaChart extends Chart {
       data: { [`${dashboardUid}.json`]: JSON.stringify(dashboard(plan), null, 1) },
     });
 
-    this.deployment = new k8s.KubeDeployment(this, "deployment", {
-      metadata: { name, namespace, labels },
-      spec: {
-        replicas: 1,
-        strategy: { type: "Recreate" },
-        selector: { matchLabels: selector },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(grafanaUid),
-            containers: [
-              {
-                name,
-                image: props.images.grafana,
-                env: [
-                  { name: "GF_SECURITY_ADMIN_USER", value: grafanaAdmin.user },
-                  // Read from the mounted Secret (Grafana's __FILE convention), so the value is in no env listing.
-                  { name: "GF_SECURITY_ADMIN_PASSWORD__FILE", value: `${adminSecretDir}/${grafanaAdmin.secretKey}` },
-                  { name: "GF_AUTH_ANONYMOUS_ENABLED", value: String(props.anonymousViewers) },
-                  ...(props.anonymousViewers ? [{ name: "GF_AUTH_ANONYMOUS_ORG_ROLE", value: "Viewer" }] : []),
-                  { name: "GF_LOG_MODE", value: "console" },
-                  { name: "GF_ANALYTICS_REPORTING_ENABLED", value: "false" },
-                  { name: "GF_ANALYTICS_CHECK_FOR_UPDATES", value: "false" },
-                  { name: "GF_PATHS_PROVISIONING", value: provisioningDir },
-                  { name: "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH", value: `${dashboardsDir}/${dashboardUid}.json` },
-                ],
-                ports: [{ name: portNames.http, containerPort: ports.grafana, protocol: "TCP" }],
-                resources: burstableResources({ cpu: "100m", memory: "256Mi" }, { memory: "512Mi" }),
-                securityContext: restrictedContainerSecurityContext(),
-                readinessProbe: { httpGet: { path: "/api/health", port: k8s.IntOrString.fromString(portNames.http) }, periodSeconds: 10 },
-                livenessProbe: {
-                  httpGet: { path: "/api/health", port: k8s.IntOrString.fromString(portNames.http) },
-                  periodSeconds: 30,
-                  initialDelaySeconds: 30,
-                },
-                volumeMounts: [
-                  { name: "data", mountPath: "/var/lib/grafana" },
-                  { name: "tmp", mountPath: "/tmp" },
-                  { name: "logs", mountPath: "/var/log/grafana" },
-                  { name: "datasources", mountPath: `${provisioningDir}/datasources`, readOnly: true },
-                  { name: "dashboard-providers", mountPath: `${provisioningDir}/dashboards`, readOnly: true },
-                  { name: "dashboards", mountPath: dashboardsDir, readOnly: true },
-                  { name: "admin", mountPath: adminSecretDir, readOnly: true },
-                ],
-              },
-            ],
-            volumes: [
-              scratchVolume("data", "1Gi"),
-              scratchVolume("tmp", "64Mi"),
-              scratchVolume("logs", "64Mi"),
-              { name: "datasources", configMap: { name: datasources.name } },
-              { name: "dashboard-providers", configMap: { name: providers.name } },
-              { name: "dashboards", configMap: { name: this.dashboardConfigMap.name } },
-              // Not optional: the pod waits (ContainerCreating) until the Job has made the Secret.
-              {
-                name: "admin",
-                secret: { secretName: grafanaAdmin.secretName, items: [{ key: grafanaAdmin.secretKey, path: grafanaAdmin.secretKey }] },
-              },
-            ],
+    this.deployment = singlePodDeployment(this, {
+      name,
+      namespace,
+      uid: grafanaUid,
+      containers: [
+        {
+          name,
+          image: props.images.grafana,
+          env: [
+            { name: "GF_SECURITY_ADMIN_USER", value: grafanaAdmin.user },
+            // Read from the mounted Secret (Grafana's __FILE convention), so the value is in no env listing.
+            { name: "GF_SECURITY_ADMIN_PASSWORD__FILE", value: `${adminSecretDir}/${grafanaAdmin.secretKey}` },
+            { name: "GF_AUTH_ANONYMOUS_ENABLED", value: String(props.anonymousViewers) },
+            ...(props.anonymousViewers ? [{ name: "GF_AUTH_ANONYMOUS_ORG_ROLE", value: "Viewer" }] : []),
+            { name: "GF_LOG_MODE", value: "console" },
+            { name: "GF_ANALYTICS_REPORTING_ENABLED", value: "false" },
+            { name: "GF_ANALYTICS_CHECK_FOR_UPDATES", value: "false" },
+            { name: "GF_PATHS_PROVISIONING", value: provisioningDir },
+            { name: "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH", value: `${dashboardsDir}/${dashboardUid}.json` },
+          ],
+          ports: [{ name: portNames.http, containerPort: ports.grafana, protocol: "TCP" }],
+          resources: burstableResources({ cpu: "100m", memory: "256Mi" }, { memory: "512Mi" }),
+          readinessProbe: { httpGet: { path: "/api/health", port: k8s.IntOrString.fromString(portNames.http) }, periodSeconds: 10 },
+          livenessProbe: {
+            httpGet: { path: "/api/health", port: k8s.IntOrString.fromString(portNames.http) },
+            periodSeconds: 30,
+            initialDelaySeconds: 30,
           },
+          volumeMounts: [
+            { name: "data", mountPath: "/var/lib/grafana" },
+            { name: "tmp", mountPath: "/tmp" },
+            { name: "logs", mountPath: "/var/log/grafana" },
+            { name: "datasources", mountPath: `${provisioningDir}/datasources`, readOnly: true },
+            { name: "dashboard-providers", mountPath: `${provisioningDir}/dashboards`, readOnly: true },
+            { name: "dashboards", mountPath: dashboardsDir, readOnly: true },
+            { name: "admin", mountPath: adminSecretDir, readOnly: true },
+          ],
         },
-      },
+      ],
+      volumes: [
+        scratchVolume("data", "1Gi"),
+        scratchVolume("tmp", "64Mi"),
+        scratchVolume("logs", "64Mi"),
+        { name: "datasources", configMap: { name: datasources.name } },
+        { name: "dashboard-providers", configMap: { name: providers.name } },
+        { name: "dashboards", configMap: { name: this.dashboardConfigMap.name } },
+        // Not optional: the pod waits (ContainerCreating) until the Job has made the Secret.
+        {
+          name: "admin",
+          secret: { secretName: grafanaAdmin.secretName, items: [{ key: grafanaAdmin.secretKey, path: grafanaAdmin.secretKey }] },
+        },
+      ],
     });
 
     this.service = new k8s.KubeService(this, "service", {

@@ -8,13 +8,9 @@ import { k8s } from "cdk8s-plus-34";
 import type { Construct } from "constructs";
 import { stringify } from "yaml";
 import { allowOnly, clusterDns, podsOf } from "./network-policy.ts";
+import { singlePodDeployment } from "./single-pod.ts";
 import { components, objectLabels, portNames, ports, selectorLabels } from "./names.ts";
-import {
-  burstableResources,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  scratchVolume,
-} from "./pod-security.ts";
+import { burstableResources, scratchVolume } from "./pod-security.ts";
 import type { ResolvedImages } from "./versions.ts";
 
 /** The jaeger image's non-root user. */
@@ -109,39 +105,27 @@ export class JaegerChart extends Chart {
       periodSeconds,
       failureThreshold: 3,
     });
-    this.deployment = new k8s.KubeDeployment(this, "deployment", {
-      metadata: { name, namespace, labels },
-      spec: {
-        replicas: 1,
-        // Memory storage: one pod holds all traces; a second would split them.
-        strategy: { type: "Recreate" },
-        selector: { matchLabels: selector },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(jaegerUid),
-            containers: [
-              {
-                name,
-                image: images.jaeger,
-                args: [`--config=${configDir}/${configFile}`],
-                ports: containerPorts,
-                resources: burstableResources(jaegerSettings.resources.requests, jaegerSettings.resources.limits),
-                securityContext: restrictedContainerSecurityContext(),
-                readinessProbe: health(5),
-                livenessProbe: health(15),
-                volumeMounts: [
-                  { name: "config", mountPath: configDir, readOnly: true },
-                  { name: "tmp", mountPath: "/tmp" },
-                ],
-              },
-            ],
-            volumes: [{ name: "config", configMap: { name: config.name } }, scratchVolume("tmp", "64Mi")],
-          },
+    // Memory storage: one pod holds all traces.
+    this.deployment = singlePodDeployment(this, {
+      name,
+      namespace,
+      uid: jaegerUid,
+      containers: [
+        {
+          name,
+          image: images.jaeger,
+          args: [`--config=${configDir}/${configFile}`],
+          ports: containerPorts,
+          resources: burstableResources(jaegerSettings.resources.requests, jaegerSettings.resources.limits),
+          readinessProbe: health(5),
+          livenessProbe: health(15),
+          volumeMounts: [
+            { name: "config", mountPath: configDir, readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+          ],
         },
-      },
+      ],
+      volumes: [{ name: "config", configMap: { name: config.name } }, scratchVolume("tmp", "64Mi")],
     });
 
     this.service = new k8s.KubeService(this, "service", {

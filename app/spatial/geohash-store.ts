@@ -15,7 +15,7 @@ import type cassandra from "cassandra-driver";
 import { base32, block, blockRadius, encode, precisionForRadius } from "./geohash.ts";
 import { block3d, blockRadius3d, encode3d, precisionForRadius3d } from "./geohash3d.ts";
 import { nearestOf, type NeighbourSearch, type NeighbourStrategy, type StoredPoint } from "./neighbours.ts";
-import { spatialQueryOptions, spatialTableOptions, type SpatialStoreOptions } from "./spatial-schema.ts";
+import { SpatialStore, spatialTableOptions } from "./spatial-schema.ts";
 
 /**
  * The precisions with a table, finest last. 2D: every one from 1 (~5,000 km) to 7 (~153 m); each step shrinks a
@@ -53,28 +53,17 @@ const geometry3d: Geometry = {
   precisionFor: (r, lat) => precisionForRadius3d(r, lat),
 };
 
-export class GeohashStrategy implements NeighbourStrategy {
+export class GeohashStrategy extends SpatialStore implements NeighbourStrategy {
   readonly name = "geohash";
-  readonly #client: cassandra.Client;
-  readonly #o: SpatialStoreOptions;
-  readonly #readOptions;
-  readonly #writeOptions;
-
-  constructor(client: cassandra.Client, options: SpatialStoreOptions) {
-    this.#client = client;
-    this.#o = options;
-    ({ read: this.#readOptions, write: this.#writeOptions } = spatialQueryOptions(options));
-  }
-
   schemaStatements(): string[] {
     return (Object.keys(geohashPrecisions) as Dim[]).flatMap((dim) =>
       geohashPrecisions[dim].map(
         (p) =>
-          `CREATE TABLE IF NOT EXISTS ${this.#o.keyspace}.${geohashTable(dim, p)} (
+          `CREATE TABLE IF NOT EXISTS ${this.o.keyspace}.${geohashTable(dim, p)} (
       cell text, time timestamp, id text, producer text, seq bigint, lat double, lon double, alt double, value double,
       PRIMARY KEY ((cell), time, id, producer, seq)
     ) WITH CLUSTERING ORDER BY (time DESC, id DESC, producer DESC, seq DESC)
-      ${spatialTableOptions(this.#o)}`,
+      ${spatialTableOptions(this.o)}`,
       ),
     );
   }
@@ -90,10 +79,10 @@ export class GeohashStrategy implements NeighbourStrategy {
     await Promise.all(
       dims.flatMap((g) =>
         geohashPrecisions[g.dim].map((p) =>
-          this.#client.execute(
-            `INSERT INTO ${this.#o.keyspace}.${geohashTable(g.dim, p)} (cell, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          this.client.execute(
+            `INSERT INTO ${this.o.keyspace}.${geohashTable(g.dim, p)} (cell, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
             values(g.cell(e, p)),
-            this.#writeOptions,
+            this.writeOptions,
           ),
         ),
       ),
@@ -113,7 +102,7 @@ export class GeohashStrategy implements NeighbourStrategy {
         cells.map(async (cell) => {
           const rows = await this.#cell(g.dim, precision, cell, e);
           rowsRead += rows.length;
-          if (rows.length >= this.#o.candidateLimit) truncated = true;
+          if (rows.length >= this.o.candidateLimit) truncated = true;
           found.push(...rows);
         }),
       );
@@ -140,11 +129,11 @@ export class GeohashStrategy implements NeighbourStrategy {
 
   /** The cell's events before `e`, newest first, at most the candidate limit. */
   async #cell(dim: Dim, precision: number, cell: string, e: StoredPoint): Promise<StoredPoint[]> {
-    const rs = await this.#client.execute(
-      `SELECT ${columns} FROM ${this.#o.keyspace}.${geohashTable(dim, precision)} ` +
+    const rs = await this.client.execute(
+      `SELECT ${columns} FROM ${this.o.keyspace}.${geohashTable(dim, precision)} ` +
         `WHERE cell = ? AND (time, id, producer, seq) < (?, ?, ?, ?) LIMIT ?`,
-      [cell, new Date(e.time), e.id, e.producer, e.seq, this.#o.candidateLimit],
-      this.#readOptions,
+      [cell, new Date(e.time), e.id, e.producer, e.seq, this.o.candidateLimit],
+      this.readOptions,
     );
     return rs.rows.map(pointOfRow);
   }

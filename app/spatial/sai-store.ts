@@ -11,11 +11,10 @@
  * range over a double needs no precision choice. Why time too: "previous" (time <= the event's) then is one more
  * posting list instead of a filter over every row in the box; the exact previous-order is applied here.
  */
-import type cassandra from "cassandra-driver";
 import { boundingBox, earthRadiusMetres } from "./geo.ts";
 import { pointOfRow } from "./geohash-store.ts";
 import { nearestOf, type NeighbourSearch, type NeighbourStrategy, type StoredPoint } from "./neighbours.ts";
-import { spatialQueryOptions, spatialTableOptions, type SpatialStoreOptions } from "./spatial-schema.ts";
+import { SpatialStore, spatialTableOptions } from "./spatial-schema.ts";
 
 export const saiTable = "spatial_points";
 const indexed = ["lat", "lon", "alt", "time"] as const;
@@ -28,27 +27,16 @@ const maxRounds = 16;
 /** A box this small that is still cut short is returned as it is (more than the limit within a metre). */
 const minRadius = 1;
 
-export class SaiStrategy implements NeighbourStrategy {
+export class SaiStrategy extends SpatialStore implements NeighbourStrategy {
   readonly name = "sai";
-  readonly #client: cassandra.Client;
-  readonly #o: SpatialStoreOptions;
-  readonly #readOptions;
-  readonly #writeOptions;
-
-  constructor(client: cassandra.Client, options: SpatialStoreOptions) {
-    this.#client = client;
-    this.#o = options;
-    ({ read: this.#readOptions, write: this.#writeOptions } = spatialQueryOptions(options));
-  }
-
   schemaStatements(): string[] {
-    const ks = this.#o.keyspace;
+    const ks = this.o.keyspace;
     return [
       `CREATE TABLE IF NOT EXISTS ${ks}.${saiTable} (
       id text, time timestamp, producer text, seq bigint, lat double, lon double, alt double, value double,
       PRIMARY KEY ((id), time, producer, seq)
     ) WITH CLUSTERING ORDER BY (time DESC, producer DESC, seq DESC)
-      ${spatialTableOptions(this.#o)}`,
+      ${spatialTableOptions(this.o)}`,
       ...indexed.map((c) => `CREATE INDEX IF NOT EXISTS ${saiIndexName(c)} ON ${ks}.${saiTable} (${c}) USING 'sai'`),
     ];
   }
@@ -58,15 +46,15 @@ export class SaiStrategy implements NeighbourStrategy {
   }
 
   async write(e: StoredPoint): Promise<void> {
-    await this.#client.execute(
-      `INSERT INTO ${this.#o.keyspace}.${saiTable} (id, time, producer, seq, lat, lon, alt, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    await this.client.execute(
+      `INSERT INTO ${this.o.keyspace}.${saiTable} (id, time, producer, seq, lat, lon, alt, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [e.id, new Date(e.time), e.producer, e.seq, e.location.lat, e.location.lon, e.location.alt ?? null, e.value],
-      this.#writeOptions,
+      this.writeOptions,
     );
   }
 
   async nearest(e: StoredPoint, k: number): Promise<NeighbourSearch> {
-    let radius = this.#o.initialRadiusMetres;
+    let radius = this.o.initialRadiusMetres;
     let tooFew = 0; // the largest radius whose circle is known to hold fewer than k
     let cut = Infinity; // the smallest radius whose box is known to be cut short
     let rounds = 0;
@@ -106,20 +94,20 @@ export class SaiStrategy implements NeighbourStrategy {
     const b = boundingBox(lat, lon, radius);
     const altitude = alt === undefined ? "" : " AND alt >= ? AND alt <= ?";
     const cql =
-      `SELECT id, time, producer, seq, lat, lon, alt, value FROM ${this.#o.keyspace}.${saiTable} ` +
+      `SELECT id, time, producer, seq, lat, lon, alt, value FROM ${this.o.keyspace}.${saiTable} ` +
       `WHERE lat >= ? AND lat <= ? AND lon >= ? AND lon <= ? AND time <= ?${altitude} LIMIT ?`;
     const results = await Promise.all(
       b.lonRanges.map(([minLon, maxLon]) =>
-        this.#client.execute(
+        this.client.execute(
           cql,
-          [b.minLat, b.maxLat, minLon, maxLon, new Date(e.time), ...(alt === undefined ? [] : [alt - radius, alt + radius]), this.#o.candidateLimit],
-          this.#readOptions,
+          [b.minLat, b.maxLat, minLon, maxLon, new Date(e.time), ...(alt === undefined ? [] : [alt - radius, alt + radius]), this.o.candidateLimit],
+          this.readOptions,
         ),
       ),
     );
     return {
       rows: results.flatMap((rs) => rs.rows.map(pointOfRow)),
-      truncated: results.some((rs) => rs.rows.length >= this.#o.candidateLimit),
+      truncated: results.some((rs) => rs.rows.length >= this.o.candidateLimit),
     };
   }
 }

@@ -2,6 +2,7 @@
  * What the spatial strategies' tables share: the options they are made and queried with, and the table options
  * (the events table's, for the same reasons: app/detector/cassandra-store.ts).
  */
+import type cassandra from "cassandra-driver";
 
 export interface SpatialStoreOptions {
   readonly keyspace: string;
@@ -23,8 +24,20 @@ export const spatialTableOptions = (o: Pick<SpatialStoreOptions, "ttlSeconds" | 
       AND default_time_to_live = ${o.ttlSeconds}
       AND gc_grace_seconds = 3600`;
 
-/** The driver options of a strategy's reads (at most `candidateLimit` rows a page) and writes; both idempotent. */
-export const spatialQueryOptions = (o: SpatialStoreOptions) => ({
-  read: { prepare: true, isIdempotent: true, consistency: o.readConsistency, fetchSize: o.candidateLimit },
-  write: { prepare: true, isIdempotent: true, consistency: o.writeConsistency },
-});
+/**
+ * What every strategy's store holds: the client, its options and the driver options of its reads (at most
+ * `candidateLimit` rows a page) and writes, both idempotent.
+ */
+export abstract class SpatialStore {
+  protected readonly client: cassandra.Client;
+  protected readonly o: SpatialStoreOptions;
+  protected readonly readOptions;
+  protected readonly writeOptions;
+
+  constructor(client: cassandra.Client, o: SpatialStoreOptions) {
+    this.client = client;
+    this.o = o;
+    this.readOptions = { prepare: true, isIdempotent: true, consistency: o.readConsistency, fetchSize: o.candidateLimit };
+    this.writeOptions = { prepare: true, isIdempotent: true, consistency: o.writeConsistency };
+  }
+}

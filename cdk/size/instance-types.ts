@@ -28,29 +28,23 @@ export const cassandraInstanceTypes = {
   "i3.16xlarge": i3(64, 488, 8, 1900),
 } as const satisfies Record<string, InstanceType>;
 
-export const kafkaInstanceTypes = {
-  "kafka.m5.large": ebsOnly(2, 8),
-  "kafka.m5.xlarge": ebsOnly(4, 16),
-  "kafka.m5.2xlarge": ebsOnly(8, 32),
-  "kafka.m5.4xlarge": ebsOnly(16, 64),
-  "kafka.m7g.large": ebsOnly(2, 8),
-  "kafka.m7g.xlarge": ebsOnly(4, 16),
-  "kafka.m7g.2xlarge": ebsOnly(8, 32),
-  "kafka.m7g.4xlarge": ebsOnly(16, 64),
-} as const satisfies Record<string, InstanceType>;
+/** AWS size names: large has 2 vCPUs, xlarge 4, Nxlarge 4N. */
+const vcpusOfSize = (size: string): number => (size === "large" ? 2 : 4 * (Number(size.replace("xlarge", "")) || 1));
+
+/** EBS-only types of one family, whose memory is a fixed number of GiB per vCPU. */
+const ebsFamily = <F extends string, S extends string>(family: F, gibPerVcpu: number, sizes: readonly S[]) =>
+  Object.fromEntries(
+    sizes.map((size) => [`${family}.${size}`, ebsOnly(vcpusOfSize(size), vcpusOfSize(size) * gibPerVcpu)]),
+  ) as Record<`${F}.${S}`, InstanceType>;
+
+const mskSizes = ["large", "xlarge", "2xlarge", "4xlarge"] as const;
+export const kafkaInstanceTypes = { ...ebsFamily("kafka.m5", 4, mskSizes), ...ebsFamily("kafka.m7g", 4, mskSizes) };
 
 export const workerInstanceTypes = {
-  "c5.xlarge": ebsOnly(4, 8),
-  "c5.2xlarge": ebsOnly(8, 16),
-  "c5.4xlarge": ebsOnly(16, 32),
-  "c5.9xlarge": ebsOnly(36, 72),
-  "c5.12xlarge": ebsOnly(48, 96),
-  "c5.18xlarge": ebsOnly(72, 144),
-  "c6i.2xlarge": ebsOnly(8, 16),
-  "c6i.4xlarge": ebsOnly(16, 32),
-  "c7i.2xlarge": ebsOnly(8, 16),
-  "c7i.4xlarge": ebsOnly(16, 32),
-} as const satisfies Record<string, InstanceType>;
+  ...ebsFamily("c5", 2, ["xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge"] as const),
+  ...ebsFamily("c6i", 2, ["2xlarge", "4xlarge"] as const),
+  ...ebsFamily("c7i", 2, ["2xlarge", "4xlarge"] as const),
+};
 
 export type CassandraInstanceType = keyof typeof cassandraInstanceTypes;
 export type KafkaInstanceType = keyof typeof kafkaInstanceTypes;

@@ -32,9 +32,13 @@ function harness(concurrency: number, capacity = 1000) {
     onBelowLowWater: () => lowWaterCalls++,
     onFatal: (e) => (fatal = e),
   });
-  const push = (key: string, offset: number) => {
-    tracker.track(offset);
-    handoff.push({ key, offset });
+  /** Items in the log's notation, "key@offset", pushed in the order given. */
+  const push = (...items: string[]) => {
+    for (const item of items) {
+      const [key, offset] = item.split("@") as [string, string];
+      tracker.track(Number(offset));
+      handoff.push({ key, offset: Number(offset) });
+    }
   };
   const finish = async (offset: number) => {
     release.get(offset)!();
@@ -56,10 +60,7 @@ const running = (log: string[]) => {
 describe("KeyedHandoff", () => {
   it("runs one item per key at a time, in order, and different keys in parallel", async () => {
     const h = harness(8);
-    h.push("a", 0);
-    h.push("a", 1);
-    h.push("b", 2);
-    h.push("a", 3);
+    h.push("a@0", "a@1", "b@2", "a@3");
     expect(running(h.log).sort()).toEqual(["a@0", "b@2"]);
     await h.finish(2);
     expect(running(h.log)).toEqual(["a@0"]); // b has nothing more; a@1 must wait for a@0
@@ -73,7 +74,7 @@ describe("KeyedHandoff", () => {
 
   it("never exceeds the concurrency, and serves keys fairly", async () => {
     const h = harness(2);
-    for (let i = 0; i < 6; i++) h.push(i < 4 ? "hot" : `k${i}`, i);
+    for (let i = 0; i < 6; i++) h.push(`${i < 4 ? "hot" : `k${i}`}@${i}`);
     expect(running(h.log).sort()).toEqual(["hot@0", "k4@4"]);
     await h.finish(0);
     // hot@1 and k5 were both ready; k5 became ready before hot went back in line
@@ -84,7 +85,7 @@ describe("KeyedHandoff", () => {
 
   it("reports full at capacity and calls back at the low-water mark", async () => {
     const h = harness(1, 4);
-    for (let i = 0; i < 4; i++) h.push("a", i);
+    for (let i = 0; i < 4; i++) h.push(`a@${i}`);
     expect(h.handoff.full).toBe(true);
     await h.finish(0);
     expect(h.handoff.full).toBe(false);
@@ -95,8 +96,7 @@ describe("KeyedHandoff", () => {
 
   it("idle() resolves when everything has finished", async () => {
     const h = harness(4);
-    h.push("a", 0);
-    h.push("b", 1);
+    h.push("a@0", "b@1");
     let idle = false;
     void h.handoff.idle().then(() => (idle = true));
     await h.finish(0);
@@ -107,9 +107,7 @@ describe("KeyedHandoff", () => {
 
   it("stops and reports when a check fails for good; nothing of that key runs after it", async () => {
     const h = harness(4);
-    h.push("a", 0);
-    h.push("a", 1);
-    h.push("b", 2);
+    h.push("a@0", "a@1", "b@2");
     h.fail.get(0)!(new Error("cassandra is gone"));
     await new Promise((r) => setImmediate(r));
     expect(h.handoff.failed).toBe(true);
@@ -123,10 +121,7 @@ describe("KeyedHandoff", () => {
 describe("commit rule (hand-off + offset tracker)", () => {
   it("commits only past offsets whose checks have finished, however they finish", async () => {
     const h = harness(8);
-    h.push("a", 10);
-    h.push("b", 11);
-    h.push("c", 12);
-    h.push("a", 13);
+    h.push("a@10", "b@11", "c@12", "a@13");
     expect(h.tracker.committable).toBeNull();
     await h.finish(12);
     await h.finish(11);
