@@ -80,9 +80,13 @@ export class PipelineChart extends Chart {
       kafkaAuth: endpoints.kafkaAuth,
       awsRegion: endpoints.awsRegion,
     };
+    // The spatial check (issue 16), only when chosen (the default manifests stay as they were): the schema Job
+    // then makes its tables and indexes (ensureSchema), and the detectors wait for them.
+    const spatial: Partial<DetectorConfig> = plan.detector.spatialStrategy === "off" ? {} : { spatialStrategy: plan.detector.spatialStrategy };
     const storeValues: Partial<DetectorConfig> = {
       ...topicsAsPlanned,
       replicationFactor: plan.cassandra.replicationFactor,
+      ...spatial,
     };
     const storeEnv = {
       ...detectorEnv(storeValues),
@@ -146,6 +150,7 @@ export class PipelineChart extends Chart {
       keys: plan.load.keys,
       // A Deployment's pods run until they are stopped.
       duration: 0,
+      ...(plan.load.spatialWorkload === "off" ? {} : { spatialWorkload: plan.load.spatialWorkload }),
     };
     this.loadGenerator = appWorkload(this, {
       namespace,

@@ -3,6 +3,7 @@
  * Every error names the key, the value given and what is allowed, so `cdk synth` can stop with one line.
  */
 import { z } from "zod";
+import { detectorSettings, loadgenSettings } from "../../app/config.ts";
 import { cassandraInstanceTypes, kafkaInstanceTypes, workerInstanceTypes } from "./instance-types.ts";
 
 /** The VPC spans exactly this many availability zones; Cassandra racks and MSK brokers follow it. */
@@ -49,6 +50,21 @@ const integerIn = (key: keyof typeof limits) => {
 const oneOf = <T extends Record<string, unknown>>(table: T) =>
   z.enum(Object.keys(table) as [keyof T & string, ...(keyof T & string)[]], { error: `one of ${names(table)}` });
 
+/**
+ * An app setting as a size parameter: its schema, default and wording come from the app's settings table
+ * (app/config.ts), so the size input, the charts' env and the app agree on one definition.
+ */
+const appSetting = <T>(s: { readonly schema: z.ZodType<T, string>; readonly allowed: string; readonly default: string }) =>
+  z
+    .string({ error: s.allowed })
+    .default(s.default)
+    .transform((raw, ctx): T => {
+      const parsed = s.schema.safeParse(raw);
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({ code: "custom", message: s.allowed });
+      return z.NEVER;
+    });
+
 const sizeInputSchema = z.object({
   preset: oneOf(presets).optional(),
   cassandraNodes: integerIn("cassandraNodes"),
@@ -69,6 +85,10 @@ const sizeInputSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9-]{0,23}$/, { error: "1-24 lower-case letters, digits or '-', starting with a letter" })
     .default("anomaly"),
+  /** The detector's spatial check (issue 16): DETECTOR_SPATIAL_STRATEGY; off by default. */
+  spatialStrategy: appSetting(detectorSettings.spatialStrategy),
+  /** The load generator's spatial workload (issue 16): LOADGEN_SPATIAL_WORKLOAD; off by default. */
+  spatialWorkload: appSetting(loadgenSettings.spatialWorkload),
 });
 export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZones"> & {
   readonly availabilityZones: readonly string[];

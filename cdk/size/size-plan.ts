@@ -95,6 +95,8 @@ export interface SizePlan {
     readonly concurrency: number;
     readonly cassandraConnectionsPerHost: number;
     readonly requestsPerConnection: number;
+    /** The spatial check's neighbour strategy, or off (the size input's spatialStrategy). */
+    readonly spatialStrategy: SizeInput["spatialStrategy"];
   };
   readonly load: {
     readonly ratePerSecond: number;
@@ -105,6 +107,8 @@ export interface SizePlan {
     readonly keys: number;
     readonly cpu: number;
     readonly memoryMiB: number;
+    /** Located events around moving hot spots, or off (the size input's spatialWorkload). */
+    readonly spatialWorkload: SizeInput["spatialWorkload"];
   };
   readonly totalVcpus: number;
 }
@@ -166,6 +170,7 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
       concurrency: planning.detectorConcurrency,
       cassandraConnectionsPerHost: planning.cassandraConnectionsPerHost,
       requestsPerConnection: planning.requestsPerConnection,
+      spatialStrategy: input.spatialStrategy,
     },
     load: {
       ratePerSecond,
@@ -174,6 +179,7 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
       keys: detectorPods * planning.detectorConcurrency * planning.keysPerInFlightCheck,
       cpu: planning.loadgenPod.cpu,
       memoryMiB: planning.loadgenPod.memoryMiB,
+      spatialWorkload: input.spatialWorkload,
     },
     totalVcpus:
       input.cassandraNodes * cassandraType.vcpus + brokers * kafkaType.vcpus + workerNodes * workerType.vcpus,
