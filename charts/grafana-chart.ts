@@ -14,8 +14,8 @@ import { dashboard, dashboardUid, prometheusDatasourceUid } from "./dashboard.ts
 import { grafanaAdmin, grafanaAdminSecretJob } from "./grafana-admin-secret.ts";
 import type { TokenResolver } from "./job-name.ts";
 import { allowOnly, clusterDns, podsOf } from "./network-policy.ts";
-import { singlePodDeployment } from "./single-pod.ts";
-import { components, objectLabels, portNames, ports, prometheusOperatedService, selectorLabels } from "./names.ts";
+import { singlePodDeployment, singlePodIdentity } from "./single-pod.ts";
+import { components, portNames, ports, prometheusOperatedService } from "./names.ts";
 import { burstableResources, scratchVolume } from "./pod-security.ts";
 import type { AppImage } from "./options.ts";
 import type { ResolvedImages } from "./versions.ts";
@@ -85,13 +85,7 @@ export class GrafanaChart extends Chart {
     super(scope, id, props);
     const { namespace, plan, app } = props;
     const name = components.grafana;
-    const labels = { ...objectLabels(name) };
-    const selector = { ...selectorLabels(name) };
-
-    new k8s.KubeServiceAccount(this, "service-account", {
-      metadata: { name, namespace, labels },
-      automountServiceAccountToken: false,
-    });
+    const { labels, selector } = singlePodIdentity(this, name, namespace);
     const datasources = new k8s.KubeConfigMap(this, "datasources", {
       metadata: { name: `${name}-datasources`, namespace, labels },
       data: { "datasources.yaml": stringify(grafanaDatasources(namespace)) },

@@ -8,8 +8,8 @@ import { k8s } from "cdk8s-plus-34";
 import type { Construct } from "constructs";
 import { stringify } from "yaml";
 import { allowOnly, clusterDns, podsOf } from "./network-policy.ts";
-import { singlePodDeployment } from "./single-pod.ts";
-import { components, objectLabels, portNames, ports, selectorLabels } from "./names.ts";
+import { singlePodDeployment, singlePodIdentity } from "./single-pod.ts";
+import { components, portNames, ports } from "./names.ts";
 import { burstableResources, scratchVolume } from "./pod-security.ts";
 import type { ResolvedImages } from "./versions.ts";
 
@@ -81,13 +81,7 @@ export class JaegerChart extends Chart {
     super(scope, id, props);
     const { namespace, images } = props;
     const name = components.jaeger;
-    const labels = { ...objectLabels(name) };
-    const selector = { ...selectorLabels(name) };
-
-    new k8s.KubeServiceAccount(this, "service-account", {
-      metadata: { name, namespace, labels },
-      automountServiceAccountToken: false,
-    });
+    const { labels, selector } = singlePodIdentity(this, name, namespace);
     const config = new k8s.KubeConfigMap(this, "config", {
       metadata: { name, namespace, labels },
       data: { [configFile]: stringify(jaegerConfig()) },

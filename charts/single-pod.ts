@@ -18,6 +18,16 @@ export interface SinglePodProps {
   readonly volumes: readonly k8s.Volume[];
 }
 
+/** The tool's labels and selector, and its service account (without a token: the tools call no Kubernetes API). */
+export function singlePodIdentity(scope: Construct, name: Component, namespace: string) {
+  const labels = { ...objectLabels(name) };
+  new k8s.KubeServiceAccount(scope, "service-account", {
+    metadata: { name, namespace, labels },
+    automountServiceAccountToken: false,
+  });
+  return { labels, selector: { ...selectorLabels(name) } };
+}
+
 export function singlePodDeployment(scope: Construct, props: SinglePodProps): k8s.KubeDeployment {
   const { name, namespace } = props;
   const labels = { ...objectLabels(name) };
