@@ -6,7 +6,7 @@
  * kept only within a byte budget, and what was cut is said in headers.
  */
 import type { Message } from "kafkajs";
-import { locationRejectReasons, rejectReasons } from "./event-codec.ts";
+import { rejectReasons } from "./event-codec.ts";
 import { headerBytes, type RecordHeaders } from "./record-headers.ts";
 
 /** Dead-letter headers: why, and where the record came from. */
@@ -29,7 +29,7 @@ export const deadLetterHeaders = {
  * Why a record was set aside: a codec refusal, a check that failed for a reason other than a server being
  * away (`check-failed`, the stage and error in the detail), or a batch the client could not decode.
  */
-export const deadLetterReasons = [...rejectReasons, ...locationRejectReasons, "check-failed", "undecodable-batch"] as const;
+export const deadLetterReasons = [...rejectReasons, "check-failed", "undecodable-batch"] as const;
 export type DeadLetterReason = (typeof deadLetterReasons)[number];
 
 /** Bounds of one dead-letter record; with the header names it stays under ~15 KB, far below the topic's cap. */

@@ -23,6 +23,19 @@ export interface MalformedCase {
   readonly value: Buffer | null;
 }
 
+/**
+ * A located event with one field of its location block overwritten (the encoder refuses a bad location): the
+ * block ends the record, lat and lon its last 16 bytes without an altitude, the altitude its last 8 with one.
+ */
+function pokeLocation(e: Event, field: "flags" | "lat" | "lon" | "alt", value: number): Buffer {
+  const withAlt = field === "alt";
+  return poke({ ...e, location: withAlt ? { lat: 52.5, lon: 13.4, alt: 120 } : { lat: 52.5, lon: 13.4 } }, (b) => {
+    const end = b.length;
+    if (field === "flags") b.writeUInt8(value, end - 17);
+    else b.writeDoubleBE(value, field === "alt" ? end - 8 : field === "lat" ? end - 16 : end - 8);
+  });
+}
+
 export function malformedRecords(id = "sensor-7"): MalformedCase[] {
   const e = goodEvent({ id });
   const key = Buffer.from(id);
@@ -61,5 +74,13 @@ export function malformedRecords(id = "sensor-7"): MalformedCase[] {
       value: poke(e, (b) => Buffer.concat([b.subarray(0, 26), Buffer.from([0]), b.subarray(27 + 4)])),
     },
     { reason: "empty", key, value: null },
+    { reason: "bad-location", key, value: pokeLocation(e, "lat", 91) },
+    { reason: "bad-location", key, value: pokeLocation(e, "lat", -90.000001) },
+    { reason: "bad-location", key, value: pokeLocation(e, "lat", Number.NaN) },
+    { reason: "bad-location", key, value: pokeLocation(e, "lon", 180.5) },
+    { reason: "bad-location", key, value: pokeLocation(e, "lon", -Infinity) },
+    { reason: "bad-location", key, value: pokeLocation(e, "alt", 1e6) },
+    { reason: "bad-location", key, value: pokeLocation(e, "alt", Number.NaN) },
+    { reason: "bad-location", key, value: pokeLocation(e, "flags", 0x02) },
   ];
 }
