@@ -31,6 +31,43 @@ const window = "$__rate_interval";
 const quantile = (q: number, by: string) =>
   `histogram_quantile(${q}, sum by (${by}) (rate(${M.endToEndSeconds}_bucket{${detector}}[${window}])))`;
 
+/** The detector's stage label of the spatial check (app/detector/pipeline.ts: read neighbours, CUSUM step, write). */
+export const spatialStage = "spatial";
+
+/**
+ * With the spatial check on (issue 16): its stage's latency. The stage is the neighbour search (every widening
+ * round), the CUSUM step on the neighbours and the write to the strategy's tables; the search dominates it.
+ */
+function spatialPanels(plan: SizePlan): PanelSpec[] {
+  if (plan.detector.spatialStrategy === "off") return [];
+  const q = (x: number) =>
+    `histogram_quantile(${x}, sum by (le) (rate(${M.stageSeconds}_bucket{${detector},${L.stage}="${spatialStage}"}[${window}])))`;
+  return [
+    {
+      title: `Spatial check latency (${plan.detector.spatialStrategy})`,
+      description:
+        "The spatial stage of a check: the search for the 50 nearest previous events (all its widening rounds), the CUSUM step on them and the write to the strategy's tables.",
+      unit: "s",
+      width: 12,
+      targets: [
+        { expr: q(0.5), legend: "p50" },
+        { expr: q(0.99), legend: "p99" },
+      ],
+    },
+    {
+      title: "Spatial check rate and retries",
+      description: "Spatial checks per second (the stage's count) and its transient-failure retries and failures.",
+      unit: "ops",
+      width: 12,
+      targets: [
+        { expr: `sum(rate(${M.stageSeconds}_count{${detector},${L.stage}="${spatialStage}"}[${window}]))`, legend: "spatial checks" },
+        { expr: `sum(rate(${M.retries}{${detector},${L.stage}="${spatialStage}"}[${window}]))`, legend: "retries" },
+        { expr: `sum(rate(${M.errors}{${detector},${L.stage}="${spatialStage}"}[${window}]))`, legend: "failures" },
+      ],
+    },
+  ];
+}
+
 export function dashboardPanels(plan: SizePlan): PanelSpec[] {
   return [
     {
@@ -134,6 +171,7 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
         },
       ],
     },
+    ...spatialPanels(plan),
   ];
 }
 
