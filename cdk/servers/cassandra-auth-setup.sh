@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cassandra authentication set-up, once per cluster: admin + detector roles, default superuser off,
 # system_auth replicated and repaired. The same text runs on node 0 in EC2 (embedded in its user data by
-# cdk/cassandra-user-data.ts) and on the local stack (scripts/stack-control.ts --auth). Safe to rerun.
+# cdk/cassandra-user-data.ts) and on the local stack (scripts/local/stack-control.ts --auth). Safe to rerun.
 # Settings come from the environment (names in cdk/servers/cassandra-auth-setup.ts); passwords from
 # files, handed to cqlsh in 0600 credentials files and CQL files, never on a command line.
 set -euo pipefail

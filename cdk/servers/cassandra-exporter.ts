@@ -36,7 +36,7 @@ includeObjectNames:
 /**
  * Ring state as the exporter names it (boolean attributes become 0/1). A node is Up/Normal for readiness when
  * it has joined, is not bootstrapping, and sees every planned node up. Verified against a real exporter on
- * a real exporter (this version, this config) on a local Cassandra by test/stack/cassandra-auth.int.test.ts
+ * a real exporter (this version, this config) on a local Cassandra by test/scripts/local/cassandra-auth.int.test.ts
  * (the names are the exporter's default formatting of the MBean attributes).
  */
 export const cassandraRingMetrics = {

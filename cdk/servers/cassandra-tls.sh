@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Certificates of one Cassandra cluster, made by the cluster itself (no key material in the template, no
 # paid private CA). The same text runs on every EC2 node (embedded in its user data by
-# cdk/cassandra-user-data.ts) and on the local stack's TLS mode (scripts/stack-control.ts --tls).
+# cdk/cassandra-user-data.ts) and on the local stack's TLS mode (scripts/local/stack-control.ts --tls).
 #
 #   cassandra-tls.sh ca <dir> <cluster-name>
 #       a private CA, once: <dir>/ca-bundle.pem (its key, then its certificate; mode 0600) and <dir>/ca.pem

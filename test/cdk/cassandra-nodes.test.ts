@@ -65,7 +65,7 @@ describe("Cassandra first-boot script", () => {
     expect(cassandraUserData(options(1))).not.toContain("CREATE ROLE");
     const first = cassandraUserData(options(0));
     // The shared set-up script (cdk/servers/cassandra-auth-setup.sh, tested against a real node in
-    // test/stack/cassandra-auth.int.test.ts), with the detector role and system_auth's replication as settings.
+    // test/scripts/local/cassandra-auth.int.test.ts), with the detector role and system_auth's replication as settings.
     expect(first).toContain("CREATE ROLE IF NOT EXISTS $detector");
     expect(first).toContain("CASSANDRA_AUTH_DETECTOR_ROLE='detector'");
     expect(first).toContain("CASSANDRA_AUTH_DATACENTER='us-east-1' \\\n  CASSANDRA_AUTH_REPLICATION_FACTOR='3'");
