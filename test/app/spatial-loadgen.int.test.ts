@@ -1,7 +1,8 @@
 /**
  * The spatial workload end to end (issue 16), in process, on the real local Kafka + Cassandra: the load
  * generator with LOADGEN_SPATIAL_WORKLOAD=hotspots sends located events (some drones with altitude), the
- * detector with DETECTOR_SPATIAL_STRATEGY=sai checks each against its 50 nearest previous events, and the
+ * detector with DETECTOR_SPATIAL_STRATEGY=sai, then =geohash (the same load), checks each against its 50 nearest
+ * previous events, and the
  * verdicts are compared with the generator's ground truth: every event checked spatially, misplaced points far
  * from any neighbour, value outliers flagged by the spatial check. The figures are printed for the report.
  * Own topics and keyspace, deleted at the end.
@@ -9,7 +10,7 @@
 import cassandra from "cassandra-driver";
 import type { Consumer, Kafka } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseDetectorConfig, parseLoadgenConfig } from "../../app/config.ts";
+import { parseDetectorConfig, parseLoadgenConfig, type DetectorConfig, type LoadgenConfig } from "../../app/config.ts";
 import { DetectorPipeline } from "../../app/detector/pipeline.ts";
 import { decodeVerdict, type VerdictRecord } from "../../app/events/verdict-codec.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
@@ -18,60 +19,69 @@ import { createLogger } from "../../app/log.ts";
 import { detectorMetrics, loadgenMetrics, newRegistry } from "../../app/metrics.ts";
 import { setupTracing } from "../../app/tracing.ts";
 
-const id = `sl${Date.now().toString(36)}`;
-const topics = { EVENTS_TOPIC: `${id}-events`, KAFKA_PARTITIONS: "2", LOG_LEVEL: "warn" };
-const detectorConfig = parseDetectorConfig({
-  env: {
-    ...topics,
-    CHECKS_TOPIC: `${id}-checks`,
-    DEAD_LETTER_TOPIC: `${id}-dead-letter`,
-    DETECTOR_GROUP_ID: `${id}-detector`,
-    CASSANDRA_KEYSPACE: `it_${id}`,
-    DETECTOR_SPATIAL_STRATEGY: "sai",
-  },
-});
-const loadgenConfig = parseLoadgenConfig({
-  env: {
-    ...topics,
-    LOADGEN_RATE: "200",
-    LOADGEN_DURATION_SECONDS: "15",
-    LOADGEN_KEYS: "40",
-    LOADGEN_KEY_PREFIX: id,
-    LOADGEN_PRODUCER_ID: `${id}-lg`,
-    LOADGEN_SEED: "1616",
-    LOADGEN_SPATIAL_WORKLOAD: "hotspots",
-    LOADGEN_SPATIAL_HOT_SPOTS: "3",
-    LOADGEN_SPATIAL_VALUE_OUTLIER_PROBABILITY: "0.004",
-    LOADGEN_SPATIAL_MISPLACED_PROBABILITY: "0.002",
-  },
-});
+const runs: { kafka: Kafka; detector: DetectorConfig; loadgen: LoadgenConfig; pipeline?: DetectorPipeline; consumer?: Consumer }[] = [];
 const log = createLogger("spatial-loadgen-test", "warn");
-const kafka: Kafka = createKafka(`${id}-test`, detectorConfig.kafkaBrokers, log);
-let pipeline: DetectorPipeline | undefined;
-let consumer: Consumer | undefined;
+
+/** One run's settings: its own topics, keyspace and group; the same load (seed) for every strategy. */
+function run(strategy: "sai" | "geohash") {
+  const id = `sl${Date.now().toString(36)}${strategy.slice(0, 2)}`;
+  const topics = { EVENTS_TOPIC: `${id}-events`, KAFKA_PARTITIONS: "2", LOG_LEVEL: "warn" };
+  const detector = parseDetectorConfig({
+    env: {
+      ...topics,
+      CHECKS_TOPIC: `${id}-checks`,
+      DEAD_LETTER_TOPIC: `${id}-dead-letter`,
+      DETECTOR_GROUP_ID: `${id}-detector`,
+      CASSANDRA_KEYSPACE: `it_${id}`,
+      DETECTOR_SPATIAL_STRATEGY: strategy,
+    },
+  });
+  const loadgen = parseLoadgenConfig({
+    env: {
+      ...topics,
+      LOADGEN_RATE: "200",
+      LOADGEN_DURATION_SECONDS: "15",
+      LOADGEN_KEYS: "40",
+      LOADGEN_KEY_PREFIX: "sl",
+      LOADGEN_PRODUCER_ID: "sl-lg",
+      LOADGEN_SEED: "1616",
+      LOADGEN_SPATIAL_WORKLOAD: "hotspots",
+      LOADGEN_SPATIAL_HOT_SPOTS: "3",
+      LOADGEN_SPATIAL_VALUE_OUTLIER_PROBABILITY: "0.004",
+      LOADGEN_SPATIAL_MISPLACED_PROBABILITY: "0.002",
+    },
+  });
+  const r = { id, kafka: createKafka(`${id}-test`, detector.kafkaBrokers, log), detector, loadgen } as (typeof runs)[number] & { id: string };
+  runs.push(r);
+  return r;
+}
 
 afterAll(async () => {
-  await consumer?.disconnect();
-  await pipeline?.stop();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [detectorConfig.eventsTopic, detectorConfig.checksTopic, detectorConfig.deadLetterTopic] }).catch(() => {});
-  await admin.deleteGroups([detectorConfig.groupId, `${id}-reader`]).catch(() => {});
-  await admin.disconnect();
-  const client = new cassandra.Client({ contactPoints: [...detectorConfig.cassandraContactPoints], localDataCenter: detectorConfig.cassandraLocalDataCenter });
-  await client.connect();
-  await client.execute(`DROP KEYSPACE IF EXISTS ${detectorConfig.keyspace}`);
-  await client.shutdown();
+  for (const r of runs) {
+    await r.consumer?.disconnect();
+    await r.pipeline?.stop();
+    const admin = r.kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [r.detector.eventsTopic, r.detector.checksTopic, r.detector.deadLetterTopic] }).catch(() => {});
+    await admin.deleteGroups([r.detector.groupId, `${r.detector.groupId}-reader`]).catch(() => {});
+    await admin.disconnect();
+    const client = new cassandra.Client({ contactPoints: [...r.detector.cassandraContactPoints], localDataCenter: r.detector.cassandraLocalDataCenter });
+    await client.connect();
+    await client.execute(`DROP KEYSPACE IF EXISTS ${r.detector.keyspace}`);
+    await client.shutdown();
+  }
 });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-describe("spatial workload through the detector (sai)", () => {
+describe.each(["sai", "geohash"] as const)("spatial workload through the detector (%s)", (strategy) => {
   it("checks every located event spatially and finds the generator's spatial anomalies", { timeout: 400_000 }, async () => {
-    pipeline = new DetectorPipeline(detectorConfig, kafka, log, detectorMetrics(newRegistry({ service: `${id}-d` })), setupTracing(id, 0, detectorConfig.otlpEndpoint));
+    const r = run(strategy);
+    const { id, kafka, detector: detectorConfig, loadgen: loadgenConfig } = r;
+    const pipeline = (r.pipeline = new DetectorPipeline(detectorConfig, kafka, log, detectorMetrics(newRegistry({ service: `${id}-d` })), setupTracing(id, 0, detectorConfig.otlpEndpoint)));
     await pipeline.start();
     const verdicts = new Map<number, VerdictRecord>();
-    consumer = kafka.consumer({ groupId: `${id}-reader` });
+    const consumer = (r.consumer = kafka.consumer({ groupId: `${detectorConfig.groupId}-reader` }));
     await consumer.connect();
     await consumer.subscribe({ topics: [detectorConfig.checksTopic], fromBeginning: true });
     await consumer.run({
@@ -111,7 +121,7 @@ describe("spatial workload through the detector (sai)", () => {
       ordinaryFlagged: warm.filter((v) => v.spatial!.anomaly).length,
       ordinary: warm.length,
     };
-    console.log(`spatial end to end ${JSON.stringify(figures)}`);
+    console.log(`spatial end to end ${strategy} ${JSON.stringify(figures)}`);
     expect(figures.truncated).toBe(0);
     // A misplaced point's nearest previous event is kilometres away; an ordinary one's, metres to hundreds.
     expect(misplaced.length).toBeGreaterThan(0);
