@@ -68,3 +68,30 @@ export async function waitFor<T>(probe: () => Promise<T | false | undefined> | T
     await pause(o.intervalMs ?? 250);
   }
 }
+
+/**
+ * Polls a count until `until(count)` holds and returns it; throws a WaitTimeoutError naming `what` once the count
+ * has not moved for `stallMs` (a drain that stopped, not one that is slow: no overall deadline).
+ */
+export async function waitWhileMoving(
+  read: () => Promise<number> | number,
+  o: Pick<WaitOptions, "what" | "intervalMs" | "sleep"> & {
+    readonly until: (count: number) => boolean;
+    readonly stallMs: number;
+    /** The clock the stall is measured on (default Date.now). */
+    readonly now?: () => number;
+  },
+): Promise<number> {
+  const now = o.now ?? Date.now;
+  let last = Number.NaN;
+  let movedAt = now();
+  return waitFor(
+    async () => {
+      const count = await read();
+      if (count !== last) [last, movedAt] = [count, now()];
+      else if (now() - movedAt > o.stallMs) throw new WaitTimeoutError(`${o.what}: stalled at ${count} for ${Math.round(o.stallMs / 1000)} s`);
+      return o.until(count) ? count : undefined;
+    },
+    { timeoutMs: Number.POSITIVE_INFINITY, ...o },
+  );
+}

@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
-import { detectorSettings, loadgenSettings } from "../app/config.ts";
+import { detectorSettings, loadgenSettings, type DetectorConfig } from "../app/config.ts";
+import { spatialThroughputDefaults, spatialTrial } from "./bench/spatial-throughput.ts";
 import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type LocalRunSummary, type ProgressSample } from "./local/pipeline-run.ts";
 import { projectRoot } from "./local/stack-control.ts";
 
@@ -87,13 +88,21 @@ function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof Pas
   }
   command
     .addOption(option("--detectors <n>", "detector processes", detectorsRange, d.detectors))
+    .addOption(
+      option(
+        "--spatial <strategy>",
+        `${detectorSettings.spatialStrategy.help}; on, the run sends the hot-spot workload (located events, injected spatial anomalies) to one detector with that strategy and scores the spatial verdicts`,
+        detectorSettings.spatialStrategy,
+        detectorSettings.spatialStrategy.default,
+      ),
+    )
     .addOption(new Option("--output <file>", "summary file").default(join(projectRoot, "results", "local", "summary.json")))
     .addOption(new Option("--keep", "keep the run's keyspace and topics afterwards").default(false))
     .showSuggestionAfterError(true);
   return { command, keys };
 }
 
-export type LocalArgs = PassedOn & { duration: number; detectors: number; output: string; keep: boolean };
+export type LocalArgs = PassedOn & { duration: number; detectors: number; output: string; keep: boolean; spatial: DetectorConfig["spatialStrategy"] };
 
 /**
  * The flags of `npm run local` (without the node and script arguments), or "help" after --help printed the
@@ -148,7 +157,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const o = parsed;
   console.log(`${o.rate} events/s for ${o.duration} s over ${o.keys} keys; ${o.detectors} detector(s)`);
   // Every value is validated again by the app's own config schema before a process starts.
-  const { output, ...rest } = o;
+  const { output, spatial, ...rest } = o;
+  if (spatial !== "off") return spatialRun(o, spatial);
   const summary = await runLocalPipeline({
     ...rest,
     settleSeconds: d.settleSeconds,
@@ -169,6 +179,21 @@ async function main(argv: readonly string[]): Promise<number> {
       : "FAIL: see the summary",
   );
   return pass ? 0 : 1;
+}
+
+/**
+ * `--spatial <strategy>`: one detector with the strategy on the hot-spot workload at the offered rate; checks/s,
+ * precision/recall of the injected spatial anomalies and the search's rounds and truncated share.
+ */
+async function spatialRun(o: LocalArgs, strategy: Exclude<LocalArgs["spatial"], "off">): Promise<number> {
+  const settings = { ...spatialThroughputDefaults, rate: o.rate, duration: o.duration, keys: o.keys, partitions: o.partitions, detectorConcurrency: o.detectorConcurrency };
+  const trial = await spatialTrial({ ...settings, onProgress: (line) => console.log(line) }, 0, strategy, "offered");
+  const summary = { at: new Date().toISOString(), strategy, settings, ...trial, lost: trial.backlog - trial.checks };
+  mkdirSync(dirname(o.output), { recursive: true });
+  writeFileSync(o.output, `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(JSON.stringify(summary, null, 2));
+  console.log(`written to ${o.output}`);
+  return summary.lost === 0 ? 0 : 1;
 }
 
 // Run only as the script, so the tests can import the parser.

@@ -171,6 +171,7 @@ const rows: readonly Row[] = [
   local(["--cassandra-connections-per-host", "Infinity"]),
   local(["--key-distribution", "pareto"], /allowed: uniform or zipf/),
   local(["--raet", "5"], suggestion),
+  local(["--spatial", "kdtree"], /allowed: one of off, geohash, sai/),
   stages("3,x", "aws"),
   stages("3,0x6", "aws"),
   stages("3,100", "aws"),

@@ -6,6 +6,7 @@
  * next to nothing while it measures.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { waitWhileMoving } from "../../app/retry.ts";
 import { scrape, type AppProcess } from "../local/app-process.ts";
 import { IsolatedRun, newRunId, runNames } from "../local/isolated-run.ts";
 import type { LocalRunOptions } from "../local/pipeline-run.ts";
@@ -90,26 +91,23 @@ export async function drainTrial(o: {
     const roles: Roles = { detector: detectors.map((d) => d.child.pid ?? -1), kafka, cassandra, bench: [process.pid] };
     const low = Math.ceil(produced * lowMark);
     const high = Math.floor(produced * highMark);
-    let start: { snap: CpuSnapshot; checks: number } | null = null;
-    let end: { snap: CpuSnapshot; checks: number } | null = null;
+    // Filled by the probe below: the CPU snapshot and check count at each mark.
+    const marks: { start?: { snap: CpuSnapshot; checks: number }; end?: { snap: CpuSnapshot; checks: number } } = {};
     let maxRss = 0;
-    let last = -1;
-    let movedAt = Date.now();
-    while (end === null) {
-      await sleep(100);
-      const checks = await sumOver(detectors, "detector_checks_total");
-      if (checks !== last) {
-        last = checks;
-        movedAt = Date.now();
-      } else if (Date.now() - movedAt > (o.stallSeconds ?? 60) * 1000) {
-        throw new Error(`drain stalled at ${checks} of ${produced} checks`);
-      }
-      if (start === null && checks >= low) start = { snap: readCpuSnapshot(roles), checks };
-      else if (start !== null && checks >= high) end = { snap: readCpuSnapshot(roles), checks };
-      if (start !== null) maxRss = Math.max(maxRss, await sumOver(detectors.slice(0, 1), "process_resident_memory_bytes"));
-    }
-    const cpu = cpuWindow(start!.snap, end.snap, machineCores());
-    const checked = end.checks - start!.checks;
+    await waitWhileMoving(
+      async () => {
+        const checks = await sumOver(detectors, "detector_checks_total");
+        if (marks.start === undefined && checks >= low) marks.start = { snap: readCpuSnapshot(roles), checks };
+        else if (marks.start !== undefined && checks >= high) marks.end = { snap: readCpuSnapshot(roles), checks };
+        if (marks.start !== undefined) maxRss = Math.max(maxRss, await sumOver(detectors.slice(0, 1), "process_resident_memory_bytes"));
+        return checks;
+      },
+      { what: `drain of ${produced} events`, until: () => marks.end !== undefined, stallMs: (o.stallSeconds ?? 60) * 1000, intervalMs: 100 },
+    );
+    const { start, end } = marks;
+    if (start === undefined || end === undefined) throw new Error("unreachable: the drain ended without its marks");
+    const cpu = cpuWindow(start.snap, end.snap, machineCores());
+    const checked = end.checks - start.checks;
     return {
       events: produced,
       checksPerSecond: Math.round(checked / cpu.seconds),

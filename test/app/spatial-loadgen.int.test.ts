@@ -2,15 +2,13 @@
  * The spatial workload end to end (issue 16), in process, on the real local Kafka + Cassandra: the load
  * generator with LOADGEN_SPATIAL_WORKLOAD=hotspots sends located events (some drones with altitude), the
  * detector with DETECTOR_SPATIAL_STRATEGY=sai, then =geohash (the same load), checks each against its 50 nearest
- * previous events, and the
- * verdicts are compared with the generator's ground truth: every event checked spatially, misplaced points far
+ * previous events, and the verdicts are compared with the generator's ground truth: every event checked spatially, misplaced points far
  * from any neighbour, value outliers flagged by the spatial check. The figures are printed for the report.
  * Own topics and keyspace, deleted at the end.
  */
-import cassandra from "cassandra-driver";
 import type { Consumer, Kafka } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseDetectorConfig, parseLoadgenConfig, type DetectorConfig, type LoadgenConfig } from "../../app/config.ts";
+import { parseLoadgenConfig, type DetectorConfig, type LoadgenConfig } from "../../app/config.ts";
 import { DetectorPipeline } from "../../app/detector/pipeline.ts";
 import { decodeVerdict, type VerdictRecord } from "../../app/events/verdict-codec.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
@@ -18,6 +16,7 @@ import { runLoadgen } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { detectorMetrics, loadgenMetrics, newRegistry } from "../../app/metrics.ts";
 import { setupTracing } from "../../app/tracing.ts";
+import { dropSpatialTestRuns, spatialTestConfig } from "./spatial-test-run.ts";
 
 const runs: { kafka: Kafka; detector: DetectorConfig; loadgen: LoadgenConfig; pipeline?: DetectorPipeline; consumer?: Consumer }[] = [];
 const log = createLogger("spatial-loadgen-test", "warn");
@@ -26,16 +25,7 @@ const log = createLogger("spatial-loadgen-test", "warn");
 function run(strategy: "sai" | "geohash") {
   const id = `sl${Date.now().toString(36)}${strategy.slice(0, 2)}`;
   const topics = { EVENTS_TOPIC: `${id}-events`, KAFKA_PARTITIONS: "2", LOG_LEVEL: "warn" };
-  const detector = parseDetectorConfig({
-    env: {
-      ...topics,
-      CHECKS_TOPIC: `${id}-checks`,
-      DEAD_LETTER_TOPIC: `${id}-dead-letter`,
-      DETECTOR_GROUP_ID: `${id}-detector`,
-      CASSANDRA_KEYSPACE: `it_${id}`,
-      DETECTOR_SPATIAL_STRATEGY: strategy,
-    },
-  });
+  const detector = spatialTestConfig(id, { ...topics, DETECTOR_SPATIAL_STRATEGY: strategy });
   const loadgen = parseLoadgenConfig({
     env: {
       ...topics,
@@ -60,15 +50,7 @@ afterAll(async () => {
   for (const r of runs) {
     await r.consumer?.disconnect();
     await r.pipeline?.stop();
-    const admin = r.kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [r.detector.eventsTopic, r.detector.checksTopic, r.detector.deadLetterTopic] }).catch(() => {});
-    await admin.deleteGroups([r.detector.groupId, `${r.detector.groupId}-reader`]).catch(() => {});
-    await admin.disconnect();
-    const client = new cassandra.Client({ contactPoints: [...r.detector.cassandraContactPoints], localDataCenter: r.detector.cassandraLocalDataCenter });
-    await client.connect();
-    await client.execute(`DROP KEYSPACE IF EXISTS ${r.detector.keyspace}`);
-    await client.shutdown();
+    await dropSpatialTestRuns(r.kafka, [r.detector], [`${r.detector.groupId}-reader`]);
   }
 });
 

@@ -5,10 +5,9 @@
  * without a location is checked as before, and a malformed location is dead-lettered with the reason
  * bad-location and the field and value. Own topics and keyspace, deleted at the end.
  */
-import cassandra from "cassandra-driver";
 import type { Consumer, Kafka, Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseDetectorConfig, type DetectorConfig } from "../../app/config.ts";
+import type { DetectorConfig } from "../../app/config.ts";
 import { DetectorPipeline, deadLetterHeaders } from "../../app/detector/pipeline.ts";
 import { encodeEvent, type Event } from "../../app/events/event-codec.ts";
 import { decodeVerdict, type VerdictRecord } from "../../app/events/verdict-codec.ts";
@@ -17,20 +16,10 @@ import { Rng } from "../../app/loadgen/random.ts";
 import { createLogger } from "../../app/log.ts";
 import { detectorMetrics, newRegistry } from "../../app/metrics.ts";
 import { setupTracing } from "../../app/tracing.ts";
+import { dropSpatialTestRuns, spatialTestConfig } from "./spatial-test-run.ts";
 
 const id = `sp${Date.now().toString(36)}`;
-const config: DetectorConfig = parseDetectorConfig({
-  env: {
-    EVENTS_TOPIC: `${id}-events`,
-    CHECKS_TOPIC: `${id}-checks`,
-    DEAD_LETTER_TOPIC: `${id}-dead-letter`,
-    DETECTOR_GROUP_ID: `${id}-detector`,
-    CASSANDRA_KEYSPACE: `it_${id}`,
-    KAFKA_PARTITIONS: "2",
-    DETECTOR_SPATIAL_STRATEGY: "geohash",
-    LOG_LEVEL: "warn",
-  },
-});
+const config: DetectorConfig = spatialTestConfig(id, { KAFKA_PARTITIONS: "2", DETECTOR_SPATIAL_STRATEGY: "geohash" });
 const log = createLogger("spatial-pipeline-test", "warn");
 const kafka: Kafka = createKafka(`${id}-test`, config.kafkaBrokers, log);
 let pipeline: DetectorPipeline;
@@ -77,15 +66,7 @@ afterAll(async () => {
   await consumer?.disconnect();
   await producer?.disconnect();
   await pipeline?.stop();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [config.eventsTopic, config.checksTopic, config.deadLetterTopic] }).catch(() => {});
-  await admin.deleteGroups([config.groupId, `${id}-reader`]).catch(() => {});
-  await admin.disconnect();
-  const client = new cassandra.Client({ contactPoints: [...config.cassandraContactPoints], localDataCenter: config.cassandraLocalDataCenter });
-  await client.connect();
-  await client.execute(`DROP KEYSPACE IF EXISTS ${config.keyspace}`);
-  await client.shutdown();
+  await dropSpatialTestRuns(kafka, [config], [`${id}-reader`]);
 });
 
 describe("detector with the spatial check on", () => {

@@ -13,6 +13,7 @@ import { ensureSchema, missingSchema } from "../../app/detector/schema.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { geohashPrecisions } from "../../app/spatial/geohash-store.ts";
+import { dropSpatialTestRuns, spatialTestConfig } from "./spatial-test-run.ts";
 
 const log = createLogger("spatial-schema-test", "warn");
 const made: DetectorConfig[] = [];
@@ -20,31 +21,13 @@ const kafka: Kafka = createKafka("spatial-schema-test", parseDetectorConfig({ en
 
 function config(name: string, strategy: string): DetectorConfig {
   const id = `ss${Date.now().toString(36)}${name}`;
-  const c = parseDetectorConfig({
-    env: {
-      EVENTS_TOPIC: `${id}-events`,
-      CHECKS_TOPIC: `${id}-checks`,
-      DEAD_LETTER_TOPIC: `${id}-dead-letter`,
-      CASSANDRA_KEYSPACE: `it_${id}`,
-      KAFKA_PARTITIONS: "1",
-      DETECTOR_SPATIAL_STRATEGY: strategy,
-      DETECTOR_SCHEMA_WAIT_SECONDS: "30",
-    },
-  });
+  const c = spatialTestConfig(id, { KAFKA_PARTITIONS: "1", DETECTOR_SPATIAL_STRATEGY: strategy, DETECTOR_SCHEMA_WAIT_SECONDS: "30" });
   made.push(c);
   return c;
 }
 
 afterAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: made.flatMap((c) => [c.eventsTopic, c.checksTopic, c.deadLetterTopic]) }).catch(() => {});
-  await admin.disconnect();
-  const first = made[0]!;
-  const client = new cassandra.Client({ contactPoints: [...first.cassandraContactPoints], localDataCenter: first.cassandraLocalDataCenter });
-  await client.connect();
-  for (const c of made) await client.execute(`DROP KEYSPACE IF EXISTS ${c.keyspace}`);
-  await client.shutdown();
+  await dropSpatialTestRuns(kafka, made);
 });
 
 describe("spatial schema", () => {

@@ -1,6 +1,6 @@
 /** waitFor: the one poll-until-deadline loop. Probes counted, not timed; the pause is injected. */
 import { describe, expect, it } from "vitest";
-import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
+import { waitFor, waitWhileMoving, WaitTimeoutError } from "../../app/retry.ts";
 
 describe("waitFor", () => {
   it("returns the probe's first value that is neither undefined nor false, reporting each unmet probe", async () => {
@@ -36,5 +36,34 @@ describe("waitFor", () => {
   it("stops when the injected pause throws (an abort)", async () => {
     const abort = new Error("interrupted");
     await expect(waitFor(() => false, { what: "x", timeoutMs: 60_000, sleep: () => Promise.reject(abort) })).rejects.toBe(abort);
+  });
+});
+
+describe("waitWhileMoving", () => {
+  // A clock the injected pause advances: one probe per simulated second.
+  const clock = () => {
+    let t = 0;
+    return { now: () => t, sleep: (ms: number) => ((t += ms), Promise.resolve()) };
+  };
+
+  it("returns the first count that meets the goal, however long a moving count takes", async () => {
+    let n = 0;
+    const count = await waitWhileMoving(() => (n += 10), { what: "the drain", until: (c) => c >= 1000, stallMs: 5_000, intervalMs: 1_000, ...clock() });
+    expect(count).toBe(1000);
+  });
+
+  it("throws once the count stood still for longer than the stall bound, naming what and where", async () => {
+    const counts = [0, 5, 9, 9, 9, 9, 9];
+    let i = 0;
+    const err: unknown = await waitWhileMoving(() => counts[Math.min(i++, counts.length - 1)]!, {
+      what: "sai drain",
+      until: (c) => c >= 100,
+      stallMs: 3_000,
+      intervalMs: 1_000,
+      ...clock(),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WaitTimeoutError);
+    expect((err as Error).message).toBe("sai drain: stalled at 9 for 3 s");
+    expect(i).toBe(7);
   });
 });
