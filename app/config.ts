@@ -227,6 +227,30 @@ export const detectorSettings = {
     default: "64",
     schema: int(1, 8192),
   }),
+  detectorConcurrencyMode: setting({
+    env: "DETECTOR_CONCURRENCY_MODE",
+    flag: "--concurrency-mode <mode>",
+    help: "fixed: --concurrency checks in flight; adaptive: start there and follow the checks' latency (app/detector/concurrency-limit.ts)",
+    allowed: "fixed or adaptive",
+    default: "fixed",
+    schema: z.enum(["fixed", "adaptive"]),
+  }),
+  detectorConcurrencyMax: setting({
+    env: "DETECTOR_CONCURRENCY_MAX",
+    flag: "--concurrency-max <n>",
+    help: "adaptive mode: the most checks in flight it may allow",
+    allowed: "an integer from 1 to 8192, at least --concurrency",
+    default: "2048",
+    schema: int(1, 8192),
+  }),
+  detectorLatencyTargetMs: setting({
+    env: "DETECTOR_LATENCY_TARGET_MS",
+    flag: "--latency-target-ms <ms>",
+    help: "adaptive mode: the mean check latency the limit steers below",
+    allowed: "an integer from 1 to 60000",
+    default: "100",
+    schema: int(1, 60_000),
+  }),
   handoffCapacity: setting({
     env: "DETECTOR_HANDOFF_CAPACITY",
     flag: "--handoff-capacity <n>",
@@ -723,6 +747,12 @@ function checkCombinations(values: Partial<DetectorConfig> & Partial<LoadgenConf
   if (min !== undefined && max !== undefined && min > max) {
     problems.push(
       `setting smallShiftMinSigmas (env ${loadgenSettings.smallShiftMinSigmas.env}): ${min} is above smallShiftMaxSigmas ${max}; allowed: ${loadgenSettings.smallShiftMinSigmas.allowed}`,
+    );
+  }
+  const { detectorConcurrencyMode: mode, detectorConcurrency: initial, detectorConcurrencyMax: most } = values;
+  if (mode === "adaptive" && initial !== undefined && most !== undefined && most < initial) {
+    problems.push(
+      `setting detectorConcurrencyMax (env ${detectorSettings.detectorConcurrencyMax.env}): ${most} is below detectorConcurrency ${initial}, where the adaptive limit starts; allowed: ${detectorSettings.detectorConcurrencyMax.allowed}`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));

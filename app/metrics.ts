@@ -46,6 +46,7 @@ export function detectorMetrics(registry: Registry) {
     endToEnd: histogram("detector_end_to_end_latency_seconds", "From the event's time to its verdict being published"),
     stage: histogram("detector_stage_duration_seconds", "Duration of each stage of a check (write, read, detect, publish, dead_letter)", ["stage"]),
     inFlight: gauge("detector_checks_in_flight", "Checks running now (pool 2)"),
+    concurrencyLimit: gauge("detector_concurrency_limit", "Checks allowed in flight now (pool 2): the fixed setting, or the adaptive limit"),
     handoffDepth: gauge("detector_handoff_depth", "Records in the hand-off, waiting or running"),
     pausedPartitions: gauge("detector_paused_partitions", "Partitions paused for backpressure"),
     lag: gauge("detector_consumer_lag", "Records of a partition not yet committed (high watermark minus commit point)", ["topic", "partition"]),

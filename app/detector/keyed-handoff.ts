@@ -3,7 +3,8 @@
  *
  * - Per-key order: items of one key run one at a time, in the order pushed. The check of an event reads the
  *   key's previous events, so two of a key in flight at once would each miss the other (the reference's fault).
- * - Concurrency: items of different keys run in parallel, up to `concurrency` at once.
+ * - Concurrency: items of different keys run in parallel, up to `concurrency` at once (a number, or a limit
+ *   read each time an item could start: app/detector/concurrency-limit.ts).
  * - Bounded: `size` counts items waiting plus running; the consumers pause their partitions when `full` and
  *   resume on `onBelowLowWater`. Nothing busy-waits.
  * - Fairness: a key with a backlog goes to the back of the ready line after each item, so a hot key cannot
@@ -13,7 +14,7 @@
  * committed, and `onFatal` tells the owner to stop (a restart replays it).
  */
 export interface HandoffOptions<T> {
-  readonly concurrency: number;
+  readonly concurrency: number | { readonly limit: number };
   readonly capacity: number;
   /** Resume below this many (default capacity / 2). */
   readonly lowWater?: number;
@@ -26,6 +27,7 @@ export interface HandoffOptions<T> {
 
 export class KeyedHandoff<T> {
   readonly #o: HandoffOptions<T>;
+  readonly #limit: { readonly limit: number };
   readonly #lowWater: number;
   /** Waiting items per key; a key is present while it has waiting or running items. */
   readonly #waiting = new Map<string, T[]>();
@@ -38,7 +40,9 @@ export class KeyedHandoff<T> {
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: HandoffOptions<T>) {
-    if (options.concurrency < 1 || options.capacity < 1) throw new RangeError("concurrency and capacity must be >= 1");
+    const c = options.concurrency;
+    this.#limit = typeof c === "number" ? { limit: c } : c;
+    if (this.#limit.limit < 1 || options.capacity < 1) throw new RangeError("concurrency and capacity must be >= 1");
     this.#o = options;
     this.#lowWater = Math.min(options.capacity - 1, options.lowWater ?? Math.floor(options.capacity / 2));
   }
@@ -78,7 +82,7 @@ export class KeyedHandoff<T> {
   }
 
   #pump(): void {
-    while (!this.#failed && this.#running < this.#o.concurrency && this.#readyHead < this.#ready.length) {
+    while (!this.#failed && this.#running < this.#limit.limit && this.#readyHead < this.#ready.length) {
       const key = this.#ready[this.#readyHead++]!;
       if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
         this.#ready.splice(0, this.#readyHead); // compact the line now and then instead of shift() per item

@@ -33,6 +33,7 @@ import { publishBatchMaxBytes, topicMaxMessageBytes } from "../topology.ts";
 import { contextFromHeaders, headersFor, type Tracing } from "../tracing.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
 import { CassandraStore, isTransientCassandraError } from "./cassandra-store.ts";
+import { concurrencyLimitOf, type ConcurrencyLimit } from "./concurrency-limit.ts";
 import { cusumStep } from "./cusum.ts";
 import { KeyedHandoff } from "./keyed-handoff.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
@@ -108,6 +109,7 @@ export class DetectorPipeline {
   readonly #producer: Producer;
   readonly #publisher: BatchingPublisher;
   readonly #handoff: KeyedHandoff<WorkItem>;
+  readonly #limit: ConcurrencyLimit;
   readonly #slots: ConsumerSlot[] = [];
   #commitTimer: NodeJS.Timeout | null = null;
   #running = false;
@@ -140,8 +142,10 @@ export class DetectorPipeline {
     this.#publisher = new BatchingPublisher(this.#producer, { maxBatchBytes: publishBatchMaxBytes });
     // No gzip batch of the events topic inflates past what the broker would take uncompressed.
     boundGzipDecompression(topicMaxMessageBytes.events);
+    this.#limit = concurrencyLimitOf(config, (limit) => metrics.concurrencyLimit.set(limit));
+    metrics.concurrencyLimit.set(this.#limit.limit);
     this.#handoff = new KeyedHandoff<WorkItem>({
-      concurrency: config.detectorConcurrency,
+      concurrency: this.#limit,
       capacity: config.handoffCapacity,
       keyOf: (w) => (w.key === null ? "" : w.key.toString("latin1")),
       process: (w) => this.#check(w),
@@ -177,6 +181,7 @@ export class DetectorPipeline {
     this.#log.info("detector running", {
       consumers: c.consumersPerProcess,
       concurrency: c.detectorConcurrency,
+      concurrencyMode: c.detectorConcurrencyMode,
       handoffCapacity: c.handoffCapacity,
     });
   }
@@ -278,12 +283,15 @@ export class DetectorPipeline {
    */
   async #check(w: WorkItem): Promise<void> {
     this.#m.inFlight.inc();
+    const inFlight = this.#handoff.running;
+    const started = performance.now();
     try {
       if (w.undecodable) return await this.#deadLetter(w, "undecodable-batch", w.undecodable.error);
       try {
         const decoded = decodeEvent(w.key, w.value, this.#c.maxEventBytes);
         if (!decoded.ok) return await this.#deadLetter(w, decoded.reason, decoded.detail);
         await this.#traced(w, decoded.event);
+        this.#limit.sample(performance.now() - started, inFlight);
       } catch (err) {
         if (isTransient(err)) throw err; // retries gave up at the deadline: leave it for the replay
         await this.#deadLetter(w, "check-failed", err instanceof StageFailure ? err.message : errorText(err));

@@ -73,6 +73,21 @@ describe("detector config", () => {
   });
 });
 
+describe("concurrency mode", () => {
+  it("is fixed at --concurrency unless adaptive is asked for, which starts there and stays below --concurrency-max", () => {
+    expect(parseDetectorConfig({ env: {} }).detectorConcurrencyMode).toBe("fixed");
+    const c = parseDetectorConfig({ env: { DETECTOR_CONCURRENCY_MODE: "adaptive", DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "512" } });
+    expect([c.detectorConcurrencyMode, c.detectorConcurrency, c.detectorConcurrencyMax]).toEqual(["adaptive", 128, 512]);
+  });
+  it("refuses a maximum below the start in adaptive mode, naming both settings", () => {
+    expect(() => parseDetectorConfig({ env: { DETECTOR_CONCURRENCY_MODE: "adaptive", DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "64" } })).toThrow(
+      /setting detectorConcurrencyMax \(env DETECTOR_CONCURRENCY_MAX\): 64 is below detectorConcurrency 128[\s\S]*allowed:/,
+    );
+    expect(parseDetectorConfig({ env: { DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "64" } }).detectorConcurrencyMode).toBe("fixed");
+    expect(() => parseDetectorConfig({ env: { DETECTOR_CONCURRENCY_MODE: "fast" } })).toThrow(/detectorConcurrencyMode[\s\S]*"fast"[\s\S]*fixed or adaptive/);
+  });
+});
+
 describe("the local data-centre name", () => {
   it.each(["datacenter1", "us-east-1", "eu_west.2", "DC-A"])("accepts %j, as snitches name them", (dc) => {
     expect(parseDetectorConfig({ env: { CASSANDRA_LOCAL_DC: dc } }).cassandraLocalDataCenter).toBe(dc);
