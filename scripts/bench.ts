@@ -1,110 +1,177 @@
 /**
  * `npm run bench`: how fast the local pipeline is and how close to its limit, on this machine.
- * Writes results/bench/latest.json, charts of the rate search and the spike's lag, and the README's
- * benchmark section. `--smoke` runs a seconds-long version into a scratch folder (the test command's check).
+ * Warm-up until the figures settle, then interleaved trials (ceiling, pipeline drain, ceiling, drain …) with
+ * min / median / max and the ratio from adjacent pairs, repeating trials disturbed by other load; then the
+ * p99-bounded rate searched from the drain rate downwards. Writes results/bench/latest.json, charts and the
+ * README's benchmark section. `--smoke` runs a seconds-long version into a scratch folder (the test command's check).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import { measureCeiling } from "./bench/ceiling.ts";
+import { CeilingBench, type CeilingStep } from "./bench/ceiling.ts";
+import { drainTrial, type DrainTrial } from "./bench/drain.ts";
+import { interleavedPlan, runInterleaved } from "./bench/interleave.ts";
 import { machineFacts } from "./bench/machine.ts";
-import { benchRunSettings, p99BoundMs, searchPipelineRate, spikeRun, tuningGrid } from "./bench/pipeline-trials.ts";
+import { benchRunSettings, p99BoundMs, searchBoundedRate, spikeRun, tuningGrid } from "./bench/pipeline-trials.ts";
+import { interferenceLimits } from "./bench/proc-cpu.ts";
+import { spatialThroughput, spatialThroughputDefaults, type SpatialThroughputSettings } from "./bench/spatial-throughput.ts";
 import { benchCharts } from "./report/bench-charts.ts";
 import { benchTargets, type BenchResult } from "./bench/bench-result.ts";
 import { updateReadmeBenchSection } from "./bench/readme-section.ts";
+import { bottleneck, medianOfRecords, pairRatios, spread } from "./bench/stats.ts";
+import { warmUp } from "./bench/warmup.ts";
 import { ensureStack, projectRoot } from "./local/stack-control.ts";
 
-const profiles = {
-  full: {
-    ceiling: { secondsPerStep: 10, concurrencies: [32, 64, 128, 256] },
-    search: { startRate: 1000, maxRate: 8000, duration: 30, maxTrials: 6 },
-    spike: { factor: 10, warmupSeconds: 10, spikeSeconds: 30, tailSeconds: 240 },
-    tuning: {
-      duration: 15,
-      grid: { detectorConcurrency: [64, 256, 1024], consumersPerProcess: [1, 2], cassandraConnectionsPerHost: [1, 2], partitions: [3, 12], detectors: [1, 2] },
-    },
+const full = {
+  ceiling: { seconds: 8, scanSeconds: 5, concurrencies: [64, 128, 256], warmupConcurrency: 128 },
+  drain: { events: 60_000, warmupEvents: 30_000, preloadRate: 20_000 },
+  warmup: { minRounds: 2, maxRounds: 5, maxSeconds: 240, tolerance: 0.05 },
+  pairs: 3,
+  maxRepeats: 3,
+  /** The search starts at this share of the median drain rate (smoke: at a fixed 100/s). */
+  search: { startShareOfDrain: 0.9, duration: 20, maxTrials: 3, maxRepeats: 1 },
+  spike: { factor: 10, warmupSeconds: 10, spikeSeconds: 30, tailSeconds: 240 },
+  /** Each neighbour strategy and the non-spatial detector drain the same hot-spot backlog, interleaved. */
+  spatial: { ...spatialThroughputDefaults, duration: 6, repeats: 2 } as Omit<SpatialThroughputSettings, "onProgress">,
+  tuning: {
+    duration: 15,
+    grid: { detectorConcurrency: [64, 256, 1024], consumersPerProcess: [1, 2], cassandraConnectionsPerHost: [1, 2], partitions: [3, 12], detectors: [1, 2] } as Readonly<Record<string, readonly number[]>>,
   },
-  smoke: {
-    ceiling: { secondsPerStep: 2, concurrencies: [16, 64] },
-    search: { startRate: 100, maxRate: 100, duration: 5, maxTrials: 1 },
-    spike: { factor: 3, warmupSeconds: 2, spikeSeconds: 3, tailSeconds: 8 },
-    tuning: { duration: 4, grid: { detectorConcurrency: [64], consumersPerProcess: [], cassandraConnectionsPerHost: [], partitions: [], detectors: [] } },
-  },
-} as const;
+};
+
+/** Seconds instead of minutes: the full profile with every step shortened and nothing repeated. */
+const smoke: typeof full = {
+  ceiling: { ...full.ceiling, seconds: 2, scanSeconds: 1, concurrencies: [16, 64], warmupConcurrency: 16 },
+  drain: { ...full.drain, events: 3_000, warmupEvents: 1_000, preloadRate: 5_000 },
+  warmup: { ...full.warmup, minRounds: 1, maxRounds: 1, maxSeconds: 30 },
+  pairs: 1,
+  maxRepeats: 0,
+  search: { ...full.search, duration: 5, maxTrials: 1, maxRepeats: 0 },
+  spike: { factor: 3, warmupSeconds: 2, spikeSeconds: 3, tailSeconds: 8 },
+  spatial: { ...spatialThroughputDefaults, rate: 500, duration: 2, warmupEvents: 300, repeats: 1 },
+  tuning: { duration: 4, grid: { detectorConcurrency: [64] } },
+};
 
 const program = new Command("bench")
-  .description("Measure the Cassandra ceiling, the pipeline's highest rate with p99 < 1 s, a 10× spike and the knobs")
+  .description("Warm up, then interleave Cassandra-ceiling and pipeline-drain trials; then the highest rate with p99 < 1 s")
   .addOption(new Option("--smoke", "a seconds-long run that checks the benchmark works, not how fast").default(false))
   .addOption(new Option("--output-dir <dir>", "where the JSON and charts go").default(join(projectRoot, "results", "bench")))
-  .addOption(new Option("--keys <n>", "distinct keys (ceiling and pipeline alike)").default(benchRunSettings.keys).argParser(Number));
+  .addOption(new Option("--name <file>", "the JSON's file name (latest.json is written as well)").default("latest.json"))
+  .addOption(new Option("--keys <n>", "distinct keys (ceiling and pipeline alike)").default(benchRunSettings.keys).argParser(Number))
+  .addOption(new Option("--pairs <n>", "interleaved ceiling/pipeline pairs (default 3; smoke 1)").argParser(Number))
+  .addOption(new Option("--spike", "also run the 10× load spike (Kafka as a buffer, ~5 min)").default(false))
+  .addOption(new Option("--no-spatial", "leave out the spatial strategies' drain (~3 min)"))
+  .addOption(new Option("--tuning", "also run the one-knob-at-a-time tuning grid (~4 min)").default(false));
 
 async function main(): Promise<void> {
   program.parse();
-  const o = program.opts<{ smoke: boolean; outputDir: string; keys: number }>();
-  const profile = o.smoke ? profiles.smoke : profiles.full;
+  const o = program.opts<{ smoke: boolean; outputDir: string; name: string; keys: number; pairs?: number; spike: boolean; spatial: boolean; tuning: boolean }>();
+  const p = o.smoke ? smoke : full;
   const settings = { ...benchRunSettings, keys: o.keys };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
   await ensureStack();
 
-  log("1/4 ceiling: write one event + read the key's previous 50, straight to Cassandra");
-  const ceiling = await measureCeiling({
-    keys: o.keys,
-    ...profile.ceiling,
-    keyspace: `bench_ceiling_${Date.now().toString(36)}`,
-    onStep: (s) => log(`  concurrency ${s.concurrency}: ${s.opsPerSecond} ops/s, p99 ${s.latencyMs.p99} ms`),
-  });
+  const ceiling = await CeilingBench.open({ keys: o.keys, keyspace: `bench_ceiling_${Date.now().toString(36)}` });
+  try {
+    const drain = (events: number) => drainTrial({ events, preloadRate: p.drain.preloadRate, settings });
+    log("1/4 warm-up: ceiling bursts and drains until checks/s, ops/s and p99 settle");
+    const warmup = await warmUp({
+      ceiling: () => ceiling.trial(p.ceiling.warmupConcurrency, p.ceiling.seconds),
+      drain: () => drain(p.drain.warmupEvents),
+      ...p.warmup,
+      log,
+    });
 
-  log(`2/4 pipeline: highest rate with p99 < ${p99BoundMs} ms`);
-  const search = await searchPipelineRate({ ...profile.search, settings, log });
-  const best = search.best ?? search.trials.reduce((a, b) => (b.checksPerSecond > a.checksPerSecond ? b : a));
+    log("2/4 ceiling concurrency: write one event + read the key's previous 50, straight to Cassandra");
+    const ceilingScan: CeilingStep[] = [];
+    for (const c of p.ceiling.concurrencies) {
+      const step = await ceiling.trial(c, p.ceiling.scanSeconds);
+      ceilingScan.push(step);
+      log(`  concurrency ${c}: ${step.opsPerSecond} ops/s, p99 ${step.latencyMs.p99} ms`);
+    }
+    const concurrency = ceilingScan.reduce((a, b) => (b.opsPerSecond > a.opsPerSecond ? b : a)).concurrency;
 
-  const baseRate = Math.max(50, Math.round(best.rate / (o.smoke ? 1 : 2)));
-  log(`3/4 spike: ${profile.spike.factor}× of ${baseRate}/s for ${profile.spike.spikeSeconds} s`);
-  const spike = await spikeRun({ baseRate, ...profile.spike, settings });
-  log(`  peak lag ${spike.peakLag}, drained in ${spike.drainSeconds} s at ${spike.drainRate} checks/s, lost ${spike.lost}`);
+    const pairs = o.pairs ?? p.pairs;
+    log(`3/4 interleaved: ${pairs} × (ceiling at concurrency ${concurrency}, drain of ${p.drain.events} events)`);
+    const { trials, repeats } = await runInterleaved<CeilingStep, DrainTrial>({
+      plan: interleavedPlan(pairs),
+      ceiling: async () => {
+        const s = await ceiling.trial(concurrency, p.ceiling.seconds);
+        return { value: s, interference: s.interference };
+      },
+      pipeline: async () => {
+        const d = await drain(p.drain.events);
+        return { value: d, interference: d.interference };
+      },
+      maxRepeats: p.maxRepeats,
+      onAttempt: (t, a) => {
+        const v = a.value as CeilingStep & DrainTrial;
+        const figure = t.kind === "ceiling" ? `${v.opsPerSecond} ops/s` : `${v.checksPerSecond} checks/s`;
+        log(`  ${t.kind} ${t.pair + 1}: ${figure}, others ${(v.cpu.foreignShare * 100).toFixed(0)} %${a.interference ? ` (disturbed: ${a.interference}; again)` : ""}`);
+      },
+    });
+    const ceilings = trials.filter((t) => t.kind === "ceiling").map((t) => (t.value as CeilingStep).opsPerSecond);
+    const drains = trials.filter((t) => t.kind === "pipeline").map((t) => t.value as DrainTrial);
+    const drainRates = drains.map((d) => d.checksPerSecond);
+    const drainMedian = spread(drainRates, 0).median;
+    const cpuPer1000 = medianOfRecords(drains.map((d) => d.cpuSecondsPer1000Checks));
 
-  log("4/4 tuning: one knob at a time, offered 1.5× the sustained rate");
-  const tuning = await tuningGrid({ rate: Math.round(best.rate * 1.5), duration: profile.tuning.duration, settings, grid: profile.tuning.grid, log });
+    const startRate = o.smoke ? 100 : Math.round(drainMedian * p.search.startShareOfDrain);
+    log(`4/4 p99-bounded rate: p99 < ${p99BoundMs} ms, from ${startRate}/s downwards`);
+    const search = await searchBoundedRate({ startRate, ...p.search, settings, log });
+    const best = search.best;
 
-  const result: BenchResult = {
-    at: new Date().toISOString(),
-    profile: o.smoke ? "smoke" : "full",
-    machine: machineFacts(),
-    settings,
-    ceilingOpsPerSecond: ceiling.ceilingOpsPerSecond,
-    pipelineChecksPerSecond: best.checksPerSecond,
-    pipelineSustainedRate: search.best?.rate ?? null,
-    ratio: Math.round((best.checksPerSecond / ceiling.ceilingOpsPerSecond) * 1000) / 1000,
-    latencyMs: { p50: best.latencyMs.p50, p99: best.latencyMs.p99, p999: best.latencyMs.p999 },
-    cpuSecondsPer1000Checks: best.cpuSecondsPer1000Checks,
-    rssMb: best.rssMb,
-    spike: {
-      lost: spike.lost,
-      peakLag: spike.peakLag,
-      drainSeconds: spike.drainSeconds,
-      drainRate: spike.drainRate,
-      drainShareOfCeiling: Math.round((spike.drainRate / ceiling.ceilingOpsPerSecond) * 1000) / 1000,
-      p99AfterDrainMs: spike.p99AfterDrainMs,
-      baseRate: spike.baseRate,
-      factor: spike.factor,
-      spikeSeconds: spike.spikeSeconds,
-    },
-    targets: benchTargets,
-    ceiling,
-    rateSearch: search.trials,
-    tuning,
-    spikeSamples: spike.samples,
-    durationSeconds: Math.round((Date.now() - started) / 1000),
-  };
-  mkdirSync(o.outputDir, { recursive: true });
-  const file = join(o.outputDir, "latest.json");
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  await benchCharts(result, o.outputDir);
-  if (!o.smoke) updateReadmeBenchSection(result);
-  log(`written to ${file} (${result.durationSeconds} s)`);
-  const { ceiling: _c, rateSearch: _r, tuning: _t, spikeSamples: _s, settings: _st, ...headline } = result;
-  console.log(JSON.stringify(headline, null, 2));
+    const spike = o.spike ? await spikeRun({ baseRate: Math.max(50, Math.round((best?.rate ?? startRate) / 2)), ...p.spike, settings }) : null;
+    if (o.spatial) log("spatial: the hot-spot backlog drained without the spatial check, then by each neighbour strategy");
+    const spatial = o.spatial ? await spatialThroughput({ ...p.spatial, onProgress: (line) => log(`  ${line}`) }) : null;
+    const tuning = o.tuning
+      ? await tuningGrid({ rate: Math.round(drainMedian * 1.2), duration: p.tuning.duration, settings, grid: p.tuning.grid, log })
+      : null;
+
+    const result: BenchResult = {
+      at: new Date().toISOString(),
+      profile: o.smoke ? "smoke" : "full",
+      machine: machineFacts(),
+      settings,
+      warmup,
+      ceilingConcurrency: concurrency,
+      ceilingScan,
+      ceilingOpsPerSecond: spread(ceilings, 0),
+      drainChecksPerSecond: spread(drainRates, 0),
+      ratio: spread(pairRatios(drainRates, ceilings), 3),
+      p99BoundedRate: best?.rate ?? null,
+      p99BoundedShareOfDrain: best && drainMedian > 0 ? Math.round((best.rate / drainMedian) * 1000) / 1000 : null,
+      latencyMs: best ? { p50: best.latencyMs.p50, p99: best.latencyMs.p99, p999: best.latencyMs.p999 } : null,
+      cpuSecondsPer1000Checks: cpuPer1000,
+      cpuSecondsPer1000ChecksAtBoundedRate: best?.cpuSecondsPer1000Checks ?? null,
+      bottleneck: bottleneck(cpuPer1000),
+      detectorMaxRssMiB: Math.max(0, ...drains.map((d) => d.detectorMaxRssMiB)),
+      interference: {
+        limits: interferenceLimits,
+        repeats: repeats + search.repeats,
+        maxRepeats: p.maxRepeats + p.search.maxRepeats,
+        disturbedKept: trials.filter((t) => t.interfered).length + search.trials.filter((t) => t.interference !== null).length,
+      },
+      trials,
+      rateSearch: search.trials,
+      spike,
+      spatial,
+      tuning,
+      targets: benchTargets,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    mkdirSync(o.outputDir, { recursive: true });
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    for (const name of new Set([o.name, "latest.json"])) writeFileSync(join(o.outputDir, name), json);
+    await benchCharts(result, o.outputDir);
+    if (!o.smoke) updateReadmeBenchSection(result);
+    log(`written to ${join(o.outputDir, o.name)} (${result.durationSeconds} s)`);
+    const { trials: _t, rateSearch: _r, ceilingScan: _c, settings: _s, warmup: _w, spike: _sp, spatial: _sa, tuning: _tu, ...headline } = result;
+    console.log(JSON.stringify(headline, null, 2));
+  } finally {
+    await ceiling.close();
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,8 +1,12 @@
 /** The shape of results/bench/latest.json and the targets it is held against (issue 7, this 2-core machine). */
-import type { LocalRunOptions, ProgressSample } from "../local/pipeline-run.ts";
-import type { CeilingResult } from "./ceiling.ts";
-import type { PipelineTrial, TuningPoint } from "./pipeline-trials.ts";
+import type { CeilingStep } from "./ceiling.ts";
+import type { DrainTrial, RunSettings } from "./drain.ts";
+import type { RunTrial } from "./interleave.ts";
 import type { machineFacts } from "./machine.ts";
+import type { PipelineTrial, SpikeResult, TuningPoint } from "./pipeline-trials.ts";
+import type { SpatialThroughputResult } from "./spatial-throughput.ts";
+import type { Spread } from "./stats.ts";
+import type { WarmupResult } from "./warmup.ts";
 
 /** The reference reached ~383 checks/s per core; the pipeline targets 3× that per core here. */
 export const benchTargets = {
@@ -10,36 +14,50 @@ export const benchTargets = {
   ratio: 0.8,
   cpuSecondsPer1000Checks: 0.2,
   rssMb: 256,
-  spikeDrainShareOfCeiling: 0.9,
 } as const;
 
 export interface BenchResult {
   readonly at: string;
   readonly profile: "full" | "smoke";
   readonly machine: ReturnType<typeof machineFacts>;
-  readonly settings: Omit<LocalRunOptions, "rate" | "duration" | "onProgress" | "during">;
-  readonly ceilingOpsPerSecond: number;
-  readonly pipelineChecksPerSecond: number;
-  readonly pipelineSustainedRate: number | null;
-  readonly ratio: number;
-  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly p999: number };
-  readonly cpuSecondsPer1000Checks: number | null;
-  readonly rssMb: number;
-  readonly spike: {
-    readonly lost: number;
-    readonly peakLag: number;
-    readonly drainSeconds: number;
-    readonly drainRate: number;
-    readonly drainShareOfCeiling: number;
-    readonly p99AfterDrainMs: number;
-    readonly baseRate: number;
-    readonly factor: number;
-    readonly spikeSeconds: number;
+  readonly settings: RunSettings;
+  readonly warmup: WarmupResult;
+  /** Closed-loop concurrency of the ceiling trials (the best of a scan after the warm-up). */
+  readonly ceilingConcurrency: number;
+  readonly ceilingScan: readonly CeilingStep[];
+  /** Interleaved trials: min / median / max over the trials (n each). */
+  readonly ceilingOpsPerSecond: Spread;
+  /** Checks/s while the detectors work off a preloaded backlog: the pipeline's capacity on this machine. */
+  readonly drainChecksPerSecond: Spread;
+  /** Drain ÷ ceiling of each adjacent pair. */
+  readonly ratio: Spread;
+  /** Highest offered rate with p99 < 1 s, searched from the drain rate down; null when none passed. */
+  readonly p99BoundedRate: number | null;
+  /** That rate ÷ the median drain rate. */
+  readonly p99BoundedShareOfDrain: number | null;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly p999: number } | null;
+  /** Median over the drain trials: CPU seconds per 1,000 checks per process (loadgen: per 1,000 events produced). */
+  readonly cpuSecondsPer1000Checks: Readonly<Record<string, number>>;
+  /** The same at the p99-bounded rate, all processes running together. */
+  readonly cpuSecondsPer1000ChecksAtBoundedRate: Readonly<Record<string, number>> | null;
+  /** Which process used the most CPU per check at saturation, and its share of our processes' CPU. */
+  readonly bottleneck: { readonly process: string; readonly share: number };
+  /** Detector peak RSS over the drain trials (saturated), MiB. */
+  readonly detectorMaxRssMiB: number;
+  readonly interference: {
+    readonly limits: { readonly maxForeignShare: number };
+    /** Trials run again because others used the machine. */
+    readonly repeats: number;
+    readonly maxRepeats: number;
+    /** Kept trials that were disturbed all the same (repeats ran out). */
+    readonly disturbedKept: number;
   };
-  readonly targets: typeof benchTargets;
-  readonly ceiling: CeilingResult;
+  readonly trials: readonly RunTrial<CeilingStep | DrainTrial>[];
   readonly rateSearch: readonly PipelineTrial[];
-  readonly tuning: { readonly points: readonly TuningPoint[]; readonly best: Readonly<Record<string, number>> };
-  readonly spikeSamples: readonly ProgressSample[];
+  readonly spike: SpikeResult | null;
+  /** Per neighbour strategy: checks/s draining the hot-spot backlog, relative to the non-spatial detector's. */
+  readonly spatial: SpatialThroughputResult | null;
+  readonly tuning: { readonly points: readonly TuningPoint[]; readonly best: Readonly<Record<string, number>> } | null;
+  readonly targets: typeof benchTargets;
   readonly durationSeconds: number;
 }

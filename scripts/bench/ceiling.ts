@@ -2,7 +2,8 @@
  * The ceiling: the Cassandra work of one check as the pipeline does it (read the key's previous 50 and its sums,
  * then write the event with its new sums), driven directly with the app's own store and cassandra-driver, no
  * Kafka and no detector. The pipeline is held against it.
- * Keys get a full window of history first, so every read returns 50 rows as in the steady state.
+ * One keyspace is opened for all of a benchmark's ceiling trials; its keys get a full window of history first,
+ * so every read returns 50 rows as in the steady state.
  */
 import { build } from "hdr-histogram-js";
 import { detectorEnv, parseDetectorConfig, type DetectorConfig } from "../../app/config.ts";
@@ -11,17 +12,17 @@ import { cusumStep } from "../../app/detector/cusum.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { historyWindow } from "../../app/topology.ts";
 import { localEndpoints } from "../local/stack-control.ts";
+import { cpuWindow, interference, machineCores, perThousand, readCpuSnapshot, type CpuWindow } from "./proc-cpu.ts";
+import { stackPids } from "./server-pids.ts";
 
 export interface CeilingStep {
   readonly concurrency: number;
   readonly opsPerSecond: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number };
-}
-export interface CeilingResult {
-  readonly ceilingOpsPerSecond: number;
-  readonly bestConcurrency: number;
-  readonly keys: number;
-  readonly steps: readonly CeilingStep[];
+  /** CPU seconds per 1,000 ops: the driver (this process) and Cassandra. */
+  readonly cpuSecondsPer1000: Readonly<Record<string, number>>;
+  readonly cpu: CpuWindow;
+  readonly interference: string | null;
 }
 
 /** The store settings of the local detector, in a keyspace of the benchmark's own. */
@@ -56,51 +57,67 @@ export async function closedLoop(workers: number, seconds: number, op: () => Pro
   return { done, histogram };
 }
 
-export async function measureCeiling(o: {
-  keys: number;
-  secondsPerStep: number;
-  concurrencies: readonly number[];
-  keyspace: string;
-  onStep?: (step: CeilingStep) => void;
-}): Promise<CeilingResult> {
-  const config = localStoreConfig(o.keyspace);
-  await createSchema(config);
-  const store = new CassandraStore(config);
-  await store.connect();
-  let seq = 0;
-  let clock = Date.now();
-  const keyOf = (i: number) => `key-${i % o.keys}`;
-  const nextEvent = (id: string): Event => ({ id, time: clock++, producer: "ceiling", seq: seq++, value: Math.random(), label: "none" });
-  const check = async (id: string) => {
-    const e = nextEvent(id);
-    const history = await store.history(e);
-    await store.write(e, cusumStep(history.values, e.value, history.sums).sums);
-  };
-  try {
+export class CeilingBench {
+  readonly keys: number;
+  readonly #store: CassandraStore;
+  readonly #keyspace: string;
+  readonly #roles: { bench: number[]; cassandra: number[] };
+  #seq = 0;
+  #clock = Date.now();
+
+  private constructor(keys: number, keyspace: string, store: CassandraStore, roles: { bench: number[]; cassandra: number[] }) {
+    this.keys = keys;
+    this.#keyspace = keyspace;
+    this.#store = store;
+    this.#roles = roles;
+  }
+
+  /** Makes the keyspace and gives every key a full window of history. */
+  static async open(o: { keys: number; keyspace: string }): Promise<CeilingBench> {
+    const config = localStoreConfig(o.keyspace);
+    await createSchema(config);
+    const store = new CassandraStore(config);
+    await store.connect();
+    const { cassandra } = await stackPids();
+    const bench = new CeilingBench(o.keys, o.keyspace, store, { bench: [process.pid], cassandra });
     let next = 0;
     const preloadTotal = o.keys * historyWindow;
     await closedLoop(64, 3600, async () => {
       if (next >= preloadTotal) throw new StopPreload();
-      await store.write(nextEvent(keyOf(next++)));
+      await store.write(bench.#event(`key-${next++ % o.keys}`));
     }).catch((err: unknown) => {
       if (!(err instanceof StopPreload)) throw err;
     });
-    const steps: CeilingStep[] = [];
-    for (const concurrency of o.concurrencies) {
-      const { done, histogram } = await closedLoop(concurrency, o.secondsPerStep, () => check(keyOf(Math.floor(Math.random() * o.keys))));
-      const step = {
-        concurrency,
-        opsPerSecond: Math.round(done / o.secondsPerStep),
-        latencyMs: { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000 },
-      };
-      steps.push(step);
-      o.onStep?.(step);
-    }
-    const best = steps.reduce((a, b) => (b.opsPerSecond > a.opsPerSecond ? b : a));
-    return { ceilingOpsPerSecond: best.opsPerSecond, bestConcurrency: best.concurrency, keys: o.keys, steps };
-  } finally {
-    await store.client.execute(`DROP KEYSPACE IF EXISTS ${o.keyspace}`).catch(() => undefined);
-    await store.shutdown();
+    return bench;
+  }
+
+  #event(id: string): Event {
+    return { id, time: this.#clock++, producer: "ceiling", seq: this.#seq++, value: Math.random(), label: "none" };
+  }
+
+  /** `concurrency` closed loops of checks on random keys for `seconds`. */
+  async trial(concurrency: number, seconds: number): Promise<CeilingStep> {
+    const check = async () => {
+      const e = this.#event(`key-${Math.floor(Math.random() * this.keys)}`);
+      const history = await this.#store.history(e);
+      await this.#store.write(e, cusumStep(history.values, e.value, history.sums).sums);
+    };
+    const before = readCpuSnapshot(this.#roles);
+    const { done, histogram } = await closedLoop(concurrency, seconds, check);
+    const cpu = cpuWindow(before, readCpuSnapshot(this.#roles), machineCores());
+    return {
+      concurrency,
+      opsPerSecond: Math.round(done / cpu.seconds),
+      latencyMs: { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000 },
+      cpuSecondsPer1000: perThousand(cpu.cpuSeconds, done),
+      cpu,
+      interference: interference(cpu),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#store.client.execute(`DROP KEYSPACE IF EXISTS ${this.#keyspace}`).catch(() => undefined);
+    await this.#store.shutdown();
   }
 }
 

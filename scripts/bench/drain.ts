@@ -117,7 +117,7 @@ export async function drainTrial(o: {
       cpuSecondsPer1000Checks: { ...perThousand(cpu.cpuSeconds, checked), ...perThousand({ loadgen: loadgenCpu }, produced) },
       detectorMaxRssMiB: Math.round((maxRss / 2 ** 20) * 10) / 10,
       cpu,
-      interference: interference(cpu, machineCores()),
+      interference: interference(cpu),
     };
   } finally {
     await run.stopProcesses("SIGKILL", 5_000);
