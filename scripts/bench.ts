@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import { CeilingBench, type CeilingStep } from "./bench/ceiling.ts";
+import { ceilingTrial, type CeilingStep } from "./bench/ceiling.ts";
 import { drainTrial, type DrainTrial } from "./bench/drain.ts";
 import { interleavedPlan, runInterleaved } from "./bench/interleave.ts";
 import { machineFacts } from "./bench/machine.ts";
@@ -23,13 +23,13 @@ import { warmUp } from "./bench/warmup.ts";
 import { ensureStack, projectRoot } from "./local/stack-control.ts";
 
 const full = {
-  ceiling: { seconds: 8, scanSeconds: 5, concurrencies: [64, 128, 256], warmupConcurrency: 128 },
+  ceiling: { seconds: 20, scanSeconds: 8, concurrencies: [64, 128, 256], warmupConcurrency: 128 },
   drain: { events: 60_000, warmupEvents: 30_000, preloadRate: 20_000 },
   warmup: { minRounds: 2, maxRounds: 5, maxSeconds: 240, tolerance: 0.05 },
-  pairs: 3,
+  pairs: 4,
   maxRepeats: 3,
   /** The search starts at this share of the median drain rate (smoke: at a fixed 100/s). */
-  search: { startShareOfDrain: 0.9, duration: 20, maxTrials: 3, maxRepeats: 1 },
+  search: { startShareOfDrain: 0.9, duration: 20, maxTrials: 5, maxRepeats: 1 },
   spike: { factor: 10, warmupSeconds: 10, spikeSeconds: 30, tailSeconds: 240 },
   /** Each neighbour strategy and the non-spatial detector drain the same hot-spot backlog, interleaved. */
   spatial: { ...spatialThroughputDefaults, duration: 6, repeats: 2 } as Omit<SpatialThroughputSettings, "onProgress">,
@@ -72,106 +72,102 @@ async function main(): Promise<void> {
   const started = Date.now();
   await ensureStack();
 
-  const ceiling = await CeilingBench.open({ keys: o.keys, keyspace: `bench_ceiling_${Date.now().toString(36)}` });
-  try {
-    const drain = (events: number) => drainTrial({ events, preloadRate: p.drain.preloadRate, settings });
-    log("1/4 warm-up: ceiling bursts and drains until checks/s, ops/s and p99 settle");
-    const warmup = await warmUp({
-      ceiling: () => ceiling.trial(p.ceiling.warmupConcurrency, p.ceiling.seconds),
-      drain: () => drain(p.drain.warmupEvents),
-      ...p.warmup,
-      log,
-    });
+  const ceiling = (concurrency: number, seconds: number) => ceilingTrial({ keys: o.keys, concurrency, seconds });
+  const drain = (events: number) => drainTrial({ events, preloadRate: p.drain.preloadRate, settings });
+  log("1/4 warm-up: ceiling bursts and drains until checks/s, ops/s and p99 settle");
+  const warmup = await warmUp({
+    ceiling: () => ceiling(p.ceiling.warmupConcurrency, p.ceiling.seconds),
+    drain: () => drain(p.drain.warmupEvents),
+    ...p.warmup,
+    log,
+  });
 
-    log("2/4 ceiling concurrency: write one event + read the key's previous 50, straight to Cassandra");
-    const ceilingScan: CeilingStep[] = [];
-    for (const c of p.ceiling.concurrencies) {
-      const step = await ceiling.trial(c, p.ceiling.scanSeconds);
-      ceilingScan.push(step);
-      log(`  concurrency ${c}: ${step.opsPerSecond} ops/s, p99 ${step.latencyMs.p99} ms`);
-    }
-    const concurrency = ceilingScan.reduce((a, b) => (b.opsPerSecond > a.opsPerSecond ? b : a)).concurrency;
-
-    const pairs = o.pairs ?? p.pairs;
-    log(`3/4 interleaved: ${pairs} × (ceiling at concurrency ${concurrency}, drain of ${p.drain.events} events)`);
-    const { trials, repeats } = await runInterleaved<CeilingStep, DrainTrial>({
-      plan: interleavedPlan(pairs),
-      ceiling: async () => {
-        const s = await ceiling.trial(concurrency, p.ceiling.seconds);
-        return { value: s, interference: s.interference };
-      },
-      pipeline: async () => {
-        const d = await drain(p.drain.events);
-        return { value: d, interference: d.interference };
-      },
-      maxRepeats: p.maxRepeats,
-      onAttempt: (t, a) => {
-        const v = a.value as CeilingStep & DrainTrial;
-        const figure = t.kind === "ceiling" ? `${v.opsPerSecond} ops/s` : `${v.checksPerSecond} checks/s`;
-        log(`  ${t.kind} ${t.pair + 1}: ${figure}, others ${(v.cpu.foreignShare * 100).toFixed(0)} %${a.interference ? ` (disturbed: ${a.interference}; again)` : ""}`);
-      },
-    });
-    const ceilings = trials.filter((t) => t.kind === "ceiling").map((t) => (t.value as CeilingStep).opsPerSecond);
-    const drains = trials.filter((t) => t.kind === "pipeline").map((t) => t.value as DrainTrial);
-    const drainRates = drains.map((d) => d.checksPerSecond);
-    const drainMedian = spread(drainRates, 0).median;
-    const cpuPer1000 = medianOfRecords(drains.map((d) => d.cpuSecondsPer1000Checks));
-
-    const startRate = o.smoke ? 100 : Math.round(drainMedian * p.search.startShareOfDrain);
-    log(`4/4 p99-bounded rate: p99 < ${p99BoundMs} ms, from ${startRate}/s downwards`);
-    const search = await searchBoundedRate({ startRate, ...p.search, settings, log });
-    const best = search.best;
-
-    const spike = o.spike ? await spikeRun({ baseRate: Math.max(50, Math.round((best?.rate ?? startRate) / 2)), ...p.spike, settings }) : null;
-    if (o.spatial) log("spatial: the hot-spot backlog drained without the spatial check, then by each neighbour strategy");
-    const spatial = o.spatial ? await spatialThroughput({ ...p.spatial, onProgress: (line) => log(`  ${line}`) }) : null;
-    const tuning = o.tuning
-      ? await tuningGrid({ rate: Math.round(drainMedian * 1.2), duration: p.tuning.duration, settings, grid: p.tuning.grid, log })
-      : null;
-
-    const result: BenchResult = {
-      at: new Date().toISOString(),
-      profile: o.smoke ? "smoke" : "full",
-      machine: machineFacts(),
-      settings,
-      warmup,
-      ceilingConcurrency: concurrency,
-      ceilingScan,
-      ceilingOpsPerSecond: spread(ceilings, 0),
-      drainChecksPerSecond: spread(drainRates, 0),
-      ratio: spread(pairRatios(drainRates, ceilings), 3),
-      p99BoundedRate: best?.rate ?? null,
-      p99BoundedShareOfDrain: best && drainMedian > 0 ? Math.round((best.rate / drainMedian) * 1000) / 1000 : null,
-      latencyMs: best ? { p50: best.latencyMs.p50, p99: best.latencyMs.p99, p999: best.latencyMs.p999 } : null,
-      cpuSecondsPer1000Checks: cpuPer1000,
-      cpuSecondsPer1000ChecksAtBoundedRate: best?.cpuSecondsPer1000Checks ?? null,
-      bottleneck: bottleneck(cpuPer1000),
-      detectorMaxRssMiB: Math.max(0, ...drains.map((d) => d.detectorMaxRssMiB)),
-      interference: {
-        limits: interferenceLimits,
-        repeats: repeats + search.repeats,
-        maxRepeats: p.maxRepeats + p.search.maxRepeats,
-        disturbedKept: trials.filter((t) => t.interfered).length + search.trials.filter((t) => t.interference !== null).length,
-      },
-      trials,
-      rateSearch: search.trials,
-      spike,
-      spatial,
-      tuning,
-      targets: benchTargets,
-      durationSeconds: Math.round((Date.now() - started) / 1000),
-    };
-    mkdirSync(o.outputDir, { recursive: true });
-    const json = `${JSON.stringify(result, null, 2)}\n`;
-    for (const name of new Set([o.name, "latest.json"])) writeFileSync(join(o.outputDir, name), json);
-    await benchCharts(result, o.outputDir);
-    if (!o.smoke) updateReadmeBenchSection(result);
-    log(`written to ${join(o.outputDir, o.name)} (${result.durationSeconds} s)`);
-    const { trials: _t, rateSearch: _r, ceilingScan: _c, settings: _s, warmup: _w, spike: _sp, spatial: _sa, tuning: _tu, ...headline } = result;
-    console.log(JSON.stringify(headline, null, 2));
-  } finally {
-    await ceiling.close();
+  log("2/4 ceiling concurrency: write one event + read the key's previous 50, straight to Cassandra");
+  const ceilingScan: CeilingStep[] = [];
+  for (const c of p.ceiling.concurrencies) {
+    const step = await ceiling(c, p.ceiling.scanSeconds);
+    ceilingScan.push(step);
+    log(`  concurrency ${c}: ${step.opsPerSecond} ops/s, p99 ${step.latencyMs.p99} ms`);
   }
+  const concurrency = ceilingScan.reduce((a, b) => (b.opsPerSecond > a.opsPerSecond ? b : a)).concurrency;
+
+  const pairs = o.pairs ?? p.pairs;
+  log(`3/4 interleaved: ${pairs} × (ceiling at concurrency ${concurrency}, drain of ${p.drain.events} events)`);
+  const { trials, repeats } = await runInterleaved<CeilingStep, DrainTrial>({
+    plan: interleavedPlan(pairs),
+    ceiling: async () => {
+      const s = await ceiling(concurrency, p.ceiling.seconds);
+      return { value: s, interference: s.interference };
+    },
+    pipeline: async () => {
+      const d = await drain(p.drain.events);
+      return { value: d, interference: d.interference };
+    },
+    maxRepeats: p.maxRepeats,
+    onAttempt: (t, a) => {
+      const v = a.value as CeilingStep & DrainTrial;
+      const figure = t.kind === "ceiling" ? `${v.opsPerSecond} ops/s` : `${v.checksPerSecond} checks/s`;
+      log(`  ${t.kind} ${t.pair + 1}: ${figure}, others ${(v.cpu.foreignShare * 100).toFixed(0)} %${a.interference ? ` (disturbed: ${a.interference}; again)` : ""}`);
+    },
+  });
+  const ceilings = trials.filter((t) => t.kind === "ceiling").map((t) => (t.value as CeilingStep).opsPerSecond);
+  const drains = trials.filter((t) => t.kind === "pipeline").map((t) => t.value as DrainTrial);
+  const drainRates = drains.map((d) => d.checksPerSecond);
+  const drainMedian = spread(drainRates, 0).median;
+  const cpuPer1000 = medianOfRecords(drains.map((d) => d.cpuSecondsPer1000Checks));
+
+  const startRate = o.smoke ? 100 : Math.round(drainMedian * p.search.startShareOfDrain);
+  log(`4/4 p99-bounded rate: p99 < ${p99BoundMs} ms, from ${startRate}/s downwards`);
+  const search = await searchBoundedRate({ startRate, ...p.search, settings, log });
+  const best = search.best;
+
+  const spike = o.spike ? await spikeRun({ baseRate: Math.max(50, Math.round((best?.rate ?? startRate) / 2)), ...p.spike, settings }) : null;
+  if (o.spatial) log("spatial: the hot-spot backlog drained without the spatial check, then by each neighbour strategy");
+  const spatial = o.spatial ? await spatialThroughput({ ...p.spatial, onProgress: (line) => log(`  ${line}`) }) : null;
+  const tuning = o.tuning
+    ? await tuningGrid({ rate: Math.round(drainMedian * 1.2), duration: p.tuning.duration, settings, grid: p.tuning.grid, log })
+    : null;
+
+  const result: BenchResult = {
+    at: new Date().toISOString(),
+    profile: o.smoke ? "smoke" : "full",
+    machine: machineFacts(),
+    settings,
+    warmup,
+    ceilingConcurrency: concurrency,
+    ceilingScan,
+    ceilingOpsPerSecond: spread(ceilings, 0),
+    drainChecksPerSecond: spread(drainRates, 0),
+    ratio: spread(pairRatios(drainRates, ceilings), 3),
+    p99BoundedRate: best?.rate ?? null,
+    p99BoundedShareOfDrain: best && drainMedian > 0 ? Math.round((best.rate / drainMedian) * 1000) / 1000 : null,
+    latencyMs: best ? { p50: best.latencyMs.p50, p99: best.latencyMs.p99, p999: best.latencyMs.p999 } : null,
+    cpuSecondsPer1000Checks: cpuPer1000,
+    cpuSecondsPer1000ChecksAtBoundedRate: best?.cpuSecondsPer1000Checks ?? null,
+    bottleneck: bottleneck(cpuPer1000),
+    detectorMaxRssMiB: Math.max(0, ...drains.map((d) => d.detectorMaxRssMiB)),
+    interference: {
+      limits: interferenceLimits,
+      repeats: repeats + search.repeats,
+      maxRepeats: p.maxRepeats + p.search.maxRepeats,
+      disturbedKept: trials.filter((t) => t.interfered).length + search.trials.filter((t) => t.interference !== null).length,
+    },
+    trials,
+    rateSearch: search.trials,
+    spike,
+    spatial,
+    tuning,
+    targets: benchTargets,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+  };
+  mkdirSync(o.outputDir, { recursive: true });
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  for (const name of new Set([o.name, "latest.json"])) writeFileSync(join(o.outputDir, name), json);
+  await benchCharts(result, o.outputDir);
+  if (!o.smoke) updateReadmeBenchSection(result);
+  log(`written to ${join(o.outputDir, o.name)} (${result.durationSeconds} s)`);
+  const { trials: _t, rateSearch: _r, ceilingScan: _c, settings: _s, warmup: _w, spike: _sp, spatial: _sa, tuning: _tu, ...headline } = result;
+  console.log(JSON.stringify(headline, null, 2));
 }
 
 main().catch((err: unknown) => {
