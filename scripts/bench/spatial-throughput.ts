@@ -16,6 +16,7 @@ import { waitReady } from "../local/app-process.ts";
 import { IsolatedRun, newRunId, runNames } from "../local/isolated-run.ts";
 import { ensureStack } from "../local/stack-control.ts";
 import { ChecksCollector } from "../local/verify.ts";
+import { spread, type Spread } from "./stats.ts";
 
 export type SpatialMode = "off" | SpatialStrategyName;
 export const spatialModes: readonly SpatialMode[] = ["off", ...spatialStrategyNames];
@@ -75,7 +76,7 @@ export interface SpatialScore {
   readonly untruncatedShare: number | null;
 }
 
-const median = (xs: readonly number[]): number | null => (xs.length === 0 ? null : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+const median = (xs: readonly number[]): number | null => (xs.length === 0 ? null : spread(xs, 6).median);
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : a / b);
 
 /** The spatial verdicts against the generator's ground truth (pure). */
@@ -135,7 +136,7 @@ export interface SpatialTrial {
 
 export interface SpatialModeSummary {
   readonly mode: SpatialMode;
-  readonly checksPerSecond: { readonly min: number; readonly median: number; readonly max: number };
+  readonly checksPerSecond: Spread;
   /** Median over repeats of (this mode's checks/s ÷ the non-spatial drain's of the same repeat). */
   readonly relativeToOff: number | null;
   readonly score: SpatialScore | null;
@@ -146,14 +147,13 @@ export function summarise(trials: readonly SpatialTrial[]): SpatialModeSummary[]
   const modes = [...new Set(trials.map((t) => t.mode))];
   return modes.map((mode) => {
     const own = trials.filter((t) => t.mode === mode);
-    const rates = own.map((t) => t.checksPerSecond).sort((a, b) => a - b);
     const relatives = own.flatMap((t) => {
       const off = trials.find((o) => o.mode === "off" && o.repeat === t.repeat);
       return off === undefined || off.checksPerSecond === 0 ? [] : [t.checksPerSecond / off.checksPerSecond];
     });
     return {
       mode,
-      checksPerSecond: { min: rates[0] ?? 0, median: median(rates) ?? 0, max: rates.at(-1) ?? 0 },
+      checksPerSecond: spread(own.map((t) => t.checksPerSecond), 1),
       relativeToOff: median(relatives),
       score: own.at(-1)?.score ?? null,
     };

@@ -42,7 +42,7 @@ describe("scoreSpatial", () => {
   it("misplaced points' nearest distance, the search rounds and the truncated share", () => {
     expect(s.misplaced).toBe(1);
     expect(s.misplacedNearestMedianMetres).toBe(3_000_000);
-    expect(s.ordinaryNearestMedianMetres).toBe(60);
+    expect(s.ordinaryNearestMedianMetres).toBe(50); // the middle pair (40, 60)
     expect(s.rounds).toEqual({ mean: 8 / 6, max: 3 });
     expect(s.truncated).toBe(1);
     expect(s.untruncatedShare).toBeCloseTo(5 / 6);
@@ -74,7 +74,11 @@ describe("drainRate and summarise", () => {
     const s = summarise([t(0, "off", 1000), t(0, "sai", 500), t(1, "sai", 300), t(1, "off", 1000), t(2, "off", 2000), t(2, "sai", 1400)]);
     const sai = s.find((m) => m.mode === "sai")!;
     expect(sai.relativeToOff).toBe(0.5);
-    expect(sai.checksPerSecond).toEqual({ min: 300, median: 500, max: 1400 });
+    expect(sai.checksPerSecond).toEqual({ min: 300, median: 500, max: 1400, n: 3 });
+    // Two repeats: the median is the middle pair's mean, not the larger.
+    const two = summarise([t(0, "off", 1000), t(0, "sai", 100), t(1, "off", 1000), t(1, "sai", 300)]).find((m) => m.mode === "sai")!;
+    expect(two.checksPerSecond.median).toBe(200);
+    expect(two.relativeToOff).toBeCloseTo(0.2);
     expect(s.find((m) => m.mode === "off")!.relativeToOff).toBe(1);
   });
 });
