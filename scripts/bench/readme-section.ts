@@ -59,13 +59,14 @@ export function renderBenchSection(r: BenchResult): string {
     ...spatialLines(r),
     "Absolute figures differ between machines by several times; compare the ratios measured within one run " +
       "(pipeline ÷ ceiling, p99-bounded rate ÷ drain rate) and CPU seconds per 1,000 checks, not checks/s across machines. " +
-      "Charts: `results/bench/trials.png`, `results/bench/rate-search.png`. Reproduce with `npm run bench` (about " +
+      `Charts: \`results/bench/trials.png\`, \`results/bench/rate-search.png\`${r.spike ? ", `results/bench/spike-lag.png`" : ""}. Reproduce with \`npm run bench${r.spike ? " -- --spike" : ""}\` (about ` +
       `${Math.ceil(r.durationSeconds / 60)} minutes).`,
     end,
   ].join("\n");
 }
 
-const pct = (x: number | null) => (x === null ? "n/a" : `${Math.round(x * 1000) / 10} %`);
+// Floored, so 99.98 % does not show as 100 %.
+const pct = (x: number | null) => (x === null ? "n/a" : `${Math.floor(x * 10_000) / 100} %`);
 
 /** The spatial modes' drain of one hot-spot backlog, relative to the non-spatial detector's (issue 16). */
 function spatialLines(r: BenchResult): string[] {

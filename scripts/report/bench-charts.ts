@@ -1,4 +1,4 @@
-/** Charts of a benchmark run: the interleaved trials (ceiling and drain per pair) and the p99-bounded rate search. */
+/** Charts of a benchmark run: the interleaved trials (ceiling and drain per pair), the p99-bounded rate search and, with --spike, the spike's backlog. */
 import { join } from "node:path";
 import { writeChart } from "./chart-image.ts";
 import type { BenchResult } from "../bench/bench-result.ts";
@@ -8,7 +8,7 @@ export async function benchCharts(r: BenchResult, dir: string): Promise<void> {
     const v = t.value as { opsPerSecond?: number; checksPerSecond?: number };
     return {
       pair: t.pair + 1,
-      series: t.kind === "ceiling" ? "Cassandra ceiling, ops/s" : "pipeline drain, checks/s",
+      series: t.kind === "ceiling" ? "ceiling, ops/s" : "drain, checks/s",
       perSecond: t.kind === "ceiling" ? (v.opsPerSecond ?? 0) : (v.checksPerSecond ?? 0),
     };
   });
@@ -56,5 +56,34 @@ export async function benchCharts(r: BenchResult, dir: string): Promise<void> {
       resolve: { scale: { y: "independent" } },
     },
     join(dir, "rate-search"),
+  );
+  if (r.spike === null) return;
+  await writeChart(
+    {
+      title: `Spike ${r.spike.factor}× for ${r.spike.spikeSeconds} s: backlog in Kafka over time`,
+      data: { values: r.spike.samples.map((s) => ({ t: s.elapsedSeconds, backlog: s.backlog, checked: s.checkedPerSecond, sent: s.sentPerSecond })) },
+      width: 480,
+      height: 260,
+      layer: [
+        {
+          mark: { type: "area", opacity: 0.35 },
+          encoding: {
+            x: { field: "t", type: "quantitative", title: "seconds" },
+            y: { field: "backlog", type: "quantitative", title: "backlog (events)" },
+          },
+        },
+        {
+          transform: [{ fold: ["sent", "checked"], as: ["series", "perSecond"] }],
+          mark: { type: "line" },
+          encoding: {
+            x: { field: "t", type: "quantitative" },
+            y: { field: "perSecond", type: "quantitative", title: "events/s" },
+            color: { field: "series", type: "nominal", title: null },
+          },
+        },
+      ],
+      resolve: { scale: { y: "independent" } },
+    },
+    join(dir, "spike-lag"),
   );
 }
