@@ -25,6 +25,8 @@ export const appMetrics = {
   consumerLag: "detector_consumer_lag",
   /** Gauges of backpressure: checks running, records in the hand-off, partitions paused. */
   inFlight: "detector_checks_in_flight",
+  /** Gauge: checks allowed in flight now, the fixed setting or the adaptive limit's current value. */
+  concurrencyLimit: "detector_concurrency_limit",
   handoffDepth: "detector_handoff_depth",
   pausedPartitions: "detector_paused_partitions",
   /** Counter: events the load generator sent (acknowledged by Kafka). */

@@ -126,11 +126,14 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
     },
     {
       title: "Backpressure",
-      description: `Checks in flight (at most ${plan.detector.concurrency} per pod), records waiting in the hand-off, partitions paused.`,
+      description:
+        `Checks in flight against the limit (the fixed concurrency, ${plan.detector.concurrency} per pod, or the adaptive limit that starts there), ` +
+        "records waiting in the hand-off, partitions paused.",
       unit: "short",
       width: 12,
       targets: [
         { expr: `sum(${M.inFlight}{${detector}})`, legend: "in flight" },
+        { expr: `sum(${M.concurrencyLimit}{${detector}})`, legend: "limit" },
         { expr: `sum(${M.handoffDepth}{${detector}})`, legend: "hand-off" },
         { expr: `sum(${M.pausedPartitions}{${detector}})`, legend: "paused partitions" },
       ],
