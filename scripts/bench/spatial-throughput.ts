@@ -16,7 +16,11 @@ import { waitReady } from "../local/app-process.ts";
 import { IsolatedRun, newRunId, runNames } from "../local/isolated-run.ts";
 import { ensureStack } from "../local/stack-control.ts";
 import { ChecksCollector } from "../local/verify.ts";
+import { localRunDefaults } from "../local/pipeline-run.ts";
 import { spread, type Spread } from "./stats.ts";
+
+const pick = <T extends object, K extends keyof T>(o: T, ...keys: K[]): Pick<T, K> =>
+  Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 
 export type SpatialMode = "off" | SpatialStrategyName;
 export const spatialModes: readonly SpatialMode[] = ["off", ...spatialStrategyNames];
@@ -36,10 +40,10 @@ export interface SpatialThroughputSettings {
 }
 
 export const spatialThroughputDefaults = {
+  // Keys and partitions of the plain local run, so "off" is the pipeline npm run local measures.
+  ...pick(localRunDefaults, "keys", "partitions"),
   rate: 1000,
   duration: 10,
-  keys: 300,
-  partitions: 6,
   // Each spatial check reads several cells or index pages at once: at 256 one connection saw 2,048 requests in
   // flight (the driver's limit) and the retries slowed the drain; 64 stays below it.
   detectorConcurrency: 64,
