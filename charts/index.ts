@@ -65,6 +65,7 @@ export function buildCharts(app: App, plan: SizePlan, options: ChartOptions): Ki
     app: appImage,
     tracingSampleRatio: options.tracingSampleRatio ?? defaultTracingSampleRatio,
     resolveTokens: options.resolveTokens,
+    ...(options.autoscaling === undefined ? {} : { autoscaling: options.autoscaling }),
   });
   for (const chart of [prometheusOperator, monitoring, jaeger, grafana, pipeline] as Chart[]) chart.addDependency(ns);
   monitoring.addDependency(prometheusOperator);

@@ -5,6 +5,7 @@
  */
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import type { TokenResolver } from "./job-name.ts";
+import type { DetectorAutoscaling } from "./keda-scaled-object.ts";
 import type { ImageDigests } from "./versions.ts";
 
 export interface AppImage {
@@ -40,6 +41,11 @@ export interface ChartOptions {
    * their pod templates (job-name.ts): token strings are numbered differently from one synth to the next.
    */
   readonly resolveTokens?: TokenResolver;
+  /**
+   * Lag-based autoscaling of the detector with KEDA (charts/keda-scaled-object.ts); needs KEDA on the cluster.
+   * @default off: the plan's fixed detector pods, no ScaledObject (the manifests as before)
+   */
+  readonly autoscaling?: DetectorAutoscaling;
 }
 
 export interface GrafanaOptions {

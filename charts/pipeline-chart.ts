@@ -3,7 +3,7 @@
  * the pods as the environment variable the app reads (app/config.ts), through the app's own `detectorEnv` /
  * `loadgenEnv`, which validate the values the way the app will at start.
  */
-import { Chart, type ChartProps } from "cdk8s";
+import { Chart, JsonPatch, type ChartProps } from "cdk8s";
 import { k8s } from "cdk8s-plus-34";
 import type { Construct } from "constructs";
 import {
@@ -20,6 +20,7 @@ import type { SizePlan } from "../cdk/size/size-plan.ts";
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import { appWorkload, type AppWorkload } from "./app-workload.ts";
 import type { TokenResolver } from "./job-name.ts";
+import { detectorAutoscaling, type DetectorAutoscaling } from "./keda-scaled-object.ts";
 import { schemaJob } from "./schema-job.ts";
 import { allowOnly, awsApis, cidr, clusterDns, podIdentityAgent, podsOf, type Peer, type Rule } from "./network-policy.ts";
 import { components, jaegerOtlpHttpUrl, objectLabels, ports, selectorLabels } from "./names.ts";
@@ -39,6 +40,8 @@ export interface PipelineChartProps extends ChartProps {
   readonly tracingSampleRatio: number;
   /** For the schema Job's name (ChartOptions.resolveTokens). */
   readonly resolveTokens?: TokenResolver;
+  /** KEDA autoscaling of the detector (ChartOptions.autoscaling); absent: fixed replicas. */
+  readonly autoscaling?: DetectorAutoscaling;
 }
 
 /**
@@ -141,6 +144,12 @@ export class PipelineChart extends Chart {
       mountServiceAccountToken: useAws,
       env: { ...storeEnv, ...detectorEnv(detectorValues) },
     });
+
+    if (props.autoscaling !== undefined) {
+      detectorAutoscaling(this, { namespace, plan, endpoints, autoscaling: props.autoscaling });
+      // The HPA KEDA makes owns the replica count: a re-apply must not reset it.
+      this.detector.deployment.addJsonPatch(JsonPatch.remove("/spec/replicas"));
+    }
 
     const loadValues: Partial<LoadgenConfig> = {
       ...topicsAsPlanned,

@@ -1,0 +1,122 @@
+/**
+ * Lag-based autoscaling of the detector Deployment with KEDA (charts/versions.ts `kedaVersion`): a
+ * `ScaledObject` with a Kafka trigger on the detector's consumer group and the events topic, and, for MSK IAM
+ * auth, a `TriggerAuthentication` whose AWS identity is the detector's own role.
+ *
+ * Typed ApiObject wrappers (no KEDA CRD is imported locally) with only the fields used here; field names follow
+ * KEDA's Kafka scaler (keda-docs content/docs/2.20/scalers/apache-kafka.md, pkg/scalers/kafka_scaler.go):
+ * `sasl: oauthbearer` + `saslTokenProvider: aws_msk_iam` + `tls: enable` + `awsRegion` is the same mechanism
+ * the pods use (kafkajs OAUTHBEARER with AWS's MSK IAM signer over TLS, app/kafka/kafka-client.ts).
+ *
+ * Identity: KEDA's `identityOwner: workload` reads the IRSA annotation `eks.amazonaws.com/role-arn` of the
+ * workload's ServiceAccount and fails without it (kedacore/keda#6418); the detector uses EKS Pod Identity (no
+ * annotation), so the TriggerAuthentication names the detector's role with `podIdentity.roleArn` instead
+ * (`provider: aws`): the operator, with its own Pod Identity credentials, assumes that role.
+ */
+import { ApiObject } from "cdk8s";
+import type { Construct } from "constructs";
+import { detectorGroupId, topics } from "../app/topology.ts";
+import type { SizePlan } from "../cdk/size/size-plan.ts";
+import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
+import { components, objectLabels } from "./names.ts";
+
+export const kedaApiVersion = "keda.sh/v1alpha1";
+
+/**
+ * Seconds of a pod's planned rate that may wait in Kafka, on average per pod, before KEDA adds a pod. The
+ * detector commits offsets once a second (app/detector/pipeline.ts), so a pod that keeps up already shows up
+ * to about one second of its rate as lag; a second more is a backlog.
+ */
+export const lagSecondsPerPod = 2;
+
+export interface DetectorAutoscaling {
+  /** The IAM role KEDA assumes to read the lag: the detector's (required with kafkaAuth aws-iam). */
+  readonly roleArn?: string;
+}
+
+export interface KafkaTriggerMetadata {
+  readonly bootstrapServers: string;
+  readonly consumerGroup: string;
+  readonly topic: string;
+  readonly lagThreshold: string;
+  readonly offsetResetPolicy: "earliest" | "latest";
+  readonly allowIdleConsumers: "false";
+  readonly sasl?: "oauthbearer";
+  readonly saslTokenProvider?: "aws_msk_iam";
+  readonly tls?: "enable";
+  readonly awsRegion?: string;
+}
+
+export interface ScaledObjectSpec {
+  readonly scaleTargetRef: { readonly apiVersion: "apps/v1"; readonly kind: "Deployment"; readonly name: string };
+  readonly minReplicaCount: number;
+  readonly maxReplicaCount: number;
+  readonly triggers: readonly { readonly type: "kafka"; readonly metadata: KafkaTriggerMetadata; readonly authenticationRef?: { readonly name: string } }[];
+}
+
+export interface TriggerAuthenticationSpec {
+  readonly podIdentity: { readonly provider: "aws"; readonly roleArn: string };
+}
+
+const meta = (name: string, namespace: string) => ({ name, namespace, labels: { ...objectLabels(components.detector) } });
+
+export class KedaScaledObject extends ApiObject {
+  constructor(scope: Construct, id: string, props: { name: string; namespace: string; spec: ScaledObjectSpec }) {
+    super(scope, id, { apiVersion: kedaApiVersion, kind: "ScaledObject", metadata: meta(props.name, props.namespace), spec: props.spec });
+  }
+}
+
+export class KedaTriggerAuthentication extends ApiObject {
+  constructor(scope: Construct, id: string, props: { name: string; namespace: string; spec: TriggerAuthenticationSpec }) {
+    super(scope, id, { apiVersion: kedaApiVersion, kind: "TriggerAuthentication", metadata: meta(props.name, props.namespace), spec: props.spec });
+  }
+}
+
+/** The replica bounds and lag target from the plan: never more consumers than the events topic has partitions. */
+export function detectorScaling(plan: SizePlan): { min: number; max: number; lagThreshold: number } {
+  const max = Math.max(1, Math.floor(plan.kafka.partitions / plan.detector.consumersPerPod));
+  const ratePerPod = plan.load.ratePerSecond / plan.detector.pods;
+  return { min: 1, max, lagThreshold: Math.ceil(ratePerPod * lagSecondsPerPod) };
+}
+
+/** Adds the ScaledObject (and TriggerAuthentication with MSK IAM) for the detector Deployment. */
+export function detectorAutoscaling(
+  scope: Construct,
+  props: { namespace: string; plan: SizePlan; endpoints: WorkloadEndpoints; autoscaling: DetectorAutoscaling },
+): { scaledObject: KedaScaledObject; triggerAuthentication?: KedaTriggerAuthentication } {
+  const { namespace, plan, endpoints } = props;
+  const { min, max, lagThreshold } = detectorScaling(plan);
+  const iam = endpoints.kafkaAuth === "aws-iam";
+  let triggerAuthentication: KedaTriggerAuthentication | undefined;
+  if (iam) {
+    const roleArn = props.autoscaling.roleArn;
+    if (roleArn === undefined || roleArn === "") throw new Error("autoscaling.roleArn: required with kafkaAuth aws-iam (the detector's IAM role, which KEDA assumes)");
+    if (endpoints.awsRegion === undefined || endpoints.awsRegion === "") throw new Error("endpoints.awsRegion: required with kafkaAuth aws-iam");
+    triggerAuthentication = new KedaTriggerAuthentication(scope, "detector-trigger-auth", {
+      name: components.detector,
+      namespace,
+      spec: { podIdentity: { provider: "aws", roleArn } },
+    });
+  }
+  const metadata: KafkaTriggerMetadata = {
+    bootstrapServers: endpoints.kafkaBrokers,
+    consumerGroup: detectorGroupId,
+    topic: topics.events,
+    lagThreshold: String(lagThreshold),
+    // The detector subscribes from the beginning for a new group.
+    offsetResetPolicy: "earliest",
+    allowIdleConsumers: "false",
+    ...(iam ? { sasl: "oauthbearer", saslTokenProvider: "aws_msk_iam", tls: "enable", awsRegion: endpoints.awsRegion! } : {}),
+  };
+  const scaledObject = new KedaScaledObject(scope, "detector-scaled-object", {
+    name: components.detector,
+    namespace,
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: components.detector },
+      minReplicaCount: min,
+      maxReplicaCount: max,
+      triggers: [{ type: "kafka", metadata, ...(triggerAuthentication === undefined ? {} : { authenticationRef: { name: components.detector } }) }],
+    },
+  });
+  return triggerAuthentication === undefined ? { scaledObject } : { scaledObject, triggerAuthentication };
+}
