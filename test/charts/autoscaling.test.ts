@@ -3,7 +3,7 @@ import { App, Chart } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { detectorGroupId, topics } from "../../app/topology.ts";
 import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
-import { detectorAutoscaling, detectorScaling } from "../../charts/keda-scaled-object.ts";
+import { detectorAutoscaling, detectorScaling, type ScaledObjectSpec, type TriggerAuthenticationSpec } from "../../charts/keda-scaled-object.ts";
 import { components } from "../../charts/names.ts";
 import { fullOptions, presetNames } from "./fixtures.ts";
 
@@ -12,8 +12,12 @@ const roleArn = "arn:aws:iam::123456789012:role/detector";
 function build(plan = sizePlanFrom({ preset: "stage-12" }), endpoints = fullOptions.endpoints) {
   const chart = new Chart(new App(), "pipeline");
   detectorAutoscaling(chart, { namespace: "ns", plan, endpoints, autoscaling: { roleArn } });
-  return chart.toJson() as { kind: string; metadata: { name: string }; spec: any }[];
+  return chart.toJson() as KedaObject[];
 }
+
+/** A synthesised KEDA object (its spec is one of the two kinds'); a Deployment's replicas, for the last test. */
+type KedaObject = { kind: string; metadata: { name: string }; spec: ScaledObjectSpec & TriggerAuthenticationSpec & { replicas?: number } };
+const triggerOf = (so: KedaObject) => so.spec.triggers[0]!;
 
 describe("detector autoscaling (KEDA)", () => {
   it("targets the detector Deployment by name", () => {
@@ -28,14 +32,14 @@ describe("detector autoscaling (KEDA)", () => {
     expect(so.spec.maxReplicaCount * plan.detector.consumersPerPod).toBeLessThanOrEqual(plan.kafka.partitions);
     expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
     expect(so.spec.minReplicaCount).toBeLessThanOrEqual(so.spec.maxReplicaCount);
-    expect(Number(so.spec.triggers[0].metadata.lagThreshold)).toBe(detectorScaling(plan).lagThreshold);
+    expect(Number(triggerOf(so).metadata.lagThreshold)).toBe(detectorScaling(plan).lagThreshold);
   });
 
   it("reads the lag with the pods' auth: same group, topic, bootstrap, SASL mechanism, TLS, region and role", () => {
     const objects = build();
     const so = objects.find((o) => o.kind === "ScaledObject")!;
     const ta = objects.find((o) => o.kind === "TriggerAuthentication")!;
-    const m = so.spec.triggers[0].metadata;
+    const m = triggerOf(so).metadata;
     expect(m).toMatchObject({
       bootstrapServers: fullOptions.endpoints.kafkaBrokers,
       consumerGroup: detectorGroupId,
@@ -45,7 +49,7 @@ describe("detector autoscaling (KEDA)", () => {
       tls: "enable",
       awsRegion: fullOptions.endpoints.awsRegion,
     });
-    expect(so.spec.triggers[0].authenticationRef).toEqual({ name: ta.metadata.name });
+    expect(triggerOf(so).authenticationRef).toEqual({ name: ta.metadata.name });
     expect(ta.spec).toEqual({ podIdentity: { provider: "aws", roleArn } });
   });
 
@@ -57,7 +61,7 @@ describe("detector autoscaling (KEDA)", () => {
   it("has no TriggerAuthentication and no SASL without Kafka auth", () => {
     const objects = build(undefined, { kafkaBrokers: "kafka:9092", cassandraContactPoints: "c:9042" });
     expect(objects.map((o) => o.kind)).toEqual(["ScaledObject"]);
-    expect(objects[0]!.spec.triggers[0].metadata.sasl).toBeUndefined();
+    expect(triggerOf(objects[0]!).metadata.sasl).toBeUndefined();
   });
 });
 
@@ -65,9 +69,9 @@ describe("autoscaling through the chart options", () => {
   it("is absent when off (the default) and present, without fixed replicas, when on", async () => {
     const { synthesizeManifests } = await import("../../charts/synth.ts");
     const plan = sizePlanFrom({ preset: "stage-6" });
-    const off = synthesizeManifests(plan, fullOptions).flatMap((m) => m.objects as { kind: string; metadata: { name: string }; spec?: any }[]);
+    const off = synthesizeManifests(plan, fullOptions).flatMap((m) => m.objects as KedaObject[]);
     expect(off.filter((o) => o.kind === "ScaledObject" || o.kind === "TriggerAuthentication")).toEqual([]);
-    const on = synthesizeManifests(plan, { ...fullOptions, autoscaling: { roleArn } }).flatMap((m) => m.objects as { kind: string; metadata: { name: string }; spec?: any }[]);
+    const on = synthesizeManifests(plan, { ...fullOptions, autoscaling: { roleArn } }).flatMap((m) => m.objects as KedaObject[]);
     expect(on.filter((o) => o.kind === "ScaledObject").map((o) => o.spec.scaleTargetRef.name)).toEqual([components.detector]);
     const deployment = on.find((o) => o.kind === "Deployment" && o.metadata.name === components.detector)!;
     expect(deployment.spec.replicas).toBeUndefined();
