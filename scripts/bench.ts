@@ -58,9 +58,9 @@ const program = new Command("bench")
   .addOption(new Option("--output-dir <dir>", "where the JSON and charts go").default(join(projectRoot, "results", "bench")))
   .addOption(new Option("--name <file>", "the JSON's file name (latest.json is written as well)").default("latest.json"))
   .addOption(new Option("--keys <n>", "distinct keys (ceiling and pipeline alike)").default(benchRunSettings.keys).argParser(Number))
-  .addOption(new Option("--pairs <n>", "interleaved ceiling/pipeline pairs (default 3; smoke 1)").argParser(Number))
+  .addOption(new Option("--pairs <n>", `interleaved ceiling/pipeline pairs (default ${full.pairs}; smoke ${smoke.pairs})`).argParser(Number))
   .addOption(new Option("--spike", "also run the 10× load spike (Kafka as a buffer, ~5 min)").default(false))
-  .addOption(new Option("--no-spatial", "leave out the spatial strategies' drain (~3 min)"))
+  .addOption(new Option("--no-spatial", "leave out the spatial strategies' drains (~5 min)"))
   .addOption(new Option("--tuning", "also run the one-knob-at-a-time tuning grid (~4 min)").default(false));
 
 async function main(): Promise<void> {
