@@ -27,6 +27,7 @@ import { ChartManifests, type ChartsBuilder } from "./eks/chart-manifests.ts";
 import { ClusterAccess, endpointAccessFor } from "./eks/cluster-access.ts";
 import { ClusterAddons } from "./eks/cluster-addons.ts";
 import { ControlPlane } from "./eks/control-plane.ts";
+import { Keda } from "./eks/keda.ts";
 import { PodIdentities } from "./eks/pod-identities.ts";
 import { PrometheusOperatorCrds } from "./eks/prometheus-operator-crds.ts";
 import { WorkerNodes } from "./eks/worker-nodes.ts";
@@ -46,6 +47,12 @@ export const prometheusOperatorCrdsChart = {
   repository: "https://prometheus-community.github.io/helm-charts",
   version: "31.0.0",
 } as const;
+/**
+ * KEDA (size input detectorAutoscaling=keda; cdk/eks/keda.ts), kedacore/charts `keda`, chart version = app
+ * version. v2.20 is tested on Kubernetes 1.33-1.35; the cluster runs 1.36 (outside that window; v2.21 is
+ * unreleased). Its images come by the chart's release tags (charts/versions.ts says why none is pinned here).
+ */
+export const kedaChart = { chart: "keda", repository: "https://kedacore.github.io/charts", version: "2.20.0" } as const;
 export const workerRootVolumeGiB = 50;
 
 export interface EksStackProps extends StackProps {
@@ -108,7 +115,7 @@ export class EksStack extends Stack {
     }).nodegroup;
     const addons = new ClusterAddons(this, "Addons", { cluster, nodes: this.nodegroup });
 
-    new PodIdentities(this, "PodIdentities", {
+    const identities = new PodIdentities(this, "PodIdentities", {
       cluster,
       namespace: workloadNamespace(plan),
       agent: addons.podIdentityAgent,
@@ -151,6 +158,11 @@ export class EksStack extends Stack {
       dataPlaneCidrs: [...network.kafkaSubnets(), ...network.cassandraSubnets()].map((s) => s.ipv4CidrBlock),
     };
 
+    const keda =
+      plan.detector.autoscaling === "keda"
+        ? new Keda(this, "Keda", { cluster, chart: kedaChart, nodes: this.nodegroup, agent: addons.podIdentityAgent, detectorRole: identities.roles.detector })
+        : undefined;
+
     this.chartManifests =
       props.charts === undefined
         ? []
@@ -160,7 +172,8 @@ export class EksStack extends Stack {
             plan,
             endpoints: this.endpoints,
             image: { image: image.imageUri, revision: image.imageTag },
-            after: [crds.release, this.nodegroup, addons.podIdentityAgent, addons.vpcCni],
+            detectorRoleArn: identities.roles.detector.roleArn,
+            after: [crds.release, this.nodegroup, addons.podIdentityAgent, addons.vpcCni, ...(keda === undefined ? [] : [keda.release])],
           }).manifests;
   }
 }

@@ -8,5 +8,5 @@ import type { Chart } from "cdk8s";
 import { buildCharts } from "../charts/index.ts";
 import type { ChartsBuilder } from "./eks/chart-manifests.ts";
 
-export const kitCharts: ChartsBuilder = (app, plan, endpoints, image, resolveTokens) =>
-  Object.values(buildCharts(app, plan, { endpoints, app: image, resolveTokens })) as Chart[];
+export const kitCharts: ChartsBuilder = (app, { plan, endpoints, image, resolveTokens, detectorRoleArn }) =>
+  Object.values(buildCharts(app, plan, { endpoints, app: image, resolveTokens, autoscaling: { roleArn: detectorRoleArn } })) as Chart[];

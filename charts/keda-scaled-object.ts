@@ -1,5 +1,5 @@
 /**
- * Lag-based autoscaling of the detector Deployment with KEDA (charts/versions.ts `kedaVersion`): a
+ * Lag-based autoscaling of the detector Deployment with KEDA (installed by cdk/eks/keda.ts): a
  * `ScaledObject` with a Kafka trigger on the detector's consumer group and the events topic, and, for MSK IAM
  * auth, a `TriggerAuthentication` whose AWS identity is the detector's own role.
  *

@@ -42,8 +42,10 @@ export interface ChartOptions {
    */
   readonly resolveTokens?: TokenResolver;
   /**
-   * Lag-based autoscaling of the detector with KEDA (charts/keda-scaled-object.ts); needs KEDA on the cluster.
-   * @default off: the plan's fixed detector pods, no ScaledObject (the manifests as before)
+   * KEDA's settings for lag-based autoscaling of the detector (charts/keda-scaled-object.ts), used when the plan
+   * says so (size input `detectorAutoscaling=keda`, which also installs KEDA in the EKS stack). The role is
+   * required with MSK IAM auth.
+   * @default none: fine while the plan keeps fixed detector pods (the default)
    */
   readonly autoscaling?: DetectorAutoscaling;
 }

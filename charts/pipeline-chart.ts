@@ -40,7 +40,7 @@ export interface PipelineChartProps extends ChartProps {
   readonly tracingSampleRatio: number;
   /** For the schema Job's name (ChartOptions.resolveTokens). */
   readonly resolveTokens?: TokenResolver;
-  /** KEDA autoscaling of the detector (ChartOptions.autoscaling); absent: fixed replicas. */
+  /** KEDA's settings (ChartOptions.autoscaling), used when the plan scales the detector on lag. */
   readonly autoscaling?: DetectorAutoscaling;
 }
 
@@ -145,8 +145,8 @@ export class PipelineChart extends Chart {
       env: { ...storeEnv, ...detectorEnv(detectorValues) },
     });
 
-    if (props.autoscaling !== undefined) {
-      detectorAutoscaling(this, { namespace, plan, endpoints, autoscaling: props.autoscaling });
+    if (plan.detector.autoscaling === "keda") {
+      detectorAutoscaling(this, { namespace, plan, endpoints, autoscaling: props.autoscaling ?? {} });
       // The HPA KEDA makes owns the replica count: a re-apply must not reset it.
       this.detector.deployment.addJsonPatch(JsonPatch.remove("/spec/replicas"));
     }

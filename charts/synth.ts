@@ -73,8 +73,13 @@ function flagsNamedIn(message: string, given: Readonly<Record<string, string | u
     return [value === undefined ? `${f.flag} not given` : `${f.flag} ${value} given`];
   });
   // The charts' own options, named by their field in ChartOptions.
-  for (const [field, flag] of [["app.image", "--image"], ["imageDigests", "--image-digests"]] as const) {
-    if (message.startsWith(field)) parts.push(`${flag} ${given[flag === "--image" ? "image" : "imageDigests"] ?? ""} given`);
+  const optionFlags = [
+    ["app.image", "--image", "image"],
+    ["imageDigests", "--image-digests", "imageDigests"],
+    ["autoscaling.roleArn", "--keda-role-arn", "kedaRoleArn"],
+  ] as const;
+  for (const [field, flag, key] of optionFlags) {
+    if (message.startsWith(field)) parts.push(given[key] === undefined ? `${flag} not given` : `${flag} ${given[key]} given`);
   }
   return parts.length === 0 ? "" : ` (synth:k8s flags: ${parts.join(", ")})`;
 }
@@ -154,7 +159,8 @@ export function main(argv: readonly string[]): void {
     .option("--image <image>", "the app's container image (name:tag, name@sha256:..., or both)", defaultAppImage.image)
     .option("--image-digests <list>", `pin third-party images: name=sha256:...,... (names: ${thirdPartyImageNames.join(", ")})`)
     .option("--grafana-anonymous-viewers", "let anyone who reaches Grafana view without logging in (off by default)")
-    .option("--tracing-sample-ratio <r>", "fraction of events traced", String(defaultTracingSampleRatio));
+    .option("--tracing-sample-ratio <r>", "fraction of events traced", String(defaultTracingSampleRatio))
+    .option("--keda-role-arn <arn>", "the IAM role KEDA assumes to read the detector's lag (with --detectorAutoscaling keda and --kafka-auth aws-iam)");
   for (const key of sizeInputKeys) command.option(`--${key} <value>`, `size parameter ${key} (as CDK context -c ${key}=...)`);
   // Unknown flags and missing values: commander's message (with "Did you mean ...?"), exit status 2, nothing written.
   command
@@ -195,6 +201,7 @@ export function main(argv: readonly string[]): void {
       imageDigests: imageDigestsOf(o.imageDigests),
       grafana: { anonymousViewers: (o.grafanaAnonymousViewers as unknown) === true },
       tracingSampleRatio: strictRatio("--tracing-sample-ratio", o.tracingSampleRatio!),
+      ...(o.kedaRoleArn === undefined ? {} : { autoscaling: { roleArn: o.kedaRoleArn } }),
     };
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;

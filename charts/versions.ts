@@ -4,13 +4,6 @@
  */
 export const prometheusOperatorVersion = "0.93.0";
 
-/**
- * KEDA (lag-based autoscaling of the detector, charts/keda-scaled-object.ts): release and Helm chart version
- * (kedacore/charts `keda`, chart version = app version). v2.20 is tested on Kubernetes 1.33-1.35; the cluster
- * runs 1.36 (outside that window; v2.21 is unreleased).
- */
-export const kedaVersion = "2.20.0";
-
 /** Kubernetes minor version the manifests are validated against (the types of cdk8s-plus-34). */
 export const kubernetesVersion = "1.34";
 

@@ -30,14 +30,18 @@ export interface WorkloadImage {
  */
 export type TokenResolver = (value: unknown) => unknown;
 
-/** Builds the cdk8s charts of a plan, for these endpoints and this image, in `app`. */
-export type ChartsBuilder = (
-  app: cdk8s.App,
-  plan: SizePlan,
-  endpoints: WorkloadEndpoints,
-  image: WorkloadImage,
-  resolveTokens: TokenResolver,
-) => readonly cdk8s.Chart[];
+/** What the charts are built from: the plan and what the stack made for the workloads. */
+export interface ChartsInput {
+  readonly plan: SizePlan;
+  readonly endpoints: WorkloadEndpoints;
+  readonly image: WorkloadImage;
+  readonly resolveTokens: TokenResolver;
+  /** The detector pods' IAM role: KEDA assumes it to read their lag when the plan scales them (a token). */
+  readonly detectorRoleArn: string;
+}
+
+/** Builds the cdk8s charts of a plan in `app`. */
+export type ChartsBuilder = (app: cdk8s.App, input: ChartsInput) => readonly cdk8s.Chart[];
 
 export interface ChartManifestsProps {
   /** The cluster the manifests are applied to. */
@@ -50,6 +54,8 @@ export interface ChartManifestsProps {
   readonly endpoints: WorkloadEndpoints;
   /** The detector and load generator image. */
   readonly image: WorkloadImage;
+  /** The detector pods' IAM role (ChartsInput.detectorRoleArn). */
+  readonly detectorRoleArn: string;
   /** What every manifest is applied after (and deleted before). */
   readonly after: readonly IDependable[];
 }
@@ -63,7 +69,8 @@ export class ChartManifests extends ParentScoped {
     const byChart = new Map<cdk8s.Chart, eks.KubernetesManifest>();
     // Resolved in the stack that applies the manifests; only read, for hashes (nothing of it is synthesized).
     const resolveTokens: TokenResolver = (value) => Stack.of(this).resolve(value);
-    for (const chart of props.charts(new cdk8s.App(), props.plan, props.endpoints, props.image, resolveTokens)) {
+    const { plan, endpoints, image, detectorRoleArn } = props;
+    for (const chart of props.charts(new cdk8s.App(), { plan, endpoints, image, resolveTokens, detectorRoleArn })) {
       const manifest = props.cluster.addCdk8sChart(chart.node.id, chart);
       manifest.node.addDependency(...props.after);
       byChart.set(chart, manifest);

@@ -42,29 +42,53 @@ export class PodIdentities extends ParentScoped {
   }
 
   private podRole(props: PodIdentitiesProps, name: Workload, statements: iam.PolicyStatement[]): iam.Role {
-    const { namespace } = props;
     const title = `${name[0]!.toUpperCase()}${name.slice(1)}`;
-    const role = new iam.Role(this.parent, `${title}Role`, {
-      assumedBy: new iam.ServicePrincipal("pods.eks.amazonaws.com"),
-      description: `Pod Identity of ${namespace}/${serviceAccounts[name]}`,
-    });
-    role.assumeRolePolicy?.addStatements(
-      new iam.PolicyStatement({
-        actions: ["sts:TagSession"],
-        principals: [new iam.ServicePrincipal("pods.eks.amazonaws.com")],
-      }),
-    );
-    for (const s of statements) role.addToPolicy(s);
-    const association = new eks.CfnPodIdentityAssociation(this.parent, `${title}PodIdentity`, {
-      clusterName: props.cluster.clusterName,
-      namespace,
-      serviceAccount: serviceAccounts[name],
-      roleArn: role.roleArn,
-    });
-    association.node.addDependency(props.agent);
+    const { role } = podIdentityRole(this.parent, title, { ...props, serviceAccount: serviceAccounts[name], statements });
     acknowledgeMskWildcards(role, name, props.kafkaClusterName);
     return role;
   }
+}
+
+export interface PodIdentityRoleProps {
+  readonly cluster: eks.Cluster;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** The Pod Identity agent add-on: the association is created after it. */
+  readonly agent: IDependable;
+  /** What the role may do. */
+  readonly statements: readonly iam.PolicyStatement[];
+}
+
+/**
+ * An IAM role that EKS Pod Identity hands to the pods of one ServiceAccount (`<title>Role`, associated by
+ * `<title>PodIdentity`), allowed `statements`. The trust allows sts:TagSession as well: Pod Identity tags
+ * each session with the cluster, namespace and ServiceAccount.
+ */
+export function podIdentityRole(
+  scope: Construct,
+  title: string,
+  props: PodIdentityRoleProps,
+): { role: iam.Role; association: eks.CfnPodIdentityAssociation } {
+  const { namespace, serviceAccount } = props;
+  const role = new iam.Role(scope, `${title}Role`, {
+    assumedBy: new iam.ServicePrincipal("pods.eks.amazonaws.com"),
+    description: `Pod Identity of ${namespace}/${serviceAccount}`,
+  });
+  role.assumeRolePolicy?.addStatements(
+    new iam.PolicyStatement({
+      actions: ["sts:TagSession"],
+      principals: [new iam.ServicePrincipal("pods.eks.amazonaws.com")],
+    }),
+  );
+  for (const s of props.statements) role.addToPolicy(s);
+  const association = new eks.CfnPodIdentityAssociation(scope, `${title}PodIdentity`, {
+    clusterName: props.cluster.clusterName,
+    namespace,
+    serviceAccount,
+    roleArn: role.roleArn,
+  });
+  association.node.addDependency(props.agent);
+  return { role, association };
 }
 
 /**

@@ -25,6 +25,17 @@ export const presets = {
 } as const satisfies Record<string, { cassandraNodes: number }>;
 export type PresetName = keyof typeof presets;
 
+/**
+ * How the number of detector pods is set. Fixed stages (the experiment runner passes `off`) keep the plan's
+ * count, so a stage measures one size; `keda` lets KEDA scale the pods on the detector group's consumer lag,
+ * from 1 to the events topic's partitions (charts/keda-scaled-object.ts), and installs KEDA in the cluster.
+ */
+export const detectorAutoscalingModes = {
+  off: "the plan's fixed number of detector pods",
+  keda: "KEDA scales detector pods on consumer lag, 1 to the topic's partitions",
+} as const;
+export type DetectorAutoscalingMode = keyof typeof detectorAutoscalingModes;
+
 export class SizeInputError extends Error {
   override name = "SizeInputError";
 }
@@ -89,6 +100,7 @@ const sizeInputSchema = z.object({
   spatialStrategy: appSetting(detectorSettings.spatialStrategy),
   /** The load generator's spatial workload (issue 16): LOADGEN_SPATIAL_WORKLOAD; off by default. */
   spatialWorkload: appSetting(loadgenSettings.spatialWorkload),
+  detectorAutoscaling: oneOf(detectorAutoscalingModes).default("off"),
 });
 export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZones"> & {
   readonly availabilityZones: readonly string[];

@@ -67,6 +67,9 @@ export const cdkContextArgs = (plan: SizePlan, access: ClusterAccess): string[] 
   `experimentId=${plan.experimentId}`,
   "-c",
   `region=${plan.region}`,
+  // Stages are fixed-size (plan(stage) sets off): a stage measures the plan's pods, so KEDA must not resize them.
+  "-c",
+  `detectorAutoscaling=${plan.detector.autoscaling}`,
   "-c",
   `clusterAdminArn=${access.clusterAdminArn}`,
   ...(access.apiAccessCidrs === undefined || access.apiAccessCidrs.length === 0 ? [] : ["-c", `apiAccessCidrs=${access.apiAccessCidrs.join(",")}`]),
@@ -98,7 +101,7 @@ export class AwsStageRunner implements StageRunner {
   }
 
   plan(stage: number): SizePlan {
-    return sizePlanFrom({ cassandraNodes: stage, experimentId: this.#o.experimentId, region: this.#o.region });
+    return sizePlanFrom({ cassandraNodes: stage, experimentId: this.#o.experimentId, region: this.#o.region, detectorAutoscaling: "off" });
   }
 
   describe(stage: number): StageDescription {

@@ -114,6 +114,7 @@ describe("ChartManifests", () => {
       plan: sizePlanFrom({ preset: "stage-3" }),
       endpoints: { kafkaBrokers: "kafka:9092", cassandraContactPoints: "cassandra:9042" },
       image: { image: "registry.example/app:1", revision: "1" },
+      detectorRoleArn: "arn:aws:iam::111122223333:role/detector",
       after: [after],
     });
     return { template: app.synth().getStackByName(stack.stackName).template as CfnTemplate, manifests, after };

@@ -56,19 +56,19 @@ describe("Job names in the CDK app", () => {
 
   it("change when the pod template really changes: the image, a deploy-time value, the revision", () => {
     const base = jobNames(first);
-    const otherImage = jobNames(synth("stage-3", (app, plan, endpoints, image, resolve) =>
-      kitCharts(app, plan, endpoints, { ...image, image: `${image.image}-debug` }, resolve),
+    const otherImage = jobNames(synth("stage-3", (app, input) =>
+      kitCharts(app, { ...input, image: { ...input.image, image: `${input.image.image}-debug` } }),
     ));
     expect(otherImage.schema).not.toEqual(base.schema);
     expect(otherImage.grafanaAdminSecret).not.toEqual(base.grafanaAdminSecret);
     // Another token in the same place (same text shape, another resource's value): another name.
-    const otherSecret = jobNames(synth("stage-3", (app, plan, endpoints, image, resolve) =>
-      kitCharts(app, plan, { ...endpoints, cassandraPasswordSecretArn: endpoints.cassandraTlsCaSecretArn }, image, resolve),
+    const otherSecret = jobNames(synth("stage-3", (app, input) =>
+      kitCharts(app, { ...input, endpoints: { ...input.endpoints, cassandraPasswordSecretArn: input.endpoints.cassandraTlsCaSecretArn } }),
     ));
     expect(otherSecret.schema).not.toEqual(base.schema);
     expect(otherSecret.grafanaAdminSecret).toEqual(base.grafanaAdminSecret);
-    const otherRevision = jobNames(synth("stage-3", (app, plan, endpoints, image, resolve) =>
-      kitCharts(app, plan, endpoints, { ...image, revision: `${image.revision}x` }, resolve),
+    const otherRevision = jobNames(synth("stage-3", (app, input) =>
+      kitCharts(app, { ...input, image: { ...input.image, revision: `${input.image.revision}x` } }),
     ));
     expect(otherRevision.schema).not.toEqual(base.schema);
     expect(otherRevision.grafanaAdminSecret).not.toEqual(base.grafanaAdminSecret);

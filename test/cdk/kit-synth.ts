@@ -3,7 +3,8 @@
  * asset staging off (the kubectl layer zips are ~58 MB) and the image context pointed at a tiny fixture.
  * Each preset is synthesized once per test file and reused.
  */
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -83,3 +84,11 @@ export function synthKit(raw: Record<string, unknown>, options: { charts?: Chart
 
 export const resourcesOfType = (t: CfnTemplate, type: string) =>
   Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+
+/** cfn-lint from CI's tool directory first, then PATH. */
+export function cfnLint(): string | undefined {
+  const local = join(repoRoot, ".tools", "py", "bin", "cfn-lint");
+  if (existsSync(local)) return local;
+  const which = spawnSync("sh", ["-c", "command -v cfn-lint"], { encoding: "utf8" });
+  return which.status === 0 ? which.stdout.trim() : undefined;
+}

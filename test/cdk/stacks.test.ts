@@ -4,7 +4,7 @@
  * cfn-lint over every template of every preset in one run.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Stack, Validations } from "aws-cdk-lib";
@@ -16,7 +16,7 @@ import { components } from "../../charts/names.ts";
 import { kitCharts } from "../../cdk/kit-charts.ts";
 import { presets, type PresetName } from "../../cdk/size/size-input.ts";
 import { cassandraPorts, kafkaPorts } from "../../cdk/servers/ports.ts";
-import { repoRoot, resourcesOfType, synthKit, type CfnTemplate, type Synthesized } from "./kit-synth.ts";
+import { cfnLint, resourcesOfType, synthKit, type CfnTemplate, type Synthesized } from "./kit-synth.ts";
 
 type Resource = CfnTemplate["Resources"][string];
 /** How a string inside a manifest's text reads once the manifest is JSON-stringified (quotes escaped). */
@@ -237,14 +237,6 @@ describe("cdk-nag AwsSolutions", () => {
     expect([...acknowledged.keys()].some((k) => k.startsWith("AwsSolutions-EC29"))).toBe(true);
   });
 });
-
-/** cfn-lint from CI's tool directory first, then PATH. */
-function cfnLint(): string | undefined {
-  const local = join(repoRoot, ".tools", "py", "bin", "cfn-lint");
-  if (existsSync(local)) return local;
-  const which = spawnSync("sh", ["-c", "command -v cfn-lint"], { encoding: "utf8" });
-  return which.status === 0 ? which.stdout.trim() : undefined;
-}
 
 describe("cfn-lint", () => {
   it("finds no error in any template of any preset", () => {

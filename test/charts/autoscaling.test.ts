@@ -65,12 +65,13 @@ describe("detector autoscaling (KEDA)", () => {
   });
 });
 
-describe("autoscaling through the chart options", () => {
-  it("is absent when off (the default) and present, without fixed replicas, when on", async () => {
+describe("autoscaling as the plan says (size input detectorAutoscaling)", () => {
+  it("is absent when off (the default, even with KEDA's settings given) and present, without fixed replicas, when keda", async () => {
     const { synthesizeManifests } = await import("../../charts/synth.ts");
-    const plan = sizePlanFrom({ preset: "stage-6" });
-    const off = synthesizeManifests(plan, fullOptions).flatMap((m) => m.objects as KedaObject[]);
+    const off = synthesizeManifests(sizePlanFrom({ preset: "stage-6" }), { ...fullOptions, autoscaling: { roleArn } }).flatMap((m) => m.objects as KedaObject[]);
     expect(off.filter((o) => o.kind === "ScaledObject" || o.kind === "TriggerAuthentication")).toEqual([]);
+    const plan = sizePlanFrom({ preset: "stage-6", detectorAutoscaling: "keda" });
+    expect(() => synthesizeManifests(plan, fullOptions)).toThrow(/autoscaling\.roleArn: required with kafkaAuth aws-iam/);
     const on = synthesizeManifests(plan, { ...fullOptions, autoscaling: { roleArn } }).flatMap((m) => m.objects as KedaObject[]);
     expect(on.filter((o) => o.kind === "ScaledObject").map((o) => o.spec.scaleTargetRef.name)).toEqual([components.detector]);
     const deployment = on.find((o) => o.kind === "Deployment" && o.metadata.name === components.detector)!;

@@ -470,4 +470,20 @@ describe("synth:k8s", () => {
     expect(bad.errors).toContain('imageDigests.grafana: value "sha256:12" is not allowed');
     expect(bad.errors).toContain("--image-digests grafana=sha256:12 given");
   });
+
+  it("writes the detector's ScaledObject with --detectorAutoscaling keda, and asks for the role KEDA assumes with MSK IAM", () => {
+    const iam = ["--kafka-auth", "aws-iam", "--aws-region", "us-east-1", "--cassandraNodes", "3", "--detectorAutoscaling", "keda"];
+    const missing = synth(iam);
+    expect(missing.exitCode).toBe(usageErrorExitCode);
+    expect(missing.errors).toContain("autoscaling.roleArn: required with kafkaAuth aws-iam");
+    expect(missing.errors).toContain("--keda-role-arn not given");
+    expect(missing.written).toEqual([]);
+    const roleArn = "arn:aws:iam::111122223333:role/detector";
+    const r = synth([...iam, "--keda-role-arn", roleArn]);
+    expect(r.exitCode).toBeUndefined();
+    const yaml = (readdirSync(r.dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".yaml"));
+    const pipeline = yaml.map((f) => readFileSync(join(r.dir, f), "utf8")).join("\n");
+    expect(pipeline).toContain("kind: ScaledObject");
+    expect(pipeline).toContain(`roleArn: ${roleArn}`);
+  });
 });

@@ -63,8 +63,8 @@ const readyExchanges = (over: Partial<Record<"nodegroup" | "msk" | "pods", strin
 ];
 
 describe("AWS readiness", () => {
-  it("the plan of stage 3 is what the recordings hold (2 workers, 3 brokers, 3 detector pods)", () => {
-    expect([plan.eks.workerNodes, plan.kafka.brokers, plan.detector.pods, plan.load.pods, plan.cassandra.nodes]).toEqual([2, 3, 3, 1, 3]);
+  it("the plan of stage 3 is what the recordings hold (2 workers, 3 brokers, 6 detector pods)", () => {
+    expect([plan.eks.workerNodes, plan.kafka.brokers, plan.detector.pods, plan.load.pods, plan.cassandra.nodes]).toEqual([2, 3, 6, 1, 3]);
   });
 
   it("is ready when the cluster, node group, nodes, pods, MSK and every Cassandra node (Up/Normal) are", async () => {
@@ -75,7 +75,7 @@ describe("AWS readiness", () => {
       "eks cluster": "exp-a-eks ACTIVE",
       "eks node groups": "2 node(s) ACTIVE",
       "kubernetes nodes": "2/2 Ready",
-      pods: "detector 3/3, load-generator 1/1, prometheus 1/1",
+      pods: "detector 6/6, load-generator 1/1, prometheus 1/1",
       "msk cluster": "exp-a-kafka ACTIVE, 3 brokers",
       "cassandra nodes": "3/3 joined, 3/3 Up/Normal",
     });
@@ -95,7 +95,7 @@ describe("AWS readiness", () => {
     const launchFailure: unknown = expect.stringMatching(/UPDATING; .*AsgInstanceLaunchFailures Could not launch On-Demand Instances\. VcpuLimitExceeded; desired size 1, plan 2/);
     expect(notReady).toEqual({
       "eks node groups": launchFailure,
-      pods: "detector 2/3, load-generator 1/1, prometheus 1/1",
+      pods: "detector 5/6, load-generator 1/1, prometheus 1/1",
       "msk cluster": "state CREATING",
       "cassandra nodes": "2/3 joined, 2/3 Up/Normal; exporters 2/3 up",
     });
@@ -210,7 +210,7 @@ describe("AWS stage description", () => {
     expect(cost.perHour).toBeGreaterThan(0);
     expect(cost.total).toBeCloseTo(cost.perHour! * 0.5, 10);
     const admin = "arn:aws:iam::123456789012:role/experiment-operator";
-    expect(cdkContextArgs(p, { clusterAdminArn: admin })).toEqual(["-c", "cassandraNodes=12", "-c", "experimentId=exp-a", "-c", "region=us-east-1", "-c", `clusterAdminArn=${admin}`]);
+    expect(cdkContextArgs(p, { clusterAdminArn: admin })).toEqual(["-c", "cassandraNodes=12", "-c", "experimentId=exp-a", "-c", "region=us-east-1", "-c", "detectorAutoscaling=off", "-c", `clusterAdminArn=${admin}`]);
     expect(cdkContextArgs(p, { clusterAdminArn: admin, apiAccessCidrs: ["203.0.113.7/32"] }).slice(-2)).toEqual(["-c", "apiAccessCidrs=203.0.113.7/32"]);
   });
 });
