@@ -251,6 +251,23 @@ export const detectorSettings = {
     default: "100",
     schema: int(1, 60_000),
   }),
+  overloadPolicy: setting({
+    env: "DETECTOR_OVERLOAD_POLICY",
+    flag: "--overload-policy <mode>",
+    help:
+      "while the backlog's age (now − the Kafka timestamp of the newest record taken) is past --overload-age-bound-ms: off = checks start in arrival order as always; priority = checks of keys flagged in the last 10 minutes start first, the others' are deferred (counted in detector_checks_deferred_total), never dropped",
+    allowed: "off or priority",
+    default: "off",
+    schema: z.enum(["off", "priority"]),
+  }),
+  overloadAgeBoundMs: setting({
+    env: "DETECTOR_OVERLOAD_AGE_BOUND_MS",
+    flag: "--overload-age-bound-ms <ms>",
+    help: "overload policy: the backlog age (ms) past which the detector counts as overloaded (it ends below 0.8 of it)",
+    allowed: "an integer from 100 to 3600000",
+    default: "5000",
+    schema: int(100, 3_600_000),
+  }),
   handoffCapacity: setting({
     env: "DETECTOR_HANDOFF_CAPACITY",
     flag: "--handoff-capacity <n>",

@@ -50,6 +50,13 @@ export function detectorMetrics(registry: Registry) {
     handoffDepth: gauge("detector_handoff_depth", "Records in the hand-off, waiting or running"),
     pausedPartitions: gauge("detector_paused_partitions", "Partitions paused for backpressure"),
     lag: gauge("detector_consumer_lag", "Records of a partition not yet committed (high watermark minus commit point)", ["topic", "partition"]),
+    backlogAge: gauge("detector_backlog_age_seconds", "Now minus the Kafka timestamp of the most recently taken record: how far behind the detector is"),
+    deferredChecks: counter(
+      "detector_checks_deferred_total",
+      "Overload policy: checks started after a priority key's check that became ready later (deferred, never dropped)",
+    ),
+    overloadActive: gauge("detector_overload_active", "Overload policy: 1 while the backlog's age is past the bound and priority keys go first, else 0"),
+    priorityKeys: gauge("detector_priority_keys", "Overload policy: keys flagged within the priority window (the priority keys)"),
   };
 }
 export type DetectorMetrics = ReturnType<typeof detectorMetrics>;

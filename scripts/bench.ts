@@ -4,19 +4,21 @@
  * min / median / max and the ratio from adjacent pairs, repeating trials disturbed by other load; then the
  * p99-bounded rate searched from the drain rate downwards. Writes results/bench/latest.json, charts and the
  * README's benchmark section. `--smoke` runs a seconds-long version into a scratch folder (the test command's check).
+ * `--spike` adds the load spike, twice with the same seed: the overload policy off, then on (issue 15);
+ * `--only-spike` runs that pair alone (~10 min) into its own JSON (spike-overload.json), nothing else.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { ceilingTrial, type CeilingStep } from "./bench/ceiling.ts";
 import { drainTrial, type DrainTrial } from "./bench/drain.ts";
 import { interleavedPlan, runInterleaved } from "./bench/interleave.ts";
 import { machineFacts } from "./bench/machine.ts";
-import { benchRunSettings, p99BoundMs, searchBoundedRate, spikeRun, tuningGrid } from "./bench/pipeline-trials.ts";
+import { benchRunSettings, p99BoundMs, searchBoundedRate, spikePair, tuningGrid } from "./bench/pipeline-trials.ts";
 import { interferenceLimits } from "./bench/proc-cpu.ts";
 import { spatialThroughput, spatialThroughputDefaults, type SpatialThroughputSettings } from "./bench/spatial-throughput.ts";
 import { benchCharts } from "./report/bench-charts.ts";
-import { benchTargets, type BenchResult } from "./bench/bench-result.ts";
+import { benchTargets, type BenchResult, type SpikeOnlyResult } from "./bench/bench-result.ts";
 import { updateReadmeBenchSection } from "./bench/readme-section.ts";
 import { bottleneck, medianOfRecords, pairRatios, spread } from "./bench/stats.ts";
 import { warmUp } from "./bench/warmup.ts";
@@ -59,18 +61,54 @@ const program = new Command("bench")
   .addOption(new Option("--name <file>", "the JSON's file name (latest.json is written as well)").default("latest.json"))
   .addOption(new Option("--keys <n>", "distinct keys (ceiling and pipeline alike)").default(benchRunSettings.keys).argParser(Number))
   .addOption(new Option("--pairs <n>", `interleaved ceiling/pipeline pairs (default ${full.pairs}; smoke ${smoke.pairs})`).argParser(Number))
-  .addOption(new Option("--spike", "also run the 10× load spike (Kafka as a buffer, ~5 min)").default(false))
+  .addOption(new Option("--spike", "also run the 10× load spike twice, the overload policy off and on (Kafka as a buffer, ~10 min)").default(false))
+  .addOption(new Option("--only-spike", "run only the spike pair (overload policy off, then on) into its own JSON; no README, charts or latest.json").default(false))
+  .addOption(
+    new Option("--spike-base-rate <n>", "with --only-spike: the spike's base rate (default: half the p99-bounded rate in the output dir's latest.json, else 400)").argParser(Number),
+  )
   .addOption(new Option("--no-spatial", "leave out the spatial strategies' drains (~5 min)"))
   .addOption(new Option("--tuning", "also run the one-knob-at-a-time tuning grid (~4 min)").default(false));
 
 async function main(): Promise<void> {
   program.parse();
-  const o = program.opts<{ smoke: boolean; outputDir: string; name: string; keys: number; pairs?: number; spike: boolean; spatial: boolean; tuning: boolean }>();
+  const o = program.opts<{
+    smoke: boolean;
+    outputDir: string;
+    name: string;
+    keys: number;
+    pairs?: number;
+    spike: boolean;
+    onlySpike: boolean;
+    spikeBaseRate?: number;
+    spatial: boolean;
+    tuning: boolean;
+  }>();
   const p = o.smoke ? smoke : full;
   const settings = { ...benchRunSettings, keys: o.keys };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
   await ensureStack();
+  const spikes = (baseRate: number) => {
+    log(`spike: ${p.spike.factor}× of ${baseRate}/s for ${p.spike.spikeSeconds} s, the overload policy off, then on`);
+    return spikePair({ baseRate, ...p.spike, settings, log });
+  };
+  if (o.onlySpike) {
+    const pair = await spikes(o.spikeBaseRate ?? lastSpikeBaseRate(o.outputDir));
+    const result: SpikeOnlyResult = {
+      at: new Date().toISOString(),
+      profile: o.smoke ? "smoke" : "full",
+      machine: machineFacts(),
+      settings,
+      spike: pair.off,
+      spikeWithOverloadPolicy: pair.on,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    const name = o.name === "latest.json" ? "spike-overload.json" : o.name;
+    mkdirSync(o.outputDir, { recursive: true });
+    writeFileSync(join(o.outputDir, name), `${JSON.stringify(result, null, 2)}\n`);
+    log(`written to ${join(o.outputDir, name)} (${result.durationSeconds} s)`);
+    return;
+  }
 
   const ceiling = (concurrency: number, seconds: number) => ceilingTrial({ keys: o.keys, concurrency, seconds });
   const drain = (events: number) => drainTrial({ events, preloadRate: p.drain.preloadRate, settings });
@@ -121,7 +159,7 @@ async function main(): Promise<void> {
   const search = await searchBoundedRate({ startRate, ...p.search, settings, log });
   const best = search.best;
 
-  const spike = o.spike ? await spikeRun({ baseRate: Math.max(50, Math.round((best?.rate ?? startRate) / 2)), ...p.spike, settings }) : null;
+  const spike = o.spike ? await spikes(Math.max(50, Math.round((best?.rate ?? startRate) / 2))) : null;
   if (o.spatial) log("spatial: the hot-spot backlog drained without the spatial check, then by each neighbour strategy");
   const spatial = o.spatial ? await spatialThroughput({ ...p.spatial, onProgress: (line) => log(`  ${line}`) }) : null;
   const tuning = o.tuning
@@ -154,7 +192,8 @@ async function main(): Promise<void> {
     },
     trials,
     rateSearch: search.trials,
-    spike,
+    spike: spike?.off ?? null,
+    spikeWithOverloadPolicy: spike?.on ?? null,
     spatial,
     tuning,
     targets: benchTargets,
@@ -166,8 +205,15 @@ async function main(): Promise<void> {
   await benchCharts(result, o.outputDir);
   if (!o.smoke) updateReadmeBenchSection(result);
   log(`written to ${join(o.outputDir, o.name)} (${result.durationSeconds} s)`);
-  const { trials: _t, rateSearch: _r, ceilingScan: _c, settings: _s, warmup: _w, spike: _sp, spatial: _sa, tuning: _tu, ...headline } = result;
+  const { trials: _t, rateSearch: _r, ceilingScan: _c, settings: _s, warmup: _w, spike: _sp, spikeWithOverloadPolicy: _so, spatial: _sa, tuning: _tu, ...headline } = result;
   console.log(JSON.stringify(headline, null, 2));
+}
+
+/** Half the p99-bounded rate of the last full benchmark in `dir` (what `--spike` would start from), else 400/s. */
+function lastSpikeBaseRate(dir: string): number {
+  const path = join(dir, "latest.json");
+  const rate = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as Partial<BenchResult>).p99BoundedRate : null;
+  return typeof rate === "number" && rate > 0 ? Math.max(50, Math.round(rate / 2)) : 400;
 }
 
 main().catch((err: unknown) => {

@@ -37,6 +37,7 @@ import { concurrencyLimitOf, type ConcurrencyLimit } from "./concurrency-limit.t
 import { cusumStep } from "./cusum.ts";
 import { KeyedHandoff } from "./keyed-handoff.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
+import { overloadedNow, overloadTickMs, RecentAnomalies } from "./overload-policy.ts";
 import { ensureSchema, waitForSchema } from "./schema.ts";
 import { isLocated, type NeighbourStrategy } from "../spatial/neighbours.ts";
 import { checkSpatially, spatialVerdictRecord } from "../spatial/spatial-check.ts";
@@ -83,6 +84,9 @@ interface WorkItem {
   readonly undecodable?: { readonly firstOffset: number; readonly error: string };
 }
 
+/** The hand-off's key of a record: its Kafka key (the entity id), byte for byte. */
+const handoffKey = (w: WorkItem): string => (w.key === null ? "" : w.key.toString("latin1"));
+
 const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
 
 /** A stage of a check failed for good: the message names the stage and the error ("publish: KafkaJS…: …"). */
@@ -110,8 +114,14 @@ export class DetectorPipeline {
   readonly #publisher: BatchingPublisher;
   readonly #handoff: KeyedHandoff<WorkItem>;
   readonly #limit: ConcurrencyLimit;
+  /** The overload policy's priority keys; null when the policy is off (the default). */
+  readonly #recent: RecentAnomalies | null;
+  /** The Kafka timestamp (ms) of the most recently taken record: how far behind the detector is. */
+  #newestTakenAt: number | null = null;
+  #overloadSince: { readonly at: number; readonly deferred: number } | null = null;
   readonly #slots: ConsumerSlot[] = [];
   #commitTimer: NodeJS.Timeout | null = null;
+  #overloadTimer: NodeJS.Timeout | null = null;
   #running = false;
   #stopping: Promise<void> | null = null;
   /** After this time (ms since epoch) retries give up: the drain deadline has passed. */
@@ -144,14 +154,17 @@ export class DetectorPipeline {
     boundGzipDecompression(topicMaxMessageBytes.events);
     this.#limit = concurrencyLimitOf(config, (limit) => metrics.concurrencyLimit.set(limit));
     metrics.concurrencyLimit.set(this.#limit.limit);
+    const recent = config.overloadPolicy === "priority" ? new RecentAnomalies() : null;
+    this.#recent = recent;
     this.#handoff = new KeyedHandoff<WorkItem>({
       concurrency: this.#limit,
       capacity: config.handoffCapacity,
-      keyOf: (w) => (w.key === null ? "" : w.key.toString("latin1")),
+      keyOf: handoffKey,
       process: (w) => this.#check(w),
       onDone: (w) => w.tracker.finish(w.offset),
       onBelowLowWater: () => this.#resumeAll(),
       onFatal: (err, w) => this.#fail(err, `check of partition ${w.partition} offset ${w.offset}`),
+      ...(recent === null ? {} : { isPriority: (key: string) => recent.has(key), onDeferred: () => metrics.deferredChecks.inc() }),
     });
   }
 
@@ -177,13 +190,49 @@ export class DetectorPipeline {
     await this.#producer.connect();
     for (let i = 0; i < c.consumersPerProcess; i++) this.#slots.push(await this.#startConsumer());
     this.#commitTimer = setInterval(() => void this.#commitAll(), 1000);
+    this.#overloadTimer = setInterval(() => this.#watchBacklog(), overloadTickMs(c.overloadAgeBoundMs));
+    this.#overloadTimer.unref();
     this.#running = true;
     this.#log.info("detector running", {
       consumers: c.consumersPerProcess,
       concurrency: c.detectorConcurrency,
       concurrencyMode: c.detectorConcurrencyMode,
       handoffCapacity: c.handoffCapacity,
+      overloadPolicy: c.overloadPolicy,
+      ...(c.overloadPolicy === "off" ? {} : { overloadAgeBoundMs: c.overloadAgeBoundMs }),
     });
+  }
+
+  /**
+   * The backlog's age (now − the Kafka timestamp of the most recently taken record) as a metric, and with the
+   * overload policy on, the overload state: logged once when it starts and once when it ends.
+   */
+  #watchBacklog(): void {
+    const taken = this.#newestTakenAt;
+    const ageMs = taken === null ? 0 : Math.max(0, Date.now() - taken);
+    this.#m.backlogAge.set(ageMs / 1000);
+    const recent = this.#recent;
+    if (recent === null) return;
+    this.#m.priorityKeys.set(recent.prune());
+    const h = this.#handoff;
+    const bound = this.#c.overloadAgeBoundMs;
+    const on = overloadedNow(h.overloaded, ageMs, bound, h.size);
+    if (on === h.overloaded) return;
+    h.overloaded = on;
+    this.#m.overloadActive.set(on ? 1 : 0);
+    if (on) {
+      this.#overloadSince = { at: Date.now(), deferred: h.deferred };
+      this.#log.warn("overload started: priority keys' checks go first", { backlogAgeMs: ageMs, boundMs: bound, inHandoff: h.size, priorityKeys: recent.size });
+    } else {
+      const since = this.#overloadSince;
+      this.#overloadSince = null;
+      this.#log.info("overload ended", {
+        backlogAgeMs: ageMs,
+        boundMs: bound,
+        seconds: since === null ? null : (Date.now() - since.at) / 1000,
+        deferredChecks: since === null ? null : h.deferred - since.deferred,
+      });
+    }
   }
 
   async #startConsumer(): Promise<ConsumerSlot> {
@@ -232,6 +281,8 @@ export class DetectorPipeline {
       if (!payload.isRunning() || payload.isStale() || this.#stopping !== null || this.#fatal !== null) break;
       const offset = Number(m.offset);
       tracker.track(offset);
+      const takenAt = Number(m.timestamp);
+      if (Number.isFinite(takenAt)) this.#newestTakenAt = takenAt;
       const undecodable = undecodableOf(m);
       if (undecodable) {
         this.#m.undecodableBatches.inc({ topic: batch.topic });
@@ -290,8 +341,10 @@ export class DetectorPipeline {
       try {
         const decoded = decodeEvent(w.key, w.value, this.#c.maxEventBytes);
         if (!decoded.ok) return await this.#deadLetter(w, decoded.reason, decoded.detail);
-        await this.#traced(w, decoded.event);
+        const anomaly = await this.#traced(w, decoded.event);
         this.#limit.sample(performance.now() - started, inFlight);
+        // Before this check resolves: the key's next item becomes ready only after it, and sees the flag.
+        if (anomaly) this.#recent?.flag(handoffKey(w));
       } catch (err) {
         if (isTransient(err)) throw err; // retries gave up at the deadline: leave it for the replay
         await this.#deadLetter(w, "check-failed", err instanceof StageFailure ? err.message : errorText(err));
@@ -302,8 +355,8 @@ export class DetectorPipeline {
     }
   }
 
-  /** The check of a decoded event, in a span continuing the producer's trace. */
-  async #traced(w: WorkItem, event: Event): Promise<void> {
+  /** The check of a decoded event, in a span continuing the producer's trace; resolves with whether it flagged. */
+  async #traced(w: WorkItem, event: Event): Promise<boolean> {
     const parent = contextFromHeaders(w.headers);
     const span = this.#tracing.tracer.startSpan(
       `${this.#c.eventsTopic} process`,
@@ -311,7 +364,7 @@ export class DetectorPipeline {
       parent,
     );
     try {
-      await context.with(trace.setSpan(parent, span), () => this.#checkEvent(event, span));
+      return await context.with(trace.setSpan(parent, span), () => this.#checkEvent(event, span));
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(err) });
       throw err;
@@ -320,7 +373,7 @@ export class DetectorPipeline {
     }
   }
 
-  async #checkEvent(e: Event, span: Span): Promise<void> {
+  async #checkEvent(e: Event, span: Span): Promise<boolean> {
     const tracer = this.#tracing.tracer;
     const step = async <T>(stage: string, isTransient: (err: unknown) => boolean, fn: () => Promise<T>): Promise<T> => {
       const t0 = process.hrtime.bigint();
@@ -377,6 +430,7 @@ export class DetectorPipeline {
     this.#m.checked.inc();
     if (verdict.anomaly) this.#m.anomalies.inc();
     this.#m.endToEnd.observe(Math.max(0, Date.now() - e.time) / 1000);
+    return verdict.anomaly;
   }
 
   /** Sets a record aside with its reason; if even that fails for good, counts it and skips it. */
@@ -475,6 +529,7 @@ export class DetectorPipeline {
     ]);
     clearTimeout(timer);
     if (this.#commitTimer) clearInterval(this.#commitTimer);
+    if (this.#overloadTimer) clearInterval(this.#overloadTimer);
     await this.#commitAll();
     this.#log.info(drained ? "drained" : "drain deadline passed; unfinished records will be replayed", {
       left: this.#handoff.size,
@@ -488,6 +543,7 @@ export class DetectorPipeline {
   /** After a fatal error: commit only what finished (safe), then close without waiting for the rest. */
   async abort(): Promise<void> {
     if (this.#commitTimer) clearInterval(this.#commitTimer);
+    if (this.#overloadTimer) clearInterval(this.#overloadTimer);
     await this.#commitAll();
   }
 }

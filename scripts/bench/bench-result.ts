@@ -54,10 +54,24 @@ export interface BenchResult {
   };
   readonly trials: readonly RunTrial<CeilingStep | DrainTrial>[];
   readonly rateSearch: readonly PipelineTrial[];
+  /** The load spike with the overload policy off (issue 15: the pair's first run). */
   readonly spike: SpikeResult | null;
+  /** The same spike (same seed and rates) with the overload policy on; absent in results from before it. */
+  readonly spikeWithOverloadPolicy?: SpikeResult | null;
   /** Per neighbour strategy: checks/s draining the hot-spot backlog, relative to the non-spatial detector's. */
   readonly spatial: SpatialThroughputResult | null;
   readonly tuning: { readonly points: readonly TuningPoint[]; readonly best: Readonly<Record<string, number>> } | null;
   readonly targets: typeof benchTargets;
+  readonly durationSeconds: number;
+}
+
+/** What `npm run bench -- --only-spike` writes: the spike pair alone (policy off, then on), no other phase. */
+export interface SpikeOnlyResult {
+  readonly at: string;
+  readonly profile: "full" | "smoke";
+  readonly machine: ReturnType<typeof machineFacts>;
+  readonly settings: RunSettings;
+  readonly spike: SpikeResult;
+  readonly spikeWithOverloadPolicy: SpikeResult;
   readonly durationSeconds: number;
 }

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { localRunDefaults, runLocalPipeline, type LocalRunSummary, type ProgressSample, type RunControl } from "../local/pipeline-run.ts";
 import type { RunSettings } from "./drain.ts";
+import { keyClassLatency, type KeyClassLatency } from "./key-class-latency.ts";
 import { cpuWindow, interference, machineCores, perThousand, readCpuSnapshot, type CpuWindow } from "./proc-cpu.ts";
 import { searchDownFrom, type Trial } from "./rate-search.ts";
 import { stackPids } from "./server-pids.ts";
@@ -102,8 +103,27 @@ export interface SpikeResult {
   readonly drainRate: number;
   /** p99 of verdicts in the 10 s after the drain. */
   readonly p99AfterDrainMs: number;
+  /** The overload policy's figures (absent in results from before it). */
+  readonly overload?: SpikeOverload;
   readonly samples: readonly ProgressSample[];
 }
+
+/** One spike run's overload policy and what it did (issue 15). */
+export interface SpikeOverload {
+  readonly policy: "off" | "priority";
+  readonly ageBoundMs: number;
+  /** The load generator's seed: the pair of runs (policy off, on) draws the same events. */
+  readonly seed: number;
+  /** Checks the policy started after a later-ready priority key's (detector_checks_deferred_total). */
+  readonly deferredChecks: number;
+  /** End-to-end latency of checks of keys flagged within the priority window before them, and of the rest. */
+  readonly latency: KeyClassLatency;
+}
+
+/** The overload policy's bound in the spike benchmark: the app's default. */
+export const spikeOverloadAgeBoundMs = 5000;
+/** The spike pair's seed (any fixed number: both runs of a pair draw the same events). */
+export const spikeSeed = 1515;
 
 /** Kafka as a buffer: base load, a burst of factor × base for spikeSeconds, then base load until drained. */
 export async function spikeRun(o: {
@@ -113,16 +133,49 @@ export async function spikeRun(o: {
   spikeSeconds: number;
   tailSeconds: number;
   settings: RunSettings;
+  /** The detector's overload policy, its age bound and the load's seed. @default off, 5000 ms, spikeSeed */
+  overload?: { readonly policy: "off" | "priority"; readonly ageBoundMs?: number; readonly seed?: number };
   onProgress?: (p: ProgressSample) => void;
 }): Promise<SpikeResult> {
+  const policy = o.overload?.policy ?? "off";
+  const ageBoundMs = o.overload?.ageBoundMs ?? spikeOverloadAgeBoundMs;
+  const seed = o.overload?.seed ?? spikeSeed;
+  const seen: { latency?: KeyClassLatency } = {};
   const s = await runLocalPipeline({
     ...o.settings,
     rate: o.baseRate,
     duration: o.warmupSeconds + o.spikeSeconds + o.tailSeconds,
     burst: { factor: o.factor, startSeconds: o.warmupSeconds, durationSeconds: o.spikeSeconds },
+    seed,
+    overload: { policy, ageBoundMs },
+    inspectVerdicts: (verdicts) => (seen.latency = keyClassLatency(verdicts)),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
-  return { ...analyseSpike(s.samples, o), lost: s.lost, samples: s.samples };
+  const overload: SpikeOverload | undefined =
+    seen.latency === undefined ? undefined : { policy, ageBoundMs, seed, deferredChecks: s.detector.deferredChecks, latency: seen.latency };
+  return { ...analyseSpike(s.samples, o), lost: s.lost, ...(overload ? { overload } : {}), samples: s.samples };
+}
+
+/** The spike twice with the same seed and rates: the overload policy off, then on ("priority"). */
+export async function spikePair(o: Omit<Parameters<typeof spikeRun>[0], "overload"> & { log?: (line: string) => void }) {
+  const { log, ...run } = o;
+  const off = await spikeRun({ ...run, overload: { policy: "off" } });
+  log?.(`  overload policy off: ${spikeLine(off)}`);
+  const on = await spikeRun({ ...run, overload: { policy: "priority" } });
+  log?.(`  overload policy priority: ${spikeLine(on)}`);
+  return { off, on };
+}
+
+/** A spike run in one line: lost, peak lag, deferred, and priority keys' latency against the others'. */
+export function spikeLine(r: SpikeResult): string {
+  const base = `lost ${r.lost}, peak lag ${r.peakLag}, drained in ${r.drainSeconds} s`;
+  const ov = r.overload;
+  if (!ov) return base;
+  const { priority: p, others: n } = ov.latency;
+  return (
+    `${base}, deferred ${ov.deferredChecks}; priority keys' checks ${p.checks} p50/p99 ${p.p50Ms}/${p.p99Ms} ms, mean completion rank ${p.meanRank}; ` +
+    `others ${n.checks} p50/p99 ${n.p50Ms}/${n.p99Ms} ms, rank ${n.meanRank}`
+  );
 }
 
 /** Peak backlog, drain time and drain rate from the run's once-a-second samples. */

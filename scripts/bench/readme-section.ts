@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../local/stack-control.ts";
 import type { BenchResult } from "./bench-result.ts";
+import type { ClassLatency } from "./key-class-latency.ts";
+import type { SpikeResult } from "./pipeline-trials.ts";
 import type { Spread } from "./stats.ts";
 
 export const readmePath = join(projectRoot, "README.md");
@@ -34,6 +36,7 @@ export function renderBenchSection(r: BenchResult): string {
       ["Spike: peak lag, drain time, drain rate", `${sp.peakLag} events, ${sp.drainSeconds} s, ${sp.drainRate} checks/s`, "", ""],
     );
   }
+  rows.push(...overloadRows(sp, r.spikeWithOverloadPolicy ?? null));
   const cpuLine = processOrder
     .filter((p) => cpu[p] !== undefined)
     .map((p) => `${p} ${cpu[p]} s`)
@@ -63,6 +66,24 @@ export function renderBenchSection(r: BenchResult): string {
       `${Math.ceil(r.durationSeconds / 60)} minutes).`,
     end,
   ].join("\n");
+}
+
+/** The spike with the overload policy on against the same spike with it off (issue 15); none for older results. */
+function overloadRows(off: SpikeResult | null, on: SpikeResult | null): string[][] {
+  const a = off?.overload;
+  const b = on?.overload;
+  if (!on || !a || !b) return [];
+  const lat = (c: ClassLatency) => `${c.p50Ms} / ${c.p99Ms} ms`;
+  const share = Math.round((b.latency.priority.checks / Math.max(1, b.latency.priority.checks + b.latency.others.checks)) * 100);
+  return [
+    [`Spike with the overload policy (priority keys first past ${b.ageBoundMs / 1000} s of backlog age): lost, deferred checks`, `${on.lost}, ${b.deferredChecks} deferred`, "0 lost", met(on.lost === 0)],
+    [
+      `Spike, policy off → on: p50 / p99 of priority keys' checks (${share} % of them), of the others'; priority keys' mean completion rank (0 first, 1 last)`,
+      `${lat(a.latency.priority)} → ${lat(b.latency.priority)}; ${lat(a.latency.others)} → ${lat(b.latency.others)}; ${a.latency.priority.meanRank} → ${b.latency.priority.meanRank}`,
+      "",
+      "",
+    ],
+  ];
 }
 
 // Floored, so 99.98 % does not show as 100 %.

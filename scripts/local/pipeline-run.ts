@@ -7,6 +7,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Kafka } from "kafkajs";
+import type { DetectorConfig } from "../../app/config.ts";
+import type { VerdictRecord } from "../../app/events/verdict-codec.ts";
 import { stopApp, scrape, waitReady, type AppProcess } from "./app-process.ts";
 import { IsolatedRun, newRunId, runNames, type RunNames } from "./isolated-run.ts";
 import { ChecksCollector, eventName, injectionsOf, latencySummary, scanStored, scoreVerdicts, sizeBucketEdges, type Score } from "./verify.ts";
@@ -26,6 +28,10 @@ export interface LocalRunOptions {
   readonly detectorConcurrency: number;
   readonly cassandraConnectionsPerHost: number;
   readonly tracingSampleRatio: number;
+  /** The load generator's seed (default: derived from the run's producer id, so each run draws anew). */
+  readonly seed?: number;
+  /** The detectors' overload policy (issue 15; default the app's: off). */
+  readonly overload?: { readonly policy: DetectorConfig["overloadPolicy"]; readonly ageBoundMs: number };
   /** A load spike: × factor for durationSeconds, starting startSeconds into the run. */
   readonly burst?: { readonly factor: number; readonly startSeconds: number; readonly durationSeconds: number };
   /** Keep the run's keyspace and topics afterwards. */
@@ -35,6 +41,8 @@ export interface LocalRunOptions {
   readonly onProgress?: (p: ProgressSample) => void;
   /** Runs while the load runs (fault injection); the run waits for it before verifying. */
   readonly during?: (control: RunControl) => Promise<void>;
+  /** Given every verdict (the first of each event) once the run is verified, e.g. for the spike's latency by key class. */
+  readonly inspectVerdicts?: (verdicts: Iterable<VerdictRecord>) => void;
 }
 
 export const localRunDefaults = {
@@ -55,7 +63,7 @@ export const localRunDefaults = {
   tracingSampleRatio: 0,
   keep: false,
   settleSeconds: 30,
-} as const satisfies Omit<LocalRunOptions, "onProgress" | "during" | "burst">;
+} as const satisfies Omit<LocalRunOptions, "onProgress" | "during" | "burst" | "inspectVerdicts">;
 
 export interface ProgressSample {
   readonly elapsedSeconds: number;
@@ -88,7 +96,7 @@ export interface RunControl {
 export interface LocalRunSummary {
   readonly runId: string;
   readonly at: string;
-  readonly settings: Omit<LocalRunOptions, "onProgress" | "during">;
+  readonly settings: Omit<LocalRunOptions, "onProgress" | "during" | "inspectVerdicts">;
   readonly produced: number;
   readonly checked: number;
   readonly stored: number;
@@ -117,6 +125,8 @@ export interface LocalRunSummary {
     readonly restarts: number;
     readonly cpuSecondsPer1000Checks: number | null;
     readonly maxRssMiB: number;
+    /** Checks the overload policy deferred (detector_checks_deferred_total over the run's detectors; 0 with it off). */
+    readonly deferredChecks: number;
   };
   readonly samples: readonly ProgressSample[];
 }
@@ -128,6 +138,7 @@ interface DetectorSlot {
   app: AppProcess;
   cpu: number;
   checks: number;
+  deferred: number;
 }
 
 export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSummary> {
@@ -143,17 +154,18 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       consumersPerProcess: o.consumersPerProcess,
       detectorConcurrency: o.detectorConcurrency,
       cassandraConnectionsPerHost: o.cassandraConnectionsPerHost,
+      ...(o.overload ? { overloadPolicy: o.overload.policy, overloadAgeBoundMs: o.overload.ageBoundMs } : {}),
     },
   });
   const kafka = run.kafka;
   const checks = new ChecksCollector(kafka, names.checksTopic, `${runId}-verify`);
   await checks.start();
   const slots: DetectorSlot[] = [];
-  const retired = { cpu: 0, checks: 0 };
+  const retired = { cpu: 0, checks: 0, deferred: 0 };
   let restarts = 0;
   const startDetector = (i: number) => run.startDetector(`detector-${i}`);
   try {
-    for (let i = 0; i < o.detectors; i++) slots.push({ app: startDetector(i), cpu: 0, checks: 0 });
+    for (let i = 0; i < o.detectors; i++) slots.push({ app: startDetector(i), cpu: 0, checks: 0, deferred: 0 });
     await Promise.all(slots.map((s) => waitReady(s.app)));
     const loadgenProcess = run.startLoadgen({
       tracingSampleRatio: o.tracingSampleRatio,
@@ -163,6 +175,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       keyDistribution: o.keyDistribution,
       spikeProbability: o.spikeProbability,
       shiftProbability: o.shiftProbability,
+      ...(o.seed === undefined ? {} : { seed: o.seed }),
       ...(o.burst
         ? { burstFactor: o.burst.factor, burstStartSeconds: o.burst.startSeconds, burstDurationSeconds: o.burst.durationSeconds }
         : {}),
@@ -185,6 +198,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         maxRssBytes = Math.max(maxRssBytes, d.get("process_resident_memory_bytes") ?? 0);
         slot.cpu = d.get("process_cpu_seconds_total") ?? slot.cpu;
         slot.checks = d.get("detector_checks_total") ?? slot.checks;
+        slot.deferred = d.get("detector_checks_deferred_total") ?? slot.deferred;
       }
       const sent = l?.get("loadgen_events_sent_total") ?? lastSent;
       const checked = checks.verdicts.size;
@@ -226,9 +240,11 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         await stopApp(slot.app, signal);
         retired.cpu += slot.cpu;
         retired.checks += slot.checks;
+        retired.deferred += slot.deferred;
         slot.app = startDetector(i);
         slot.cpu = 0;
         slot.checks = 0;
+        slot.deferred = 0;
         restarts++;
         await waitReady(slot.app);
       },
@@ -272,10 +288,11 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       if (!stored.events.has(name) || !checks.verdicts.has(name)) lost++;
     }
     const score = scoreVerdicts(checks.verdicts.values(), report.injected, injectionsOf(report));
+    o.inspectVerdicts?.(checks.verdicts.values());
     const elapsed = (lastVerdictAt - report.startedAt) / 1000;
     const cpu = retired.cpu + slots.reduce((a, s) => a + s.cpu, 0);
     const checkedByDetectors = retired.checks + slots.reduce((a, s) => a + s.checks, 0);
-    const { onProgress: _p, during: _d, ...settings } = o;
+    const { onProgress: _p, during: _d, inspectVerdicts: _i, ...settings } = o;
     return {
       runId,
       at: new Date().toISOString(),
@@ -305,6 +322,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         restarts,
         cpuSecondsPer1000Checks: checkedByDetectors > 0 ? round((cpu / checkedByDetectors) * 1000, 3) : null,
         maxRssMiB: round(maxRssBytes / 2 ** 20, 1),
+        deferredChecks: retired.deferred + slots.reduce((a, s) => a + s.deferred, 0),
       },
       samples,
     };

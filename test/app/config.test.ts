@@ -88,6 +88,34 @@ describe("concurrency mode", () => {
   });
 });
 
+describe("overload policy", () => {
+  it("is off by default, with a backlog-age bound of 5 s", () => {
+    const c = parseDetectorConfig({ env: {} });
+    expect([c.overloadPolicy, c.overloadAgeBoundMs]).toEqual(["off", 5000]);
+    const on = parseDetectorConfig({ env: { DETECTOR_OVERLOAD_POLICY: "priority", DETECTOR_OVERLOAD_AGE_BOUND_MS: "250" } });
+    expect([on.overloadPolicy, on.overloadAgeBoundMs]).toEqual(["priority", 250]);
+    expect(detectorEnv({ overloadPolicy: "priority", overloadAgeBoundMs: 2000 })).toEqual({ DETECTOR_OVERLOAD_POLICY: "priority", DETECTOR_OVERLOAD_AGE_BOUND_MS: "2000" });
+  });
+  it.each([
+    ["DETECTOR_OVERLOAD_AGE_BOUND_MS", "99", "an integer from 100 to 3600000"],
+    ["DETECTOR_OVERLOAD_AGE_BOUND_MS", "3600001", "an integer from 100 to 3600000"],
+    ["DETECTOR_OVERLOAD_AGE_BOUND_MS", "1.5", "an integer from 100 to 3600000"],
+    ["DETECTOR_OVERLOAD_AGE_BOUND_MS", "5s", "an integer from 100 to 3600000"],
+    ["DETECTOR_OVERLOAD_POLICY", "drop", "off or priority"],
+  ])("refuses %s=%j, naming the setting, the value and what is allowed", (envName, value, allowed) => {
+    const key = Object.entries(detectorEnvNames).find(([, e]) => e === envName)?.[0];
+    expect(() => parseDetectorConfig({ env: { [envName]: value } })).toThrow(
+      `setting ${key} (env ${envName}): value ${JSON.stringify(value)} is not allowed`,
+    );
+    expect(() => parseDetectorConfig({ env: { [envName]: value } })).toThrow(`allowed: ${allowed}`);
+  });
+  it("names the flag when the flag was wrong", () => {
+    expect(() => parseDetectorConfig({ env: {}, flags: { overloadAgeBoundMs: "0" } })).toThrow(
+      /setting overloadAgeBoundMs \(flag --overload-age-bound-ms\): value "0" is not allowed .*; allowed: an integer from 100 to 3600000/,
+    );
+  });
+});
+
 describe("the local data-centre name", () => {
   it.each(["datacenter1", "us-east-1", "eu_west.2", "DC-A"])("accepts %j, as snitches name them", (dc) => {
     expect(parseDetectorConfig({ env: { CASSANDRA_LOCAL_DC: dc } }).cassandraLocalDataCenter).toBe(dc);

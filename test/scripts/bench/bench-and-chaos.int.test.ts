@@ -16,7 +16,7 @@ const run = (script: string, dir: string, extra: string[] = []) =>
   spawnSync(tsx, [join(projectRoot, "scripts", script), "--smoke", "--output-dir", dir, ...extra], { encoding: "utf8", timeout: 240_000 });
 
 describe("npm run bench -- --smoke", () => {
-  it("warms up, interleaves ceiling and drain trials, searches the p99-bounded rate, runs a spike and the spatial drains, and writes the JSON and charts", () => {
+  it("warms up, interleaves ceiling and drain trials, searches the p99-bounded rate, runs a spike (overload policy off, then on) and the spatial drains, and writes the JSON and charts", () => {
     const dir = mkdtempSync(join(tmpdir(), "bench-"));
     const r = run("bench.ts", dir, ["--spike"]);
     expect(r.status, r.stderr).toBe(0);
@@ -34,6 +34,14 @@ describe("npm run bench -- --smoke", () => {
     expect(result.rateSearch[0]!.lost).toBe(0);
     expect(result.spike?.lost).toBe(0);
     expect(result.spike?.peakLag).toBeGreaterThanOrEqual(0);
+    // The same spike with the overload policy on: nothing lost either, its deferred checks and latencies reported.
+    expect(result.spike?.overload?.policy).toBe("off");
+    expect(result.spike?.overload?.deferredChecks).toBe(0);
+    expect(result.spikeWithOverloadPolicy?.lost).toBe(0);
+    expect(result.spikeWithOverloadPolicy?.overload?.policy).toBe("priority");
+    expect(result.spikeWithOverloadPolicy?.overload?.deferredChecks).toBeGreaterThanOrEqual(0);
+    const classes = result.spikeWithOverloadPolicy?.overload?.latency;
+    expect((classes?.priority.checks ?? 0) + (classes?.others.checks ?? 0)).toBeGreaterThan(0);
     // The spatial modes drained the same backlog; each strategy checked every event spatially.
     expect(result.spatial?.trials.map((t) => t.mode)).toEqual(["off", "geohash", "sai"]);
     for (const t of result.spatial?.trials ?? []) expect(t.checks, t.mode).toBe(t.backlog);
