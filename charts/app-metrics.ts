@@ -29,6 +29,12 @@ export const appMetrics = {
   concurrencyLimit: "detector_concurrency_limit",
   handoffDepth: "detector_handoff_depth",
   pausedPartitions: "detector_paused_partitions",
+  /** Gauge (seconds): now minus the Kafka timestamp of the record taken last: how far behind the detector is. */
+  backlogAgeSeconds: "detector_backlog_age_seconds",
+  /** Gauge: 1 while the overload policy checks recently flagged keys first (DETECTOR_OVERLOAD_POLICY=priority). */
+  overloadActive: "detector_overload_active",
+  /** Counter: checks that waited behind a priority check that became ready after them (deferred, not dropped). */
+  checksDeferred: "detector_checks_deferred_total",
   /** Counter: events the load generator sent (acknowledged by Kafka). */
   eventsSent: "loadgen_events_sent_total",
   /** Counter: events Kafka did not acknowledge. */

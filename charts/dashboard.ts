@@ -139,6 +139,20 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
       ],
     },
     {
+      title: "Backlog age and overload policy",
+      description:
+        "How far behind the detectors are (seconds since the newest record they took was written), pods checking " +
+        "recently flagged keys first (overload policy on, past its age bound), and checks deferred behind them per second. " +
+        "Deferred checks still run; none is dropped.",
+      unit: "short",
+      width: 12,
+      targets: [
+        { expr: `max(${M.backlogAgeSeconds}{${detector}})`, legend: "backlog age, s (worst pod)" },
+        { expr: `sum(${M.overloadActive}{${detector}})`, legend: "pods in overload" },
+        { expr: `sum(rate(${M.checksDeferred}{${detector}}[${window}]))`, legend: "deferred checks/s" },
+      ],
+    },
+    {
       title: "Pods up",
       description: `Scraped pods per workload; the plan runs ${plan.detector.pods} detectors and ${plan.load.pods} load generators.`,
       unit: "short",

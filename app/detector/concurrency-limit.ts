@@ -12,6 +12,12 @@
  * - a limit the traffic does not use (in flight < limit / 2) does not grow: it would tell nothing;
  * - when the long-run latency is far above the window's (the system recovered), it decays towards it, so the
  *   limit can regrow;
+ * - slow start (as TCP's), an addition: until the first window whose mean latency passes the target, the limit
+ *   doubles each window instead of growing by √limit × smoothing (about +1.6 a second from 64), so a start far
+ *   below the server's room costs a few seconds, not minutes. Cassandra's latency rises with the checks in flight
+ *   long before its throughput stops growing (here 16 → 64 → 256 in flight: 989 → 1,614 → 1,817 checks/s at 16 →
+ *   40 → 141 ms), so the relative rule would end the probe early; the target bounds it. The first window over
+ *   the target ends slow start for good and the gradient rule takes over;
  * - one addition: the gradient is at most target / short. The long-run average follows a latency that creeps
  *   up slowly (it would let the limit grow to its maximum on a saturated Cassandra, where more in flight only
  *   queues); an absolute target keeps the window's mean latency near or below it.
@@ -67,6 +73,7 @@ export class AdaptiveLimit implements ConcurrencyLimit {
   #sumMs = 0;
   #count = 0;
   #maxInFlight = 0;
+  #slowStart = true;
 
   constructor(options: AdaptiveLimitOptions) {
     if (!(options.min >= 1 && options.min <= options.initial && options.initial <= options.max)) {
@@ -112,8 +119,11 @@ export class AdaptiveLimit implements ConcurrencyLimit {
     if (this.#longMs / shortMs > 2) this.#longMs *= 0.95;
     if (maxInFlight < this.#estimate / 2) return;
     const gradient = Math.max(0.5, Math.min(1, (o.tolerance * this.#longMs) / shortMs, o.latencyTargetMs / shortMs));
+    if (shortMs > o.latencyTargetMs) this.#slowStart = false;
     const proposed = this.#estimate * gradient + Math.sqrt(this.#estimate);
-    const next = Math.min(o.max, Math.max(o.min, this.#estimate * (1 - o.smoothing) + proposed * o.smoothing));
+    const next = this.#slowStart
+      ? Math.min(o.max, this.#estimate * 2)
+      : Math.min(o.max, Math.max(o.min, this.#estimate * (1 - o.smoothing) + proposed * o.smoothing));
     const before = this.limit;
     this.#estimate = next;
     if (this.limit !== before) o.onChange?.(this.limit);

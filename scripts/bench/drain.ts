@@ -6,6 +6,7 @@
  * next to nothing while it measures.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { DetectorConfig } from "../../app/config.ts";
 import { waitWhileMoving } from "../../app/retry.ts";
 import { scrape, type AppProcess } from "../local/app-process.ts";
 import { IsolatedRun, newRunId, runNames } from "../local/isolated-run.ts";
@@ -29,6 +30,8 @@ export interface DrainTrial {
   readonly detectorMaxRssMiB: number;
   readonly cpu: CpuWindow;
   readonly interference: string | null;
+  /** Seconds from the detectors being ready to the low and the high mark. */
+  readonly marksAtSeconds: readonly [number, number];
 }
 
 const sumOver = async (apps: readonly AppProcess[], metric: string) => {
@@ -44,6 +47,10 @@ export async function drainTrial(o: {
   marks?: readonly [number, number];
   /** Give up when the count has not moved for this long. */
   stallSeconds?: number;
+  /** Detector settings beyond the run settings' (e.g. the concurrency mode). */
+  detector?: Partial<DetectorConfig>;
+  /** Called on every poll of the drain with the detectors and the seconds since they were ready. */
+  probe?: (detectors: readonly AppProcess[], seconds: number) => Promise<void>;
 }): Promise<DrainTrial> {
   const [lowMark, highMark] = o.marks ?? [0.3, 0.95];
   const s = o.settings;
@@ -56,6 +63,7 @@ export async function drainTrial(o: {
       consumersPerProcess: s.consumersPerProcess,
       detectorConcurrency: s.detectorConcurrency,
       cassandraConnectionsPerHost: s.cassandraConnectionsPerHost,
+      ...o.detector,
     },
   });
   try {
@@ -92,14 +100,16 @@ export async function drainTrial(o: {
     const low = Math.ceil(produced * lowMark);
     const high = Math.floor(produced * highMark);
     // Filled by the probe below: the CPU snapshot and check count at each mark.
-    const marks: { start?: { snap: CpuSnapshot; checks: number }; end?: { snap: CpuSnapshot; checks: number } } = {};
+    const marks: { start?: { snap: CpuSnapshot; checks: number; at: number }; end?: { snap: CpuSnapshot; checks: number; at: number } } = {};
+    const since = () => (Date.now() - readyAt) / 1000;
     let maxRss = 0;
     await waitWhileMoving(
       async () => {
         const checks = await sumOver(detectors, "detector_checks_total");
-        if (marks.start === undefined && checks >= low) marks.start = { snap: readCpuSnapshot(roles), checks };
-        else if (marks.start !== undefined && checks >= high) marks.end = { snap: readCpuSnapshot(roles), checks };
+        if (marks.start === undefined && checks >= low) marks.start = { snap: readCpuSnapshot(roles), checks, at: since() };
+        else if (marks.start !== undefined && checks >= high) marks.end = { snap: readCpuSnapshot(roles), checks, at: since() };
         if (marks.start !== undefined) maxRss = Math.max(maxRss, await sumOver(detectors.slice(0, 1), "process_resident_memory_bytes"));
+        await o.probe?.(detectors, since());
         return checks;
       },
       { what: `drain of ${produced} events`, until: () => marks.end !== undefined, stallMs: (o.stallSeconds ?? 60) * 1000, intervalMs: 100 },
@@ -118,6 +128,7 @@ export async function drainTrial(o: {
       detectorMaxRssMiB: Math.round((maxRss / 2 ** 20) * 10) / 10,
       cpu,
       interference: interference(cpu),
+      marksAtSeconds: [start.at, end.at],
     };
   } finally {
     await run.stopProcesses("SIGKILL", 5_000);

@@ -48,6 +48,16 @@ describe("adaptive concurrency limit", () => {
     expect(changes.at(-1)).toBe(limit.limit);
   });
 
+  it("slow start: from 16 it doubles each window until the latency passes its target, then the gradient rule settles it", () => {
+    const { limit, clock } = adaptive(16);
+    const limits = simulate(limit, clock, 120, server(2000, 5));
+    // 2,000 checks/s at 100 ms is 200 in flight: doubling passes it once (256 → 128 ms), then it comes down.
+    expect(limits.slice(0, 4)).toEqual([32, 64, 128, 256]);
+    expect(Math.max(...limits)).toBeLessThanOrEqual(256);
+    expect(Math.min(...limits.slice(-30))).toBeGreaterThan(150);
+    expect(Math.max(...limits.slice(-30))).toBeLessThan(260);
+  });
+
   it("shrinks from a start far too high, where checks only queue", () => {
     const { limit, clock } = adaptive(4096);
     const limits = simulate(limit, clock, 300, server(2000, 5));

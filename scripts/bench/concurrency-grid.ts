@@ -1,0 +1,203 @@
+/**
+ * Adaptive concurrency against a grid of fixed concurrencies (issue 15), at two Cassandra capacities: Cassandra
+ * pinned with `taskset` to one core, then to all of them. Each setting drains the same size of preloaded backlog
+ * (drain.ts), the settings interleaved and rotated per repeat, so a slow spell of the machine hits all of them.
+ * Per trial: checks/s between the drain's marks, the p99 of the check's Cassandra stages (read of the previous 50,
+ * write) over the same window from the detector's histograms, and, in adaptive mode, the limit over time.
+ *
+ * The criterion: adaptive reaches at least `shareNeeded` of the best fixed setting's drain rate among those whose
+ * stages' p99 stay under 1 s, at each capacity, with its own stages' p99 under 1 s. A drain is saturated by
+ * construction, so end-to-end latency there measures the backlog, not the setting: the stages' latency is what a
+ * concurrency setting changes.
+ */
+import { spawnSync } from "node:child_process";
+import { cpus } from "node:os";
+import type { DetectorConfig } from "../../app/config.ts";
+import type { AppProcess } from "../local/app-process.ts";
+import { drainTrial, type RunSettings } from "./drain.ts";
+import { addBuckets, bucketsBetween, parseBuckets, quantileUpperBound, type Buckets } from "./histogram-buckets.ts";
+import { stackPids } from "./server-pids.ts";
+import { spread, type Spread } from "./stats.ts";
+
+export interface GridSetting {
+  readonly name: string;
+  readonly mode: DetectorConfig["detectorConcurrencyMode"];
+  /** Fixed: the checks in flight; adaptive: where the limit starts. */
+  readonly concurrency: number;
+}
+
+export interface CassandraCapacity {
+  readonly name: string;
+  /** taskset CPU list for every Cassandra thread. */
+  readonly cpus: string;
+}
+
+export interface GridTrial {
+  readonly capacity: string;
+  readonly setting: string;
+  readonly repeat: number;
+  readonly checksPerSecond: number;
+  /** Upper bounds of the p99 bucket over the drain's window, per stage. */
+  readonly stageP99Ms: Readonly<Record<CheckedStage, number>>;
+  /** Adaptive only: the limit, sampled about every half second from the detectors being ready. */
+  readonly limit: readonly { readonly seconds: number; readonly limit: number }[];
+  readonly interference: string | null;
+}
+
+export interface GridSettingSummary {
+  readonly setting: string;
+  readonly checksPerSecond: Spread;
+  /** The worse of the stages' p99 upper bounds, per trial. */
+  readonly p99Ms: Spread;
+}
+
+export interface GridCapacityResult {
+  readonly capacity: string;
+  readonly cassandraCpus: string;
+  readonly settings: readonly GridSettingSummary[];
+  /** The fixed setting with the highest median drain rate among those with p99 < 1 s; null if none. */
+  readonly bestFixed: string | null;
+  readonly adaptiveShareOfBest: number | null;
+  readonly met: boolean;
+}
+
+export interface ConcurrencyGridResult {
+  readonly events: number;
+  readonly repeats: number;
+  readonly shareNeeded: number;
+  readonly p99BoundMs: number;
+  readonly capacities: readonly GridCapacityResult[];
+  readonly trials: readonly GridTrial[];
+}
+
+const checkedStages = ["read", "write"] as const;
+type CheckedStage = (typeof checkedStages)[number];
+
+/** Pins every thread of each process to `cpuList`; throws naming the process when taskset refuses. */
+export function pinProcesses(pids: readonly number[], cpuList: string): void {
+  for (const pid of pids) {
+    const r = spawnSync("taskset", ["-a", "-p", "-c", cpuList, String(pid)], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpuList} ${pid}: ${r.error?.message ?? r.stderr.trim()}`);
+  }
+}
+
+export const allCpus = () => `0-${cpus().length - 1}`;
+
+async function metricsText(app: AppProcess): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${await app.port()}/metrics`)).text();
+}
+
+interface Sample {
+  readonly seconds: number;
+  readonly stages: Readonly<Record<CheckedStage, Buckets>>;
+  readonly limit: number;
+}
+
+/** The summaries and the criterion from a grid's trials. */
+export function summarizeGrid(
+  trials: readonly GridTrial[],
+  settings: readonly GridSetting[],
+  capacities: readonly CassandraCapacity[],
+  o: { shareNeeded: number; p99BoundMs: number },
+): GridCapacityResult[] {
+  return capacities.map((c) => {
+    const summaries = settings.map((s) => {
+      const mine = trials.filter((t) => t.capacity === c.name && t.setting === s.name);
+      return {
+        setting: s.name,
+        checksPerSecond: spread(mine.map((t) => t.checksPerSecond), 0),
+        p99Ms: spread(mine.map((t) => Math.max(...checkedStages.map((st) => t.stageP99Ms[st]))), 1),
+      };
+    });
+    const within = (x: GridSettingSummary) => x.p99Ms.n > 0 && x.p99Ms.median < o.p99BoundMs;
+    const fixed = summaries.filter((x) => settings.find((s) => s.name === x.setting)!.mode === "fixed" && within(x));
+    const best = fixed.reduce<GridSettingSummary | null>((a, x) => (a === null || x.checksPerSecond.median > a.checksPerSecond.median ? x : a), null);
+    const adaptive = summaries.find((x) => settings.find((s) => s.name === x.setting)!.mode === "adaptive");
+    const share = best !== null && adaptive !== undefined && best.checksPerSecond.median > 0 ? Math.round((adaptive.checksPerSecond.median / best.checksPerSecond.median) * 1000) / 1000 : null;
+    return {
+      capacity: c.name,
+      cassandraCpus: c.cpus,
+      settings: summaries,
+      bestFixed: best?.setting ?? null,
+      adaptiveShareOfBest: share,
+      met: share !== null && share >= o.shareNeeded && adaptive !== undefined && within(adaptive),
+    };
+  });
+}
+
+export async function concurrencyGrid(o: {
+  settings: RunSettings;
+  grid: readonly GridSetting[];
+  capacities: readonly CassandraCapacity[];
+  events: number;
+  preloadRate: number;
+  repeats: number;
+  shareNeeded: number;
+  p99BoundMs: number;
+  log: (line: string) => void;
+}): Promise<ConcurrencyGridResult> {
+  const trials: GridTrial[] = [];
+  const { cassandra } = await stackPids();
+  try {
+    for (const capacity of o.capacities) {
+      pinProcesses(cassandra, capacity.cpus);
+      o.log(`  Cassandra on CPUs ${capacity.cpus} (${capacity.name})`);
+      for (let repeat = 0; repeat < o.repeats; repeat++) {
+        // Rotate the order each repeat: no setting always runs first (cold) or last.
+        const order = o.grid.map((_, i) => o.grid[(i + repeat) % o.grid.length]!);
+        for (const setting of order) {
+          const samples: Sample[] = [];
+          let lastSampleAt = -Infinity;
+          const trial = await drainTrial({
+            events: o.events,
+            preloadRate: o.preloadRate,
+            settings: o.settings,
+            detector: { detectorConcurrencyMode: setting.mode, detectorConcurrency: setting.concurrency },
+            probe: async (detectors, seconds) => {
+              if (seconds - lastSampleAt < 0.5) return;
+              lastSampleAt = seconds;
+              const texts = await Promise.all(detectors.map((d) => metricsText(d).catch(() => "")));
+              const stages = Object.fromEntries(
+                checkedStages.map((st) => [st, addBuckets(texts.map((t) => parseBuckets(t, "detector_stage_duration_seconds", { stage: st })))]),
+              ) as Record<CheckedStage, Buckets>;
+              const limit = texts.reduce((sum, t) => sum + Number(/^detector_concurrency_limit(?:\{[^}]*\})? (\S+)$/m.exec(t)?.[1] ?? 0), 0);
+              samples.push({ seconds, stages, limit });
+            },
+          });
+          const [from, to] = trial.marksAtSeconds;
+          // The samples around the window (at most half a second wider on each side), so a short drain has one.
+          const first = [...samples].reverse().find((x) => x.seconds <= from) ?? samples[0];
+          const last = samples.find((x) => x.seconds >= to) ?? samples.at(-1);
+          const stageP99Ms = Object.fromEntries(
+            checkedStages.map((st) => [
+              st,
+              first === undefined || last === undefined ? Number.NaN : Math.round(quantileUpperBound(bucketsBetween(first.stages[st], last.stages[st]), 0.99) * 1000 * 10) / 10,
+            ]),
+          ) as Record<CheckedStage, number>;
+          const t: GridTrial = {
+            capacity: capacity.name,
+            setting: setting.name,
+            repeat,
+            checksPerSecond: trial.checksPerSecond,
+            stageP99Ms,
+            limit: setting.mode === "adaptive" ? samples.map((x) => ({ seconds: Math.round(x.seconds * 10) / 10, limit: Math.round(x.limit) })) : [],
+            interference: trial.interference,
+          };
+          trials.push(t);
+          const limitNote = t.limit.length > 0 ? `, limit ${t.limit[0]!.limit} → ${t.limit.at(-1)!.limit}` : "";
+          o.log(`  ${capacity.name} ${setting.name} #${repeat + 1}: ${t.checksPerSecond} checks/s, p99 read ≤ ${stageP99Ms.read} ms, write ≤ ${stageP99Ms.write} ms${limitNote}${t.interference === null ? "" : ` (${t.interference})`}`);
+        }
+      }
+    }
+  } finally {
+    pinProcesses(cassandra, allCpus());
+  }
+  return {
+    events: o.events,
+    repeats: o.repeats,
+    shareNeeded: o.shareNeeded,
+    p99BoundMs: o.p99BoundMs,
+    capacities: summarizeGrid(trials, o.grid, o.capacities, o),
+    trials,
+  };
+}
