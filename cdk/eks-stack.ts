@@ -51,6 +51,8 @@ export const prometheusOperatorCrdsChart = {
  * KEDA (size input detectorAutoscaling=keda; cdk/eks/keda.ts), kedacore/charts `keda`, chart version = app
  * version. v2.20 is tested on Kubernetes 1.33-1.35; the cluster runs 1.36 (outside that window; v2.21 is
  * unreleased). Its images come by the chart's release tags (charts/versions.ts says why none is pinned here).
+ * The charts' ScaledObject and TriggerAuthentication are typed from and validated against the CRDs of KEDA
+ * v2.20.0 (`kedaVersion` in charts/versions.ts); a test keeps its major.minor equal to this pin's.
  */
 export const kedaChart = { chart: "keda", repository: "https://kedacore.github.io/charts", version: "2.20.0" } as const;
 export const workerRootVolumeGiB = 50;

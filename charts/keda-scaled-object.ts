@@ -3,24 +3,26 @@
  * `ScaledObject` with a Kafka trigger on the detector's consumer group and the events topic, and, for MSK IAM
  * auth, a `TriggerAuthentication` whose AWS identity is the detector's own role.
  *
- * Typed ApiObject wrappers (no KEDA CRD is imported locally) with only the fields used here; field names follow
- * KEDA's Kafka scaler (keda-docs content/docs/2.20/scalers/apache-kafka.md, pkg/scalers/kafka_scaler.go):
- * `sasl: oauthbearer` + `saslTokenProvider: aws_msk_iam` + `tls: enable` + `awsRegion` is the same mechanism
- * the pods use (kafkajs OAUTHBEARER with AWS's MSK IAM signer over TLS, app/kafka/kafka-client.ts).
+ * The objects are the typed constructs generated from KEDA's own CRDs (charts/imports/keda-*.ts, written by
+ * charts/crds/import-crds.ts from the KEDA release `kedaVersion` of charts/versions.ts), and the tests validate
+ * every one against the same CRDs' schemas (charts/crds/schemas/keda-*.json). The Kafka trigger's metadata is a
+ * map of strings in the CRD; its keys follow KEDA's Kafka scaler (keda-docs content/docs/2.20/scalers/apache-kafka.md,
+ * pkg/scalers/kafka_scaler.go): `sasl: oauthbearer` + `saslTokenProvider: aws_msk_iam` + `tls: enable` +
+ * `awsRegion` is the same mechanism the pods use (kafkajs OAUTHBEARER with AWS's MSK IAM signer over TLS,
+ * app/kafka/kafka-client.ts).
  *
  * Identity: KEDA's `identityOwner: workload` reads the IRSA annotation `eks.amazonaws.com/role-arn` of the
  * workload's ServiceAccount and fails without it (kedacore/keda#6418); the detector uses EKS Pod Identity (no
  * annotation), so the TriggerAuthentication names the detector's role with `podIdentity.roleArn` instead
  * (`provider: aws`): the operator, with its own Pod Identity credentials, assumes that role.
  */
-import { ApiObject } from "cdk8s";
 import type { Construct } from "constructs";
 import { detectorGroupId, topics } from "../app/topology.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
+import { ScaledObject, type ScaledObjectProps } from "./imports/keda-scaledobjects.ts";
+import { TriggerAuthentication, TriggerAuthenticationSpecPodIdentityProvider, type TriggerAuthenticationProps } from "./imports/keda-triggerauthentications.ts";
 import { components, objectLabels } from "./names.ts";
-
-export const kedaApiVersion = "keda.sh/v1alpha1";
 
 /**
  * Seconds of a pod's planned rate that may wait in Kafka, on average per pod, before KEDA adds a pod. The
@@ -34,7 +36,8 @@ export interface DetectorAutoscaling {
   readonly roleArn?: string;
 }
 
-export interface KafkaTriggerMetadata {
+/** The Kafka trigger's metadata: string values only (the CRD's `metadata` is a map of strings). */
+export type KafkaTriggerMetadata = {
   readonly bootstrapServers: string;
   readonly consumerGroup: string;
   readonly topic: string;
@@ -45,32 +48,13 @@ export interface KafkaTriggerMetadata {
   readonly saslTokenProvider?: "aws_msk_iam";
   readonly tls?: "enable";
   readonly awsRegion?: string;
-}
+};
 
-export interface ScaledObjectSpec {
-  readonly scaleTargetRef: { readonly apiVersion: "apps/v1"; readonly kind: "Deployment"; readonly name: string };
-  readonly minReplicaCount: number;
-  readonly maxReplicaCount: number;
-  readonly triggers: readonly { readonly type: "kafka"; readonly metadata: KafkaTriggerMetadata; readonly authenticationRef?: { readonly name: string } }[];
-}
-
-export interface TriggerAuthenticationSpec {
-  readonly podIdentity: { readonly provider: "aws"; readonly roleArn: string };
-}
+/** The specs as the generated constructs type them (from KEDA's CRDs). */
+export type ScaledObjectSpec = ScaledObjectProps["spec"];
+export type TriggerAuthenticationSpec = NonNullable<TriggerAuthenticationProps["spec"]>;
 
 const meta = (name: string, namespace: string) => ({ name, namespace, labels: { ...objectLabels(components.detector) } });
-
-export class KedaScaledObject extends ApiObject {
-  constructor(scope: Construct, id: string, props: { name: string; namespace: string; spec: ScaledObjectSpec }) {
-    super(scope, id, { apiVersion: kedaApiVersion, kind: "ScaledObject", metadata: meta(props.name, props.namespace), spec: props.spec });
-  }
-}
-
-export class KedaTriggerAuthentication extends ApiObject {
-  constructor(scope: Construct, id: string, props: { name: string; namespace: string; spec: TriggerAuthenticationSpec }) {
-    super(scope, id, { apiVersion: kedaApiVersion, kind: "TriggerAuthentication", metadata: meta(props.name, props.namespace), spec: props.spec });
-  }
-}
 
 /** The replica bounds and lag target from the plan: never more consumers than the events topic has partitions. */
 export function detectorScaling(plan: SizePlan): { min: number; max: number; lagThreshold: number } {
@@ -83,19 +67,18 @@ export function detectorScaling(plan: SizePlan): { min: number; max: number; lag
 export function detectorAutoscaling(
   scope: Construct,
   props: { namespace: string; plan: SizePlan; endpoints: WorkloadEndpoints; autoscaling: DetectorAutoscaling },
-): { scaledObject: KedaScaledObject; triggerAuthentication?: KedaTriggerAuthentication } {
+): { scaledObject: ScaledObject; triggerAuthentication?: TriggerAuthentication } {
   const { namespace, plan, endpoints } = props;
   const { min, max, lagThreshold } = detectorScaling(plan);
   const iam = endpoints.kafkaAuth === "aws-iam";
-  let triggerAuthentication: KedaTriggerAuthentication | undefined;
+  let triggerAuthentication: TriggerAuthentication | undefined;
   if (iam) {
     const roleArn = props.autoscaling.roleArn;
     if (roleArn === undefined || roleArn === "") throw new Error("autoscaling.roleArn: required with kafkaAuth aws-iam (the detector's IAM role, which KEDA assumes)");
     if (endpoints.awsRegion === undefined || endpoints.awsRegion === "") throw new Error("endpoints.awsRegion: required with kafkaAuth aws-iam");
-    triggerAuthentication = new KedaTriggerAuthentication(scope, "detector-trigger-auth", {
-      name: components.detector,
-      namespace,
-      spec: { podIdentity: { provider: "aws", roleArn } },
+    triggerAuthentication = new TriggerAuthentication(scope, "detector-trigger-auth", {
+      metadata: meta(components.detector, namespace),
+      spec: { podIdentity: { provider: TriggerAuthenticationSpecPodIdentityProvider.AWS, roleArn } },
     });
   }
   const metadata: KafkaTriggerMetadata = {
@@ -108,9 +91,8 @@ export function detectorAutoscaling(
     allowIdleConsumers: "false",
     ...(iam ? { sasl: "oauthbearer", saslTokenProvider: "aws_msk_iam", tls: "enable", awsRegion: endpoints.awsRegion! } : {}),
   };
-  const scaledObject = new KedaScaledObject(scope, "detector-scaled-object", {
-    name: components.detector,
-    namespace,
+  const scaledObject = new ScaledObject(scope, "detector-scaled-object", {
+    metadata: meta(components.detector, namespace),
     spec: {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: components.detector },
       minReplicaCount: min,

@@ -122,3 +122,34 @@ export const crdKinds = [
   { plural: "prometheusrules", kind: "PrometheusRule" },
   { plural: "scrapeconfigs", kind: "ScrapeConfig" },
 ] as const;
+
+/**
+ * The KEDA release whose CRDs the KEDA imports and schemas come from (the Go module github.com/kedacore/keda/v2 at
+ * this tag, config/crd/bases). Its major.minor must be the EKS stack's KEDA Helm chart's (`kedaChart` in
+ * cdk/eks-stack.ts; a test checks it). Upgrading KEDA means: `charts/crds/import-crds.ts --source keda` rerun,
+ * this updated.
+ */
+export const kedaVersion = "2.20.0";
+
+/** The KEDA custom resources the charts create (charts/keda-scaled-object.ts). */
+export const kedaCrdKinds = [
+  { plural: "scaledobjects", kind: "ScaledObject" },
+  { plural: "triggerauthentications", kind: "TriggerAuthentication" },
+] as const;
+
+/**
+ * Where each set of committed CRD imports and schemas comes from: upstream CRD files `<filePrefix><plural>.yaml`,
+ * written as `charts/imports/<outputPrefix><plural>.ts` and `charts/crds/schemas/<outputPrefix><plural>.json`.
+ */
+export const crdSources = {
+  "prometheus-operator": {
+    name: "Prometheus Operator",
+    version: prometheusOperatorVersion,
+    filePrefix: "monitoring.coreos.com_",
+    outputPrefix: "",
+    kinds: crdKinds,
+  },
+  keda: { name: "KEDA", version: kedaVersion, filePrefix: "keda.sh_", outputPrefix: "keda-", kinds: kedaCrdKinds },
+} as const;
+
+export type CrdSourceName = keyof typeof crdSources;

@@ -1,4 +1,7 @@
-/** The detector's KEDA ScaledObject: target, bounds from the plan, and auth matching the detector pods'. */
+/**
+ * The detector's KEDA ScaledObject: target, bounds from the plan, and auth matching the detector pods'. Its objects are
+ * validated against KEDA's CRD schemas, for every preset, in schema.test.ts.
+ */
 import { App, Chart } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { detectorGroupId, topics } from "../../app/topology.ts";
@@ -15,8 +18,15 @@ function build(plan = sizePlanFrom({ preset: "stage-12" }), endpoints = fullOpti
   return chart.toJson() as KedaObject[];
 }
 
-/** A synthesised KEDA object (its spec is one of the two kinds'); a Deployment's replicas, for the last test. */
-type KedaObject = { kind: string; metadata: { name: string }; spec: ScaledObjectSpec & TriggerAuthenticationSpec & { replicas?: number } };
+/**
+ * A synthesised KEDA object (its spec is one of the two kinds', typed from KEDA's CRDs; the detector's always has
+ * both replica bounds); a Deployment's replicas, for the last test.
+ */
+type KedaObject = {
+  kind: string;
+  metadata: { name: string };
+  spec: ScaledObjectSpec & { minReplicaCount: number; maxReplicaCount: number } & TriggerAuthenticationSpec & { replicas?: number };
+};
 const triggerOf = (so: KedaObject) => so.spec.triggers[0]!;
 
 describe("detector autoscaling (KEDA)", () => {

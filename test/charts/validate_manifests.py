@@ -1,7 +1,8 @@
 """Validates Kubernetes manifests: built-in kinds against the Kubernetes schemas that `kubernetes-validate`
-bundles (strict: unknown fields are errors), custom resources against their CRD's openAPIV3Schema
-(charts/crds/schemas/*.json, also strict: an unknown field is an error unless the schema preserves unknown
-fields, as `kubectl apply --validate=strict` would report).
+bundles (strict: unknown fields are errors), custom resources of the groups the schemas cover
+(monitoring.coreos.com, keda.sh) against their CRD's openAPIV3Schema (charts/crds/schemas/*.json, also strict:
+an unknown field is an error unless the schema preserves unknown fields, as `kubectl apply --validate=strict`
+would report).
 
 usage: validate_manifests.py <kubernetes-version> <crd-schema-dir> <manifest.yaml>...
 Prints one JSON object: {"checked": n, "errors": [{"file", "kind", "name", "error"}]}; exit 1 on errors.
@@ -49,6 +50,8 @@ def load_crd_schemas(directory):
 def main(argv):
     version, schema_dir, files = argv[1], argv[2], argv[3:]
     crds = load_crd_schemas(schema_dir)
+    # A custom resource of a group with CRD schemas here (monitoring.coreos.com, keda.sh) is validated against them.
+    crd_groups = {api_version.split("/")[0] for api_version, _ in crds}
     errors, checked = [], 0
     for path in files:
         with open(path) as f:
@@ -62,7 +65,7 @@ def main(argv):
                 errors.append({"file": os.path.basename(path), "kind": kind, "name": name, "error": message})
 
             api_version = doc.get("apiVersion", "")
-            if api_version.startswith("monitoring.coreos.com/"):
+            if api_version.split("/")[0] in crd_groups:
                 validator = crds.get((api_version, kind))
                 if validator is None:
                     fail("no CRD schema for %s %s" % (api_version, kind))
