@@ -243,13 +243,12 @@ export const detectorSettings = {
     default: "2048",
     schema: int(1, 8192),
   }),
-  // A quarter of the 1 s p99 bound: a check's p99 runs at a few times its mean. The first default, 100 ms, is
-  // below what the fastest fixed setting of `npm run bench:concurrency` runs at here (~300 in flight at ~150 ms
-  // mean with Cassandra on one core), so adaptive mode could not reach it.
+  // A bound, not the steering: the limit follows the throughput each doubling buys (app/detector/
+  // concurrency-limit.ts). A quarter of the 1 s p99 bound, since a check's p99 runs at a few times its mean.
   detectorLatencyTargetMs: setting({
     env: "DETECTOR_LATENCY_TARGET_MS",
     flag: "--latency-target-ms <ms>",
-    help: "adaptive mode: the mean check latency the limit steers below",
+    help: "adaptive mode: no limit is kept whose checks' mean latency passes this",
     allowed: "an integer from 1 to 60000",
     default: "250",
     schema: int(1, 60_000),

@@ -2,6 +2,10 @@
  * Adaptive concurrency against a grid of fixed concurrencies (issue 15), at two Cassandra capacities: Cassandra
  * pinned with `taskset` to one core, then to all of them. Each setting drains the same size of preloaded backlog
  * (drain.ts), the settings interleaved and rotated per repeat, so a slow spell of the machine hits all of them.
+ * The backlog is sized in seconds, not events: at each capacity a first drain with the grid's largest fixed
+ * setting warms the servers up (its figures are kept apart) and measures the rate, and every trial's backlog then
+ * gives the fastest setting `windowSeconds` between the marks. A fixed count measured start-up on a fast machine
+ * (60,000 events drained in 9 s here, its window 6 s) and minutes of steady state on a slow one.
  * Per trial: checks/s between the drain's marks, the p99 of the check's Cassandra stages (read of the previous 50,
  * write) over the same window from the detector's histograms, and, in adaptive mode, the limit over time.
  *
@@ -17,7 +21,7 @@ import type { AppProcess } from "../local/app-process.ts";
 import { drainTrial, type RunSettings } from "./drain.ts";
 import { addBuckets, bucketsBetween, parseBuckets, quantileUpperBound, type Buckets } from "./histogram-buckets.ts";
 import { stackPids } from "./server-pids.ts";
-import { spread, type Spread } from "./stats.ts";
+import { pairRatios, spread, type Spread } from "./stats.ts";
 
 export interface GridSetting {
   readonly name: string;
@@ -54,15 +58,20 @@ export interface GridSettingSummary {
 export interface GridCapacityResult {
   readonly capacity: string;
   readonly cassandraCpus: string;
+  /** The warm-up drain that sized the backlog: its setting, rate, and the backlog chosen from it. */
+  readonly calibration: { readonly setting: string; readonly checksPerSecond: number; readonly events: number };
   readonly settings: readonly GridSettingSummary[];
   /** The fixed setting with the highest median drain rate among those with p99 < 1 s; null if none. */
   readonly bestFixed: string | null;
   readonly adaptiveShareOfBest: number | null;
+  /** Adaptive ÷ the best fixed setting within each repeat (run next to each other), for the spread. */
+  readonly adaptivePairRatios: Spread | null;
   readonly met: boolean;
 }
 
 export interface ConcurrencyGridResult {
-  readonly events: number;
+  readonly keys: number;
+  readonly windowSeconds: number;
   readonly repeats: number;
   readonly shareNeeded: number;
   readonly p99BoundMs: number;
@@ -97,7 +106,7 @@ interface Sample {
 export function summarizeGrid(
   trials: readonly GridTrial[],
   settings: readonly GridSetting[],
-  capacities: readonly CassandraCapacity[],
+  capacities: readonly (CassandraCapacity & { calibration: GridCapacityResult["calibration"] })[],
   o: { shareNeeded: number; p99BoundMs: number },
 ): GridCapacityResult[] {
   return capacities.map((c) => {
@@ -114,12 +123,16 @@ export function summarizeGrid(
     const best = fixed.reduce<GridSettingSummary | null>((a, x) => (a === null || x.checksPerSecond.median > a.checksPerSecond.median ? x : a), null);
     const adaptive = summaries.find((x) => settings.find((s) => s.name === x.setting)!.mode === "adaptive");
     const share = best !== null && adaptive !== undefined && best.checksPerSecond.median > 0 ? Math.round((adaptive.checksPerSecond.median / best.checksPerSecond.median) * 1000) / 1000 : null;
+    const byRepeat = (setting: string) => trials.filter((t) => t.capacity === c.name && t.setting === setting).sort((a, b) => a.repeat - b.repeat).map((t) => t.checksPerSecond);
+    const ratios = best !== null && adaptive !== undefined ? pairRatios(byRepeat(adaptive.setting), byRepeat(best.setting)) : [];
     return {
       capacity: c.name,
       cassandraCpus: c.cpus,
+      calibration: c.calibration,
       settings: summaries,
       bestFixed: best?.setting ?? null,
       adaptiveShareOfBest: share,
+      adaptivePairRatios: ratios.length > 0 ? spread(ratios) : null,
       met: share !== null && share >= o.shareNeeded && adaptive !== undefined && within(adaptive),
     };
   });
@@ -129,7 +142,10 @@ export async function concurrencyGrid(o: {
   settings: RunSettings;
   grid: readonly GridSetting[];
   capacities: readonly CassandraCapacity[];
-  events: number;
+  /** Backlog of the first (sizing) drain at each capacity. */
+  calibrationEvents: number;
+  /** Seconds the fastest setting should spend between the drain's marks. */
+  windowSeconds: number;
   preloadRate: number;
   repeats: number;
   shareNeeded: number;
@@ -137,11 +153,24 @@ export async function concurrencyGrid(o: {
   log: (line: string) => void;
 }): Promise<ConcurrencyGridResult> {
   const trials: GridTrial[] = [];
+  const calibrated: (CassandraCapacity & { calibration: GridCapacityResult["calibration"] })[] = [];
   const { cassandra } = await stackPids();
+  const largestFixed = o.grid.filter((g) => g.mode === "fixed").reduce((a, g) => (g.concurrency > a.concurrency ? g : a));
+  const drainMarks = [0.3, 0.95] as const;
   try {
     for (const capacity of o.capacities) {
       pinProcesses(cassandra, capacity.cpus);
-      o.log(`  Cassandra on CPUs ${capacity.cpus} (${capacity.name})`);
+      o.log(`  Cassandra on CPUs ${capacity.cpus} (${capacity.name}); sizing drain with ${largestFixed.name}`);
+      const sizing = await drainTrial({
+        events: o.calibrationEvents,
+        preloadRate: o.preloadRate,
+        settings: o.settings,
+        marks: drainMarks,
+        detector: { detectorConcurrencyMode: largestFixed.mode, detectorConcurrency: largestFixed.concurrency },
+      });
+      const events = Math.max(o.calibrationEvents, Math.round((sizing.checksPerSecond * o.windowSeconds) / (drainMarks[1] - drainMarks[0])));
+      calibrated.push({ ...capacity, calibration: { setting: largestFixed.name, checksPerSecond: sizing.checksPerSecond, events } });
+      o.log(`  sizing drain: ${sizing.checksPerSecond} checks/s, so ${events} events per drain (${o.windowSeconds} s between the marks at that rate)`);
       for (let repeat = 0; repeat < o.repeats; repeat++) {
         // Rotate the order each repeat: no setting always runs first (cold) or last.
         const order = o.grid.map((_, i) => o.grid[(i + repeat) % o.grid.length]!);
@@ -149,9 +178,10 @@ export async function concurrencyGrid(o: {
           const samples: Sample[] = [];
           let lastSampleAt = -Infinity;
           const trial = await drainTrial({
-            events: o.events,
+            events,
             preloadRate: o.preloadRate,
             settings: o.settings,
+            marks: drainMarks,
             detector: { detectorConcurrencyMode: setting.mode, detectorConcurrency: setting.concurrency },
             probe: async (detectors, seconds) => {
               if (seconds - lastSampleAt < 0.5) return;
@@ -193,11 +223,12 @@ export async function concurrencyGrid(o: {
     pinProcesses(cassandra, allCpus());
   }
   return {
-    events: o.events,
+    keys: o.settings.keys,
+    windowSeconds: o.windowSeconds,
     repeats: o.repeats,
     shareNeeded: o.shareNeeded,
     p99BoundMs: o.p99BoundMs,
-    capacities: summarizeGrid(trials, o.grid, o.capacities, o),
+    capacities: summarizeGrid(trials, o.grid, calibrated, o),
     trials,
   };
 }

@@ -50,27 +50,44 @@ describe("the grid's criterion", () => {
     { name: "fixed 1024", mode: "fixed", concurrency: 1024 },
     { name: "adaptive", mode: "adaptive", concurrency: 64 },
   ];
-  const trial = (setting: string, checksPerSecond: number, p99: number): GridTrial => ({
+  const trial = (setting: string, checksPerSecond: number, p99: number, repeat = 0): GridTrial => ({
     capacity: "c",
     setting,
-    repeat: 0,
+    repeat,
     checksPerSecond,
     stageP99Ms: { read: p99, write: p99 / 2 },
     limit: [],
     interference: null,
   });
   const o = { shareNeeded: 0.95, p99BoundMs: 1000 };
+  const capacity = { name: "c", cpus: "0", calibration: { setting: "fixed 1024", checksPerSecond: 1000, events: 30_000 } };
 
   it("compares adaptive with the best fixed setting whose p99 is under the bound", () => {
     // fixed 1024 is fastest but its p99 passes the bound: the best admissible fixed setting is 64.
-    const [r] = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 1200, 2500), trial("adaptive", 960, 250)], grid, [{ name: "c", cpus: "0" }], o);
+    const [r] = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 1200, 2500), trial("adaptive", 960, 250)], grid, [capacity], o);
     expect(r).toMatchObject({ bestFixed: "fixed 64", adaptiveShareOfBest: 0.96, met: true });
   });
 
   it("misses below the share, or when adaptive's own p99 passes the bound", () => {
-    const slow = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 940, 100)], grid, [{ name: "c", cpus: "0" }], o)[0]!;
+    const slow = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 940, 100)], grid, [capacity], o)[0]!;
     expect(slow).toMatchObject({ bestFixed: "fixed 64", adaptiveShareOfBest: 0.94, met: false });
-    const late = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 1100, 1500)], grid, [{ name: "c", cpus: "0" }], o)[0]!;
+    const late = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 1100, 1500)], grid, [capacity], o)[0]!;
     expect(late).toMatchObject({ adaptiveShareOfBest: 1.1, met: false });
+  });
+
+  it("gives adaptive ÷ the best fixed setting per repeat, pairing trials of the same repeat", () => {
+    const trials = [
+      trial("fixed 64", 1000, 100, 0),
+      trial("adaptive", 950, 100, 0),
+      trial("fixed 64", 800, 100, 1),
+      trial("adaptive", 880, 100, 1),
+      trial("fixed 64", 1200, 100, 2),
+      trial("adaptive", 1080, 100, 2),
+      trial("fixed 1024", 900, 100, 0),
+    ];
+    const [r] = summarizeGrid(trials, grid, [capacity], o);
+    // Medians 1000 vs 950; per repeat 0.95, 1.1, 0.9.
+    expect(r).toMatchObject({ bestFixed: "fixed 64", adaptiveShareOfBest: 0.95, met: true, calibration: capacity.calibration });
+    expect(r!.adaptivePairRatios).toEqual({ min: 0.9, median: 0.95, max: 1.1, n: 3 });
   });
 });
