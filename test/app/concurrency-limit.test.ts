@@ -78,8 +78,11 @@ describe("adaptive concurrency limit", () => {
     // 64 → 128 buys 12 %, 128 → 256 buys 6 %, 256 → 512 loses: back to 256.
     expect(limits.slice(0, 4)).toEqual([128, 256, 512, 256]);
     expect(mode(limits)).toBe(256);
-    // Probes again every probeEveryWindows steady windows (one window at 512 each), and comes back.
-    expect(limits.filter((l) => l === 512).length).toBe(Math.ceil(300 / (adaptiveLimitDefaults.probeEveryWindows + 2)));
+    // Probes again (one window at 512 each) and comes back: soon after the limit moved, then twice as long
+    // after each probe that did not move it, up to probeEveryWindows.
+    const probes = limits.flatMap((l, i) => (l === 512 ? [i] : []));
+    const gaps = probes.slice(1).map((p, i) => p - probes[i]! - 1);
+    expect(gaps.slice(0, 6)).toEqual([2, 4, 8, 16, 30, 30]);
     expect(Math.max(...limits)).toBe(512);
     expect(throughput(server, 256) / bestFixed(server)).toBeGreaterThanOrEqual(0.95);
   });
@@ -115,7 +118,45 @@ describe("adaptive concurrency limit", () => {
     const { limit, clock } = adaptive(64, { latencyTargetMs: 100 });
     const limits = simulate(limit, clock, 200, { slots: 1, perSlot: 1000 });
     expect(mode(limits)).toBe(64);
-    expect(limits.filter((l) => l > 100).length).toBeLessThanOrEqual(Math.ceil(200 / adaptiveLimitDefaults.probeEveryWindows));
+    // Above the target only in single probe windows, never two running, fewer as the probes back off.
+    const above = limits.flatMap((l, i) => (l > 100 ? [i] : []));
+    expect(above.every((i) => !above.includes(i + 1))).toBe(true);
+    expect(above.filter((i) => i >= 100).length).toBeLessThanOrEqual(Math.ceil(100 / adaptiveLimitDefaults.probeEveryWindows));
+  });
+
+  it("starts no downward probe on one slow window (a GC pause), but does when it lasts: two windows, confirmed on a third", () => {
+    const server = { slots: 16, perSlot: 300, peakAt: 256, fallPerDoubling: 0.05 };
+    const { limit, clock } = adaptive(64);
+    simulate(limit, clock, 4, server);
+    expect(limit.limit).toBe(256);
+    const feed = (ms: number) => {
+      clock.t += 1000;
+      for (let i = 0; i < adaptiveLimitDefaults.minSamples; i++) limit.sample(ms, 256);
+    };
+    const normal = latencyMs(server, 256);
+    feed(normal * 3);
+    expect(limit.limit).toBe(256);
+    feed(normal);
+    feed(normal * 3);
+    feed(normal * 3);
+    expect(limit.limit).toBe(256);
+    feed(normal * 3);
+    expect(limit.limit).toBe(128);
+  });
+
+  it("judges by the checks in flight, not the limit: a doubling the traffic cannot fill is not kept", () => {
+    // 300 keys ready at most: any limit above 300 runs 300 in flight, at 300 / 5,000 per s = 60 ms.
+    const { limit, clock } = adaptive(256);
+    const limits: number[] = [];
+    for (let w = 0; w < 40; w++) {
+      const inFlight = Math.min(limit.limit, 300);
+      clock.t += 1000;
+      for (let i = 0; i < adaptiveLimitDefaults.minSamples; i++) limit.sample((inFlight / 5000) * 1000, inFlight);
+      limits.push(limit.limit);
+    }
+    // 256 → 512 moved the checks in flight 256 → 300 (× 1.17): too little to judge, so back to 256.
+    expect(limits.slice(0, 2)).toEqual([512, 256]);
+    expect(mode(limits)).toBe(256);
   });
 
   it("halves from a start far too high until the latency is under the target", () => {
