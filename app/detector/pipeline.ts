@@ -249,11 +249,12 @@ export class DetectorPipeline {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Work in flight for the old assignment finishes but is no longer committed by us (the broker would
       // refuse a commit of the old generation); whoever owns a partition now replays from its commit point.
+      // The paused set stays: kafkajs keeps partitions paused across a rebalance, so forgetting them here left
+      // them paused for good and the detector stalled (a scale step under backpressure; bench:scaling's smoke).
       this.#m.groupJoins.inc();
       this.#log.info("joined the consumer group", { memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
       slot.trackers = new Map();
       slot.committed.clear();
-      slot.paused.clear();
       this.#m.lag.reset();
     });
     consumer.on(consumer.events.CRASH, (e) => {

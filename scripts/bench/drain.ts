@@ -40,6 +40,59 @@ const sumOver = async (apps: readonly AppProcess[], metric: string) => {
   return total;
 };
 
+/** A run on its own topics and keyspace, its detectors set up as the run settings say (and `detector`). */
+export const openBenchRun = (prefix: string, s: RunSettings, detector: Partial<DetectorConfig> = {}): Promise<IsolatedRun> =>
+  IsolatedRun.open({
+    names: runNames(newRunId(prefix)),
+    partitions: s.partitions,
+    detector: {
+      tracingSampleRatio: s.tracingSampleRatio,
+      consumersPerProcess: s.consumersPerProcess,
+      detectorConcurrency: s.detectorConcurrency,
+      cassandraConnectionsPerHost: s.cassandraConnectionsPerHost,
+      ...detector,
+    },
+  });
+
+/**
+ * A backlog of about `events` events on the run's topic, written by one load generator at `rate` with no
+ * detector running. Resolves once it has exited, with what it sent and its CPU (read while it ran: it is gone
+ * once it exits).
+ */
+export async function preloadBacklog(
+  run: IsolatedRun,
+  s: RunSettings,
+  events: number,
+  rate: number,
+): Promise<{ produced: number; seconds: number; loadgenCpuSeconds: number }> {
+  const started = Date.now();
+  const loadgen = run.startLoadgen({
+    tracingSampleRatio: s.tracingSampleRatio,
+    rate,
+    duration: events / rate,
+    keys: s.keys,
+    keyDistribution: s.keyDistribution,
+    spikeProbability: s.spikeProbability,
+    shiftProbability: s.shiftProbability,
+  });
+  const pid = loadgen.app.child.pid ?? -1;
+  let last: CpuSnapshot | null = null;
+  const watch = (async () => {
+    while (loadgen.app.child.exitCode === null && loadgen.app.child.signalCode === null) {
+      last = readCpuSnapshot({ loadgen: [pid] });
+      await sleep(200);
+    }
+  })();
+  const exit = await loadgen.app.exited;
+  await watch;
+  if (exit !== 0) throw new Error(`loadgen failed (${exit}):\n${loadgen.app.tail().join("\n")}`);
+  return {
+    produced: loadgen.report().sent,
+    seconds: (Date.now() - started) / 1000,
+    loadgenCpuSeconds: ((last as CpuSnapshot | null)?.roleTicks.loadgen ?? 0) / clockTicks,
+  };
+}
+
 export async function drainTrial(o: {
   events: number;
   preloadRate: number;
@@ -54,45 +107,11 @@ export async function drainTrial(o: {
 }): Promise<DrainTrial> {
   const [lowMark, highMark] = o.marks ?? [0.3, 0.95];
   const s = o.settings;
-  const names = runNames(newRunId("d"));
-  const run = await IsolatedRun.open({
-    names,
-    partitions: s.partitions,
-    detector: {
-      tracingSampleRatio: s.tracingSampleRatio,
-      consumersPerProcess: s.consumersPerProcess,
-      detectorConcurrency: s.detectorConcurrency,
-      cassandraConnectionsPerHost: s.cassandraConnectionsPerHost,
-      ...o.detector,
-    },
-  });
+  const run = await openBenchRun("d", s, o.detector);
   try {
     const { kafka, cassandra } = await stackPids();
-    const preloadStart = Date.now();
-    const loadgen = run.startLoadgen({
-      tracingSampleRatio: s.tracingSampleRatio,
-      rate: o.preloadRate,
-      duration: o.events / o.preloadRate,
-      keys: s.keys,
-      keyDistribution: s.keyDistribution,
-      spikeProbability: s.spikeProbability,
-      shiftProbability: s.shiftProbability,
-    });
-    // The loadgen's CPU, read while it runs (it is gone once it exits).
-    const loadgenPid = loadgen.app.child.pid ?? -1;
-    let loadgenLast: CpuSnapshot | null = null;
-    const watch = (async () => {
-      while (loadgen.app.child.exitCode === null && loadgen.app.child.signalCode === null) {
-        loadgenLast = readCpuSnapshot({ loadgen: [loadgenPid] });
-        await sleep(200);
-      }
-    })();
-    const exit = await loadgen.app.exited;
-    await watch;
-    if (exit !== 0) throw new Error(`loadgen failed (${exit}):\n${loadgen.app.tail().join("\n")}`);
-    const produced = loadgen.report().sent;
-    const preloadSeconds = (Date.now() - preloadStart) / 1000;
-    const loadgenCpu = ((loadgenLast as CpuSnapshot | null)?.roleTicks.loadgen ?? 0) / clockTicks;
+    const preload = await preloadBacklog(run, s, o.events, o.preloadRate);
+    const produced = preload.produced;
 
     const detectors = await run.startDetectors(s.detectors);
     const readyAt = Date.now();
@@ -121,10 +140,10 @@ export async function drainTrial(o: {
     return {
       events: produced,
       checksPerSecond: Math.round(checked / cpu.seconds),
-      preloadSeconds: Math.round(preloadSeconds * 10) / 10,
-      preloadRate: Math.round(produced / preloadSeconds),
+      preloadSeconds: Math.round(preload.seconds * 10) / 10,
+      preloadRate: Math.round(produced / preload.seconds),
       drainSeconds: Math.round((Date.now() - readyAt) / 100) / 10,
-      cpuSecondsPer1000Checks: { ...perThousand(cpu.cpuSeconds, checked), ...perThousand({ loadgen: loadgenCpu }, produced) },
+      cpuSecondsPer1000Checks: { ...perThousand(cpu.cpuSeconds, checked), ...perThousand({ loadgen: preload.loadgenCpuSeconds }, produced) },
       detectorMaxRssMiB: Math.round((maxRss / 2 ** 20) * 10) / 10,
       cpu,
       interference: interference(cpu),

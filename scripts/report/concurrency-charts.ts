@@ -38,7 +38,7 @@ export async function concurrencyCharts(r: ConcurrencyGridResult, dir: string): 
       encoding: {
         x: { field: "seconds", type: "quantitative", title: "seconds since the detector was ready" },
         y: { field: "limit", type: "quantitative", title: "checks in flight allowed" },
-        color: { field: "run", type: "nominal", title: null },
+        color: { field: "run", type: "nominal", title: null, legend: { labelLimit: 300 } },
       },
     },
     join(dir, "concurrency-limit"),
