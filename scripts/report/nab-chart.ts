@@ -9,15 +9,15 @@ export async function nabChart(detectors: Record<string, { categories: readonly 
   return writeChart(
     {
       title: "NAB score per category, standard profile (100 = every window found at its start, 0 = no alarm at all)",
-      width: 140,
+      width: 190,
       height: 240,
       data: { values },
       mark: "bar",
       encoding: {
-        column: { field: "category", type: "nominal", title: null },
+        column: { field: "category", type: "nominal", title: null, header: { labelFontSize: 11, labelLimit: 0 } },
         x: { field: "detector", type: "nominal", axis: null },
         y: { field: "score", type: "quantitative", title: "NAB score" },
-        color: { field: "detector", type: "nominal", legend: { orient: "bottom", columns: 1 } },
+        color: { field: "detector", type: "nominal", legend: { orient: "bottom", columns: 1, labelLimit: 0 } },
         tooltip: [{ field: "detector" }, { field: "score" }],
       },
     },
