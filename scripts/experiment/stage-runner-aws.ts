@@ -28,6 +28,7 @@ import type { Progress } from "./progress.ts";
 import { PortForwarder, prometheusRoute } from "./prometheus-route.ts";
 import { consumedPartitionsQuery, currentChecksQuery, PrometheusClient, readWindow } from "./prometheus-query.ts";
 import { awsNames, KubeApi, readinessDeps, waitAwsReady } from "./readiness.ts";
+import { JoinProgress, readinessBudget, readinessBudgetText, readinessLine } from "./readiness-budget.ts";
 import { abortableSleep, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
 
 export interface AwsRunnerOptions {
@@ -144,6 +145,7 @@ export class AwsStageRunner implements StageRunner {
 
   async prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
     const plan = this.plan(stage);
+    const previous = this.#lastPlan;
     this.#lastPlan = plan;
     const admin = await this.#admin(progress);
     progress.phase("deploy", `cdk deploy (${plan.cassandra.nodes} Cassandra nodes)`);
@@ -151,12 +153,14 @@ export class AwsStageRunner implements StageRunner {
     this.#rate = plan.load.ratePerSecond;
     const kube = await this.#kubeApi(plan, signal);
     const prometheus = await this.#prometheus(plan, progress, signal);
-    progress.phase("wait-ready");
+    const budget = readinessBudget(plan, previous?.cassandra.nodes);
+    progress.phase("wait-ready", readinessBudgetText(budget));
+    const joins = new JoinProgress(plan.cassandra.nodes, Date.now());
     await waitAwsReady(readinessDeps(this.#ctx, kube, prometheus), plan, {
-      timeoutMs: this.#o.readyTimeoutMs ?? 45 * 60_000,
+      timeoutMs: this.#o.readyTimeoutMs ?? budget.timeoutMs,
       intervalMs: 15_000,
       sleep: (ms) => abortableSleep(ms, signal),
-      onCheck: (checks) => progress.tick(null, `waiting for: ${checks.filter((c) => !c.ready).map((c) => c.name).join(", ") || "nothing"}`),
+      onCheck: (checks) => progress.tick(null, readinessLine(checks, joins, Date.now())),
     });
   }
 

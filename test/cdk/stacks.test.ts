@@ -205,6 +205,18 @@ describe("growing the Cassandra cluster", () => {
   });
 });
 
+describe("growing the experiment's Kafka", () => {
+  it("no stage 3 → 48 changes MSK broker storage (MSK refuses a second increase within its cool-down)", () => {
+    const storage = presetNames.map((preset) => {
+      const [[, cluster]] = resourcesOfType(templateOf(kits.get(preset)!, "kafka"), "AWS::MSK::Cluster") as [[string, Resource]];
+      return [preset, (cluster.Properties!.BrokerNodeGroupInfo as { StorageInfo: { EBSStorageInfo: { VolumeSize: number } } }).StorageInfo.EBSStorageInfo.VolumeSize];
+    });
+    const brokers = presetNames.map((preset) => kits.get(preset)!.plan.kafka.brokers);
+    expect(new Set(brokers).size).toBeGreaterThan(1);
+    expect(storage.map(([, gib]) => gib)).toEqual(presetNames.map(() => kits.get("stage-48")!.plan.kafka.storageGiBPerBroker));
+  });
+});
+
 describe("cdk-nag AwsSolutions", () => {
   it("fails synth on an unacknowledged finding (the pack is really active)", () => {
     const app = new App({ context: { "aws:cdk:disable-asset-staging": true } });
