@@ -15,12 +15,12 @@
  */
 import type { Admin, Kafka } from "kafkajs";
 import { waitFor, waitWhileMoving } from "../retry.ts";
+import { consumerOffsetsTopic } from "../topology.ts";
 import { electPreferredLeaders, type ElectionResult } from "./elect-leaders.ts";
 import { checkLeaderBalance, type LeaderBalance } from "./leader-balance.ts";
 import { balancedPlacement, changedPlacements, perBroker, type PartitionPlacement } from "./replica-placement.ts";
 
-/** Kafka's consumer-offsets topic: its partitions are spread as well (each is a group coordinator's load). */
-export const consumerOffsetsTopic = "__consumer_offsets";
+export { consumerOffsetsTopic };
 
 export interface RebalanceOptions {
   /** The topics to spread (those that exist); __consumer_offsets is added when it exists. */
