@@ -46,7 +46,7 @@ export const keyCheckDefaults = {
   likelihoodHalfLife: 500,
   /** Floor of the likelihood's standard deviation (log(1 + S) units): a key whose sums were always 0. */
   likelihoodMinSd: 0.05,
-  /** Score at and above which a verdict is an anomaly: both parts' alarm points map to it. */
+  /** The score of every part at its alarm point: where to alert on the anomaly score. */
   alarmScore: 0.5,
 } as const;
 
@@ -55,8 +55,12 @@ export type KeyCheckOptions = DetectOptions & {
   readonly without?: readonly ("range" | "likelihood")[];
 };
 
+/**
+ * The CUSUM step's verdict (`anomaly`: its signal, the textbook check on independent data, with the direction and
+ * Page's change point), and the real-data score beside it.
+ */
 export interface KeyVerdict extends StepVerdict {
-  /** The anomaly score in [0, 1]: the larger of the parts' scores; `anomaly` is score ≥ alarmScore. */
+  /** The anomaly score in [0, 1]: the larger of the parts' scores; alert on it at or above `alarmScore`. */
   readonly anomalyScore: number;
   /** Which part gave the anomaly score (null before the key has learned, or when both are 0). */
   readonly cause: "range" | "likelihood" | null;
@@ -74,8 +78,7 @@ export function checkKey(
   const c = keyCheckDefaults;
   const state = previous ?? initialKeyState;
   const step = cusumStep(history, value, state.sums, options);
-  const quiet = { ...step.verdict, anomaly: false, direction: null, anomalyScore: 0, cause: null } as const;
-  if (!Number.isFinite(value)) return { verdict: quiet, state: { ...state, sums: step.sums } };
+  if (!Number.isFinite(value)) return { verdict: { ...step.verdict, anomalyScore: 0, cause: null }, state: { ...state, sums: step.sums } };
 
   const learned = state.n >= c.learnEvents;
   const left = new Set(options.without ?? []);
@@ -91,28 +94,9 @@ export function checkKey(
   const likelihoodScore = learned && !left.has("likelihood") ? surprise / (surprise + c.surpriseAtAlarm) : 0;
 
   const anomalyScore = Math.max(rangeScore, likelihoodScore);
-  const anomaly = anomalyScore >= c.alarmScore;
   const cause = anomalyScore === 0 ? null : rangeScore >= likelihoodScore ? "range" : "likelihood";
-  const direction = anomaly ? directionOf(value, state, step.verdict, step.sums) : null;
-  // Page's change-point estimate, when the CUSUM itself signalled at this value.
-  const { changeEventsAgo, ...cusumVerdict } = step.verdict;
-  const verdict: KeyVerdict = {
-    ...cusumVerdict,
-    anomaly,
-    direction,
-    anomalyScore,
-    cause,
-    ...(anomaly && changeEventsAgo !== undefined ? { changeEventsAgo } : {}),
-  };
+  const verdict: KeyVerdict = { ...step.verdict, anomalyScore, cause };
   return { verdict, state: nextState(state, value, history[history.length - 1], statistic, step.sums) };
-}
-
-/** Up or down: the side the value left the range on, else the CUSUM's signalling side, else the baseline's. */
-function directionOf(value: number, s: KeyState, v: StepVerdict, sums: CusumSums): "up" | "down" {
-  if (value > s.high) return "up";
-  if (value < s.low) return "down";
-  if (v.direction !== null) return v.direction;
-  return sums.upper >= sums.lower ? (value >= v.mean ? "up" : "down") : "down";
 }
 
 /**

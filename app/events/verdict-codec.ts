@@ -69,8 +69,8 @@ const verdictSchema = z.object({
   /** Which baseline the value was compared with (cusum.ts predict): the history's level, or a walk's next step. */
   model: z.enum(["level", "walk"]).optional(),
   /**
-   * The anomaly score in [0, 1] (key-check.ts): the larger of the range part's and the likelihood part's scores;
-   * `anomaly` is this at or above 0.5. `score` stays the CUSUM statistic in σ. `cause`: which part gave it.
+   * The real-data anomaly score in [0, 1] (key-check.ts): the larger of the range and likelihood parts'
+   * scores, each 0.5 at its alarm point; `cause`: which part gave it. `anomaly` and `score` stay the CUSUM's.
    */
   anomalyScore: z.number().min(0).max(1).optional(),
   cause: z.enum(["range", "likelihood"]).nullable().optional(),

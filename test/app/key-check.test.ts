@@ -34,6 +34,7 @@ describe("checkKey", () => {
     expect(warm.verdicts.slice(0, keyCheckDefaults.learnEvents).every((v) => v.anomalyScore === 0)).toBe(true);
     const spike = run([130], warm).verdicts[0]!;
     expect(spike).toMatchObject({ anomaly: true, direction: "up", cause: "range" });
+    expect(spike.anomalyScore).toBeGreaterThanOrEqual(keyCheckDefaults.alarmScore);
     expect(spike.anomalyScore).toBeGreaterThan(0.9);
     expect(spike.anomalyScore).toBeLessThanOrEqual(1);
   });
@@ -43,6 +44,7 @@ describe("checkKey", () => {
     const hostile = run([1e150], warm);
     const after = run([...noise(20, 8), 200, ...noise(29, 9)], hostile);
     expect(after.verdicts[20]).toMatchObject({ anomaly: true, direction: "up" });
+    expect(after.verdicts[20]!.anomalyScore).toBeGreaterThanOrEqual(keyCheckDefaults.alarmScore);
   });
 
   it("after a 30σ spike in the history, a 20σ spike is still an anomaly (the baseline leaves the first out)", () => {
@@ -51,8 +53,8 @@ describe("checkKey", () => {
     const later = run([...noise(10, 11), 120], first);
     const v = later.verdicts.at(-1)!;
     expect(v.anomaly).toBe(true);
-    expect(v.score).toBeGreaterThan(keyCheckDefaults.alarmScore); // the CUSUM statistic too: σ not inflated by the 30σ value
-    expect(v.score).toBeGreaterThan(15);
+    expect(v.anomalyScore).toBeGreaterThanOrEqual(keyCheckDefaults.alarmScore);
+    expect(v.score).toBeGreaterThan(15); // the CUSUM statistic, σ not inflated by the 30σ value
   });
 
   it("a history of one extreme value among constants: the baseline is the constant, and a change is flagged", () => {
@@ -71,9 +73,10 @@ describe("checkKey", () => {
     const correlated = Array.from({ length: 6000 }, () => (x = 0.5 * x + rng.normal()));
     const after = (vs: KeyVerdict[]) => vs.slice(1000);
     const checked = after(run(correlated).verdicts);
-    const alarms = checked.filter((v) => v.anomaly).length;
-    const cusumSignals = checked.filter((v) => v.score > 8).length;
-    const independentAlarms = after(run(noise(6000, 22)).verdicts).filter((v) => v.anomaly).length;
+    const alarming = (v: KeyVerdict) => v.anomalyScore >= keyCheckDefaults.alarmScore;
+    const alarms = checked.filter(alarming).length;
+    const cusumSignals = checked.filter((v) => v.anomaly).length;
+    const independentAlarms = after(run(noise(6000, 22)).verdicts).filter(alarming).length;
     expect(cusumSignals).toBeGreaterThan(2 * alarms);
     expect(alarms).toBeLessThanOrEqual(independentAlarms + 5);
   });
@@ -89,7 +92,7 @@ describe("checkKey", () => {
   it("passes a non-finite value by without changing the key's range or likelihood", () => {
     const warm = run(noise(300));
     const out = checkKey(warm.history.slice(-historyWindow), Number.NaN, warm.state);
-    expect(out.verdict).toMatchObject({ anomaly: false, anomalyScore: 0, reason: "non-finite-value" });
+    expect(out.verdict).toMatchObject({ anomaly: false, anomalyScore: 0, cause: null, reason: "non-finite-value" });
     expect({ ...out.state, sums: undefined }).toEqual({ ...warm.state, sums: undefined });
   });
 });
