@@ -19,6 +19,7 @@ import type { SizePlan } from "./size/size-plan.ts";
 import type { AccessInput } from "./access-input.ts";
 import { EndpointAccessChecks } from "./endpoint-access-check.ts";
 import { experimentTagKey } from "./experiment-tag.ts";
+import { kitStackNames } from "./stack-names.ts";
 
 export interface KitOptions {
   readonly imageDirectory: string;
@@ -39,11 +40,11 @@ export interface KitStacks {
 export function buildKit(app: App, plan: SizePlan, options: KitOptions): KitStacks {
   // Account from the deploying credentials; the region and zones are explicit, so synth needs no lookup.
   const env: Environment = { region: plan.region };
-  const prefix = `${plan.experimentId}`;
-  const network = new NetworkStack(app, `${prefix}-network`, { env, plan });
-  const kafka = new KafkaStack(app, `${prefix}-kafka`, { env, plan, network });
-  const cassandra = new CassandraStack(app, `${prefix}-cassandra`, { env, plan, network });
-  const eks = new EksStack(app, `${prefix}-eks`, {
+  const names = kitStackNames(plan.experimentId);
+  const network = new NetworkStack(app, names.network, { env, plan });
+  const kafka = new KafkaStack(app, names.kafka, { env, plan, network });
+  const cassandra = new CassandraStack(app, names.cassandra, { env, plan, network });
+  const eks = new EksStack(app, names.eks, {
     env,
     plan,
     network,
