@@ -18,11 +18,14 @@ import { DeleteOnTeardown } from "./teardown.ts";
 import type { SizePlan } from "./size/size-plan.ts";
 import type { AccessInput } from "./access-input.ts";
 import { EndpointAccessChecks } from "./endpoint-access-check.ts";
+import type { ImageLock } from "./image-lock.ts";
 import { experimentTagKey } from "./experiment-tag.ts";
 import { kitStackNames } from "./stack-names.ts";
 
 export interface KitOptions {
   readonly imageDirectory: string;
+  /** The image lock the app image's build reads for its base (default: images.lock.json). */
+  readonly imageLock?: ImageLock;
   /** Who administers the cluster and from where its API is reachable (cdk/access-input.ts). */
   readonly access: AccessInput;
   readonly charts?: ChartsBuilder;
@@ -52,6 +55,7 @@ export function buildKit(app: App, plan: SizePlan, options: KitOptions): KitStac
     cassandra,
     access: options.access,
     imageDirectory: options.imageDirectory,
+    ...(options.imageLock === undefined ? {} : { imageLock: options.imageLock }),
     ...(options.charts === undefined ? {} : { charts: options.charts }),
   });
   Tags.of(app).add(experimentTagKey, plan.experimentId);

@@ -29,7 +29,7 @@ import { ChartManifests, type ChartsBuilder } from "./eks/chart-manifests.ts";
 import { ClusterAccess, endpointAccessFor } from "./eks/cluster-access.ts";
 import { ClusterAddons } from "./eks/cluster-addons.ts";
 import { ControlPlane } from "./eks/control-plane.ts";
-import { pinnedBuildArgs, readImageLock } from "./image-lock.ts";
+import { pinnedBuildArgs, readImageLock, type ImageLock } from "./image-lock.ts";
 import { Keda } from "./eks/keda.ts";
 import { PodIdentities } from "./eks/pod-identities.ts";
 import { PrometheusOperatorCrds } from "./eks/prometheus-operator-crds.ts";
@@ -73,6 +73,11 @@ export interface EksStackProps extends StackProps {
   readonly access: AccessInput;
   /** Directory holding the repo's Dockerfile (the build context). */
   readonly imageDirectory: string;
+  /**
+   * The digests read from the registries; the Dockerfile's base is built from its digest when it has one.
+   * @default images.lock.json
+   */
+  readonly imageLock?: ImageLock;
   /**
    * Builds the cdk8s charts applied to the cluster (cdk/kit-charts.ts).
    * @default no charts: the cluster, its nodes, add-ons, pod identities and CRDs only
@@ -136,7 +141,7 @@ export class EksStack extends Stack {
     });
 
     // The Dockerfile's base by the image lock's digest, once npm run pin-images has read it.
-    const buildArgs = pinnedBuildArgs(readFileSync(join(props.imageDirectory, "Dockerfile"), "utf8"), readImageLock());
+    const buildArgs = pinnedBuildArgs(readFileSync(join(props.imageDirectory, "Dockerfile"), "utf8"), props.imageLock ?? readImageLock());
     const image = new ecrAssets.DockerImageAsset(this, "AppImage", {
       directory: props.imageDirectory,
       ...(buildArgs === undefined ? {} : { buildArgs }),
