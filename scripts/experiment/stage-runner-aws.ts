@@ -50,6 +50,8 @@ export interface AwsRunnerOptions {
   readonly apiAccessCidrs?: readonly string[] | undefined;
   /** Deploy even when running Cassandra nodes' user data changes (they stop, start and lose their data). */
   readonly replaceCassandraNodes?: boolean;
+  /** The cdk CLI; default: the project's. Tests give a stand-in that records its calls. */
+  readonly cdk?: string;
 }
 
 /** The strategic-merge patch that sets the load generator's rate (container name = component name). */
@@ -150,9 +152,8 @@ export class AwsStageRunner implements StageRunner {
   async prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
     const plan = this.plan(stage);
     this.#lastPlan = plan;
-    const admin = await this.#admin(progress);
     progress.phase("deploy", `cdk deploy (${plan.cassandra.nodes} Cassandra nodes)`);
-    await this.#deploy(stage, cdkContextArgs(plan, { clusterAdminArn: admin, apiAccessCidrs: this.#o.apiAccessCidrs }), progress, signal);
+    await this.deploy(stage, progress, signal);
     this.#rate = plan.load.ratePerSecond;
     const kube = await this.#kubeApi(plan, signal);
     const prometheus = await this.#prometheus(plan, progress, signal);
@@ -225,7 +226,9 @@ export class AwsStageRunner implements StageRunner {
    * node's user data (cassandra-user-data-guard.ts), then deploys that same assembly: what was checked is what
    * CloudFormation gets.
    */
-  async #deploy(stage: number, context: readonly string[], progress: Progress, signal: AbortSignal): Promise<void> {
+  async deploy(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
+    const plan = this.plan(stage);
+    const context = cdkContextArgs(plan, { clusterAdminArn: await this.#admin(progress), apiAccessCidrs: this.#o.apiAccessCidrs });
     const assembly = join(this.#o.workDir, `cdk.out-stage-${stage}`);
     await this.#run("cdk", ["synth", ...context, "--output", assembly, "--quiet"], `cdk-synth-stage-${stage}.log`, signal);
     const stackName = kitStackNames(this.#o.experimentId).cassandra;
@@ -317,7 +320,7 @@ export class AwsStageRunner implements StageRunner {
   #run(command: string, args: readonly string[], logName: string, signal: AbortSignal): Promise<void> {
     mkdirSync(this.#o.workDir, { recursive: true });
     const log = createWriteStream(join(this.#o.workDir, logName), { flags: "a" });
-    const bin = command === "cdk" ? join(projectRoot, "node_modules", ".bin", "cdk") : command;
+    const bin = command === "cdk" ? (this.#o.cdk ?? join(projectRoot, "node_modules", ".bin", "cdk")) : command;
     return new Promise((resolve, reject) => {
       const child = spawn(bin, args, { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
       child.stdout.pipe(log, { end: false });
