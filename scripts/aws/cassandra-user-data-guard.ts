@@ -28,6 +28,8 @@ export interface UserDataChange {
 export const replaceCassandraNodesFlag = "--replace-cassandra-nodes";
 
 export class CassandraUserDataChangeError extends Error {
+  /** Nothing was deployed: the experiment runner leaves the running experiment as it was. */
+  readonly refusedBeforeChange = true;
   readonly stackName: string;
   readonly changes: readonly UserDataChange[];
 

@@ -1,7 +1,7 @@
 /**
  * The AWS runner's deploy step in order: `cdk synth` into the stage's own assembly, the Cassandra user-data
  * guard against CloudFormation's recorded GetTemplate answer, then `cdk deploy` of that same assembly, or no
- * deploy at all when the guard refuses. The cdk CLI is a stand-in that records its calls and writes the
+ * deploy at all when the guard refuses, and then no teardown either: the running experiment stays as it was. The cdk CLI is a stand-in that records its calls and writes the
  * assembly's templates (a real synth of the kit); CloudFormation is the replay server.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,6 +15,7 @@ import { userDataScript } from "../../../cdk/cassandra-user-data-files.ts";
 import { kitStackNames } from "../../../cdk/stack-names.ts";
 import { CassandraUserDataChangeError } from "../../../scripts/aws/cassandra-user-data-guard.ts";
 import { Progress } from "../../../scripts/experiment/progress.ts";
+import { runExperiment, workDirOf } from "../../../scripts/experiment/run-experiment.ts";
 import { AwsStageRunner } from "../../../scripts/experiment/stage-runner-aws.ts";
 import { recorded } from "../../recorded/recorded.ts";
 import { useReplayServer, xmlReply, type Exchange } from "../../recorded/replay-server.ts";
@@ -39,8 +40,8 @@ const deployedIs = (template: CfnTemplate): Exchange => ({
   ...xmlReply(recorded("cloudformation/GetTemplate.xml").replace(/<TemplateBody>[\s\S]*<\/TemplateBody>/, `<TemplateBody>${xmlEscape(JSON.stringify(template))}</TemplateBody>`)),
 });
 
-/** Runs the deploy step of stage 6 with the stand-in cdk; returns its calls and the outcome. */
-async function deployStage6(replaceCassandraNodes: boolean): Promise<{ calls: string[][]; error: unknown; workDir: string }> {
+/** The stand-in cdk's assembly (stage 6's Cassandra template) and call log, in a new folder. */
+function standInCdk(): { dir: string; calls: () => string[][] } {
   const dir = mkdtempSync(join(tmpdir(), "kit-deploy-"));
   const assemblySource = join(dir, "synth");
   mkdirSync(assemblySource);
@@ -48,20 +49,29 @@ async function deployStage6(replaceCassandraNodes: boolean): Promise<{ calls: st
   process.env.FAKE_CDK_ASSEMBLY = assemblySource;
   process.env.FAKE_CDK_CALLS = join(dir, "calls.jsonl");
   writeFileSync(process.env.FAKE_CDK_CALLS, "");
+  const log = process.env.FAKE_CDK_CALLS;
+  const calls = () => readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as string[]);
+  return { dir, calls };
+}
+
+const runnerOptions = (workDir: string, replaceCassandraNodes: boolean) => ({
+  experimentId,
+  workDir,
+  region: "us-east-1",
+  keep: true,
+  aws: ctx,
+  clusterAdminArn: testAccess.clusterAdminArn,
+  cdk: fakeCdk,
+  replaceCassandraNodes,
+});
+
+/** Runs the deploy step of stage 6 with the stand-in cdk; returns its calls and the outcome. */
+async function deployStage6(replaceCassandraNodes: boolean): Promise<{ calls: string[][]; error: unknown; workDir: string }> {
+  const { dir, calls } = standInCdk();
   const workDir = join(dir, "work");
-  const runner = new AwsStageRunner({
-    experimentId,
-    workDir,
-    region: "us-east-1",
-    keep: true,
-    aws: ctx,
-    clusterAdminArn: testAccess.clusterAdminArn,
-    cdk: fakeCdk,
-    replaceCassandraNodes,
-  });
+  const runner = new AwsStageRunner(runnerOptions(workDir, replaceCassandraNodes));
   const error = await runner.deploy(6, new Progress({ write: () => true }), new AbortController().signal).then(() => undefined, (e: unknown) => e);
-  const calls = readFileSync(process.env.FAKE_CDK_CALLS, "utf8").trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as string[]);
-  return { calls, error, workDir };
+  return { calls: calls(), error, workDir };
 }
 
 const withOldYaml = (template: CfnTemplate, node: string): CfnTemplate => {
@@ -72,6 +82,31 @@ const withOldYaml = (template: CfnTemplate, node: string): CfnTemplate => {
 };
 
 describe("AWS runner deploy step", () => {
+  it("leaves a running experiment as it was when a stage is refused: no teardown, no sweep", async () => {
+    server.add(deployedIs(withOldYaml(stage3, cassandraLogicalId(1))));
+    const { dir, calls } = standInCdk();
+    const lines: string[] = [];
+    const outcome = runExperiment({
+      id: experimentId,
+      target: "aws",
+      stages: [6],
+      durationSeconds: 60,
+      warmupSeconds: 20,
+      rate: { mode: "plan" },
+      keep: false,
+      resume: false,
+      resultsRoot: join(dir, "results"),
+      progress: new Progress({ write: (t: string) => lines.push(t) }),
+      signal: new AbortController().signal,
+      makeRunner: (state, experimentDir) => new AwsStageRunner({ ...runnerOptions(workDirOf(experimentDir), false), keep: false }),
+    });
+    await expect(outcome).rejects.toBeInstanceOf(CassandraUserDataChangeError);
+    // Only the synth ran: no deploy, no cdk destroy, and no tagged-resource sweep reached AWS.
+    expect(calls().map((c) => c[0])).toEqual(["synth"]);
+    expect(server.keys()).toEqual(["GetTemplate"]);
+    expect(lines.join("")).toMatch(/refused before any change: leaving everything running/);
+  });
+
   it("synthesizes the stage, finds no running node changed, and deploys that same assembly", async () => {
     server.add(deployedIs(stage3));
     const { calls, error, workDir } = await deployStage6(false);
