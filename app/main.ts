@@ -4,6 +4,8 @@
  *   node app/main.ts loadgen [flags]    the open-loop load generator (app/loadgen/loadgen.ts)
  *   node app/main.ts schema [flags]     create the topics, keyspace and table if missing, then exit (the
  *                                       detector's settings; run once per deployment, before the detectors)
+ *   node app/main.ts rebalance [flags]  spread the topics' partitions over every broker (after brokers joined),
+ *                                       then print the leaders per broker read back (app/kafka/rebalance.ts)
  * Every flag has an environment variable (see app/config.ts); `--help` lists both.
  */
 import { hostname } from "node:os";
@@ -22,6 +24,7 @@ import { readCassandraCredentials } from "./detector/cassandra-auth.ts";
 import { DetectorPipeline } from "./detector/pipeline.ts";
 import { ensureSchema } from "./detector/schema.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
+import { rebalanceCommand } from "./kafka/rebalance-command.ts";
 import { runLoadgen } from "./loadgen/loadgen.ts";
 import { createLogger, errorText, httpListeningMessage } from "./log.ts";
 import { detectorMetrics, loadgenMetrics, newRegistry, serveMetrics } from "./metrics.ts";
@@ -139,6 +142,16 @@ schemaCmd.action(async () => {
     log.error("schema failed", { error: errorText(err) });
     process.exit(1);
   }
+});
+
+const rebalanceCmd = program
+  .command("rebalance")
+  .description("spread the pipeline topics' partitions and __consumer_offsets evenly over every broker, then exit (the detector's settings)");
+const rebalanceSources = addSettings(rebalanceCmd, detectorSettings);
+rebalanceCmd.action(async () => {
+  const c = configOrExit(() => parseDetectorConfig(rebalanceSources()));
+  const log = createLogger("rebalance", c.logLevel);
+  process.exit(await rebalanceCommand(createKafka(`rebalance-${hostname()}`, c.kafkaBrokers, log, c), log));
 });
 
 await program.parseAsync();

@@ -11,6 +11,9 @@ export const topics = {
   deadLetter: "events-dead-letter",
 } as const;
 
+/** Kafka's own consumer-offsets topic: its partitions are spread over the brokers with the pipeline's. */
+export const consumerOffsetsTopic = "__consumer_offsets";
+
 /** The topics' max.message.bytes (the largest record batch the broker takes), for the consumer's bounds too. */
 export const topicMaxMessageBytes = { events: 512 * 1024, checks: 1024 * 1024, deadLetter: 1024 * 1024 } as const;
 

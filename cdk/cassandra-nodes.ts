@@ -24,6 +24,9 @@ export const firstNodeHostOffset = 10;
 
 export const cassandraLogicalId = (index: number) => `CassandraNode${String(index + 1).padStart(2, "0")}`;
 
+/** The Name tag of node `index`'s instance (the stack sets it; the runner finds node 0 by it). */
+export const cassandraInstanceName = (experimentId: string, index: number) => `${experimentId}-${cassandraLogicalId(index)}`;
+
 function addressIn(cidr: string, hostOffset: number): string {
   const [base, maskText] = cidr.split("/");
   const mask = Number(maskText);

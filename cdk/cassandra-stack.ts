@@ -12,7 +12,7 @@ import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { CassandraNodeRoles } from "./cassandra-node-roles.ts";
-import { cassandraNodePlacements, type CassandraNodePlacement } from "./cassandra-nodes.ts";
+import { cassandraInstanceName, cassandraNodePlacements, type CassandraNodePlacement } from "./cassandra-nodes.ts";
 import { cassandraSecretTags, cassandraUserData, compressedUserData } from "./cassandra-user-data.ts";
 import type { NetworkStack } from "./network-stack.ts";
 import { cassandraInstanceTypes } from "./size/instance-types.ts";
@@ -107,7 +107,7 @@ export class CassandraStack extends Stack {
         ],
         propagateTagsToVolumeOnCreation: true,
         tags: [
-          { key: "Name", value: `${plan.experimentId}-${node.logicalId}` },
+          { key: "Name", value: cassandraInstanceName(plan.experimentId, node.index) },
           { key: cassandraSecretTags.adminPassword, value: adminSecret.secretArn },
           { key: cassandraSecretTags.detectorPassword, value: this.detectorSecret.secretArn },
           { key: cassandraSecretTags.ca, value: caSecret.secretArn },

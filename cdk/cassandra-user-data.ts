@@ -6,7 +6,7 @@
  *
  * Steps: find the instance-store NVMe disks by model (on Nitro, nvme0n1 is usually the EBS root disk),
  * RAID0 them when there are several, XFS with noatime, mount by UUID; install Java 17 and Cassandra from
- * the Apache release archive (checksum and signature verified); write cassandra.yaml / JVM options (JMX on
+ * Apache's CDN, falling back to the release archive (cassandraDownload: SHA-512 pinned in the source); write cassandra.yaml / JVM options (JMX on
  * localhost for nodetool) / logging from cdk/servers/cassandra-config.ts; a JMX exporter agent for
  * Prometheus (pinned SHA-256); a systemd unit that refuses to start without the NVMe mount; then wait for
  * this node's turn and start. Every download is retried with exponential backoff (curl --retry).
@@ -33,6 +33,8 @@
  *   bounded, for the default superuser, creates an `admin` superuser and a `detector` role with passwords
  *   from Secrets Manager (handed over in 0600 files), disables `cassandra`, and replicates system_auth 3 ways
  *   in the data centre, with a full repair; then it drops the filter and publishes the CA certificate.
+ * - node 0's first boot ends in one of two states the runner's readiness reads from the CA certificate secret:
+ *   the certificate (set-up ended) or its error after cassandraSetupFailedMarker (setupFailureReport).
  */
 import { gzipSync } from "fflate";
 import {
@@ -45,14 +47,30 @@ import { cassandraJvmOptions, cassandraLogbackXml, cassandraYaml, cassandraHeapM
 import { jmxExporterConfig, jmxExporterMavenPath, jmxExporterSha256 } from "./servers/cassandra-exporter.ts";
 import { caFiles, cassandraTlsScript, nodeTlsFiles } from "./servers/cassandra-tls.ts";
 import { cassandraPorts } from "./servers/ports.ts";
-import { cassandraVersion } from "./servers/versions.ts";
+import { cassandraSha512, cassandraVersion } from "./servers/versions.ts";
 import type { CassandraNodePlacement } from "./cassandra-nodes.ts";
 import { heredocMarker } from "./cassandra-user-data-files.ts";
 
 // The exporter from Maven Central: the very artifact the local stack runs and whose SHA-256 is pinned.
 const jmxExporterUrl = `https://repo1.maven.org/maven2/${jmxExporterMavenPath}`;
-const cassandraArchive = `https://archive.apache.org/dist/cassandra/${cassandraVersion}/apache-cassandra-${cassandraVersion}-bin.tar.gz`;
-const apacheKeys = "https://downloads.apache.org/cassandra/KEYS";
+const cassandraTarball = `cassandra/${cassandraVersion}/apache-cassandra-${cassandraVersion}-bin.tar.gz`;
+/**
+ * Apache's CDN serves current releases and asks bulk downloaders to use it; the archive keeps every release
+ * (the CDN drops one once it is superseded). The tarball, not the Maven artifact the local stack resolves: it
+ * carries cqlsh and nodetool, which node 0's set-up runs, and needs no build tool on 48 nodes. The version is
+ * the same one (cdk/servers/versions.ts), and either copy must match the pinned SHA-512.
+ */
+export const cassandraDownloadUrls = {
+  cdn: `https://dlcdn.apache.org/${cassandraTarball}`,
+  archive: `https://archive.apache.org/dist/${cassandraTarball}`,
+} as const;
+
+/** Leads node 0's error in the CA certificate secret when its first boot failed (readiness looks for it). */
+export const cassandraSetupFailedMarker = "anomaly-kit: node 0's first-boot set-up failed:";
+/** The first-boot log every node writes; node 0's failure report quotes its last lines. */
+export const firstBootLog = "/var/log/cassandra-first-boot.log";
+/** Log lines quoted with node 0's error (the set-up hands passwords in files, so none is in the log). */
+const failureLogLines = 20;
 
 export const dataMount = "/var/lib/cassandra";
 export { cassandraDetectorRole };
@@ -114,6 +132,42 @@ export function compressedUserData(script: string): string {
   if (script.includes("${Token[")) throw new Error("user data holds a deploy-time token; it cannot be compressed at synth");
   return Buffer.from(gzipSync(Buffer.from(script, "utf8"), { level: 9, mtime: 0 })).toString("base64");
 }
+
+/** `fetch <url> <file>`: retried on any error with curl's exponential backoff, for up to 15 minutes. */
+export const fetchFunction = `fetch() { curl -fsSL --retry 10 --retry-all-errors --retry-max-time 900 --connect-timeout 20 -o "$2" "$1"; }
+`;
+
+/**
+ * Downloads the Cassandra tarball to `file`: the CDN first, retrying only transient errors (a release the CDN
+ * no longer has is a 404, not worth 15 minutes of retries), then the archive with fetch's full retries. A copy
+ * whose SHA-512 is not the pinned one is refused. Needs fetchFunction.
+ */
+export function cassandraDownload(file: string, urls: { readonly cdn: string; readonly archive: string } = cassandraDownloadUrls, sha512: string = cassandraSha512): string {
+  return `sha512_ok() { echo "${sha512}  $1" | sha512sum -c --quiet -; }
+if curl -fsSL --retry 5 --connect-timeout 20 -o ${file} ${urls.cdn} && sha512_ok ${file}; then
+  echo "$(date -Is) Cassandra from Apache's CDN, SHA-512 verified"
+else
+  echo "$(date -Is) no verified copy on Apache's CDN; downloading from the archive"
+  fetch ${urls.archive} ${file}
+  sha512_ok ${file}
+fi
+`;
+}
+
+/**
+ * Node 0 only: any failing command of its first boot puts the error (exit code, line, command and the log's
+ * last lines) into the CA certificate secret, where the runner's readiness reads it and fails the stage at
+ * once. The other nodes wait for a certificate there, so an error text keeps them waiting, never misleads them.
+ * Needs \`set -E\` (functions inherit the trap) and $ca_certificate_secret.
+ */
+export const setupFailureReport = `report_failure() { # exit code, line, command
+  local message
+  message="${cassandraSetupFailedMarker} exit $1 at line $2: $3
+$(tail -n ${failureLogLines} ${firstBootLog} 2>/dev/null || true)"
+  aws secretsmanager put-secret-value --secret-id "$ca_certificate_secret" --secret-string "$message" >/dev/null || true
+}
+trap 'report_failure $? $LINENO "$BASH_COMMAND"' ERR
+`;
 
 export function cassandraUserData(o: CassandraUserDataOptions): string {
   const { node } = o;
@@ -184,11 +238,10 @@ wait_joined() { # address, what: Up/Normal in this node's view of the ring (loca
 
   return `#!/bin/bash
 # Cassandra ${node.logicalId} (${node.privateIp}, ${node.availabilityZone}${node.isSeed ? ", seed" : ""}); generated by cdk/cassandra-user-data.ts
-set -euo pipefail
-exec > >(tee -a /var/log/cassandra-first-boot.log) 2>&1
+set -Eeuo pipefail
+exec > >(tee -a ${firstBootLog}) 2>&1
 # Downloads: retried on any error with curl's exponential backoff (1 s, 2 s, 4 s … for up to 15 minutes).
-fetch() { curl -fsSL --retry 10 --retry-all-errors --retry-max-time 900 --connect-timeout 20 -o "$2" "$1"; }
-# Instance metadata (IMDSv2): the secrets' ARNs come from this instance's tags.
+${fetchFunction}# Instance metadata (IMDSv2): the secrets' ARNs come from this instance's tags.
 imds() {
   local token
   token="$(curl -fsS --retry 10 --retry-all-errors -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token)"
@@ -201,7 +254,7 @@ secret_to() { (umask 077; aws secretsmanager get-secret-value --secret-id "$1" -
 has_certificate() { grep -q -- "-BEGIN CERTIFICATE-" "$1" 2>/dev/null; }
 ca_secret="$(tag ${cassandraSecretTags.ca})"
 ca_certificate_secret="$(tag ${cassandraSecretTags.caCertificate})"
-
+${first ? setupFailureReport : ""}
 dnf install -y -q java-17-amazon-corretto-headless mdadm xfsprogs python3 tar gzip openssl${first ? " nftables" : ""}
 
 # Instance-store NVMe disks, found by model.
@@ -221,19 +274,10 @@ echo "UUID=$uuid ${dataMount} xfs noatime,nofail 0 2" >> /etc/fstab
 systemctl daemon-reload
 mount ${dataMount}
 
-# Cassandra from the Apache release archive, verified against the release's checksum and signature.
+# Cassandra ${cassandraVersion}, verified against the release's SHA-512 pinned at synth.
 useradd --system --home-dir ${homeDir} --shell /sbin/nologin cassandra || true
 cd /tmp
-fetch ${cassandraArchive} cassandra.tgz
-fetch ${cassandraArchive}.sha256 cassandra.tgz.sha256
-fetch ${cassandraArchive}.asc cassandra.tgz.asc
-fetch ${apacheKeys} KEYS
-echo "$(awk '{print $1}' cassandra.tgz.sha256)  cassandra.tgz" | sha256sum -c -
-GNUPGHOME="$(mktemp -d)"
-export GNUPGHOME
-gpg --batch --quiet --import KEYS
-gpg --batch --verify cassandra.tgz.asc cassandra.tgz
-mkdir -p ${homeDir} ${confDir} ${logDir}
+${cassandraDownload("cassandra.tgz")}mkdir -p ${homeDir} ${confDir} ${logDir}
 tar -xzf cassandra.tgz -C ${homeDir} --strip-components=1
 jamm=(${homeDir}/lib/jamm-*.jar)
 ln -sf "\${jamm[0]}" ${homeDir}/jamm.jar

@@ -6,7 +6,7 @@
  */
 import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
-import { detectorGroupId, topics } from "../app/topology.ts";
+import { consumerOffsetsTopic, detectorGroupId, topics } from "../app/topology.ts";
 
 export interface MskArns {
   cluster: string;
@@ -87,6 +87,22 @@ export function loadgenStatements(arns: MskArns): iam.PolicyStatement[] {
     new iam.PolicyStatement({
       actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:CreateTopic", "kafka-cluster:AlterTopic", "kafka-cluster:WriteData"],
       resources: [arns.topic(topics.events)],
+    }),
+  ];
+}
+
+/**
+ * The rebalance Job (app/main.ts `rebalance`, started by the staged runner after brokers grow): Metadata of the
+ * pipeline topics and __consumer_offsets (DescribeTopic), ListPartitionReassignments (DESCRIBE CLUSTER →
+ * DescribeCluster), AlterPartitionReassignments and ElectLeaders (ALTER CLUSTER → AlterCluster). It reads and
+ * writes no records and joins no group.
+ */
+export function rebalancerStatements(arns: MskArns): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:AlterCluster"], resources: [arns.cluster] }),
+    new iam.PolicyStatement({
+      actions: ["kafka-cluster:DescribeTopic"],
+      resources: [topics.events, topics.checks, topics.deadLetter, consumerOffsetsTopic].map(arns.topic),
     }),
   ];
 }

@@ -9,4 +9,9 @@ import type { SizePlan } from "./size/size-plan.ts";
 export const workloadNamespace = (plan: SizePlan): string => plan.experimentId;
 
 /** The ServiceAccounts with an AWS identity, by the role they get; the charts name these workloads after them. */
-export const serviceAccounts = { detector: "detector", loadgen: "load-generator" } as const;
+export const serviceAccounts = {
+  detector: "detector",
+  loadgen: "load-generator",
+  /** The rebalance Job the staged runner starts after brokers grow (charts/rebalance-job.ts). */
+  rebalancer: "partition-rebalancer",
+} as const;

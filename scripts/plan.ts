@@ -28,15 +28,15 @@ const program = addStageOptions(
     .argument("<stages>", "a preset (stage-3 … stage-48) or Cassandra node counts, e.g. 3,6,12,24,48")
     .option("--hours-per-stage <h>", "run time of each stage, hours", positiveNumber("--hours-per-stage"), 0.5)
     .option("--overhead-hours <h>", "hours billed per stage beyond the run (deploy, warm-up, teardown)", positiveNumber("--overhead-hours"), 0)
-    .option("--msk-storage-gib <n>", "EBS storage per MSK broker, GiB (default: the size plan's)", positiveNumber("--msk-storage-gib"))
+    .option("--msk-storage-gib <n>", "EBS storage per MSK broker for every stage, GiB: the size key kafkaStorageGiB (default: the most any stage needs)", positiveNumber("--msk-storage-gib"))
     .option("--nat-gateways <n>", "NAT gateways in the VPC (default: 1, as the network stack builds)", positiveNumber("--nat-gateways"))
     .option("--json", "print the plan as JSON"),
 ).action((spec: string, options: PlanOptions) => {
   if (!(options.hoursPerStage > 0)) throw new InvalidArgumentError("--hours-per-stage must be > 0");
-  const plan = planExperiment(stagesFromOptions(spec, options), {
+  // The storage goes through the size model (kafkaStorageGiB), which refuses less than a stage needs.
+  const plan = planExperiment(stagesFromOptions(spec, { ...options, kafkaStorageGiB: options.mskStorageGib }), {
     hoursPerStage: options.hoursPerStage,
     overheadHoursPerStage: options.overheadHours,
-    mskStorageGiBPerBroker: options.mskStorageGib,
     natGateways: options.natGateways,
   });
   process.stdout.write(options.json ? `${JSON.stringify(plan, null, 2)}\n` : `${planReport(plan)}\n`);

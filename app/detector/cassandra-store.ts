@@ -11,7 +11,8 @@ import cassandra from "cassandra-driver";
 import type { ConsistencyName, DetectorConfig } from "../config.ts";
 import { cassandraSchema, historyWindow } from "../topology.ts";
 import type { Event } from "../events/event-codec.ts";
-import type { CusumSums } from "./cusum.ts";
+import type { KeyState } from "./key-check.ts";
+import { decodeKeyState, encodeKeyState } from "./key-state-codec.ts";
 import { authProviderOf, sslOptionsFor, type CassandraCredentials } from "./cassandra-auth.ts";
 import { cqlStringLiteral } from "./cql-literal.ts";
 
@@ -34,21 +35,14 @@ export type StoreConfig = Pick<
 const table = cassandraSchema.eventsTable;
 
 /**
- * The CUSUM sums each row carries (cusum.ts CusumSums, in σ and events), by field, with their CQL names and
- * types: what the next check of the key starts from (issue 12). Null on rows written before they existed.
+ * The check state each row carries (key-check.ts KeyState, one cell: key-state-codec.ts): what the next check of
+ * the key starts from. Null on rows written outside the pipeline or before the cell existed.
  */
-export const sumColumns = {
-  upper: { name: "cusum_upper", type: "double" },
-  lower: { name: "cusum_lower", type: "double" },
-  upperRun: { name: "cusum_upper_run", type: "int" },
-  lowerRun: { name: "cusum_lower_run", type: "int" },
-} as const satisfies Record<keyof CusumSums, { name: string; type: string }>;
-const sumFields = Object.keys(sumColumns) as (keyof CusumSums)[];
-const sumNames = sumFields.map((f) => sumColumns[f].name);
-const sumDefinitions = sumFields.map((f) => `${sumColumns[f].name} ${sumColumns[f].type}`);
+export const stateColumn = { name: "check_state", type: "blob" } as const;
+const stateDefinition = `${stateColumn.name} ${stateColumn.type}`;
 
 /**
- * The CQL that creates the keyspace and the table, and adds the sums' columns to a table made before them
+ * The CQL that creates the keyspace and the table, and adds the state's column to a table made before it
  * (ALTER … ADD IF NOT EXISTS: a no-op when they are there); identifiers were validated by the config schema.
  */
 export function schemaStatements(c: StoreConfig): string[] {
@@ -61,7 +55,7 @@ export function schemaStatements(c: StoreConfig): string[] {
       producer text,
       seq bigint,
       value double,
-      ${sumDefinitions.join(",\n      ")},
+      ${stateDefinition},
       PRIMARY KEY ((id), time, producer, seq)
     ) WITH CLUSTERING ORDER BY (time DESC, producer DESC, seq DESC)
       AND compression = {'class': 'LZ4Compressor', 'chunk_length_in_kb': 1}
@@ -69,7 +63,7 @@ export function schemaStatements(c: StoreConfig): string[] {
                         'compaction_window_unit': 'MINUTES', 'compaction_window_size': ${c.compactionWindowMinutes}}
       AND default_time_to_live = ${c.ttlSeconds}
       AND gc_grace_seconds = 3600`,
-    `ALTER TABLE ${c.keyspace}.${table} ADD IF NOT EXISTS (${sumDefinitions.join(", ")})`,
+    `ALTER TABLE ${c.keyspace}.${table} ADD IF NOT EXISTS (${stateDefinition})`,
   ];
 }
 // Why these table options: LZ4 with 1 KB chunks is the reference's tuning for a 1:1 write:read mix (a read
@@ -78,12 +72,11 @@ export function schemaStatements(c: StoreConfig): string[] {
 
 const cql = {
   insert:
-    `INSERT INTO ${"%ks"}.${table} (id, time, producer, seq, value, ${sumNames.join(", ")}) ` +
-    `VALUES (?, ?, ?, ?, ?, ${sumNames.map(() => "?").join(", ")})`,
+    `INSERT INTO ${"%ks"}.${table} (id, time, producer, seq, value, ${stateColumn.name}) VALUES (?, ?, ?, ?, ?, ?)`,
   // Strictly before the event itself: the history excludes the current event, and a replay reads the same
   // history whatever later events were already written before a crash.
   history:
-    `SELECT time, value, ${sumNames.join(", ")} FROM ${"%ks"}.${table} WHERE id = ? AND (time, producer, seq) < (?, ?, ?) ` +
+    `SELECT time, value, ${stateColumn.name} FROM ${"%ks"}.${table} WHERE id = ? AND (time, producer, seq) < (?, ?, ?) ` +
     `LIMIT ${historyWindow}`,
 };
 
@@ -157,18 +150,18 @@ export class CassandraStore {
   }
 
   /**
-   * The event's row with the sums its check left (what the key's next check starts from). Without sums (a row
-   * written outside the pipeline, as tests do) the columns stay unset: the next check starts the key at zero.
+   * The event's row with the state its check left (what the key's next check starts from). Without a state (a row
+   * written outside the pipeline, as tests do) the cell stays unset: the next check starts the key afresh.
    */
-  async write(e: Event, sums?: CusumSums): Promise<void> {
-    const sumValues = sumFields.map((f) => sums?.[f]);
-    await this.client.execute(this.#insert, [e.id, new Date(e.time), e.producer, e.seq, e.value, ...sumValues], this.#write);
+  async write(e: Event, state?: KeyState): Promise<void> {
+    const cell = state === undefined ? null : encodeKeyState(state);
+    await this.client.execute(this.#insert, [e.id, new Date(e.time), e.producer, e.seq, e.value, cell], this.#write);
   }
 
   /**
    * The key's previous events (strictly before this one), oldest first as the detector wants them: their values
-   * and times, and the sums stored with the newest (undefined for a key's first event, or a newest row written
-   * before the sums existed).
+   * and times, and the state stored with the newest (undefined for a key's first event, or a newest row without
+   * a valid state).
    */
   async history(e: Event): Promise<StoredHistory> {
     const rs = await this.client.execute(this.#history, [e.id, new Date(e.time), e.producer, e.seq], this.#read);
@@ -179,7 +172,7 @@ export class CassandraStore {
       values.push(row.get("value") as number);
       times.push((row.get("time") as Date).getTime());
     }
-    return { values, times, sums: sumsOf(rs.rows[0]) };
+    return { values, times, state: decodeKeyState(rs.rows[0]?.get(stateColumn.name) as Buffer | null | undefined) };
   }
 
   async shutdown(): Promise<void> {
@@ -191,16 +184,7 @@ export interface StoredHistory {
   readonly values: number[];
   /** Event times (ms since the epoch), one per value. */
   readonly times: number[];
-  readonly sums: CusumSums | undefined;
-}
-
-/** The sums a row carries; undefined when any is null (a row from before the columns; cusumStep starts at 0). */
-function sumsOf(row: cassandra.types.Row | undefined): CusumSums | undefined {
-  if (!row) return undefined;
-  const read = sumFields.map((f) => row.get(sumColumns[f].name) as number | null);
-  if (read.some((x) => x === null || x === undefined)) return undefined;
-  const [upper, lower, upperRun, lowerRun] = read as number[];
-  return { upper: upper!, lower: lower!, upperRun: upperRun!, lowerRun: lowerRun! };
+  readonly state: KeyState | undefined;
 }
 
 export function consistencyOf(name: ConsistencyName): number {

@@ -111,25 +111,40 @@ export function baseline(values: readonly number[]): { mean: number; sd: number;
   return { mean, sd: n > 1 ? Math.sqrt(m2 / (n - 1)) : 0, n };
 }
 
+/** The median of finite numbers (a sorted copy; the histories are 50 values). */
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /**
  * The baseline of a history that may hold earlier anomalies: a spike of 1000× in the last 50 values would
- * inflate σ so much that the next spike hides under it. Values that would themselves have been flagged
- * (more than `cutoff`·σ from the mean) are left out and the baseline recomputed, a few rounds at most.
+ * inflate σ so much that the next spike hides under it. Values that would themselves have been flagged (more
+ * than `cutoff` robust σ from the median) are left out, and the mean and σ computed from the rest.
+ * Why robust: measured against the mean and sample σ of the same values, no value among n can lie more than
+ * (n − 1)/√n σ out (6.93 for 50), so a cut at k + h = 8.5 σ never left anything out. The median and the MAD
+ * (× 1.4826, σ for normal data) do not move with one extreme value. When more than half the values are equal
+ * the MAD is 0, and the mean absolute deviation from the median (× 1.2533) stands in: one extreme value among
+ * constants is still left out, while a key of 0s and 1s keeps its 1s.
  */
 function cleanBaseline(
   history: readonly number[],
   cutoff: number,
   floor: (b: { mean: number; sd: number }) => number,
 ): { mean: number; sigma: number; n: number } {
-  let values = history.filter(Number.isFinite);
-  let b = baseline(values);
-  for (let round = 0; round < 3; round++) {
-    const sigma = floor(b);
-    const kept = values.filter((v) => Math.abs(v - b.mean) <= cutoff * sigma);
-    if (kept.length === values.length || kept.length < 2) break;
-    values = kept;
-    b = baseline(values);
+  const values = history.filter(Number.isFinite);
+  if (values.length < 3) {
+    const b = baseline(values);
+    return { mean: b.mean, sigma: floor(b), n: b.n };
   }
+  const centre = median(values);
+  const deviations = values.map((v) => Math.abs(v - centre));
+  const mad = median(deviations);
+  const spread = mad > 0 ? 1.4826 * mad : (1.2533 * deviations.reduce((a, d) => a + d, 0)) / deviations.length;
+  const scale = floor({ mean: centre, sd: spread });
+  const kept = values.filter((v) => Math.abs(v - centre) <= cutoff * scale);
+  const b = baseline(kept.length >= 2 ? kept : values);
   return { mean: b.mean, sigma: floor(b), n: b.n };
 }
 

@@ -34,7 +34,7 @@ import { contextFromHeaders, headersFor, type Tracing } from "../tracing.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
 import { CassandraStore, isTransientCassandraError } from "./cassandra-store.ts";
 import { concurrencyLimitOf, type ConcurrencyLimit } from "./concurrency-limit.ts";
-import { cusumStep } from "./cusum.ts";
+import { checkKey } from "./key-check.ts";
 import { KeyedHandoff } from "./keyed-handoff.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import { overloadedNow, overloadTickMs, RecentAnomalies } from "./overload-policy.ts";
@@ -392,16 +392,16 @@ export class DetectorPipeline {
       }
     };
 
-    // Read → check → write (event + sums) → publish (issue 12): the check needs the sums the key's newest row
-    // carries, and this event's row carries the sums its check left. The read asks for rows strictly before this
-    // event and per-key order means every earlier event of the key is already written, so a replay reads the same
-    // history and sums, computes the same sums (cusumStep is pure) and writes the same row again.
+    // Read → check → write (event + state) → publish: the check needs the state the key's newest row carries, and
+    // this event's row carries the state its check left. The read asks for rows strictly before this event and
+    // per-key order means every earlier event of the key is already written, so a replay reads the same history
+    // and state, computes the same state (checkKey is pure) and writes the same row again.
     const history = await step("read", isTransientCassandraError, () => this.#store.history(e));
 
     const t0 = process.hrtime.bigint();
-    let checked: ReturnType<typeof cusumStep>;
+    let checked: ReturnType<typeof checkKey>;
     try {
-      checked = cusumStep(history.values, e.value, history.sums, { k: this.#c.cusumK, h: this.#c.cusumH });
+      checked = checkKey(history.values, e.value, history.state, { k: this.#c.cusumK, h: this.#c.cusumH });
     } catch (err) {
       this.#m.errors.inc({ stage: "detect" });
       throw new StageFailure("detect", err);
@@ -410,7 +410,7 @@ export class DetectorPipeline {
     this.#m.stage.observe({ stage: "detect" }, seconds(t0));
     span.setAttribute("anomaly", verdict.anomaly);
 
-    await step("write", isTransientCassandraError, () => this.#store.write(e, checked.sums));
+    await step("write", isTransientCassandraError, () => this.#store.write(e, checked.state));
     this.#m.written.inc();
 
     // The spatial check (issue 16) of a located event: its nearest previous events of any key, read, checked and

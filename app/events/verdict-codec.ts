@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { labels, type Event } from "./event-codec.ts";
 import type { StepVerdict } from "../detector/cusum.ts";
+import type { KeyVerdict } from "../detector/key-check.ts";
 import { spatialStrategyNames } from "../spatial/neighbours.ts";
 
 export const verdictFormatVersion = 1;
@@ -68,6 +69,12 @@ const verdictSchema = z.object({
   /** Which baseline the value was compared with (cusum.ts predict): the history's level, or a walk's next step. */
   model: z.enum(["level", "walk"]).optional(),
   /**
+   * The anomaly score in [0, 1] (key-check.ts): the larger of the range part's and the likelihood part's scores;
+   * `anomaly` is this at or above 0.5. `score` stays the CUSUM statistic in σ. `cause`: which part gave it.
+   */
+  anomalyScore: z.number().min(0).max(1).optional(),
+  cause: z.enum(["range", "likelihood"]).nullable().optional(),
+  /**
    * On an anomaly, where the change began (Page's estimate): the first event of the signalling run was
    * `changeEventsAgo − 1` events before this one (1: this event), at `changeStartedAt` (its event time, ms since
    * the epoch; absent when that event is older than the history read). "Shift started N events ago at <time>".
@@ -85,7 +92,7 @@ export type VerdictRecord = z.infer<typeof verdictSchema>;
  * The verdict on the checks topic. `historyTimes`: the times of the history the check read, oldest first (the
  * change's start time is looked up there).
  */
-export function verdictRecord(e: Event, v: StepVerdict, checkedAt: number, historyTimes: readonly number[] = []): VerdictRecord {
+export function verdictRecord(e: Event, v: StepVerdict | KeyVerdict, checkedAt: number, historyTimes: readonly number[] = []): VerdictRecord {
   const startedAt =
     v.changeEventsAgo === undefined ? undefined : v.changeEventsAgo === 1 ? e.time : historyTimes[historyTimes.length - (v.changeEventsAgo - 1)];
   return {
@@ -98,6 +105,7 @@ export function verdictRecord(e: Event, v: StepVerdict, checkedAt: number, histo
     label: e.label,
     ...stepFields(v),
     ...(v.model === undefined ? {} : { model: v.model }),
+    ...("anomalyScore" in v ? { anomalyScore: v.anomalyScore, cause: v.cause } : {}),
     ...(v.changeEventsAgo === undefined ? {} : { changeEventsAgo: v.changeEventsAgo }),
     ...(startedAt === undefined ? {} : { changeStartedAt: startedAt }),
     checkedAt,

@@ -1,12 +1,12 @@
 /**
- * The AWS identities of the detector and load generator pods: an IAM role each, bound with EKS Pod Identity
+ * The AWS identities of the detector, load generator and rebalance Job pods: an IAM role each, bound with EKS Pod Identity
  * to its ServiceAccount (cdk/workload-names.ts), with the permissions of cdk/workload-identity.ts.
  */
 import { Stack, Validations } from "aws-cdk-lib";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct, IDependable } from "constructs";
-import { detectorStatements, loadgenStatements, mskArns } from "../workload-identity.ts";
+import { detectorStatements, loadgenStatements, mskArns, rebalancerStatements, type MskArns } from "../workload-identity.ts";
 import { serviceAccounts } from "../workload-names.ts";
 import { ParentScoped } from "./parent-scoped.ts";
 
@@ -38,6 +38,7 @@ export class PodIdentities extends ParentScoped {
     this.roles = {
       detector: this.podRole(props, "detector", detectorStatements(arns, props.cassandraPasswordSecretArn, props.cassandraTlsCaSecretArn)),
       loadgen: this.podRole(props, "loadgen", loadgenStatements(arns)),
+      rebalancer: this.podRole(props, "rebalancer", rebalancerStatements(arns)),
     };
   }
 
@@ -97,7 +98,12 @@ export function podIdentityRole(
  */
 function acknowledgeMskWildcards(role: iam.Role, name: Workload, kafkaClusterName: string): void {
   const nagArns = mskArns(Stack.of(role), kafkaClusterName, "<AWS::AccountId>");
-  const statements = name === "detector" ? detectorStatements(nagArns, "") : loadgenStatements(nagArns);
+  const of: Record<Workload, (a: MskArns) => iam.PolicyStatement[]> = {
+    detector: (a) => detectorStatements(a, ""),
+    loadgen: loadgenStatements,
+    rebalancer: rebalancerStatements,
+  };
+  const statements = of[name](nagArns);
   const topicsAndGroups = statements.flatMap((st) => st.resources).filter((r) => /:(topic|group)\//.test(r));
   Validations.of(role).acknowledge(
     {

@@ -63,6 +63,46 @@ export function localBrokerProperties(opts: { logDir: string; host: string }): s
   });
 }
 
+/**
+ * One node of a local multi-broker KRaft cluster on loopback (scripts/local/kafka-cluster.ts): node 1 is broker
+ * and the only controller, the others brokers only, so the cluster grows by starting brokers without touching
+ * the controller quorum (as MSK adds brokers). Replication as asked (the cloud's, to exercise its placement).
+ */
+export function localClusterNodeProperties(opts: {
+  nodeId: number;
+  logDir: string;
+  host: string;
+  controllerPort: number;
+  clientPort: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  offsetsTopicPartitions: number;
+}): string {
+  const client = `${opts.host}:${opts.clientPort}`;
+  const controller = `${opts.host}:${opts.controllerPort}`;
+  const isController = opts.nodeId === 1;
+  return renderProperties({
+    ...sharedBrokerProperties,
+    "process.roles": isController ? "broker,controller" : "broker",
+    "node.id": opts.nodeId,
+    "controller.quorum.voters": `1@${controller}`,
+    listeners: isController ? `PLAINTEXT://${client},CONTROLLER://${controller}` : `PLAINTEXT://${client}`,
+    "advertised.listeners": `PLAINTEXT://${client}`,
+    "controller.listener.names": "CONTROLLER",
+    "inter.broker.listener.name": "PLAINTEXT",
+    "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    "log.dirs": opts.logDir,
+    "default.replication.factor": opts.replicationFactor,
+    "min.insync.replicas": opts.minInsyncReplicas,
+    "offsets.topic.replication.factor": opts.replicationFactor,
+    "offsets.topic.num.partitions": opts.offsetsTopicPartitions,
+    "transaction.state.log.replication.factor": opts.replicationFactor,
+    "transaction.state.log.min.isr": opts.minInsyncReplicas,
+    "num.replica.fetchers": 1,
+    "group.initial.rebalance.delay.ms": 0,
+  });
+}
+
 /** JVM options for the local broker: small heap, G1, no JMX. */
 export function localBrokerJvmOptions(opts: { heapMiB: number; logDir: string; log4jConfig: string }): string[] {
   return [

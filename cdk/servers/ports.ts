@@ -12,6 +12,12 @@ export const kafkaPorts = {
   localClient: 9092,
   /** Local broker: KRaft controller listener on loopback. */
   localController: 9093,
+  /**
+   * A multi-broker KRaft cluster a test runs of its own beside the shared stack (scripts/local/kafka-cluster.ts):
+   * its controller here, broker n (from 1) on ownClusterController + n. A range of its own, clear of the shared
+   * stack's ports and of the test Cassandra nodes' offsets.
+   */
+  ownClusterController: 29090,
   /** Amazon MSK fixed ports: TLS, SASL/SCRAM, IAM, and the open-monitoring exporters. */
   mskTls: 9094,
   mskScram: 9096,

@@ -13,6 +13,8 @@ export const limits = {
   cassandraNodes: { min: 3, max: 48 },
   kafkaBrokers: { min: 3, max: 30 },
   workerNodes: { min: 2, max: 100 },
+  /** EBS storage per MSK broker, GiB: the range Amazon MSK accepts for a broker's volume. */
+  kafkaStorageGiB: { min: 1, max: 16384 },
 } as const;
 
 /** Named stages of the 3 → 48 experiment; explicit keys override what a preset sets. */
@@ -81,6 +83,11 @@ const sizeInputSchema = z.object({
   cassandraNodes: integerIn("cassandraNodes"),
   kafkaBrokers: integerIn("kafkaBrokers").optional(),
   workerNodes: integerIn("workerNodes").optional(),
+  /**
+   * MSK storage per broker for the whole experiment; default: the most any stage needs (size-plan.ts). MSK
+   * refuses a second storage increase within hours of the first, so it is set once, never per stage.
+   */
+  kafkaStorageGiB: integerIn("kafkaStorageGiB").optional(),
   cassandraInstanceType: oneOf(cassandraInstanceTypes).default("i3.2xlarge"),
   kafkaInstanceType: oneOf(kafkaInstanceTypes).default("kafka.m5.2xlarge"),
   workerInstanceType: oneOf(workerInstanceTypes).default("c5.4xlarge"),

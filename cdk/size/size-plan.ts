@@ -11,7 +11,7 @@ import {
   type KafkaInstanceType,
   type WorkerInstanceType,
 } from "./instance-types.ts";
-import { availabilityZoneCount, limits, parseSizeInput, type SizeInput } from "./size-input.ts";
+import { availabilityZoneCount, limits, parseSizeInput, SizeInputError, type SizeInput } from "./size-input.ts";
 
 /**
  * Planning figures. Where they come from:
@@ -77,7 +77,7 @@ export const planning = {
     minInsyncReplicas: 2,
     /** Bytes on disk per checked event: the event record plus its verdict record, with batch overhead. */
     bytesPerCheckedEvent: 300,
-    /** Broker storage holds this many hours of full-rate traffic (all replicas); MSK volumes only grow. */
+    /** Broker storage holds this many hours of full-rate traffic (all replicas); MSK volumes only grow, once per cool-down. */
     hoursAtFullRate: 6,
     minStorageGiB: 100,
   },
@@ -102,7 +102,7 @@ export interface SizePlan {
     readonly partitions: number;
     readonly replicationFactor: number;
     readonly minInsyncReplicas: number;
-    /** EBS volume per broker (MSK broker storage). */
+    /** EBS volume per broker (MSK broker storage): one value for the whole experiment (experimentKafkaStorageGiB). */
     readonly storageGiBPerBroker: number;
   };
   readonly eks: { readonly workerNodes: number; readonly instanceType: WorkerInstanceType; readonly vcpus: number };
@@ -136,27 +136,59 @@ export interface SizePlan {
 
 const roundUpTo = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
 
+/** Checks per second the plan offers a ring of `cassandraNodes` nodes of the input's instance type. */
+const planRate = (input: SizeInput, cassandraNodes: number): number =>
+  Math.round(cassandraNodes * cassandraInstanceTypes[input.cassandraInstanceType].vcpus * planning.checksPerSecondPerCassandraVcpu);
+
+/** Brokers for `cassandraNodes`: the input's count, or one per 6 Cassandra nodes in whole rows of the zones. */
+const planBrokers = (input: SizeInput, cassandraNodes: number): number =>
+  input.kafkaBrokers ??
+  Math.min(
+    limits.kafkaBrokers.max,
+    roundUpTo(Math.max(limits.kafkaBrokers.min, cassandraNodes / planning.cassandraNodesPerKafkaBroker), availabilityZoneCount),
+  );
+
+/** EBS per broker that `cassandraNodes` need: hoursAtFullRate of full-rate traffic (all replicas), in 100 GiB steps. */
+export function kafkaStorageNeedGiB(input: SizeInput, cassandraNodes: number): number {
+  const bytes =
+    planRate(input, cassandraNodes) * planning.kafka.bytesPerCheckedEvent * planning.kafka.replicationFactor * 3600 * planning.kafka.hoursAtFullRate;
+  return Math.max(planning.kafka.minStorageGiB, roundUpTo(bytes / planBrokers(input, cassandraNodes) / 2 ** 30, 100));
+}
+
+/**
+ * MSK storage per broker for a whole experiment: the input's kafkaStorageGiB, or the most any stage the size
+ * model accepts needs (per broker that is not always the largest stage: brokers grow in steps of the zones).
+ * Never a function of this stage's size: MSK allows one storage increase per cool-down of 6 to 24 hours, so
+ * a stage that grew it would make the next growth step fail and roll back.
+ */
+export function experimentKafkaStorageGiB(input: SizeInput): number {
+  if (input.kafkaStorageGiB !== undefined) {
+    const need = kafkaStorageNeedGiB(input, input.cassandraNodes);
+    if (input.kafkaStorageGiB < need) {
+      throw new SizeInputError(
+        `kafkaStorageGiB = ${input.kafkaStorageGiB}: allowed: at least ${need} (GiB per broker that ${input.cassandraNodes} Cassandra nodes need for ` +
+          `${planning.kafka.hoursAtFullRate} h of full-rate traffic on ${planBrokers(input, input.cassandraNodes)} brokers) and at most ${limits.kafkaStorageGiB.max}`,
+      );
+    }
+    return input.kafkaStorageGiB;
+  }
+  let most = 0;
+  for (let nodes = limits.cassandraNodes.min; nodes <= limits.cassandraNodes.max; nodes++) most = Math.max(most, kafkaStorageNeedGiB(input, nodes));
+  return most;
+}
+
 export function deriveSizePlan(input: SizeInput): SizePlan {
   const cassandraType = cassandraInstanceTypes[input.cassandraInstanceType];
   const kafkaType = kafkaInstanceTypes[input.kafkaInstanceType];
   const workerType = workerInstanceTypes[input.workerInstanceType];
 
-  const ratePerSecond = Math.round(
-    input.cassandraNodes * cassandraType.vcpus * planning.checksPerSecondPerCassandraVcpu,
-  );
-  const brokers =
-    input.kafkaBrokers ??
-    Math.min(
-      limits.kafkaBrokers.max,
-      roundUpTo(Math.max(limits.kafkaBrokers.min, input.cassandraNodes / planning.cassandraNodesPerKafkaBroker), availabilityZoneCount),
-    );
+  const ratePerSecond = planRate(input, input.cassandraNodes);
+  const brokers = planBrokers(input, input.cassandraNodes);
   const detectorPods = Math.max(2, Math.ceil(ratePerSecond / planning.detectorPod.checksPerSecond));
   const loadPods = Math.max(1, Math.ceil(ratePerSecond / planning.loadgenPod.eventsPerSecond));
   // Every consumer needs a partition of its own; a multiple of the brokers spreads leaders evenly.
   const partitions = roundUpTo(detectorPods * planning.consumersPerPod, brokers);
-  const kafkaBytes =
-    ratePerSecond * planning.kafka.bytesPerCheckedEvent * planning.kafka.replicationFactor * 3600 * planning.kafka.hoursAtFullRate;
-  const storageGiBPerBroker = Math.max(planning.kafka.minStorageGiB, roundUpTo(kafkaBytes / brokers / 2 ** 30, 100));
+  const storageGiBPerBroker = experimentKafkaStorageGiB(input);
   const podVcpus = detectorPods * planning.detectorPod.cpu + loadPods * planning.loadgenPod.cpu;
   const usableWorkerVcpus = (workerType.vcpus - planning.workerReservedVcpus) * planning.workerTargetUtilisation;
   const workerNodes =

@@ -9,7 +9,7 @@
 import { build } from "hdr-histogram-js";
 import { detectorEnv, parseDetectorConfig, type DetectorConfig } from "../../app/config.ts";
 import { CassandraStore, createSchema } from "../../app/detector/cassandra-store.ts";
-import { cusumStep } from "../../app/detector/cusum.ts";
+import { checkKey } from "../../app/detector/key-check.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { historyWindow } from "../../app/topology.ts";
 import { localEndpoints } from "../local/stack-control.ts";
@@ -101,7 +101,7 @@ export class CeilingBench {
     const check = async () => {
       const e = this.#event(`key-${Math.floor(Math.random() * this.keys)}`);
       const history = await this.#store.history(e);
-      await this.#store.write(e, cusumStep(history.values, e.value, history.sums).sums);
+      await this.#store.write(e, checkKey(history.values, e.value, history.state).state);
     };
     const before = readCpuSnapshot(this.#roles);
     const { done, histogram } = await closedLoop(concurrency, seconds, check);

@@ -11,6 +11,8 @@ export interface StageOptions {
   workerInstanceType?: string;
   kafkaBrokers?: string;
   workerNodes?: string;
+  /** MSK storage per broker for every stage (the size model's kafkaStorageGiB). */
+  kafkaStorageGiB?: string | number;
 }
 
 export const addStageOptions = (command: Command): Command =>
@@ -34,4 +36,5 @@ export const stagesFromOptions = (spec: string, o: StageOptions): Stage[] =>
     workerInstanceType: o.workerInstanceType,
     kafkaBrokers: o.kafkaBrokers,
     workerNodes: o.workerNodes,
+    kafkaStorageGiB: o.kafkaStorageGiB,
   });

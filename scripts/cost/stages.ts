@@ -10,6 +10,7 @@ import { presets, SizeInputError, type PresetName } from "../../cdk/size/size-in
 export interface StageOverrides {
   readonly kafkaBrokers?: string | number | undefined;
   readonly workerNodes?: string | number | undefined;
+  readonly kafkaStorageGiB?: string | number | undefined;
   readonly cassandraInstanceType?: string | undefined;
   readonly kafkaInstanceType?: string | undefined;
   readonly workerInstanceType?: string | undefined;

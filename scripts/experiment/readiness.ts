@@ -7,20 +7,29 @@
  * - Cassandra: every planned node Up/Normal, from the ring metrics its JMX exporter publishes
  *   (cdk/servers/cassandra-exporter.ts): joined, not bootstrapping, and seeing every planned node up with none
  *   down. The exporter answering only means the JVM started; a 48-node ring joins one node at a time for a long
- *   while after that, so the check reports progress ("31/48 joined").
+ *   while after that, so the check reports progress ("31/48 joined");
+ * - node 0's set-up ended, and CQL answers over TLS as the detector role (cassandra-setup-readiness.ts). A
+ *   failed set-up is fatal: the wait ends at once with node 0's error.
  * The Kubernetes API is reached through `kubectl proxy` (stage-runner-aws.ts), so it is plain HTTP here.
  */
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, ListNodegroupsCommand } from "@aws-sdk/client-eks";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { KafkaClient, ListClustersV2Command } from "@aws-sdk/client-kafka";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { cassandraRingMetrics } from "../../cdk/servers/cassandra-exporter.ts";
 import type { SizePlan } from "../../cdk/size/size-plan.ts";
 import { clientConfig, errorMessage, type AwsContext } from "../aws/aws-context.ts";
+import { cassandraSetupReadiness, schemaJobReadiness } from "./cassandra-setup-readiness.ts";
 import type { PrometheusClient } from "./prometheus-query.ts";
 
 export interface ReadinessCheck {
   readonly name: string;
   readonly ready: boolean;
   readonly detail: string;
+  /** Will never become ready (node 0's set-up failed): the wait ends at once. */
+  readonly fatal?: boolean;
+  /** Cassandra nodes joined of those planned, for the progress line. */
+  readonly joined?: { readonly done: number; readonly of: number };
 }
 
 /** A minimal Kubernetes API client over a base URL (kubectl proxy: no auth needed on loopback). */
@@ -59,6 +68,8 @@ interface NodeList {
 export interface ReadinessDeps {
   readonly eks: EKSClient;
   readonly kafka: KafkaClient;
+  readonly ec2: EC2Client;
+  readonly secrets: SecretsManagerClient;
   readonly kube: KubeApi;
   readonly prometheus: PrometheusClient;
 }
@@ -66,6 +77,8 @@ export interface ReadinessDeps {
 export const readinessDeps = (ctx: AwsContext, kube: KubeApi, prometheus: PrometheusClient): ReadinessDeps => ({
   eks: new EKSClient(clientConfig(ctx)),
   kafka: new KafkaClient(clientConfig(ctx)),
+  ec2: new EC2Client(clientConfig(ctx)),
+  secrets: new SecretsManagerClient(clientConfig(ctx)),
   kube,
   prometheus,
 });
@@ -139,6 +152,8 @@ export async function checkAwsReadiness(deps: ReadinessDeps, plan: SizePlan): Pr
       return { ready: problems.length === 0, detail: problems.length === 0 ? `${names.mskCluster} ACTIVE, ${brokers} brokers` : problems.join("; ") };
     }),
     check("cassandra nodes", () => cassandraRingReadiness(deps.prometheus, plan.cassandra.nodes)),
+    check("cassandra set-up", () => cassandraSetupReadiness(deps.ec2, deps.secrets, plan)),
+    check("schema job", () => schemaJobReadiness(deps.kube, names.namespace)),
   ]);
 }
 
@@ -185,6 +200,7 @@ export async function cassandraRingReadiness(prometheus: PrometheusClient, nodes
   ];
   return {
     ready: upNormal === nodes && exportersUp.length === nodes,
+    joined: { done: joined.length, of: nodes },
     detail: `${joined.length}/${nodes} joined, ${upNormal}/${nodes} Up/Normal${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`,
   };
 }
@@ -206,7 +222,20 @@ export class NotReadyError extends Error {
   }
 }
 
-/** Polls until every check is ready; throws NotReadyError naming what is not when the time is up. */
+/** A check that can never become ready (node 0's set-up failed): the stage fails without waiting out its budget. */
+export class ReadinessFailedError extends Error {
+  override name = "ReadinessFailedError";
+  readonly checks: readonly ReadinessCheck[];
+  constructor(checks: readonly ReadinessCheck[]) {
+    super(`cannot become ready: ${checks.filter((c) => c.fatal === true).map((c) => `${c.name} (${c.detail})`).join("; ")}`);
+    this.checks = checks;
+  }
+}
+
+/**
+ * Polls until every check is ready; throws ReadinessFailedError at once when a check is fatal, and
+ * NotReadyError naming what is not ready when the time is up.
+ */
 export async function waitAwsReady(deps: ReadinessDeps, plan: SizePlan, o: WaitOptions): Promise<readonly ReadinessCheck[]> {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -215,6 +244,7 @@ export async function waitAwsReady(deps: ReadinessDeps, plan: SizePlan, o: WaitO
     const checks = await checkAwsReadiness(deps, plan);
     o.onCheck?.(checks);
     if (checks.every((c) => c.ready)) return checks;
+    if (checks.some((c) => c.fatal === true)) throw new ReadinessFailedError(checks);
     if (now() >= deadline) throw new NotReadyError(checks, o.timeoutMs);
     await sleep(o.intervalMs);
   }

@@ -149,6 +149,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
       if (chosen.partitions.readBack !== null && chosen.partitions.readBack !== d.sizes.partitions) {
         o.progress.log(`${d.name}: the events topic has ${chosen.partitions.readBack} partitions (${chosen.partitions.source}), the plan ${d.sizes.partitions}`);
       }
+      const balanceProblems = chosen.partitions.leaderBalance?.problems ?? [];
+      for (const problem of balanceProblems) o.progress.log(`${d.name}: fails the leader balance check: ${problem}`);
       const config = { ...d.config, rateMode: state.rate.mode, durationSeconds: state.durationSeconds, warmupSeconds: state.warmupSeconds };
       const hours = (Date.now() - startedAt.getTime()) / 3_600_000;
       const result: StageResult = {
@@ -172,7 +174,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
         window: { warmupSeconds: state.warmupSeconds, seconds: chosen.seconds, endedAt: chosen.endedAt.toISOString() },
         metrics: chosen.metrics,
         checksPerSecondPerCore: perCore(chosen.metrics.checksPerSecond, d.cores.total),
-        passed: passes(chosen.metrics),
+        passed: passes(chosen.metrics) && balanceProblems.length === 0,
         cost: d.cost(hours),
       };
       const file = writeStageResult(dir, stage, result);

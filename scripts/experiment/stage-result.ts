@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { WindowMetrics } from "./prometheus-query.ts";
+import type { LeaderBalanceReadBack } from "./stage-runner.ts";
 
 export type Target = "aws" | "local";
 
@@ -56,7 +57,14 @@ export interface StageResult {
     readonly eksWorkers: number | null;
   };
   /** The events topic's partitions: the plan's and the figure read back (absent in results older than this field). */
-  readonly partitions?: { readonly planned: number; readonly readBack: number | null; readonly source: string; readonly consumedByDetectors?: number | null };
+  readonly partitions?: {
+    readonly planned: number;
+    readonly readBack: number | null;
+    readonly source: string;
+    readonly consumedByDetectors?: number | null;
+    /** Leaders per broker after the partitions were spread, and the 1.5x check (a problem fails the stage). */
+    readonly leaderBalance?: LeaderBalanceReadBack;
+  };
   readonly cores: CoresPerTier;
   readonly rate: { readonly mode: "plan" | "fixed" | "search"; readonly target: number; readonly trials: readonly RateTrial[] };
   readonly window: { readonly warmupSeconds: number; readonly seconds: number; readonly endedAt: string };

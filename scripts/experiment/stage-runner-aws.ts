@@ -31,7 +31,9 @@ import type { Progress } from "./progress.ts";
 import { PortForwarder, prometheusRoute } from "./prometheus-route.ts";
 import { consumedPartitionsQuery, currentChecksQuery, PrometheusClient, readWindow } from "./prometheus-query.ts";
 import { awsNames, KubeApi, readinessDeps, waitAwsReady } from "./readiness.ts";
-import { abortableSleep, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
+import { JoinProgress, readinessBudget, readinessBudgetText, readinessLine } from "./readiness-budget.ts";
+import { runRebalanceJob } from "./rebalance-job-run.ts";
+import { abortableSleep, type LeaderBalanceReadBack, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
 
 export interface AwsRunnerOptions {
   readonly experimentId: string;
@@ -98,6 +100,7 @@ export class AwsStageRunner implements StageRunner {
   #rate: number | undefined;
   #lastPlan: SizePlan | undefined;
   #clusterAdmin: Promise<string> | undefined;
+  #leaderBalance: LeaderBalanceReadBack | undefined;
 
   constructor(o: AwsRunnerOptions) {
     this.#o = o;
@@ -151,19 +154,31 @@ export class AwsStageRunner implements StageRunner {
 
   async prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
     const plan = this.plan(stage);
+    const previous = this.#lastPlan;
     this.#lastPlan = plan;
     progress.phase("deploy", `cdk deploy (${plan.cassandra.nodes} Cassandra nodes)`);
     await this.deploy(stage, progress, signal);
     this.#rate = plan.load.ratePerSecond;
     const kube = await this.#kubeApi(plan, signal);
     const prometheus = await this.#prometheus(plan, progress, signal);
-    progress.phase("wait-ready");
+    const budget = readinessBudget(plan, previous?.cassandra.nodes);
+    progress.phase("wait-ready", readinessBudgetText(budget));
+    const joins = new JoinProgress(plan.cassandra.nodes, Date.now());
     await waitAwsReady(readinessDeps(this.#ctx, kube, prometheus), plan, {
-      timeoutMs: this.#o.readyTimeoutMs ?? 45 * 60_000,
+      timeoutMs: this.#o.readyTimeoutMs ?? budget.timeoutMs,
       intervalMs: 15_000,
       sleep: (ms) => abortableSleep(ms, signal),
-      onCheck: (checks) => progress.tick(null, `waiting for: ${checks.filter((c) => !c.ready).map((c) => c.name).join(", ") || "nothing"}`),
+      onCheck: (checks) => progress.tick(null, readinessLine(checks, joins, Date.now())),
     });
+    // Every stage, not only those that add brokers: a balanced cluster gets no reassignment, and the read-back
+    // (leaders per broker) goes into every stage's result.
+    progress.phase("rebalance", `partitions over ${plan.kafka.brokers} brokers`);
+    this.#leaderBalance = await runRebalanceJob(kube, awsNames(plan).namespace, `partition-rebalance-stage-${stage}-${Date.now().toString(36)}`, {
+      timeoutMs: this.#o.readyTimeoutMs ?? 60 * 60_000,
+      sleep: (ms) => abortableSleep(ms, signal),
+      onWait: (what) => progress.tick(null, `waiting for: ${what}`),
+    });
+    progress.log(`leaders per broker (${this.#leaderBalance.reassigned} partitions reassigned): ${JSON.stringify(this.#leaderBalance.leadersPerBroker[topics.events] ?? {})}`);
   }
 
   async runTrial(stage: number, rate: number, window: LoadWindow, progress: Progress, signal: AbortSignal): Promise<TrialOutcome> {
@@ -195,7 +210,11 @@ export class AwsStageRunner implements StageRunner {
       metrics,
       seconds: window.durationSeconds,
       endedAt: new Date(end),
-      partitions: { readBack: partitions, source: "partitions with a detector_consumer_lag series in the window (Prometheus)" },
+      partitions: {
+        readBack: partitions,
+        source: "partitions with a detector_consumer_lag series in the window (Prometheus)",
+        ...(this.#leaderBalance === undefined ? {} : { leaderBalance: this.#leaderBalance }),
+      },
     };
   }
 

@@ -34,6 +34,21 @@ export interface PartitionsReadBack {
    * runner reads back), when measured besides `readBack`: locally it checks that query against a real Prometheus.
    */
   readonly consumedByDetectors?: number | null;
+  /** Leaders per broker and the balance check (absent where the target does not spread partitions). */
+  readonly leaderBalance?: LeaderBalanceReadBack;
+}
+
+/** Leaders per broker as read back after the stage's partitions were spread (AWS: the rebalance Job). */
+export interface LeaderBalanceReadBack {
+  readonly brokers: readonly number[];
+  /** Partitions whose replicas the reassignment changed. */
+  readonly reassigned: number;
+  /** topic → broker id → partitions it led before the reassignment, and after it. */
+  readonly leadersBefore: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly leadersPerBroker: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** One per pipeline topic whose most-loaded broker leads more than 1.5x the least, naming both; empty: balanced. */
+  readonly problems: readonly string[];
+  readonly source: string;
 }
 
 export interface TrialOutcome {

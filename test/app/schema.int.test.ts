@@ -12,7 +12,7 @@ import type { Kafka } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDetectorConfig } from "../../app/config.ts";
 import cassandra from "cassandra-driver";
-import { schemaExists, schemaStatements, sumColumns } from "../../app/detector/cassandra-store.ts";
+import { schemaExists, schemaStatements, stateColumn } from "../../app/detector/cassandra-store.ts";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
@@ -92,12 +92,12 @@ describe("schema command", () => {
         ])
       ).rows.map((r) => `${r.get("column_name") as string} ${r.get("type") as string}`);
     try {
-      // The table as the previous version made it: the same statement without the sums.
+      // A table as an earlier version made it: the same statement without the state's cell.
       const [keyspace, table] = schemaStatements(s.config);
-      const sumLines = new RegExp(`^\\s*(${Object.values(sumColumns).map((c) => c.name).join("|")}) \\w+,\\n`, "gm");
+      const stateLine = new RegExp(`^\\s*${stateColumn.name} \\w+,\\n`, "m");
       await client.execute(keyspace!);
-      await client.execute(table!.replace(sumLines, ""));
-      expect((await columns()).some((c) => c.startsWith("cusum_"))).toBe(false);
+      await client.execute(table!.replace(stateLine, ""));
+      expect((await columns()).some((c) => c.startsWith(stateColumn.name))).toBe(false);
       await client.execute(`INSERT INTO ${s.config.keyspace}.events (id, time, producer, seq, value) VALUES ('a', 1, 'p', 1, 2.5)`);
 
       for (const round of [1, 2]) {
@@ -105,11 +105,11 @@ describe("schema command", () => {
         expect(run.code, `round ${round}: ${run.stderr}`).toBe(0);
         expect(run.stderr).toContain('"msg":"schema ready"');
         const now = await columns();
-        for (const c of Object.values(sumColumns)) expect(now).toContain(`${c.name} ${c.type}`);
+        expect(now).toContain(`${stateColumn.name} ${stateColumn.type}`);
       }
-      const row = (await client.execute(`SELECT value, ${sumColumns.upper.name} FROM ${s.config.keyspace}.events WHERE id = 'a'`)).first();
+      const row = (await client.execute(`SELECT value, ${stateColumn.name} FROM ${s.config.keyspace}.events WHERE id = 'a'`)).first();
       expect(row.get("value")).toBe(2.5);
-      expect(row.get(sumColumns.upper.name)).toBeNull(); // an old row: the detector starts the key's sums at 0
+      expect(row.get(stateColumn.name)).toBeNull(); // an old row: the detector starts the key afresh
     } finally {
       await client.shutdown();
     }

@@ -77,7 +77,7 @@ describe.each(presetNames)("preset %s", (preset) => {
     expect(resourcesOfType(templateOf(kit(), "kafka"), "Custom::AWS")).toHaveLength(0);
   });
 
-  it("runs an EKS cluster with a managed node group sized by the plan and Pod Identity for both workloads", () => {
+  it("runs an EKS cluster with a managed node group sized by the plan and Pod Identity for the detector, the load generator and the rebalance Job", () => {
     const { plan } = kit();
     const eks = templateOf(kit(), "eks");
     const [[, nodegroup]] = resourcesOfType(eks, "AWS::EKS::Nodegroup") as [[string, Resource]];
@@ -87,7 +87,7 @@ describe.each(presetNames)("preset %s", (preset) => {
       MaxSize: plan.eks.workerNodes,
     });
     expect(nodegroup.Properties!.InstanceTypes).toEqual([plan.eks.instanceType]);
-    expect(resourcesOfType(eks, "AWS::EKS::PodIdentityAssociation")).toHaveLength(2);
+    expect(resourcesOfType(eks, "AWS::EKS::PodIdentityAssociation")).toHaveLength(3);
     const helm = resourcesOfType(eks, "Custom::AWSCDK-EKS-HelmChart");
     expect(helm.map(([, r]) => r.Properties!.Chart)).toEqual(["prometheus-operator-crds"]);
     // Chart manifests are applied after (and so deleted before) the node group and the CRDs.
@@ -202,6 +202,18 @@ describe("growing the Cassandra cluster", () => {
     for (const [id, resource] of Object.entries(before)) {
       expect(JSON.stringify(after[id]), id).toBe(JSON.stringify(resource));
     }
+  });
+});
+
+describe("growing the experiment's Kafka", () => {
+  it("no stage 3 → 48 changes MSK broker storage (MSK refuses a second increase within its cool-down)", () => {
+    const storage = presetNames.map((preset) => {
+      const [[, cluster]] = resourcesOfType(templateOf(kits.get(preset)!, "kafka"), "AWS::MSK::Cluster") as [[string, Resource]];
+      return [preset, (cluster.Properties!.BrokerNodeGroupInfo as { StorageInfo: { EBSStorageInfo: { VolumeSize: number } } }).StorageInfo.EBSStorageInfo.VolumeSize];
+    });
+    const brokers = presetNames.map((preset) => kits.get(preset)!.plan.kafka.brokers);
+    expect(new Set(brokers).size).toBeGreaterThan(1);
+    expect(storage.map(([, gib]) => gib)).toEqual(presetNames.map(() => kits.get("stage-48")!.plan.kafka.storageGiBPerBroker));
   });
 });
 

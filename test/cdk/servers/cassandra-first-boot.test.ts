@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { cassandraSecretTags } from "../../../cdk/cassandra-user-data.ts";
+import { cassandraDownload, cassandraSecretTags, setupFailureReport } from "../../../cdk/cassandra-user-data.ts";
+import { cassandraSha512 } from "../../../cdk/servers/versions.ts";
 import { cassandraAuthSetupScript, cassandraAuthSetupScriptPath } from "../../../cdk/servers/cassandra-auth-setup.ts";
 import { cassandraTlsScriptPath } from "../../../cdk/servers/cassandra-tls.ts";
 import { jmxExporterSha256 } from "../../../cdk/servers/cassandra-exporter.ts";
@@ -69,14 +70,30 @@ describe("what each node's first boot needs", () => {
     for (const script of [node0, joiner]) {
       const curls = script.split("\n").filter((line) => /^[^#]*\bcurl\b/.test(line));
       // One curl for downloads, inside the retrying fetch function, and two for the instance metadata (token,
-      // then the tag), all retried.
+      // then the tag), all retried; and Cassandra from Apache's CDN, transient errors retried (a release the CDN
+      // no longer has falls through to fetch from the archive).
       expect(curls).toEqual([
         expect.stringMatching(/^fetch\(\) \{ curl .*--retry \d+ --retry-all-errors /),
         expect.stringMatching(/^ {2}token="\$\(curl -fsS --retry \d+ --retry-all-errors -X PUT .*\/latest\/api\/token\)"$/),
         expect.stringMatching(/^ {2}curl -fsS --retry \d+ --retry-all-errors -H "X-aws-ec2-metadata-token: \$token" /),
+        expect.stringMatching(/^if curl -fsSL --retry \d+ --connect-timeout \d+ -o cassandra\.tgz https:\/\/dlcdn\.apache\.org\/cassandra\/[\d.]+\/apache-cassandra-[\d.]+-bin\.tar\.gz && sha512_ok cassandra\.tgz; then$/),
       ]);
       expect(script).toMatch(/^fetch https:\/\/\S+jmx_prometheus_javaagent-[\d.]+\.jar \S+$/m);
       expect(script).toContain(`echo "${jmxExporterSha256}  /opt/cassandra/jmx_prometheus_javaagent.jar" | sha256sum -c -`);
+      expect(script).toContain(cassandraDownload("cassandra.tgz"));
+      expect(script).toContain(`sha512_ok() { echo "${cassandraSha512}  $1" | sha512sum -c --quiet -; }`);
+      expect(script).toMatch(/^ {2}fetch https:\/\/archive\.apache\.org\/dist\/cassandra\/\S+-bin\.tar\.gz cassandra\.tgz$/m);
+    }
+  });
+
+  it("node 0 alone reports a failed first boot into the CA certificate secret; every node runs with set -E", () => {
+    for (const script of all) expect(script).toMatch(/^set -Eeuo pipefail$/m);
+    expect(node0).toContain(setupFailureReport);
+    // The trap is set once the secret's ARN is known, before anything that can fail on its own.
+    expect(node0.indexOf(setupFailureReport)).toBeGreaterThan(node0.indexOf('ca_certificate_secret="$(tag '));
+    expect(node0.indexOf(setupFailureReport)).toBeLessThan(node0.indexOf("dnf install"));
+    for (const [id, script] of stages["stage-48"]) {
+      if (id !== "CassandraNode01") expect(script, id).not.toContain("report_failure");
     }
   });
 

@@ -1,8 +1,8 @@
 /** Invariants of the derived size plan, for every preset and a sweep of explicit sizes. */
 import { describe, expect, it } from "vitest";
 import { workerInstanceTypes } from "../../../cdk/size/instance-types.ts";
-import { availabilityZoneCount, presets } from "../../../cdk/size/size-input.ts";
-import { planning, sizePlanFrom, type SizePlan } from "../../../cdk/size/size-plan.ts";
+import { availabilityZoneCount, limits, presets, SizeInputError } from "../../../cdk/size/size-input.ts";
+import { deriveSizePlan, kafkaStorageNeedGiB, planning, sizePlanFrom, type SizePlan } from "../../../cdk/size/size-plan.ts";
 
 const plans: [string, SizePlan][] = [
   ...Object.keys(presets).map((p): [string, SizePlan] => [p, sizePlanFrom({ preset: p })]),
@@ -56,5 +56,40 @@ describe("growing the cluster", () => {
 
   it("scales the reference's load: stage-48 plans the reference's 220,000 checks/s", () => {
     expect(sizePlanFrom({ preset: "stage-48" }).load.ratePerSecond).toBe(220_000);
+  });
+});
+
+describe("MSK storage, set once per experiment", () => {
+  const everyStage = Array.from({ length: limits.cassandraNodes.max - limits.cassandraNodes.min + 1 }, (_, i) => limits.cassandraNodes.min + i);
+
+  it("is the same at every stage 3 → 48, and is the most any stage needs", () => {
+    const inputs = everyStage.map((n) => sizePlanFrom({ cassandraNodes: n }).input);
+    const storage = new Set(inputs.map((input) => deriveSizePlan(input).kafka.storageGiBPerBroker));
+    expect([...storage]).toHaveLength(1);
+    const needs = inputs.map((input) => kafkaStorageNeedGiB(input, input.cassandraNodes));
+    // Each stage's own need differs (the old per-stage sizing grew it at almost every stage) ...
+    expect(new Set(needs).size).toBeGreaterThan(1);
+    // ... and the one value covers the largest of them.
+    expect([...storage][0]).toBe(Math.max(...needs));
+  });
+
+  it("follows the instance types and a broker override, still one value for every stage", () => {
+    const fixedBrokers = everyStage.map((n) => sizePlanFrom({ cassandraNodes: n, kafkaBrokers: "9" }).kafka.storageGiBPerBroker);
+    expect(new Set(fixedBrokers).size).toBe(1);
+    expect(fixedBrokers[0]).toBe(kafkaStorageNeedGiB(sizePlanFrom({ cassandraNodes: 48, kafkaBrokers: "9" }).input, 48));
+  });
+
+  it("takes -c kafkaStorageGiB= for every stage, and refuses less than the stage needs, naming the field, value and range", () => {
+    for (const n of [3, 12, 48]) expect(sizePlanFrom({ cassandraNodes: n, kafkaStorageGiB: "2000" }).kafka.storageGiBPerBroker).toBe(2000);
+    const need48 = kafkaStorageNeedGiB(sizePlanFrom({ cassandraNodes: 48 }).input, 48);
+    expect(sizePlanFrom({ cassandraNodes: 3, kafkaStorageGiB: "100" }).kafka.storageGiBPerBroker).toBe(100);
+    expect(() => sizePlanFrom({ cassandraNodes: 48, kafkaStorageGiB: "100" })).toThrow(
+      new SizeInputError(
+        `kafkaStorageGiB = 100: allowed: at least ${need48} (GiB per broker that 48 Cassandra nodes need for ${planning.kafka.hoursAtFullRate} h of full-rate traffic on 9 brokers) and at most ${limits.kafkaStorageGiB.max}`,
+      ),
+    );
+    expect(() => sizePlanFrom({ cassandraNodes: 3, kafkaStorageGiB: "20000" })).toThrow(
+      `kafkaStorageGiB = "20000": allowed: an integer from ${limits.kafkaStorageGiB.min} to ${limits.kafkaStorageGiB.max}`,
+    );
   });
 });

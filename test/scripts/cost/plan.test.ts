@@ -120,6 +120,14 @@ describe("npm run plan", () => {
     expect(json.total.partial).toBe(false);
     expect(json.total.cost).toBeGreaterThan(0);
   });
+  it("shows one MSK storage per broker for every stage 3 → 48, and takes --msk-storage-gib through the size model", () => {
+    const json = JSON.parse(run("3,6,12,24,48", "--json")) as { stages: { plan: { kafka: { brokers: number; storageGiBPerBroker: number } }; hourly: { lines: { item: string; quantity?: number }[] } }[] };
+    const perBroker = json.stages.map((s) => s.hourly.lines.find((l) => l.item === "MSK broker storage")!.quantity! / s.plan.kafka.brokers);
+    expect(new Set(perBroker).size).toBe(1);
+    expect(perBroker[0]).toBe(json.stages[0]!.plan.kafka.storageGiBPerBroker);
+    expect(run("3,6,12,24,48")).toContain(`MSK storage: ${perBroker[0]} GiB per broker, set once for the experiment`);
+    expect(() => execFileSync("tsx", ["scripts/plan.ts", "3,48", "--msk-storage-gib", "100"], { stdio: "pipe" })).toThrow(/kafkaStorageGiB = 100: allowed: at least \d+/);
+  });
   it("exits 2 with the size model's message on a bad stage", () => {
     expect(() => execFileSync("tsx", ["scripts/plan.ts", "stage-99"], { stdio: "pipe" })).toThrow(/stage "stage-99"/);
   });

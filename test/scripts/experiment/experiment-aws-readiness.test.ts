@@ -7,9 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sizePlanFrom } from "../../../cdk/size/size-plan.ts";
 import type { AwsContext } from "../../../scripts/aws/aws-context.ts";
 import { consumedPartitionsQuery, PrometheusClient, PrometheusError, readWindow, windowQueries } from "../../../scripts/experiment/prometheus-query.ts";
-import { cassandraRingReadiness, checkAwsReadiness, KubeApi, NotReadyError, readinessDeps, ringQueries, waitAwsReady } from "../../../scripts/experiment/readiness.ts";
+import { cassandraRingReadiness, checkAwsReadiness, KubeApi, NotReadyError, ReadinessFailedError, readinessDeps, ringQueries, waitAwsReady } from "../../../scripts/experiment/readiness.ts";
 import { AwsStageRunner, cdkContextArgs, loadRatePatch, setLoadRate } from "../../../scripts/experiment/stage-runner-aws.ts";
-import { ReplayServer, restJsonReply, testCredentials, type Exchange } from "../../recorded/replay-server.ts";
+import { cassandraSetupFailedMarker } from "../../../cdk/cassandra-user-data.ts";
+import { jsonReply, ReplayServer, restJsonReply, testCredentials, xmlReply, type Exchange } from "../../recorded/replay-server.ts";
 import { recorded } from "../../recorded/recorded.ts";
 
 const rest = (match: string | RegExp, file: string, extra: Partial<Exchange> = {}): Exchange => ({ match, ...restJsonReply(recorded(file)), ...extra });
@@ -52,7 +53,20 @@ const ringExchanges = (over: Partial<RingFiles>): Exchange[] =>
     rest(new RegExp(`^GET ${promPath}/api/v1/query\\?query=${queryParam(ringQueries[k]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(&|$)`), over[k] ?? ringReady[k]),
   );
 
-const readyExchanges = (over: Partial<Record<"nodegroup" | "msk" | "pods", string>> & { ring?: Partial<RingFiles> } = {}): Exchange[] => [
+const schemaJobs = /^GET \/apis\/batch\/v1\/namespaces\/exp-a\/jobs\?labelSelector=app\.kubernetes\.io%2Fname%3Dschema%2Capp\.kubernetes\.io%2Fpart-of%3Danomaly-kit$/;
+/** Node 0 found by its Name tag (running or pending), then the CA certificate secret its tag names. */
+const setupExchanges = (over: { node0?: string; secret?: string } = {}): Exchange[] => [
+  {
+    match: "DescribeInstances",
+    when: (r) => r.form.get("Filter.1.Name") === "tag:Name" && r.form.get("Filter.1.Value.1") === "exp-a-CassandraNode01" && r.form.get("Filter.2.Name") === "instance-state-name",
+    ...xmlReply(recorded(over.node0 ?? "ec2/DescribeInstances.cassandra-node-0.xml")),
+  },
+  ...(over.node0 === undefined
+    ? [{ match: "GetSecretValue", when: (r: { body: string }) => r.body.includes("ClusterCaCertificate8E2F41C7"), ...jsonReply(recorded(over.secret ?? "secretsmanager/GetSecretValue.ca-certificate.json")) }]
+    : []),
+];
+
+const readyExchanges = (over: Partial<Record<"nodegroup" | "msk" | "pods" | "jobs", string>> & { ring?: Partial<RingFiles>; setup?: { node0?: string; secret?: string } } = {}): Exchange[] => [
   rest("GET /clusters/exp-a-eks", "eks/DescribeCluster.active.json"),
   rest(/^GET \/clusters\/exp-a-eks\/node-groups(\?|$)/, "eks/ListNodegroups.one.json"),
   rest(/^GET \/clusters\/exp-a-eks\/node-groups\/Workers/, over.nodegroup ?? "eks/DescribeNodegroup.active-2.json"),
@@ -60,6 +74,8 @@ const readyExchanges = (over: Partial<Record<"nodegroup" | "msk" | "pods", strin
   rest("GET /api/v1/namespaces/exp-a/pods", over.pods ?? "kubernetes/pods.all-ready.json"),
   rest(/^GET \/api\/v2\/clusters\?clusterNameFilter=exp-a-kafka/, over.msk ?? "kafka/ListClustersV2.active-3.json"),
   ...ringExchanges(over.ring ?? {}),
+  ...setupExchanges(over.setup),
+  rest(schemaJobs, over.jobs ?? "kubernetes/jobs.schema-succeeded.json"),
 ];
 
 describe("AWS readiness", () => {
@@ -67,7 +83,7 @@ describe("AWS readiness", () => {
     expect([plan.eks.workerNodes, plan.kafka.brokers, plan.detector.pods, plan.load.pods, plan.cassandra.nodes]).toEqual([2, 3, 6, 1, 3]);
   });
 
-  it("is ready when the cluster, node group, nodes, pods, MSK and every Cassandra node (Up/Normal) are", async () => {
+  it("is ready when the cluster, node group, nodes, pods, MSK, every Cassandra node (Up/Normal), node 0's set-up and the schema Job are", async () => {
     server.add(...readyExchanges());
     const checks = await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan);
     expect(checks.filter((c) => !c.ready)).toEqual([]);
@@ -78,7 +94,33 @@ describe("AWS readiness", () => {
       pods: "detector 6/6, load-generator 1/1, prometheus 1/1",
       "msk cluster": "exp-a-kafka ACTIVE, 3 brokers",
       "cassandra nodes": "3/3 joined, 3/3 Up/Normal",
+      "cassandra set-up": "node 0's set-up ended; CA certificate published",
+      "schema job": "schema-c0ffee1234ab succeeded: CQL answered over TLS as detector",
     });
+  });
+
+  it("is not ready while node 0's set-up runs, node 0 is not launched, or the newest schema Job has not succeeded", async () => {
+    server.add(...readyExchanges({ setup: { secret: "secretsmanager/GetSecretValue.placeholder.json" }, jobs: "kubernetes/jobs.schema-new-running.json" }));
+    let notReady = Object.fromEntries((await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan)).filter((c) => !c.ready).map((c) => [c.name, c.detail]));
+    expect(notReady).toEqual({ "cassandra set-up": "node 0's set-up still running", "schema job": "schema-5eed9876fedc running (1 failed attempt(s))" });
+    server.reset();
+    server.add(...readyExchanges({ setup: { node0: "ec2/DescribeInstances.none.xml" } }));
+    notReady = Object.fromEntries((await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan)).filter((c) => !c.ready).map((c) => [c.name, c.detail]));
+    expect(notReady).toEqual({ "cassandra set-up": "node 0 (exp-a-CassandraNode01) not running yet" });
+  });
+
+  it("fails at once, quoting node 0's error, when node 0's set-up failed, though every node is Up/Normal", async () => {
+    let t = 0;
+    const fake = { now: () => t, sleep: (ms: number) => ((t += ms), Promise.resolve()) };
+    server.add(...readyExchanges({ setup: { secret: "secretsmanager/GetSecretValue.setup-failed.json" } }));
+    const err = await waitAwsReady(readinessDeps(ctx, kube, prometheus), plan, { timeoutMs: 3_600_000, intervalMs: 15_000, ...fake }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReadinessFailedError);
+    expect(t).toBe(0);
+    const message = (err as Error).message;
+    expect(message).toMatch(new RegExp(`^cannot become ready: cassandra set-up \\(node 0 \\(exp-a-CassandraNode01\\): ${cassandraSetupFailedMarker} exit 1 at line 212: bash /root/cassandra-auth/cassandra-auth-setup.sh\n`));
+    expect(message).toContain("the default superuser did not answer within 1800 s");
+    const checks = (err as ReadinessFailedError).checks;
+    expect(checks.find((c) => c.name === "cassandra nodes")).toMatchObject({ ready: true });
   });
 
   it("names each thing that is not ready: node group updating with a launch failure, MSK creating, a pod starting, a Cassandra node down", async () => {
@@ -132,7 +174,7 @@ describe("AWS readiness", () => {
 describe("Cassandra ring readiness (exporter ring metrics)", () => {
   it("is not ready while a node whose exporter answers is still joining, and says how far the join is", async () => {
     server.add(...ringExchanges(ringThirdJoining));
-    expect(await cassandraRingReadiness(prometheus, 3)).toEqual({ ready: false, detail: "2/3 joined, 2/3 Up/Normal; not yet: 10.0.3.10 not joined" });
+    expect(await cassandraRingReadiness(prometheus, 3)).toEqual({ ready: false, detail: "2/3 joined, 2/3 Up/Normal; not yet: 10.0.3.10 not joined", joined: { done: 2, of: 3 } });
   });
 
   it("is not ready while a joined node sees a peer down", async () => {
