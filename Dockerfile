@@ -4,7 +4,11 @@
 # Configuration is by environment variables (app/config.ts); the HTTP port is appHttpPort in app/topology.ts
 # (/metrics, /healthz, /readyz), set on the Deployments by the charts.
 
-FROM node:24-slim AS deps
+# The base by its release tag here; the CDK app passes NODE_IMAGE=<tag>@<digest> from images.lock.json once
+# `npm run pin-images` has read the digest (cdk/image-lock.ts), so every build then runs the same base.
+ARG NODE_IMAGE=node:24-slim
+
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY patches ./patches
@@ -15,7 +19,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
-FROM node:24-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

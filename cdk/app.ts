@@ -18,10 +18,14 @@ import { DeleteOnTeardown } from "./teardown.ts";
 import type { SizePlan } from "./size/size-plan.ts";
 import type { AccessInput } from "./access-input.ts";
 import { EndpointAccessChecks } from "./endpoint-access-check.ts";
+import type { ImageLock } from "./image-lock.ts";
 import { experimentTagKey } from "./experiment-tag.ts";
+import { kitStackNames } from "./stack-names.ts";
 
 export interface KitOptions {
   readonly imageDirectory: string;
+  /** The image lock the app image's build reads for its base (default: images.lock.json). */
+  readonly imageLock?: ImageLock;
   /** Who administers the cluster and from where its API is reachable (cdk/access-input.ts). */
   readonly access: AccessInput;
   readonly charts?: ChartsBuilder;
@@ -39,11 +43,11 @@ export interface KitStacks {
 export function buildKit(app: App, plan: SizePlan, options: KitOptions): KitStacks {
   // Account from the deploying credentials; the region and zones are explicit, so synth needs no lookup.
   const env: Environment = { region: plan.region };
-  const prefix = `${plan.experimentId}`;
-  const network = new NetworkStack(app, `${prefix}-network`, { env, plan });
-  const kafka = new KafkaStack(app, `${prefix}-kafka`, { env, plan, network });
-  const cassandra = new CassandraStack(app, `${prefix}-cassandra`, { env, plan, network });
-  const eks = new EksStack(app, `${prefix}-eks`, {
+  const names = kitStackNames(plan.experimentId);
+  const network = new NetworkStack(app, names.network, { env, plan });
+  const kafka = new KafkaStack(app, names.kafka, { env, plan, network });
+  const cassandra = new CassandraStack(app, names.cassandra, { env, plan, network });
+  const eks = new EksStack(app, names.eks, {
     env,
     plan,
     network,
@@ -51,6 +55,7 @@ export function buildKit(app: App, plan: SizePlan, options: KitOptions): KitStac
     cassandra,
     access: options.access,
     imageDirectory: options.imageDirectory,
+    ...(options.imageLock === undefined ? {} : { imageLock: options.imageLock }),
     ...(options.charts === undefined ? {} : { charts: options.charts }),
   });
   Tags.of(app).add(experimentTagKey, plan.experimentId);

@@ -9,9 +9,9 @@
  */
 import { RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
-import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
+import { CassandraNodeRoles } from "./cassandra-node-roles.ts";
 import { cassandraInstanceName, cassandraNodePlacements, type CassandraNodePlacement } from "./cassandra-nodes.ts";
 import { cassandraSecretTags, cassandraUserData, compressedUserData } from "./cassandra-user-data.ts";
 import type { NetworkStack } from "./network-stack.ts";
@@ -70,26 +70,8 @@ export class CassandraStack extends Stack {
       });
     }
 
-    const role = new iam.Role(this, "NodeRole", {
-      assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
-      description: "Cassandra nodes: SSM Session Manager, the role passwords and the cluster CA at first boot",
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonSSMManagedInstanceCore")],
-    });
-    adminSecret.grantRead(role);
-    this.detectorSecret.grantRead(role);
-    // Every node reads the CA to sign its own certificate, and node 0 stores the CA and then its certificate
-    // (all nodes share this role; nothing else may touch the two secrets: no update, delete or policy).
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
-        resources: [caSecret.secretArn, this.caCertificateSecret.secretArn],
-      }),
-    );
-    Validations.of(role).acknowledge({
-      id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-      reason: "AWS's managed policy for Session Manager (our replacement for SSH) is the documented minimal set.",
-    });
-    const profile = new iam.CfnInstanceProfile(this, "NodeInstanceProfile", { roles: [role.roleName] });
+    // Node 0 alone may write the CA secrets (cassandra-node-roles.ts); the others only read them.
+    const roles = new CassandraNodeRoles(this, { adminPassword: adminSecret, detectorPassword: this.detectorSecret, ca: caSecret, caCertificate: this.caCertificateSecret });
 
     const instanceType = cassandraInstanceTypes[plan.cassandra.instanceType];
     const subnetOfZone = new Map(plan.availabilityZones.map((z, i) => [z, subnets[i]!]));
@@ -111,7 +93,7 @@ export class CassandraStack extends Stack {
         subnetId: subnetOfZone.get(node.availabilityZone)!.subnetId,
         privateIpAddress: node.privateIp,
         securityGroupIds: [network.cassandraSecurityGroup.securityGroupId],
-        iamInstanceProfile: profile.ref,
+        iamInstanceProfile: roles.profileOf(node.index).ref,
         userData: compressedUserData(userData),
         ebsOptimized: true,
         monitoring: true,
@@ -135,8 +117,8 @@ export class CassandraStack extends Stack {
       instance.overrideLogicalId(node.logicalId);
       // cfn-lint's schema wants `ami-…` here; EC2 also takes `resolve:ssm:<parameter>` (resolved at launch).
       instance.cfnOptions.metadata = { "cfn-lint": { config: { ignore_checks: ["E1152"] } } };
-      // The role's policy (secrets read) must be attached before node 0 looks for the passwords.
-      instance.node.addDependency(role);
+      // The role's policy (secrets read) must be attached before the node looks for its secrets.
+      instance.node.addDependency(roles.roleOf(node.index));
       Validations.of(instance).acknowledge(
         {
           id: "AwsSolutions-EC29",

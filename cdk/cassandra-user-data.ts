@@ -49,6 +49,7 @@ import { caFiles, cassandraTlsScript, nodeTlsFiles } from "./servers/cassandra-t
 import { cassandraPorts } from "./servers/ports.ts";
 import { cassandraSha512, cassandraVersion } from "./servers/versions.ts";
 import type { CassandraNodePlacement } from "./cassandra-nodes.ts";
+import { heredocMarker } from "./cassandra-user-data-files.ts";
 
 // The exporter from Maven Central: the very artifact the local stack runs and whose SHA-256 is pinned.
 const jmxExporterUrl = `https://repo1.maven.org/maven2/${jmxExporterMavenPath}`;
@@ -114,7 +115,7 @@ export interface CassandraUserDataOptions {
 
 /** A heredoc body may not contain its terminator on a line by itself. */
 function heredoc(path: string, body: string, mode = "0644"): string {
-  const marker = "ANOMALY_KIT_EOF";
+  const marker = heredocMarker;
   if (body.split("\n").includes(marker)) throw new Error(`${path}: content contains ${marker}`);
   const text = body.endsWith("\n") ? body : `${body}\n`;
   return `cat > ${path} <<'${marker}'\n${text}${marker}\nchmod ${mode} ${path}\n`;

@@ -14,6 +14,8 @@
  * charts must use ClusterIP Services and emptyDir volumes; the teardown sweep looks for leftovers by the
  * experiment tag and the `kubernetes.io/cluster/<name>` tag all the same.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { KubectlV36Layer } from "@aws-cdk/lambda-layer-kubectl-v36";
 import { Stack, type StackProps } from "aws-cdk-lib";
 import * as ecrAssets from "aws-cdk-lib/aws-ecr-assets";
@@ -27,6 +29,7 @@ import { ChartManifests, type ChartsBuilder } from "./eks/chart-manifests.ts";
 import { ClusterAccess, endpointAccessFor } from "./eks/cluster-access.ts";
 import { ClusterAddons } from "./eks/cluster-addons.ts";
 import { ControlPlane } from "./eks/control-plane.ts";
+import { pinnedBuildArgs, readImageLock, type ImageLock } from "./image-lock.ts";
 import { Keda } from "./eks/keda.ts";
 import { PodIdentities } from "./eks/pod-identities.ts";
 import { PrometheusOperatorCrds } from "./eks/prometheus-operator-crds.ts";
@@ -70,6 +73,11 @@ export interface EksStackProps extends StackProps {
   readonly access: AccessInput;
   /** Directory holding the repo's Dockerfile (the build context). */
   readonly imageDirectory: string;
+  /**
+   * The digests read from the registries; the Dockerfile's base is built from its digest when it has one.
+   * @default images.lock.json
+   */
+  readonly imageLock?: ImageLock;
   /**
    * Builds the cdk8s charts applied to the cluster (cdk/kit-charts.ts).
    * @default no charts: the cluster, its nodes, add-ons, pod identities and CRDs only
@@ -132,8 +140,11 @@ export class EksStack extends Stack {
       brokers: plan.kafka.brokers,
     });
 
+    // The Dockerfile's base by the image lock's digest, once npm run pin-images has read it.
+    const buildArgs = pinnedBuildArgs(readFileSync(join(props.imageDirectory, "Dockerfile"), "utf8"), props.imageLock ?? readImageLock());
     const image = new ecrAssets.DockerImageAsset(this, "AppImage", {
       directory: props.imageDirectory,
+      ...(buildArgs === undefined ? {} : { buildArgs }),
       platform: ecrAssets.Platform.LINUX_AMD64,
       exclude: ["node_modules", ".git", ".tools", ".local", "cdk.out", "results", "test"],
     });

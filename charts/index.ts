@@ -14,7 +14,7 @@ import { NamespaceChart } from "./namespace-chart.ts";
 import { defaultAppImage, defaultTracingSampleRatio, isUnresolved, type ChartOptions } from "./options.ts";
 import { PipelineChart } from "./pipeline-chart.ts";
 import { PrometheusOperatorChart } from "./prometheus-operator-chart.ts";
-import { checkImageReference, resolveImages } from "./versions.ts";
+import { checkImageReference, lockedImageDigests, resolveImages } from "./versions.ts";
 
 export type { ChartOptions, AppImage, GrafanaOptions } from "./options.ts";
 export type { ImageDigests } from "./versions.ts";
@@ -45,7 +45,8 @@ export function buildCharts(app: App, plan: SizePlan, options: ChartOptions): Ki
   const namespace = namespaceOf(plan);
   const appImage = { ...defaultAppImage, ...options.app };
   if (!isUnresolved(appImage.image)) checkImageReference("app.image", appImage.image);
-  const images = resolveImages(options.imageDigests);
+  // The image lock's digests by default (images.lock.json); digests given here win per image.
+  const images = resolveImages({ ...lockedImageDigests(options.imageLock), ...options.imageDigests });
   const ns = new NamespaceChart(app, "namespace", { namespace });
   const prometheusOperator = new PrometheusOperatorChart(app, "prometheus-operator", { namespace, images });
   const monitoring = new MonitoringChart(app, "monitoring", { namespace, plan, endpoints: options.endpoints, images });

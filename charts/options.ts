@@ -6,6 +6,7 @@
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import type { TokenResolver } from "./job-name.ts";
 import type { DetectorAutoscaling } from "./keda-scaled-object.ts";
+import type { ImageLock } from "../cdk/image-lock.ts";
 import type { ImageDigests } from "./versions.ts";
 
 export interface AppImage {
@@ -34,8 +35,13 @@ export interface ChartOptions {
   /** Fraction of events traced to Jaeger (0 turns tracing off). */
   readonly tracingSampleRatio?: number;
   readonly grafana?: GrafanaOptions;
-  /** Digests of the third-party images (charts/versions.ts), to pin them; by release tag otherwise. */
+  /** Digests of the third-party images (charts/versions.ts), over the image lock's; by release tag otherwise. */
   readonly imageDigests?: ImageDigests;
+  /**
+   * The digests read from the registries (cdk/image-lock.ts).
+   * @default images.lock.json
+   */
+  readonly imageLock?: ImageLock;
   /**
    * The CDK app's reading of its tokens (their CloudFormation expressions), for the Jobs' names, which hash
    * their pod templates (job-name.ts): token strings are numbered differently from one synth to the next.

@@ -2,28 +2,30 @@
  * The versions and images of the third-party software the charts deploy, in one place. Upgrading the
  * Prometheus Operator means: new CRDs on the cluster, `charts/crds/import-crds.ts` rerun, this file updated.
  */
+import { digestPattern, lockedDigest, readImageLock, type ImageLock } from "../cdk/image-lock.ts";
+
 export const prometheusOperatorVersion = "0.93.0";
 
 /** Kubernetes minor version the manifests are validated against (the types of cdk8s-plus-34). */
 export const kubernetesVersion = "1.34";
 
 /**
- * The third-party images, by repository and release tag. None is pinned by digest here: the machines this kit is
- * built on cannot reach the registries, so no digest was ever read from one, and none is invented. Pin them by
- * passing `imageDigests` (`--image-digests name=sha256:...`), read from your registry or mirror; until then each
- * runs by its release tag, for the reason given. A digest given for an image keeps its tag in the reference
- * (`repo:tag@sha256:...`) for the reader; the runtime pulls by the digest.
+ * The third-party images, by repository and release tag. Their digests are in images.lock.json (cdk/image-lock.ts),
+ * which `npm run pin-images` writes on a machine that reaches the registries and the charts read by default
+ * (lockedImageDigests); `imageDigests` (`--image-digests name=sha256:...`) overrides it per image. An image
+ * without a digest there runs by its release tag, for the reason given, and preflight names it. A digest keeps
+ * the image's tag in the reference (`repo:tag@sha256:...`) for the reader; the runtime pulls by the digest.
  */
 export const thirdPartyImages = {
   prometheusOperator: {
     repository: "quay.io/prometheus-operator/prometheus-operator",
     tag: `v${prometheusOperatorVersion}`,
-    tagPinnedBecause: "upstream release tag of the operator whose CRDs and RBAC the charts follow; no registry reachable to read its digest",
+    tagPinnedBecause: "upstream release tag of the operator whose CRDs and RBAC the charts follow; no digest in the image lock yet",
   },
   prometheusConfigReloader: {
     repository: "quay.io/prometheus-operator/prometheus-config-reloader",
     tag: `v${prometheusOperatorVersion}`,
-    tagPinnedBecause: "released together with the operator, same tag; no registry reachable to read its digest",
+    tagPinnedBecause: "released together with the operator, same tag; no digest in the image lock yet",
   },
   /**
    * Prometheus itself: the operator picks the image of its own default Prometheus version when the CR names none,
@@ -33,18 +35,18 @@ export const thirdPartyImages = {
   prometheus: {
     repository: "quay.io/prometheus/prometheus",
     tag: undefined,
-    tagPinnedBecause: `the Prometheus Operator v${prometheusOperatorVersion} runs its default Prometheus version; no registry reachable to read its digest`,
+    tagPinnedBecause: `the Prometheus Operator v${prometheusOperatorVersion} runs its default Prometheus version; a digest must be given for that version (--image-digests)`,
   },
   grafana: {
     repository: "grafana/grafana",
     tag: "12.4.10",
-    tagPinnedBecause: "upstream release tag; no registry reachable to read its digest",
+    tagPinnedBecause: "upstream release tag; no digest in the image lock yet",
   },
   /** Jaeger v2: the OpenTelemetry-collector-based distribution (v1 reached end of life on 31 Dec 2025). */
   jaeger: {
     repository: "jaegertracing/jaeger",
     tag: "2.20.0",
-    tagPinnedBecause: "upstream release tag; no registry reachable to read its digest",
+    tagPinnedBecause: "upstream release tag; no digest in the image lock yet",
   },
 } as const satisfies Record<string, { repository: string; tag: string | undefined; tagPinnedBecause: string }>;
 
@@ -61,7 +63,24 @@ export type ImageDigests = Partial<Readonly<Record<ThirdPartyImage, string>>>;
  */
 export const appImageTagPinnedBecause = "the caller's image: the CDK app's image asset is tagged with the hash of its content";
 
-export const digestPattern = /^sha256:[0-9a-f]{64}$/;
+export { digestPattern };
+
+/** The reference by tag an image is locked under (`repository:tag`); `undefined` for the operator's default Prometheus. */
+export function lockReference(name: ThirdPartyImage): string | undefined {
+  const { repository, tag } = thirdPartyImages[name];
+  return tag === undefined ? undefined : `${repository}:${tag}`;
+}
+
+/** The digests the image lock holds for the third-party images at their current tags. */
+export function lockedImageDigests(lock: ImageLock = readImageLock()): ImageDigests {
+  const out: Partial<Record<ThirdPartyImage, string>> = {};
+  for (const name of thirdPartyImageNames) {
+    const reference = lockReference(name);
+    const digest = reference === undefined ? undefined : lockedDigest(lock, reference);
+    if (digest !== undefined) out[name] = digest;
+  }
+  return out;
+}
 
 const component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const registry = "(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)?";

@@ -1,7 +1,7 @@
 /**
  * npm run experiment -- --stages 3,6,12,24,48 --duration <seconds per stage> --target aws|local
  *                       [--rate N | --search] [--warmup s] [--keep] [--resume <id>] [--compare <id>] [--id <id>]
- *                       [--cluster-admin-arn <arn>] [--api-access-cidrs <cidrs>]
+ *                       [--cluster-admin-arn <arn>] [--api-access-cidrs <cidrs>] [--replace-cassandra-nodes]
  *
  * Runs a staged experiment and writes results/experiments/<id>/ (stage JSONs, results.csv, charts, report.md).
  * aws: cdk deploy per stage (grown in place; -c clusterAdminArn from the caller's identity unless given), readiness via EKS/MSK/Kubernetes/Prometheus, teardown with
@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SizeInputError } from "../cdk/size/size-input.ts";
+import { CassandraUserDataChangeError, replaceCassandraNodesFlag } from "./aws/cassandra-user-data-guard.ts";
 import { StateError } from "./experiment/experiment-state.ts";
 import { Progress } from "./experiment/progress.ts";
 import { defaultWarmupSeconds, ExperimentArgumentError, ExperimentError, runExperiment, workDirOf, type RateMode } from "./experiment/run-experiment.ts";
@@ -55,6 +56,7 @@ interface CliOptions {
   clusterAdminArn?: string;
   apiAccessCidrs?: string;
   fromInsideVpc?: boolean;
+  replaceCassandraNodes?: boolean;
 }
 
 const program = new Command("experiment")
@@ -77,7 +79,11 @@ const program = new Command("experiment")
   .option("--region <region>", "aws: region (size model default)", "us-east-1")
   .option("--cluster-admin-arn <arn>", "aws: the IAM role or user given cluster admin on EKS (default: the caller's, from STS; an assumed role → its role ARN)")
   .option("--api-access-cidrs <cidrs>", "aws: public CIDRs allowed to reach the EKS API endpoint, e.g. your address/32 (default: private endpoint only)")
-  .option("--from-inside-vpc", "aws: this machine reaches the private EKS endpoint (a bastion or VPN into the VPC), so no public endpoint is needed");
+  .option("--from-inside-vpc", "aws: this machine reaches the private EKS endpoint (a bastion or VPN into the VPC), so no public endpoint is needed")
+  .option(
+    replaceCassandraNodesFlag,
+    "aws: deploy even when the code changes running Cassandra nodes' user data (CloudFormation stops and starts them: their instance store is emptied and Cassandra stays down on them); refused otherwise",
+  );
 
 async function main(): Promise<number> {
   // Commander prints its own message ("unknown option '--stage'" with "(Did you mean --stages?)"); exitOverride
@@ -147,6 +153,7 @@ async function main(): Promise<number> {
             keep: o.keep === true,
             clusterAdminArn: o.clusterAdminArn,
             apiAccessCidrs: o.apiAccessCidrs?.split(","),
+            replaceCassandraNodes: o.replaceCassandraNodes === true,
           }),
   }).catch((err: unknown) => {
     if (controller.signal.aborted) return null;
@@ -169,7 +176,7 @@ main().then(
       process.stderr.write(`experiment: ${err.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`experiment: ${err instanceof ExperimentError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`experiment: ${err instanceof ExperimentError || err instanceof CassandraUserDataChangeError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

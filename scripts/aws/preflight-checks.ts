@@ -1,9 +1,10 @@
 /**
  * Everything that must hold before a stage is deployed, checked against the experiment's largest stage:
- * the tools (docker, AWS CLI v2, kubectl), credentials and region, who becomes the cluster admin, CDK
- * bootstrap, the on-demand vCPU quota, the instance types offered in each chosen zone, the chosen zones' IDs
- * against MSK's unsupported ones, and the MSK broker quotas. The experiment runner calls this before its first deploy.
+ * the tools (docker, AWS CLI v2, kubectl), the images pinned only by tag (no AWS call), credentials and region,
+ * who becomes the cluster admin, CDK bootstrap, the on-demand vCPU quota, the instance types offered in each
+ * chosen zone, the chosen zones' IDs against MSK's unsupported ones, and the MSK broker quotas. The experiment runner calls this before its first deploy.
  */
+import type { ImageLock } from "../../cdk/image-lock.ts";
 import type { Stage } from "../cost/stages.ts";
 import { stageResources } from "../cost/stage-resources.ts";
 import type { AwsContext } from "./aws-context.ts";
@@ -13,6 +14,7 @@ import { checkClusterAdmin } from "./cluster-admin.ts";
 import { checkCredentials } from "./credentials-check.ts";
 import { checkOfferings } from "./offerings-check.ts";
 import { checkMskBrokerQuota, checkVcpuQuota } from "./quota-check.ts";
+import { checkImagePins } from "./image-pins-check.ts";
 import { checkTools, runTool, type ToolRunner } from "./tools-check.ts";
 import { checkMskZones } from "./zone-check.ts";
 
@@ -22,6 +24,8 @@ export interface PreflightOptions {
   readonly runTool?: ToolRunner;
   /** The AWS CLI binary used for IAM GetRole (tests: the same CLI against the replay server). */
   readonly aws?: string;
+  /** The image lock to check (default: images.lock.json). */
+  readonly imageLock?: ImageLock;
 }
 
 /** What the largest stage needs and where: the figures every check compares against. */
@@ -46,7 +50,7 @@ export function preflightNeeds(stages: readonly Stage[]) {
 export async function runPreflight(ctx: AwsContext, stages: readonly Stage[], options: PreflightOptions = {}): Promise<CheckResult[]> {
   const needs = preflightNeeds(stages);
   if (needs.region !== ctx.region) throw new Error(`the stages are planned for ${needs.region}, the AWS context is ${ctx.region}`);
-  const toolResults = await checkTools(options.runTool ?? runTool);
+  const toolResults = [...(await checkTools(options.runTool ?? runTool)), checkImagePins(options.imageLock)];
   const { result: credentials, identity } = await checkCredentials(ctx);
   const rest = ["cluster admin", "cdk bootstrap", "vCPU quota", "offered instance types", "MSK zones", "MSK broker quota"];
   if (credentials.status === "fail" || identity === undefined) {

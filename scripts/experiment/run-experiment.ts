@@ -13,7 +13,7 @@ import { markFinished, readState, remainingStages, stateFile, writeState, type E
 import type { Progress } from "./progress.ts";
 import { experimentDir, writeStageResult, writeSummary, type SummaryFiles } from "./results-writer.ts";
 import { configHash, passes, perCore, type RateTrial, type StageResult, type Target } from "./stage-result.ts";
-import { AbortedError, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
+import { AbortedError, refusedBeforeChange, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
 
 export type RateMode = ExperimentState["rate"];
 
@@ -188,7 +188,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
 
   const interrupted = failure instanceof AbortedError || o.signal.aborted;
   if (failure !== undefined) o.progress.log(`${interrupted ? "interrupted" : "failed"}: ${failure.message}`);
-  if (!o.keep) {
+  // A stage refused before it changed anything leaves the experiment as it was: a teardown would destroy
+  // what the refusal protects.
+  const refused = refusedBeforeChange(failure);
+  if (!o.keep && !refused) {
     o.progress.phase("teardown");
     try {
       await runner.teardown(o.progress);
@@ -198,7 +201,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
       failure ??= err instanceof Error ? err : new Error(String(err));
     }
   } else {
-    o.progress.log(`--keep: leaving everything running; tear down later with a run without --keep or --resume ${state.id}`);
+    o.progress.log(`${refused ? "refused before any change" : "--keep"}: leaving everything running; tear down later with a run without --keep or --resume ${state.id}`);
   }
   summary = await writeSummary(dir, state.id, { pending: pending(), compare: compareDir });
   update((s) => ({

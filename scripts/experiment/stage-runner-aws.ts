@@ -1,7 +1,8 @@
 /**
  * `--target aws`: a stage is the size model's plan for N Cassandra nodes.
- * - deploy / grow in place: `cdk deploy --all -c cassandraNodes=N -c experimentId=<id> -c region=<r>
- *   --require-approval never` (a child process; its output goes to work/cdk-*.log);
+ * - deploy / grow in place: `cdk synth -c cassandraNodes=N -c experimentId=<id> -c region=<r> --output
+ *   work/cdk.out-stage-N`, the Cassandra user-data guard over that assembly, then `cdk deploy --all --app
+ *   work/cdk.out-stage-N --require-approval never` (child processes; their output goes to work/cdk-*.log);
  * - Kubernetes API: one `kubectl proxy` on loopback (kubeconfig from `aws eks update-kubeconfig --name <id>-eks`
  *   into work/kubeconfig);
  * - Prometheus: `kubectl port-forward` to the operator's governing Service (prometheus-route.ts), restarted on
@@ -15,11 +16,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
+import { kitStackNames } from "../../cdk/stack-names.ts";
 import { loadgenEnvNames } from "../../app/config.ts";
 import { waitFor } from "../../app/retry.ts";
 import { topics } from "../../app/topology.ts";
 import { components, ports } from "../../charts/names.ts";
 import type { AwsContext } from "../aws/aws-context.ts";
+import { assemblyTemplate, guardCassandraUserData } from "../aws/cassandra-user-data-guard.ts";
 import { callerClusterAdmin } from "../aws/cluster-admin.ts";
 import { sweepExperiment } from "../aws/deletion-order.ts";
 import { hourlyCost } from "../cost/cost-model.ts";
@@ -47,6 +50,10 @@ export interface AwsRunnerOptions {
   /** The EKS cluster admin; default: the caller's identity (STS GetCallerIdentity, scripts/aws/cluster-admin.ts). */
   readonly clusterAdminArn?: string | undefined;
   readonly apiAccessCidrs?: readonly string[] | undefined;
+  /** Deploy even when running Cassandra nodes' user data changes (they stop, start and lose their data). */
+  readonly replaceCassandraNodes?: boolean;
+  /** The cdk CLI; default: the project's. Tests give a stand-in that records its calls. */
+  readonly cdk?: string;
 }
 
 /** The strategic-merge patch that sets the load generator's rate (container name = component name). */
@@ -149,9 +156,8 @@ export class AwsStageRunner implements StageRunner {
     const plan = this.plan(stage);
     const previous = this.#lastPlan;
     this.#lastPlan = plan;
-    const admin = await this.#admin(progress);
     progress.phase("deploy", `cdk deploy (${plan.cassandra.nodes} Cassandra nodes)`);
-    await this.#run("cdk", ["deploy", "--all", ...cdkContextArgs(plan, { clusterAdminArn: admin, apiAccessCidrs: this.#o.apiAccessCidrs }), "--require-approval", "never"], `cdk-deploy-stage-${stage}.log`, signal);
+    await this.deploy(stage, progress, signal);
     this.#rate = plan.load.ratePerSecond;
     const kube = await this.#kubeApi(plan, signal);
     const prometheus = await this.#prometheus(plan, progress, signal);
@@ -234,6 +240,26 @@ export class AwsStageRunner implements StageRunner {
     if (destroyError !== undefined) progress.log("the sweep removed what cdk destroy left; nothing remains");
   }
 
+  /**
+   * Synthesizes the stage into its own cloud assembly, refuses it when it would change a running Cassandra
+   * node's user data (cassandra-user-data-guard.ts), then deploys that same assembly: what was checked is what
+   * CloudFormation gets.
+   */
+  async deploy(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
+    const plan = this.plan(stage);
+    const context = cdkContextArgs(plan, { clusterAdminArn: await this.#admin(progress), apiAccessCidrs: this.#o.apiAccessCidrs });
+    const assembly = join(this.#o.workDir, `cdk.out-stage-${stage}`);
+    await this.#run("cdk", ["synth", ...context, "--output", assembly, "--quiet"], `cdk-synth-stage-${stage}.log`, signal);
+    const stackName = kitStackNames(this.#o.experimentId).cassandra;
+    await guardCassandraUserData(this.#ctx, {
+      stackName,
+      next: assemblyTemplate(assembly, stackName),
+      replaceNodes: this.#o.replaceCassandraNodes === true,
+      log: (m) => progress.log(m),
+    });
+    await this.#run("cdk", ["deploy", "--all", "--app", assembly, "--require-approval", "never"], `cdk-deploy-stage-${stage}.log`, signal);
+  }
+
   /** The cluster admin ARN: given, or the caller's (once per run; the CDK app needs it for deploy and destroy). */
   #admin(progress: Progress): Promise<string> {
     if (this.#o.clusterAdminArn !== undefined) return Promise.resolve(this.#o.clusterAdminArn);
@@ -313,7 +339,7 @@ export class AwsStageRunner implements StageRunner {
   #run(command: string, args: readonly string[], logName: string, signal: AbortSignal): Promise<void> {
     mkdirSync(this.#o.workDir, { recursive: true });
     const log = createWriteStream(join(this.#o.workDir, logName), { flags: "a" });
-    const bin = command === "cdk" ? join(projectRoot, "node_modules", ".bin", "cdk") : command;
+    const bin = command === "cdk" ? (this.#o.cdk ?? join(projectRoot, "node_modules", ".bin", "cdk")) : command;
     return new Promise((resolve, reject) => {
       const child = spawn(bin, args, { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
       child.stdout.pipe(log, { end: false });

@@ -70,6 +70,13 @@ export interface StageRunner {
   teardown(progress: Progress): Promise<void>;
 }
 
+/**
+ * True for an error a runner throws when it refused a stage before changing anything (a deploy that would
+ * restart running Cassandra nodes): the experiment is left running as it was, never torn down for it.
+ */
+export const refusedBeforeChange = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { refusedBeforeChange?: unknown }).refusedBeforeChange === true;
+
 export class AbortedError extends Error {
   override name = "AbortedError";
   constructor() {

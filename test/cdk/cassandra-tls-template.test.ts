@@ -1,11 +1,12 @@
 /**
  * Cassandra TLS and the first-boot gate as CloudFormation deploys them (stage-3, with the charts): the user data
  * EC2 receives (a literal: gzip, base64) renders the encryption options and keeps CQL closed; the secrets of the
- * CA start as placeholders (no key material in the template); IAM lets the nodes read and write the two CA
- * secrets and nothing more on them, and lets the detector read the CA certificate, never the CA's key.
+ * CA start as placeholders (no key material in the template); IAM lets node 0 alone write the two CA secrets
+ * (the other nodes read them) and nothing more on them, and lets the detector read the CA certificate, never the CA's key.
  */
 import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { cassandraLogicalId } from "../../cdk/cassandra-nodes.ts";
 import { cassandraSecretTags } from "../../cdk/cassandra-user-data.ts";
 import { kitCharts } from "../../cdk/kit-charts.ts";
 import { synthKit, type CfnTemplate } from "./kit-synth.ts";
@@ -82,11 +83,38 @@ describe("Cassandra TLS in the template", () => {
     expect(templateText).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|BEGIN CERTIFICATE/);
   });
 
-  it("lets the nodes read and write the two CA secrets, and nothing else on them", () => {
-    const nodeRole = roleOf(/^NodeRole/);
-    for (const id of [secretId(/cluster CA \(key and certificate\)/), secretId(/CA certificate \(public\)/)]) {
-      const granted = statementsOn(nodeRole, id).flatMap(actions).sort();
-      expect(granted).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]);
+  it("lets node 0 alone write the two CA secrets; the other nodes only read them, and nothing else on them", () => {
+    const caIds = [secretId(/cluster CA \(key and certificate\)/), secretId(/CA certificate \(public\)/)];
+    // Each node's role, through its instance profile.
+    const roleOfNode = new Map(
+      instances().map(([id, instance]) => {
+        const profile = resources[(instance.Properties?.IamInstanceProfile as { Ref: string }).Ref]!;
+        return [id, (profile.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref)] as const;
+      }),
+    );
+    const [first, ...others] = instances().map(([id]) => id);
+    expect(first).toBe(cassandraLogicalId(0));
+    expect(roleOfNode.get(first!)).toHaveLength(1);
+    const setupRole = roleOfNode.get(first!)![0]!;
+    for (const id of others) {
+      expect(roleOfNode.get(id)).toHaveLength(1);
+      expect(roleOfNode.get(id)![0], id).not.toBe(setupRole);
+    }
+    const memberRole = roleOfNode.get(others[0]!)![0]!;
+    for (const id of caIds) {
+      expect(statementsOn(setupRole, id).flatMap(actions).sort()).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]);
+      expect(statementsOn(memberRole, id).flatMap(actions)).toEqual(["secretsmanager:GetSecretValue"]);
+      // No other role of the kit may write them.
+      const writers = ofType("AWS::IAM::Policy")
+        .filter(([, p]) => JSON.stringify(p.Properties?.PolicyDocument).includes(id))
+        .filter(([, p]) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement.some((s) => JSON.stringify(s.Resource).includes(id) && actions(s).some((a) => !/:(Get|Describe)/.test(a))))
+        .flatMap(([, p]) => (p.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref));
+      expect(writers).toEqual([setupRole]);
+    }
+    // The role passwords are node 0's set-up's alone.
+    for (const id of [secretId(/admin superuser password/), secretId(/password of the detector role/)]) {
+      expect(statementsOn(memberRole, id)).toEqual([]);
+      expect(statementsOn(setupRole, id).flatMap(actions)).toContain("secretsmanager:GetSecretValue");
     }
   });
 

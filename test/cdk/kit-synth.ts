@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { buildKit, type KitStacks } from "../../cdk/app.ts";
 import type { ChartsBuilder } from "../../cdk/eks/chart-manifests.ts";
+import type { ImageLock } from "../../cdk/image-lock.ts";
 import { kitInputFromContext } from "../../cdk/kit-input.ts";
 import type { SizePlan } from "../../cdk/size/size-plan.ts";
 
@@ -53,14 +54,18 @@ export interface ValidationReport {
 const cdkContext = (JSON.parse(readFileSync(join(repoRoot, "cdk.json"), "utf8")) as { context: Record<string, unknown> }).context;
 
 /** `raw` is the CDK context as `-c` would give it: size keys and access keys. */
-export function synthKit(raw: Record<string, unknown>, options: { charts?: ChartsBuilder; nag?: boolean } = {}): Synthesized {
+export function synthKit(
+  raw: Record<string, unknown>,
+  options: { charts?: ChartsBuilder; nag?: boolean; imageDirectory?: string; imageLock?: ImageLock } = {},
+): Synthesized {
   process.env.CDK_VALIDATION = "false"; // skip the built-in CloudFormation schema plugin; cfn-lint does that
   const started = performance.now();
   const outdir = mkdtempSync(join(tmpdir(), "kit-synth-"));
   const app = new App({ outdir, context: { ...cdkContext, "aws:cdk:disable-asset-staging": true } });
   const { plan, access } = kitInputFromContext({ ...testAccess, ...raw });
   const stacks = buildKit(app, plan, {
-    imageDirectory: imageFixture,
+    imageDirectory: options.imageDirectory ?? imageFixture,
+    ...(options.imageLock === undefined ? {} : { imageLock: options.imageLock }),
     access,
     nag: options.nag ?? true,
     ...(options.charts === undefined ? {} : { charts: options.charts }),

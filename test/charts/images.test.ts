@@ -1,14 +1,16 @@
 /**
  * Every image the manifests run is pinned by digest, or is listed in charts/versions.ts as pinned by tag with a
- * reason (no digest was ever read from a registry here, and none is invented). Digests given through
- * `imageDigests` and an `image@sha256:...` app image reach every reference; malformed ones are refused by name.
+ * reason (no digest was ever read from a registry here, and none is invented). Digests from the image lock
+ * (images.lock.json, read by default), given through `imageDigests`, and an `image@sha256:...` app image reach
+ * every reference; malformed ones are refused by name.
  */
 import { describe, expect, it } from "vitest";
 import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import type { ChartOptions } from "../../charts/index.ts";
 import { components } from "../../charts/names.ts";
 import { synthesizeManifests } from "../../charts/synth.ts";
-import { appImageTagPinnedBecause, isDigestPinned, tagPinnedImages, thirdPartyImageNames, type ImageDigests } from "../../charts/versions.ts";
+import { readImageLock } from "../../cdk/image-lock.ts";
+import { appImageTagPinnedBecause, isDigestPinned, lockReference, tagPinnedImages, thirdPartyImageNames, type ImageDigests } from "../../charts/versions.ts";
 import { find, fullOptions, podSpecOf, presetNames, presetManifests, type Container, type K8sObject } from "./fixtures.ts";
 
 /** Every image reference in the objects: containers of Deployments and Jobs, images passed as arguments, the Prometheus CR's. */
@@ -73,5 +75,37 @@ describe("image digests", () => {
     for (const image of ["anomaly-kit", "anomaly-kit:1.2", "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:abc", `localhost:5000/a/b:t@${digest("c")}`]) {
       expect(() => objectsOf({ ...fullOptions, app: { image } }), image).not.toThrow();
     }
+  });
+});
+
+describe("image lock", () => {
+  const plan = sizePlanFrom({ preset: "stage-3" });
+  const objectsOf = (options: ChartOptions) => synthesizeManifests(plan, options).flatMap((m) => m.objects as K8sObject[]);
+  const tagged = thirdPartyImageNames.filter((name) => lockReference(name) !== undefined);
+
+  it("pins every image the lock holds a digest for; an image given in imageDigests wins over the lock", () => {
+    const imageLock = { images: Object.fromEntries(tagged.map((name, i) => [lockReference(name)!, digest(String(i))])) };
+    const images = imagesIn(objectsOf({ ...fullOptions, imageLock }));
+    tagged.forEach((name, i) => expect(images).toContain(`${lockReference(name)!}@${digest(String(i))}`));
+    // No tag of ours names the operator's default Prometheus: the lock cannot pin it.
+    expect(images).toContain("quay.io/prometheus/prometheus (the operator's default)");
+    const given = imagesIn(objectsOf({ ...fullOptions, imageLock, imageDigests: { grafana: digest("f") } }));
+    expect(given).toContain(`${lockReference("grafana")!}@${digest("f")}`);
+    expect(given.filter((ref) => ref.startsWith("grafana/"))).toHaveLength(1);
+  });
+
+  it("reads images.lock.json by default: a locked image by its digest, the others by tag", () => {
+    const lock = readImageLock();
+    const images = imagesIn(objectsOf(fullOptions));
+    for (const name of tagged) {
+      const reference = lockReference(name)!;
+      const locked = lock.images[reference];
+      expect(images, name).toContain(locked === null || locked === undefined ? reference : `${reference}@${locked}`);
+    }
+  });
+
+  it("ignores a digest locked for another tag", () => {
+    const imageLock = { images: { "grafana/grafana:11.0.0": digest("e") } };
+    expect(imagesIn(objectsOf({ ...fullOptions, imageLock }))).toContain(lockReference("grafana")!);
   });
 });

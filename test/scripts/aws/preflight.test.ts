@@ -1,7 +1,7 @@
 /**
  * Preflight against recorded AWS responses, replayed on loopback to the real SDK clients (and to the real AWS
  * CLI for IAM GetRole), and the tools' recorded version outputs: the happy path, throttling retried, and each
- * failure naming the quota, zone, tool or setting to change.
+ * failure naming the quota, zone, tool or setting to change; images the lock leaves pinned by tag are named.
  */
 import { describe, expect, it } from "vitest";
 import { failed, type CheckResult } from "../../../scripts/aws/check-result.ts";
@@ -61,8 +61,18 @@ describe("preflight", () => {
       ...healthyAccount,
       getRole,
     );
-    const results = await runPreflight(ctx, parseStages("3,6,12,24,48"), options());
+    const results = await runPreflight(ctx, parseStages("3,6,12,24,48"), options({ imageLock: { images: {} } }));
     expect(failed(results)).toEqual([]);
+    // An image lock without digests: every image is named, with the command that pins them (a warning only).
+    const pins = byCheck(results, "image pins");
+    expect(pins.status).toBe("warn");
+    expect(pins.detail).toBe(
+      "6 of 6 images pinned only by tag: quay.io/prometheus-operator/prometheus-operator:v0.93.0 (charts: prometheusOperator), " +
+        "quay.io/prometheus-operator/prometheus-config-reloader:v0.93.0 (charts: prometheusConfigReloader), " +
+        "quay.io/prometheus/prometheus (the Prometheus Operator's default version) (charts: prometheus), grafana/grafana:12.4.10 (charts: grafana), " +
+        "jaegertracing/jaeger:2.20.0 (charts: jaeger), node:24-slim (Dockerfile base (NODE_IMAGE))",
+    );
+    expect(pins.fix).toMatch(/npm run pin-images, then commit images\.lock\.json/);
     expect(byCheck(results, "tool: docker").detail).toBe("docker 28.2.2");
     expect(byCheck(results, "tool: AWS CLI").detail).toBe("AWS CLI 2.31.12");
     expect(byCheck(results, "tool: kubectl").detail).toBe("kubectl 1.32.4-dispatcher");
@@ -149,7 +159,7 @@ describe("preflight", () => {
     server.add({ match: "GetCallerIdentity", ...xmlReply(recorded("sts/GetCallerIdentity.expired-token.xml"), 403) });
     const results = await runPreflight(ctx, parseStages("stage-3"), options());
     const at = results.findIndex((r) => r.check === "credentials");
-    expect(results.slice(0, at).map((r) => r.check)).toEqual(["tool: docker", "tool: AWS CLI", "tool: kubectl"]);
+    expect(results.slice(0, at).map((r) => r.check)).toEqual(["tool: docker", "tool: AWS CLI", "tool: kubectl", "image pins"]);
     expect(results[at]).toMatchObject({ check: "credentials", status: "fail" });
     expect(results[at]!.detail).toMatch(/ExpiredToken/);
     expect(results[at]!.fix).toMatch(/session has expired/);
