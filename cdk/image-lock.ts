@@ -8,9 +8,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const imageLockPath = fileURLToPath(new URL("../images.lock.json", import.meta.url));
-/** The file's name as the messages give it. */
+/** The file's name, at the repository's root. */
 export const imageLockFile = "images.lock.json";
+export const imageLockPath = fileURLToPath(new URL(`../${imageLockFile}`, import.meta.url));
 
 export const digestPattern = /^sha256:[0-9a-f]{64}$/;
 /** `[registry/]path:tag`: a reference by tag alone, the only kind the lock keys on. */

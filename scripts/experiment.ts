@@ -82,7 +82,7 @@ const program = new Command("experiment")
   .option("--from-inside-vpc", "aws: this machine reaches the private EKS endpoint (a bastion or VPN into the VPC), so no public endpoint is needed")
   .option(
     replaceCassandraNodesFlag,
-    "aws: deploy even when the code changes running Cassandra nodes' user data (CloudFormation stops and starts them: their instance store is emptied and Cassandra stays down on them); refused otherwise",
+    "aws: deploy even when the code changes running Cassandra nodes' user data or instance type (CloudFormation stops and starts them: their instance store is emptied and Cassandra stays down on them); refused otherwise",
   );
 
 async function main(): Promise<number> {

@@ -2,8 +2,10 @@
  * Before a deploy onto an experiment that already runs: does the new Cassandra template change the user data of
  * a node that exists? CloudFormation applies a changed UserData by stopping and starting the instance: its NVMe
  * instance store comes back empty, cloud-init does not run the first-boot script again, and Cassandra stays
- * down on that node. Growing adds nodes and changes none, so any change found here is refused, naming the nodes
- * and the files whose text changed, unless the caller accepts it (`--replace-cassandra-nodes`).
+ * down on that node. The same holds for the few other properties whose update stops or replaces an instance
+ * (another instance type, say). Growing adds nodes and changes none, so any change found here is refused, naming
+ * the nodes, the files whose text changed and those properties, unless the caller accepts it
+ * (`--replace-cassandra-nodes`).
  *
  * The deployed side is CloudFormation's own copy of the template (GetTemplate): it is what CloudFormation
  * compares the new template with, so a difference here is exactly a difference it would apply.
@@ -19,11 +21,21 @@ export interface Template {
   readonly Resources?: Readonly<Record<string, { readonly Type?: string; readonly Properties?: Readonly<Record<string, unknown>> }>>;
 }
 
-/** One node whose user data would change, and the files (or the script itself) whose text differs. */
+/**
+ * One running node the deploy would stop or replace: the files of its user data (or the script itself) whose
+ * text differs, and the other properties that changed among those whose update stops or replaces an instance.
+ */
 export interface UserDataChange {
   readonly node: string;
   readonly files: readonly string[];
+  readonly properties: readonly string[];
 }
+
+/**
+ * The other AWS::EC2::Instance properties whose update CloudFormation applies by stopping the instance ("some
+ * interruptions": InstanceType, EbsOptimized) or by replacing it (the rest), per its resource reference.
+ */
+export const interruptingProperties = ["AvailabilityZone", "BlockDeviceMappings", "EbsOptimized", "ImageId", "InstanceType", "PrivateIpAddress", "SubnetId"] as const;
 
 export const replaceCassandraNodesFlag = "--replace-cassandra-nodes";
 
@@ -35,8 +47,8 @@ export class CassandraUserDataChangeError extends Error {
 
   constructor(stackName: string, changes: readonly UserDataChange[]) {
     super(
-      `refusing to deploy: it would change the user data of ${changes.length} running Cassandra node(s) of stack ${stackName}, ` +
-        `and CloudFormation would stop and start them (instance store emptied, the first boot not run again, Cassandra down): ` +
+      `refusing to deploy: it would change the user data or instance of ${changes.length} running Cassandra node(s) of stack ${stackName}, ` +
+        `and CloudFormation would stop and start or replace them (instance store emptied, the first boot not run again, Cassandra down): ` +
         `${describeChanges(changes)}. Deploy the code the experiment was started with, or pass ${replaceCassandraNodesFlag} to accept losing those nodes' data`,
     );
     this.name = "CassandraUserDataChangeError";
@@ -46,28 +58,34 @@ export class CassandraUserDataChangeError extends Error {
 }
 
 export const describeChanges = (changes: readonly UserDataChange[]): string =>
-  changes.map((c) => `${c.node} (${c.files.join(", ")})`).join("; ");
+  changes.map((c) => `${c.node} (${[...c.files, ...c.properties.map((p) => `property ${p}`)].join(", ")})`).join("; ");
 
-/** The user data of each EC2 instance of a template, by logical id. */
-function userDataOf(template: Template): Map<string, unknown> {
+/** The properties of each EC2 instance of a template, by logical id. */
+function instancesOf(template: Template): Map<string, Readonly<Record<string, unknown>>> {
   return new Map(
     Object.entries(template.Resources ?? {})
       .filter(([, r]) => r.Type === "AWS::EC2::Instance")
-      .map(([id, r]) => [id, r.Properties?.UserData]),
+      .map(([id, r]) => [id, r.Properties ?? {}]),
   );
 }
 
-/** The instances present in both templates whose user data differs; instances only in `next` are new nodes. */
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The instances present in both templates that the deploy would stop or replace; instances only in `next` are new nodes. */
 export function userDataChanges(deployed: Template, next: Template): UserDataChange[] {
-  const before = userDataOf(deployed);
+  const before = instancesOf(deployed);
   const changes: UserDataChange[] = [];
-  for (const [node, after] of userDataOf(next)) {
-    if (!before.has(node)) continue;
+  for (const [node, after] of instancesOf(next)) {
     const old = before.get(node);
-    if (JSON.stringify(old) === JSON.stringify(after)) continue;
-    const files = changedFiles(userDataScript(`deployed ${node}`, old), userDataScript(`new ${node}`, after));
-    // Same text, other bytes (another compressor): CloudFormation still sees a change.
-    changes.push({ node, files: files.length > 0 ? files : ["(same text, other compressed bytes)"] });
+    if (old === undefined) continue;
+    let files: string[] = [];
+    if (!same(old.UserData, after.UserData)) {
+      files = changedFiles(userDataScript(`deployed ${node}`, old.UserData), userDataScript(`new ${node}`, after.UserData));
+      // Same text, other bytes (another compressor): CloudFormation still sees a change.
+      if (files.length === 0) files = ["(same text, other compressed bytes)"];
+    }
+    const properties = interruptingProperties.filter((p) => !same(old[p], after[p]));
+    if (files.length > 0 || properties.length > 0) changes.push({ node, files, properties });
   }
   return changes;
 }

@@ -1,8 +1,8 @@
 /**
  * `--target aws`: a stage is the size model's plan for N Cassandra nodes.
  * - deploy / grow in place: `cdk synth -c cassandraNodes=N -c experimentId=<id> -c region=<r> --output
- *   work/cdk.out-stage-N`, the Cassandra user-data guard over that assembly, then `cdk deploy --all --app
- *   work/cdk.out-stage-N --require-approval never` (child processes; their output goes to work/cdk-*.log);
+ *   work/cdk.out`, the Cassandra user-data guard over that assembly, then `cdk deploy --all --app work/cdk.out
+ *   --require-approval never` (child processes; their output goes to work/cdk-*.log);
  * - Kubernetes API: one `kubectl proxy` on loopback (kubeconfig from `aws eks update-kubeconfig --name <id>-eks`
  *   into work/kubeconfig);
  * - Prometheus: `kubectl port-forward` to the operator's governing Service (prometheus-route.ts), restarted on
@@ -248,7 +248,9 @@ export class AwsStageRunner implements StageRunner {
   async deploy(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
     const plan = this.plan(stage);
     const context = cdkContextArgs(plan, { clusterAdminArn: await this.#admin(progress), apiAccessCidrs: this.#o.apiAccessCidrs });
-    const assembly = join(this.#o.workDir, `cdk.out-stage-${stage}`);
+    // One assembly folder per experiment, rewritten by each stage's synth: a stage's assets (the kubectl
+    // layer, the image's build context) would otherwise be copied again for every stage.
+    const assembly = join(this.#o.workDir, "cdk.out");
     await this.#run("cdk", ["synth", ...context, "--output", assembly, "--quiet"], `cdk-synth-stage-${stage}.log`, signal);
     const stackName = kitStackNames(this.#o.experimentId).cassandra;
     await guardCassandraUserData(this.#ctx, {

@@ -2,8 +2,8 @@
  * The guard before a deploy onto a running experiment, against CloudFormation's recorded GetTemplate answers
  * (the deployed template, or the error for a stack that does not exist) replayed to the real SDK client, with
  * the new template from a real synth of the kit. Growing 3 → 6 changes no node's user data and passes; user
- * data that an older version of the code wrote (other cassandra.yaml, sysctl and script lines) is refused,
- * naming the nodes and the files, unless the nodes' replacement is accepted.
+ * data that an older version of the code wrote (other cassandra.yaml, sysctl and script lines), or another
+ * instance type, is refused, naming the nodes and the files or property, unless the nodes' replacement is accepted.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { cassandraLogicalId } from "../../../cdk/cassandra-nodes.ts";
@@ -86,9 +86,9 @@ describe("Cassandra user-data guard", () => {
     expect(error).toBeInstanceOf(CassandraUserDataChangeError);
     const refused = error as CassandraUserDataChangeError;
     expect(refused.changes).toEqual([
-      { node: n1, files: ["/etc/cassandra/cassandra.yaml"] },
-      { node: n2, files: [scriptItself, "/etc/cassandra/cassandra.yaml", "/etc/sysctl.d/60-cassandra.conf"] },
-      { node: n3, files: ["/etc/cassandra/cassandra.yaml"] },
+      { node: n1, files: ["/etc/cassandra/cassandra.yaml"], properties: [] },
+      { node: n2, files: [scriptItself, "/etc/cassandra/cassandra.yaml", "/etc/sysctl.d/60-cassandra.conf"], properties: [] },
+      { node: n3, files: ["/etc/cassandra/cassandra.yaml"], properties: [] },
     ]);
     expect(refused.message).toContain(`${n2} (${scriptItself}, /etc/cassandra/cassandra.yaml, /etc/sysctl.d/60-cassandra.conf)`);
     expect(refused.message).toContain(replaceCassandraNodesFlag);
@@ -101,8 +101,20 @@ describe("Cassandra user-data guard", () => {
     server.add(getTemplate(deployed));
     logs.length = 0;
     const changes = await guardCassandraUserData(ctx, { stackName, next: stage6, replaceNodes: true, log });
-    expect(changes).toEqual([{ node: n1, files: ["/etc/cassandra/cassandra.yaml"] }]);
+    expect(changes).toEqual([{ node: n1, files: ["/etc/cassandra/cassandra.yaml"], properties: [] }]);
     expect(logs).toEqual([`${replaceCassandraNodesFlag}: deploying a user-data change to 1 Cassandra node(s): ${n1} (/etc/cassandra/cassandra.yaml)`]);
+  });
+
+  it("refuses another instance type for running nodes (CloudFormation stops them to change it), naming the property", async () => {
+    const deployed = structuredClone(stage3);
+    const nodes = [0, 1, 2].map(cassandraLogicalId);
+    for (const node of nodes) deployed.Resources[node]!.Properties!.InstanceType = "i3.xlarge";
+    expect(stage6.Resources[nodes[0]!]!.Properties!.InstanceType).not.toBe("i3.xlarge");
+    server.add(getTemplate(deployed));
+    const error = (await guardCassandraUserData(ctx, { stackName, next: stage6, replaceNodes: false, log }).catch((e: unknown) => e)) as CassandraUserDataChangeError;
+    expect(error).toBeInstanceOf(CassandraUserDataChangeError);
+    expect(error.changes).toEqual(nodes.map((node) => ({ node, files: [], properties: ["InstanceType"] })));
+    expect(error.message).toContain(`${nodes[0]!} (property InstanceType)`);
   });
 
   it("passes the first deploy of an experiment (CloudFormation: the stack does not exist)", async () => {

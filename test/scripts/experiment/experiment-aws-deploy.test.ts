@@ -111,7 +111,7 @@ describe("AWS runner deploy step", () => {
     server.add(deployedIs(stage3));
     const { calls, error, workDir } = await deployStage6(false);
     expect(error).toBeUndefined();
-    const assembly = join(workDir, "cdk.out-stage-6");
+    const assembly = join(workDir, "cdk.out");
     expect(calls.map((c) => c[0])).toEqual(["synth", "deploy"]);
     expect(calls[0]).toEqual(expect.arrayContaining(["cassandraNodes=6", `experimentId=${experimentId}`, "--output", assembly]));
     expect(calls[1]).toEqual(["deploy", "--all", "--app", assembly, "--require-approval", "never"]);
