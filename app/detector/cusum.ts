@@ -95,6 +95,11 @@ export interface Verdict {
   readonly reason?: "non-finite-value" | "short-history" | "non-finite-baseline";
 }
 
+/** σ as the checks use it: at least the relative and the absolute floor of `options` (see DetectOptions). */
+export function sigmaFloor(options: DetectOptions): (b: { mean: number; sd: number }) => number {
+  return (b) => Math.max(b.sd, Math.abs(b.mean) * (options.minRelativeSigma ?? 1e-3), options.minSigma ?? 1e-9);
+}
+
 /** Mean and sample standard deviation (n − 1) in one pass (Welford), finite values only. */
 export function baseline(values: readonly number[]): { mean: number; sd: number; n: number } {
   let n = 0;
@@ -158,8 +163,7 @@ export function detect(history: readonly number[], value: number, options: Detec
   const h = options.h ?? 5;
   const minHistory = Math.max(2, options.minHistory ?? 10);
   const lookback = options.lookback ?? 0;
-  const floor = (b: { mean: number; sd: number }) =>
-    Math.max(b.sd, Math.abs(b.mean) * (options.minRelativeSigma ?? 1e-3), options.minSigma ?? 1e-9);
+  const floor = sigmaFloor(options);
   const { mean, n, sigma } = cleanBaseline(history, k + h, floor);
   const quiet = { anomaly: false, direction: null, score: 0, mean, sigma, n } as const;
   if (!Number.isFinite(value)) return { ...quiet, reason: "non-finite-value" };
@@ -304,8 +308,7 @@ export function cusumStep(
   const k = options.k ?? cusumDefaults.k;
   const h = options.h ?? cusumDefaults.h;
   const minHistory = Math.max(3, options.minHistory ?? 10);
-  const floor = (b: { mean: number; sd: number }) =>
-    Math.max(b.sd, Math.abs(b.mean) * (options.minRelativeSigma ?? 1e-3), options.minSigma ?? 1e-9);
+  const floor = sigmaFloor(options);
   const prev = validSums(previous);
   const finite = history.filter(Number.isFinite);
   const p = predict(finite, value, k + h, floor);

@@ -18,7 +18,7 @@
  *
  * Pure and deterministic: the same history, value and previous state give the same verdict and state (replay).
  */
-import { cusumStep, zeroSums, type CusumSums, type DetectOptions, type StepVerdict } from "./cusum.ts";
+import { cusumStep, sigmaFloor, zeroSums, type CusumSums, type DetectOptions, type StepVerdict } from "./cusum.ts";
 
 export interface KeyState {
   /** Finite values of the key checked so far, counted up to keyCheckDefaults.learnEvents (all the check asks). */
@@ -34,7 +34,7 @@ export interface KeyState {
 
 export const initialKeyState: KeyState = Object.freeze({ n: 0, low: 0, high: 0, likMean: 0, likVar: 0, sums: zeroSums });
 
-/** The design's constants, one place; `npm run bench:nab -- --ablate` measures what each part buys. */
+/** The design's constants, one place; `npm run bench:nab` measures what each part buys (it leaves each out in turn). */
 export const keyCheckDefaults = {
   /** Checks of a key before either part may alarm: its range and the likelihood's statistics are still forming. */
   learnEvents: 100,
@@ -82,8 +82,7 @@ export function checkKey(
 
   const learned = state.n >= c.learnEvents;
   const left = new Set(options.without ?? []);
-  const floor = Math.max(Math.abs((state.low + state.high) / 2) * (options.minRelativeSigma ?? 1e-3), options.minSigma ?? 1e-9);
-  const width = Math.max(state.high - state.low, floor);
+  const width = sigmaFloor(options)({ mean: (state.low + state.high) / 2, sd: state.high - state.low });
   const excess = Math.max(0, value - state.high, state.low - value) / width;
   const rangeScore = learned && !left.has("range") ? excess / (excess + c.rangeExcessAtAlarm) : 0;
 

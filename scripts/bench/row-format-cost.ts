@@ -2,9 +2,10 @@
  * What a row's carried check state costs in Cassandra, the previous row format against the current one, in one run
  * and interleaved so that the machine's drift (other processes, a warming JVM) falls on both alike. Each check reads
  * the key's previous 50 rows, then writes the event's row with the state its check left, as the pipeline does:
- * - columns: the previous format, the CUSUM sums as four columns (two doubles, two ints), read with every row;
- * - cell: the current one, the whole state (sums, range, likelihood) as one blob cell (key-state-codec.ts), through
- *   the app's own store.
+ * - columns: the previous check and row format: the CUSUM sums as four columns (two doubles, two ints), read with
+ *   every row, the CUSUM step alone (cusumStep), the new sums written;
+ * - cell: the current ones: the whole state (sums, range, likelihood) as one blob cell (key-state-codec.ts) through
+ *   the app's own store, and the pipeline's check (checkKey).
  * Keys get a full window of history first, as in the ceiling (scripts/bench/ceiling.ts).
  *
  *   bash scripts/with-node.sh tsx scripts/bench/row-format-cost.ts [--rounds 4] [--seconds 10] [--concurrency 64]
@@ -15,6 +16,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { CassandraStore, createSchema, schemaStatements, stateColumn } from "../../app/detector/cassandra-store.ts";
+import { cusumStep } from "../../app/detector/cusum.ts";
 import { checkKey, initialKeyState } from "../../app/detector/key-check.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { cassandraSchema, historyWindow } from "../../app/topology.ts";
@@ -73,8 +75,19 @@ async function main(): Promise<void> {
   const writeColumns = (e: Event) =>
     client.execute(insertColumns, [e.id, new Date(e.time), e.producer, e.seq, e.value, Math.random(), 0, 3, 0], options);
   const columns = async (e: Event) => {
-    await client.execute(historyColumns, [e.id, new Date(e.time), e.producer, e.seq], options);
-    await writeColumns(e);
+    const rs = await client.execute(historyColumns, [e.id, new Date(e.time), e.producer, e.seq], options);
+    const values = rs.rows.map((r) => r.get("value") as number).reverse();
+    const newest = rs.rows[0];
+    const sums = newest
+      ? {
+          upper: newest.get("cusum_upper") as number,
+          lower: newest.get("cusum_lower") as number,
+          upperRun: newest.get("cusum_upper_run") as number,
+          lowerRun: newest.get("cusum_lower_run") as number,
+        }
+      : undefined;
+    const next = cusumStep(values, e.value, sums).sums;
+    await client.execute(insertColumns, [e.id, new Date(e.time), e.producer, e.seq, e.value, next.upper, next.lower, next.upperRun, next.lowerRun], options);
   };
   const cell = async (e: Event) => {
     const history = await store.history(e);

@@ -54,6 +54,10 @@ const deployedLogicalIds = [
   "LoadgenRole043F0DCA",
   "LoadgenRoleDefaultPolicy6D28B2E2",
   "LoadgenPodIdentity",
+  // Added with the partition rebalance Job (its own role and Pod Identity association), after the split.
+  "RebalancerRoleD79DA699",
+  "RebalancerRoleDefaultPolicy9C700BD9",
+  "RebalancerPodIdentity",
   "MskBrokersHandlerLogsB42B2AA0",
   "MskBrokersBootstrapBrokers818D3E20",
   "MskBrokersBootstrapBrokersCustomResourcePolicy3230B1A6",
