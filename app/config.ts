@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { appHttpPort, cassandraSchema, detectorGroupId, topics } from "./topology.ts";
 import { cusumDefaults } from "./detector/cusum.ts";
+import { anomalyRules } from "./detector/key-check.ts";
 import { smallShifts } from "./loadgen/value-models.ts";
 import { spatialStrategyNames } from "./spatial/neighbours.ts";
 
@@ -431,6 +432,15 @@ export const detectorSettings = {
     allowed: "a number from 0.1 to 100",
     default: String(cusumDefaults.h),
     schema: decimal(0.1, 100),
+  }),
+  anomalyRule: setting({
+    env: "DETECTOR_ANOMALY_RULE",
+    flag: "--anomaly-rule <rule>",
+    help:
+      "what makes a verdict an anomaly: cusum (the CUSUM's signal, exact on independent data such as the load generator's) or score (the anomaly score at or above 0.5: the key's range and likelihood, for real series); every verdict carries the score either way",
+    allowed: `one of ${anomalyRules.join(", ")}`,
+    default: "cusum",
+    schema: z.enum(anomalyRules),
   }),
   spatialStrategy: setting({
     env: "DETECTOR_SPATIAL_STRATEGY",

@@ -116,9 +116,9 @@ export function baseline(values: readonly number[]): { mean: number; sd: number;
   return { mean, sd: n > 1 ? Math.sqrt(m2 / (n - 1)) : 0, n };
 }
 
-/** The median of finite numbers (a sorted copy; the histories are 50 values). */
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
+/** The median of finite numbers (a sorted typed copy: numeric without a comparator, several times faster). */
+function median(values: ArrayLike<number>): number {
+  const s = Float64Array.from(values).sort();
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }

@@ -50,7 +50,17 @@ export const keyCheckDefaults = {
   alarmScore: 0.5,
 } as const;
 
+/** What makes a verdict an anomaly (the detector's --anomaly-rule). */
+export const anomalyRules = ["cusum", "score"] as const;
+export type AnomalyRule = (typeof anomalyRules)[number];
+
 export type KeyCheckOptions = DetectOptions & {
+  /**
+   * cusum (default): `anomaly` is the CUSUM's signal, exact on independent data. score: `anomaly` is the anomaly
+   * score at or above alarmScore, for real series; the direction is the side the value left the range on, or the
+   * larger sum's, and the change began where that sum last was 0 (Page's estimate), or at this value for the range.
+   */
+  readonly anomalyRule?: AnomalyRule;
   /** Leave a part out (the NAB bench's ablation): its score is 0. */
   readonly without?: readonly ("range" | "likelihood")[];
 };
@@ -94,8 +104,21 @@ export function checkKey(
 
   const anomalyScore = Math.max(rangeScore, likelihoodScore);
   const cause = anomalyScore === 0 ? null : rangeScore >= likelihoodScore ? "range" : "likelihood";
-  const verdict: KeyVerdict = { ...step.verdict, anomalyScore, cause };
+  const cusumVerdict: KeyVerdict = { ...step.verdict, anomalyScore, cause };
+  const verdict = options.anomalyRule === "score" ? scoreVerdict(cusumVerdict, value, state, step.sums, history.length) : cusumVerdict;
   return { verdict, state: nextState(state, value, history[history.length - 1], statistic, step.sums) };
+}
+
+/** The verdict under the score rule: an anomaly when the score reaches the alarm, with a direction and a change point. */
+function scoreVerdict(v: KeyVerdict, value: number, s: KeyState, sums: CusumSums, historyLength: number): KeyVerdict {
+  const { changeEventsAgo: _cusums, ...rest } = v;
+  if (v.anomalyScore < keyCheckDefaults.alarmScore) return { ...rest, anomaly: false, direction: null };
+  if (v.cause === "range") return { ...rest, anomaly: true, direction: value > s.high ? "up" : "down", changeEventsAgo: 1 };
+  // The likelihood: the CUSUM's own signal when it signalled here (its sums restart), else the larger running sum.
+  if (v.anomaly && v.direction !== null) return { ...v, anomaly: true };
+  const up = sums.upper >= sums.lower;
+  const run = up ? sums.upperRun : sums.lowerRun;
+  return { ...rest, anomaly: true, direction: up ? "up" : "down", ...(run >= 1 && run <= historyLength + 1 ? { changeEventsAgo: run } : {}) };
 }
 
 /**

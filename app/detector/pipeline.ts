@@ -401,7 +401,7 @@ export class DetectorPipeline {
     const t0 = process.hrtime.bigint();
     let checked: ReturnType<typeof checkKey>;
     try {
-      checked = checkKey(history.values, e.value, history.state, { k: this.#c.cusumK, h: this.#c.cusumH });
+      checked = checkKey(history.values, e.value, history.state, { k: this.#c.cusumK, h: this.#c.cusumH, anomalyRule: this.#c.anomalyRule });
     } catch (err) {
       this.#m.errors.inc({ stage: "detect" });
       throw new StageFailure("detect", err);

@@ -6,7 +6,8 @@
  *   every row, the CUSUM step alone (cusumStep), the new sums written;
  * - cell: the current ones: the whole state (sums, range, likelihood) as one blob cell (key-state-codec.ts) through
  *   the app's own store, and the pipeline's check (checkKey).
- * Keys get a full window of history first, as in the ceiling (scripts/bench/ceiling.ts).
+ * Keys get a full window of history first, as in the ceiling (scripts/bench/ceiling.ts). Beside it, the two checks'
+ * CPU time per call in this process (no I/O), interleaved the same way: what the detector's CPU per check gains.
  *
  *   bash scripts/with-node.sh tsx scripts/bench/row-format-cost.ts [--rounds 4] [--seconds 10] [--concurrency 64]
  *
@@ -25,6 +26,35 @@ import { closedLoop, localStoreConfig } from "./ceiling.ts";
 import { machineFacts } from "./machine.ts";
 
 const table = cassandraSchema.eventsTable;
+
+/**
+ * Microseconds of CPU per check of each step on the same histories (one key's running state each), `rounds`
+ * interleaved pairs after a warm-up pair.
+ */
+function checkCpu(rounds: number): { cusumStep: number[]; checkKey: number[] } {
+  const n = 20_000;
+  const values = Array.from({ length: n + historyWindow }, (_, i) => Math.sin(i / 40) * 5 + Math.random());
+  const timed = (step: (h: number[], v: number, i: number) => void) => {
+    const t0 = process.cpuUsage();
+    for (let i = historyWindow; i < values.length; i++) step(values.slice(i - historyWindow, i), values[i]!, i);
+    const used = process.cpuUsage(t0);
+    return Number(((used.user + used.system) / n).toFixed(2));
+  };
+  let sums: ReturnType<typeof cusumStep>["sums"] | undefined;
+  let state: ReturnType<typeof checkKey>["state"] | undefined;
+  const variants = {
+    cusumStep: () => timed((h, v) => (sums = cusumStep(h, v, sums).sums)),
+    checkKey: () => timed((h, v) => (state = checkKey(h, v, state).state)),
+  };
+  variants.cusumStep();
+  variants.checkKey();
+  const out = { cusumStep: [] as number[], checkKey: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? (["cusumStep", "checkKey"] as const) : (["checkKey", "cusumStep"] as const);
+    for (const v of order) out[v].push(variants[v]());
+  }
+  return out;
+}
 
 /** The ceiling's closed loop, as rates and latency percentiles. */
 async function measure(workers: number, seconds: number, op: () => Promise<void>) {
@@ -121,7 +151,11 @@ async function main(): Promise<void> {
         const of = (x: Variant) => results.find((r) => r.round === round && r.variant === x)!.opsPerSecond;
         return Number((of(v) / of("columns")).toFixed(3));
       });
+    const cpu = checkCpu(rounds);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    console.log(`CPU per check, µs: cusumStep ${cpu.cusumStep.join(" ")}; checkKey ${cpu.checkKey.join(" ")}`);
     const summary = {
+      checkCpuMicros: { ...cpu, medianCusumStep: median(cpu.cusumStep), medianCheckKey: median(cpu.checkKey) },
       concurrency,
       seconds,
       rounds,

@@ -4,18 +4,20 @@
  * the key's newest row).
  */
 import { describe, expect, it } from "vitest";
-import { checkKey, keyCheckDefaults, surpriseDigits, type KeyState, type KeyVerdict } from "../../app/detector/key-check.ts";
+import { checkKey, keyCheckDefaults, surpriseDigits, type KeyCheckOptions, type KeyState, type KeyVerdict } from "../../app/detector/key-check.ts";
+import { cusumStep, type CusumSums } from "../../app/detector/cusum.ts";
+import { parseDetectorConfig } from "../../app/config.ts";
 import { decodeKeyState, encodeKeyState, keyStateBytes, storedKeyState } from "../../app/detector/key-state-codec.ts";
 import { historyWindow } from "../../app/topology.ts";
 import { Rng } from "../../app/loadgen/random.ts";
 
 /** Checks `values` one after the other as one key; returns every verdict and the last state. */
-function run(values: readonly number[], start?: { history: number[]; state: KeyState | undefined }) {
+function run(values: readonly number[], start?: { history: number[]; state: KeyState | undefined }, options: KeyCheckOptions = {}) {
   const history = [...(start?.history ?? [])];
   let state = start?.state;
   const verdicts: KeyVerdict[] = [];
   for (const v of values) {
-    const out = checkKey(history.slice(-historyWindow), v, state);
+    const out = checkKey(history.slice(-historyWindow), v, state, options);
     state = storedKeyState(out.state);
     verdicts.push(out.verdict);
     history.push(v);
@@ -94,6 +96,48 @@ describe("checkKey", () => {
     const out = checkKey(warm.history.slice(-historyWindow), Number.NaN, warm.state);
     expect(out.verdict).toMatchObject({ anomaly: false, anomalyScore: 0, cause: null, reason: "non-finite-value" });
     expect({ ...out.state, sums: undefined }).toEqual({ ...warm.state, sums: undefined });
+  });
+});
+
+describe("the anomaly rule", () => {
+  // An autocorrelated key with a spike and a level shift: the two rules disagree on it.
+  const rng = new Rng(31);
+  let x = 0;
+  const series = Array.from({ length: 3000 }, (_, i) => (x = 0.5 * x + rng.normal()) + (i === 1500 ? 40 : 0) + (i >= 2200 ? 20 : 0));
+
+  it("cusum (the default): anomaly, direction and change point are the CUSUM step's own", () => {
+    let sums: CusumSums | undefined;
+    const expected = series.map((v, i) => {
+      const out = cusumStep(series.slice(Math.max(0, i - historyWindow), i), v, sums);
+      sums = out.sums;
+      return out.verdict;
+    });
+    const verdicts = run(series).verdicts;
+    expect(verdicts.map((v) => [v.anomaly, v.direction, v.changeEventsAgo])).toEqual(expected.map((v) => [v.anomaly, v.direction, v.changeEventsAgo]));
+  });
+
+  it("score: anomaly is the score at or above the alarm, with a direction and a change point on each", () => {
+    const verdicts = run(series, undefined, { anomalyRule: "score" }).verdicts;
+    const anomalies = verdicts.flatMap((v, i) => (v.anomaly ? [{ i, v }] : []));
+    expect(verdicts.every((v) => v.anomaly === v.anomalyScore >= keyCheckDefaults.alarmScore)).toBe(true);
+    expect(anomalies.map((a) => a.i)).toContain(1500);
+    expect(anomalies.map((a) => a.i)).toContain(2200);
+    for (const { v } of anomalies) {
+      expect(v.direction).not.toBeNull();
+      expect(v.changeEventsAgo).toBeGreaterThanOrEqual(1);
+    }
+    expect(verdicts[1500]).toMatchObject({ direction: "up", cause: "range", changeEventsAgo: 1 });
+    expect(verdicts[2200]).toMatchObject({ direction: "up", cause: "range", changeEventsAgo: 1 });
+    // Fewer alarms than the CUSUM's own signal on this key (its sums add the autocorrelation up).
+    expect(anomalies.length).toBeLessThan(run(series).verdicts.filter((v) => v.anomaly).length);
+  });
+
+  it("is a detector setting that refuses anything else, naming it", () => {
+    expect(parseDetectorConfig({ env: {} }).anomalyRule).toBe("cusum");
+    expect(parseDetectorConfig({ env: { DETECTOR_ANOMALY_RULE: "score" } }).anomalyRule).toBe("score");
+    expect(() => parseDetectorConfig({ env: { DETECTOR_ANOMALY_RULE: "zscore" } })).toThrow(
+      /setting anomalyRule \(env DETECTOR_ANOMALY_RULE\): value "zscore" is not allowed .*; allowed: one of cusum, score/,
+    );
   });
 });
 
