@@ -31,7 +31,8 @@ import { availabilityZoneCount, limits, parseSizeInput, SizeInputError, type Siz
  * 432 MiB: peak RSS and peak V8 heap (used and unused), MiB. Node's RSS outside a limit was about twice this:
  * V8 grows its heap lazily against a 4 GiB default, so a host run overstates a pod's need.
  * Source: results/bench/detector-memory-576.json (`npm run local -- --rate 5000 --duration 60 --concurrency 64
- * --cassandra-connections-per-host 1 --keys 3200 --detector-memory-mib 576 --output <file>`).
+ * --cassandra-connections-per-host 1 --keys 3200 --detector-memory-mib 576 --output <file>`); the same run under
+ * the limit this plans and its derived heap: results/bench/detector-memory-320.json.
  */
 const detectorMemoryAtSaturation = { peakRssMiB: 192.7, peakHeapTotalMiB: 77.7 } as const;
 /**

@@ -29,6 +29,8 @@ export interface DetectorMemorySummary {
   readonly maxRssMiB: number;
   readonly maxHeapUsedMiB: number;
   readonly maxHeapTotalMiB: number;
+  /** Seconds in V8's garbage collector (one process's, the most seen): a heap too small shows here first. */
+  readonly gcSeconds: number;
 }
 
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -40,6 +42,7 @@ export class DetectorMemory {
   #rss = 0;
   #heapUsed = 0;
   #heapTotal = 0;
+  #gc = 0;
 
   constructor(runId: string, o: DetectorMemoryOptions) {
     this.#o = o;
@@ -62,6 +65,7 @@ export class DetectorMemory {
     this.#rss = Math.max(this.#rss, metrics.get("process_resident_memory_bytes") ?? 0);
     this.#heapUsed = Math.max(this.#heapUsed, metrics.get("nodejs_heap_size_used_bytes") ?? 0);
     this.#heapTotal = Math.max(this.#heapTotal, metrics.get("nodejs_heap_size_total_bytes") ?? 0);
+    this.#gc = Math.max(this.#gc, metrics.get("nodejs_gc_duration_seconds_sum") ?? 0);
   }
 
   summary(): DetectorMemorySummary {
@@ -76,6 +80,7 @@ export class DetectorMemory {
       maxRssMiB: mib(this.#rss),
       maxHeapUsedMiB: mib(this.#heapUsed),
       maxHeapTotalMiB: mib(this.#heapTotal),
+      gcSeconds: Math.round(this.#gc * 10) / 10,
     };
   }
 
