@@ -172,6 +172,8 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
   const retired = { cpu: 0, checks: 0, deferred: 0 };
   let restarts = 0;
   const memory = o.detectorMemory ? new DetectorMemory(runId, o.detectorMemory) : null;
+  let reviving = false;
+  let revive = Promise.resolve();
   const startDetector = (i: number) => run.startDetector(`detector-${i}`, {}, memory?.nodeFor(i));
   try {
     for (let i = 0; i < o.detectors; i++) slots.push({ app: startDetector(i), cpu: 0, checks: 0, deferred: 0 });
@@ -259,8 +261,10 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         await waitReady(slot.app);
       },
     };
-    const revive = memory ? reviveUntil(control, loadDone) : Promise.resolve();
-    const faults = Promise.all([o.during?.(control), revive]);
+    // Under a memory limit, through the load and the catch-up after it, as a pod's restart policy would.
+    reviving = memory !== null;
+    if (memory) revive = reviveWhile(control, () => reviving);
+    const faults = o.during?.(control) ?? Promise.resolve();
     faults.catch(() => undefined); // observed below, after the load; not an unhandled rejection meanwhile
 
     const loadgenExit = await loadgen.exited;
@@ -277,6 +281,8 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         stalledSince = Date.now();
       }
     }
+    reviving = false;
+    await revive;
     clearInterval(ticker);
     await sampling;
     await sample();
@@ -340,17 +346,17 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       samples,
     };
   } finally {
+    reviving = false;
+    await revive; // no restart may start a detector after the stop below
     await run.stopProcesses("SIGKILL", 5_000);
     memory?.remove();
     if (!o.keep) await run.drop();
   }
 }
 
-/** Starts exited detectors again each second until the load is done (what Kubernetes does for a crashed pod). */
-async function reviveUntil(control: RunControl, done: Promise<void>): Promise<void> {
-  let finished = false;
-  void done.then(() => (finished = true));
-  while (!finished) {
+/** Starts exited detectors again each second while `on()` holds (what Kubernetes does for a crashed pod). */
+async function reviveWhile(control: RunControl, on: () => boolean): Promise<void> {
+  while (on()) {
     // One that dies again before it is ready is found on the next round; the summary counts the restarts.
     await control.reviveExitedDetectors().catch(() => undefined);
     await sleep(1000);
