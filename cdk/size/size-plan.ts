@@ -20,9 +20,10 @@ import { availabilityZoneCount, limits, parseSizeInput, SizeInputError, type Siz
  * - a detector pod's capacity: the detector's CPU seconds per 1,000 checks measured by `npm run bench` (see
  *   detectorCpuSecondsPer1000Checks), at half load;
  * - one Kafka broker (m5.2xlarge class) per 6 Cassandra nodes: the reference's 9 brokers for 48 nodes;
- * - a detector pod's memory: the peak RSS measured with the pod's planned rate offered to one detector at the
+ * - a detector pod's memory: what one detector held outside V8's heap with the pod's planned rate offered at the
  *   plan's concurrency and connections, inside a memory limit (see detectorMemoryAtSaturation), with half again
- *   as headroom; its heap gets what the limit leaves after the rest of the process (detectorMaxOldSpaceMiB).
+ *   as headroom, plus an old space of detectorOldSpacePerHeapMiB × its peak heap; the heap gets what the limit
+ *   leaves after the rest of the process (detectorMaxOldSpaceMiB).
  */
 /**
  * One detector saturated (5,000 events/s offered to a 2-core machine that checks ~1,600/s, so every in-flight
@@ -32,7 +33,7 @@ import { availabilityZoneCount, limits, parseSizeInput, SizeInputError, type Siz
  * V8 grows its heap lazily against a 4 GiB default, so a host run overstates a pod's need.
  * Source: results/bench/detector-memory-576.json (`npm run local -- --rate 5000 --duration 60 --concurrency 64
  * --cassandra-connections-per-host 1 --keys 3200 --detector-memory-mib 576 --output <file>`); the same run under
- * the limit this plans and its derived heap: results/bench/detector-memory-320.json.
+ * a limit sized from peak RSS alone: results/bench/detector-memory-320*.json.
  */
 const detectorMemoryAtSaturation = { peakRssMiB: 192.7, peakHeapTotalMiB: 77.7 } as const;
 /**
@@ -53,6 +54,14 @@ const memoryHeadroom = 1.5;
  * headroom: a limit must leave this much beside the old space.
  */
 const detectorNonHeapMiB = (detectorMemoryAtSaturation.peakRssMiB - detectorMemoryAtSaturation.peakHeapTotalMiB) * memoryHeadroom;
+/**
+ * Old space per MiB of peak heap. V8 grows its heap by a smaller factor the smaller its limit, so a tight old
+ * space fits but collects far more often: with the old space at 2.7× the peak heap (a 320 MiB limit, peak RSS
+ * with headroom) GC took 37 % of the detector's CPU, at 5× (576 MiB) 15 %
+ * (results/bench/detector-memory-320-gc.json, detector-memory-576-gc.json), and the pod's capacity
+ * (detectorCpuSecondsPer1000Checks) was measured with a roomy heap.
+ */
+const detectorOldSpacePerHeapMiB = 5;
 /** Kubernetes memory in whole 64 MiB steps. */
 const roundUpMiB = (mib: number) => Math.ceil(mib / 64) * 64;
 
@@ -76,7 +85,7 @@ export const planning = {
   checksPerSecondPerCassandraVcpu: 220_000 / 48 / 8,
   detectorPod: {
     cpu: detectorPodCpu,
-    memoryMiB: roundUpMiB(detectorMemoryAtSaturation.peakRssMiB * memoryHeadroom),
+    memoryMiB: roundUpMiB(detectorNonHeapMiB + detectorMemoryAtSaturation.peakHeapTotalMiB * detectorOldSpacePerHeapMiB),
     /** CPUs ÷ CPU seconds per check × the pod's load, in whole hundreds. */
     checksPerSecond: Math.floor(((detectorPodCpu / detectorCpuSecondsPer1000Checks) * 1000 * detectorPodLoad) / 100) * 100,
   },
