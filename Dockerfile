@@ -3,6 +3,8 @@
 # Node 24 runs app/*.ts directly (type stripping), so there is no build step; only production dependencies.
 # Configuration is by environment variables (app/config.ts); the HTTP port is appHttpPort in app/topology.ts
 # (/metrics, /healthz, /readyz), set on the Deployments by the charts.
+# No heap size here: the image does not know its memory limit. The detector's Deployment sets NODE_OPTIONS
+# (--max-old-space-size) from the pod's limit, both from cdk/size/size-plan.ts.
 
 # The base by its release tag here; the CDK app passes NODE_IMAGE=<tag>@<digest> from images.lock.json once
 # `npm run pin-images` has read the digest (cdk/image-lock.ts), so every build then runs the same base.

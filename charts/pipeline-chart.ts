@@ -16,6 +16,7 @@ import {
   type LoadgenConfig,
 } from "../app/config.ts";
 import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
+import { nodeHeapEnv } from "../cdk/size/node-heap.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import { appWorkload, type AppWorkload } from "./app-workload.ts";
@@ -142,7 +143,8 @@ export class PipelineChart extends Chart {
       memoryMiB: plan.detector.memoryMiB,
       drainSeconds,
       mountServiceAccountToken: useAws,
-      env: { ...storeEnv, ...detectorEnv(detectorValues) },
+      // Node's heap from the pod's memory limit (the size plan's derivation), so V8 collects before the OOM killer.
+      env: { ...storeEnv, ...detectorEnv(detectorValues), ...nodeHeapEnv(plan.detector.maxOldSpaceMiB) },
     });
 
     if (plan.detector.autoscaling === "keda") {

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { detectorSettings, loadgenSettings, type DetectorConfig } from "../app/config.ts";
+import { detectorHeapModes } from "./local/detector-memory.ts";
 import { spatialThroughputDefaults, spatialTrial } from "./bench/spatial-throughput.ts";
 import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type LocalRunSummary, type ProgressSample } from "./local/pipeline-run.ts";
 import { projectRoot } from "./local/stack-control.ts";
@@ -58,6 +59,9 @@ const maxLocalDetectors = 64;
 const detectorsRange = localRange(1, maxLocalDetectors, "integer");
 // A local run ends: 0 (the load generator's "until stopped") would never reach the verification.
 const durationRange = localRange(1, 86_400, "decimal");
+// A detector does not start in less; the top is this machine's memory, well above any pod's.
+const memoryRange = localRange(64, 16_384, "integer");
+const heapModes: Check = { allowed: detectorHeapModes.join(" or "), schema: z.enum(detectorHeapModes) };
 
 /**
  * A commander argParser: a number as plain decimal text (the setting's schema then checks kind and range), any
@@ -96,13 +100,33 @@ function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof Pas
         detectorSettings.spatialStrategy.default,
       ),
     )
+    .addOption(
+      new Option("--detector-memory-mib <n>", "run each detector in a cgroup with this memory limit, as its pod (needs root); a detector that dies is started again")
+        .argParser(strictValue(memoryRange, true)),
+    )
+    .addOption(
+      option(
+        "--detector-heap <mode>",
+        "with --detector-memory-mib: from-limit sets --max-old-space-size from the limit as the charts do; node-default leaves it to Node",
+        heapModes,
+        "from-limit",
+      ),
+    )
     .addOption(new Option("--output <file>", "summary file").default(join(projectRoot, "results", "local", "summary.json")))
     .addOption(new Option("--keep", "keep the run's keyspace and topics afterwards").default(false))
     .showSuggestionAfterError(true);
   return { command, keys };
 }
 
-export type LocalArgs = PassedOn & { duration: number; detectors: number; output: string; keep: boolean; spatial: DetectorConfig["spatialStrategy"] };
+export type LocalArgs = PassedOn & {
+  duration: number;
+  detectors: number;
+  output: string;
+  keep: boolean;
+  spatial: DetectorConfig["spatialStrategy"];
+  detectorMemoryMib?: number;
+  detectorHeap: (typeof detectorHeapModes)[number];
+};
 
 /**
  * The flags of `npm run local` (without the node and script arguments), or "help" after --help printed the
@@ -157,10 +181,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const o = parsed;
   console.log(`${o.rate} events/s for ${o.duration} s over ${o.keys} keys; ${o.detectors} detector(s)`);
   // Every value is validated again by the app's own config schema before a process starts.
-  const { output, spatial, ...rest } = o;
+  const { output, spatial, detectorMemoryMib, detectorHeap, ...rest } = o;
   if (spatial !== "off") return spatialRun(o, spatial);
   const summary = await runLocalPipeline({
     ...rest,
+    ...(detectorMemoryMib === undefined ? {} : { detectorMemory: { limitMiB: detectorMemoryMib, heap: detectorHeap } }),
     settleSeconds: d.settleSeconds,
     onProgress: progressLine,
   });

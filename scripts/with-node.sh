@@ -39,10 +39,23 @@ fi
 # npm ci when node_modules is missing or older than the lockfile.
 stamp="$root/node_modules/.package-lock.json"
 packages_stale() { [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; }
-if packages_stale; then lock_setup; fi
-if packages_stale; then
-  echo "setup: installing npm packages (npm ci)" >&2
-  (cd "$root" && npm ci --loglevel=error --no-fund --no-audit >&2)
+# A node_modules that links to another checkout's (a git worktree sharing its install) is never installed
+# through: npm ci empties node_modules first, and through the link that is the other checkout's packages. A
+# worktree's lockfile is newer by its checkout time alone, so the link is in order when the other checkout's
+# lockfile has the same text and its packages are installed; otherwise say where to install.
+if [ -L "$root/node_modules" ]; then
+  linked="$(readlink -f "$root/node_modules")"
+  if [ ! -f "$linked/.package-lock.json" ] || ! cmp -s "$root/package-lock.json" "$(dirname "$linked")/package-lock.json"; then
+    echo "error: node_modules links to $linked, whose packages are missing or installed from another package-lock.json;" \
+      "npm ci here would empty them through the link: run npm ci in $(dirname "$linked"), or replace the link with a directory" >&2
+    exit 1
+  fi
+else
+  if packages_stale; then lock_setup; fi
+  if packages_stale; then
+    echo "setup: installing npm packages (npm ci)" >&2
+    (cd "$root" && npm ci --loglevel=error --no-fund --no-audit >&2)
+  fi
 fi
 if [ "$setup_locked" = 1 ]; then exec 9>&-; fi
 

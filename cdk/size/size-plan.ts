@@ -20,18 +20,22 @@ import { availabilityZoneCount, limits, parseSizeInput, SizeInputError, type Siz
  * - a detector pod's capacity: the detector's CPU seconds per 1,000 checks measured by `npm run bench` (see
  *   detectorCpuSecondsPer1000Checks), at half load;
  * - one Kafka broker (m5.2xlarge class) per 6 Cassandra nodes: the reference's 9 brokers for 48 nodes;
- * - a detector pod's memory: the peak RSS measured with the pod's planned rate offered to one detector at the
- *   plan's concurrency and connections (see detectorPeakRssMiB), with half again as headroom.
+ * - a detector pod's memory: what one detector held outside V8's heap with the pod's planned rate offered at the
+ *   plan's concurrency and connections, inside a memory limit (see detectorMemoryAtSaturation), with half again
+ *   as headroom, plus an old space of detectorOldSpacePerHeapMiB × its peak heap; the heap gets what the limit
+ *   leaves after the rest of the process (detectorMaxOldSpaceMiB).
  */
 /**
- * Peak RSS of one detector with 5,000 events/s offered (the pod's rate in the plan of then), concurrency 64, 1 connection
- * per host, 3,200 keys, for 60 s: 373.9 MiB, measured 2026-12-02 on the 2-core machine, where the detector ran
- * saturated (1,631 checks/s, a backlog of ~200,000 events), so every in-flight slot and fetch buffer was full:
- * an upper bound for a pod at the rate planned now (planning.detectorPod.checksPerSecond).
- * Source: results/bench/detector-memory-plan-pod.json (`npm run local -- --rate 5000 --duration 60
- * --concurrency 64 --connections 1 --keys 3200 --output results/bench/detector-memory-plan-pod.json`).
+ * One detector saturated (5,000 events/s offered to a 2-core machine that checks ~1,600/s, so every in-flight
+ * slot and fetch buffer stays full: an upper bound for a pod at planning.detectorPod.checksPerSecond), at
+ * concurrency 64, 1 connection per host, 3,200 keys, for 60 s, inside a 576 MiB cgroup with the old space at
+ * 432 MiB: peak RSS and peak V8 heap (used and unused), MiB. Node's RSS outside a limit was about twice this:
+ * V8 grows its heap lazily against a 4 GiB default, so a host run overstates a pod's need.
+ * Source: results/bench/detector-memory-576.json (`npm run local -- --rate 5000 --duration 60 --concurrency 64
+ * --cassandra-connections-per-host 1 --keys 3200 --detector-memory-mib 576 --output <file>`); the same run under
+ * a limit sized from peak RSS alone: results/bench/detector-memory-320*.json.
  */
-const detectorPeakRssMiB = 373.9;
+const detectorMemoryAtSaturation = { peakRssMiB: 192.7, peakHeapTotalMiB: 77.7 } as const;
 /**
  * The detector's CPU seconds per 1,000 checks at saturation: the median over a run's four drain trials, from
  * `npm run bench` on 2026-12-02 (2-core machine). Two runs back to back that agreed (drain 1,777 vs 1,832
@@ -45,14 +49,43 @@ const detectorCpuSecondsPer1000Checks = 0.401;
 const detectorPodLoad = 0.5;
 const detectorPodCpu = 2;
 const memoryHeadroom = 1.5;
+/**
+ * What the detector holds outside V8's heap (code, Kafka and Cassandra buffers, the runtime) with the same
+ * headroom: a limit must leave this much beside the old space.
+ */
+const detectorNonHeapMiB = (detectorMemoryAtSaturation.peakRssMiB - detectorMemoryAtSaturation.peakHeapTotalMiB) * memoryHeadroom;
+/**
+ * Old space per MiB of peak heap. V8 grows its heap by a smaller factor the smaller its limit, so a tight old
+ * space fits but collects far more often: with the old space at 2.7× the peak heap (a 320 MiB limit, peak RSS
+ * with headroom) GC took 37 % of the detector's CPU, at 5× (576 MiB) 15 %
+ * (results/bench/detector-memory-320-gc.json, detector-memory-576-gc.json), and the pod's capacity
+ * (detectorCpuSecondsPer1000Checks) was measured with a roomy heap.
+ */
+const detectorOldSpacePerHeapMiB = 5;
 /** Kubernetes memory in whole 64 MiB steps. */
 const roundUpMiB = (mib: number) => Math.ceil(mib / 64) * 64;
+
+/** The smallest old space worth starting a detector with: its heap at saturation never reached this (MiB). */
+const detectorMinOldSpaceMiB = 64;
+
+/**
+ * The detector's V8 old space (MiB) under a memory limit of `memoryMiB` (the pod's, or a local run's cgroup):
+ * what the limit leaves after detectorNonHeapMiB. Set explicitly, not left to Node's own reading of the cgroup
+ * (half the limit): then V8 collects before the kernel's OOM killer ends the process, whatever the limit.
+ */
+export function detectorMaxOldSpaceMiB(memoryMiB: number): number {
+  const least = Math.ceil(detectorNonHeapMiB + detectorMinOldSpaceMiB);
+  if (!Number.isInteger(memoryMiB) || memoryMiB < least) {
+    throw new Error(`detector memoryMiB = ${memoryMiB}: allowed: an integer of at least ${least} (${Math.ceil(detectorNonHeapMiB)} MiB outside the heap and a ${detectorMinOldSpaceMiB} MiB old space)`);
+  }
+  return Math.floor(memoryMiB - detectorNonHeapMiB);
+}
 
 export const planning = {
   checksPerSecondPerCassandraVcpu: 220_000 / 48 / 8,
   detectorPod: {
     cpu: detectorPodCpu,
-    memoryMiB: roundUpMiB(detectorPeakRssMiB * memoryHeadroom),
+    memoryMiB: roundUpMiB(detectorNonHeapMiB + detectorMemoryAtSaturation.peakHeapTotalMiB * detectorOldSpacePerHeapMiB),
     /** CPUs ÷ CPU seconds per check × the pod's load, in whole hundreds. */
     checksPerSecond: Math.floor(((detectorPodCpu / detectorCpuSecondsPer1000Checks) * 1000 * detectorPodLoad) / 100) * 100,
   },
@@ -110,6 +143,8 @@ export interface SizePlan {
     readonly pods: number;
     readonly cpu: number;
     readonly memoryMiB: number;
+    /** The Node heap's old space under that limit (detectorMaxOldSpaceMiB), set on the container as NODE_OPTIONS. */
+    readonly maxOldSpaceMiB: number;
     readonly consumersPerPod: number;
     readonly concurrency: number;
     readonly cassandraConnectionsPerHost: number;
@@ -219,6 +254,7 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
       pods: detectorPods,
       cpu: planning.detectorPod.cpu,
       memoryMiB: planning.detectorPod.memoryMiB,
+      maxOldSpaceMiB: detectorMaxOldSpaceMiB(planning.detectorPod.memoryMiB),
       consumersPerPod: planning.consumersPerPod,
       concurrency: planning.detectorConcurrency,
       cassandraConnectionsPerHost: planning.cassandraConnectionsPerHost,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { projectRoot } from "./stack-control.ts";
 import { httpListeningMessage, parseLogLine } from "../../app/log.ts";
 import { waitFor } from "../../app/retry.ts";
+import type { MemoryCgroup } from "./memory-cgroup.ts";
 
 export interface AppProcess {
   readonly name: string;
@@ -22,8 +23,11 @@ export interface AppProcess {
   stdout(): string;
 }
 
-export function startApp(command: "detector" | "loadgen", env: Record<string, string>, name: string = command): AppProcess {
-  const child = spawn(process.execPath, [join(projectRoot, "app", "main.ts"), command], {
+/** Starts `node app/main.ts <command>`; inside `cgroup` (joined before Node starts) when given. */
+export function startApp(command: "detector" | "loadgen", env: Record<string, string>, name: string = command, cgroup?: MemoryCgroup): AppProcess {
+  const node = { command: process.execPath, args: [join(projectRoot, "app", "main.ts"), command] };
+  const run = cgroup ? cgroup.wrap(node.command, node.args) : node;
+  const child = spawn(run.command, run.args, {
     cwd: projectRoot,
     env: { ...process.env, METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],

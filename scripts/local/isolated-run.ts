@@ -19,6 +19,7 @@ import { createKafka } from "../../app/kafka/kafka-client.ts";
 import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "./app-process.ts";
+import type { MemoryCgroup } from "./memory-cgroup.ts";
 import { localEndpoints, projectRoot } from "./stack-control.ts";
 
 export interface RunNames {
@@ -126,10 +127,13 @@ export class IsolatedRun {
     return new IsolatedRun(o, kafka, env);
   }
 
-  /** Starts one detector process (not waiting for it); `settings` override the run's (e.g. another group). */
-  startDetector(label: string, settings: Partial<DetectorConfig> = {}): AppProcess {
+  /**
+   * Starts one detector process (not waiting for it); `settings` override the run's (e.g. another group); `node`
+   * adds Node's own environment (NODE_OPTIONS) and `cgroup` runs it under a memory limit, as a pod would.
+   */
+  startDetector(label: string, settings: Partial<DetectorConfig> = {}, node: { env?: Record<string, string>; cgroup?: MemoryCgroup } = {}): AppProcess {
     const env = Object.keys(settings).length === 0 ? this.detectorEnv : { ...this.detectorEnv, ...detectorEnv(settings) };
-    return this.#track(startApp("detector", env, label));
+    return this.#track(startApp("detector", { ...env, ...node.env }, label, node.cgroup));
   }
 
   /** Starts `count` detectors, `detector-<first>` … , and waits until every one is ready. */

@@ -10,6 +10,7 @@ import type { Kafka } from "kafkajs";
 import type { DetectorConfig } from "../../app/config.ts";
 import type { VerdictRecord } from "../../app/events/verdict-codec.ts";
 import { stopApp, scrape, waitReady, type AppProcess } from "./app-process.ts";
+import { DetectorMemory, type DetectorMemoryOptions, type DetectorMemorySummary } from "./detector-memory.ts";
 import { IsolatedRun, newRunId, runNames, type RunNames } from "./isolated-run.ts";
 import { ChecksCollector, eventName, injectionsOf, latencySummary, scanStored, scoreVerdicts, sizeBucketEdges, type Score } from "./verify.ts";
 import { ensureStack, localEndpoints } from "./stack-control.ts";
@@ -34,6 +35,11 @@ export interface LocalRunOptions {
   readonly overload?: { readonly policy: DetectorConfig["overloadPolicy"]; readonly ageBoundMs: number };
   /** A load spike: × factor for durationSeconds, starting startSeconds into the run. */
   readonly burst?: { readonly factor: number; readonly startSeconds: number; readonly durationSeconds: number };
+  /**
+   * Run each detector in a cgroup with this memory limit (a pod's), its heap set from it or left to Node; a
+   * detector that exits during the load is started again, as Kubernetes restarts an OOM-killed container.
+   */
+  readonly detectorMemory?: DetectorMemoryOptions;
   /** Keep the run's keyspace and topics afterwards. */
   readonly keep: boolean;
   /** Stop waiting for the detectors to catch up after this long without a new verdict. */
@@ -127,6 +133,8 @@ export interface LocalRunSummary {
     readonly maxRssMiB: number;
     /** Checks the overload policy deferred (detector_checks_deferred_total over the run's detectors; 0 with it off). */
     readonly deferredChecks: number;
+    /** Under a memory limit (detectorMemory): the limit, heap setting, peaks and OOM kills. */
+    readonly memory?: DetectorMemorySummary;
   };
   readonly samples: readonly ProgressSample[];
 }
@@ -163,7 +171,10 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
   const slots: DetectorSlot[] = [];
   const retired = { cpu: 0, checks: 0, deferred: 0 };
   let restarts = 0;
-  const startDetector = (i: number) => run.startDetector(`detector-${i}`);
+  const memory = o.detectorMemory ? new DetectorMemory(runId, o.detectorMemory) : null;
+  let reviving = false;
+  let revive = Promise.resolve();
+  const startDetector = (i: number) => run.startDetector(`detector-${i}`, {}, memory?.nodeFor(i));
   try {
     for (let i = 0; i < o.detectors; i++) slots.push({ app: startDetector(i), cpu: 0, checks: 0, deferred: 0 });
     await Promise.all(slots.map((s) => waitReady(s.app)));
@@ -196,6 +207,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         if (!d) continue;
         up++;
         maxRssBytes = Math.max(maxRssBytes, d.get("process_resident_memory_bytes") ?? 0);
+        memory?.observe(d);
         slot.cpu = d.get("process_cpu_seconds_total") ?? slot.cpu;
         slot.checks = d.get("detector_checks_total") ?? slot.checks;
         slot.deferred = d.get("detector_checks_deferred_total") ?? slot.deferred;
@@ -249,6 +261,9 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         await waitReady(slot.app);
       },
     };
+    // Under a memory limit, through the load and the catch-up after it, as a pod's restart policy would.
+    reviving = memory !== null;
+    if (memory) revive = reviveWhile(control, () => reviving);
     const faults = o.during?.(control) ?? Promise.resolve();
     faults.catch(() => undefined); // observed below, after the load; not an unhandled rejection meanwhile
 
@@ -266,6 +281,8 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         stalledSince = Date.now();
       }
     }
+    reviving = false;
+    await revive;
     clearInterval(ticker);
     await sampling;
     await sample();
@@ -273,7 +290,8 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
     let lastVerdictAt = 0;
     for (const v of checks.verdicts.values()) lastVerdictAt = Math.max(lastVerdictAt, v.checkedAt);
     const exits = await Promise.all(slots.map((s) => stopApp(s.app)));
-    if (exits.some((e) => e !== 0)) throw new Error(`a detector did not stop cleanly: exits ${exits.join(", ")}`);
+    // Under a memory limit a detector that died is the finding: the summary reports it instead.
+    if (!memory && exits.some((e) => e !== 0)) throw new Error(`a detector did not stop cleanly: exits ${exits.join(", ")}`);
     await checks.stop();
 
     // ---- verify from the servers ----
@@ -323,12 +341,25 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
         cpuSecondsPer1000Checks: checkedByDetectors > 0 ? round((cpu / checkedByDetectors) * 1000, 3) : null,
         maxRssMiB: round(maxRssBytes / 2 ** 20, 1),
         deferredChecks: retired.deferred + slots.reduce((a, s) => a + s.deferred, 0),
+        ...(memory ? { memory: memory.summary() } : {}),
       },
       samples,
     };
   } finally {
+    reviving = false;
+    await revive; // no restart may start a detector after the stop below
     await run.stopProcesses("SIGKILL", 5_000);
+    memory?.remove();
     if (!o.keep) await run.drop();
+  }
+}
+
+/** Starts exited detectors again each second while `on()` holds (what Kubernetes does for a crashed pod). */
+async function reviveWhile(control: RunControl, on: () => boolean): Promise<void> {
+  while (on()) {
+    // One that dies again before it is ready is found on the next round; the summary counts the restarts.
+    await control.reviveExitedDetectors().catch(() => undefined);
+    await sleep(1000);
   }
 }
 

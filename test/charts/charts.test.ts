@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { detectorEnvNames, loadgenEnvNames, parseDetectorConfig, parseLoadgenConfig } from "../../app/config.ts";
 import { appHttpPort } from "../../app/topology.ts";
-import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
+import { nodeHeapEnv } from "../../cdk/size/node-heap.ts";
+import { detectorMaxOldSpaceMiB, sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import { alertRules } from "../../charts/alert-rules.ts";
 import { dashboard } from "../../charts/dashboard.ts";
 import { components, selectorLabels } from "../../charts/names.ts";
@@ -68,12 +69,22 @@ describe.each(presetNames)("preset %s", (preset) => {
       // The schema Job makes the schema; the detectors wait for it.
       createSchema: false,
     });
-    const knownNames = new Set<string>(Object.values(detectorEnvNames));
+    // The app's settings, and Node's own NODE_OPTIONS (its heap; the next test).
+    const knownNames = new Set<string>([...Object.values(detectorEnvNames), ...Object.keys(nodeHeapEnv(0))]);
     expect(Object.keys(envOf(container)).filter((n) => !knownNames.has(n))).toEqual([]);
     // The grace period covers the preStop pause and the app's own drain budget.
     const pod = podSpecOf(deployment);
     const preStop = (container.lifecycle as { preStop: { sleep: { seconds: number } } }).preStop.sleep.seconds;
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStop + config.shutdownTimeoutSeconds);
+  });
+
+  it("the detector's Node heap is derived from the memory limit its pod gets, leaving room outside the heap", () => {
+    const container = podSpecOf(find(objects, "Deployment", components.detector)).containers[0]!;
+    const limit = (container.resources as { limits: { memory: string } }).limits.memory;
+    const limitMiB = Number(/^(\d+)Mi$/.exec(limit)?.[1]);
+    expect(limitMiB).toBe(plan.detector.memoryMiB);
+    expect(envOf(container).NODE_OPTIONS).toBe(`--max-old-space-size=${detectorMaxOldSpaceMiB(limitMiB)}`);
+    expect(detectorMaxOldSpaceMiB(limitMiB)).toBeLessThan(limitMiB);
   });
 
   it("the load generators send the plan's rate per pod over the plan's keys, each pod its own, open-ended", () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { workerInstanceTypes } from "../../../cdk/size/instance-types.ts";
 import { availabilityZoneCount, limits, presets, SizeInputError } from "../../../cdk/size/size-input.ts";
-import { deriveSizePlan, kafkaStorageNeedGiB, planning, sizePlanFrom, type SizePlan } from "../../../cdk/size/size-plan.ts";
+import { deriveSizePlan, detectorMaxOldSpaceMiB, kafkaStorageNeedGiB, planning, sizePlanFrom, type SizePlan } from "../../../cdk/size/size-plan.ts";
 
 const plans: [string, SizePlan][] = [
   ...Object.keys(presets).map((p): [string, SizePlan] => [p, sizePlanFrom({ preset: p })]),
@@ -91,5 +91,22 @@ describe("MSK storage, set once per experiment", () => {
     expect(() => sizePlanFrom({ cassandraNodes: 3, kafkaStorageGiB: "20000" })).toThrow(
       `kafkaStorageGiB = "20000": allowed: an integer from ${limits.kafkaStorageGiB.min} to ${limits.kafkaStorageGiB.max}`,
     );
+  });
+});
+
+describe("the detector's memory", () => {
+  const plan = sizePlanFrom({ preset: "stage-3" });
+
+  it("derives the heap from the pod's one memory limit: what the limit leaves outside the heap, and no more", () => {
+    expect(plan.detector.memoryMiB).toBe(planning.detectorPod.memoryMiB);
+    expect(plan.detector.maxOldSpaceMiB).toBe(detectorMaxOldSpaceMiB(plan.detector.memoryMiB));
+    expect(plan.detector.maxOldSpaceMiB).toBeLessThan(plan.detector.memoryMiB);
+    // A larger limit gives the heap all of the difference: the room outside it stays the same.
+    expect(detectorMaxOldSpaceMiB(plan.detector.memoryMiB + 64) - plan.detector.maxOldSpaceMiB).toBe(64);
+  });
+
+  it("refuses a limit too small to leave a heap, naming the field, value and least allowed", () => {
+    expect(() => detectorMaxOldSpaceMiB(128)).toThrow(/^detector memoryMiB = 128: allowed: an integer of at least \d+ \(\d+ MiB outside the heap and a \d+ MiB old space\)$/);
+    expect(() => detectorMaxOldSpaceMiB(plan.detector.memoryMiB + 0.5)).toThrow(`detector memoryMiB = ${plan.detector.memoryMiB + 0.5}: allowed: an integer`);
   });
 });
