@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
-import type { KeyCheckOptions } from "../app/detector/key-check.ts";
+import { keyCheckDefaults, tunedConstants, type KeyCheckOptions } from "../app/detector/key-check.ts";
 import { machineFacts } from "./bench/machine.ts";
 import { projectRoot } from "./local/stack-control.ts";
 import { NabCorpusError, readNabCorpus } from "./nab/nab-corpus.ts";
@@ -25,15 +25,27 @@ const variants: Record<string, { label: string; options: KeyCheckOptions }> = {
   anomalyKitNoLikelihood: { label: "without the likelihood part", options: { without: ["likelihood"] } },
 };
 
+/** The sweep: each tuned constant at half and at twice its default, the others at theirs (one at a time). NAB drops
+ * results of detectors whose names hold a dot, so 0.002 is named 0p002. */
+const sweepVariants: Record<string, { label: string; options: KeyCheckOptions }> = Object.fromEntries(
+  tunedConstants.flatMap((name) =>
+    [0.5, 2].map((factor) => {
+      const value = keyCheckDefaults[name] * factor;
+      return [`anomalyKit-${name}-${String(value).replace(".", "p")}`, { label: `${name} ${value} (default ${keyCheckDefaults[name]})`, options: { tuning: { [name]: value } } }];
+    }),
+  ),
+);
+
 const program = new Command("bench:nab")
   .description("The check on the Numenta Anomaly Benchmark, scored by NAB's own scorer (standard, low-FP and low-FN profiles)")
   .addOption(new Option("--nab <path>", "a clone of NAB (github.com/numenta/NAB); it is read, never written"))
   .addOption(new Option("--no-ablate", "score only the check, not the check with each part left out"))
+  .addOption(new Option("--sweep", "also score each tuned constant at half and twice its default (a few minutes more)").default(false))
   .addOption(new Option("--output-dir <dir>", "where the JSON and the chart go").default(join(projectRoot, "results", "bench")));
 
 async function main(): Promise<void> {
   program.parse();
-  const o = program.opts<{ nab?: string; ablate: boolean; outputDir: string }>();
+  const o = program.opts<{ nab?: string; ablate: boolean; sweep: boolean; outputDir: string }>();
   if (o.nab === undefined) {
     console.error("bench:nab needs --nab <path>: a clone of the Numenta Anomaly Benchmark (git clone https://github.com/numenta/NAB)");
     process.exit(2);
@@ -45,11 +57,12 @@ async function main(): Promise<void> {
   const windowsByFile = new Map(corpus.map((s) => [s.relativePath, s.windows.length]));
   const values = corpus.reduce((n, s) => n + s.values.length, 0);
   const root = scorerCopy(nabRoot);
-  const mine = Object.keys(variants).filter((d) => o.ablate || d === "anomalyKit");
+  const all = { ...variants, ...(o.sweep ? sweepVariants : {}) };
+  const mine = Object.keys(all).filter((d) => (o.ablate || !d.startsWith("anomalyKitNo")));
   for (const d of mine) {
     const t0 = Date.now();
-    writeDetectorResults(corpus, join(root, "results"), d, variants[d]!.options);
-    log(`${d} (${variants[d]!.label}): ${corpus.length} series, ${values.toLocaleString("en-US")} values checked in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    writeDetectorResults(corpus, join(root, "results"), d, all[d]!.options);
+    log(`${d} (${all[d]!.label}): ${corpus.length} series, ${values.toLocaleString("en-US")} values checked in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   const others = resultsDetectors(nabRoot);
   log(`NAB's scorer in ${root}: ${[...mine, ...others].join(", ")} (the optimiser takes a few minutes)`);
@@ -63,7 +76,7 @@ async function main(): Promise<void> {
       [...mine, ...others].map((d) => [
         d,
         {
-          ...(variants[d] ? { variant: variants[d].label } : { variant: "from the clone's results" }),
+          variant: all[d]?.label ?? "from the clone's results",
           scores: scores[d]!,
           thresholds: chosenThresholds(root, d),
           categories: categoryScores(root, d, "standard", windowsByFile),
@@ -75,7 +88,9 @@ async function main(): Promise<void> {
   mkdirSync(o.outputDir, { recursive: true });
   const json = join(o.outputDir, "nab.json");
   writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
-  const chart = await nabChart(result.detectors, join(o.outputDir, "nab-categories"));
+  // The chart compares the check with its ablations (and other detectors); the sweep is in the JSON and the table.
+  const charted = Object.fromEntries(Object.entries(result.detectors).filter(([d]) => !(d in sweepVariants)));
+  const chart = await nabChart(charted, join(o.outputDir, "nab-categories"));
   console.log(
     formatTable(
       ["detector", ...nabProfiles],

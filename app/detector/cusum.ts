@@ -127,7 +127,7 @@ function median(values: ArrayLike<number>): number {
  * The baseline of a history that may hold earlier anomalies: a spike of 1000× in the last 50 values would
  * inflate σ so much that the next spike hides under it. Values that would themselves have been flagged (more
  * than `cutoff` robust σ from the median) are left out, and the mean and σ computed from the rest.
- * Why robust: measured against the mean and sample σ of the same values, no value among n can lie more than
+ * Why robust: against the mean and sample σ of the same values, no value among n can lie more than
  * (n − 1)/√n σ out (6.93 for 50), so a cut at k + h = 8.5 σ never left anything out. The median and the MAD
  * (× 1.4826, σ for normal data) do not move with one extreme value. When more than half the values are equal
  * the MAD is 0, and the mean absolute deviation from the median (× 1.2533) stands in: one extreme value among

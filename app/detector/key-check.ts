@@ -63,7 +63,14 @@ export type KeyCheckOptions = DetectOptions & {
   readonly anomalyRule?: AnomalyRule;
   /** Leave a part out (the NAB bench's ablation): its score is 0. */
   readonly without?: readonly ("range" | "likelihood")[];
+  /** Other values of the design's constants (the NAB bench's sweep); the defaults otherwise. */
+  readonly tuning?: Partial<KeyCheckTuning>;
 };
+
+/** The constants the NAB bench sweeps. */
+export const tunedConstants = ["learnEvents", "rangeExcessAtAlarm", "surpriseAtAlarm", "likelihoodHalfLife"] as const;
+export type KeyCheckTuning = { readonly [K in (typeof tunedConstants)[number]]: number };
+type Constants = { readonly [K in keyof typeof keyCheckDefaults]: number };
 
 /**
  * The CUSUM step's verdict (`anomaly`: its signal, the textbook check on independent data, with the direction and
@@ -85,7 +92,7 @@ export function checkKey(
   previous: KeyState | undefined,
   options: KeyCheckOptions = {},
 ): { verdict: KeyVerdict; state: KeyState } {
-  const c = keyCheckDefaults;
+  const c: Constants = { ...keyCheckDefaults, ...options.tuning };
   const state = previous ?? initialKeyState;
   const step = cusumStep(history, value, state.sums, options);
   if (!Number.isFinite(value)) return { verdict: { ...step.verdict, anomalyScore: 0, cause: null }, state: { ...state, sums: step.sums } };
@@ -106,7 +113,7 @@ export function checkKey(
   const cause = anomalyScore === 0 ? null : rangeScore >= likelihoodScore ? "range" : "likelihood";
   const cusumVerdict: KeyVerdict = { ...step.verdict, anomalyScore, cause };
   const verdict = options.anomalyRule === "score" ? scoreVerdict(cusumVerdict, value, state, step.sums, history.length) : cusumVerdict;
-  return { verdict, state: nextState(state, value, history[history.length - 1], statistic, step.sums) };
+  return { verdict, state: nextState(c, state, value, history[history.length - 1], statistic, step.sums) };
 }
 
 /** The verdict under the score rule: an anomaly when the score reaches the alarm, with a direction and a change point. */
@@ -127,8 +134,7 @@ function scoreVerdict(v: KeyVerdict, value: number, s: KeyState, sums: CusumSums
  * stays, a lone spike does not): one hostile value (1e150) cannot widen the range so far that nothing is ever
  * outside it again. The likelihood's statistics take the new statistic with a half-life.
  */
-function nextState(s: KeyState, value: number, previousValue: number | undefined, statistic: number, sums: CusumSums): KeyState {
-  const c = keyCheckDefaults;
+function nextState(c: Constants, s: KeyState, value: number, previousValue: number | undefined, statistic: number, sums: CusumSums): KeyState {
   let low = value;
   let high = value;
   if (s.n > 0) {

@@ -93,6 +93,8 @@ describe("detector against the real local stack", () => {
     expect(v.lost).toBe(0);
     expect(v.duplicateRows).toBe(0);
     expect(checks.verdicts.size).toBe(produced);
+    // Every verdict carries the real-data score beside the CUSUM's, in [0, 1].
+    expect([...checks.verdicts.values()].every((c) => c.anomalyScore !== undefined && c.anomalyScore >= 0 && c.anomalyScore <= 1)).toBe(true);
     expect(v.score.anomaliesInjected).toBeGreaterThan(0);
     // The large anomalies (spikes, shifts of 20σ–50σ) all, at their first event; small shifts are the next test's.
     const large = v.score.bySize.filter((b) => b.fromSigmas >= 10);
