@@ -3,7 +3,7 @@
  * and interleaved so that the machine's drift (other processes, a warming JVM) falls on both alike. Each check reads
  * the key's previous 50 rows, then writes the event's row with the state its check left, as the pipeline does:
  * - columns: the previous check's shape and row format: the CUSUM sums as four columns (two doubles, two ints), read
- *   with every row, the CUSUM step alone (cusumStep, with today's robust baseline), the new sums written;
+ *   with every row, the CUSUM step alone (cusumStep, with the current robust baseline), the new sums written;
  * - cell: the current ones: the whole state (sums, range, likelihood) as one blob cell (key-state-codec.ts) through
  *   the app's own store, and the pipeline's check (checkKey).
  * Keys get a full window of history first, as in the ceiling (scripts/bench/ceiling.ts). Beside it, the two checks'

@@ -11,12 +11,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import { localBrokerJvmOptions, localClusterNodeProperties, log4jProperties } from "../../cdk/servers/kafka-config.ts";
 import { kafkaPorts } from "../../cdk/servers/ports.ts";
 import { kafkaVersion } from "../../cdk/servers/versions.ts";
 import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
-import { kafkaClasspath, localHost, StackError } from "./stack-control.ts";
+import { describeKafka, kafkaClasspath, localHost, StackError } from "./stack-control.ts";
 
 export interface LocalKafkaCluster {
   /** State root: one folder per node, and the cluster id shared by all of them. */
@@ -98,21 +97,8 @@ function launchNode(c: LocalKafkaCluster, id: number, classpath: string): number
 
 /** The broker ids the cluster's metadata lists, as seen through any of `nodeIds`. */
 export async function registeredBrokers(nodeIds: readonly number[]): Promise<number[]> {
-  const admin = new Kafka({
-    clientId: "kafka-cluster-probe",
-    brokers: clusterBootstrap(nodeIds),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  }).admin();
-  try {
-    await admin.connect();
-    return (await admin.describeCluster()).brokers.map((b) => b.nodeId).sort((a, b) => a - b);
-  } catch {
-    return [];
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  const cluster = await describeKafka(clusterBootstrap(nodeIds), "kafka-cluster-probe");
+  return (cluster?.brokers ?? []).map((b) => b.nodeId).sort((a, b) => a - b);
 }
 
 const logTail = (c: LocalKafkaCluster, id: number): string => {

@@ -18,7 +18,7 @@ import { createConnection } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import cassandra from "cassandra-driver";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel, type Admin } from "kafkajs";
 import {
   cassandraAdminRole,
   cassandraAuthSetupEnv,
@@ -297,23 +297,22 @@ function launch(s: Server, args: string[]): number {
 
 // ---------- readiness ----------
 
-async function kafkaAnswers(): Promise<boolean> {
-  const admin = new Kafka({
-    clientId: "stack-probe",
-    brokers: [localEndpoints.kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  }).admin();
+/** The cluster as `brokers` describe it, or null when none answers within a second (a readiness probe). */
+export async function describeKafka(brokers: readonly string[], clientId: string): Promise<Awaited<ReturnType<Admin["describeCluster"]>> | null> {
+  const admin = new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
   try {
     await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    return await admin.describeCluster();
   } catch {
-    return false;
+    return null;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+async function kafkaAnswers(): Promise<boolean> {
+  const cluster = await describeKafka([localEndpoints.kafkaBrokers], "stack-probe");
+  return cluster !== null && cluster.brokers.length > 0 && cluster.controller !== null;
 }
 
 /** A node that asks for a login (an authenticated node probed without one) did answer CQL. */
