@@ -41,8 +41,12 @@ export interface GridTrial {
   readonly setting: string;
   readonly repeat: number;
   readonly checksPerSecond: number;
-  /** Upper bounds of the p99 bucket over the drain's window, per stage. */
-  readonly stageP99Ms: Readonly<Record<CheckedStage, number>>;
+  /**
+   * Upper bounds of the p99 bucket over the drain's window, per stage; null when none is known: no check of the
+   * stage finished between the samples around the window (a drain shorter than the sampling on a busy machine),
+   * or its p99 lies past the largest bucket.
+   */
+  readonly stageP99Ms: Readonly<Record<CheckedStage, number | null>>;
   /** Adaptive only: the limit, sampled about every half second from the detectors being ready. */
   readonly limit: readonly { readonly seconds: number; readonly limit: number }[];
   readonly interference: string | null;
@@ -51,8 +55,8 @@ export interface GridTrial {
 export interface GridSettingSummary {
   readonly setting: string;
   readonly checksPerSecond: Spread;
-  /** The worse of the stages' p99 upper bounds, per trial. */
-  readonly p99Ms: Spread;
+  /** The worse of the stages' p99 upper bounds, over the trials where both are known; null when none is. */
+  readonly p99Ms: Spread | null;
 }
 
 export interface GridCapacityResult {
@@ -96,6 +100,8 @@ async function metricsText(app: AppProcess): Promise<string> {
   return (await fetch(`http://127.0.0.1:${await app.port()}/metrics`)).text();
 }
 
+const p99Note = (ms: number | null) => (ms === null ? "unknown (no check finished between samples)" : `≤ ${ms} ms`);
+
 interface Sample {
   readonly seconds: number;
   readonly stages: Readonly<Record<CheckedStage, Buckets>>;
@@ -112,13 +118,17 @@ export function summarizeGrid(
   return capacities.map((c) => {
     const summaries = settings.map((s) => {
       const mine = trials.filter((t) => t.capacity === c.name && t.setting === s.name);
+      const p99s = mine.flatMap((t) => {
+        const stages = checkedStages.map((st) => t.stageP99Ms[st]);
+        return stages.every((x) => x !== null) ? [Math.max(...stages)] : [];
+      });
       return {
         setting: s.name,
         checksPerSecond: spread(mine.map((t) => t.checksPerSecond), 0),
-        p99Ms: spread(mine.map((t) => Math.max(...checkedStages.map((st) => t.stageP99Ms[st]))), 1),
+        p99Ms: p99s.length > 0 ? spread(p99s, 1) : null,
       };
     });
-    const within = (x: GridSettingSummary) => x.p99Ms.n > 0 && x.p99Ms.median < o.p99BoundMs;
+    const within = (x: GridSettingSummary) => x.p99Ms !== null && x.p99Ms.median < o.p99BoundMs;
     const fixed = summaries.filter((x) => settings.find((s) => s.name === x.setting)!.mode === "fixed" && within(x));
     const best = fixed.reduce<GridSettingSummary | null>((a, x) => (a === null || x.checksPerSecond.median > a.checksPerSecond.median ? x : a), null);
     const adaptive = summaries.find((x) => settings.find((s) => s.name === x.setting)!.mode === "adaptive");
@@ -186,7 +196,11 @@ export async function concurrencyGrid(o: {
             probe: async (detectors, seconds) => {
               if (seconds - lastSampleAt < 0.5) return;
               lastSampleAt = seconds;
-              const texts = await Promise.all(detectors.map((d) => metricsText(d).catch(() => "")));
+              // A scrape that failed (a detector too busy to answer) is no sample: empty buckets would read as
+              // no check at all, and the limit as 0.
+              const scraped = await Promise.all(detectors.map((d) => metricsText(d).catch(() => null)));
+              const texts = scraped.filter((t) => t !== null);
+              if (texts.length < scraped.length) return;
               const stages = Object.fromEntries(
                 checkedStages.map((st) => [st, addBuckets(texts.map((t) => parseBuckets(t, "detector_stage_duration_seconds", { stage: st })))]),
               ) as Record<CheckedStage, Buckets>;
@@ -198,12 +212,12 @@ export async function concurrencyGrid(o: {
           // The samples around the window (at most half a second wider on each side), so a short drain has one.
           const first = [...samples].reverse().find((x) => x.seconds <= from) ?? samples[0];
           const last = samples.find((x) => x.seconds >= to) ?? samples.at(-1);
-          const stageP99Ms = Object.fromEntries(
-            checkedStages.map((st) => [
-              st,
-              first === undefined || last === undefined ? Number.NaN : Math.round(quantileUpperBound(bucketsBetween(first.stages[st], last.stages[st]), 0.99) * 1000 * 10) / 10,
-            ]),
-          ) as Record<CheckedStage, number>;
+          const p99Of = (st: CheckedStage) => {
+            if (first === undefined || last === undefined) return null;
+            const bound = quantileUpperBound(bucketsBetween(first.stages[st], last.stages[st]), 0.99);
+            return Number.isFinite(bound) ? Math.round(bound * 1000 * 10) / 10 : null;
+          };
+          const stageP99Ms = Object.fromEntries(checkedStages.map((st) => [st, p99Of(st)])) as Record<CheckedStage, number | null>;
           const t: GridTrial = {
             capacity: capacity.name,
             setting: setting.name,
@@ -215,7 +229,7 @@ export async function concurrencyGrid(o: {
           };
           trials.push(t);
           const limitNote = t.limit.length > 0 ? `, limit ${t.limit[0]!.limit} → ${t.limit.at(-1)!.limit}` : "";
-          o.log(`  ${capacity.name} ${setting.name} #${repeat + 1}: ${t.checksPerSecond} checks/s, p99 read ≤ ${stageP99Ms.read} ms, write ≤ ${stageP99Ms.write} ms${limitNote}${t.interference === null ? "" : ` (${t.interference})`}`);
+          o.log(`  ${capacity.name} ${setting.name} #${repeat + 1}: ${t.checksPerSecond} checks/s, p99 read ${p99Note(stageP99Ms.read)}, write ${p99Note(stageP99Ms.write)}${limitNote}${t.interference === null ? "" : ` (${t.interference})`}`);
         }
       }
     }

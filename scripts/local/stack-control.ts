@@ -41,7 +41,9 @@ import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const localHost = "127.0.0.1";
 /** Overridable so tests can run a second, isolated state directory against the same ports. */
-const stateRoot = process.env.LOCAL_STACK_DIR ?? join(projectRoot, ".local");
+export const stateRoot = process.env.LOCAL_STACK_DIR ?? join(projectRoot, ".local");
+/** Held by the one start in progress per state root: it holds the starter's PID. */
+export const startLockFile = join(stateRoot, "start.lock");
 const pomFile = join(projectRoot, "scripts", "local", "pom.xml");
 
 /** Where clients reach the local servers. */
@@ -547,7 +549,7 @@ export const stopLocalCassandra = (c: LocalCassandra): Promise<void> => stopServ
  */
 async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
   mkdirSync(stateRoot, { recursive: true });
-  const lock = join(stateRoot, "start.lock");
+  const lock = startLockFile;
   let announced = false;
   const holdMs = 15 * 60_000;
   const taken = () => {

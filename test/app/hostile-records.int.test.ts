@@ -18,7 +18,6 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs, { type IHeaders, type Kafka, type Message } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDetectorConfig } from "../../app/config.ts";
@@ -33,6 +32,7 @@ import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scr
 import { ChecksCollector, eventName } from "../../scripts/local/verify.ts";
 import { kafkaClasspath, localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
 import { localDetectorEnv, runNames } from "../../scripts/local/isolated-run.ts";
+import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 
 const { CompressionTypes, ConfigResourceTypes } = kafkajs;
@@ -98,11 +98,6 @@ async function javaProduce(codec: "zstd" | "lz4", records: readonly Message[]): 
   const failed = results.find((r) => r.error !== undefined);
   if (failed) throw new Error(`Java producer: ${failed.error}`);
   return results.map((r) => ({ partition: r.partition!, offset: r.offset! }));
-}
-
-async function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) await sleep(250);
 }
 
 interface DeadLetter {
@@ -214,7 +209,11 @@ describe("hostile records against the real local stack", () => {
     expect(refused?.type).toBe("MESSAGE_TOO_LARGE");
 
     const expectedDead = 5; // zstd kept, gzip bomb kept, overflow, colliding, flood
-    await until(() => sources(dead).size >= expectedDead && checks.verdicts.size >= good.length, 90_000);
+    await untilDone(
+      `${expectedDead} dead letters and ${good.length} verdicts`,
+      () => dead.length + checks.verdicts.size,
+      () => sources(dead).size >= expectedDead && checks.verdicts.size >= good.length,
+    );
     expect(sources(dead).size).toBe(expectedDead);
 
     // A dead letter the broker refuses: the dead-letter topic's cap lowered below one, for a moment.
@@ -232,8 +231,12 @@ describe("hostile records against the real local stack", () => {
     await setDeadLetterCap(1024);
     await send([{ key: `${id}-refused`, value: Buffer.alloc(4 * config.maxEventBytes, 1), headers: { "test-case": "refused" } }]);
     let skipped = 0;
-    for (let deadline = Date.now() + 60_000; skipped < 1 && Date.now() < deadline; await sleep(500))
-      skipped = (await scrape(detector)).get("detector_records_skipped_total") ?? 0;
+    const running = detector;
+    await untilDone(
+      "the refused dead letter skipped",
+      async () => (skipped = (await scrape(running)).get("detector_records_skipped_total") ?? 0),
+      () => skipped >= 1,
+    );
     await setDeadLetterCap(null);
 
     // A good event whose verdict the broker refuses (the checks topic's cap lowered below it, for a moment):
@@ -257,10 +260,10 @@ describe("hostile records against the real local stack", () => {
     const aroundIt = [event("g0"), event("g1")];
     good.push(...aroundIt);
     await send([record(aroundIt[0]!), record(longId, { "test-case": "check-failed" }), record(aroundIt[1]!)]);
-    await until(() => dead.some((d) => header(d, "test-case") === "check-failed"), 60_000);
+    await untilDone("the check-failed dead letter", () => dead.length, () => dead.some((d) => header(d, "test-case") === "check-failed"));
     await setChecksCap(null);
     await sendGood(10); // and the pipeline goes on
-    await until(() => checks.verdicts.size >= good.length, 60_000);
+    await untilDone(`${good.length} verdicts`, () => checks.verdicts.size, () => checks.verdicts.size >= good.length);
 
     const metrics = await scrape(detector);
     expect(detector.child.exitCode).toBeNull(); // never exited, never restarted: the same process throughout
@@ -307,5 +310,5 @@ describe("hostile records against the real local stack", () => {
     expect(metrics.get("detector_undecodable_batches_total")).toBe(2);
     expect(metrics.get("detector_records_skipped_total")).toBe(1);
     expect(metrics.get("detector_checks_total")).toBe(good.length);
-  }, 360_000);
+  }, stallBoundedTestTimeoutMs);
 });

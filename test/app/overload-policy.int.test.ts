@@ -4,7 +4,6 @@
  * the flagged keys' events are checked before the others' (by completion order), checks are counted as deferred,
  * and every event is still checked once and stored once, each key in its own order.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { Partitioners, type Kafka, type Message } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodeEvent } from "../../app/events/event-codec.ts";
@@ -15,6 +14,7 @@ import { scrape, stopApp } from "../../scripts/local/app-process.ts";
 import { IsolatedRun, runNames } from "../../scripts/local/isolated-run.ts";
 import { localEndpoints } from "../../scripts/local/stack-control.ts";
 import { ChecksCollector, scanStored } from "../../scripts/local/verify.ts";
+import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 
 const kafka: Kafka = createKafka("overload-test", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
@@ -24,15 +24,6 @@ afterAll(async () => {
   await Promise.all(runs.map((r) => r.stopProcesses("SIGKILL")));
   await dropTestRuns(kafka, runs.map((r) => r.names.runId));
 });
-
-/** Waits until `done()` or `timeoutMs`, calling `each` every 250 ms meanwhile. */
-async function until(done: () => boolean, timeoutMs: number, each: () => Promise<void> = () => Promise.resolve()): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) {
-    await each();
-    await sleep(250);
-  }
-}
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -70,7 +61,7 @@ describe("overload policy", () => {
     for (let round = 0; round < 20; round++) for (const key of keys) phase1.push(event(key, 100 + rng.normal()));
     for (const key of spiked) phase1.push(event(key, 100_000));
     await send(phase1);
-    await until(() => checks.verdicts.size >= seq, 60_000);
+    await untilDone(`verdicts of phase 1's ${seq} events`, () => checks.verdicts.size, () => checks.verdicts.size >= seq);
     expect(checks.verdicts.size).toBe(seq);
     const flagged = new Set([...checks.verdicts.values()].filter((v) => v.anomaly).map((v) => v.id));
     for (const key of spiked) expect(flagged.has(key), key).toBe(true);
@@ -80,15 +71,7 @@ describe("overload policy", () => {
     const phase2: Message[] = [];
     for (let round = 0; round < 100; round++) for (const key of keys) phase2.push(event(key, 100 + rng.normal()));
     await send(phase2);
-    let overloadSeen = false;
-    await until(
-      () => checks.verdicts.size >= seq,
-      120_000,
-      async () => {
-        const m = await scrape(detector!).catch(() => null);
-        if (m?.get("detector_overload_active") === 1) overloadSeen = true;
-      },
-    );
+    await untilDone(`verdicts of all ${seq} events`, () => checks.verdicts.size, () => checks.verdicts.size >= seq);
     const metrics = await scrape(detector!);
     await producer.disconnect();
     expect(await stopApp(detector!)).toBe(0);
@@ -107,7 +90,9 @@ describe("overload policy", () => {
       seen.set(v.id, v.seq);
     }
 
-    expect(overloadSeen).toBe(true);
+    // The overload state itself is a gauge that may be on for less than a scrape's interval; what it did is
+    // counted: a check is deferred only while overloaded (otherwise the two lines start in the order they became
+    // ready), so deferred checks are the record that the overload policy engaged.
     const deferred = metrics.get("detector_checks_deferred_total") ?? 0;
     expect(deferred).toBeGreaterThan(0);
     expect(metrics.get("detector_priority_keys")).toBeGreaterThanOrEqual(spiked.size);
@@ -122,5 +107,5 @@ describe("overload policy", () => {
         `mean completion rank (0 first, 1 last): flagged keys ${priorityRank.toFixed(3)}, others ${otherRank.toFixed(3)}`,
     );
     expect(priorityRank).toBeLessThan(otherRank);
-  }, 240_000);
+  }, stallBoundedTestTimeoutMs);
 });

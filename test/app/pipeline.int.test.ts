@@ -3,7 +3,6 @@
  * an end-to-end run, malformed records to the dead-letter topic, and a SIGKILL in the middle of a run.
  * Each test has its own run id (keyspace, topics, group), so they neither see nor disturb each other.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Kafka } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deadLetterHeaders } from "../../app/detector/pipeline.ts";
@@ -20,6 +19,7 @@ import { scrape, stopApp, waitReady } from "../../scripts/local/app-process.ts";
 import { IsolatedRun, runNames } from "../../scripts/local/isolated-run.ts";
 import { ChecksCollector, eventName, injectionsOf, scanStored, scoreVerdicts } from "../../scripts/local/verify.ts";
 import { passCriteria } from "../../scripts/local/pipeline-run.ts";
+import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 import { localEndpoints } from "../../scripts/local/stack-control.ts";
 import { goodEvent, malformedRecords } from "../../scripts/chaos/malformed-records.ts";
@@ -45,12 +45,6 @@ const load = (rate: number, duration: number, keys: number) => ({
   spikeProbability: 0.004,
   shiftProbability: 0.002,
 });
-
-/** Waits until `done()` or `timeoutMs`. */
-async function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) await sleep(250);
-}
 
 /** What the servers hold for a run, against what the generator reports it produced. */
 async function verify(r: IsolatedRun, report: LoadgenReport, checks: ChecksCollector) {
@@ -84,7 +78,7 @@ describe("detector against the real local stack", () => {
     expect(await loadgen.app.exited).toBe(0);
     const report = loadgen.report();
     const produced = report.sent;
-    await until(() => checks.verdicts.size >= produced, 60_000);
+    await untilDone(`verdicts of ${produced} events`, () => checks.verdicts.size, () => checks.verdicts.size >= produced);
     expect(await stopApp(detector!)).toBe(0); // graceful drain on SIGTERM
     await checks.stop();
 
@@ -101,7 +95,7 @@ describe("detector against the real local stack", () => {
     expect(large.reduce((a, b) => a + b.injected, 0)).toBeGreaterThan(0);
     for (const b of large) expect(b).toMatchObject({ recall: 1, medianDelayEvents: 1 });
     expect(v.score.precision).toBeGreaterThanOrEqual(passCriteria.precision);
-  }, 150_000);
+  }, stallBoundedTestTimeoutMs);
 
   it("sends each malformed record to the dead-letter topic with its reason and original bytes, and goes on", async () => {
     const r = await run("dlq");
@@ -140,7 +134,11 @@ describe("detector against the real local stack", () => {
     });
     const checks = new ChecksCollector(kafka, r.names.checksTopic, `${id}-verify`);
     await checks.start();
-    await until(() => new Set(dead.map((d) => d.testCase)).size >= cases.length && checks.verdicts.size >= good.length, 60_000);
+    await untilDone(
+      `${cases.length} dead letters and ${good.length} verdicts`,
+      () => dead.length + checks.verdicts.size,
+      () => new Set(dead.map((d) => d.testCase)).size >= cases.length && checks.verdicts.size >= good.length,
+    );
     const metrics = await scrape(detector!);
     expect(await stopApp(detector!)).toBe(0);
     await dlq.disconnect();
@@ -161,7 +159,7 @@ describe("detector against the real local stack", () => {
     expect(metrics.get("detector_dead_letters_total")).toBe(cases.length);
     expect(metrics.get("detector_checks_total")).toBe(good.length);
     expect(metrics.get("detector_events_consumed_total")).toBe(cases.length + good.length);
-  }, 150_000);
+  }, stallBoundedTestTimeoutMs);
 
   it("loses nothing and duplicates no row when the detector is SIGKILLed mid-run and restarted", async () => {
     const r = await run("kill");
@@ -170,7 +168,7 @@ describe("detector against the real local stack", () => {
     await checks.start();
     const loadgen = r.startLoadgen(load(800, 20, 40));
     // Kill it while it is busy: some checks done, more in flight, offsets partly committed.
-    await until(() => checks.verdicts.size >= 3000, 60_000);
+    await untilDone("3000 verdicts before the kill", () => checks.verdicts.size, () => checks.verdicts.size >= 3000);
     expect(checks.verdicts.size).toBeGreaterThan(0);
     expect(await stopApp(first!, "SIGKILL")).toBe("SIGKILL");
     const atKill = checks.verdicts.size;
@@ -179,7 +177,7 @@ describe("detector against the real local stack", () => {
     expect(await loadgen.app.exited).toBe(0);
     const report = loadgen.report();
     const produced = report.sent;
-    await until(() => checks.verdicts.size >= produced, 90_000);
+    await untilDone(`verdicts of ${produced} events after the restart`, () => checks.verdicts.size, () => checks.verdicts.size >= produced);
     expect(await stopApp(second!)).toBe(0);
     await checks.stop();
 
@@ -189,7 +187,7 @@ describe("detector against the real local stack", () => {
     expect(v.duplicateRows).toBe(0);
     expect(v.stored.events.size).toBe(produced);
     expect(checks.verdicts.size).toBe(produced);
-  }, 240_000);
+  }, stallBoundedTestTimeoutMs);
   it("carries the CUSUM sums in the rows: small sustained shifts found within 50 events with where they began, the same on replay", async () => {
     const r = await run("small");
     const id = r.names.runId;
@@ -221,7 +219,7 @@ describe("detector against the real local stack", () => {
       await waitReady(detector);
       const checks = new ChecksCollector(kafka, checksTopic, `${group}-verify`);
       await checks.start();
-      await until(() => checks.verdicts.size >= events.length, 90_000);
+      await untilDone(`${group}'s verdicts of ${events.length} events`, () => checks.verdicts.size, () => checks.verdicts.size >= events.length);
       expect(await stopApp(detector)).toBe(0);
       await checks.stop();
       return checks;
@@ -272,5 +270,5 @@ describe("detector against the real local stack", () => {
     for (const [name, v] of first.verdicts) expect(strip(again.verdicts.get(name)!)).toEqual(strip(v));
     const stored = await scanStored([localEndpoints.cassandraContactPoints], localEndpoints.cassandraLocalDataCenter, r.names.keyspace);
     expect(stored.rows).toBe(events.length);
-  }, 240_000);
+  }, stallBoundedTestTimeoutMs);
 });

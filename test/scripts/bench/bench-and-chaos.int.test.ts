@@ -3,23 +3,20 @@
  * harnesses cannot rot. They check that the runs complete and hold the promises (nothing lost); the speed
  * figures are the full benchmark's business, not a test's.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BenchResult } from "../../../scripts/bench/bench-result.ts";
-import { projectRoot } from "../../../scripts/local/stack-control.ts";
+import { runCli, stallBoundedTestTimeoutMs } from "../../stall-bounded.ts";
 
-const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
-const run = (script: string, dir: string, extra: string[] = []) =>
-  spawnSync(tsx, [join(projectRoot, "scripts", script), "--smoke", "--output-dir", dir, ...extra], { encoding: "utf8", timeout: 240_000 });
+const run = (script: string, dir: string, extra: string[] = []) => runCli(script, ["--smoke", "--output-dir", dir, ...extra]);
 
 describe("npm run bench -- --smoke", () => {
-  it("warms up, interleaves ceiling and drain trials, searches the p99-bounded rate, runs a spike (overload policy off, then on) and the spatial drains, and writes the JSON and charts", () => {
+  it("warms up, interleaves ceiling and drain trials, searches the p99-bounded rate, runs a spike (overload policy off, then on) and the spatial drains, and writes the JSON and charts", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bench-"));
-    const r = run("bench.ts", dir, ["--spike"]);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run("bench.ts", dir, ["--spike"]);
+    expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(dir, "latest.json"), "utf8")) as BenchResult;
     expect(result.profile).toBe("smoke");
     expect(result.warmup.rounds.length).toBeGreaterThan(0);
@@ -33,13 +30,11 @@ describe("npm run bench -- --smoke", () => {
     expect(result.rateSearch).toHaveLength(1);
     expect(result.rateSearch[0]!.lost).toBe(0);
     expect(result.spike?.lost).toBe(0);
-    expect(result.spike?.peakLag).toBeGreaterThanOrEqual(0);
     // The same spike with the overload policy on: nothing lost either, its deferred checks and latencies reported.
     expect(result.spike?.overload?.policy).toBe("off");
     expect(result.spike?.overload?.deferredChecks).toBe(0);
     expect(result.spikeWithOverloadPolicy?.lost).toBe(0);
     expect(result.spikeWithOverloadPolicy?.overload?.policy).toBe("priority");
-    expect(result.spikeWithOverloadPolicy?.overload?.deferredChecks).toBeGreaterThanOrEqual(0);
     const classes = result.spikeWithOverloadPolicy?.overload?.latency;
     expect((classes?.priority.checks ?? 0) + (classes?.others.checks ?? 0)).toBeGreaterThan(0);
     // The spatial modes drained the same backlog; each strategy checked every event spatially.
@@ -50,14 +45,14 @@ describe("npm run bench -- --smoke", () => {
       expect(m.relativeToOff, m.mode).toBeGreaterThan(0);
     }
     for (const chart of ["trials", "rate-search"]) expect(existsSync(join(dir, `${chart}.png`))).toBe(true);
-  }, 300_000);
+  }, stallBoundedTestTimeoutMs);
 });
 
 describe("npm run chaos -- --smoke", () => {
-  it("kills the detector twice under load and feeds malformed records: nothing lost, all dead-lettered", () => {
+  it("kills the detector twice under load and feeds malformed records: nothing lost, all dead-lettered", async () => {
     const dir = mkdtempSync(join(tmpdir(), "chaos-"));
-    const r = run("chaos.ts", dir, ["--seed", "11"]);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run("chaos.ts", dir, ["--seed", "11"]);
+    expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(dir, "latest.json"), "utf8")) as Record<string, number>;
     expect(result.kills).toBe(2);
     expect(result.produced).toBeGreaterThan(0);
@@ -67,5 +62,5 @@ describe("npm run chaos -- --smoke", () => {
     expect(result.malformedSent).toBeGreaterThan(0);
     expect(result.deadLettered).toBe(result.malformedSent);
     expect(result.deadLetteredWithWrongReason).toBe(0);
-  }, 300_000);
+  }, stallBoundedTestTimeoutMs);
 });

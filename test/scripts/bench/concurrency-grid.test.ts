@@ -50,12 +50,12 @@ describe("the grid's criterion", () => {
     { name: "fixed 1024", mode: "fixed", concurrency: 1024 },
     { name: "adaptive", mode: "adaptive", concurrency: 64 },
   ];
-  const trial = (setting: string, checksPerSecond: number, p99: number, repeat = 0): GridTrial => ({
+  const trial = (setting: string, checksPerSecond: number, p99: number | null, repeat = 0): GridTrial => ({
     capacity: "c",
     setting,
     repeat,
     checksPerSecond,
-    stageP99Ms: { read: p99, write: p99 / 2 },
+    stageP99Ms: { read: p99, write: p99 === null ? null : p99 / 2 },
     limit: [],
     interference: null,
   });
@@ -73,6 +73,14 @@ describe("the grid's criterion", () => {
     expect(slow).toMatchObject({ bestFixed: "fixed 64", adaptiveShareOfBest: 0.94, met: false });
     const late = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 1100, 1500)], grid, [capacity], o)[0]!;
     expect(late).toMatchObject({ adaptiveShareOfBest: 1.1, met: false });
+  });
+
+  it("leaves a setting's p99 null when no trial of it knows one, and keeps it out of the criterion", () => {
+    const [r] = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 1200, null), trial("adaptive", 960, 100), trial("adaptive", 900, null, 1)], grid, [capacity], o);
+    expect(r!.settings.find((x) => x.setting === "fixed 1024")!.p99Ms).toBeNull();
+    // The unknown trial counts for the rate, not for the p99.
+    expect(r!.settings.find((x) => x.setting === "adaptive")).toMatchObject({ checksPerSecond: { n: 2 }, p99Ms: { median: 100, n: 1 } });
+    expect(r).toMatchObject({ bestFixed: "fixed 64" });
   });
 
   it("gives adaptive ÷ the best fixed setting per repeat, pairing trials of the same repeat", () => {

@@ -6,21 +6,18 @@
  * the rebalance (kafkajs keeps them paused) stalled it for good, 15,016 of 30,000 events never checked. How long
  * the stall is belongs to the full run, not to a test.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ScalingTrial } from "../../../scripts/bench/scaling-steps.ts";
-import { projectRoot } from "../../../scripts/local/stack-control.ts";
-
-const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
+import { runCli, stallBoundedTestTimeoutMs } from "../../stall-bounded.ts";
 
 describe("npm run bench:scaling -- --smoke", () => {
-  it("scales out and in under a backlog, loses nothing, and writes JSON and a chart", () => {
+  it("scales out and in under a backlog, loses nothing, and writes JSON and a chart", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bench-scaling-"));
-    const r = spawnSync(tsx, [join(projectRoot, "scripts", "bench-scaling.ts"), "--smoke", "--output-dir", dir], { encoding: "utf8", timeout: 240_000 });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runCli("bench-scaling.ts", ["--smoke", "--output-dir", dir]);
+    expect(r.code, r.stderr).toBe(0);
     const t = JSON.parse(readFileSync(join(dir, "scaling-steps.json"), "utf8")) as ScalingTrial;
     expect(t.steps.map((s) => s.kind)).toEqual(["out", "in"]);
     expect(t.steps[1]!.atSeconds).toBeGreaterThan(t.steps[0]!.atSeconds);
@@ -30,5 +27,5 @@ describe("npm run bench:scaling -- --smoke", () => {
     expect(t.notStored).toBe(0);
     expect(t.storedRowsMinusEvents).toBe(0);
     expect(existsSync(join(dir, "scaling-steps.png"))).toBe(true);
-  }, 300_000);
+  }, stallBoundedTestTimeoutMs);
 });

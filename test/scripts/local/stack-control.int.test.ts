@@ -4,12 +4,22 @@ import { chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import cassandra from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { cassandraPorts, kafkaPorts } from "../../../cdk/servers/ports.ts";
-import { endpointsAnswer, localEndpoints, projectRoot, stackStatus, startStack, stopStack } from "../../../scripts/local/stack-control.ts";
+import { waitFor } from "../../../app/retry.ts";
+import { stallBoundedTestTimeoutMs } from "../../stall-bounded.ts";
+import {
+  endpointsAnswer,
+  localEndpoints,
+  projectRoot,
+  stackStatus,
+  startLockFile,
+  startStack,
+  stateRoot,
+  stopStack,
+} from "../../../scripts/local/stack-control.ts";
 
 const runId = `t${Date.now().toString(36)}`;
 
@@ -140,29 +150,55 @@ describe("a bad environment gives one line that says what to do", () => {
   });
 });
 
-/** `npm run stack -- start` as a child process, without blocking the event loop (the in-process start runs beside it). */
-function startCli(): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(join(projectRoot, "node_modules", ".bin", "tsx"), [join(projectRoot, "scripts", "stack.ts"), "start"], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("exit", (code) => resolve({ code, out }));
-  });
+/** `npm run stack -- start` as a child process, watched while it runs: its output so far, and its exit. */
+function startCli(): { output: () => string; exited: Promise<number | null> } {
+  const child = spawn(join(projectRoot, "node_modules", ".bin", "tsx"), [join(projectRoot, "scripts", "stack.ts"), "start"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+  return { output: () => out, exited: new Promise((resolve) => child.on("close", (code) => resolve(code))) };
+}
+
+/**
+ * Resolves once `start` printed that it waits for `holder`'s lock; rejects if it exited first. No deadline: a
+ * slow start is slow, and the holder holds until the test releases it, so the start cannot miss the lock.
+ */
+async function waitsForLock(start: ReturnType<typeof startCli>, holder: number): Promise<void> {
+  const waiting = new RegExp(`another start of the local stack \\(pid ${holder}\\) is in progress; waiting for it`);
+  let exited: number | null | undefined;
+  void start.exited.then((code) => (exited = code));
+  await waitFor(
+    () => {
+      if (waiting.test(start.output())) return true;
+      if (exited !== undefined) throw new Error(`stack start exited (${exited}) without waiting for the lock:\n${start.output()}`);
+      return false;
+    },
+    { what: "stack start to wait for the lock", timeoutMs: Number.POSITIVE_INFINITY, intervalMs: 100 },
+  );
 }
 
 describe("starting and stopping", () => {
-  // These need the stack this checkout started; the test run may be using one another checkout started.
-  const stackIsOurs = async () => (await stackStatus()).every((s) => s.pid !== null);
+  // These stop and start the stack through the PID files of this state dir. A stack another checkout started
+  // (the same ports, its own state dir) cannot be stopped or restarted from here: the test says so and fails,
+  // rather than pass having tested nothing.
+  const requireOurStack = async () => {
+    const strangers = (await stackStatus()).filter((s) => s.pid === null).map((s) => s.label);
+    if (strangers.length > 0) {
+      throw new Error(
+        `${strangers.join(" and ")} on our ports has no PID file in ${stateRoot}: it was started from another state dir. ` +
+          "Run these tests with LOCAL_STACK_DIR set to that checkout's .local (or stop that stack first).",
+      );
+    }
+  };
 
-  it("a second start finds both servers running and starts nothing", async (ctx) => {
-    if (!(await stackIsOurs())) ctx.skip();
+  it("a second start finds both servers running and starts nothing", async () => {
+    await requireOurStack();
     expect(await startStack()).toEqual([]);
     expect((await stackStatus()).every((s) => s.answering)).toBe(true);
   });
 
-  it("start --auth refuses a running node without authentication and says what to do, leaving it running", async (ctx) => {
-    if (!(await stackIsOurs())) ctx.skip();
+  it("start --auth refuses a running node without authentication and says what to do, leaving it running", async () => {
+    await requireOurStack();
     const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
     const r = spawnSync(tsx, [join(projectRoot, "scripts", "stack.ts"), "start", "--auth"], { encoding: "utf8" });
     expect(r.status).toBe(1);
@@ -172,8 +208,8 @@ describe("starting and stopping", () => {
     expect((await stackStatus()).every((s) => s.answering)).toBe(true);
   });
 
-  it("stop leaves no server process and no open port; start brings both back", async (ctx) => {
-    if (!(await stackIsOurs())) ctx.skip();
+  it("stop leaves no server process and no open port; two starts at once launch each server once", async () => {
+    await requireOurStack();
     const before = await stackStatus();
     await stopStack();
     for (const s of before) expect(isLive(s.pid!)).toBe(false);
@@ -181,16 +217,27 @@ describe("starting and stopping", () => {
       expect(await portOpen(port)).toBe(false);
     }
     // Two starts at once (two test runs, or a test run and `npm run stack -- start`) must not both launch a
-    // server: a start waits while another live start holds the lock, then finds what that one started.
-    // Here the lock's holder is a short-lived stand-in process, so the wait is certain, not a race.
-    const holder = spawn("sleep", ["3"], { stdio: "ignore" });
-    writeFileSync(join(projectRoot, ".local", "start.lock"), `${holder.pid}\n`);
-    const [cli, inProcess] = await Promise.all([startCli(), sleep(1_000).then(() => startStack())]);
-    expect(cli.code).toBe(0);
-    expect(cli.out).toMatch(new RegExp(`another start of the local stack \\(pid ${holder.pid}\\) is in progress; waiting for it`));
-    const launchedByCli = [...cli.out.matchAll(/starting (Kafka|Cassandra) /g)].map((m) => m[1]!.toLowerCase());
-    expect([...inProcess, ...launchedByCli].sort()).toEqual(["cassandra", "kafka"]);
+    // server: a start waits while another live start holds the lock, then finds what that one started. The
+    // lock's holder is a stand-in process that holds it until both starts said they wait, however slowly they
+    // came up; then it is released and the two race for it for real.
+    const holder = spawn("sleep", ["infinity"], { stdio: "ignore" });
+    const holderExited = new Promise((resolve) => holder.on("exit", resolve));
+    try {
+      writeFileSync(startLockFile, `${holder.pid}\n`);
+      const first = startCli();
+      const second = startCli();
+      await Promise.all([waitsForLock(first, holder.pid!), waitsForLock(second, holder.pid!)]);
+      holder.kill();
+      await holderExited; // reaped: the starts now see a stale lock, not a live holder
+      const [a, b] = await Promise.all([first.exited, second.exited]);
+      expect(a, first.output()).toBe(0);
+      expect(b, second.output()).toBe(0);
+      const launched = [first, second].flatMap((cli) => [...cli.output().matchAll(/starting (Kafka|Cassandra) /g)].map((m) => m[1]!.toLowerCase()));
+      expect(launched.sort()).toEqual(["cassandra", "kafka"]);
+    } finally {
+      holder.kill();
+    }
     const after = await stackStatus();
     expect(after.every((st) => st.pid !== null && st.answering)).toBe(true);
-  }, 400_000);
+  }, stallBoundedTestTimeoutMs);
 });
