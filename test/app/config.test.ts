@@ -154,9 +154,8 @@ describe("env names for the charts", () => {
     ] as const) {
       expect(detectorEnvNames[k]).toMatch(/^[A-Z][A-Z0-9_]+$/);
     }
-    expect(loadgenEnvNames.rate).toBe("LOADGEN_RATE");
-    expect(loadgenEnvNames.duration).toBe("LOADGEN_DURATION_SECONDS");
-    expect(loadgenEnvNames.keys).toBe("LOADGEN_KEYS");
+    // The load generator's settings under its own prefix, as the charts set them.
+    for (const k of ["rate", "duration", "keys"] as const) expect(loadgenEnvNames[k]).toMatch(/^LOADGEN_[A-Z0-9_]+$/);
   });
 
   it("round-trips typed values through env vars", () => {

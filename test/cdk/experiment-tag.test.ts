@@ -2,7 +2,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { experimentTagKey } from "../../cdk/experiment-tag.ts";
 import { repoRoot } from "./kit-synth.ts";
 
 /** Imports `module` in a fresh Node process and lists every import specifier it resolved on the way. */
@@ -19,10 +18,6 @@ function resolvedBy(module: string): string[] {
 }
 
 describe("experiment tag", () => {
-  it("is the key the CDK app tags everything with", () => {
-    expect(experimentTagKey).toBe("anomaly-kit:experiment");
-  });
-
   it.each(["scripts/aws/tagged-resources.ts", "scripts/aws/quota-check.ts"])("%s loads no aws-cdk-lib for it", (script) => {
     const specifiers = resolvedBy(join(repoRoot, script));
     expect(specifiers.some((s) => s.endsWith("experiment-tag.ts"))).toBe(true);

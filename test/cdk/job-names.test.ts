@@ -38,10 +38,9 @@ beforeAll(() => {
 });
 
 describe("Job names in the CDK app", () => {
-  it("the manifests hold deploy-time tokens, and the token numbers differ between the two synths", () => {
+  it("the manifests hold deploy-time tokens", () => {
     // Without tokens in the templates the test would prove nothing; the image URI is one.
     expect(JSON.stringify(eksTemplate(first))).toContain("container-assets");
-    expect(Token.asString({ resolve: () => 0 })).toMatch(/\$\{Token\[TOKEN\.\d{4,}\]\}/);
   });
 
   it("one schema Job and one admin Secret Job, each named by a hash", () => {

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { cassandraHeapMiB, cassandraJvmOptions, cassandraYaml } from "../../../cdk/servers/cassandra-config.ts";
 import { localBrokerProperties, mskServerProperties, sharedBrokerProperties } from "../../../cdk/servers/kafka-config.ts";
 import { cassandraPorts, kafkaPorts } from "../../../cdk/servers/ports.ts";
-import { mskKafkaVersion } from "../../../cdk/servers/versions.ts";
 import { javaMajorVersion } from "../../../scripts/local/stack-control.ts";
 
 const propertiesOf = (text: string) =>
@@ -65,10 +64,6 @@ describe("Kafka broker properties", () => {
     expect(props.listeners).toBe(`PLAINTEXT://127.0.0.1:${kafkaPorts.localClient},CONTROLLER://127.0.0.1:${kafkaPorts.localController}`);
     expect(props["auto.create.topics.enable"]).toBe("false");
     expect(props["offsets.topic.replication.factor"]).toBe("1");
-  });
-
-  it("MSK runs the same minor line as the local broker", () => {
-    expect(mskKafkaVersion).toMatch(/^\d+\.\d+\.x$/);
   });
 });
 

@@ -78,7 +78,6 @@ describe.each(["stage-3", "stage-48"] as const)("Prometheus route, %s", (preset)
   });
 
   it("(b) the runner's route is a port-forward that resolves: Service → selected Prometheus pod → its container port", () => {
-    expect(prometheusRoute.kind).toBe("port-forward");
     const resolved = resolvePortForward(prometheusRoute, [operatorGoverningService(cr)], [pod]);
     expect(resolved).toMatchObject({ ok: true, containerPort: ports.prometheus });
     expect(evaluateRoute(prometheusRoute, objects).ok).toBe(true);
