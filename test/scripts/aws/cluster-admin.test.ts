@@ -4,22 +4,13 @@
  * stays as it is, root and federated users are refused by name, and a GetRole that is denied falls back to
  * the path-less ARN with a warning.
  */
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { callerClusterAdmin, callerPrincipal, checkClusterAdmin, ClusterAdminError } from "../../../scripts/aws/cluster-admin.ts";
 import { useReplayServer, xmlReply, type Exchange } from "../../recorded/replay-server.ts";
 import { recorded } from "../../recorded/recorded.ts";
+import { requireAwsCli } from "./aws-cli-required.ts";
 
 const { server, ctx } = useReplayServer();
-
-const awsCliPresent = (() => {
-  try {
-    execFileSync("aws", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const identity = (file: string): Exchange => ({ match: "GetCallerIdentity", ...xmlReply(recorded(`sts/${file}`)) });
 
@@ -39,8 +30,9 @@ describe("caller principal", () => {
   });
 });
 
-describe.skipIf(!awsCliPresent)("cluster admin from STS and IAM (real AWS CLI for GetRole)", () => {
+describe("cluster admin from STS and IAM (real AWS CLI for GetRole)", () => {
   it("an assumed role becomes the role's ARN with its path from GetRole", { timeout: 30_000 }, async () => {
+    requireAwsCli();
     server.add(identity("GetCallerIdentity.xml"), { match: "GetRole", ...xmlReply(recorded("iam/GetRole.with-path.xml")) });
     const admin = await callerClusterAdmin(ctx);
     expect(admin.arn).toBe("arn:aws:iam::123456789012:role/teams/platform/experiment-operator");
@@ -50,6 +42,7 @@ describe.skipIf(!awsCliPresent)("cluster admin from STS and IAM (real AWS CLI fo
   });
 
   it("a denied GetRole falls back to the path-less role ARN, and preflight warns saying what to do", { timeout: 30_000 }, async () => {
+    requireAwsCli();
     server.add(identity("GetCallerIdentity.xml"), { match: "GetRole", ...xmlReply(recorded("iam/GetRole.access-denied.xml"), 403) });
     const admin = await callerClusterAdmin(ctx);
     expect(admin.arn).toBe("arn:aws:iam::123456789012:role/experiment-operator");

@@ -11,6 +11,7 @@ import { preflightReport } from "../../../scripts/aws/preflight-report.ts";
 import { parseStages } from "../../../scripts/cost/stages.ts";
 import { jsonReply, restJsonReply, xmlReply, type Exchange, type ReplayRequest, useReplayServer } from "../../recorded/replay-server.ts";
 import { recorded } from "../../recorded/recorded.ts";
+import { requireAwsCli } from "./aws-cli-required.ts";
 
 const { server, ctx } = useReplayServer();
 
@@ -53,6 +54,7 @@ const byCheck = (results: CheckResult[], check: string) => {
 
 describe("preflight", () => {
   it("passes a healthy account for 3 → 48, retrying a throttled call", async () => {
+    requireAwsCli(); // the cluster admin check's GetRole; without it that check would pass as a mere warning
     server.add(
       identity,
       bootstrap,
@@ -63,6 +65,8 @@ describe("preflight", () => {
     );
     const results = await runPreflight(ctx, parseStages("3,6,12,24,48"), options({ imageLock: { images: {} } }));
     expect(failed(results)).toEqual([]);
+    // The cluster admin passes (not a warning): the role's ARN with the path GetRole gave.
+    expect(byCheck(results, "cluster admin")).toMatchObject({ status: "pass", detail: expect.stringContaining("role/teams/platform/experiment-operator") as unknown });
     // An image lock without digests: every image is named, with the command that pins them (a warning only).
     const pins = byCheck(results, "image pins");
     expect(pins.status).toBe("warn");
