@@ -6,7 +6,6 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { Kafka } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +16,7 @@ import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
 import { localDetectorEnv, runNames } from "../../scripts/local/isolated-run.ts";
+import { untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 import { localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
 
@@ -128,8 +128,11 @@ describe("detector without --create-schema", () => {
     const s = settings("wait");
     const detector = startApp("detector", { ...s.env, DETECTOR_CREATE_SCHEMA: "false" }, "detector-wait");
     started.push(detector);
-    const deadline = Date.now() + 30_000;
-    while (!detector.tail().some((l) => l.includes("waiting for the schema")) && Date.now() < deadline) await sleep(200);
+    await untilDone(
+      "the detector's wait for the schema",
+      () => detector.tail().join("\n").length,
+      () => detector.tail().some((l) => l.includes("waiting for the schema")),
+    );
     expect(detector.tail().join("\n")).toContain(`missing topic ${s.config.eventsTopic}`);
     expect(await httpStatus(detector, "/healthz")).toBe(200);
     expect(await httpStatus(detector, "/readyz")).not.toBe(200);

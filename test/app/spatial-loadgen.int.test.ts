@@ -16,6 +16,7 @@ import { runLoadgen } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { detectorMetrics, loadgenMetrics, newRegistry } from "../../app/metrics.ts";
 import { setupTracing } from "../../app/tracing.ts";
+import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropSpatialTestRuns, spatialTestConfig } from "./spatial-test-run.ts";
 
 const runs: { kafka: Kafka; detector: DetectorConfig; loadgen: LoadgenConfig; pipeline?: DetectorPipeline; consumer?: Consumer }[] = [];
@@ -57,7 +58,7 @@ afterAll(async () => {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 describe.each(["sai", "geohash"] as const)("spatial workload through the detector (%s)", (strategy) => {
-  it("checks every located event spatially and finds the generator's spatial anomalies", { timeout: 400_000 }, async () => {
+  it("checks every located event spatially and finds the generator's spatial anomalies", { timeout: stallBoundedTestTimeoutMs }, async () => {
     const r = run(strategy);
     const { id, kafka, detector: detectorConfig, loadgen: loadgenConfig } = r;
     const pipeline = (r.pipeline = new DetectorPipeline(detectorConfig, kafka, log, detectorMetrics(newRegistry({ service: `${id}-d` })), setupTracing(id, 0, detectorConfig.otlpEndpoint)));
@@ -76,8 +77,7 @@ describe.each(["sai", "geohash"] as const)("spatial workload through the detecto
     const t0 = Date.now();
     const report = await runLoadgen(loadgenConfig, kafka, log, loadgenMetrics(newRegistry({ service: `${id}-l` })), setupTracing(id, 0, loadgenConfig.otlpEndpoint), new AbortController().signal);
     expect(report.failed).toBe(0);
-    const deadline = Date.now() + 300_000;
-    while (verdicts.size < report.sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    await untilDone(`verdicts of ${report.sent} events`, () => verdicts.size, () => verdicts.size >= report.sent);
     const seconds = (Date.now() - t0) / 1000;
     expect(verdicts.size).toBe(report.sent);
 

@@ -16,6 +16,7 @@ import { Rng } from "../../app/loadgen/random.ts";
 import { createLogger } from "../../app/log.ts";
 import { detectorMetrics, newRegistry } from "../../app/metrics.ts";
 import { setupTracing } from "../../app/tracing.ts";
+import { untilDone } from "../stall-bounded.ts";
 import { dropSpatialTestRuns, spatialTestConfig } from "./spatial-test-run.ts";
 
 const id = `sp${Date.now().toString(36)}`;
@@ -30,14 +31,6 @@ const deadLetters: { reason: string; detail: string }[] = [];
 
 const at = { lat: 52.52, lon: 13.405 }; // Berlin
 const base = 1_764_000_000_000;
-
-async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const send = (events: readonly Event[]) => producer.send({ topic: config.eventsTopic, messages: events.map((e) => ({ key: e.id, value: encodeEvent(e) })) });
 
@@ -84,7 +77,7 @@ describe("detector with the spatial check on", () => {
       location: { lat: at.lat + 0.01 * rng.normal(), lon: at.lon + 0.01 * rng.normal() },
     }));
     await send(background);
-    await until(() => verdicts.size >= background.length, 90_000, "the background's verdicts");
+    await untilDone("the background's verdicts", () => verdicts.size, () => verdicts.size >= background.length);
 
     const later = base + 200 * 100;
     const spike: Event = { id: "newcomer", time: later, producer: id, seq: 1000, value: 40, label: "spike", location: at };
@@ -96,7 +89,11 @@ describe("detector with the spatial check on", () => {
     bad.writeDoubleBE(91, bad.length - 16); // the latitude, as a faulty sender would put it
     await send([spike, ordinary, flat]);
     await producer.send({ topic: config.eventsTopic, messages: [{ key: "bad-place", value: bad }] });
-    await until(() => verdicts.size >= background.length + 3 && deadLetters.length >= 1, 60_000, "the last verdicts and the dead letter");
+    await untilDone(
+      "the last verdicts and the dead letter",
+      () => verdicts.size + deadLetters.length,
+      () => verdicts.size >= background.length + 3 && deadLetters.length >= 1,
+    );
 
     const last = verdicts.get(`sensor-0/${background.length - 15}`)!;
     expect(last.spatial).toMatchObject({ strategy: "geohash", neighbours: 50, truncated: false });
