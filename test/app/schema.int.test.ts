@@ -16,7 +16,7 @@ import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
 import { localDetectorEnv, runNames } from "../../scripts/local/isolated-run.ts";
-import { untilDone } from "../stall-bounded.ts";
+import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 import { localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
 
@@ -143,7 +143,7 @@ describe("detector without --create-schema", () => {
     await waitReady(detector, 60_000);
     expect(detector.tail().join("\n")).toContain('"msg":"detector running"');
     expect(await stopApp(detector)).toBe(0);
-  });
+  }, stallBoundedTestTimeoutMs);
 
   it("gives up after DETECTOR_SCHEMA_WAIT_SECONDS with a message naming what is missing", async () => {
     const s = settings("gone");

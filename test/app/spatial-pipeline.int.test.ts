@@ -16,7 +16,7 @@ import { Rng } from "../../app/loadgen/random.ts";
 import { createLogger } from "../../app/log.ts";
 import { detectorMetrics, newRegistry } from "../../app/metrics.ts";
 import { setupTracing } from "../../app/tracing.ts";
-import { untilDone } from "../stall-bounded.ts";
+import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropSpatialTestRuns, spatialTestConfig } from "./spatial-test-run.ts";
 
 const id = `sp${Date.now().toString(36)}`;
@@ -111,5 +111,5 @@ describe("detector with the spatial check on", () => {
     expect(plain.spatial).toBeUndefined();
 
     expect(deadLetters).toEqual([{ reason: "bad-location", detail: "location.lat 91 is outside [-90, 90]" }]);
-  });
+  }, stallBoundedTestTimeoutMs);
 });
