@@ -2,54 +2,24 @@
  * kafkajs's record decoding as patched (patches/kafkajs+2.2.4.patch) and as bounded by app/kafka/bounded-gzip.ts:
  * header names cannot reach Object.prototype, a batch it cannot decode becomes one placeholder instead of a
  * failed fetch, and a gzip batch cannot inflate past the bound. These drive kafkajs's own encoders and
- * decoders (CommonJS internals, hence require).
+ * decoders (kafkajs-batches.ts).
  */
-import { createRequire } from "node:module";
-import kafkajs from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { boundGzipDecompression } from "../../app/kafka/bounded-gzip.ts";
+import {
+  batch,
+  batchField,
+  CompressionTypes,
+  decodeMessages,
+  decodeRecord,
+  Decoder,
+  encodeRecord,
+  fetchedMessages,
+  withLength,
+  type DecodedRecord,
+} from "./kafkajs-batches.ts";
 
-const require = createRequire(import.meta.url);
-const internal = (path: string): unknown => require(`kafkajs/src/protocol/${path}`);
-
-interface EncoderT {
-  buffer: Buffer;
-  writeInt32: (n: number) => EncoderT;
-  writeBuffer: (b: Buffer) => EncoderT;
-}
-interface DecoderT {
-  readVarInt: () => number;
-  readBytes: (n: number) => Buffer;
-}
-interface DecodedRecord {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, unknown>;
-  undecodable?: { firstOffset: string; lastOffset: string; error: string };
-}
-const Encoder = internal("encoder") as new () => EncoderT;
-const Decoder = internal("decoder") as new (b: Buffer) => DecoderT;
-const encodeRecord = internal("recordBatch/record/v0") as (r: object) => EncoderT;
-const decodeRecord = internal("recordBatch/record/v0/decoder") as (d: DecoderT, ctx: object) => DecodedRecord;
-const encodeBatch = (internal("recordBatch/v0") as { RecordBatch: (b: object) => Promise<EncoderT> }).RecordBatch;
-const decodeMessages = internal("requests/fetch/v4/decodeMessages") as (d: DecoderT) => Promise<DecodedRecord[]>;
-const { CompressionTypes } = kafkajs;
-
-/** Offset of the attributes (int16) in a record batch: FirstOffset 8, Length 4, Epoch 4, Magic 1, CRC 4. */
-const attributesOffset = 21;
-
-const records = (n: number, value: (i: number) => Buffer = (i) => Buffer.from(`v${i}`)) =>
-  Array.from({ length: n }, (_, i) => encodeRecord({ offsetDelta: i, timestampDelta: 0, key: Buffer.from("k"), value: value(i) }));
-
-const batch = async (firstOffset: number, n: number, compression = CompressionTypes.None, value?: (i: number) => Buffer) =>
-  (await encodeBatch({ compression, firstOffset, lastOffsetDelta: n - 1, records: records(n, value) })).buffer;
-
-/** What a fetch response holds for one partition: the size, then the batches. */
-const fetchedMessages = (...batches: Buffer[]) => {
-  const bytes = Buffer.concat(batches);
-  return new Decoder(new Encoder().writeInt32(bytes.length).writeBuffer(bytes).buffer);
-};
+const attributesOffset = batchField.attributes;
 
 describe("kafkajs record headers (patched)", () => {
   it("decodes header names like Object.prototype members as ordinary own keys of a null-prototype map", () => {
@@ -93,14 +63,6 @@ describe("kafkajs batch decoding (patched)", () => {
     expect(decoded.slice(1).map((r) => r.value?.toString())).toEqual(["v0", "v1", "v2"]);
   });
 
-  /** Offset of a batch's Length (int32, the bytes after it) and LastOffsetDelta (int32). */
-  const lengthOffset = 8;
-  const lastOffsetDeltaOffset = 23;
-  const withLength = (b: Buffer, length: number) => {
-    const copy = Buffer.from(b);
-    copy.writeInt32BE(length, lengthOffset);
-    return copy;
-  };
   const offsets = (decoded: DecodedRecord[]) => decoded.map((r) => BigInt(r.offset));
   const increasing = (xs: bigint[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 
@@ -133,7 +95,7 @@ describe("kafkajs batch decoding (patched)", () => {
 
     const zstd = await batch(20, 3);
     zstd.writeInt16BE(CompressionTypes.ZSTD, attributesOffset);
-    zstd.writeInt32BE(-5, lastOffsetDeltaOffset); // a last offset before the first
+    zstd.writeInt32BE(-5, batchField.lastOffsetDelta); // a last offset before the first
     const [placeholder, next] = await decodeMessages(fetchedMessages(zstd, await batch(23, 1)));
     expect(placeholder!.undecodable).toMatchObject({ firstOffset: "20", lastOffset: "20" });
     expect(next!.offset).toBe("23");
