@@ -43,7 +43,7 @@ const byteOrderMark = Buffer.from([0xef, 0xbb, 0xbf]);
  * spliced in as bytes). The key is the id's bytes, mark and all, as a producer that sends the same bytes as key
  * and id would: a leading mark used to decode away and merge this key with the id without it.
  */
-function withMark(e: Event, field: "id" | "producer", before: string, after: string): { key: Buffer; value: Buffer } {
+export function withMark(e: Event, field: "id" | "producer", before: string, after: string): { key: Buffer; value: Buffer } {
   const name = Buffer.concat([Buffer.from(before), byteOrderMark, Buffer.from(after)]);
   const stand = "x".repeat(name.length); // same byte length, overwritten below
   const value = poke({ ...e, [field]: stand }, (b) => {
