@@ -5,10 +5,15 @@
  * experiment CLI's --stages (scripts/experiment/stage-list.ts; the rest of that CLI parses at import and is
  * covered by its process tests). Each row must be refused with a message that names the field or flag given
  * and says what is allowed (or, for an unknown key or flag, names the closest known one).
+ *
+ * Then hostile records, as a producer, a corrupt broker or path would send them: each is refused with its
+ * reason or contained (one placeholder, a saturated count, a well-formed cut, a sampling decision of our own),
+ * never a merged key, a loop, a throw or a load the sender chooses.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { parseDetectorConfig, parseLoadgenConfig } from "../app/config.ts";
 import { main as synthK8s, usageErrorExitCode } from "../charts/synth.ts";
@@ -16,6 +21,13 @@ import { kitInputFromContext } from "../cdk/kit-input.ts";
 import { parseSizeInput } from "../cdk/size/size-input.ts";
 import { parseStageList } from "../scripts/experiment/stage-list.ts";
 import { parseLocalArgs } from "../scripts/local.ts";
+import { cusumStep, maxRunLength } from "../app/detector/cusum.ts";
+import { deadLetterBounds, deadLetterHeaders, deadLetterMessage } from "../app/events/dead-letter.ts";
+import { decodeEvent, encodeEvent } from "../app/events/event-codec.ts";
+import { copyHeaders } from "../app/events/record-headers.ts";
+import { samplerFor, startConsumerSpan } from "../app/tracing.ts";
+import { goodEvent } from "../scripts/chaos/malformed-records.ts";
+import { batch, decodeMessages, fetchedMessages, withLength } from "./app/kafkajs-batches.ts";
 
 const admin = "arn:aws:iam::123456789012:role/KitAdmin";
 const out = mkdtempSync(join(tmpdir(), "bad-input-"));
@@ -205,5 +217,60 @@ describe("bad input is refused, naming the field or flag and what is allowed", (
   afterAll(() => {
     const count = (v: Verdict) => verdicts.filter((x) => x.verdict === v).length;
     console.log(`bad input: ${verdicts.length} tried, ${count("clear")} clear, ${count("unclear")} unclear, ${count("accepted")} accepted`);
+  });
+});
+
+describe("hostile records are refused with a reason or contained", () => {
+  const mark = Buffer.from([0xef, 0xbb, 0xbf]);
+  /** An event whose id bytes are `id` (the encoder refuses a mark: spliced in), sent with those bytes as key. */
+  const withIdBytes = (id: Buffer) => {
+    const value = encodeEvent(goodEvent({ id: "x".repeat(id.length) }));
+    id.copy(value, 29 + Buffer.byteLength(goodEvent().producer));
+    return decodeEvent(id, value, 1024);
+  };
+
+  it.each([
+    ["a leading byte-order mark (decoded away, it merged the key with the one without)", Buffer.concat([mark, Buffer.from("ab")])],
+    ["a byte-order mark inside", Buffer.concat([Buffer.from("a"), mark, Buffer.from("b")])],
+    ["an id that is only a byte-order mark (decoded away, it passed as non-empty)", mark],
+  ])("refuses an entity id with %s, naming the field and what is allowed", (_case, id) => {
+    const d = withIdBytes(id);
+    expect(d).toMatchObject({ ok: false, reason: "byte-order-mark" });
+    if (!d.ok) expect(d.detail).toMatch(/^entity id .*U\+FEFF.*allowed: ids without U\+FEFF$/);
+  });
+
+  it.each([-12, -(2 ** 31), 0, -1, 48, 2 ** 31 - 1])(
+    "decodes a fetch holding a batch of length %i without a loop or a throw, offsets increasing, at most one placeholder",
+    async (length) => {
+      const decoded = await decodeMessages(fetchedMessages(await batch(0, 2), withLength(await batch(2, 2), length), await batch(4, 2)));
+      const offsets = decoded.map((r) => Number(r.offset));
+      expect(offsets.slice(0, 2)).toEqual([0, 1]);
+      expect(offsets.every((o, i) => i === 0 || o > offsets[i - 1]!)).toBe(true);
+      expect(decoded.filter((r) => r.undecodable !== undefined).length).toBe(length === 2 ** 31 - 1 ? 0 : 1);
+    },
+  );
+
+  it("saturates a CUSUM run count at what the stored state holds", () => {
+    const history = Array.from({ length: 50 }, (_, i) => 10 + (i % 2 === 0 ? 1 : -1));
+    const { sums } = cusumStep(history, 10.7, { upper: 0.5, lower: 0, upperRun: Number.MAX_SAFE_INTEGER, lowerRun: 0 });
+    expect(sums.upperRun).toBe(maxRunLength);
+  });
+
+  it("cuts a dead letter's detail without splitting a surrogate pair", () => {
+    const source = { topic: "events", partition: 0, offset: 1, key: null, value: null, headers: copyHeaders({}) };
+    const detail = `${"d".repeat(deadLetterBounds.detailChars - 1)}😀`;
+    const cut = String(copyHeaders(deadLetterMessage(source, "bad-label", detail).headers)[deadLetterHeaders.detail]);
+    expect(cut.isWellFormed()).toBe(true);
+    expect(cut).toBe("d".repeat(deadLetterBounds.detailChars - 1));
+  });
+
+  it("does not let a producer's sampled traceparent have its records traced", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ sampler: samplerFor(1e-9), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracing = { enabled: true, tracer: provider.getTracer("bad-input"), shutdown: () => provider.shutdown() };
+    const headers = { traceparent: "00-00000000000000000000000000000001-00f067aa0ba902b7-01" };
+    for (let i = 0; i < 1000; i++) startConsumerSpan(tracing, "events process", {}, headers).end();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    await provider.shutdown();
   });
 });

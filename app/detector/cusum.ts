@@ -192,7 +192,8 @@ export function detect(history: readonly number[], value: number, options: Detec
 
 /**
  * The sums a key carries from one check to the next (stored with the event's row), in units of σ.
- * `upperRun`/`lowerRun`: events since that sum last was 0 (Montgomery's N⁺, N⁻); 0 while the sum is 0.
+ * `upperRun`/`lowerRun`: events since that sum last was 0 (Montgomery's N⁺, N⁻); 0 while the sum is 0; at most
+ * `maxRunLength` (see there).
  */
 export interface CusumSums {
   readonly upper: number;
@@ -200,6 +201,13 @@ export interface CusumSums {
   readonly upperRun: number;
   readonly lowerRun: number;
 }
+
+/**
+ * Where a run count stops: it saturates there instead of growing past what the stored state holds (two bytes,
+ * key-state-codec.ts). A sum that stays above 0 for that long without a signal is a slow drift; its change
+ * point is then only known to be at least this many events back, so a signal at a saturated run names none.
+ */
+export const maxRunLength = 65_535;
 
 /** A key's first check, and the restart after a signal. */
 export const zeroSums: CusumSums = Object.freeze({ upper: 0, lower: 0, upperRun: 0, lowerRun: 0 });
@@ -324,14 +332,15 @@ export function cusumStep(
   const sums: CusumSums = {
     upper,
     lower,
-    upperRun: upper > 0 ? prev.upperRun + 1 : 0,
-    lowerRun: lower > 0 ? prev.lowerRun + 1 : 0,
+    upperRun: upper > 0 ? Math.min(prev.upperRun + 1, maxRunLength) : 0,
+    lowerRun: lower > 0 ? Math.min(prev.lowerRun + 1, maxRunLength) : 0,
   };
   const score = Math.max(upper, lower);
   if (!(score > h)) return { verdict: { ...quiet, score }, sums };
   const direction = upper >= lower ? "up" : "down";
+  const run = direction === "up" ? sums.upperRun : sums.lowerRun;
   return {
-    verdict: { ...quiet, anomaly: true, direction, score, changeEventsAgo: direction === "up" ? sums.upperRun : sums.lowerRun },
+    verdict: { ...quiet, anomaly: true, direction, score, ...(run < maxRunLength ? { changeEventsAgo: run } : {}) },
     sums: zeroSums,
   };
 }

@@ -6,13 +6,14 @@
  * 1 KB chunks that the rows span. The pipeline always passes the state through this codec between two checks of
  * a key (it reads it back from Cassandra), so the floats' rounding is part of the deterministic replay.
  */
-import { zeroSums } from "./cusum.ts";
+import { maxRunLength, zeroSums } from "./cusum.ts";
 import type { KeyState } from "./key-check.ts";
 
 const version = 1;
 export const keyStateBytes = 1 + 1 + 2 * 8 + 4 * 4 + 2 * 2;
 const maxCount = 255;
-const maxRun = 65_535;
+/** Two bytes hold every run cusumStep counts (it saturates there); the literal type makes a larger bound fail to compile. */
+const maxRun: 65_535 = maxRunLength;
 
 export function encodeKeyState(s: KeyState): Buffer {
   const b = Buffer.alloc(keyStateBytes);

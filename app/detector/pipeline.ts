@@ -30,7 +30,7 @@ import { errorText, type Logger } from "../log.ts";
 import type { DetectorMetrics } from "../metrics.ts";
 import { withRetry } from "../retry.ts";
 import { publishBatchMaxBytes, topicMaxMessageBytes } from "../topology.ts";
-import { contextFromHeaders, headersFor, type Tracing } from "../tracing.ts";
+import { headersFor, startConsumerSpan, type Tracing } from "../tracing.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
 import { CassandraStore, isTransientCassandraError } from "./cassandra-store.ts";
 import { concurrencyLimitOf, type ConcurrencyLimit } from "./concurrency-limit.ts";
@@ -356,16 +356,16 @@ export class DetectorPipeline {
     }
   }
 
-  /** The check of a decoded event, in a span continuing the producer's trace; resolves with whether it flagged. */
+  /** The check of a decoded event, in a trace of its own linked to the producer's span; resolves with whether it flagged. */
   async #traced(w: WorkItem, event: Event): Promise<boolean> {
-    const parent = contextFromHeaders(w.headers);
-    const span = this.#tracing.tracer.startSpan(
+    const span = startConsumerSpan(
+      this.#tracing,
       `${this.#c.eventsTopic} process`,
       { kind: SpanKind.CONSUMER, attributes: { "messaging.kafka.partition": w.partition, "messaging.kafka.offset": w.offset } },
-      parent,
+      w.headers,
     );
     try {
-      return await context.with(trace.setSpan(parent, span), () => this.#checkEvent(event, span));
+      return await context.with(trace.setSpan(context.active(), span), () => this.#checkEvent(event, span));
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(err) });
       throw err;

@@ -53,6 +53,18 @@ export interface DeadLetterSource {
 
 const cut = (b: Buffer | null, max: number) => (b !== null && b.length > max ? b.subarray(0, max) : b);
 
+/**
+ * `text` cut to at most `max` UTF-16 units on a code-point boundary: a cut between the two halves of a
+ * surrogate pair (an emoji, any character above U+FFFF) would leave a lone surrogate, which UTF-8 cannot hold
+ * (the header would carry U+FFFD instead).
+ */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  const splitsPair = last >= 0xd800 && last <= 0xdbff; // a high surrogate whose low half is past the cut
+  return text.slice(0, splitsPair ? max - 1 : max);
+}
+
 export function deadLetterMessage(src: DeadLetterSource, reason: DeadLetterReason, detail: string): Message {
   const headers = Object.create(null) as RecordHeaders;
   // The source's headers in their order, up to the first that does not fit the budget (a flood of tens of
@@ -70,7 +82,7 @@ export function deadLetterMessage(src: DeadLetterSource, reason: DeadLetterReaso
   const dropped = names.length - kept;
   // Ours last: a source header of the same name cannot pass for the detector's verdict on the record.
   headers[deadLetterHeaders.reason] = reason;
-  headers[deadLetterHeaders.detail] = detail.length > deadLetterBounds.detailChars ? detail.slice(0, deadLetterBounds.detailChars) : detail;
+  headers[deadLetterHeaders.detail] = cutText(detail, deadLetterBounds.detailChars);
   headers[deadLetterHeaders.topic] = src.topic;
   headers[deadLetterHeaders.partition] = String(src.partition);
   headers[deadLetterHeaders.offset] = String(src.offset);

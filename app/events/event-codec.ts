@@ -9,10 +9,15 @@
  *   10      8     seq: the producer's sequence number, an integer >= 0 (float64 big-endian)
  *   18      8     value: float64 big-endian, finite, |value| <= maxEventValueMagnitude
  *   26      1     P = length of producer
- *   27      P     producer id, UTF-8, non-empty
+ *   27      P     producer id, UTF-8, non-empty, no U+FEFF
  *   27+P    2     I = length of id (uint16 big-endian)
- *   29+P    I     entity id, UTF-8, non-empty; must equal the record key (the key decides the partition,
- *                 and per-key order holds only if every event of an id goes to the same partition)
+ *   29+P    I     entity id, UTF-8, non-empty, no U+FEFF; must equal the record key (the key decides the
+ *                 partition, and per-key order holds only if every event of an id goes to the same partition)
+ *
+ * Why no U+FEFF (a byte-order mark): a UTF-8 decoder drops a leading one by default, so the bytes EF BB BF "ab"
+ * would be the id "ab" in Cassandra while their key sends them to another partition than the real "ab": two
+ * consumers would then read and write one key's rows at once. Decoded strictly and with the mark kept, an id's
+ * string and its bytes are one-to-one, so the key's bytes equal the id's exactly when they name the same key.
  *
  * Version 2, an event with a location (issue 16): version 1's layout with version byte 2, then after the id
  *
@@ -65,6 +70,8 @@ export const rejectReasons = [
   "empty-id",
   "missing-key",
   "key-mismatch",
+  /** U+FEFF in the producer or entity id (see the format above). */
+  "byte-order-mark",
   /** Version 2's location block (issue 16): out of range, not finite, or unknown flag bits. */
   "bad-location",
 ] as const;
@@ -90,13 +97,15 @@ export const maxEventValueMagnitude = 1e150;
 const maxTime = 8_640_000_000_000_000; // the largest valid JavaScript Date
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+/** Invalid UTF-8 refused, and a leading U+FEFF kept (the default drops it, and its bytes with it, from the string). */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const byteOrderMark = "\uFEFF";
 
 /** Encode an event. Throws on an event that `decodeEvent` would refuse, so the generator cannot send one. */
 export function encodeEvent(e: Event): Buffer {
   const producer = utf8.encode(e.producer);
   const id = utf8.encode(e.id);
-  const problem = checkFields(e, producer.length, id.length);
+  const problem = checkFields(e, producer.length, id.length) ?? checkNames(e.producer, e.id);
   if (problem) throw new RangeError(`cannot encode event: ${problem.reason}: ${problem.detail}`);
   const where = e.location;
   const locationProblemText = where === undefined ? null : locationProblem(where);
@@ -134,10 +143,23 @@ function checkFields(
   if (!Number.isFinite(e.value)) return { reason: "non-finite-value", detail: `value ${e.value}` };
   if (Math.abs(e.value) > maxEventValueMagnitude)
     return { reason: "value-out-of-range", detail: `value ${e.value} is outside ±${maxEventValueMagnitude}` };
-  if (producerBytes === 0) return { reason: "empty-producer", detail: "producer id is empty" };
   if (producerBytes > 255) return { reason: "oversize", detail: `producer id is ${producerBytes} bytes (max 255)` };
-  if (idBytes === 0) return { reason: "empty-id", detail: "entity id is empty" };
   if (idBytes > 65_535) return { reason: "oversize", detail: `entity id is ${idBytes} bytes (max 65535)` };
+  return null;
+}
+
+/** The names as decoded (or as given to the encoder): non-empty, and no U+FEFF anywhere. */
+function checkNames(producer: string, id: string): { reason: RejectReason; detail: string } | null {
+  if (producer.length === 0) return { reason: "empty-producer", detail: "producer id is empty" };
+  if (id.length === 0) return { reason: "empty-id", detail: "entity id is empty" };
+  for (const [field, name] of [["producer id", producer], ["entity id", id]] as const) {
+    const at = name.indexOf(byteOrderMark);
+    if (at >= 0)
+      return {
+        reason: "byte-order-mark",
+        detail: `${field} ${JSON.stringify(name.slice(0, 64))} holds U+FEFF (byte-order mark) at UTF-16 index ${at}; allowed: ids without U+FEFF`,
+      };
+  }
   return null;
 }
 
@@ -177,8 +199,11 @@ export function decodeEvent(key: Buffer | null, value: Buffer | null, maxBytes: 
   } catch {
     return reject("bad-utf8", "producer or entity id is not valid UTF-8");
   }
+  const nameProblem = checkNames(producer, id);
+  if (nameProblem) return reject(nameProblem.reason, nameProblem.detail);
   if (key === null || key.length === 0) return reject("missing-key", "record has no key");
   // Compare bytes, not strings: cheaper, and an invalid-UTF-8 key cannot compare equal by replacement chars.
+  // The id decoded strictly, its mark kept and refused above, so equal bytes mean the key decodes to this id.
   if (!key.equals(value.subarray(29 + producerLength, idEnd)))
     return reject("key-mismatch", `record key does not equal the entity id ${JSON.stringify(id)}`);
   if (located !== null) {

@@ -36,6 +36,23 @@ function pokeLocation(e: Event, field: "flags" | "lat" | "lon" | "alt", value: n
   });
 }
 
+const byteOrderMark = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * A record whose entity id or producer id is `before`, U+FEFF, `after` (the encoder refuses the mark: it is
+ * spliced in as bytes). The key is the id's bytes, mark and all, as a producer that sends the same bytes as key
+ * and id would: a leading mark used to decode away and merge this key with the id without it.
+ */
+export function withMark(e: Event, field: "id" | "producer", before: string, after: string): { key: Buffer; value: Buffer } {
+  const name = Buffer.concat([Buffer.from(before), byteOrderMark, Buffer.from(after)]);
+  const stand = "x".repeat(name.length); // same byte length, overwritten below
+  const value = poke({ ...e, [field]: stand }, (b) => {
+    const at = field === "producer" ? 27 : 29 + Buffer.byteLength(e.producer);
+    name.copy(b, at);
+  });
+  return { key: field === "id" ? name : Buffer.from(e.id), value };
+}
+
 export function malformedRecords(id = "sensor-7"): MalformedCase[] {
   const e = goodEvent({ id });
   const key = Buffer.from(id);
@@ -74,6 +91,11 @@ export function malformedRecords(id = "sensor-7"): MalformedCase[] {
       value: poke(e, (b) => Buffer.concat([b.subarray(0, 26), Buffer.from([0]), b.subarray(27 + 4)])),
     },
     { reason: "empty", key, value: null },
+    { reason: "byte-order-mark", ...withMark(e, "id", "", id) },
+    { reason: "byte-order-mark", ...withMark(e, "id", "", "") },
+    { reason: "byte-order-mark", ...withMark(e, "id", id, "") },
+    { reason: "byte-order-mark", ...withMark(e, "producer", "lg", "-1") },
+    { reason: "byte-order-mark", ...withMark(e, "producer", "", "") },
     { reason: "bad-location", key, value: pokeLocation(e, "lat", 91) },
     { reason: "bad-location", key, value: pokeLocation(e, "lat", -90.000001) },
     { reason: "bad-location", key, value: pokeLocation(e, "lat", Number.NaN) },

@@ -3,7 +3,8 @@
  * properties are checked against Montgomery's published table, not against figures measured here.
  */
 import { describe, expect, it } from "vitest";
-import { cusumDefaults, cusumStep, tabularCusum, zeroSums, type CusumSums } from "../../app/detector/cusum.ts";
+import { cusumDefaults, cusumStep, maxRunLength, tabularCusum, zeroSums, type CusumSums } from "../../app/detector/cusum.ts";
+import { storedKeyState } from "../../app/detector/key-state-codec.ts";
 import { decodeVerdict, encodeVerdict, verdictRecord } from "../../app/events/verdict-codec.ts";
 import { Rng } from "../../app/loadgen/random.ts";
 import { newKeyState, nextValue } from "../../app/loadgen/value-models.ts";
@@ -168,6 +169,25 @@ describe("cusumStep", () => {
     for (const bad of [{ ...previous, upper: -1 }, { ...previous, lower: Number.NaN }, { ...previous, upperRun: 1.5 }]) {
       expect(cusumStep(history, 10, bad).sums).toEqual(cusumStep(history, 10, undefined).sums);
     }
+  });
+
+  it("saturates the run counts at what the stored state holds, and names no change point from a saturated run", () => {
+    const history = Array.from({ length: historyWindow }, (_, i) => 10 + (i % 2 === 0 ? 1 : -1));
+    // A value a little above the allowance: the upper sum grows and its run counts on.
+    const rising = 10 + 0.6 * cusumStep(history, 10, undefined).verdict.sigma;
+    for (const upperRun of [maxRunLength - 1, maxRunLength, Number.MAX_SAFE_INTEGER]) {
+      const { sums } = cusumStep(history, rising, { upper: 0.5, lower: 0, upperRun, lowerRun: 0 });
+      expect(sums.upperRun).toBe(maxRunLength);
+      // What the next check reads back from the row is the same count.
+      const state = { n: 255, low: 9, high: 11, likMean: 0, likVar: 1, sums };
+      expect(storedKeyState(state).sums.upperRun).toBe(maxRunLength);
+    }
+    // A signal at a saturated run: the change began at least that long ago, so no count is given.
+    const far = cusumStep(history, 10 + 20, { upper: 7, lower: 0, upperRun: maxRunLength, lowerRun: 0 }).verdict;
+    expect(far).toMatchObject({ anomaly: true, direction: "up" });
+    expect(far).not.toHaveProperty("changeEventsAgo");
+    const near = cusumStep(history, 10 + 20, { upper: 7, lower: 0, upperRun: 5, lowerRun: 0 }).verdict;
+    expect(near).toMatchObject({ anomaly: true, changeEventsAgo: 6 });
   });
 
   it("gives a quiet verdict with its reason when finite history values overflow the baseline", () => {

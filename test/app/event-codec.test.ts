@@ -49,7 +49,49 @@ describe("event codec", () => {
     expect(Number.isFinite(v.score)).toBe(true);
   });
 
+  it("decodes an id to the string whose bytes are the key: a byte-order mark cannot merge two keys", () => {
+    const mark = Buffer.from([0xef, 0xbb, 0xbf]);
+    const encodedWith = (id: Buffer, producer = Buffer.from("lg-1")) => {
+      const stand = encodeEvent(goodEvent({ id: "x".repeat(id.length), producer: "y".repeat(producer.length) }));
+      producer.copy(stand, 27);
+      id.copy(stand, 29 + producer.length);
+      return stand;
+    };
+    // Before: a leading mark decoded away, so key EF BB BF "ab" was checked as id "ab" on another partition than "ab".
+    const ids = [
+      Buffer.from("ab"),
+      Buffer.concat([mark, Buffer.from("ab")]),
+      Buffer.concat([Buffer.from("a"), mark, Buffer.from("b")]),
+      Buffer.concat([mark, mark]),
+      mark,
+      Buffer.from("a\u200bb"), // zero-width space: bytes and string agree, so it is an id like any other
+      Buffer.from("😀"),
+      Buffer.from("e\u0301"), // a combining accent: not normalised, so not the same key as "é"
+      Buffer.from("é"),
+    ];
+    const accepted = new Map<string, string>();
+    for (const id of ids) {
+      const d = decodeEvent(id, encodedWith(id), 1024);
+      if (!d.ok) {
+        expect(d.reason).toBe("byte-order-mark");
+        expect(d.detail).toMatch(/entity id .* holds U\+FEFF .* at UTF-16 index \d+; allowed: ids without U\+FEFF/);
+        continue;
+      }
+      expect(Buffer.from(d.event.id)).toEqual(id);
+      // No two different keys decode to one id.
+      expect(accepted.get(d.event.id)).toBeUndefined();
+      accepted.set(d.event.id, id.toString("hex"));
+    }
+    expect([...accepted.keys()]).toEqual(["ab", "a\u200bb", "😀", "e\u0301", "é"]);
+    // The producer the same way, and a name that is only a mark is not taken for an empty one.
+    for (const producer of [Buffer.concat([mark, Buffer.from("lg")]), mark]) {
+      expect(decodeEvent(Buffer.from("ab"), encodedWith(Buffer.from("ab"), producer), 1024)).toMatchObject({ ok: false, reason: "byte-order-mark" });
+    }
+  });
+
   it("refuses to encode what it would refuse to decode", () => {
+    expect(() => encodeEvent(goodEvent({ id: "\uFEFFsensor-7" }))).toThrow(/byte-order-mark: entity id/);
+    expect(() => encodeEvent(goodEvent({ producer: "lg\uFEFF" }))).toThrow(/byte-order-mark: producer id/);
     expect(() => encodeEvent(goodEvent({ value: Number.NaN }))).toThrow(/non-finite-value/);
     expect(() => encodeEvent(goodEvent({ time: 1.5 }))).toThrow(/bad-time/);
     expect(() => encodeEvent(goodEvent({ seq: -1 }))).toThrow(/bad-sequence/);

@@ -13,6 +13,9 @@
  *   undecodable-batch dead letter), one after (the broker decompresses, re-checks max.message.bytes and refuses
  *   it: the producer gets MESSAGE_TOO_LARGE and nothing is stored);
  * - a dead letter the broker refuses (the dead-letter topic's cap lowered for the moment): counted and skipped;
+ * - an entity id that starts with a byte-order mark, sent with the same bytes as key (decoded away, the mark
+ *   made it the id without it, checked on another partition than that id's own events): dead-lettered, while
+ *   the id without the mark is checked;
  * - a good event whose verdict the broker refuses (the checks topic's cap lowered for the moment): its check
  *   failed for good, so it is dead-lettered as check-failed, and the verdicts sent with it still go out.
  */
@@ -32,6 +35,7 @@ import { scrape, startApp, stopApp, waitReady, type AppProcess } from "../../scr
 import { ChecksCollector, eventName } from "../../scripts/local/verify.ts";
 import { kafkaClasspath, localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
 import { localDetectorEnv, runNames } from "../../scripts/local/isolated-run.ts";
+import { withMark } from "../../scripts/chaos/malformed-records.ts";
 import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 
@@ -191,6 +195,10 @@ describe("hostile records against the real local stack", () => {
     const collidingGood = event("colliding");
     good.push(collidingGood);
     await send([overflowRecord, badLabel(event("colliding"), collidingHeaders("colliding")), record(collidingGood, collidingHeaders("good"))]);
+    const unmarked = event("bom");
+    good.push(unmarked);
+    const marked = event("bom");
+    await send([{ ...withMark(marked, "id", "", marked.id), headers: { "test-case": "bom" } }, record(unmarked)]);
     // Floods of ~55,000 headers (~400 KB, under the events cap): one record per batch, or two would exceed it.
     const floodCount = Math.floor((topicMaxMessageBytes.events * 0.75) / 7);
     await send([badLabel(event("flood"), floodHeaders("flood", floodCount))]);
@@ -208,7 +216,7 @@ describe("hostile records against the real local stack", () => {
     );
     expect(refused?.type).toBe("MESSAGE_TOO_LARGE");
 
-    const expectedDead = 5; // zstd kept, gzip bomb kept, overflow, colliding, flood
+    const expectedDead = 6; // zstd kept, gzip bomb kept, overflow, colliding, bom, flood
     await untilDone(
       `${expectedDead} dead letters and ${good.length} verdicts`,
       () => dead.length + checks.verdicts.size,
@@ -283,6 +291,7 @@ describe("hostile records against the real local stack", () => {
     // Every hostile record in the dead-letter topic with its reason and source.
     const byCase = (c: string) => dead.find((d) => header(d, "test-case") === c);
     expect(header(byCase("overflow")!, deadLetterHeaders.reason)).toBe("value-out-of-range");
+    expect(header(byCase("bom")!, deadLetterHeaders.reason)).toBe("byte-order-mark");
     const colliding = byCase("colliding")!;
     expect(header(colliding, deadLetterHeaders.reason)).toBe("bad-label");
     for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) expect(header(colliding, name)).toBe(`hostile ${name}`);

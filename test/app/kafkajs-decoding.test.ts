@@ -2,54 +2,24 @@
  * kafkajs's record decoding as patched (patches/kafkajs+2.2.4.patch) and as bounded by app/kafka/bounded-gzip.ts:
  * header names cannot reach Object.prototype, a batch it cannot decode becomes one placeholder instead of a
  * failed fetch, and a gzip batch cannot inflate past the bound. These drive kafkajs's own encoders and
- * decoders (CommonJS internals, hence require).
+ * decoders (kafkajs-batches.ts).
  */
-import { createRequire } from "node:module";
-import kafkajs from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { boundGzipDecompression } from "../../app/kafka/bounded-gzip.ts";
+import {
+  batch,
+  batchField,
+  CompressionTypes,
+  decodeMessages,
+  decodeRecord,
+  Decoder,
+  encodeRecord,
+  fetchedMessages,
+  withLength,
+  type DecodedRecord,
+} from "./kafkajs-batches.ts";
 
-const require = createRequire(import.meta.url);
-const internal = (path: string): unknown => require(`kafkajs/src/protocol/${path}`);
-
-interface EncoderT {
-  buffer: Buffer;
-  writeInt32: (n: number) => EncoderT;
-  writeBuffer: (b: Buffer) => EncoderT;
-}
-interface DecoderT {
-  readVarInt: () => number;
-  readBytes: (n: number) => Buffer;
-}
-interface DecodedRecord {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, unknown>;
-  undecodable?: { firstOffset: string; lastOffset: string; error: string };
-}
-const Encoder = internal("encoder") as new () => EncoderT;
-const Decoder = internal("decoder") as new (b: Buffer) => DecoderT;
-const encodeRecord = internal("recordBatch/record/v0") as (r: object) => EncoderT;
-const decodeRecord = internal("recordBatch/record/v0/decoder") as (d: DecoderT, ctx: object) => DecodedRecord;
-const encodeBatch = (internal("recordBatch/v0") as { RecordBatch: (b: object) => Promise<EncoderT> }).RecordBatch;
-const decodeMessages = internal("requests/fetch/v4/decodeMessages") as (d: DecoderT) => Promise<DecodedRecord[]>;
-const { CompressionTypes } = kafkajs;
-
-/** Offset of the attributes (int16) in a record batch: FirstOffset 8, Length 4, Epoch 4, Magic 1, CRC 4. */
-const attributesOffset = 21;
-
-const records = (n: number, value: (i: number) => Buffer = (i) => Buffer.from(`v${i}`)) =>
-  Array.from({ length: n }, (_, i) => encodeRecord({ offsetDelta: i, timestampDelta: 0, key: Buffer.from("k"), value: value(i) }));
-
-const batch = async (firstOffset: number, n: number, compression = CompressionTypes.None, value?: (i: number) => Buffer) =>
-  (await encodeBatch({ compression, firstOffset, lastOffsetDelta: n - 1, records: records(n, value) })).buffer;
-
-/** What a fetch response holds for one partition: the size, then the batches. */
-const fetchedMessages = (...batches: Buffer[]) => {
-  const bytes = Buffer.concat(batches);
-  return new Decoder(new Encoder().writeInt32(bytes.length).writeBuffer(bytes).buffer);
-};
+const attributesOffset = batchField.attributes;
 
 describe("kafkajs record headers (patched)", () => {
   it("decodes header names like Object.prototype members as ordinary own keys of a null-prototype map", () => {
@@ -91,6 +61,70 @@ describe("kafkajs batch decoding (patched)", () => {
     const decoded = await decodeMessages(fetchedMessages(bomb, normal));
     expect(decoded[0]!.undecodable).toMatchObject({ firstOffset: "0", lastOffset: "3" });
     expect(decoded.slice(1).map((r) => r.value?.toString())).toEqual(["v0", "v1", "v2"]);
+  });
+
+  const offsets = (decoded: DecodedRecord[]) => decoded.map((r) => BigInt(r.offset));
+  const increasing = (xs: bigint[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+
+  // Each impossible length once: before the bound, -12 moved the decoder back to the batch's start (a loop until
+  // memory ran out), -2^31 threw out of the fetch, 0, -1 and 48 framed a bogus batch inside this one.
+  it.each([-12, -(2 ** 31), 0, -1, 48])(
+    "makes one placeholder for the rest of the fetched bytes of a batch of length %i, after the batches before it",
+    async (length) => {
+      const before = await batch(0, 3);
+      const corrupt = withLength(await batch(3, 2), length);
+      const after = await batch(5, 2);
+      const decoded = await decodeMessages(fetchedMessages(before, corrupt, after));
+      expect(decoded.map((r) => r.offset)).toEqual(["0", "1", "2", "4"]);
+      const placeholder = decoded[3]!;
+      expect(placeholder.undecodable).toEqual({
+        firstOffset: "3",
+        lastOffset: "4",
+        error: expect.stringContaining(`record batch length ${length} is impossible`) as unknown,
+      });
+      expect(placeholder.value).toEqual(Buffer.concat([corrupt, after])); // where this batch ends is unknown
+    },
+  );
+
+  it("keeps a placeholder's offsets above every offset before it, whatever its header says", async () => {
+    const before = await batch(10, 3);
+    const low = withLength(await batch(0, 2), 0); // header offsets 0..1, below the 10..12 already handed out
+    const decoded = await decodeMessages(fetchedMessages(before, low));
+    expect(decoded.map((r) => r.offset)).toEqual(["10", "11", "12", "13"]);
+    expect(decoded[3]!.undecodable).toMatchObject({ firstOffset: "13", lastOffset: "13" });
+
+    const zstd = await batch(20, 3);
+    zstd.writeInt16BE(CompressionTypes.ZSTD, attributesOffset);
+    zstd.writeInt32BE(-5, batchField.lastOffsetDelta); // a last offset before the first
+    const [placeholder, next] = await decodeMessages(fetchedMessages(zstd, await batch(23, 1)));
+    expect(placeholder!.undecodable).toMatchObject({ firstOffset: "20", lastOffset: "20" });
+    expect(next!.offset).toBe("23");
+  });
+
+  it("hands out strictly increasing offsets across undecodable batches of every kind in one fetch", async () => {
+    const zstd = await batch(3, 2);
+    zstd.writeInt16BE(CompressionTypes.ZSTD, attributesOffset);
+    const decoded = await decodeMessages(fetchedMessages(await batch(0, 3), zstd, await batch(5, 1), withLength(await batch(6, 3), -1)));
+    expect(decoded.map((r) => r.undecodable !== undefined)).toEqual([false, false, false, true, false, true]);
+    expect(increasing(offsets(decoded))).toBe(true);
+  });
+
+  it("treats a length past the fetched bytes as the batch cut by the fetch size: the batches before it, no placeholder", async () => {
+    const before = await batch(0, 2);
+    const cut = withLength(await batch(2, 2), 2 ** 31 - 1);
+    const decoded = await decodeMessages(fetchedMessages(before, cut));
+    expect(decoded.map((r) => [r.offset, r.undecodable])).toEqual([
+      ["0", undefined],
+      ["1", undefined],
+    ]);
+    // A real cut tail: the second batch's last bytes missing.
+    const tail = await batch(2, 2);
+    expect((await decodeMessages(fetchedMessages(before, tail.subarray(0, tail.length - 3)))).map((r) => r.offset)).toEqual(["0", "1"]);
+  });
+
+  it("decodes nothing, without a throw, from fetched bytes too few to reach a batch's magic byte", async () => {
+    const start = (await batch(0, 1)).subarray(0, 16);
+    expect(await decodeMessages(fetchedMessages(start))).toEqual([]);
   });
 
   it("refuses a bound that is not a positive integer, naming the value", () => {

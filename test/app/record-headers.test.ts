@@ -88,6 +88,22 @@ describe("deadLetterMessage", () => {
     expect(headersBytes(h)).toBeLessThanOrEqual(deadLetterBounds.sourceHeaderBytes + ours + deadLetterBounds.detailChars + 64);
   });
 
+  it("cuts the detail on a code-point boundary: never half of a surrogate pair", () => {
+    const max = deadLetterBounds.detailChars;
+    const detailOf = (detail: string) => String(copyHeaders(deadLetterMessage(source(), "bad-label", detail).headers)[deadLetterHeaders.detail]);
+    // An astral character (two UTF-16 units) across the bound: left out whole, one unit short of it.
+    const across = detailOf(`${"d".repeat(max - 1)}😀 and more`);
+    expect(across).toBe("d".repeat(max - 1));
+    expect(across.isWellFormed()).toBe(true);
+    // One that ends exactly at the bound is kept whole; a detail of astral characters only stays well formed.
+    expect(detailOf(`${"d".repeat(max - 2)}😀 and more`)).toBe(`${"d".repeat(max - 2)}😀`);
+    const astral = detailOf("😀".repeat(max));
+    expect(astral.isWellFormed()).toBe(true);
+    expect(astral).toHaveLength(max);
+    // As the header goes on the wire: the UTF-8 bytes decode back to the same text (no U+FFFD).
+    expect(Buffer.from(across).toString("utf8")).toBe(across);
+  });
+
   it("lets no source header pass for the detector's own", () => {
     const forged = copyHeaders({ [deadLetterHeaders.reason]: "forged", [deadLetterHeaders.offset]: "0" });
     const m = copyHeaders(deadLetterMessage(source({ headers: forged }), "check-failed", "write: boom").headers);
