@@ -72,6 +72,7 @@ const program = new Command("bench")
   .addOption(
     new Option("--spike-base-rate <n>", "with --only-spike: the spike's base rate (default: half the p99-bounded rate in the output dir's latest.json, else 400)").argParser(Number),
   )
+  .addOption(new Option("--preload-rate <n>", "events/s of the load generator that preloads each drain's backlog (a busy machine: lower)").argParser(Number))
   .addOption(new Option("--only-history", "run only the drains in both history modes, interleaved, into history-modes.json; no README, charts or latest.json").default(false))
   .addOption(new Option("--no-spatial", "leave out the spatial strategies' drains (~5 min)"))
   .addOption(new Option("--tuning", "also run the one-knob-at-a-time tuning grid (~4 min)").default(false));
@@ -87,11 +88,13 @@ async function main(): Promise<void> {
     spike: boolean;
     onlySpike: boolean;
     onlyHistory: boolean;
+    preloadRate?: number;
     spikeBaseRate?: number;
     spatial: boolean;
     tuning: boolean;
   }>();
-  const p = o.smoke ? smoke : full;
+  const profile = o.smoke ? smoke : full;
+  const p = o.preloadRate === undefined ? profile : { ...profile, drain: { ...profile.drain, preloadRate: o.preloadRate } };
   const settings = { ...benchRunSettings, keys: o.keys };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
