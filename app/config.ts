@@ -271,6 +271,24 @@ export const detectorSettings = {
     default: "5000",
     schema: int(100, 3_600_000),
   }),
+  // held by default: a check then costs Cassandra one write instead of a 50-row read and a write, with the same
+  // verdicts; read reproduces the reference's load on Cassandra for experiments that measure it.
+  detectorHistory: setting({
+    env: "DETECTOR_HISTORY",
+    flag: "--history <mode>",
+    help: "held: the detector holds the last 50 values and the state of the keys it owns and reads Cassandra only on a miss; read: every check reads them from Cassandra",
+    allowed: "held or read",
+    default: "held",
+    schema: z.enum(["held", "read"]),
+  }),
+  heldKeys: setting({
+    env: "DETECTOR_HELD_KEYS",
+    flag: "--held-keys <n>",
+    help: "held history: keys held at most (about 1.2 KiB of heap each); the least recently checked is evicted past it",
+    allowed: "an integer from 1 to 10000000",
+    default: "100000",
+    schema: int(1, 10_000_000),
+  }),
   handoffCapacity: setting({
     env: "DETECTOR_HANDOFF_CAPACITY",
     flag: "--handoff-capacity <n>",

@@ -35,6 +35,16 @@ export const appMetrics = {
   overloadActive: "detector_overload_active",
   /** Counter: checks that waited behind a priority check that became ready after them (deferred, not dropped). */
   checksDeferred: "detector_checks_deferred_total",
+  /** Counter: history reads from Cassandra (every check in the read mode; a miss with held history). */
+  historyReads: "detector_history_reads_total",
+  /** Counter: checks whose history the detector held (no Cassandra read). */
+  heldHits: "detector_held_history_hits_total",
+  /** Counter: checks whose history it did not hold (label `reason`: absent, not-after, expiring). */
+  heldMisses: "detector_held_history_misses_total",
+  /** Gauge: keys whose history the detector holds. */
+  heldKeys: "detector_held_history_keys",
+  /** Counter: keys evicted from the held history for its key budget. */
+  heldEvictions: "detector_held_history_evictions_total",
   /** Counter: events the load generator sent (acknowledged by Kafka). */
   eventsSent: "loadgen_events_sent_total",
   /** Counter: events Kafka did not acknowledge. */
@@ -61,4 +71,5 @@ export const appMetricLabelNames: Partial<Record<keyof typeof appMetrics, readon
   stageSeconds: [appMetricLabels.stage],
   anomaliesInjected: [appMetricLabels.kind],
   consumerLag: ["topic", "partition"],
+  heldMisses: [appMetricLabels.reason],
 };

@@ -153,6 +153,32 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
       ],
     },
     {
+      title: "Held history: hit ratio and reads per check",
+      description:
+        "With DETECTOR_HISTORY=held the detector holds its keys' last 50 values and state and reads Cassandra only on a miss: " +
+        "the share of checks it held, and Cassandra history reads per check (1 in the read mode). A rebalance empties what a pod " +
+        "holds; the hit ratio dips, then recovers.",
+      unit: "percentunit",
+      width: 12,
+      targets: [
+        {
+          expr: `sum(rate(${M.heldHits}{${detector}}[${window}])) / (sum(rate(${M.heldHits}{${detector}}[${window}])) + sum(rate(${M.heldMisses}{${detector}}[${window}])))`,
+          legend: "hit ratio",
+        },
+        { expr: `sum(rate(${M.historyReads}{${detector}}[${window}])) / sum(rate(${M.checks}{${detector}}[${window}]))`, legend: "checks that read Cassandra" },
+      ],
+    },
+    {
+      title: "Held history: keys and evictions",
+      description: "Keys whose history the detectors hold (all pods), and keys evicted per second for the key budget (DETECTOR_HELD_KEYS per pod).",
+      unit: "short",
+      width: 12,
+      targets: [
+        { expr: `sum(${M.heldKeys}{${detector}})`, legend: "keys held" },
+        { expr: `sum(rate(${M.heldEvictions}{${detector}}[${window}]))`, legend: "evictions/s" },
+      ],
+    },
+    {
       title: "Pods up",
       description: `Scraped pods per workload; the plan runs ${plan.detector.pods} detectors and ${plan.load.pods} load generators.`,
       unit: "short",

@@ -126,6 +126,8 @@ export class PipelineChart extends Chart {
       metricsPort: ports.app,
       consumersPerProcess: plan.detector.consumersPerPod,
       detectorConcurrency: plan.detector.concurrency,
+      detectorHistory: plan.detector.history,
+      heldKeys: plan.detector.heldKeys,
       cassandraConnectionsPerHost: plan.detector.cassandraConnectionsPerHost,
       requestsPerConnection: plan.detector.requestsPerConnection,
       shutdownTimeoutSeconds: drainSeconds,

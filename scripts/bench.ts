@@ -6,6 +6,8 @@
  * README's benchmark section. `--smoke` runs a seconds-long version into a scratch folder (the test command's check).
  * `--spike` adds the load spike, twice with the same seed: the overload policy off, then on (issue 15);
  * `--only-spike` runs that pair alone (~10 min) into its own JSON (spike-overload.json), nothing else.
+ * Every full run also drains in both history modes, interleaved (held and read, history-modes.json);
+ * `--only-history` runs that alone (~10 min) into history-modes.json.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +20,8 @@ import { benchRunSettings, p99BoundMs, searchBoundedRate, spikePair, tuningGrid 
 import { interferenceLimits } from "./bench/proc-cpu.ts";
 import { spatialThroughput, spatialThroughputDefaults, type SpatialThroughputSettings } from "./bench/spatial-throughput.ts";
 import { benchCharts } from "./report/bench-charts.ts";
-import { benchTargets, type BenchResult, type SpikeOnlyResult } from "./bench/bench-result.ts";
+import { benchTargets, type BenchResult, type HistoryModesOnlyResult, type SpikeOnlyResult } from "./bench/bench-result.ts";
+import { historyModeDrains } from "./bench/history-modes.ts";
 import { updateReadmeBenchSection } from "./bench/readme-section.ts";
 import { bottleneck, medianOfRecords, pairRatios, spread } from "./bench/stats.ts";
 import { warmUp } from "./bench/warmup.ts";
@@ -30,6 +33,8 @@ const full = {
   warmup: { minRounds: 2, maxRounds: 5, maxSeconds: 240, tolerance: 0.05 },
   pairs: 4,
   maxRepeats: 3,
+  /** Interleaved held/read drain pairs, and a warm-up drain per mode when they run alone. */
+  history: { pairs: 3, warmupEvents: 20_000 },
   /** The search starts at this share of the median drain rate (smoke: at a fixed 100/s). */
   search: { startShareOfDrain: 0.9, duration: 20, maxTrials: 5, maxRepeats: 1 },
   spike: { factor: 10, warmupSeconds: 10, spikeSeconds: 30, tailSeconds: 240 },
@@ -48,6 +53,7 @@ const smoke: typeof full = {
   warmup: { ...full.warmup, minRounds: 1, maxRounds: 1, maxSeconds: 30 },
   pairs: 1,
   maxRepeats: 0,
+  history: { pairs: 1, warmupEvents: 0 },
   search: { ...full.search, duration: 5, maxTrials: 1, maxRepeats: 0 },
   spike: { factor: 3, warmupSeconds: 2, spikeSeconds: 3, tailSeconds: 8 },
   spatial: { ...spatialThroughputDefaults, rate: 500, duration: 2, warmupEvents: 300, repeats: 1 },
@@ -66,6 +72,8 @@ const program = new Command("bench")
   .addOption(
     new Option("--spike-base-rate <n>", "with --only-spike: the spike's base rate (default: half the p99-bounded rate in the output dir's latest.json, else 400)").argParser(Number),
   )
+  .addOption(new Option("--preload-rate <n>", "events/s of the load generator that preloads each drain's backlog (a busy machine: lower)").argParser(Number))
+  .addOption(new Option("--only-history", "run only the drains in both history modes, interleaved, into history-modes.json; no README, charts or latest.json").default(false))
   .addOption(new Option("--no-spatial", "leave out the spatial strategies' drains (~5 min)"))
   .addOption(new Option("--tuning", "also run the one-knob-at-a-time tuning grid (~4 min)").default(false));
 
@@ -79,11 +87,14 @@ async function main(): Promise<void> {
     pairs?: number;
     spike: boolean;
     onlySpike: boolean;
+    onlyHistory: boolean;
+    preloadRate?: number;
     spikeBaseRate?: number;
     spatial: boolean;
     tuning: boolean;
   }>();
-  const p = o.smoke ? smoke : full;
+  const profile = o.smoke ? smoke : full;
+  const p = o.preloadRate === undefined ? profile : { ...profile, drain: { ...profile.drain, preloadRate: o.preloadRate } };
   const settings = { ...benchRunSettings, keys: o.keys };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
@@ -107,6 +118,29 @@ async function main(): Promise<void> {
     mkdirSync(o.outputDir, { recursive: true });
     writeFileSync(join(o.outputDir, name), `${JSON.stringify(result, null, 2)}\n`);
     log(`written to ${join(o.outputDir, name)} (${result.durationSeconds} s)`);
+    return;
+  }
+
+  const historyDrains = (warmupEvents: number) =>
+    historyModeDrains({ pairs: p.history.pairs, events: p.drain.events, preloadRate: p.drain.preloadRate, warmupEvents, settings, log });
+  const writeHistory = (historyModes: Awaited<ReturnType<typeof historyDrains>>) => {
+    const result: HistoryModesOnlyResult = {
+      at: new Date().toISOString(),
+      profile: o.smoke ? "smoke" : "full",
+      machine: machineFacts(),
+      settings,
+      historyModes,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    mkdirSync(o.outputDir, { recursive: true });
+    writeFileSync(join(o.outputDir, "history-modes.json"), `${JSON.stringify(result, null, 2)}\n`);
+    const { trials: _t, ...headline } = historyModes;
+    console.log(JSON.stringify(headline, null, 2));
+  };
+  if (o.onlyHistory) {
+    log(`history modes: ${p.history.pairs} interleaved pairs of drains of ${p.drain.events} events, held and read`);
+    writeHistory(await historyDrains(p.history.warmupEvents));
+    log(`written to ${join(o.outputDir, "history-modes.json")}`);
     return;
   }
 
@@ -154,6 +188,9 @@ async function main(): Promise<void> {
   const drainMedian = spread(drainRates, 0).median;
   const cpuPer1000 = medianOfRecords(drains.map((d) => d.cpuSecondsPer1000Checks));
 
+  log(`history modes: ${p.history.pairs} interleaved pairs of drains, held and read`);
+  const historyModes = await historyDrains(0);
+
   const startRate = o.smoke ? 100 : Math.round(drainMedian * p.search.startShareOfDrain);
   log(`4/4 p99-bounded rate: p99 < ${p99BoundMs} ms, from ${startRate}/s downwards`);
   const search = await searchBoundedRate({ startRate, ...p.search, settings, log });
@@ -195,6 +232,7 @@ async function main(): Promise<void> {
     spike: spike?.off ?? null,
     spikeWithOverloadPolicy: spike?.on ?? null,
     spatial,
+    historyModes,
     tuning,
     targets: benchTargets,
     durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -202,10 +240,11 @@ async function main(): Promise<void> {
   mkdirSync(o.outputDir, { recursive: true });
   const json = `${JSON.stringify(result, null, 2)}\n`;
   for (const name of new Set([o.name, "latest.json"])) writeFileSync(join(o.outputDir, name), json);
+  writeHistory(historyModes);
   await benchCharts(result, o.outputDir);
   if (!o.smoke) updateReadmeBenchSection(result);
   log(`written to ${join(o.outputDir, o.name)} (${result.durationSeconds} s)`);
-  const { trials: _t, rateSearch: _r, ceilingScan: _c, settings: _s, warmup: _w, spike: _sp, spikeWithOverloadPolicy: _so, spatial: _sa, tuning: _tu, ...headline } = result;
+  const { trials: _t, rateSearch: _r, ceilingScan: _c, settings: _s, warmup: _w, spike: _sp, spikeWithOverloadPolicy: _so, spatial: _sa, historyModes: _hm, tuning: _tu, ...headline } = result;
   console.log(JSON.stringify(headline, null, 2));
 }
 

@@ -2,7 +2,8 @@
  * The detector pipeline (DESIGN.md §1):
  *
  *   Kafka consumers (pool 1) ──► KeyedHandoff (bounded, per-key order) ──► checks (pool 2):
- *     1. read the key's previous 50 (and its sums)   2. CUSUM step   3. write the event + sums   4. publish
+ *     1. read the key's previous 50 (and its state)  2. the check   3. write the event + state   4. publish
+ *   (step 1 from what the detector holds for the keys it owns, held-history.ts, and from Cassandra on a miss)
  *   ──► commit the offset, only once 1–4 finished for it and every record before it in its partition.
  *
  * At-least-once: a crash at any point replays from the last commit; the replay writes the same rows (the key
@@ -32,7 +33,9 @@ import { withRetry } from "../retry.ts";
 import { publishBatchMaxBytes, topicMaxMessageBytes } from "../topology.ts";
 import { headersFor, startConsumerSpan, type Tracing } from "../tracing.ts";
 import type { CassandraCredentials } from "./cassandra-auth.ts";
-import { CassandraStore, isTransientCassandraError } from "./cassandra-store.ts";
+import { CassandraStore, isTransientCassandraError, type StoredHistory } from "./cassandra-store.ts";
+import { HeldHistory } from "./held-history.ts";
+import { decodeKeyState, encodeKeyState } from "./key-state-codec.ts";
 import { concurrencyLimitOf, type ConcurrencyLimit } from "./concurrency-limit.ts";
 import { checkKey } from "./key-check.ts";
 import { KeyedHandoff } from "./keyed-handoff.ts";
@@ -108,6 +111,8 @@ export class DetectorPipeline {
   readonly #tracing: Tracing;
   readonly #credentials: CassandraCredentials | null;
   readonly #store: CassandraStore;
+  /** The history of the keys this detector owns; null in the read-every-time mode. */
+  readonly #held: HeldHistory | null;
   /** The spatial check's strategy (issue 16); null when spatialStrategy is off, the default. */
   readonly #spatial: NeighbourStrategy | null;
   readonly #producer: Producer;
@@ -145,6 +150,10 @@ export class DetectorPipeline {
     this.#tracing = tracing;
     this.#credentials = credentials;
     this.#store = new CassandraStore(config, credentials);
+    this.#held =
+      config.detectorHistory === "held"
+        ? new HeldHistory({ keyBudget: config.heldKeys, ttlSeconds: config.ttlSeconds, onEvict: () => metrics.heldEvictions.inc() })
+        : null;
     this.#spatial = config.spatialStrategy === "off" ? null : createStrategy(config.spatialStrategy, this.#store.client, spatialStoreOptions(config));
     // Not idempotent-producer: at-least-once is the contract, and duplicates of a verdict are harmless
     // (readers key verdicts by the event's producer and sequence).
@@ -197,6 +206,8 @@ export class DetectorPipeline {
       consumers: c.consumersPerProcess,
       concurrency: c.detectorConcurrency,
       concurrencyMode: c.detectorConcurrencyMode,
+      history: c.detectorHistory,
+      ...(c.detectorHistory === "held" ? { heldKeys: c.heldKeys } : {}),
       handoffCapacity: c.handoffCapacity,
       overloadPolicy: c.overloadPolicy,
       ...(c.overloadPolicy === "off" ? {} : { overloadAgeBoundMs: c.overloadAgeBoundMs }),
@@ -246,6 +257,9 @@ export class DetectorPipeline {
       allowAutoTopicCreation: false,
     });
     const slot: ConsumerSlot = { consumer, trackers: new Map(), committed: new Map(), highWatermarks: new Map(), paused: new Set() };
+    // A rebalance: every held key is dropped at once, revoked or not. kafkajs names no revoked partitions, and a
+    // partition this member gets back may have been another's meanwhile (a session that timed out and rejoined).
+    consumer.on(consumer.events.REBALANCING, () => this.#dropHeld());
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Work in flight for the old assignment finishes but is no longer committed by us (the broker would
       // refuse a commit of the old generation); whoever owns a partition now replays from its commit point.
@@ -255,6 +269,7 @@ export class DetectorPipeline {
       this.#log.info("joined the consumer group", { memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
       slot.trackers = new Map();
       slot.committed.clear();
+      this.#dropHeld();
       this.#m.lag.reset();
     });
     consumer.on(consumer.events.CRASH, (e) => {
@@ -319,6 +334,11 @@ export class DetectorPipeline {
     await payload.heartbeat();
   }
 
+  #dropHeld(): void {
+    this.#held?.clear();
+    this.#m.heldKeys.set(0);
+  }
+
   #resumeAll(): void {
     if (this.#stopping !== null) return;
     for (const slot of this.#slots) {
@@ -365,7 +385,7 @@ export class DetectorPipeline {
       w.headers,
     );
     try {
-      return await context.with(trace.setSpan(context.active(), span), () => this.#checkEvent(event, span));
+      return await context.with(trace.setSpan(context.active(), span), () => this.#checkEvent(w, event, span));
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorText(err) });
       throw err;
@@ -374,7 +394,7 @@ export class DetectorPipeline {
     }
   }
 
-  async #checkEvent(e: Event, span: Span): Promise<boolean> {
+  async #checkEvent(w: WorkItem, e: Event, span: Span): Promise<boolean> {
     const tracer = this.#tracing.tracer;
     const step = async <T>(stage: string, isTransient: (err: unknown) => boolean, fn: () => Promise<T>): Promise<T> => {
       const t0 = process.hrtime.bigint();
@@ -396,7 +416,18 @@ export class DetectorPipeline {
     // this event's row carries the state its check left. The read asks for rows strictly before this event and
     // per-key order means every earlier event of the key is already written, so a replay reads the same history
     // and state, computes the same state (checkKey is pure) and writes the same row again.
-    const history = await step("read", isTransientCassandraError, () => this.#store.history(e));
+    // Held history serves the same rows and state without the read (held-history.ts says when it is exact).
+    const held = this.#held;
+    const lookup = held?.get(e);
+    let history: StoredHistory;
+    if (lookup !== undefined && typeof lookup !== "string") {
+      history = lookup;
+      this.#m.heldHits.inc();
+    } else {
+      if (lookup !== undefined) this.#m.heldMisses.inc({ reason: lookup });
+      history = await step("read", isTransientCassandraError, () => this.#store.history(e));
+      this.#m.historyReads.inc();
+    }
 
     const t0 = process.hrtime.bigint();
     let checked: ReturnType<typeof checkKey>;
@@ -410,8 +441,20 @@ export class DetectorPipeline {
     this.#m.stage.observe({ stage: "detect" }, seconds(t0));
     span.setAttribute("anomaly", verdict.anomaly);
 
-    await step("write", isTransientCassandraError, () => this.#store.write(e, checked.state));
+    try {
+      await step("write", isTransientCassandraError, () => this.#store.write(e, checked.state));
+    } catch (err) {
+      held?.drop(e.id); // the row may or may not be there: the key's next check reads it
+      throw err;
+    }
     this.#m.written.inc();
+    // Held only when the row is the key's newest (a replayed or late event's is not) and this check belongs to
+    // the current assignment (a check of a revoked partition finishing late must not hold what another writes).
+    if (held !== null && lookup !== "not-after" && w.slot.trackers.get(w.partition) === w.tracker) {
+      // As the next check would read the row's cell back: the codec rounds, or refuses a state (then none).
+      held.put(e, history, decodeKeyState(encodeKeyState(checked.state)));
+      this.#m.heldKeys.set(held.size);
+    }
 
     // The spatial check (issue 16) of a located event: its nearest previous events of any key, read, checked and
     // this event written to the spatial tables; idempotent like the key's row, so retried and replayed as one step.

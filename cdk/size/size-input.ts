@@ -108,6 +108,8 @@ const sizeInputSchema = z.object({
   /** The load generator's spatial workload (issue 16): LOADGEN_SPATIAL_WORKLOAD; off by default. */
   spatialWorkload: appSetting(loadgenSettings.spatialWorkload),
   detectorAutoscaling: oneOf(detectorAutoscalingModes).default("off"),
+  /** Where a check's history comes from: DETECTOR_HISTORY (held by default); the detector pods are sized for it. */
+  detectorHistory: appSetting(detectorSettings.detectorHistory),
 });
 export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZones"> & {
   readonly availabilityZones: readonly string[];

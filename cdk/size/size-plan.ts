@@ -17,8 +17,8 @@ import { availabilityZoneCount, limits, parseSizeInput, SizeInputError, type Siz
  * Planning figures. Where they come from:
  * - checks per Cassandra node: the reference's 220,000 checks/s on 48 × i3.2xlarge (DESIGN.md §3),
  *   scaled by the node's vCPUs relative to an i3.2xlarge;
- * - a detector pod's capacity: the detector's CPU seconds per 1,000 checks measured by `npm run bench` (see
- *   detectorCpuSecondsPer1000Checks), at half load;
+ * - a detector pod's capacity: the detector's CPU seconds per 1,000 checks measured by `npm run bench` in the
+ *   history mode the plan is given (see detectorCpuSecondsPer1000Checks), at half load;
  * - one Kafka broker (m5.2xlarge class) per 6 Cassandra nodes: the reference's 9 brokers for 48 nodes;
  * - a detector pod's memory: what one detector held outside V8's heap with the pod's planned rate offered at the
  *   plan's concurrency and connections, inside a memory limit (see detectorMemoryAtSaturation), with half again
@@ -44,10 +44,19 @@ const detectorMemoryAtSaturation = { peakRssMiB: 192.7, peakHeapTotalMiB: 77.7 }
  * gave 0.443 and 0.335 (run-a.json, run-b.json). It replaces the issue-7 budget of 0.2, which the detector has
  * not met here (a pod planned on it would have run at twice the load).
  */
-const detectorCpuSecondsPer1000Checks = 0.401;
+const readDetectorCpuSecondsPer1000Checks = 0.401;
+/**
+ * The same with held history (the detector reads Cassandra only on a miss): the largest over the held drains of
+ * `npm run bench -- --only-history` (results/bench/history-modes.json), where read drains ran interleaved with them.
+ */
+const heldDetectorCpuSecondsPer1000Checks = 0.166;
+/** Per history mode (DETECTOR_HISTORY): what a pod's capacity is planned from. */
+const detectorCpuSecondsPer1000Checks = { held: heldDetectorCpuSecondsPer1000Checks, read: readDetectorCpuSecondsPer1000Checks } as const;
 /** A pod is planned at half its CPU's capacity: room for the tail, GC, rebalances and a slower host. */
 const detectorPodLoad = 0.5;
 const detectorPodCpu = 2;
+/** CPUs ÷ CPU seconds per check × the pod's load, in whole hundreds. */
+const podChecksPerSecond = (cpuSecondsPer1000Checks: number) => Math.floor(((detectorPodCpu / cpuSecondsPer1000Checks) * 1000 * detectorPodLoad) / 100) * 100;
 const memoryHeadroom = 1.5;
 /**
  * What the detector holds outside V8's heap (code, Kafka and Cassandra buffers, the runtime) with the same
@@ -86,8 +95,18 @@ export const planning = {
   detectorPod: {
     cpu: detectorPodCpu,
     memoryMiB: roundUpMiB(detectorNonHeapMiB + detectorMemoryAtSaturation.peakHeapTotalMiB * detectorOldSpacePerHeapMiB),
-    /** CPUs ÷ CPU seconds per check × the pod's load, in whole hundreds. */
-    checksPerSecond: Math.floor(((detectorPodCpu / detectorCpuSecondsPer1000Checks) * 1000 * detectorPodLoad) / 100) * 100,
+    /** A pod's planned checks/s with the default history mode (held). */
+    checksPerSecond: podChecksPerSecond(detectorCpuSecondsPer1000Checks.held),
+    /** The same per history mode: the plan sizes the pods for the mode it is given. */
+    checksPerSecondByHistory: {
+      held: podChecksPerSecond(detectorCpuSecondsPer1000Checks.held),
+      read: podChecksPerSecond(detectorCpuSecondsPer1000Checks.read),
+    },
+    /**
+     * Held history's key budget per pod: this many times the keys a pod owns on average (room for partitions of
+     * uneven size), about 1.2 KiB of heap each, which the old space above has room for many times over.
+     */
+    heldKeysPerOwnedKey: 2,
   },
   loadgenPod: { cpu: 1, memoryMiB: 256, eventsPerSecond: 25_000 },
   cassandraNodesPerKafkaBroker: 6,
@@ -153,6 +172,10 @@ export interface SizePlan {
     readonly spatialStrategy: SizeInput["spatialStrategy"];
     /** Fixed pods, or KEDA scaling them on lag (the size input's detectorAutoscaling). */
     readonly autoscaling: SizeInput["detectorAutoscaling"];
+    /** Where a check's history comes from (the size input's detectorHistory): the pods are sized for it. */
+    readonly history: SizeInput["detectorHistory"];
+    /** Held history's key budget per pod (DETECTOR_HELD_KEYS). */
+    readonly heldKeys: number;
   };
   readonly load: {
     readonly ratePerSecond: number;
@@ -219,7 +242,8 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
 
   const ratePerSecond = planRate(input, input.cassandraNodes);
   const brokers = planBrokers(input, input.cassandraNodes);
-  const detectorPods = Math.max(2, Math.ceil(ratePerSecond / planning.detectorPod.checksPerSecond));
+  const detectorPods = Math.max(2, Math.ceil(ratePerSecond / planning.detectorPod.checksPerSecondByHistory[input.detectorHistory]));
+  const keys = detectorPods * planning.detectorConcurrency * planning.keysPerInFlightCheck;
   const loadPods = Math.max(1, Math.ceil(ratePerSecond / planning.loadgenPod.eventsPerSecond));
   // Every consumer needs a partition of its own; a multiple of the brokers spreads leaders evenly.
   const partitions = roundUpTo(detectorPods * planning.consumersPerPod, brokers);
@@ -261,12 +285,14 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
       requestsPerConnection: planning.requestsPerConnection,
       spatialStrategy: input.spatialStrategy,
       autoscaling: input.detectorAutoscaling,
+      history: input.detectorHistory,
+      heldKeys: Math.ceil((keys / detectorPods) * planning.detectorPod.heldKeysPerOwnedKey),
     },
     load: {
       ratePerSecond,
       pods: loadPods,
       ratePerPod: Math.ceil(ratePerSecond / loadPods),
-      keys: detectorPods * planning.detectorConcurrency * planning.keysPerInFlightCheck,
+      keys,
       cpu: planning.loadgenPod.cpu,
       memoryMiB: planning.loadgenPod.memoryMiB,
       spatialWorkload: input.spatialWorkload,

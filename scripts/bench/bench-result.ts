@@ -1,6 +1,7 @@
 /** The shape of results/bench/latest.json and the targets it is held against (issue 7, this 2-core machine). */
 import type { CeilingStep } from "./ceiling.ts";
 import type { DrainTrial, RunSettings } from "./drain.ts";
+import type { HistoryModesResult } from "./history-modes.ts";
 import type { RunTrial } from "./interleave.ts";
 import type { machineFacts } from "./machine.ts";
 import type { PipelineTrial, SpikeResult, TuningPoint } from "./pipeline-trials.ts";
@@ -60,8 +61,20 @@ export interface BenchResult {
   readonly spikeWithOverloadPolicy?: SpikeResult | null;
   /** Per neighbour strategy: checks/s draining the hot-spot backlog, relative to the non-spatial detector's. */
   readonly spatial: SpatialThroughputResult | null;
+  /** The drain with held history and with a read every check, interleaved; absent in results from before it. */
+  readonly historyModes?: HistoryModesResult | null;
   readonly tuning: { readonly points: readonly TuningPoint[]; readonly best: Readonly<Record<string, number>> } | null;
   readonly targets: typeof benchTargets;
+  readonly durationSeconds: number;
+}
+
+/** What `npm run bench -- --only-history` writes (history-modes.json; a full run writes it as well). */
+export interface HistoryModesOnlyResult {
+  readonly at: string;
+  readonly profile: "full" | "smoke";
+  readonly machine: ReturnType<typeof machineFacts>;
+  readonly settings: RunSettings;
+  readonly historyModes: HistoryModesResult;
   readonly durationSeconds: number;
 }
 

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../local/stack-control.ts";
 import type { BenchResult } from "./bench-result.ts";
+import type { HistoryModesResult } from "./history-modes.ts";
 import type { ClassLatency } from "./key-class-latency.ts";
 import type { SpikeResult } from "./pipeline-trials.ts";
 import type { Spread } from "./stats.ts";
@@ -59,6 +60,7 @@ export function renderBenchSection(r: BenchResult): string {
     `Trials repeated because other processes used the machine (> ${Math.round(i.limits.maxForeignShare * 100)} % of its CPU outside ours): ` +
       `${i.repeats} (at most ${i.maxRepeats}); kept although disturbed: ${i.disturbedKept}.`,
     "",
+    ...historyModesLines(r.historyModes ?? null),
     ...spatialLines(r),
     "Absolute figures differ between machines by several times; compare the ratios measured within one run " +
       "(pipeline ÷ ceiling, p99-bounded rate ÷ drain rate) and CPU seconds per 1,000 checks, not checks/s across machines. " +
@@ -83,6 +85,33 @@ function overloadRows(off: SpikeResult | null, on: SpikeResult | null): string[]
       "",
       "",
     ],
+  ];
+}
+
+/** The drain with held history against a read every check (DETECTOR_HISTORY), interleaved; none for older results. */
+export function historyModesLines(h: HistoryModesResult | null): string[] {
+  if (h === null) return [];
+  const t = h.targets;
+  const r = h.heldOverRead;
+  const held = h.modes.held;
+  const cell = (s: Spread) => `${s.median} (${s.min} – ${s.max})`;
+  return [
+    `History modes (\`DETECTOR_HISTORY\`): ${h.pairs} interleaved pairs of drains of ${h.events} events, held history and a read every check; ` +
+      `${h.disturbed} of ${h.trials.length} drains ran while other processes used the machine.`,
+    "",
+    "| mode | checks/s | detector CPU s per 1,000 checks | Cassandra CPU s per 1,000 checks | detector peak RSS |",
+    "| --- | --- | --- | --- | --- |",
+    ...(["held", "read"] as const).map((m) => {
+      const f = h.modes[m];
+      return `| ${m} | ${cell(f.checksPerSecond)} | ${cell(f.detectorCpuSecondsPer1000Checks)} | ${cell(f.cassandraCpuSecondsPer1000Checks)} | ${f.detectorMaxRssMiB} MiB |`;
+    }),
+    "",
+    "| held ÷ read (per pair) | result | target | |",
+    "| --- | --- | --- | --- |",
+    `| checks/s | ${fmt(r.checksPerSecond)} | ≥ ${t.checksPerSecondRatio} | ${met(r.checksPerSecond.median >= t.checksPerSecondRatio)} |`,
+    `| Cassandra CPU per check | ${fmt(r.cassandraCpuPerCheck)} | ≤ ${t.cassandraCpuRatio} | ${met(r.cassandraCpuPerCheck.median <= t.cassandraCpuRatio)} |`,
+    `| held: detector CPU per 1,000 checks | ${fmt(held.detectorCpuSecondsPer1000Checks, " s")} | ≤ ${t.detectorCpuSecondsPer1000Checks} s | ${met(held.detectorCpuSecondsPer1000Checks.median <= t.detectorCpuSecondsPer1000Checks)} |`,
+    "",
   ];
 }
 

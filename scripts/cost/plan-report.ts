@@ -19,7 +19,7 @@ function stageText(s: PlannedStage): string {
   );
   out.push(`  vCPUs: ${integer(r.totalVcpus)} in all; ${integer(r.ec2StandardVcpus)} count against the EC2 on-demand standard quota (L-1216C47A)`);
   out.push(`  MSK brokers ${r.mskBrokers} × ${integer(p.kafka.storageGiBPerBroker)} GiB storage, EKS worker nodes ${r.eksNodes}, partitions ${r.partitions}`);
-  out.push(`  pods: detector ${r.detectorPods} × ${p.detector.cpu} CPU, load generator ${r.loadgenPods} × ${p.load.cpu} CPU`);
+  out.push(`  pods: detector ${r.detectorPods} × ${p.detector.cpu} CPU (${p.detector.history === "held" ? `held history, ${integer(p.detector.heldKeys)} keys held at most` : "history read every check"}), load generator ${r.loadgenPods} × ${p.load.cpu} CPU`);
   out.push("  hourly cost:");
   out.push(
     formatTable(

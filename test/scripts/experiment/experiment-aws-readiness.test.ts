@@ -19,7 +19,8 @@ const server = new ReplayServer();
 let ctx: AwsContext;
 let kube: KubeApi;
 let prometheus: PrometheusClient;
-const plan = sizePlanFrom({ cassandraNodes: 3, experimentId: "exp-a" });
+// The recordings are of a stage planned with the history read every check (6 detector pods at stage 3).
+const plan = sizePlanFrom({ cassandraNodes: 3, experimentId: "exp-a", detectorHistory: "read" });
 /** Prometheus sits behind a kubectl port-forward (prometheus-route.ts); here under a path of the replay server. */
 const promPath = "/prometheus";
 const promQuery = (q: RegExp) => new RegExp(`^GET ${promPath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/api/v1/query\\?query=${q.source}`);
