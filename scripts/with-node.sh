@@ -36,9 +36,17 @@ if [ "$(node_major)" -lt "$min_major" ]; then
   export PATH="$local_node:$PATH"
 fi
 
-# npm ci when node_modules is missing or older than the lockfile.
+# npm ci when node_modules is missing or older than the lockfile or a patch (patch-package applies patches/ at
+# install, so a changed patch is not in force until the packages are installed again).
 stamp="$root/node_modules/.package-lock.json"
-packages_stale() { [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; }
+packages_stale() {
+  [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ] && return 0
+  local patch
+  for patch in "$root"/patches/*.patch; do
+    [ -f "$patch" ] && [ "$patch" -nt "$stamp" ] && return 0
+  done
+  return 1
+}
 # A node_modules that links to another checkout's (a git worktree sharing its install) is never installed
 # through: npm ci empties node_modules first, and through the link that is the other checkout's packages. A
 # worktree's lockfile is newer by its checkout time alone, so the link is in order when the other checkout's

@@ -1,7 +1,7 @@
 /**
  * scripts/with-node.sh, the entry of every npm script: two started together on a checkout whose packages are
  * stale run one `npm ci` between them, not two (one's removal of node_modules used to pull the packages from
- * under the other); a worktree whose node_modules links to another checkout's never installs through the link.
+ * under the other); a changed patch of a package installs again; a worktree whose node_modules links to another checkout's never installs through the link.
  * The real script, in a scratch root, with a stand-in `npm` that records each call.
  */
 import { spawn } from "node:child_process";
@@ -44,6 +44,45 @@ describe("with-node.sh", () => {
     const codes = await Promise.all([run(root, bin), run(root, bin)]);
     expect(codes).toEqual([0, 0]);
     expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual(["ci --loglevel=error --no-fund --no-audit"]);
+  });
+
+  describe("a patch under patches/ (patch-package applies them at install)", () => {
+    /** A checkout whose packages are newer than its lockfile, with one patch of the given age. */
+    const checkoutWithPatch = (patchAgeMs: number) => {
+      const root = mkdtempSync(join(tmpdir(), "with-node-patch-"));
+      mkdirSync(join(root, "scripts"));
+      copyFileSync(join(repoRoot, "scripts", "with-node.sh"), join(root, "scripts", "with-node.sh"));
+      copyFileSync(join(repoRoot, ".nvmrc"), join(root, ".nvmrc"));
+      writeFileSync(join(root, "package-lock.json"), "{}");
+      const lockTime = new Date(Date.now() - 120_000);
+      utimesSync(join(root, "package-lock.json"), lockTime, lockTime);
+      mkdirSync(join(root, "node_modules"));
+      writeFileSync(join(root, "node_modules", ".package-lock.json"), "{}");
+      const installed = new Date(Date.now() - 60_000);
+      utimesSync(join(root, "node_modules", ".package-lock.json"), installed, installed);
+      mkdirSync(join(root, "patches"));
+      writeFileSync(join(root, "patches", "some+1.0.0.patch"), "");
+      const patchTime = new Date(Date.now() - patchAgeMs);
+      utimesSync(join(root, "patches", "some+1.0.0.patch"), patchTime, patchTime);
+      const bin = join(root, "bin");
+      mkdirSync(bin);
+      const calls = join(root, "npm-calls");
+      writeFileSync(join(bin, "npm"), `#!/bin/bash\necho "$*" >> "${calls}"\necho '{}' > node_modules/.package-lock.json\n`);
+      chmodSync(join(bin, "npm"), 0o755);
+      return { root, bin, calls };
+    };
+
+    it("installs again when a patch changed after the last install", async () => {
+      const c = checkoutWithPatch(0);
+      expect(await run(c.root, c.bin)).toBe(0);
+      expect(readFileSync(c.calls, "utf8").trim().split("\n")).toEqual(["ci --loglevel=error --no-fund --no-audit"]);
+    });
+
+    it("does not install when every patch is older than the install", async () => {
+      const c = checkoutWithPatch(90_000);
+      expect(await run(c.root, c.bin)).toBe(0);
+      expect(existsSync(c.calls)).toBe(false);
+    });
   });
 
   describe("with node_modules a link to another checkout's", () => {
