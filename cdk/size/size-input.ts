@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { detectorSettings, loadgenSettings } from "../../app/config.ts";
+import { closestName } from "../../app/closest-name.ts";
 import { cassandraInstanceTypes, kafkaInstanceTypes, workerInstanceTypes } from "./instance-types.ts";
 
 /** The VPC spans exactly this many availability zones; Cassandra racks and MSK brokers follow it. */
@@ -123,30 +124,6 @@ export const sizeInputKeys = Object.keys(sizeInputSchema.shape) as (keyof typeof
 const cdkOwnKey = /^(aws:cdk:|aws-cdk:|@aws-cdk\/|@aws-cdk-containers\/|cdk-|acknowledged-issue-numbers$|[a-z][a-z0-9-]*:[^=]*=)/;
 export const isCdkOwnContextKey = (key: string): boolean => cdkOwnKey.test(key);
 
-/** Edit distance (insert, delete, substitute one character), case-insensitive: `kafkabrokers` is one edit away. */
-function editDistance(a: string, b: string): number {
-  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
-  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= y.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[y.length]!;
-}
-
-/** The known key closest to `key`, if it is close enough to be a typo of it (a third of its length at most). */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(key, candidate);
-    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
-  }
-  return best !== undefined && best.distance <= Math.max(2, Math.floor(best.key.length / 3)) ? best.key : undefined;
-}
-
 /**
  * Refuses the first key that is neither `known` nor the CDK's own (a typo of a size key would otherwise
  * synthesize the default size), naming it with its value and the closest known key.
@@ -154,7 +131,7 @@ export function closestKey(key: string, known: readonly string[]): string | unde
 export function refuseUnknownKeys(raw: Readonly<Record<string, unknown>>, known: readonly string[]): void {
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined || known.includes(key) || isCdkOwnContextKey(key)) continue;
-    const suggestion = closestKey(key, known);
+    const suggestion = closestName(key, known);
     throw new SizeInputError(
       `${key} = ${JSON.stringify(value)}: unknown key; ` +
         (suggestion === undefined ? `known keys: ${known.join(", ")}` : `did you mean ${suggestion}? (known keys: ${known.join(", ")})`),
