@@ -3,16 +3,15 @@
  * Each stage's resources and hourly cost, and the experiment's estimated total; no AWS access.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { SizeInputError } from "../cdk/size/size-input.ts";
+import { availabilityZoneCount, limits, SizeInputError } from "../cdk/size/size-input.ts";
+import { plainNumberOption } from "./cli-number.ts";
 import { planExperiment } from "./cost/experiment-plan.ts";
 import { planReport } from "./cost/plan-report.ts";
 import { addStageOptions, stagesFromOptions, type StageOptions } from "./cost/stage-options.ts";
 
-const positiveNumber = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number >= 0`);
-  return n;
-};
+/** At most a year per stage: an estimate beyond it is a typo, not a plan. */
+const hoursInAYear = 8760;
+const hours = { min: 0, max: hoursInAYear } as const;
 
 interface PlanOptions extends StageOptions {
   hoursPerStage: number;
@@ -26,13 +25,20 @@ const program = addStageOptions(
   new Command("plan")
     .description("Resources and estimated cost of each stage of an experiment (offline price list; no AWS access)")
     .argument("<stages>", "a preset (stage-3 … stage-48) or Cassandra node counts, e.g. 3,6,12,24,48")
-    .option("--hours-per-stage <h>", "run time of each stage, hours", positiveNumber("--hours-per-stage"), 0.5)
-    .option("--overhead-hours <h>", "hours billed per stage beyond the run (deploy, warm-up, teardown)", positiveNumber("--overhead-hours"), 0)
-    .option("--msk-storage-gib <n>", "EBS storage per MSK broker for every stage, GiB: the size key kafkaStorageGiB (default: the most any stage needs)", positiveNumber("--msk-storage-gib"))
-    .option("--nat-gateways <n>", "NAT gateways in the VPC (default: 1, as the network stack builds)", positiveNumber("--nat-gateways"))
+    .option("--hours-per-stage <h>", "run time of each stage, hours", plainNumberOption("--hours-per-stage", { ...hours, aboveMin: true }), 0.5)
+    .option("--overhead-hours <h>", "hours billed per stage beyond the run (deploy, warm-up, teardown)", plainNumberOption("--overhead-hours", hours), 0)
+    .option(
+      "--msk-storage-gib <n>",
+      "EBS storage per MSK broker for every stage, GiB: the size key kafkaStorageGiB (default: the most any stage needs)",
+      plainNumberOption("--msk-storage-gib", { ...limits.kafkaStorageGiB, integer: true }),
+    )
+    .option(
+      "--nat-gateways <n>",
+      "NAT gateways in the VPC (default: 1, as the network stack builds)",
+      plainNumberOption("--nat-gateways", { min: 0, max: availabilityZoneCount, integer: true }),
+    )
     .option("--json", "print the plan as JSON"),
 ).action((spec: string, options: PlanOptions) => {
-  if (!(options.hoursPerStage > 0)) throw new InvalidArgumentError("--hours-per-stage must be > 0");
   // The storage goes through the size model (kafkaStorageGiB), which refuses less than a stage needs.
   const plan = planExperiment(stagesFromOptions(spec, { ...options, kafkaStorageGiB: options.mskStorageGib }), {
     hoursPerStage: options.hoursPerStage,

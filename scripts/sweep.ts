@@ -3,10 +3,11 @@
  * Lists everything tagged anomaly-kit:experiment=<id> (the CDK app's experimentTagKey) (and what is left inside its VPCs); with --delete, deletes it
  * in dependency order, retrying what is blocked with backoff. Exits 1 while anything remains.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { errorMessage, errorName } from "./aws/aws-context.ts";
 import { sweepExperiment, type SweepReport } from "./aws/deletion-order.ts";
 import { sweepReport } from "./aws/sweep-report.ts";
+import { plainNumberOption } from "./cli-number.ts";
 
 interface SweepCliOptions {
   experiment: string;
@@ -16,11 +17,8 @@ interface SweepCliOptions {
   json?: boolean;
 }
 
-const minutes = (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a number of minutes > 0");
-  return n;
-};
+/** A week at most: a sweep that has not finished by then is waiting for something a person must fix. */
+const minutes = plainNumberOption("--timeout-minutes", { min: 0, aboveMin: true, max: 7 * 24 * 60 });
 
 await new Command("sweep")
   .description("Find (and with --delete, delete) every AWS resource of an experiment; exits 1 while anything remains")

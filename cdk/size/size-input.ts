@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { detectorSettings, loadgenSettings } from "../../app/config.ts";
 import { closestName } from "../../app/closest-name.ts";
+import { awsRegionAllowed, awsRegionPattern, partitionOfRegion, type AwsPartition } from "../../app/aws-regions.ts";
 import { cassandraInstanceTypes, kafkaInstanceTypes, workerInstanceTypes } from "./instance-types.ts";
 
 /** The VPC spans exactly this many availability zones; Cassandra racks and MSK brokers follow it. */
@@ -92,10 +93,17 @@ const sizeInputSchema = z.object({
   cassandraInstanceType: oneOf(cassandraInstanceTypes).default("i3.2xlarge"),
   kafkaInstanceType: oneOf(kafkaInstanceTypes).default("kafka.m5.2xlarge"),
   workerInstanceType: oneOf(workerInstanceTypes).default("c5.4xlarge"),
-  region: z
+  region: z.string().regex(awsRegionPattern, { error: "an AWS region name such as us-east-1" }).default("us-east-1"),
+  /**
+   * Regions to accept besides the kit's known list (app/aws-regions.ts), for a region AWS opened after it:
+   * `-c extraRegions=xx-newplace-1`. The app's pods get the same list (EXTRA_AWS_REGIONS).
+   */
+  extraRegions: z
     .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "an AWS region name such as us-east-1" })
-    .default("us-east-1"),
+    .regex(new RegExp(`^$|^${awsRegionPattern.source.slice(1, -1)}(,${awsRegionPattern.source.slice(1, -1)})*$`), {
+      error: "comma-separated AWS region names such as xx-newplace-1",
+    })
+    .default(""),
   availabilityZones: z
     .string()
     .regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, { error: "a comma-separated list of availability zone names" })
@@ -110,8 +118,11 @@ const sizeInputSchema = z.object({
   spatialWorkload: appSetting(loadgenSettings.spatialWorkload),
   detectorAutoscaling: oneOf(detectorAutoscalingModes).default("off"),
 });
-export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZones"> & {
+export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZones" | "extraRegions"> & {
   readonly availabilityZones: readonly string[];
+  readonly extraRegions: readonly string[];
+  /** The region's partition (aws, aws-cn, aws-us-gov, ...), which every ARN of the deployment must share. */
+  readonly partition: AwsPartition;
 };
 
 export const sizeInputKeys = Object.keys(sizeInputSchema.shape) as (keyof typeof sizeInputSchema.shape)[];
@@ -167,6 +178,11 @@ export function parseSizeInput(raw: Readonly<Record<string, unknown>>): SizeInpu
     throw new SizeInputError(`${key} = ${JSON.stringify(merged[key])}: allowed: ${issue.message}`);
   }
   const input = parsed.data;
+  const extraRegions = input.extraRegions === "" ? [] : input.extraRegions.split(",");
+  const partition = partitionOfRegion(input.region, extraRegions);
+  if (partition === undefined) {
+    throw new SizeInputError(`region = ${JSON.stringify(input.region)}: allowed: ${awsRegionAllowed("-c extraRegions=<region>")}`);
+  }
   const zones = input.availabilityZones?.split(",") ?? ["a", "b", "c"].map((s) => `${input.region}${s}`);
   if (zones.length !== availabilityZoneCount || new Set(zones).size !== zones.length) {
     throw new SizeInputError(
@@ -184,5 +200,5 @@ export function parseSizeInput(raw: Readonly<Record<string, unknown>>): SizeInpu
       `kafkaBrokers = ${input.kafkaBrokers}: allowed: a multiple of the ${availabilityZoneCount} availability zones (${limits.kafkaBrokers.min}..${limits.kafkaBrokers.max})`,
     );
   }
-  return { ...input, availabilityZones: zones };
+  return { ...input, availabilityZones: zones, extraRegions, partition };
 }
