@@ -16,7 +16,7 @@ import { smallShifts } from "./loadgen/value-models.ts";
 import { spatialStrategyNames } from "./spatial/neighbours.ts";
 import { awsRegionAllowed, awsRegionPattern, partitionOfArn, partitionOfRegion } from "./aws-regions.ts";
 import { encodeEvent } from "./events/event-codec.ts";
-import { redactUrls } from "./redact.ts";
+import { redactUrls, redactUrlValue } from "./redact.ts";
 import { closestName } from "./closest-name.ts";
 
 /** One setting: where it comes from, its default (as text, parsed like any other input) and what it allows. */
@@ -27,6 +27,8 @@ interface Setting<T> {
   readonly allowed: string;
   readonly default: string;
   readonly schema: z.ZodType<T, string>;
+  /** A URL, which may carry `user:password@`: messages show it redacted (a test runs every error path of these). */
+  readonly url?: true;
 }
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
@@ -232,6 +234,7 @@ const shared = {
     allowed: `an http(s) URL (a port, if given, at most ${String(maxPort)})`,
     default: "http://127.0.0.1:4318",
     schema: httpUrl,
+    url: true,
   }),
   kafkaAuth: setting({
     env: "KAFKA_AUTH",
@@ -788,7 +791,7 @@ const formatValue = (v: unknown): string => {
 type Origins = Readonly<Record<string, string>>;
 
 /** Values shown in messages: a URL's user:password@ never is (the message may end up in a log). */
-const shown = (raw: string): string => JSON.stringify(redactUrls(raw));
+const shown = (raw: string, s: Setting<unknown>): string => JSON.stringify(s.url === true ? redactUrlValue(raw) : redactUrls(raw));
 
 function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources): { values: ValuesOf<S>; origins: Origins } {
   const values: Record<string, unknown> = {};
@@ -806,7 +809,7 @@ function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources): 
       values[key] = result.data;
     } else {
       const why = result.error.issues.map((i) => i.message).join("; ");
-      problems.push(`setting ${key} (${origin}): value ${shown(raw)} is not allowed (${why}); allowed: ${s.allowed}`);
+      problems.push(`setting ${key} (${origin}): value ${shown(raw, s)} is not allowed (${why}); allowed: ${s.allowed}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));

@@ -19,7 +19,7 @@ import { scalingChart } from "./report/scaling-chart.ts";
  */
 const profiles = {
   full: { events: 150_000, preloadRate: 20_000, joinAt: 0.2, leaveAt: 0.55, stepWindowSeconds: 8, rateSeconds: 3, detector: {} },
-  smoke: { events: 30_000, preloadRate: 20_000, joinAt: 0.1, leaveAt: 0.5, stepWindowSeconds: 2, rateSeconds: 1, detector: { handoffCapacity: 32 } },
+  smoke: { events: 30_000, preloadRate: 20_000, joinAt: 0.1, leaveAt: 0.5, stepWindowSeconds: 2, rateSeconds: 1, detector: { handoffCapacity: 32, detectorConcurrency: 32 } },
 };
 
 const program = new Command("bench:scaling")
