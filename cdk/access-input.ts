@@ -108,7 +108,7 @@ function parseApiAccessCidrs(value: unknown): string[] {
     // A block is refused when it lies in a non-public range or holds one whole (224.0.0.0/3 is multicast and reserved).
     const range = nonPublic.find((r) => within(ip, r) || (prefix <= r[1] && network(toInt(r[0]), prefix) === ip));
     if (range !== undefined) {
-      throw bad(`a public address range (${range[0]}/${range[1]} is private, loopback, link-local, multicast or reserved: only public unicast addresses send requests from the internet, and no request from the internet comes from it; inside the VPC the private endpoint is used)`);
+      throw bad(`a public address range (${range[0]}/${range[1]} is private, loopback, link-local, multicast or reserved: no request from the internet comes from it; inside the VPC the private endpoint is used)`);
     }
   }
   const duplicate = cidrs.find((c, i) => cidrs.indexOf(c) !== i);
