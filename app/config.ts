@@ -793,10 +793,11 @@ type Origins = Readonly<Record<string, string>>;
 /** Values shown in messages: a URL's user:password@ never is (the message may end up in a log). */
 const shown = (raw: string, s: Setting<unknown>): string => JSON.stringify(s.url === true ? redactUrlValue(raw) : redactUrls(raw));
 
-function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources): { values: ValuesOf<S>; origins: Origins } {
+/** Reads every setting of the table; throws one ConfigError with every problem (`earlier` first). */
+function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources, earlier: readonly string[] = []): { values: ValuesOf<S>; origins: Origins } {
   const values: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
-  const problems: string[] = [];
+  const problems: string[] = [...earlier];
   for (const [key, s] of Object.entries(table)) {
     const flag = sources.flags?.[key];
     const fromFlag = flag !== undefined;
@@ -942,8 +943,8 @@ function regionProblems(values: AnyConfig, origins: Origins): string[] {
 }
 
 /** Settings that are only valid together, and values that type-check but cannot work; each message names every setting involved. */
-function checkCombinations(values: AnyConfig, origins: Origins, env: Readonly<Record<string, string | undefined>>): void {
-  const problems: string[] = [...unknownEnvProblems(env), ...regionProblems(values, origins)];
+function checkCombinations(values: AnyConfig, origins: Origins): void {
+  const problems: string[] = regionProblems(values, origins);
   const n = (key: AnyKey) => named(origins, key);
   problems.push(...cassandraCredentialProblems(values, origins), ...cassandraTlsProblems(values, origins));
   const { smallShiftMinSigmas: min, smallShiftMaxSigmas: max } = values;
@@ -980,13 +981,13 @@ function checkCombinations(values: AnyConfig, origins: Origins, env: Readonly<Re
 }
 
 export const parseDetectorConfig = (sources: ConfigSources): DetectorConfig => {
-  const { values, origins } = parseTable(detectorSettings, sources);
-  checkCombinations(values, origins, sources.env);
+  const { values, origins } = parseTable(detectorSettings, sources, unknownEnvProblems(sources.env));
+  checkCombinations(values, origins);
   return values;
 };
 export const parseLoadgenConfig = (sources: ConfigSources): LoadgenConfig => {
-  const { values, origins } = parseTable(loadgenSettings, sources);
-  checkCombinations(values, origins, sources.env);
+  const { values, origins } = parseTable(loadgenSettings, sources, unknownEnvProblems(sources.env));
+  checkCombinations(values, origins);
   return values;
 };
 
