@@ -4,6 +4,11 @@
  * zod, and rejected with a message that names the setting, the value and what is allowed.
  *
  * Each setting is declared once, in a table: its environment variable, its flag, its default and its schema.
+ * Beyond each value's own schema, the rules that need several values (distinct topics, a hand-off the
+ * concurrency can fill, a TTL of at least one compaction window, a known region whose partition every secret
+ * ARN shares, ...) live here too (checkCombinations), so the app, synth:k8s and the CDK app, which all read
+ * pod settings through this parser, refuse the same things. A variable under the app's prefixes that no
+ * setting reads is refused with the closest known name (unknownEnvProblems).
  * `detectorEnvNames` / `loadgenEnvNames` and `detectorEnv()` / `loadgenEnv()` are derived from those tables so
  * the charts turn a size plan into Deployment env vars without typing a name twice.
  */
