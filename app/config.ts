@@ -4,6 +4,11 @@
  * zod, and rejected with a message that names the setting, the value and what is allowed.
  *
  * Each setting is declared once, in a table: its environment variable, its flag, its default and its schema.
+ * Beyond each value's own schema, the rules that need several values (distinct topics, a hand-off the
+ * concurrency can fill, a TTL of at least one compaction window, a known region whose partition every secret
+ * ARN shares, ...) live here too (checkCombinations), so the app, synth:k8s and the CDK app, which all read
+ * pod settings through this parser, refuse the same things. A variable under the app's prefixes that no
+ * setting reads is refused with the closest known name (unknownEnvProblems).
  * `detectorEnvNames` / `loadgenEnvNames` and `detectorEnv()` / `loadgenEnv()` are derived from those tables so
  * the charts turn a size plan into Deployment env vars without typing a name twice.
  */
@@ -14,6 +19,10 @@ import { cusumDefaults } from "./detector/cusum.ts";
 import { anomalyRules } from "./detector/key-check.ts";
 import { smallShifts } from "./loadgen/value-models.ts";
 import { spatialStrategyNames } from "./spatial/neighbours.ts";
+import { awsRegionAllowed, awsRegionPattern, partitionOfArn, partitionOfRegion } from "./aws-regions.ts";
+import { encodeEvent } from "./events/event-codec.ts";
+import { redactUrls, redactUrlValue } from "./redact.ts";
+import { closestName } from "./closest-name.ts";
 
 /** One setting: where it comes from, its default (as text, parsed like any other input) and what it allows. */
 interface Setting<T> {
@@ -23,17 +32,23 @@ interface Setting<T> {
   readonly allowed: string;
   readonly default: string;
   readonly schema: z.ZodType<T, string>;
+  /** A URL, which may carry `user:password@`: messages show it redacted (a test runs every error path of these). */
+  readonly url?: true;
 }
 
 const setting = <T>(s: Setting<T>): Setting<T> => s;
 
 // ---- value schemas: each reads a string, because env vars and flags are strings ----
 
+/**
+ * Plain decimal digits: no hex, exponent or leading zero, and a sign only where the range goes below zero, so
+ * `-0` (which Number() reads as a valid 0) and `+5` are refused as typos rather than read.
+ */
 const int = (min: number, max: number) =>
   z
     .string()
     .trim()
-    .regex(/^-?\d+$/, "not an integer")
+    .regex(min < 0 ? /^-?(0|[1-9]\d*)$/ : /^(0|[1-9]\d*)$/, `not an integer written in plain decimal digits${min < 0 ? "" : " (no sign)"}`)
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
@@ -41,7 +56,7 @@ const decimal = (min: number, max: number) =>
   z
     .string()
     .trim()
-    .regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, "not a number")
+    .regex(min < 0 ? /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/ : /^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, `not a number${min < 0 ? "" : " (no sign)"}`)
     .transform(Number)
     .pipe(z.number().finite().min(min).max(max));
 
@@ -52,12 +67,25 @@ const bool = z
   .pipe(z.enum(["true", "false", "1", "0", "yes", "no"]))
   .transform((s) => s === "true" || s === "1" || s === "yes");
 
-/** Decimal digits only (no sign, hex, exponent or blanks) and within TCP's range: `a:99999` is not a port. */
 /** The largest TCP port. */
 export const maxPort = 65_535;
+
+/**
+ * A host a client can resolve or connect to: a dotted IPv4 address (each part 0-255), or a DNS name of labels
+ * of 1-63 letters, digits and inner hyphens, at most 253 characters, whose last label is not all digits (a
+ * `999.1.1.1` or `1.2.3` is a mistyped address, not a name).
+ */
+export function isValidHost(host: string): boolean {
+  const labels = host.split(".");
+  if (labels.every((l) => /^\d{1,3}$/.test(l))) return labels.length === 4 && labels.every((l) => Number(l) <= 255 && !/^0\d/.test(l));
+  return host.length <= 253 && labels.every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && !/^\d+$/.test(labels.at(-1)!);
+}
+
+/** A host (isValidHost) and a port of decimal digits (no sign, hex, exponent or blanks) within TCP's range. */
 const hostPort = z
   .string()
-  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "not host:port")
+  .regex(/^[^:]*:\d{1,5}$/, "not host:port")
+  .refine((p) => isValidHost(p.slice(0, p.lastIndexOf(":"))), "not a valid host name or IPv4 address before the ':'")
   .refine((p) => {
     const port = Number(p.slice(p.lastIndexOf(":") + 1));
     return port >= 1 && port <= maxPort;
@@ -73,9 +101,35 @@ const hostPortList = z
   .pipe(z.array(hostPort).min(1, "empty list"));
 
 const name = (pattern: RegExp, what: string) => z.string().trim().regex(pattern, what);
-const topicName = name(/^[A-Za-z0-9._-]{1,200}$/, "not a Kafka topic name");
+/** Kafka's own rule for a topic name: 1-249 of [A-Za-z0-9._-], and not `.` or `..` (names of directories). */
+export const maxTopicNameLength = 249;
+const topicName = name(new RegExp(`^[A-Za-z0-9._-]{1,${String(maxTopicNameLength)}}$`), "not a Kafka topic name").refine(
+  (t) => t !== "." && t !== "..",
+  "'.' and '..' are not topic names",
+);
+const topicAllowed = `a Kafka topic name (1-${String(maxTopicNameLength)} of [A-Za-z0-9._-], not '.' or '..')`;
+
+/**
+ * Cassandra's reserved CQL keywords (its ReservedKeywords list): as an unquoted keyspace name each is a syntax
+ * error in the CREATE KEYSPACE the detector runs.
+ */
+export const reservedCqlKeywords: ReadonlySet<string> = new Set(
+  (
+    "add allow alter and apply asc authorize batch begin by columnfamily create default delete desc describe drop " +
+    "entries execute from full grant if in index infinity insert into is keyspace limit materialized mbean mbeans " +
+    "modify nan norecursive not null of on or order primary rename replace revoke schema select set table to token " +
+    "truncate unlogged unset update use using view where with"
+  ).split(" "),
+);
+/** Keyspaces Cassandra keeps for itself; `system` and any `system_` name are refused (newer versions add more). */
+export const systemKeyspaces = ["system", "system_auth", "system_schema", "system_distributed", "system_traces", "system_views", "system_virtual_schema"] as const;
+const isSystemKeyspace = (k: string) => k === "system" || k.startsWith("system_");
+
 /** CQL identifiers we create unquoted: letters, digits, underscore, starting with a letter, lower case. */
 const cqlIdentifier = name(/^[a-z][a-z0-9_]{0,47}$/, "not a lower-case CQL identifier");
+const keyspaceName = cqlIdentifier
+  .refine((k) => !reservedCqlKeywords.has(k), "a reserved CQL keyword")
+  .refine((k) => !isSystemKeyspace(k), "a keyspace Cassandra keeps for itself");
 
 /**
  * A Cassandra data-centre name. It goes into CQL as a string literal (CREATE KEYSPACE ... replication map), so
@@ -94,11 +148,37 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 export const kafkaAuthKinds = ["none", "aws-iam"] as const;
 export type KafkaAuthKind = (typeof kafkaAuthKinds)[number];
 
-/** An AWS region name (us-east-1, eu-central-2, us-gov-west-1, ...), or empty: none given. */
-const awsRegion = name(/^$|^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, "not an AWS region name");
+/** An AWS region name (us-east-1, eu-central-2, us-gov-west-1, ...), or empty: none given; known-ness is a cross-field check. */
+const awsRegion = name(new RegExp(`^$|${awsRegionPattern.source}`), "not an AWS region name");
+const regionList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((r) => r.trim())
+      .filter((r) => r !== ""),
+  )
+  .pipe(z.array(z.string().regex(awsRegionPattern, "not an AWS region name")));
 /** A Secrets Manager secret ARN, or empty: none given. */
 export const secretArnPattern = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 const secretArn = name(new RegExp(`^$|${secretArnPattern.source}`), "not a Secrets Manager secret ARN");
+
+/** Bounds of the load generator's names: its settings allow these, and the event-size floor below follows. */
+const loadgenNameBounds = { keyPrefixChars: 32, producerIdChars: 64, keys: 100_000_000 } as const;
+
+/**
+ * The largest event the load generator can write (longest producer id and entity id, a located event with an
+ * altitude), measured by the codec itself: a MAX_EVENT_BYTES below it would dead-letter the kit's own events.
+ */
+export const largestLoadgenEventBytes = encodeEvent({
+  id: `${"x".repeat(loadgenNameBounds.keyPrefixChars)}-${String(loadgenNameBounds.keys - 1)}`,
+  producer: "x".repeat(loadgenNameBounds.producerIdChars),
+  time: 0,
+  seq: 0,
+  value: 0,
+  label: "none",
+  location: { lat: 0, lon: 0, alt: 0 },
+}).length;
 
 // ---- the tables ----
 
@@ -115,7 +195,7 @@ const shared = {
     env: "EVENTS_TOPIC",
     flag: "--events-topic <name>",
     help: "topic of the events",
-    allowed: "a Kafka topic name ([A-Za-z0-9._-], 1-200 chars)",
+    allowed: `${topicAllowed}, not the checks or dead-letter topic`,
     default: topics.events,
     schema: topicName,
   }),
@@ -138,8 +218,8 @@ const shared = {
   metricsPort: setting({
     env: "METRICS_PORT",
     flag: "--metrics-port <port>",
-    help: "HTTP port of /metrics, /healthz and /readyz (0: any free port)",
-    allowed: `an integer from 0 to ${String(maxPort)}`,
+    help: "HTTP port of /metrics, /healthz and /readyz (0: any free port, for processes started side by side on one machine)",
+    allowed: `an integer from 0 to ${String(maxPort)} in plain decimal digits (no sign: -0 is not 0)`,
     default: String(appHttpPort),
     schema: int(0, maxPort),
   }),
@@ -159,6 +239,7 @@ const shared = {
     allowed: `an http(s) URL (a port, if given, at most ${String(maxPort)})`,
     default: "http://127.0.0.1:4318",
     schema: httpUrl,
+    url: true,
   }),
   kafkaAuth: setting({
     env: "KAFKA_AUTH",
@@ -172,9 +253,17 @@ const shared = {
     env: "AWS_REGION",
     flag: "--aws-region <region>",
     help: "AWS region the MSK IAM auth tokens are signed for (needed with --kafka-auth aws-iam)",
-    allowed: "an AWS region name such as us-east-1, or empty",
+    allowed: `${awsRegionAllowed("--extra-aws-regions")}, or empty`,
     default: "",
     schema: awsRegion,
+  }),
+  extraAwsRegions: setting({
+    env: "EXTRA_AWS_REGIONS",
+    flag: "--extra-aws-regions <list>",
+    help: "regions to accept besides the kit's list of known AWS regions (app/aws-regions.ts): for a region opened after that list",
+    allowed: "comma-separated AWS region names such as xx-newplace-1, or empty",
+    default: "",
+    schema: regionList,
   }),
   logLevel: setting({
     env: "LOG_LEVEL",
@@ -192,7 +281,7 @@ export const detectorSettings = {
     env: "CHECKS_TOPIC",
     flag: "--checks-topic <name>",
     help: "topic of the verdicts",
-    allowed: "a Kafka topic name",
+    allowed: `${topicAllowed}, not the events or dead-letter topic`,
     default: topics.checks,
     schema: topicName,
   }),
@@ -200,7 +289,7 @@ export const detectorSettings = {
     env: "DEAD_LETTER_TOPIC",
     flag: "--dead-letter-topic <name>",
     help: "topic of the records that could not be decoded or validated",
-    allowed: "a Kafka topic name",
+    allowed: `${topicAllowed}, not the events or checks topic`,
     default: topics.deadLetter,
     schema: topicName,
   }),
@@ -293,7 +382,7 @@ export const detectorSettings = {
     env: "DETECTOR_HANDOFF_CAPACITY",
     flag: "--handoff-capacity <n>",
     help: "records buffered between the consumers and the checks before partitions are paused",
-    allowed: "an integer from 1 to 1000000",
+    allowed: "an integer from 1 to 1000000, at least --concurrency",
     default: "2048",
     schema: int(1, 1_000_000),
   }),
@@ -374,9 +463,9 @@ export const detectorSettings = {
     env: "CASSANDRA_KEYSPACE",
     flag: "--keyspace <name>",
     help: "Cassandra keyspace of the events table",
-    allowed: "a lower-case CQL identifier (letter first, then letters, digits, _; at most 48)",
+    allowed: `a lower-case CQL identifier (letter first, then letters, digits, _; at most 48), not a reserved CQL keyword (select, table, ...) nor a system keyspace (${systemKeyspaces.join(", ")}, or any system_ name)`,
     default: cassandraSchema.keyspace,
-    schema: cqlIdentifier,
+    schema: keyspaceName,
   }),
   replicationFactor: setting({
     env: "CASSANDRA_REPLICATION_FACTOR",
@@ -407,7 +496,7 @@ export const detectorSettings = {
     env: "CASSANDRA_TTL_SECONDS",
     flag: "--ttl-seconds <s>",
     help: "default time to live of event rows",
-    allowed: "an integer from 60 to 630720000 (20 years)",
+    allowed: "an integer from 60 to 630720000 (20 years), at least one compaction window",
     default: String(7 * 24 * 3600),
     schema: int(60, 630_720_000),
   }),
@@ -489,9 +578,9 @@ export const detectorSettings = {
     env: "MAX_EVENT_BYTES",
     flag: "--max-event-bytes <n>",
     help: "largest accepted event record value; larger ones are dead-lettered",
-    allowed: "an integer from 32 to 1048576",
+    allowed: `an integer from ${String(largestLoadgenEventBytes)} (the largest event the load generator writes) to 1048576`,
     default: "1024",
-    schema: int(32, 1_048_576),
+    schema: int(largestLoadgenEventBytes, 1_048_576),
   }),
   shutdownTimeoutSeconds: setting({
     env: "DETECTOR_SHUTDOWN_TIMEOUT_SECONDS",
@@ -525,9 +614,9 @@ export const loadgenSettings = {
     env: "LOADGEN_KEYS",
     flag: "--keys <n>",
     help: "number of distinct entity ids",
-    allowed: "an integer from 1 to 100000000",
+    allowed: `an integer from 1 to ${String(loadgenNameBounds.keys)}`,
     default: "1000",
-    schema: int(1, 100_000_000),
+    schema: int(1, loadgenNameBounds.keys),
   }),
   keyDistribution: setting({
     env: "LOADGEN_KEY_DISTRIBUTION",
@@ -549,9 +638,9 @@ export const loadgenSettings = {
     env: "LOADGEN_KEY_PREFIX",
     flag: "--key-prefix <text>",
     help: "prefix of the entity ids (a run id keeps runs apart)",
-    allowed: "1-32 characters of [A-Za-z0-9._-]",
+    allowed: `1-${String(loadgenNameBounds.keyPrefixChars)} characters of [A-Za-z0-9._-]`,
     default: "id",
-    schema: name(/^[A-Za-z0-9._-]{1,32}$/, "not 1-32 characters of [A-Za-z0-9._-]"),
+    schema: name(new RegExp(`^[A-Za-z0-9._-]{1,${String(loadgenNameBounds.keyPrefixChars)}}$`), `not 1-${String(loadgenNameBounds.keyPrefixChars)} characters of [A-Za-z0-9._-]`),
   }),
   randomWalkShare: setting({
     env: "LOADGEN_RANDOM_WALK_SHARE",
@@ -605,7 +694,7 @@ export const loadgenSettings = {
     env: "LOADGEN_BURST_START_SECONDS",
     flag: "--burst-start <seconds>",
     help: "load spike: seconds after the start",
-    allowed: "a number from 0 to 31536000",
+    allowed: "a number from 0 to 31536000, before the run's end (--duration) when there is a burst",
     default: "0",
     schema: decimal(0, 31_536_000),
   }),
@@ -662,9 +751,12 @@ export const loadgenSettings = {
     env: "LOADGEN_PRODUCER_ID",
     flag: "--producer-id <id>",
     help: "this generator's id; with its sequence number it names each event (default: the host name)",
-    allowed: "1-64 characters of [A-Za-z0-9._-]",
-    default: hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64) || "loadgen",
-    schema: name(/^[A-Za-z0-9._-]{1,64}$/, "not 1-64 characters of [A-Za-z0-9._-]"),
+    allowed: `1-${String(loadgenNameBounds.producerIdChars)} characters of [A-Za-z0-9._-]`,
+    default: hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, loadgenNameBounds.producerIdChars) || "loadgen",
+    schema: name(
+      new RegExp(`^[A-Za-z0-9._-]{1,${String(loadgenNameBounds.producerIdChars)}}$`),
+      `not 1-${String(loadgenNameBounds.producerIdChars)} characters of [A-Za-z0-9._-]`,
+    ),
   }),
   seed: setting({
     env: "LOADGEN_SEED",
@@ -718,35 +810,96 @@ const formatValue = (v: unknown): string => {
   return JSON.stringify(v);
 };
 
-function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources): ValuesOf<S> {
+/** Where each value came from: `flag --x`, `env X` or `default`, so a message says which to fix. */
+type Origins = Readonly<Record<string, string>>;
+
+/** Values shown in messages: a URL's user:password@ never is (the message may end up in a log). */
+const shown = (raw: string, s: Setting<unknown>): string => JSON.stringify(s.url === true ? redactUrlValue(raw) : redactUrls(raw));
+
+/** Reads every setting of the table; throws one ConfigError with every problem (`earlier` first). */
+function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources, earlier: readonly string[] = []): { values: ValuesOf<S>; origins: Origins } {
   const values: Record<string, unknown> = {};
-  const problems: string[] = [];
+  const origins: Record<string, string> = {};
+  const problems: string[] = [...earlier];
   for (const [key, s] of Object.entries(table)) {
     const flag = sources.flags?.[key];
     const fromFlag = flag !== undefined;
     const fromEnv = !fromFlag && sources.env[s.env] !== undefined;
     const raw = fromFlag ? formatValue(flag) : fromEnv ? (sources.env[s.env] ?? "") : s.default;
+    const origin = fromFlag ? `flag ${s.flag.split(" ")[0]!}` : fromEnv ? `env ${s.env}` : "default";
+    origins[key] = origin;
     const result = s.schema.safeParse(raw);
     if (result.success) {
       values[key] = result.data;
     } else {
-      const origin = fromFlag ? `flag ${s.flag.split(" ")[0]}` : fromEnv ? `env ${s.env}` : "default";
       const why = result.error.issues.map((i) => i.message).join("; ");
-      problems.push(`setting ${key} (${origin}): value ${JSON.stringify(raw)} is not allowed (${why}); allowed: ${s.allowed}`);
+      problems.push(`setting ${key} (${origin}): value ${shown(raw, s)} is not allowed (${why}); allowed: ${s.allowed}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
-  return values as ValuesOf<S>;
+  return { values: values as ValuesOf<S>, origins };
 }
+
+// ---- environment variables under the app's prefixes ----
+
+/** Every variable the app reads, from both tables: the detector and the load generator may share a shell. */
+export const knownEnvNames: readonly string[] = [...new Set([...Object.values(detectorSettings), ...Object.values(loadgenSettings)].map((s) => s.env))];
+
+/**
+ * Prefixes whose variables are the app's: one there that the app does not read is a typo (DETECTOR_CONCURENCY)
+ * and would otherwise run with the default. OTEL_, AWS_ and LOG_ are not among them: the OpenTelemetry and AWS
+ * SDKs read their own variables there.
+ */
+export const appEnvPrefixes = ["DETECTOR_", "LOADGEN_", "CASSANDRA_", "KAFKA_", "TRACING_"] as const;
+
+/**
+ * Variables under those prefixes that belong to someone else and may be set where the app runs:
+ * Cassandra's and Kafka's own launch scripts (a machine that also runs the local stack), the Cassandra login
+ * set-up script's inputs (cdk/servers/cassandra-auth-setup.sh), and the variables Kubernetes gives a pod for
+ * every Service in its namespace (a Service named `kafka` or `cassandra` gives KAFKA_PORT, KAFKA_SERVICE_HOST, ...).
+ */
+const foreignEnvName =
+  /^(CASSANDRA_(HOME|CONF|INCLUDE|LOG_DIR|HEAPDUMP_DIR|AUTH_[A-Z0-9_]+)|KAFKA_(HOME|HEAP_OPTS|OPTS|JVM_PERFORMANCE_OPTS|LOG4J_OPTS|GC_LOG_OPTS|JMX_OPTS|DEBUG|CLUSTER_ID)|[A-Z0-9_]+_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?))$/;
+
+/** One line per variable under the app's prefixes that the app does not read, with the closest known name. */
+export function unknownEnvProblems(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.keys(env)
+    .filter((name) => env[name] !== undefined && appEnvPrefixes.some((p) => name.startsWith(p)))
+    .filter((name) => !knownEnvNames.includes(name) && !foreignEnvName.test(name))
+    .sort()
+    .map((name) => {
+      const suggestion = closestName(name, knownEnvNames);
+      return (
+        `env ${name}: unknown variable under the app's prefixes (${appEnvPrefixes.join(", ")}); ` +
+        (suggestion === undefined ? `allowed: the names --help lists` : `did you mean ${suggestion}? allowed: the names --help lists`)
+      );
+    });
+}
+
+// ---- rules across settings, and what a value means ----
+
+type AnyConfig = Partial<DetectorConfig> & Partial<LoadgenConfig>;
+type AnyKey = keyof DetectorConfig | keyof LoadgenConfig;
+
+const settingOf = (key: AnyKey): Setting<unknown> => ((detectorSettings as SettingsTable)[key] ?? (loadgenSettings as SettingsTable)[key])!;
+const allowedOf = (key: AnyKey): string => settingOf(key).allowed;
+/**
+ * "setting awsRegion (flag --aws-region)": the name and where the value came from; a default is named by its
+ * environment variable, where a deployment would set it.
+ */
+const named = (origins: Origins, key: AnyKey): string => {
+  const origin = origins[key];
+  return `setting ${key} (${origin === undefined || origin === "default" ? `env ${settingOf(key).env}` : origin})`;
+};
 
 /**
  * A username needs exactly one password source (a secret ARN or a file); no username, neither. Each message
  * names the settings involved.
  */
-function cassandraCredentialProblems(values: Partial<DetectorConfig>): string[] {
+function cassandraCredentialProblems(values: AnyConfig, origins: Origins): string[] {
   const { cassandraUsername: user, cassandraPasswordSecretArn: arn = "", cassandraPasswordFile: file = "" } = values;
   if (user === undefined) return [];
-  const env = (key: "cassandraUsername" | "cassandraPasswordSecretArn" | "cassandraPasswordFile") => `setting ${key} (env ${detectorEnvNames[key]})`;
+  const env = (key: AnyKey) => named(origins, key);
   const sources = [arn === "" ? [] : ["cassandraPasswordSecretArn" as const], file === "" ? [] : ["cassandraPasswordFile" as const]].flat();
   if (user === "" && sources.length > 0) {
     return sources.map(
@@ -768,9 +921,9 @@ function cassandraCredentialProblems(values: Partial<DetectorConfig>): string[] 
 }
 
 /** TLS to Cassandra: at most one CA source, and (as in the cloud) only for a node that also wants a login. */
-function cassandraTlsProblems(values: Partial<DetectorConfig>): string[] {
+function cassandraTlsProblems(values: AnyConfig, origins: Origins): string[] {
   const { cassandraTlsCaSecretArn: arn = "", cassandraTlsCaFile: file = "", cassandraUsername: user } = values;
-  const env = (key: "cassandraTlsCaSecretArn" | "cassandraTlsCaFile" | "cassandraUsername") => `setting ${key} (env ${detectorEnvNames[key]})`;
+  const env = (key: AnyKey) => named(origins, key);
   if (arn !== "" && file !== "") {
     return [`${env("cassandraTlsCaSecretArn")} and ${env("cassandraTlsCaFile")}: both given; allowed: at most one CA certificate source`];
   }
@@ -781,39 +934,84 @@ function cassandraTlsProblems(values: Partial<DetectorConfig>): string[] {
   return [];
 }
 
-/** Settings that are only valid together; each message names both settings. */
-function checkCombinations(values: Partial<DetectorConfig> & Partial<LoadgenConfig>): void {
+/** The region is a known one (or named in the override), and every ARN given is in its partition and its own region's. */
+function regionProblems(values: AnyConfig, origins: Origins): string[] {
   const problems: string[] = [];
-  if (values.kafkaAuth === "aws-iam" && values.awsRegion === "") {
-    problems.push(
-      `setting awsRegion (env ${shared.awsRegion.env}): empty, but setting kafkaAuth is aws-iam; allowed: ${shared.awsRegion.allowed.replace(", or empty", "")}`,
-    );
+  const extra = values.extraAwsRegions ?? [];
+  const region = values.awsRegion ?? "";
+  const regionPartition = region === "" ? undefined : partitionOfRegion(region, extra);
+  if (region !== "" && regionPartition === undefined) {
+    problems.push(`${named(origins, "awsRegion")}: value ${JSON.stringify(region)} is not a known AWS region; allowed: ${allowedOf("awsRegion")}`);
   }
-  problems.push(...cassandraCredentialProblems(values), ...cassandraTlsProblems(values));
+  if (values.kafkaAuth === "aws-iam" && region === "") {
+    problems.push(`${named(origins, "awsRegion")}: empty, but setting kafkaAuth is aws-iam; allowed: ${awsRegionAllowed("--extra-aws-regions")}`);
+  }
+  for (const key of ["cassandraPasswordSecretArn", "cassandraTlsCaSecretArn"] as const) {
+    const arn = values[key] ?? "";
+    if (arn === "") continue;
+    const arnPartition = partitionOfArn(arn);
+    const arnRegion = arn.split(":")[3]!;
+    const ownPartition = partitionOfRegion(arnRegion, extra);
+    if (ownPartition === undefined) {
+      problems.push(`${named(origins, key)}: value ${JSON.stringify(arn)} names region ${JSON.stringify(arnRegion)}; allowed: an ARN in ${awsRegionAllowed("--extra-aws-regions")}`);
+    } else if (ownPartition !== arnPartition) {
+      problems.push(`${named(origins, key)}: value ${JSON.stringify(arn)} is in partition ${String(arnPartition)}, but its region ${arnRegion} is in ${ownPartition}; allowed: arn:${ownPartition}:secretsmanager:${arnRegion}:...`);
+    } else if (regionPartition !== undefined && regionPartition !== arnPartition) {
+      problems.push(
+        `${named(origins, key)}: value ${JSON.stringify(arn)} is in partition ${String(arnPartition)}, but ${named(origins, "awsRegion")} ${region} is in ${regionPartition}; allowed: a secret in the region's partition (arn:${regionPartition}:...)`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Settings that are only valid together, and values that type-check but cannot work; each message names every setting involved. */
+function checkCombinations(values: AnyConfig, origins: Origins): void {
+  const problems: string[] = regionProblems(values, origins);
+  const n = (key: AnyKey) => named(origins, key);
+  problems.push(...cassandraCredentialProblems(values, origins), ...cassandraTlsProblems(values, origins));
   const { smallShiftMinSigmas: min, smallShiftMaxSigmas: max } = values;
   if (min !== undefined && max !== undefined && min > max) {
-    problems.push(
-      `setting smallShiftMinSigmas (env ${loadgenSettings.smallShiftMinSigmas.env}): ${min} is above smallShiftMaxSigmas ${max}; allowed: ${loadgenSettings.smallShiftMinSigmas.allowed}`,
-    );
+    problems.push(`${n("smallShiftMinSigmas")}: ${min} is above smallShiftMaxSigmas ${max}; allowed: ${allowedOf("smallShiftMinSigmas")}`);
   }
   const { detectorConcurrencyMode: mode, detectorConcurrency: initial, detectorConcurrencyMax: most } = values;
   if (mode === "adaptive" && initial !== undefined && most !== undefined && most < initial) {
     problems.push(
-      `setting detectorConcurrencyMax (env ${detectorSettings.detectorConcurrencyMax.env}): ${most} is below detectorConcurrency ${initial}, where the adaptive limit starts; allowed: ${detectorSettings.detectorConcurrencyMax.allowed}`,
+      `${n("detectorConcurrencyMax")}: ${most} is below detectorConcurrency ${initial}, where the adaptive limit starts; allowed: ${allowedOf("detectorConcurrencyMax")}`,
     );
+  }
+  // The hand-off counts the checks running as well as the waiting ones: below the concurrency, part of it is never used.
+  const { handoffCapacity: handoff } = values;
+  if (handoff !== undefined && initial !== undefined && handoff < initial) {
+    problems.push(`${n("handoffCapacity")}: ${handoff} is below detectorConcurrency ${initial}, so that many checks can never run at once; allowed: ${allowedOf("handoffCapacity")}`);
+  }
+  // Verdicts on the events topic would be consumed as events; dead letters on the events topic would loop.
+  const topicKeys = (["eventsTopic", "checksTopic", "deadLetterTopic"] as const).filter((k) => values[k] !== undefined);
+  for (const [i, a] of topicKeys.entries()) {
+    const b = topicKeys.slice(i + 1).find((k) => values[k] === values[a]);
+    if (b !== undefined) problems.push(`${n(a)} and ${n(b)}: both ${JSON.stringify(values[a])}; allowed: ${allowedOf(a)}`);
+  }
+  // TimeWindowCompactionStrategy drops whole windows: rows that expire inside their first window make it churn.
+  const { ttlSeconds: ttl, compactionWindowMinutes: window } = values;
+  if (ttl !== undefined && window !== undefined && ttl < window * 60) {
+    problems.push(`${n("ttlSeconds")}: ${ttl} s is shorter than ${n("compactionWindowMinutes")} ${window} min (${window * 60} s); allowed: ${allowedOf("ttlSeconds")}`);
+  }
+  const { burstStartSeconds: start, burstDurationSeconds: burst, duration } = values;
+  if (start !== undefined && burst !== undefined && duration !== undefined && burst > 0 && duration > 0 && start >= duration) {
+    problems.push(`${n("burstStartSeconds")}: ${start} s is not before the run's end, ${n("duration")} ${duration} s, so the burst never happens; allowed: ${allowedOf("burstStartSeconds")}`);
   }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
 }
 
 export const parseDetectorConfig = (sources: ConfigSources): DetectorConfig => {
-  const c = parseTable(detectorSettings, sources);
-  checkCombinations(c);
-  return c;
+  const { values, origins } = parseTable(detectorSettings, sources, unknownEnvProblems(sources.env));
+  checkCombinations(values, origins);
+  return values;
 };
 export const parseLoadgenConfig = (sources: ConfigSources): LoadgenConfig => {
-  const c = parseTable(loadgenSettings, sources);
-  checkCombinations(c);
-  return c;
+  const { values, origins } = parseTable(loadgenSettings, sources, unknownEnvProblems(sources.env));
+  checkCombinations(values, origins);
+  return values;
 };
 
 function envOf<S extends SettingsTable>(table: S, values: Partial<ValuesOf<S>>): Record<string, string> {

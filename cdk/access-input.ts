@@ -11,6 +11,7 @@
  *   endpoint is private only (reachable from inside the VPC): nothing of the cluster's API is on the internet
  *   unless the user names who may reach it.
  */
+import { awsPartitions } from "../app/aws-regions.ts";
 import { SizeInputError } from "./size/size-input.ts";
 
 export const accessInputKeys = ["clusterAdminArn", "apiAccessCidrs"] as const;
@@ -23,7 +24,7 @@ export interface AccessInput {
   readonly apiAccessCidrs: readonly string[];
 }
 
-const partitions = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+const partitions = awsPartitions;
 /** IAM names (roles, users, path segments): letters, digits and `+=,.@_-`, at most 64 characters per name. */
 const iamName = "[A-Za-z0-9+=,.@_-]{1,64}";
 const principalArn = new RegExp(`^arn:(${partitions.join("|")}):iam::(\\d{12}):(role|user)/((?:${iamName}/)*)(${iamName})$`);
@@ -60,9 +61,15 @@ function parseClusterAdminArn(value: unknown): string {
   return value;
 }
 
-const cidrAllowed = "comma-separated public IPv4 CIDR blocks such as 203.0.113.7/32 (no blanks, network address, prefix 1..32)";
+const cidrAllowed =
+  "comma-separated public unicast IPv4 CIDR blocks such as 203.0.113.7/32 (no blanks, network address, prefix 1..32; no private, loopback, link-local, CGNAT, multicast or reserved range)";
 
-/** Ranges that can never be a client of a public endpoint (RFC 1918, loopback, link-local, CGNAT, "this network"). */
+/**
+ * Ranges that can never be the source of a request to a public endpoint: "this network", RFC 1918, CGNAT,
+ * loopback, link-local, IETF protocol assignments, benchmarking, multicast and the reserved 240/4 (with the
+ * broadcast address). The documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) stay allowed:
+ * the kit's examples and tests use them, and an endpoint that admits them admits no one.
+ */
 const nonPublic: readonly [string, number][] = [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
@@ -70,7 +77,11 @@ const nonPublic: readonly [string, number][] = [
   ["127.0.0.0", 8],
   ["169.254.0.0", 16],
   ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
   ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
 ];
 
 const octet = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
@@ -94,9 +105,10 @@ function parseApiAccessCidrs(value: unknown): string[] {
     if (prefix === 0) throw bad("a CIDR narrower than the whole internet (0.0.0.0/0 is what this key exists to avoid): name your own address, e.g. <your IP>/32");
     const ip = toInt(address);
     if (network(ip, prefix) !== ip) throw bad(`the network address of the block: ${fromInt(network(ip, prefix))}/${prefix}`);
-    const range = nonPublic.find((r) => within(ip, r));
+    // A block is refused when it lies in a non-public range or holds one whole (224.0.0.0/3 is multicast and reserved).
+    const range = nonPublic.find((r) => within(ip, r) || (prefix <= r[1] && network(toInt(r[0]), prefix) === ip));
     if (range !== undefined) {
-      throw bad(`a public address range (${range[0]}/${range[1]} is not routable from the internet; inside the VPC the private endpoint is used)`);
+      throw bad(`a public address range (${range[0]}/${range[1]} is private, loopback, link-local, multicast or reserved: no request from the internet comes from it; inside the VPC the private endpoint is used)`);
     }
   }
   const duplicate = cidrs.find((c, i) => cidrs.indexOf(c) !== i);

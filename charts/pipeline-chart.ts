@@ -74,7 +74,9 @@ export class PipelineChart extends Chart {
     super(scope, id, props);
     const { namespace, plan, endpoints, app } = props;
     const tracing = { tracingSampleRatio: props.tracingSampleRatio, otlpEndpoint: jaegerOtlpHttpUrl(namespace) };
-    const topicsAsPlanned = { partitions: plan.kafka.partitions, topicReplicationFactor: plan.kafka.replicationFactor };
+    // A region newer than the kit's list, allowed by the size input's extraRegions, is allowed by the app too.
+    const regions = plan.input.extraRegions.length === 0 ? {} : { extraAwsRegions: [...plan.input.extraRegions] };
+    const topicsAsPlanned = { partitions: plan.kafka.partitions, topicReplicationFactor: plan.kafka.replicationFactor, ...regions };
     const drainSeconds = parseDetectorConfig({ env: {} }).shutdownTimeoutSeconds;
     const useAws = endpoints.awsApis ?? true;
 

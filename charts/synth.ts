@@ -11,8 +11,8 @@
  * (the checks the app runs at start, cross-field rules included), so no manifest the app would refuse is written.
  * Exit status 2 on bad input (an unknown flag, a malformed value, a bad combination), naming the flag given.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App, Yaml } from "cdk8s";
 import { Command } from "commander";
@@ -91,6 +91,32 @@ function strictRatio(flag: string, raw: string): number {
     throw new UsageError(`${flag}: value ${JSON.stringify(raw)} is not allowed; allowed: a decimal number from 0 to 1, e.g. 0.001`);
   }
   return value;
+}
+
+/** Kernel file systems: writing manifests there fails or hangs (a /proc file may block), never a place for output. */
+const kernelFileSystems = ["/proc", "/sys"];
+const isUnder = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
+
+/**
+ * Checks --out before anything is synthesized: its nearest existing folder must be a writable directory outside
+ * /proc and /sys. Returns the resolved path; throws UsageError naming the flag and the path.
+ */
+export function checkOutDir(raw: string): string {
+  const bad = (why: string) => new UsageError(`--out ${JSON.stringify(raw)}: ${why}; allowed: a folder that exists or can be made, writable by you, outside ${kernelFileSystems.join(" and ")}`);
+  if (raw.trim() === "") throw bad("empty");
+  const path = resolve(raw);
+  let existing = path;
+  while (!existsSync(existing)) existing = dirname(existing);
+  const real = join(realpathSync(existing), path.slice(existing.length));
+  const kernel = kernelFileSystems.find((root) => isUnder(real, root));
+  if (kernel !== undefined) throw bad(`${real} is on the kernel's ${kernel} file system`);
+  if (!statSync(existing).isDirectory()) throw bad(`${existing} is not a folder`);
+  try {
+    accessSync(existing, constants.W_OK | constants.X_OK);
+  } catch {
+    throw bad(`${existing} is not writable`);
+  }
+  return path;
 }
 
 /** "grafana=sha256:...,jaeger=sha256:..." → { grafana: "sha256:...", ... } (the digests are checked by the charts). */
@@ -181,7 +207,15 @@ export function main(argv: readonly string[]): void {
   };
 
   let options: ChartOptions;
+  let outDir: string;
   try {
+    outDir = checkOutDir(o.out!);
+    // A flag given empty is a mistake, not "unset": name the flag (the app would blame its environment variable).
+    const empty = Object.entries(o).find(([key, v]) => v === "" && key !== "out");
+    if (empty !== undefined) {
+      const flag = command.options.find((opt) => opt.attributeName() === empty[0])?.long ?? empty[0];
+      throw new UsageError(`${flag}: value "" is not allowed; allowed: a value, or leave the flag out`);
+    }
     options = {
       endpoints: {
         kafkaBrokers: o.kafkaBootstrap!,
@@ -235,12 +269,18 @@ export function main(argv: readonly string[]): void {
     const onlyPreset = Object.keys(run.raw).length === 1 && typeof run.raw.preset === "string";
     const dirName =
       run.dir !== "" ? run.dir : onlyPreset ? String(run.raw.preset) : `cassandra-${plan.cassandra.nodes}-kafka-${plan.kafka.brokers}-workers-${plan.eks.workerNodes}`;
-    outputs.push({ dir: resolve(o.out!, dirName), plan, manifests });
+    outputs.push({ dir: resolve(outDir, dirName), plan, manifests });
   }
   for (const { dir, plan, manifests } of outputs) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    for (const m of manifests) writeFileSync(join(dir, m.file), m.yaml);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      for (const m of manifests) writeFileSync(join(dir, m.file), m.yaml);
+    } catch (e) {
+      // Checked up front, but the disk can still fill or a folder change: one line, not a stack trace.
+      const { code, message } = e as NodeJS.ErrnoException;
+      return fail(`--out ${JSON.stringify(o.out)}: cannot write ${dir}: ${code ?? message}; allowed: a folder that exists or can be made, writable by you`);
+    }
     const count = manifests.reduce((n, m) => n + m.objects.length, 0);
     console.log(
       `${dir}: ${manifests.length} manifests, ${count} objects (detector ${plan.detector.pods} pods, load ${plan.load.ratePerSecond}/s)`,

@@ -14,12 +14,13 @@ import { ensureStack, projectRoot } from "./local/stack-control.ts";
 import { scalingChart } from "./report/scaling-chart.ts";
 
 /**
- * The smoke run's hand-off holds 32 records, so both steps meet the first detector with its partitions paused
- * (backpressure): a rebalance then once left them paused for good, and the detector stalled.
+ * The smoke run's hand-off holds as few records as the run's concurrency allows (the settings refuse less), far
+ * fewer than one fetch brings, so both steps meet the first detector with its partitions paused (backpressure):
+ * a rebalance then once left them paused for good, and the detector stalled.
  */
 const profiles = {
   full: { events: 150_000, preloadRate: 20_000, joinAt: 0.2, leaveAt: 0.55, stepWindowSeconds: 8, rateSeconds: 3, detector: {} },
-  smoke: { events: 30_000, preloadRate: 20_000, joinAt: 0.1, leaveAt: 0.5, stepWindowSeconds: 2, rateSeconds: 1, detector: { handoffCapacity: 32 } },
+  smoke: { events: 30_000, preloadRate: 20_000, joinAt: 0.1, leaveAt: 0.5, stepWindowSeconds: 2, rateSeconds: 1, detector: { handoffCapacity: benchRunSettings.detectorConcurrency } },
 };
 
 const program = new Command("bench:scaling")

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { detectorSettings, loadgenSettings, type DetectorConfig } from "../app/config.ts";
+import { plainDecimal } from "./cli-number.ts";
 import { detectorHeapModes } from "./local/detector-memory.ts";
 import { spatialThroughputDefaults, spatialTrial } from "./bench/spatial-throughput.ts";
 import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type LocalRunSummary, type ProgressSample } from "./local/pipeline-run.ts";
@@ -22,8 +23,6 @@ export class LocalUsageError extends Error {
   override name = "LocalUsageError";
 }
 
-// Plain decimal text only: Number() would also read "0x10", "1e3", " 5 " and "" (as 0), and "abc" as NaN.
-const plainDecimal = /^(0|[1-9][0-9]*)(\.[0-9]+)?$|^\.[0-9]+$/;
 
 /** A setting's check: its allowed values as words, and its schema. */
 interface Check {

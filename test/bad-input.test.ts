@@ -3,24 +3,29 @@
  * the size context (cdk/size/size-input.ts) and the whole CDK context (cdk/kit-input.ts), the app's settings
  * (app/config.ts), synth:k8s's flags (charts/synth.ts main), `npm run local`'s flags (scripts/local.ts) and the
  * experiment CLI's --stages (scripts/experiment/stage-list.ts; the rest of that CLI parses at import and is
- * covered by its process tests). Each row must be refused with a message that names the field or flag given
- * and says what is allowed (or, for an unknown key or flag, names the closest known one).
+ * covered by its process tests), and the plan and sweep CLIs' flags (scripts/plan.ts, scripts/sweep.ts). Each
+ * row must be refused with a message that names the field or flag given and says what is allowed (or, for an
+ * unknown key or flag, names the closest known one). The tally printed at the end counts each row as clear,
+ * unclear (refused, but the message misses the name or what is allowed), accepted (not refused) or crash (an
+ * error that is not a usage error: a stack trace for the user).
  *
  * Then hostile records, as a producer, a corrupt broker or path would send them: each is refused with its
  * reason or contained (one placeholder, a saturated count, a well-formed cut, a sampling decision of our own),
  * never a merged key, a loop, a throw or a load the sender chooses.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { CommanderError, InvalidArgumentError } from "commander";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { parseDetectorConfig, parseLoadgenConfig } from "../app/config.ts";
+import { knownAwsRegions } from "../app/aws-regions.ts";
+import { ConfigError, detectorSettings, largestLoadgenEventBytes, loadgenSettings, parseDetectorConfig, parseLoadgenConfig } from "../app/config.ts";
+import { topics } from "../app/topology.ts";
 import { main as synthK8s, usageErrorExitCode } from "../charts/synth.ts";
 import { kitInputFromContext } from "../cdk/kit-input.ts";
-import { parseSizeInput } from "../cdk/size/size-input.ts";
+import { parseSizeInput, SizeInputError } from "../cdk/size/size-input.ts";
 import { parseStageList } from "../scripts/experiment/stage-list.ts";
-import { parseLocalArgs } from "../scripts/local.ts";
 import { cusumStep, maxRunLength } from "../app/detector/cusum.ts";
 import { deadLetterBounds, deadLetterHeaders, deadLetterMessage } from "../app/events/dead-letter.ts";
 import { decodeEvent, encodeEvent } from "../app/events/event-codec.ts";
@@ -28,26 +33,65 @@ import { copyHeaders } from "../app/events/record-headers.ts";
 import { samplerFor, startConsumerSpan } from "../app/tracing.ts";
 import { goodEvent } from "../scripts/chaos/malformed-records.ts";
 import { batch, decodeMessages, fetchedMessages, withLength } from "./app/kafkajs-batches.ts";
+import { LocalUsageError, parseLocalArgs } from "../scripts/local.ts";
+import { planCommand } from "../scripts/plan.ts";
+import { checkSweepOptions, sweepCommand, SweepUsageError } from "../scripts/sweep.ts";
 
 const admin = "arn:aws:iam::123456789012:role/KitAdmin";
 const out = mkdtempSync(join(tmpdir(), "bad-input-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
+/** A file where --out wants a folder's parent: no folder can be made under it. */
+const aFile = join(out, "a-file");
+writeFileSync(aFile, "not a folder\n");
+
+/** A CLI's refusal: its exit status was the usage error's, and this is what it printed. */
+class UsageExit extends Error {
+  override name = "UsageExit";
+}
 
 /** synth:k8s in-process: its stderr and exit status; nothing may be written for a refused input. */
-function synth(args: readonly string[]): string {
+function synth(args: readonly string[], outDir = out): string {
   const errors: string[] = [];
   const spy = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void errors.push(a.join(" ")));
   const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
   const before = process.exitCode;
   try {
-    synthK8s(["--out", out, ...args]);
+    synthK8s(["--out", outDir, ...args]);
     const code = process.exitCode;
     if (code !== usageErrorExitCode) return `accepted (exit ${String(code)})`;
-    throw new Error(errors.join("\n"));
+    throw new UsageExit(errors.join("\n"));
   } finally {
     process.exitCode = before;
     spy.mockRestore();
     log.mockRestore();
+  }
+}
+
+/** plan in-process: commander's message (it names the flag) or the size model's. */
+async function plan(args: readonly string[]): Promise<string> {
+  const errors: string[] = [];
+  const command = planCommand(() => undefined).configureOutput({ writeErr: (t) => void errors.push(t), writeOut: () => undefined });
+  try {
+    await command.parseAsync([...args], { from: "user" });
+    return "accepted";
+  } catch (e) {
+    if (e instanceof CommanderError) throw new UsageExit(errors.join("") || e.message);
+    throw e;
+  }
+}
+
+/** sweep in-process, up to its first AWS call: commander's parsing, then its own checks of the flags. */
+async function sweep(args: readonly string[], env: Record<string, string> = {}): Promise<string> {
+  const errors: string[] = [];
+  const command = sweepCommand().configureOutput({ writeErr: (t) => void errors.push(t), writeOut: () => undefined });
+  // The action would call AWS: replace it by the checks it starts with.
+  command.action((options: Parameters<typeof checkSweepOptions>[0]) => void checkSweepOptions(options, env));
+  try {
+    await command.parseAsync([...args], { from: "user" });
+    return "accepted";
+  } catch (e) {
+    if (e instanceof CommanderError) throw new UsageExit(errors.join("") || e.message);
+    throw e;
   }
 }
 
@@ -78,20 +122,44 @@ const kit = (raw: Record<string, unknown>, names: string, allowed = allowedWord)
   names,
   allowed,
 });
-const detector = (env: Record<string, string>): Row => ({
+const detector = (env: Record<string, string>, names = `env ${Object.keys(env)[0]!}`, allowed = allowedWord): Row => ({
   entry: "detector settings",
   input: JSON.stringify(env),
   run: () => parseDetectorConfig({ env }),
-  names: `env ${Object.keys(env)[0]!}`,
+  names,
+  allowed,
+});
+const detectorFlags = (flags: Record<string, string>, names: string, env: Record<string, string> = {}): Row => ({
+  entry: "detector flags",
+  input: `${JSON.stringify(flags)} ${JSON.stringify(env)}`,
+  run: () => parseDetectorConfig({ env, flags }),
+  names,
   allowed: allowedWord,
 });
-const loadgen = (env: Record<string, string>): Row => ({
+const loadgen = (env: Record<string, string>, names = `env ${Object.keys(env)[0]!}`, allowed = allowedWord): Row => ({
   entry: "load generator settings",
   input: JSON.stringify(env),
   run: () => parseLoadgenConfig({ env }),
-  names: `env ${Object.keys(env)[0]!}`,
+  names,
+  allowed,
+});
+const synthOut = (dir: string): Row => ({
+  entry: "synth:k8s",
+  input: `--out ${dir}`,
+  run: () => synth(["--preset", "stage-3"], dir),
+  names: "--out",
   allowed: allowedWord,
 });
+const planRow = (args: string[], names: string, allowed = allowedWord): Row => ({ entry: "plan", input: args.join(" "), run: () => plan(args), names, allowed });
+const sweepRow = (args: string[], names: string, env: Record<string, string> = {}): Row => ({
+  entry: "sweep",
+  input: `${args.join(" ")} ${JSON.stringify(env)}`,
+  run: () => sweep(args, env),
+  names,
+  allowed: allowedWord,
+});
+const login = { CASSANDRA_USERNAME: "detector" };
+const cnSecret = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:detector-AbCdEf";
 const synthRow = (args: string[], names: string, allowed = allowedWord): Row => ({
   entry: "synth:k8s",
   input: args.join(" "),
@@ -192,31 +260,169 @@ const rows: readonly Row[] = [
   stages("3,100", "aws"),
   stages("", "local"),
   stages("1,1", "local"),
+
+  // Values that type-check but cannot work: topics that collide, names Kafka or Cassandra refuse.
+  detector({ CHECKS_TOPIC: topics.events }, "env CHECKS_TOPIC"),
+  detector({ DEAD_LETTER_TOPIC: topics.events }, "env DEAD_LETTER_TOPIC"),
+  detector({ DEAD_LETTER_TOPIC: "same", CHECKS_TOPIC: "same" }),
+  detector({ EVENTS_TOPIC: "." }),
+  detector({ EVENTS_TOPIC: ".." }),
+  detector({ CHECKS_TOPIC: "c".repeat(250) }),
+  detector({ DEAD_LETTER_TOPIC: "dead letters" }),
+  detector({ EVENTS_TOPIC: "événements" }),
+  loadgen({ EVENTS_TOPIC: "" }),
+  detector({ CASSANDRA_KEYSPACE: "select" }),
+  detector({ CASSANDRA_KEYSPACE: "table" }),
+  detector({ CASSANDRA_KEYSPACE: "system" }),
+  detector({ CASSANDRA_KEYSPACE: "system_auth" }),
+  detector({ CASSANDRA_KEYSPACE: "system_virtual_schema" }),
+  detector({ CASSANDRA_KEYSPACE: "system_future" }),
+  detector({ CASSANDRA_KEYSPACE: "Anomaly" }),
+  detector({ MAX_EVENT_BYTES: "32" }),
+  detector({ MAX_EVENT_BYTES: String(largestLoadgenEventBytes - 1) }),
+  // Ports: plain decimal digits only; -0 would listen on a random port the probes miss.
+  detector({ METRICS_PORT: "-0" }),
+  detector({ METRICS_PORT: "+9400" }),
+  detector({ METRICS_PORT: "09400" }),
+  detector({ METRICS_PORT: "9400.0" }),
+  detector({ METRICS_PORT: "65536" }),
+  detector({ METRICS_PORT: "" }),
+  loadgen({ METRICS_PORT: "-1" }),
+  detector({ KAFKA_PARTITIONS: "-0" }),
+  loadgen({ LOADGEN_DURATION_SECONDS: "-0" }),
+  detector({ TRACING_SAMPLE_RATIO: "-0.5" }),
+  // Broker and contact point lists: host names and addresses a client can reach.
+  detector({ KAFKA_BROKERS: "-.-:9092" }),
+  detector({ KAFKA_BROKERS: "kafka_1:9092" }),
+  detector({ KAFKA_BROKERS: "999.1.1.1:9092" }),
+  detector({ KAFKA_BROKERS: "10.0.0.1.5:9092" }),
+  detector({ KAFKA_BROKERS: "1.2.3:9092" }),
+  detector({ KAFKA_BROKERS: "a..b:9092" }),
+  detector({ KAFKA_BROKERS: ":9092" }),
+  detector({ KAFKA_BROKERS: "kafka:" }),
+  detector({ KAFKA_BROKERS: "kafka:0x10" }),
+  detector({ KAFKA_BROKERS: `${"a".repeat(64)}.example:9092` }),
+  detector({ KAFKA_BROKERS: "," }),
+  detector({ CASSANDRA_CONTACT_POINTS: "cassandra-.local:9042" }),
+  loadgen({ KAFKA_BROKERS: "b1:9092,b 2:9092" }),
+  // Rules across settings.
+  detector({ DETECTOR_HANDOFF_CAPACITY: "32" }),
+  detector({ DETECTOR_HANDOFF_CAPACITY: "100", DETECTOR_CONCURRENCY: "101" }),
+  detector({ CASSANDRA_TTL_SECONDS: "3600" }),
+  detector({ CASSANDRA_TTL_SECONDS: "86400", CASSANDRA_COMPACTION_WINDOW_MINUTES: "1441" }),
+  loadgen({ LOADGEN_BURST_START_SECONDS: "120", LOADGEN_BURST_DURATION_SECONDS: "10" }),
+  loadgen({ LOADGEN_BURST_START_SECONDS: "60", LOADGEN_BURST_DURATION_SECONDS: "10", LOADGEN_DURATION_SECONDS: "60" }),
+  // Regions and ARNs: a made-up region, a secret in another partition than its region or the app's.
+  detector({ AWS_REGION: "us-east-9" }),
+  detector({ AWS_REGION: "us-east-9", KAFKA_AUTH: "aws-iam" }),
+  loadgen({ AWS_REGION: "moon-base-1" }),
+  detector({ AWS_REGION: "eu-west-1", EXTRA_AWS_REGIONS: "not a region" }, "env EXTRA_AWS_REGIONS"),
+  detector({ ...login, CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:cn-north-1:123456789012:secret:detector-AbCdEf" }, "env CASSANDRA_PASSWORD_SECRET_ARN"),
+  detector({ ...login, CASSANDRA_PASSWORD_SECRET_ARN: cnSecret, AWS_REGION: "us-east-1" }, "env CASSANDRA_PASSWORD_SECRET_ARN"),
+  detector({ ...login, CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:us-east-9:123456789012:secret:x" }, "env CASSANDRA_PASSWORD_SECRET_ARN"),
+  detector({ ...login, CASSANDRA_PASSWORD_FILE: "/run/p", CASSANDRA_TLS_CA_SECRET_ARN: "arn:aws-us-gov:secretsmanager:us-east-1:123456789012:secret:ca" }, "env CASSANDRA_TLS_CA_SECRET_ARN"),
+  // Misspelt environment variables under the app's prefixes: refused with the closest known name.
+  detector({ DETECTOR_CONCURENCY: "5" }, "env DETECTOR_CONCURENCY", /did you mean DETECTOR_CONCURRENCY\?/),
+  detector({ CASSANDRA_KEYSPAC: "x" }, "env CASSANDRA_KEYSPAC", /did you mean CASSANDRA_KEYSPACE\?/),
+  detector({ KAFKA_BROKER: "b:9092" }, "env KAFKA_BROKER", /did you mean KAFKA_BROKERS\?/),
+  detector({ TRACING_SAMPLE_RATE: "0.1" }, "env TRACING_SAMPLE_RATE", /did you mean TRACING_SAMPLE_RATIO\?/),
+  loadgen({ LOADGEN_RAET: "5" }, "env LOADGEN_RAET", /did you mean LOADGEN_RATE\?/),
+  loadgen({ LOADGEN_SPATIAL_HOTSPOTS: "5" }, "env LOADGEN_SPATIAL_HOTSPOTS", /did you mean LOADGEN_SPATIAL_HOT_SPOTS\?/),
+  loadgen({ LOADGEN_ZZZ: "1" }, "env LOADGEN_ZZZ", /allowed: the names --help lists/),
+  // The flag given is the one blamed, not the variable behind it.
+  detectorFlags({ awsRegion: "", kafkaAuth: "aws-iam" }, "flag --aws-region"),
+  detectorFlags({ awsRegion: "us-east-9" }, "flag --aws-region", { AWS_REGION: "us-east-1" }),
+  detectorFlags({ checksTopic: topics.deadLetter }, "flag --checks-topic"),
+  detectorFlags({ metricsPort: "-0" }, "flag --metrics-port"),
+  // synth:k8s: the same rules through the app's parser, the flag named; --out checked before anything is made.
+  synthRow(["--kafka-auth", "aws-iam", "--aws-region", "", "--preset", "stage-3"], "--aws-region"),
+  synthRow(["--kafka-auth", "aws-iam", "--aws-region", "us-east-9", "--preset", "stage-3"], "--aws-region"),
+  synthRow(["--cassandra-local-dc", "", "--preset", "stage-3"], "--cassandra-local-dc"),
+  synthRow(["--kafka-bootstrap", "-bad-:9092", "--preset", "stage-3"], "--kafka-bootstrap"),
+  synthRow(["--kafka-bootstrap", "kafka:-0", "--preset", "stage-3"], "--kafka-bootstrap"),
+  synthRow(["--preset", "stage-3", "--region", "us-east-9"], "region"),
+  synthRow(["--preset", "stage-3", "--extraRegions", "Mars"], "extraRegions"),
+  synthRow(
+    ["--preset", "stage-3", "--cassandra-username", "detector", "--cassandra-password-secret-arn", cnSecret, "--kafka-auth", "aws-iam", "--aws-region", "us-east-1"],
+    "--cassandra-password-secret-arn",
+  ),
+  synthOut("/proc/anomaly-kit-out"),
+  synthOut("/proc"),
+  synthOut("/sys/kernel/anomaly-kit-out"),
+  synthOut(join(aFile, "k8s")),
+  synthOut(aFile),
+  synthOut(""),
+  // CDK context: known regions and zones of them, ARNs of the region's partition, public unicast CIDRs.
+  size({ preset: "stage-3", region: "us-east-9" }, "region"),
+  size({ preset: "stage-3", region: "us-east-9", availabilityZones: "us-east-9a,us-east-9b,us-east-9c" }, "region"),
+  size({ preset: "stage-3", region: "eu-west-1", availabilityZones: "eu-west-1a,eu-west-1b,eu-west-9c" }, "availabilityZones"),
+  size({ preset: "stage-3", extraRegions: "us-east-1,Mars" }, "extraRegions"),
+  kit({ region: "cn-north-1" }, "clusterAdminArn"),
+  kit({ clusterAdminArn: "arn:aws-cn:iam::123456789012:role/KitAdmin" }, "clusterAdminArn"),
+  kit({ clusterAdminArn: "arn:aws-us-gov:iam::123456789012:role/KitAdmin", region: "eu-west-1" }, "clusterAdminArn"),
+  kit({ apiAccessCidrs: "224.0.0.1/32" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "239.255.255.250/32" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "240.0.0.0/4" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "255.255.255.255/32" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "127.0.0.1/32" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "169.254.169.254/32" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "198.18.0.1/32" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "192.0.0.8/32" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "128.0.0.0/1" }, "apiAccessCidrs"),
+  kit({ apiAccessCidrs: "203.0.113.7/32,10.1.2.0/24" }, "apiAccessCidrs"),
+  // plan and sweep: the plain-decimal parser, the flag named.
+  planRow(["stage-3", "--hours-per-stage", "0x10"], "--hours-per-stage"),
+  planRow(["stage-3", "--hours-per-stage", ""], "--hours-per-stage"),
+  planRow(["stage-3", "--hours-per-stage", "1e308"], "--hours-per-stage"),
+  planRow(["stage-3", "--hours-per-stage", "1".padEnd(309, "0")], "--hours-per-stage"),
+  planRow(["stage-3", "--hours-per-stage", "0"], "--hours-per-stage"),
+  planRow(["stage-3", "--hours-per-stage", "-1"], "--hours-per-stage"),
+  planRow(["stage-3", "--overhead-hours", " 1"], "--overhead-hours"),
+  planRow(["stage-3", "--overhead-hours", "Infinity"], "--overhead-hours"),
+  planRow(["stage-3", "--msk-storage-gib", "0x10"], "--msk-storage-gib"),
+  planRow(["stage-3", "--msk-storage-gib", "100.5"], "--msk-storage-gib"),
+  planRow(["stage-3", "--nat-gateways", "1.5"], "--nat-gateways"),
+  planRow(["stage-3", "--nat-gateways", "4"], "--nat-gateways"),
+  planRow(["stage-3", "--region", "us-east-9"], "region"),
+  planRow(["stage-3", "--hours-per-stgae", "1"], "--hours-per-stgae", suggestion),
+  sweepRow(["--experiment", "anomaly", "--timeout-minutes", "0x10"], "--timeout-minutes"),
+  sweepRow(["--experiment", "anomaly", "--timeout-minutes", ""], "--timeout-minutes"),
+  sweepRow(["--experiment", "anomaly", "--timeout-minutes", "1e308"], "--timeout-minutes"),
+  sweepRow(["--experiment", "anomaly", "--timeout-minutes", "0"], "--timeout-minutes"),
+  sweepRow(["--experiment", "anomaly", "--region", "us-east-9"], "--region"),
+  sweepRow(["--experiment", "anomaly"], "env AWS_REGION", { AWS_REGION: "moon-1" }),
+  sweepRow(["--experiment", "Bad_Id"], "--experiment"),
 ];
 
-type Verdict = "clear" | "unclear" | "accepted";
+type Verdict = "clear" | "unclear" | "accepted" | "crash";
 const verdicts: { row: Row; verdict: Verdict; message: string }[] = [];
 
-function judge(row: Row): { verdict: Verdict; message: string } {
+/** The errors an entry point refuses input with; anything else would reach the user as a stack trace. */
+const usageErrors = [ConfigError, SizeInputError, LocalUsageError, InvalidArgumentError, UsageExit, SweepUsageError];
+
+async function judge(row: Row): Promise<{ verdict: Verdict; message: string }> {
   try {
-    const result = row.run();
+    const result: unknown = await row.run();
     return { verdict: "accepted", message: typeof result === "string" ? result : "accepted" };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
+    if (!usageErrors.some((kind) => e instanceof kind)) return { verdict: "crash", message: `${String((e as Error).name)}: ${message}` };
     return { verdict: message.includes(row.names) && row.allowed.test(message) ? "clear" : "unclear", message };
   }
 }
 
 describe("bad input is refused, naming the field or flag and what is allowed", () => {
-  it.each(rows.map((row) => [row.entry, row.input, row] as const))("%s: %s", (_entry, _input, row) => {
-    const { verdict, message } = judge(row);
+  it.each(rows.map((row) => [row.entry, row.input, row] as const))("%s: %s", async (_entry, _input, row) => {
+    const { verdict, message } = await judge(row);
     verdicts.push({ row, verdict, message });
     expect(verdict, message).toBe("clear");
   });
 
   afterAll(() => {
     const count = (v: Verdict) => verdicts.filter((x) => x.verdict === v).length;
-    console.log(`bad input: ${verdicts.length} tried, ${count("clear")} clear, ${count("unclear")} unclear, ${count("accepted")} accepted`);
+    console.log(
+      `bad input: ${verdicts.length} tried, ${count("clear")} clear, ${count("unclear")} unclear, ${count("accepted")} accepted, ${count("crash")} crash`,
+    );
   });
 });
 
@@ -273,4 +479,85 @@ describe("hostile records are refused with a reason or contained", () => {
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     await provider.shutdown();
   });
+});
+describe("what the checks must still let through", () => {
+  it("takes every known region, and a new one only when the override names it, with the partition its name gives", () => {
+    for (const region of Object.keys(knownAwsRegions)) expect(parseDetectorConfig({ env: { AWS_REGION: region } }).awsRegion).toBe(region);
+    expect(() => parseDetectorConfig({ env: { AWS_REGION: "xx-newplace-1" } })).toThrow(/not a known AWS region/);
+    expect(parseDetectorConfig({ env: { AWS_REGION: "xx-newplace-1", EXTRA_AWS_REGIONS: "xx-newplace-1" } }).awsRegion).toBe("xx-newplace-1");
+    const plan = parseSizeInput({ preset: "stage-3", region: "cn-newplace-1", extraRegions: "cn-newplace-1" });
+    expect({ zones: plan.availabilityZones, partition: plan.partition }).toEqual({ zones: ["cn-newplace-1a", "cn-newplace-1b", "cn-newplace-1c"], partition: "aws-cn" });
+    expect(kitInputFromContext({ preset: "stage-3", region: "cn-north-1", clusterAdminArn: "arn:aws-cn:iam::123456789012:role/KitAdmin" }).plan.region).toBe("cn-north-1");
+  });
+
+  it("leaves other tools' variables alone: Kubernetes service links, Kafka's and Cassandra's own, the login set-up's", () => {
+    const env = {
+      KAFKA_PORT: "tcp://10.0.0.1:9092",
+      KAFKA_PORT_9092_TCP_ADDR: "10.0.0.1",
+      KAFKA_SERVICE_HOST: "10.0.0.1",
+      KAFKA_SERVICE_PORT_CLIENT: "9092",
+      CASSANDRA_SERVICE_PORT: "9042",
+      DETECTOR_PORT_9400_TCP_PROTO: "tcp",
+      KAFKA_HEAP_OPTS: "-Xmx1G",
+      CASSANDRA_HOME: "/opt/cassandra",
+      CASSANDRA_AUTH_HOST: "127.0.0.1",
+      LOADGEN_RATE: "5",
+      OTEL_SERVICE_NAME: "x",
+      AWS_PROFILE: "kit",
+    };
+    expect(parseDetectorConfig({ env }).detectorConcurrency).toBe(64);
+    expect(parseLoadgenConfig({ env: { ...env, DETECTOR_CONCURRENCY: "8" } }).rate).toBe(5);
+  });
+
+  it("takes the edges of what is allowed", () => {
+    expect(parseDetectorConfig({ env: { METRICS_PORT: "0", MAX_EVENT_BYTES: String(largestLoadgenEventBytes), DETECTOR_HANDOFF_CAPACITY: "64" } })).toMatchObject({
+      metricsPort: 0,
+      maxEventBytes: largestLoadgenEventBytes,
+      handoffCapacity: 64,
+    });
+    expect(parseDetectorConfig({ env: { EVENTS_TOPIC: "e".repeat(249), KAFKA_BROKERS: "10.0.0.1:9092,b-1.kafka.example:9098", CASSANDRA_KEYSPACE: "system1" } }).keyspace).toBe("system1");
+    expect(parseDetectorConfig({ env: { CASSANDRA_TTL_SECONDS: "21600" } }).ttlSeconds).toBe(21_600);
+    expect(parseLoadgenConfig({ env: { LOADGEN_BURST_START_SECONDS: "120", LOADGEN_DURATION_SECONDS: "0", LOADGEN_BURST_DURATION_SECONDS: "5" } }).burstStartSeconds).toBe(120);
+    expect(kitInputFromContext({ preset: "stage-3", clusterAdminArn: admin, apiAccessCidrs: "203.0.113.7/32,8.8.8.0/24" }).access.apiAccessCidrs).toEqual(["203.0.113.7/32", "8.8.8.0/24"]);
+  });
+});
+
+describe("no message prints a URL's user:password", () => {
+  const secret = "s3cr3t-pa55";
+  const urlSettings = [...Object.entries(detectorSettings), ...Object.entries(loadgenSettings)].filter(([, s]) => s.url === true);
+  const badUrls = [
+    `http://kit:${secret}@collector:65536`,
+    `http://kit:${secret}@collector:port`,
+    `ftp://kit:${secret}@collector:4318`,
+    `http://kit:${secret}@`,
+    `http://kit:${secret}@@collector:70000`,
+    `http://kit:p@ss:${secret}@collector:99999`,
+    `http://kit:${secret}@collector :4318`,
+    `https://${secret}@[::1:4318`,
+    `kit:${secret}@collector:4318`,
+  ];
+
+  it("covers at least the OTLP endpoint", () => {
+    expect(urlSettings.map(([key]) => key)).toContain("otlpEndpoint");
+  });
+
+  it.each(urlSettings.flatMap(([key, s]) => badUrls.flatMap((url) => [[key, "env", url, { env: { [s.env]: url } }] as const, [key, "flag", url, { env: {}, flags: { [key]: url } }] as const])))(
+    "%s from %s: %s",
+    (key, _origin, url, sources) => {
+      const messages: string[] = [];
+      for (const parse of [parseDetectorConfig, parseLoadgenConfig]) {
+        try {
+          parse(sources);
+        } catch (e) {
+          messages.push((e as Error).message);
+        }
+      }
+      // Every one of these is refused (else nothing was tested), and no message holds the secret.
+      expect(messages.length, url).toBe(2);
+      for (const m of messages) {
+        expect(m).toContain(`setting ${key}`);
+        expect(m).not.toContain(secret);
+      }
+    },
+  );
 });

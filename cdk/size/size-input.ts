@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { detectorSettings, loadgenSettings } from "../../app/config.ts";
+import { closestName } from "../../app/closest-name.ts";
+import { awsRegionAllowed, awsRegionPattern, partitionOfRegion, type AwsPartition } from "../../app/aws-regions.ts";
 import { cassandraInstanceTypes, kafkaInstanceTypes, workerInstanceTypes } from "./instance-types.ts";
 
 /** The VPC spans exactly this many availability zones; Cassandra racks and MSK brokers follow it. */
@@ -91,10 +93,17 @@ const sizeInputSchema = z.object({
   cassandraInstanceType: oneOf(cassandraInstanceTypes).default("i3.2xlarge"),
   kafkaInstanceType: oneOf(kafkaInstanceTypes).default("kafka.m5.2xlarge"),
   workerInstanceType: oneOf(workerInstanceTypes).default("c5.4xlarge"),
-  region: z
+  region: z.string().regex(awsRegionPattern, { error: "an AWS region name such as us-east-1" }).default("us-east-1"),
+  /**
+   * Regions to accept besides the kit's known list (app/aws-regions.ts), for a region AWS opened after it:
+   * `-c extraRegions=xx-newplace-1`. The app's pods get the same list (EXTRA_AWS_REGIONS).
+   */
+  extraRegions: z
     .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "an AWS region name such as us-east-1" })
-    .default("us-east-1"),
+    .regex(new RegExp(`^$|^${awsRegionPattern.source.slice(1, -1)}(,${awsRegionPattern.source.slice(1, -1)})*$`), {
+      error: "comma-separated AWS region names such as xx-newplace-1",
+    })
+    .default(""),
   availabilityZones: z
     .string()
     .regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, { error: "a comma-separated list of availability zone names" })
@@ -111,8 +120,11 @@ const sizeInputSchema = z.object({
   /** Where a check's history comes from: DETECTOR_HISTORY (held by default); the detector pods are sized for it. */
   detectorHistory: appSetting(detectorSettings.detectorHistory),
 });
-export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZones"> & {
+export type SizeInput = Omit<z.output<typeof sizeInputSchema>, "availabilityZones" | "extraRegions"> & {
   readonly availabilityZones: readonly string[];
+  readonly extraRegions: readonly string[];
+  /** The region's partition (aws, aws-cn, aws-us-gov, ...), which every ARN of the deployment must share. */
+  readonly partition: AwsPartition;
 };
 
 export const sizeInputKeys = Object.keys(sizeInputSchema.shape) as (keyof typeof sizeInputSchema.shape)[];
@@ -125,30 +137,6 @@ export const sizeInputKeys = Object.keys(sizeInputSchema.shape) as (keyof typeof
 const cdkOwnKey = /^(aws:cdk:|aws-cdk:|@aws-cdk\/|@aws-cdk-containers\/|cdk-|acknowledged-issue-numbers$|[a-z][a-z0-9-]*:[^=]*=)/;
 export const isCdkOwnContextKey = (key: string): boolean => cdkOwnKey.test(key);
 
-/** Edit distance (insert, delete, substitute one character), case-insensitive: `kafkabrokers` is one edit away. */
-function editDistance(a: string, b: string): number {
-  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
-  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= y.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[y.length]!;
-}
-
-/** The known key closest to `key`, if it is close enough to be a typo of it (a third of its length at most). */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(key, candidate);
-    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
-  }
-  return best !== undefined && best.distance <= Math.max(2, Math.floor(best.key.length / 3)) ? best.key : undefined;
-}
-
 /**
  * Refuses the first key that is neither `known` nor the CDK's own (a typo of a size key would otherwise
  * synthesize the default size), naming it with its value and the closest known key.
@@ -156,7 +144,7 @@ export function closestKey(key: string, known: readonly string[]): string | unde
 export function refuseUnknownKeys(raw: Readonly<Record<string, unknown>>, known: readonly string[]): void {
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined || known.includes(key) || isCdkOwnContextKey(key)) continue;
-    const suggestion = closestKey(key, known);
+    const suggestion = closestName(key, known);
     throw new SizeInputError(
       `${key} = ${JSON.stringify(value)}: unknown key; ` +
         (suggestion === undefined ? `known keys: ${known.join(", ")}` : `did you mean ${suggestion}? (known keys: ${known.join(", ")})`),
@@ -192,6 +180,11 @@ export function parseSizeInput(raw: Readonly<Record<string, unknown>>): SizeInpu
     throw new SizeInputError(`${key} = ${JSON.stringify(merged[key])}: allowed: ${issue.message}`);
   }
   const input = parsed.data;
+  const extraRegions = input.extraRegions === "" ? [] : input.extraRegions.split(",");
+  const partition = partitionOfRegion(input.region, extraRegions);
+  if (partition === undefined) {
+    throw new SizeInputError(`region = ${JSON.stringify(input.region)}: allowed: ${awsRegionAllowed("-c extraRegions=<region>")}`);
+  }
   const zones = input.availabilityZones?.split(",") ?? ["a", "b", "c"].map((s) => `${input.region}${s}`);
   if (zones.length !== availabilityZoneCount || new Set(zones).size !== zones.length) {
     throw new SizeInputError(
@@ -209,5 +202,5 @@ export function parseSizeInput(raw: Readonly<Record<string, unknown>>): SizeInpu
       `kafkaBrokers = ${input.kafkaBrokers}: allowed: a multiple of the ${availabilityZoneCount} availability zones (${limits.kafkaBrokers.min}..${limits.kafkaBrokers.max})`,
     );
   }
-  return { ...input, availabilityZones: zones };
+  return { ...input, availabilityZones: zones, extraRegions, partition };
 }
