@@ -57,8 +57,10 @@ interface Recovery {
   readonly member?: string;
   readonly restartSeconds?: number;
   readonly afterRestartRecoverySeconds?: number;
-  /** A detector kill: how long the new detector took to be ready (its /readyz). */
+  /** A detector kill: how long the new detector took to be ready (its /readyz)… */
   readonly detectorReadySeconds?: number;
+  /** …and until verdicts flowed again (after its group joined), the rest of the recovery being the catch-up. */
+  readonly verdictsResumedSeconds?: number;
 }
 
 const program = new Command("chaos")
@@ -158,10 +160,13 @@ async function main(): Promise<number> {
       while (elapsed() - from < recoveryLimitSeconds && (control.latest()?.backlog ?? Infinity) > bound) await sleep(250);
       return seconds(from);
     };
-    const restartDetector = async () => {
-      const t = elapsed();
+    /** Kills the detector and starts a new one; times its readiness and the first new verdict, from `from`. */
+    const restartDetector = async (from: number) => {
       await control.restartDetector(0, "SIGKILL");
-      return seconds(t);
+      const detectorReadySeconds = seconds(from);
+      const checkedWhenReady = control.latest()?.checked ?? 0;
+      while (elapsed() - from < recoveryLimitSeconds && (control.latest()?.checked ?? 0) <= checkedWhenReady) await sleep(100);
+      return { detectorReadySeconds, verdictsResumedSeconds: seconds(from) };
     };
     for (const fault of plan) {
       while (elapsed() < fault.atSeconds) await sleep(200);
@@ -170,8 +175,8 @@ async function main(): Promise<number> {
       const t0 = elapsed();
       log(`  ${t0.toFixed(0)} s: ${fault.kind} (backlog ${before})`);
       if (fault.kind === "kill-detector") {
-        const detectorReadySeconds = await restartDetector();
-        recoveries.push({ kind: fault.kind, atSeconds: Math.round(t0), recoverySeconds: await recovered(t0, bound), detectorReadySeconds });
+        const times = await restartDetector(t0);
+        recoveries.push({ kind: fault.kind, atSeconds: Math.round(t0), recoverySeconds: await recovered(t0, bound), ...times });
       } else if (fault.kind === "restart-kafka" || fault.kind === "restart-cassandra") {
         await stopStack([fault.kind === "restart-kafka" ? "kafka" : "cassandra"]);
         await startStack();
@@ -181,11 +186,11 @@ async function main(): Promise<number> {
         const struck = await crashMember(fault.kind, { kafka, eventsTopic: names.eventsTopic, cassandraNode });
         log(`    crashed ${struck.member}`);
         let from = t0;
-        let detectorReadySeconds: number | undefined;
+        let times = {};
         if (fault.kind === "kill-detector-during-broker-loss") {
           await sleep(detectorKillAfterBrokerSeconds * 1000);
           from = elapsed();
-          detectorReadySeconds = await restartDetector();
+          times = await restartDetector(from);
         }
         const recoverySeconds = await recovered(from, bound);
         while (elapsed() - t0 < memberDownSeconds) await sleep(200);
@@ -200,7 +205,7 @@ async function main(): Promise<number> {
           recoverySeconds,
           restartSeconds,
           afterRestartRecoverySeconds,
-          ...(detectorReadySeconds === undefined ? {} : { detectorReadySeconds }),
+          ...times,
         });
       }
       log(`  recovered from ${fault.kind}: ${JSON.stringify(recoveries.at(-1))}`);
