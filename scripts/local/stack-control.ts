@@ -323,16 +323,32 @@ function launch(s: Server, args: string[]): number {
 
 // ---------- readiness ----------
 
-/** The cluster as `brokers` describe it, or null when none answers within a second (a readiness probe). */
+/** A probe's bound: a broker still starting accepts the connection but may not answer for minutes. */
+const kafkaProbeTimeoutMs = 5_000;
+
+/** The cluster as `brokers` describe it, or null when none answers in time (a readiness probe). */
 export async function describeKafka(brokers: readonly string[], clientId: string): Promise<Awaited<ReturnType<Admin["describeCluster"]>> | null> {
-  const admin = new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
-  try {
+  const admin = new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+    requestTimeout: kafkaProbeTimeoutMs,
+  }).admin();
+  let timer: NodeJS.Timeout | undefined;
+  // kafkajs's request timeout does not cover every step of connecting (a broker replaying its log after a
+  // crash held a probe for minutes), so the probe has a bound of its own.
+  const bound = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), kafkaProbeTimeoutMs)));
+  const probe = (async () => {
     await admin.connect();
-    return await admin.describeCluster();
-  } catch {
-    return null;
+    return admin.describeCluster();
+  })().catch(() => null);
+  try {
+    return await Promise.race([probe, bound]);
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    clearTimeout(timer);
+    void admin.disconnect().catch(() => undefined);
   }
 }
 
