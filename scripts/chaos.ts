@@ -37,7 +37,7 @@ const profiles = {
   smoke: { rate: 150, duration: 25, kills: 2, restartKafka: false, restartCassandra: false, malformedEverySeconds: 8 },
   // Six server JVMs beside the shared stack on two cores: a lower rate, and a window long enough that each
   // fault's member is down, back and caught up before the next one.
-  cluster: { rate: 200, duration: 300, kills: 1, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
+  cluster: { rate: 50, duration: 300, kills: 1, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
 } as const satisfies Record<string, Profile>;
 const caseHeader = "chaos-case";
 const recoveryLimitSeconds = 90;
