@@ -13,6 +13,8 @@ import { plainDecimal } from "./cli-number.ts";
 import { detectorHeapModes } from "./local/detector-memory.ts";
 import { spatialThroughputDefaults, spatialTrial } from "./bench/spatial-throughput.ts";
 import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type LocalRunSummary, type ProgressSample } from "./local/pipeline-run.ts";
+import { clusterNodeCounts, clusterTarget } from "./local/local-cluster.ts";
+import { singleNodeTarget } from "./local/local-target.ts";
 import { projectRoot } from "./local/stack-control.ts";
 
 /** Exit status for bad flags or values (and commander's own errors); nothing has started then. */
@@ -60,6 +62,13 @@ const detectorsRange = localRange(1, maxLocalDetectors, "integer");
 const durationRange = localRange(1, 86_400, "decimal");
 // A detector does not start in less; the top is this machine's memory, well above any pod's.
 const memoryRange = localRange(64, 16_384, "integer");
+const nodeCounts: Check = {
+  allowed: `1 (the shared single-node stack) or an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max} (the cluster shaped like the cloud's)`,
+  schema: z
+    .string()
+    .transform(Number)
+    .pipe(z.number().int().refine((n) => n === 1 || (n >= clusterNodeCounts.min && n <= clusterNodeCounts.max))),
+};
 const heapModes: Check = { allowed: detectorHeapModes.join(" or "), schema: z.enum(detectorHeapModes) };
 
 /**
@@ -91,6 +100,7 @@ function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof Pas
   }
   command
     .addOption(option("--detectors <n>", "detector processes", detectorsRange, d.detectors))
+    .addOption(option("--nodes <n>", "Kafka brokers and Cassandra nodes: 1, the shared stack, or the cluster of `npm run stack -- start --nodes <n>`", nodeCounts, 1))
     .addOption(
       option(
         "--spatial <strategy>",
@@ -120,6 +130,7 @@ function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof Pas
 export type LocalArgs = PassedOn & {
   duration: number;
   detectors: number;
+  nodes: number;
   output: string;
   keep: boolean;
   spatial: DetectorConfig["spatialStrategy"];
@@ -180,10 +191,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const o = parsed;
   console.log(`${o.rate} events/s for ${o.duration} s over ${o.keys} keys; ${o.detectors} detector(s)`);
   // Every value is validated again by the app's own config schema before a process starts.
-  const { output, spatial, detectorMemoryMib, detectorHeap, ...rest } = o;
+  const { output, spatial, detectorMemoryMib, detectorHeap, nodes, ...rest } = o;
   if (spatial !== "off") return spatialRun(o, spatial);
   const summary = await runLocalPipeline({
     ...rest,
+    target: nodes === 1 ? singleNodeTarget : clusterTarget(nodes),
     ...(detectorMemoryMib === undefined ? {} : { detectorMemory: { limitMiB: detectorMemoryMib, heap: detectorHeap } }),
     settleSeconds: d.settleSeconds,
     onProgress: progressLine,

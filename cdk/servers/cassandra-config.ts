@@ -13,8 +13,12 @@ export interface CassandraNodeOptions {
   readonly seeds: readonly string[];
   /** Data, commit log, hints and caches go under this directory (the NVMe mount in the cloud). */
   readonly dataRoot: string;
-  /** SimpleSnitch for one local node; Ec2Snitch in AWS so each availability zone is a rack. */
-  readonly snitch: "SimpleSnitch" | "Ec2Snitch";
+  /**
+   * SimpleSnitch for one local node; Ec2Snitch in AWS so each availability zone is a rack; the local
+   * multi-node stack names its data centre and racks the way Ec2Snitch does, through
+   * GossipingPropertyFileSnitch (cassandraRackDcProperties).
+   */
+  readonly snitch: "SimpleSnitch" | "Ec2Snitch" | "GossipingPropertyFileSnitch";
   /** CPU cores of the node: sizes the read/write thread pools as Cassandra's own guidance does. */
   readonly cores: number;
   /** Password authentication and role-based authorisation (cloud, and the local stack's --auth mode). */
@@ -109,6 +113,10 @@ export function cassandraYaml(o: CassandraNodeOptions): string {
   return stringify(config, { lineWidth: 0 });
 }
 
+/** cassandra-rackdc.properties of a GossipingPropertyFileSnitch node: its data centre and rack. */
+export const cassandraRackDcProperties = (o: { readonly dataCenter: string; readonly rack: string }): string =>
+  `dc=${o.dataCenter}\nrack=${o.rack}\n`;
+
 /** Heap for a node with this much memory: a quarter, capped below 31 GiB to keep compressed oops. */
 export const cassandraHeapMiB = (memoryGiB: number): number => Math.min(30 * 1024, Math.floor((memoryGiB * 1024) / 4));
 
@@ -161,6 +169,13 @@ export function cassandraJvmOptions(o: {
   jmxLocalPort: number;
   /** Skip the 30 s gossip settle wait: right for one local node, wrong for a real cluster. */
   singleNode: boolean;
+  /**
+   * A shorter ring delay (the wait a joining node gives gossip before it picks tokens and streams): on
+   * loopback gossip reaches every node in well under a second, so the 30 s default only slows each join.
+   */
+  ringDelayMs?: number;
+  /** GossipingPropertyFileSnitch's data centre and rack file (cassandraRackDcProperties). */
+  rackDcFile?: string;
 }): string[] {
   return [
     `-Xms${o.heapMiB}m`,
@@ -189,6 +204,8 @@ export function cassandraJvmOptions(o: {
     // Without it Cassandra starts no JMX server at all and nodetool cannot connect.
     `-Dcassandra.jmx.local.port=${o.jmxLocalPort}`,
     ...(o.singleNode ? ["-Dcassandra.skip_wait_for_gossip_to_settle=0", "-Dcassandra.ring_delay_ms=0"] : []),
+    ...(!o.singleNode && o.ringDelayMs !== undefined ? [`-Dcassandra.ring_delay_ms=${o.ringDelayMs}`] : []),
+    ...(o.rackDcFile === undefined ? [] : [`-Dcassandra-rackdc.properties=file://${o.rackDcFile}`]),
   ];
 }
 

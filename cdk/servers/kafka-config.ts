@@ -64,29 +64,33 @@ export function localBrokerProperties(opts: { logDir: string; host: string }): s
 }
 
 /**
- * One node of a local multi-broker KRaft cluster on loopback (scripts/local/kafka-cluster.ts): node 1 is broker
- * and the only controller, the others brokers only, so the cluster grows by starting brokers without touching
- * the controller quorum (as MSK adds brokers). Replication as asked (the cloud's, to exercise its placement).
+ * One node of a local multi-broker KRaft cluster on loopback (scripts/local/kafka-cluster.ts): the quorum's
+ * nodes (node 1 alone by default) are broker and controller, the others brokers only, so the cluster grows by
+ * starting brokers without touching the controller quorum (as MSK adds brokers). Replication as asked (the
+ * cloud's, to exercise its placement).
  */
 export function localClusterNodeProperties(opts: {
   nodeId: number;
   logDir: string;
   host: string;
-  controllerPort: number;
+  /** The controller quorum: node id → its controller listener port. */
+  controllers: ReadonlyMap<number, number>;
   clientPort: number;
   replicationFactor: number;
   minInsyncReplicas: number;
   offsetsTopicPartitions: number;
+  /** broker.rack, as MSK sets it to the broker's availability zone, so replicas spread over racks. */
+  rack?: string;
 }): string {
   const client = `${opts.host}:${opts.clientPort}`;
-  const controller = `${opts.host}:${opts.controllerPort}`;
-  const isController = opts.nodeId === 1;
+  const ownControllerPort = opts.controllers.get(opts.nodeId);
+  const voters = [...opts.controllers].map(([id, port]) => `${id}@${opts.host}:${port}`).join(",");
   return renderProperties({
     ...sharedBrokerProperties,
-    "process.roles": isController ? "broker,controller" : "broker",
+    "process.roles": ownControllerPort === undefined ? "broker" : "broker,controller",
     "node.id": opts.nodeId,
-    "controller.quorum.voters": `1@${controller}`,
-    listeners: isController ? `PLAINTEXT://${client},CONTROLLER://${controller}` : `PLAINTEXT://${client}`,
+    "controller.quorum.voters": voters,
+    listeners: ownControllerPort === undefined ? `PLAINTEXT://${client}` : `PLAINTEXT://${client},CONTROLLER://${opts.host}:${ownControllerPort}`,
     "advertised.listeners": `PLAINTEXT://${client}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
@@ -100,6 +104,7 @@ export function localClusterNodeProperties(opts: {
     "transaction.state.log.min.isr": opts.minInsyncReplicas,
     "num.replica.fetchers": 1,
     "group.initial.rebalance.delay.ms": 0,
+    ...(opts.rack === undefined ? {} : { "broker.rack": opts.rack }),
   });
 }
 

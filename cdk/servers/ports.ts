@@ -5,6 +5,11 @@ export const cassandraPorts = {
   jmx: 7199,
   /** Prometheus exporter on each Cassandra node (cloud). */
   exporter: 9500,
+  /**
+   * The local multi-node stack's node n (from 1) has its JMX on localStackJmx + n: each node has an address of
+   * its own (127.0.0.1 + n) for CQL and storage, but Cassandra binds its local JMX to 127.0.0.1 only.
+   */
+  localStackJmx: 7200,
 } as const;
 
 export const kafkaPorts = {
@@ -18,6 +23,11 @@ export const kafkaPorts = {
    * stack's ports and of the test Cassandra nodes' offsets.
    */
   ownClusterController: 29090,
+  /**
+   * The local multi-node stack (`npm run stack -- start --nodes 3`): its controller here, broker n on
+   * localStackController + n, a range apart from a test's own cluster so both can run at once.
+   */
+  localStackController: 29190,
   /** Amazon MSK fixed ports: TLS, SASL/SCRAM, IAM, and the open-monitoring exporters. */
   mskTls: 9094,
   mskScram: 9096,

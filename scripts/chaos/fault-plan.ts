@@ -1,8 +1,18 @@
 /**
  * When the fault campaign strikes: detector kills at random moments, one Kafka restart and one Cassandra
- * restart, kept apart so each recovery is measured on its own. Seeded, so a run can be repeated.
+ * restart (the single-node stack), or on the multi-node cluster the crashes of its members (clusterFaults),
+ * kept apart so each recovery is measured on its own. Seeded, so a run can be repeated.
  */
-export type FaultKind = "kill-detector" | "restart-kafka" | "restart-cassandra";
+export type FaultKind = "kill-detector" | "restart-kafka" | "restart-cassandra" | ClusterFaultKind;
+
+/**
+ * On the cluster, each a SIGKILL (a crash, not a clean stop) and a restart on the same state a while later:
+ * a Cassandra node; the broker leading the most partitions of the events topic; the broker that is the
+ * active KRaft controller; a detector killed while a broker is down (its restart has to find the group's
+ * coordinator and the partitions' leaders on the brokers left).
+ */
+export const clusterFaults = ["kill-cassandra-node", "kill-busiest-broker", "kill-controller", "kill-detector-during-broker-loss"] as const;
+export type ClusterFaultKind = (typeof clusterFaults)[number];
 export interface Fault {
   readonly atSeconds: number;
   readonly kind: FaultKind;
@@ -25,12 +35,22 @@ export function seededRandom(seed: number): () => number {
  * and each fault lands at a random point in the middle half of its slot, so two faults are never closer than
  * half a slot.
  */
-export function planFaults(o: { kills: number; restartKafka: boolean; restartCassandra: boolean; startSeconds: number; endSeconds: number; seed: number }): Fault[] {
+export function planFaults(o: {
+  kills: number;
+  restartKafka: boolean;
+  restartCassandra: boolean;
+  /** The cluster's faults, each once. */
+  cluster?: readonly ClusterFaultKind[];
+  startSeconds: number;
+  endSeconds: number;
+  seed: number;
+}): Fault[] {
   const random = seededRandom(o.seed);
   const kinds: FaultKind[] = [
     ...Array.from({ length: o.kills }, (): FaultKind => "kill-detector"),
     ...(o.restartKafka ? (["restart-kafka"] as const) : []),
     ...(o.restartCassandra ? (["restart-cassandra"] as const) : []),
+    ...(o.cluster ?? []),
   ];
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

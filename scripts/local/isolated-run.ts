@@ -20,7 +20,8 @@ import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
 import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "./app-process.ts";
 import type { MemoryCgroup } from "./memory-cgroup.ts";
-import { localEndpoints, projectRoot } from "./stack-control.ts";
+import { singleNodeTarget, type LocalTarget } from "./local-target.ts";
+import { projectRoot } from "./stack-control.ts";
 
 export interface RunNames {
   readonly runId: string;
@@ -62,6 +63,8 @@ export interface IsolatedRunOptions {
   readonly workDir?: string;
   /** Told of every process started, e.g. so an experiment's state file can list it. */
   readonly onProcess?: (app: AppProcess) => void;
+  /** The servers it runs on, and their replication. @default singleNodeTarget */
+  readonly target?: LocalTarget;
 }
 
 /** A load generator of a run, and its report once it has exited. */
@@ -72,11 +75,11 @@ export interface LoadgenProcess {
 }
 
 /** Settings of both commands that follow from the run, not from the caller. */
-const sharedSettings = (names: RunNames, partitions: number) => ({
-  kafkaBrokers: [localEndpoints.kafkaBrokers],
+const sharedSettings = (names: RunNames, partitions: number, target: LocalTarget) => ({
+  kafkaBrokers: [...target.kafkaBrokers],
   eventsTopic: names.eventsTopic,
   partitions,
-  topicReplicationFactor: 1,
+  topicReplicationFactor: target.topicReplicationFactor,
   // "info": the process announces its HTTP port in an info record (app-process.ts reads it).
   logLevel: "info" as const,
 });
@@ -85,16 +88,21 @@ const sharedSettings = (names: RunNames, partitions: number) => ({
  * A detector's environment for a run: its names, the local endpoints and `settings`, validated by the app's own
  * schema. For a test that must make the schema itself; everything else opens an IsolatedRun.
  */
-export const localDetectorEnv = (names: RunNames, partitions: number, settings: Partial<DetectorConfig> = {}): Record<string, string> =>
+export const localDetectorEnv = (
+  names: RunNames,
+  partitions: number,
+  settings: Partial<DetectorConfig> = {},
+  target: LocalTarget = singleNodeTarget,
+): Record<string, string> =>
   detectorEnv({
-    ...sharedSettings(names, partitions),
+    ...sharedSettings(names, partitions, target),
     checksTopic: names.checksTopic,
     deadLetterTopic: names.deadLetterTopic,
     groupId: names.groupId,
     keyspace: names.keyspace,
-    replicationFactor: 1,
-    cassandraContactPoints: [localEndpoints.cassandraContactPoints],
-    cassandraLocalDataCenter: localEndpoints.cassandraLocalDataCenter,
+    replicationFactor: target.cassandraReplicationFactor,
+    cassandraContactPoints: [...target.cassandraContactPoints],
+    cassandraLocalDataCenter: target.cassandraLocalDataCenter,
     ...settings,
   });
 
@@ -102,6 +110,7 @@ export class IsolatedRun {
   readonly names: RunNames;
   readonly partitions: number;
   readonly kafka: Kafka;
+  readonly target: LocalTarget;
   /** The detectors' environment, validated by the app's own schema. */
   readonly detectorEnv: Record<string, string>;
   readonly #workDir: string;
@@ -113,6 +122,7 @@ export class IsolatedRun {
     this.names = o.names;
     this.partitions = o.partitions;
     this.kafka = kafka;
+    this.target = o.target ?? singleNodeTarget;
     this.detectorEnv = env;
     this.#workDir = o.workDir ?? join(projectRoot, "results", "local", "tmp");
     this.#onProcess = o.onProcess;
@@ -120,9 +130,10 @@ export class IsolatedRun {
 
   /** Validates the settings and makes (or grows) the run's topics and its keyspace; starts nothing. */
   static async open(o: IsolatedRunOptions): Promise<IsolatedRun> {
-    const env = localDetectorEnv(o.names, o.partitions, { ...o.detector, createSchema: false });
+    const target = o.target ?? singleNodeTarget;
+    const env = localDetectorEnv(o.names, o.partitions, { ...o.detector, createSchema: false }, target);
     const log = createLogger(`run-${o.names.runId}`, "warn");
-    const kafka = createKafka(`local-${o.names.runId}`, [localEndpoints.kafkaBrokers], log);
+    const kafka = createKafka(`local-${o.names.runId}`, target.kafkaBrokers, log);
     await ensureSchema(parseDetectorConfig({ env }), kafka, null, log);
     return new IsolatedRun(o, kafka, env);
   }
@@ -148,7 +159,7 @@ export class IsolatedRun {
     mkdirSync(this.#workDir, { recursive: true });
     const reportPath = join(this.#workDir, `loadgen-${this.names.runId}-${++this.#loadgens}.json`);
     const env = loadgenEnv({
-      ...sharedSettings(this.names, this.partitions),
+      ...sharedSettings(this.names, this.partitions, this.target),
       keyPrefix: this.names.keyPrefix,
       producerId: `${this.names.keyPrefix}-lg${this.#loadgens}`,
       reportPath,
@@ -173,7 +184,7 @@ export class IsolatedRun {
     } finally {
       await admin.disconnect();
     }
-    await dropKeyspaces((k) => k === this.names.keyspace);
+    await dropKeyspaces((k) => k === this.names.keyspace, this.target);
   }
 
   #track(app: AppProcess): AppProcess {
@@ -184,10 +195,10 @@ export class IsolatedRun {
 }
 
 /** Drops the local keyspaces `which` selects; returns their names. */
-export async function dropKeyspaces(which: (keyspace: string) => boolean): Promise<string[]> {
+export async function dropKeyspaces(which: (keyspace: string) => boolean, target: LocalTarget = singleNodeTarget): Promise<string[]> {
   const client = new cassandra.Client({
-    contactPoints: [localEndpoints.cassandraContactPoints],
-    localDataCenter: localEndpoints.cassandraLocalDataCenter,
+    contactPoints: [...target.cassandraContactPoints],
+    localDataCenter: target.cassandraLocalDataCenter,
   });
   try {
     await client.connect();

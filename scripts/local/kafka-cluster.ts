@@ -25,14 +25,28 @@ export interface LocalKafkaCluster {
   readonly offsetsTopicPartitions: number;
   /** Per broker; small, as several brokers share the machine with the shared stack. */
   readonly heapMiB: number;
+  /** The controller's port, broker n's client port this + n. @default kafkaPorts.ownClusterController */
+  readonly controllerPort?: number;
+  /**
+   * Nodes 1..controllers are broker and controller (a KRaft quorum that outlives one node's loss, as MSK's
+   * does); the rest brokers only. @default 1
+   */
+  readonly controllers?: number;
+  /** broker.rack of node n (as MSK sets the availability zone); none: no racks. */
+  readonly rackOf?: (nodeId: number) => string;
 }
 
 const mainClass = "kafka.Kafka";
 /** A broker on a busy 2-core machine starts in ~10-30 s; this bound is for a machine much slower than that. */
 const readyTimeoutMs = 240_000;
 
-export const clusterClientPort = (nodeId: number): number => kafkaPorts.ownClusterController + nodeId;
-export const clusterBootstrap = (nodeIds: readonly number[]): string[] => nodeIds.map((id) => `${localHost}:${clusterClientPort(id)}`);
+const controllerPortOf = (c?: Pick<LocalKafkaCluster, "controllerPort">): number => c?.controllerPort ?? kafkaPorts.ownClusterController;
+/** Controller n's listener: downwards from controllerPort, as the brokers' client ports go upwards from it. */
+const controllerListenerPort = (c: LocalKafkaCluster, id: number): number => controllerPortOf(c) - (id - 1);
+const controllerIds = (c: LocalKafkaCluster): number[] => Array.from({ length: c.controllers ?? 1 }, (_, i) => i + 1);
+export const clusterClientPort = (nodeId: number, c?: Pick<LocalKafkaCluster, "controllerPort">): number => controllerPortOf(c) + nodeId;
+export const clusterBootstrap = (nodeIds: readonly number[], c?: Pick<LocalKafkaCluster, "controllerPort">): string[] =>
+  nodeIds.map((id) => `${localHost}:${clusterClientPort(id, c)}`);
 
 const log = (msg: string) => process.stderr.write(`kafka-cluster: ${msg}\n`);
 const nodeDir = (c: LocalKafkaCluster, id: number) => join(c.dir, `node-${id}`);
@@ -74,11 +88,12 @@ function launchNode(c: LocalKafkaCluster, id: number, classpath: string): number
       nodeId: id,
       logDir: dataDir,
       host: localHost,
-      controllerPort: kafkaPorts.ownClusterController,
-      clientPort: clusterClientPort(id),
+      controllers: new Map(controllerIds(c).map((n) => [n, controllerListenerPort(c, n)])),
+      clientPort: clusterClientPort(id, c),
       replicationFactor: c.replicationFactor,
       minInsyncReplicas: c.minInsyncReplicas,
       offsetsTopicPartitions: c.offsetsTopicPartitions,
+      ...(c.rackOf === undefined ? {} : { rack: c.rackOf(id) }),
     }),
   );
   writeFileSync(log4j, log4jProperties(join(logDir, "server.log")));
@@ -96,8 +111,8 @@ function launchNode(c: LocalKafkaCluster, id: number, classpath: string): number
 }
 
 /** The broker ids the cluster's metadata lists, as seen through any of `nodeIds`. */
-export async function registeredBrokers(nodeIds: readonly number[]): Promise<number[]> {
-  const cluster = await describeKafka(clusterBootstrap(nodeIds), "kafka-cluster-probe");
+export async function registeredBrokers(nodeIds: readonly number[], c?: Pick<LocalKafkaCluster, "controllerPort">): Promise<number[]> {
+  const cluster = await describeKafka(clusterBootstrap(nodeIds, c), "kafka-cluster-probe");
   return (cluster?.brokers ?? []).map((b) => b.nodeId).sort((a, b) => a - b);
 }
 
@@ -113,16 +128,19 @@ const logTail = (c: LocalKafkaCluster, id: number): string => {
 export async function startClusterNodes(c: LocalKafkaCluster, nodeIds: readonly number[]): Promise<void> {
   const bad = nodeIds.filter((id) => !Number.isInteger(id) || id < 1);
   if (bad.length > 0) throw new StackError(`node ids ${bad.join(", ")}: allowed: integers >= 1`);
-  if (!nodeIds.includes(1) && runningPid(c, 1) === null) throw new StackError("node 1 (the controller) must run before other nodes join");
+  const absent = controllerIds(c).filter((n) => !nodeIds.includes(n) && runningPid(c, n) === null);
+  if (absent.length > (c.controllers ?? 1) - quorumMajority(c)) {
+    throw new StackError(`controller node(s) ${absent.join(", ")} must run (or start with them) before other nodes join: a quorum needs ${quorumMajority(c)} of ${controllerIds(c).length}`);
+  }
   const classpath = kafkaClasspath();
   const started: { id: number; pid: number }[] = [];
   for (const id of nodeIds) {
     if (runningPid(c, id) !== null) continue;
     const pid = launchNode(c, id, classpath);
-    log(`starting Kafka ${kafkaVersion} node ${id} (pid ${pid}) on ${localHost}:${clusterClientPort(id)}, logs in ${join(nodeDir(c, id), "logs")}`);
+    log(`starting Kafka ${kafkaVersion} node ${id} (pid ${pid}) on ${localHost}:${clusterClientPort(id, c)}, logs in ${join(nodeDir(c, id), "logs")}`);
     started.push({ id, pid });
   }
-  const want = [...new Set([1, ...nodeIds])];
+  const want = [...new Set(nodeIds)];
   let seen: number[] = [];
   let lastReport = 0;
   try {
@@ -131,7 +149,7 @@ export async function startClusterNodes(c: LocalKafkaCluster, nodeIds: readonly 
         for (const { id, pid } of started) {
           if (runningPid(c, id) !== pid) throw new StackError(`Kafka node ${id} exited during start-up; last log lines:\n${logTail(c, id)}`);
         }
-        seen = await registeredBrokers(want);
+        seen = await registeredBrokers(want, c);
         return want.every((id) => seen.includes(id));
       },
       {
@@ -153,11 +171,43 @@ export async function startClusterNodes(c: LocalKafkaCluster, nodeIds: readonly 
   }
 }
 
+const quorumMajority = (c: LocalKafkaCluster): number => Math.floor((c.controllers ?? 1) / 2) + 1;
+
+/** The PID of node `id` if it runs (and is ours), else null. */
+export const clusterNodePid = (c: LocalKafkaCluster, id: number): number | null => runningPid(c, id);
+
+/**
+ * The active controller: the quorum leader of the highest epoch that a running controller recorded in its
+ * quorum-state file (KRaft writes it on every election; kafkajs has no DescribeQuorum), or null.
+ */
+export function activeController(c: LocalKafkaCluster): number | null {
+  let best: { leaderId: number; leaderEpoch: number } | null = null;
+  for (const id of controllerIds(c)) {
+    if (runningPid(c, id) === null) continue;
+    const file = join(nodeDir(c, id), "data", "__cluster_metadata-0", "quorum-state");
+    if (!existsSync(file)) continue;
+    const state = JSON.parse(readFileSync(file, "utf8")) as { leaderId?: number; leaderEpoch?: number };
+    if (typeof state.leaderId !== "number" || state.leaderId < 0 || typeof state.leaderEpoch !== "number") continue;
+    if (best === null || state.leaderEpoch > best.leaderEpoch) best = { leaderId: state.leaderId, leaderEpoch: state.leaderEpoch };
+  }
+  return best?.leaderId ?? null;
+}
+
+/** Kills node `id` at once (SIGKILL, no clean shutdown: a crash), and waits until it is gone. */
+export async function killClusterNode(c: LocalKafkaCluster, id: number): Promise<void> {
+  const pid = runningPid(c, id);
+  if (pid === null) return;
+  process.kill(-pid, "SIGKILL");
+  await waitFor(() => runningPid(c, id) !== pid, { what: `Kafka node ${id} (pid ${pid}) to die of SIGKILL`, timeoutMs: 30_000, intervalMs: 100 });
+  rmSync(pidFile(c, id), { force: true });
+}
+
 /** Stops the cluster's nodes (the given ones, or every node with a PID file): SIGTERM, then SIGKILL. */
 export async function stopCluster(c: LocalKafkaCluster, nodeIds?: readonly number[]): Promise<void> {
   const ids = nodeIds ?? (existsSync(c.dir) ? nodeFolders(c) : []);
-  // Brokers first, the controller last: a broker shuts down cleanly only while the controller answers.
+  // Brokers first, the controllers last: a broker shuts down cleanly only while the controllers answer.
   const ordered = [...ids].sort((a, b) => b - a);
+  const controllers = new Set(controllerIds(c));
   const stopOne = async (id: number) => {
     const pid = runningPid(c, id);
     if (pid === null) return rmSync(pidFile(c, id), { force: true });
@@ -172,8 +222,8 @@ export async function stopCluster(c: LocalKafkaCluster, nodeIds?: readonly numbe
     }
     rmSync(pidFile(c, id), { force: true });
   };
-  await Promise.all(ordered.filter((id) => id !== 1).map(stopOne));
-  if (ordered.includes(1)) await stopOne(1);
+  await Promise.all(ordered.filter((id) => !controllers.has(id)).map(stopOne));
+  await Promise.all(ordered.filter((id) => controllers.has(id)).map(stopOne));
 }
 
 function nodeFolders(c: LocalKafkaCluster): number[] {

@@ -13,7 +13,7 @@ import { stopApp, scrape, waitReady, type AppProcess } from "./app-process.ts";
 import { DetectorMemory, type DetectorMemoryOptions, type DetectorMemorySummary } from "./detector-memory.ts";
 import { IsolatedRun, newRunId, runNames, type RunNames } from "./isolated-run.ts";
 import { ChecksCollector, eventName, injectionsOf, latencySummary, scanStored, scoreVerdicts, sizeBucketEdges, type Score } from "./verify.ts";
-import { ensureStack, localEndpoints } from "./stack-control.ts";
+import { singleNodeTarget, type LocalTarget } from "./local-target.ts";
 
 export interface LocalRunOptions {
   readonly rate: number;
@@ -45,6 +45,8 @@ export interface LocalRunOptions {
   /** Stop waiting for the detectors to catch up after this long without a new verdict. */
   readonly settleSeconds: number;
   readonly onProgress?: (p: ProgressSample) => void;
+  /** The servers it runs on (default: the shared single-node stack). */
+  readonly target?: LocalTarget;
   /** Runs while the load runs (fault injection); the run waits for it before verifying. */
   readonly during?: (control: RunControl) => Promise<void>;
   /** Given every verdict (the first of each event) once the run is verified, e.g. for the spike's latency by key class. */
@@ -102,7 +104,7 @@ export interface RunControl {
 export interface LocalRunSummary {
   readonly runId: string;
   readonly at: string;
-  readonly settings: Omit<LocalRunOptions, "onProgress" | "during" | "inspectVerdicts">;
+  readonly settings: Omit<LocalRunOptions, "onProgress" | "during" | "inspectVerdicts" | "target">;
   readonly produced: number;
   readonly checked: number;
   readonly stored: number;
@@ -150,13 +152,15 @@ interface DetectorSlot {
 }
 
 export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSummary> {
-  await ensureStack();
+  const target = o.target ?? singleNodeTarget;
+  await target.ensure();
   // A fresh run id keeps runs apart: own keyspace, topics, consumer groups and key prefix.
   const names = runNames(newRunId());
   const { runId } = names;
   const run = await IsolatedRun.open({
     names,
     partitions: o.partitions,
+    target,
     detector: {
       tracingSampleRatio: o.tracingSampleRatio,
       consumersPerProcess: o.consumersPerProcess,
@@ -295,7 +299,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
     await checks.stop();
 
     // ---- verify from the servers ----
-    const stored = await scanStored([localEndpoints.cassandraContactPoints], localEndpoints.cassandraLocalDataCenter, names.keyspace);
+    const stored = await scanStored(target.cassandraContactPoints, target.cassandraLocalDataCenter, names.keyspace);
     const failed = new Set(report.failedSeqs);
     let produced = 0;
     let lost = 0;
@@ -310,7 +314,7 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
     const elapsed = (lastVerdictAt - report.startedAt) / 1000;
     const cpu = retired.cpu + slots.reduce((a, s) => a + s.cpu, 0);
     const checkedByDetectors = retired.checks + slots.reduce((a, s) => a + s.checks, 0);
-    const { onProgress: _p, during: _d, inspectVerdicts: _i, ...settings } = o;
+    const { onProgress: _p, during: _d, inspectVerdicts: _i, target: _t, ...settings } = o;
     return {
       runId,
       at: new Date().toISOString(),

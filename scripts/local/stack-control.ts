@@ -28,6 +28,7 @@ import {
 import {
   cassandraJvmOptions,
   cassandraLogbackXml,
+  cassandraRackDcProperties,
   cassandraYaml,
   java17ModuleOptions,
 } from "../../cdk/servers/cassandra-config.ts";
@@ -75,7 +76,24 @@ export interface LocalCassandra {
   readonly exporterPort?: number;
   /** TLS required for clients and between nodes, as in the cloud (needs `authentication`, as the cloud has). */
   readonly tls?: boolean;
+  /** A node of a local multi-node cluster (scripts/local/local-cluster.ts); none: a single node on localHost. */
+  readonly member?: CassandraClusterMember;
 }
+
+/** Where a node of a local multi-node cluster sits: its own loopback address, its seeds, data centre and rack. */
+export interface CassandraClusterMember {
+  readonly address: string;
+  readonly seeds: readonly string[];
+  readonly dataCenter: string;
+  readonly rack: string;
+  readonly heapMiB: number;
+  /** See cassandraJvmOptions' ringDelayMs. */
+  readonly ringDelayMs: number;
+}
+
+/** The address a node's CQL and storage listen on, and its data centre (what a client must name). */
+export const cassandraAddress = (c: LocalCassandra): string => c.member?.address ?? localHost;
+const cassandraDataCenter = (c: LocalCassandra): string => c.member?.dataCenter ?? localEndpoints.cassandraLocalDataCenter;
 
 /** A TLS node's CA (made once in its state dir) and its own PEM key + certificate, by cassandra-tls.sh. */
 export const cassandraTlsPaths = (c: LocalCassandra): { readonly ca: ReturnType<typeof caFiles>; readonly node: CassandraTlsFiles } => ({
@@ -108,6 +126,8 @@ interface Server {
   readonly label: string;
   readonly version: string;
   readonly port: number;
+  /** The address its client port listens on. */
+  readonly host: string;
   readonly dir: string;
   readonly mainClass: string;
   readonly cassandra?: LocalCassandra;
@@ -118,6 +138,7 @@ const cassandraServer = (c: LocalCassandra): Server => ({
   label: `Cassandra ${cassandraVersion}`,
   version: cassandraVersion,
   port: c.ports.cql,
+  host: cassandraAddress(c),
   dir: c.dir,
   mainClass: "org.apache.cassandra.service.CassandraDaemon",
   cassandra: c,
@@ -129,6 +150,7 @@ const servers: readonly Server[] = [
     label: `Kafka ${kafkaVersion}`,
     version: kafkaVersion,
     port: kafkaPorts.localClient,
+    host: localHost,
     dir: join(stateRoot, "kafka"),
     mainClass: "kafka.Kafka",
   },
@@ -252,14 +274,17 @@ function javaCommandFor(s: Server, classpath: string): string[] {
   const c = s.cassandra ?? localCassandra;
   const config = join(s.dir, "cassandra.yaml");
   const logback = join(s.dir, "logback.xml");
+  const member = c.member;
+  const rackDcFile = join(s.dir, "cassandra-rackdc.properties");
+  if (member) writeFileSync(rackDcFile, cassandraRackDcProperties({ dataCenter: member.dataCenter, rack: member.rack }));
   writeFileSync(
     config,
     cassandraYaml({
       clusterName: c.clusterName,
-      address: localHost,
-      seeds: [localHost],
+      address: cassandraAddress(c),
+      seeds: member?.seeds ?? [localHost],
       dataRoot: join(s.dir, "data"),
-      snitch: "SimpleSnitch",
+      snitch: member ? "GossipingPropertyFileSnitch" : "SimpleSnitch",
       cores: localSizing.cassandraCores,
       authentication: c.authentication,
       ports: c.ports,
@@ -270,13 +295,14 @@ function javaCommandFor(s: Server, classpath: string): string[] {
   const jammJar = classpath.split(":").find((jar) => /\/jamm-[\d.]+\.jar$/.test(jar));
   if (!jammJar) throw new StackError("the jamm jar is missing from Cassandra's classpath");
   const jvm = cassandraJvmOptions({
-    heapMiB: localSizing.cassandraHeapMiB,
+    heapMiB: member?.heapMiB ?? localSizing.cassandraHeapMiB,
     jammJar,
     configFile: config,
     logbackFile: logback,
     logDir,
     jmxLocalPort: c.ports.jmx,
-    singleNode: true,
+    singleNode: member === undefined,
+    ...(member ? { ringDelayMs: member.ringDelayMs, rackDcFile } : {}),
   });
   const exporter: string[] = [];
   if (c.exporterPort !== undefined) {
@@ -299,16 +325,32 @@ function launch(s: Server, args: string[]): number {
 
 // ---------- readiness ----------
 
-/** The cluster as `brokers` describe it, or null when none answers within a second (a readiness probe). */
+/** A probe's bound: a broker still starting accepts the connection but may not answer for minutes. */
+const kafkaProbeTimeoutMs = 5_000;
+
+/** The cluster as `brokers` describe it, or null when none answers in time (a readiness probe). */
 export async function describeKafka(brokers: readonly string[], clientId: string): Promise<Awaited<ReturnType<Admin["describeCluster"]>> | null> {
-  const admin = new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
-  try {
+  const admin = new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+    requestTimeout: kafkaProbeTimeoutMs,
+  }).admin();
+  let timer: NodeJS.Timeout | undefined;
+  // kafkajs's request timeout does not cover every step of connecting (a broker replaying its log after a
+  // crash held a probe for minutes), so the probe has a bound of its own.
+  const bound = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), kafkaProbeTimeoutMs)));
+  const probe = (async () => {
     await admin.connect();
-    return await admin.describeCluster();
-  } catch {
-    return null;
+    return admin.describeCluster();
+  })().catch(() => null);
+  try {
+    return await Promise.race([probe, bound]);
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    clearTimeout(timer);
+    void admin.disconnect().catch(() => undefined);
   }
 }
 
@@ -323,10 +365,15 @@ const demandsLogin = (err: unknown): boolean =>
   Object.values(err.innerErrors as Record<string, unknown>).some((e) => e instanceof cassandra.errors.AuthenticationError);
 
 /** `caFile`: the CA of a TLS node, whose CQL port speaks nothing but TLS. */
-async function cassandraAnswers(port: number = cassandraPorts.cql, caFile?: string): Promise<boolean> {
+async function cassandraAnswers(
+  port: number = cassandraPorts.cql,
+  caFile?: string,
+  host: string = localHost,
+  dataCenter: string = localEndpoints.cassandraLocalDataCenter,
+): Promise<boolean> {
   const client = new cassandra.Client({
-    contactPoints: [`${localHost}:${port}`],
-    localDataCenter: localEndpoints.cassandraLocalDataCenter,
+    contactPoints: [`${host}:${port}`],
+    localDataCenter: dataCenter,
     socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
     ...(caFile === undefined ? {} : { sslOptions: { ca: [readFileSync(caFile, "utf8")], rejectUnauthorized: true } }),
   });
@@ -344,7 +391,12 @@ async function cassandraAnswers(port: number = cassandraPorts.cql, caFile?: stri
 const answers = (s: Server) =>
   s.name === "kafka"
     ? kafkaAnswers()
-    : cassandraAnswers(s.port, s.cassandra?.tls === true ? cassandraTlsPaths(s.cassandra).node.truststore : undefined);
+    : cassandraAnswers(
+        s.port,
+        s.cassandra?.tls === true ? cassandraTlsPaths(s.cassandra).node.truststore : undefined,
+        s.host,
+        s.cassandra ? cassandraDataCenter(s.cassandra) : undefined,
+      );
 
 function logTail(s: Server, lines = 25): string {
   for (const file of ["system.log", "server.log", "console.log"]) {
@@ -541,6 +593,12 @@ export async function startLocalCassandra(c: LocalCassandra): Promise<boolean> {
 /** Stops one local Cassandra node started by startLocalCassandra, and only that one. */
 export const stopLocalCassandra = (c: LocalCassandra): Promise<void> => stopServers([cassandraServer(c)]);
 
+/** Kills one local Cassandra node at once (SIGKILL: a crash, no drain or flush) and waits until it is gone. */
+export const killLocalCassandra = (c: LocalCassandra): Promise<void> => stopServers([cassandraServer(c)], "SIGKILL");
+
+/** The PID of a local Cassandra node if it runs (and is ours), else null. */
+export const localCassandraPid = (c: LocalCassandra): number | null => runningPid(cassandraServer(c));
+
 /**
  * One start at a time per state root. Two callers starting at once (two test runs, or a test run and
  * `npm run stack -- start`) would both launch a server; the loser's PID file replaced the winner's and the
@@ -610,12 +668,12 @@ async function startServersNow(list: readonly Server[]): Promise<Server[]> {
         throw new StackError(`${s.label} (pid ${pid}) on ${localHost}:${s.port} runs without TLS: stop it (npm run stack -- stop) and start it again with --tls`);
       }
       const secured = [configuredWithAuth(s) ? "authentication" : "", configuredWithTls(s) ? "TLS" : ""].filter(Boolean).join(" and ");
-      log(`${s.label} already running (pid ${pid}) on ${localHost}:${s.port}${secured === "" ? "" : ` with ${secured}`}`);
+      log(`${s.label} already running (pid ${pid}) on ${s.host}:${s.port}${secured === "" ? "" : ` with ${secured}`}`);
       continue;
     }
-    if (await portAnswers(s.port)) {
+    if (await portAnswers(s.port, s.host)) {
       throw new StackError(
-        `port ${s.port} on ${localHost} is taken by a process that is not our ${s.label}: stop it (see: ss -ltnp 'sport = :${s.port}') and start again`,
+        `port ${s.port} on ${s.host} is taken by a process that is not our ${s.label}: stop it (see: ss -ltnp 'sport = :${s.port}') and start again`,
       );
     }
     if (s.cassandra?.tls === true) {
@@ -624,14 +682,14 @@ async function startServersNow(list: readonly Server[]): Promise<Server[]> {
     }
     const classpath = resolveClasspath(s);
     const newPid = launch(s, javaCommandFor(s, classpath));
-    log(`starting ${s.label} (pid ${newPid}) on ${localHost}:${s.port}, logs in ${join(s.dir, "logs")}`);
+    log(`starting ${s.label} (pid ${newPid}) on ${s.host}:${s.port}, logs in ${join(s.dir, "logs")}`);
     started.push({ server: s, pid: newPid });
   }
   const t0 = Date.now();
   const ready = async ({ server, pid }: { server: Server; pid: number }) => {
     if (server.cassandra?.authentication === true) {
       // As in the cloud: the set-up starts the moment the CQL port opens, before the default superuser exists.
-      await waitReady(server, pid, () => portAnswers(server.port));
+      await waitReady(server, pid, () => portAnswers(server.port, server.host));
       await setUpCassandraAuth(server.cassandra);
     }
     await waitReady(server, pid);
@@ -643,7 +701,7 @@ async function startServersNow(list: readonly Server[]): Promise<Server[]> {
     throw err;
   }
   for (const { server } of started) {
-    log(`${server.label} ready on ${localHost}:${server.port} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(`${server.label} ready on ${server.host}:${server.port} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   return started.map(({ server }) => server);
 }
@@ -653,7 +711,7 @@ export async function stopStack(names: readonly Server["name"][] = servers.map((
   await stopServers(servers.filter((s) => names.includes(s.name)));
 }
 
-async function stopServers(list: readonly Server[]): Promise<void> {
+async function stopServers(list: readonly Server[], signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
   await Promise.all(
     list.map(async (s) => {
       const pid = runningPid(s);
@@ -662,7 +720,7 @@ async function stopServers(list: readonly Server[]): Promise<void> {
         return;
       }
       // Negative PID: the whole process group the detached server leads.
-      process.kill(-pid, "SIGTERM");
+      process.kill(-pid, signal);
       const gone = () => runningPid(s) !== pid;
       try {
         await waitFor(gone, { what: `${s.label} (pid ${pid}) to stop`, timeoutMs: 60_000 });

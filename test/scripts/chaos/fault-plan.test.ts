@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planFaults } from "../../../scripts/chaos/fault-plan.ts";
+import { clusterFaults, planFaults } from "../../../scripts/chaos/fault-plan.ts";
 
 describe("planFaults", () => {
   const o = { kills: 5, restartKafka: true, restartCassandra: true, startSeconds: 20, endSeconds: 160, seed: 7 };
@@ -24,5 +24,12 @@ describe("planFaults", () => {
   it("is repeatable for a seed and differs between seeds", () => {
     expect(planFaults(o)).toEqual(planFaults(o));
     expect(planFaults({ ...o, seed: 8 })).not.toEqual(planFaults(o));
+  });
+});
+
+describe("planFaults on the cluster", () => {
+  it("plans each cluster fault once besides the detector kills", () => {
+    const plan = planFaults({ kills: 2, restartKafka: false, restartCassandra: false, cluster: clusterFaults, startSeconds: 10, endSeconds: 200, seed: 3 });
+    expect(plan.map((f) => f.kind).sort()).toEqual(["kill-detector", "kill-detector", ...clusterFaults].sort());
   });
 });
