@@ -60,6 +60,12 @@ const maxLocalDetectors = 64;
 const detectorsRange = localRange(1, maxLocalDetectors, "integer");
 // A local run ends: 0 (the load generator's "until stopped") would never reach the verification.
 const durationRange = localRange(1, 86_400, "decimal");
+const warmupRange = localRange(0, 3_600, "decimal");
+/**
+ * A just-started stack and detector run several times slower for their first seconds (the servers' hot paths
+ * not yet compiled, caches and the detector's held history empty); a run measures the pipeline after that.
+ */
+export const localWarmupSeconds = 30;
 // A detector does not start in less; the top is this machine's memory, well above any pod's.
 const memoryRange = localRange(64, 16_384, "integer");
 const nodeCounts: Check = {
@@ -92,7 +98,15 @@ const option = (flag: string, help: string, check: Check, value: number | string
 function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof PassedOn> } {
   const command = new Command("local").description("Run the load generator and the detector against the local Kafka + Cassandra, then verify");
   const keys = new Map<string, keyof PassedOn>();
-  command.addOption(option(loadgenSettings.duration.flag, "how long the load generator sends", durationRange, d.duration));
+  command.addOption(option(loadgenSettings.duration.flag, "seconds of the measured window (after the warm-up)", durationRange, d.duration));
+  command.addOption(
+    option(
+      "--warmup <seconds>",
+      "seconds of load at the same rate before the measured window (checked and verified, its latency reported apart)",
+      warmupRange,
+      localWarmupSeconds,
+    ),
+  );
   for (const [key, s] of Object.entries(passedOn) as [keyof PassedOn, (typeof passedOn)[keyof PassedOn]][]) {
     const o = option(s.flag, s.help, s, d[key]);
     keys.set(o.attributeName(), key);
@@ -129,6 +143,7 @@ function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof Pas
 
 export type LocalArgs = PassedOn & {
   duration: number;
+  warmup: number;
   detectors: number;
   nodes: number;
   output: string;
@@ -189,12 +204,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (parsed === "help") return 0;
   const o = parsed;
-  console.log(`${o.rate} events/s for ${o.duration} s over ${o.keys} keys; ${o.detectors} detector(s)`);
+  console.log(`${o.rate} events/s for ${o.warmup} s of warm-up, then ${o.duration} s measured, over ${o.keys} keys; ${o.detectors} detector(s)`);
   // Every value is validated again by the app's own config schema before a process starts.
-  const { output, spatial, detectorMemoryMib, detectorHeap, nodes, ...rest } = o;
+  const { output, spatial, detectorMemoryMib, detectorHeap, nodes, warmup, ...rest } = o;
   if (spatial !== "off") return spatialRun(o, spatial);
   const summary = await runLocalPipeline({
     ...rest,
+    warmupSeconds: warmup,
     target: nodes === 1 ? singleNodeTarget : clusterTarget(nodes),
     ...(detectorMemoryMib === undefined ? {} : { detectorMemory: { limitMiB: detectorMemoryMib, heap: detectorHeap } }),
     settleSeconds: d.settleSeconds,

@@ -80,6 +80,22 @@ export async function waitReady(app: AppProcess, timeoutMs = 120_000): Promise<v
 }
 
 /** Sum of each metric's samples (over all label sets), from the Prometheus text format. */
+/**
+ * Until the detector has joined its consumer group at least once. /readyz only says its consumers run; the group
+ * join (and its partition assignment) takes seconds more, and load sent meanwhile waits in Kafka, which a run's
+ * latency would count as the pipeline's.
+ */
+export async function waitJoined(app: AppProcess, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    async () => {
+      if (app.child.exitCode !== null) throw new Error(`${app.name} exited:\n${app.tail().join("\n")}`);
+      const metrics = await scrape(app).catch(() => null);
+      return (metrics?.get("detector_group_joins_total") ?? 0) >= 1;
+    },
+    { what: `${app.name} to join its consumer group`, timeoutMs, detail: () => `its last lines:\n${app.tail().join("\n")}` },
+  );
+}
+
 export async function scrape(app: AppProcess): Promise<Map<string, number>> {
   const port = await app.port();
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
