@@ -41,7 +41,7 @@ export interface LocalRunOptions {
   readonly tracingSampleRatio: number;
   /** The load generator's seed (default: derived from the run's producer id, so each run draws anew). */
   readonly seed?: number;
-  /** The detectors' overload policy (issue 15; default the app's: off). */
+  /** The detectors' overload policy (default the app's: off). */
   readonly overload?: { readonly policy: DetectorConfig["overloadPolicy"]; readonly ageBoundMs: number };
   /** A load spike: × factor for durationSeconds, starting startSeconds into the run. */
   readonly burst?: { readonly factor: number; readonly startSeconds: number; readonly durationSeconds: number };
@@ -391,7 +391,7 @@ async function reviveWhile(control: RunControl, on: () => boolean): Promise<void
 }
 
 /**
- * What a run must reach (issue 12): precision, and recall within the episode (50 events for a shift) in every
+ * What a run must reach: precision, and recall within the episode (50 events for a shift) in every
  * size bucket from `recallFromSigmas` up. Shifts under 2σ are reported, not required: a 50-value baseline
  * absorbs part of a 1σ shift before the sums reach h (cusum.ts, cusumDefaults).
  */
