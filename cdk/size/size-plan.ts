@@ -47,9 +47,9 @@ const detectorMemoryAtSaturation = { peakRssMiB: 192.7, peakHeapTotalMiB: 77.7 }
 const readDetectorCpuSecondsPer1000Checks = 0.401;
 /**
  * The same with held history (the detector reads Cassandra only on a miss): the largest over the held drains of
- * `npm run bench -- --only-history` (results/bench/history-modes.json), where read drains ran interleaved with them.
+ * the history pairs of `npm run bench` (results/bench/history-modes.json), where read drains ran interleaved with them.
  */
-const heldDetectorCpuSecondsPer1000Checks = 0.166;
+const heldDetectorCpuSecondsPer1000Checks = 0.193;
 /** Per history mode (DETECTOR_HISTORY): what a pod's capacity is planned from. */
 const detectorCpuSecondsPer1000Checks = { held: heldDetectorCpuSecondsPer1000Checks, read: readDetectorCpuSecondsPer1000Checks } as const;
 /** A pod is planned at half its CPU's capacity: room for the tail, GC, rebalances and a slower host. */

@@ -87,8 +87,8 @@ describe("preflight", () => {
     expect(byCheck(results, "credentials").detail).toMatch(/account 123456789012/);
     expect(byCheck(results, "cdk bootstrap").detail).toMatch(/version 29/);
     // others: m5.4xlarge 16 + r5.2xlarge 8 (g5 is not a standard type; the i3 is ours): 1152 − 24 = 1128.
-    // stage-48: 48 Cassandra i3.2xlarge × 8 vCPUs + 8 c5.4xlarge workers × 16 (37 detector pods of 2 CPUs, held history).
-    expect(byCheck(results, "vCPU quota").detail).toMatch(/= 1152 vCPUs; 24 in use by other instances, so 1128 available; stage-48 needs 512 \(8 already running/);
+    // stage-48: 48 Cassandra i3.2xlarge × 8 vCPUs + 10 c5.4xlarge workers × 16 (44 detector pods of 2 CPUs, held history).
+    expect(byCheck(results, "vCPU quota").detail).toMatch(/= 1152 vCPUs; 24 in use by other instances, so 1128 available; stage-48 needs 544 \(8 already running/);
     expect(byCheck(results, "offered: i3.2xlarge").status).toBe("pass");
     expect(byCheck(results, "offered: c5.4xlarge").status).toBe("pass");
     expect(byCheck(results, "MSK broker quota (account)").detail).toMatch(/= 90; 6 brokers in other clusters, so 84 available; stage-48 needs 9/);
@@ -125,9 +125,9 @@ describe("preflight", () => {
     expect(cli).toMatchObject({ status: "fail", detail: "aws-cli 1.45.11 is the AWS CLI v1; the kit requires v2" });
     const vcpu = byCheck(results, "vCPU quota");
     expect(vcpu.status).toBe("fail");
-    expect(vcpu.detail).toMatch(/= 256 vCPUs; 24 in use by other instances, so 232 available; stage-48 needs 512/);
-    expect(vcpu.fix).toMatch(/L-1216C47A\) to at least 536/);
-    expect(vcpu.fix).toMatch(/aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A --desired-value 536 --region us-east-1/);
+    expect(vcpu.detail).toMatch(/= 256 vCPUs; 24 in use by other instances, so 232 available; stage-48 needs 544/);
+    expect(vcpu.fix).toMatch(/L-1216C47A\) to at least 568/);
+    expect(vcpu.fix).toMatch(/aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A --desired-value 568 --region us-east-1/);
     const i3 = byCheck(results, "offered: i3.2xlarge");
     expect(i3.status).toBe("fail");
     expect(i3.detail).toBe("i3.2xlarge is not offered in us-east-1c");

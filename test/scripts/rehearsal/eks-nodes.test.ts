@@ -29,12 +29,12 @@ describe("EKS node allocatable", () => {
     expect(r.capacity.cpu).toBe("16");
   });
 
-  it("stage-48: the plan's 8 workers over its 3 zones in turn, with zone and instance-type labels", () => {
+  it("stage-48: the plan's 10 workers over its 3 zones in turn, with zone and instance-type labels", () => {
     const plan = sizePlanFrom({ preset: "stage-48" });
     const nodes = plannedNodes(plan);
     expect(nodes).toHaveLength(plan.eks.workerNodes);
     const perZone = plan.availabilityZones.map((z) => nodes.filter((n) => n.zone === z).length);
-    expect(perZone).toEqual([3, 3, 2]);
+    expect(perZone).toEqual([4, 3, 3]);
     const labels = (nodes[0]!.manifest.metadata as { labels: Record<string, string> }).labels;
     expect(labels["topology.kubernetes.io/zone"]).toBe(plan.availabilityZones[0]);
     expect(labels["node.kubernetes.io/instance-type"]).toBe(plan.eks.instanceType);
