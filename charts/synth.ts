@@ -23,6 +23,7 @@ import { buildCharts, type ChartOptions, type KitCharts } from "./index.ts";
 import { components } from "./names.ts";
 import { defaultAppImage, defaultTracingSampleRatio } from "./options.ts";
 import { thirdPartyImageNames, type ImageDigests } from "./versions.ts";
+import { usageErrorExitCode } from "../app/cli-exit.ts";
 
 export interface SynthesizedManifest {
   readonly chart: keyof KitCharts;
@@ -44,7 +45,7 @@ export function synthesizeManifests(plan: SizePlan, options: ChartOptions): Synt
 export const standaloneEndpoints = { kafkaBrokers: "kafka:9092", cassandraContactPoints: "cassandra:9042" } as const;
 
 /** Exit status for bad input (flags, values, combinations); nothing is written then. */
-export const usageErrorExitCode = 2;
+export { usageErrorExitCode };
 
 class UsageError extends Error {}
 

@@ -16,9 +16,9 @@ import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type Local
 import { clusterNodeCounts, clusterTarget } from "./local/local-cluster.ts";
 import { singleNodeTarget } from "./local/local-target.ts";
 import { projectRoot } from "./local/stack-control.ts";
+import { usageErrorExitCode } from "../app/cli-exit.ts";
 
 /** Exit status for bad flags or values (and commander's own errors); nothing has started then. */
-export const usageErrorExitCode = 2;
 
 /** A bad flag or value; the message names the flag as given and what is allowed. */
 export class LocalUsageError extends Error {

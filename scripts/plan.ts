@@ -4,7 +4,8 @@
  * Exit status 2 on bad input (a flag, a value, a stage), with one line naming it.
  */
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
+import { runCommand } from "../app/cli-exit.ts";
 import { availabilityZoneCount, limits, SizeInputError } from "../cdk/size/size-input.ts";
 import { plainNumberOption } from "./cli-number.ts";
 import { planExperiment } from "./cost/experiment-plan.ts";
@@ -12,7 +13,6 @@ import { planReport } from "./cost/plan-report.ts";
 import { addStageOptions, stagesFromOptions, type StageOptions } from "./cost/stage-options.ts";
 
 /** Exit status for bad input; nothing is printed on stdout then. */
-export const usageErrorExitCode = 2;
 
 /** At most a year per stage: an estimate beyond it is a typo, not a plan. */
 const hoursInAYear = 8760;
@@ -59,22 +59,6 @@ export function planCommand(write: (text: string) => void = (text) => process.st
     });
 }
 
-export async function main(argv: readonly string[]): Promise<void> {
-  try {
-    await planCommand().parseAsync([...argv], { from: "user" });
-  } catch (error) {
-    // Commander has printed its own message (naming the flag) already.
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : usageErrorExitCode;
-      return;
-    }
-    if (error instanceof SizeInputError) {
-      process.stderr.write(`plan: ${error.message}\n`);
-      process.exitCode = usageErrorExitCode;
-      return;
-    }
-    throw error;
-  }
-}
+export const main = (argv: readonly string[]): Promise<void> => runCommand("plan", planCommand(), argv, SizeInputError);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

@@ -4,7 +4,8 @@
  * in dependency order, retrying what is blocked with backoff. Exits 1 while anything remains, 2 on bad input.
  */
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
+import { runCommand, usageErrorExitCode } from "../app/cli-exit.ts";
 import { awsRegionAllowed, partitionOfRegion } from "../app/aws-regions.ts";
 import { errorMessage, errorName } from "./aws/aws-context.ts";
 import { sweepExperiment, type SweepReport } from "./aws/deletion-order.ts";
@@ -12,7 +13,6 @@ import { sweepReport } from "./aws/sweep-report.ts";
 import { plainNumberOption } from "./cli-number.ts";
 
 /** Exit status for bad input, and for not knowing what is left (distinct from 1: something remains). */
-export const usageErrorExitCode = 2;
 
 interface SweepCliOptions {
   experiment: string;
@@ -85,22 +85,6 @@ export function sweepCommand(): Command {
     });
 }
 
-export async function main(argv: readonly string[]): Promise<void> {
-  try {
-    await sweepCommand().parseAsync([...argv], { from: "user" });
-  } catch (error) {
-    // Commander has printed its own message (naming the flag) already.
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : usageErrorExitCode;
-      return;
-    }
-    if (error instanceof SweepUsageError) {
-      process.stderr.write(`sweep: ${error.message}\n`);
-      process.exitCode = usageErrorExitCode;
-      return;
-    }
-    throw error;
-  }
-}
+export const main = (argv: readonly string[]): Promise<void> => runCommand("sweep", sweepCommand(), argv, SweepUsageError);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));
