@@ -37,7 +37,7 @@ const profiles = {
   smoke: { rate: 150, duration: 25, kills: 2, restartKafka: false, restartCassandra: false, malformedEverySeconds: 8 },
   // Six server JVMs beside the shared stack on two cores: a lower rate, and a window long enough that each
   // fault's member is down, back and caught up before the next one.
-  cluster: { rate: 50, duration: 600, kills: 1, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
+  cluster: { rate: 50, duration: 840, kills: 1, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
 } as const satisfies Record<string, Profile>;
 const caseHeader = "chaos-case";
 const recoveryLimitSeconds = 90;
@@ -60,6 +60,9 @@ interface Recovery {
   readonly member?: string;
   readonly restartSeconds?: number;
   readonly afterReturnRecoverySeconds?: number;
+  /** A node down past the hint window: its repair's time (inside restartSeconds) and what it streamed. */
+  readonly repairSeconds?: number;
+  readonly repairPreview?: string;
   /** A detector kill: how long the new detector took to be ready (its /readyz)… */
   readonly detectorReadySeconds?: number;
   /** …and until verdicts flowed again (after its group joined), the rest of the recovery being the catch-up. */
@@ -188,7 +191,7 @@ async function main(): Promise<number> {
         recoveries.push({ kind: fault.kind, atSeconds: Math.round(t0), recoverySeconds: await recovered(t0, bound) });
       } else {
         const cassandraNode = 1 + Math.floor(pick() * o.nodes);
-        const struck = await crashMember(fault.kind, { kafka, eventsTopic: names.eventsTopic, cassandraNode });
+        const struck = await crashMember(fault.kind, { kafka, eventsTopic: names.eventsTopic, keyspace: names.keyspace, nodes: o.nodes, cassandraNode });
         log(`    crashed ${struck.member}`);
         let from = t0;
         let times = {};
@@ -198,9 +201,9 @@ async function main(): Promise<number> {
           times = await restartDetector(from);
         }
         const recoverySeconds = await recovered(from, bound);
-        while (elapsed() - t0 < memberDownSeconds) await sleep(200);
+        while (elapsed() - t0 < (struck.downSeconds ?? memberDownSeconds)) await sleep(200);
         const t1 = elapsed();
-        await struck.restore();
+        const restored = await struck.restore();
         const restartSeconds = seconds(t1);
         const afterReturnRecoverySeconds = await recovered(elapsed(), bound);
         recoveries.push({
@@ -210,6 +213,7 @@ async function main(): Promise<number> {
           recoverySeconds,
           restartSeconds,
           afterReturnRecoverySeconds,
+          ...restored,
           ...times,
         });
       }

@@ -1,11 +1,12 @@
 /**
- * npm run experiment -- --stages 3,6,12,24,48 --duration <seconds per stage> --target aws|local
+ * npm run experiment -- --stages 3,6,12,24,48 --duration <seconds per stage> --target aws|local|local-cluster
  *                       [--rate N | --search] [--warmup s] [--keep] [--resume <id>] [--compare <id>] [--id <id>]
  *                       [--cluster-admin-arn <arn>] [--api-access-cidrs <cidrs>] [--replace-cassandra-nodes]
  *
  * Runs a staged experiment and writes results/experiments/<id>/ (stage JSONs, results.csv, charts, report.md).
  * aws: cdk deploy per stage (grown in place; -c clusterAdminArn from the caller's identity unless given), readiness via EKS/MSK/Kubernetes/Prometheus, teardown with
  * cdk destroy + sweep. local: stage k = k detector processes against the local stack (local-stage-size.ts).
+ * local-cluster: stage n = n brokers and n Cassandra nodes of the local cluster, grown between stages.
  * Exit codes: 0 done, 1 failed, 2 bad arguments, 130 interrupted.
  */
 import { join } from "node:path";
@@ -61,8 +62,11 @@ interface CliOptions {
 
 const program = new Command("experiment")
   .description("Run a staged experiment (deploy or grow, wait ready, warm up, load, read Prometheus, write results, tear down)")
-  .addOption(new Option("--target <target>", "where the stages run").choices(["aws", "local"]).makeOptionMandatory())
-  .option("--stages <list>", "aws: Cassandra node counts or presets (3..48), e.g. 3,6,12,24,48; local: detector processes, e.g. 1,2")
+  .addOption(new Option("--target <target>", "where the stages run").choices(["aws", "local", "local-cluster"]).makeOptionMandatory())
+  .option(
+    "--stages <list>",
+    "aws: Cassandra node counts or presets (3..48), e.g. 3,6,12,24,48; local: detector processes, e.g. 1,2; local-cluster: brokers and Cassandra nodes of the local cluster, growing (3..6), e.g. 3,6",
+  )
   .option("--duration <seconds>", "measured seconds per stage (after the warm-up)", positive("--duration", "a number of seconds > 0"))
   .option("--warmup <seconds>", "warm-up seconds before each measurement (default: a third of --duration, 5..60)", (v) => {
     const n = Number(v);
@@ -137,9 +141,10 @@ async function main(): Promise<number> {
     progress,
     signal: controller.signal,
     makeRunner: (state, dir, update) =>
-      state.target === "local"
+      state.target !== "aws"
         ? new LocalStageRunner({
             experimentId: state.id,
+            cluster: state.target === "local-cluster",
             workDir: workDirOf(dir),
             keep: o.keep === true,
             startedStack: state.startedStack,

@@ -68,6 +68,14 @@ export function cassandraEncryptionOptions(tls: CassandraTlsFiles): Record<strin
   };
 }
 
+/**
+ * How long a coordinator keeps hints for a replica that is down: Cassandra's own default, written down
+ * because the fault campaign shortens it on live nodes (nodetool setmaxhintwindow) to stand for a node down
+ * longer than this, and sets it back to this value afterwards. A node back within the window catches up by
+ * hint replay; one down longer misses the writes after it until a repair.
+ */
+export const cassandraMaxHintWindowMs = 3 * 60 * 60 * 1000;
+
 /** The settings every node has. Values use Cassandra 5.0's unit-suffixed names. */
 export function cassandraYaml(o: CassandraNodeOptions): string {
   const ports = o.ports ?? cassandraPorts;
@@ -105,6 +113,7 @@ export function cassandraYaml(o: CassandraNodeOptions): string {
     memtable_allocation_type: "offheap_objects",
     // Experiments drop and recreate keyspaces; a snapshot per drop would only fill the disk.
     auto_snapshot: false,
+    max_hint_window: `${cassandraMaxHintWindowMs}ms`,
     authenticator: o.authentication ? "PasswordAuthenticator" : "AllowAllAuthenticator",
     authorizer: o.authentication ? "CassandraAuthorizer" : "AllowAllAuthorizer",
     role_manager: "CassandraRoleManager",

@@ -3,15 +3,52 @@
  * one crashes, and how it is brought back. A crash is SIGKILL; the member comes back on its own state.
  */
 import type { Kafka } from "kafkajs";
-import { controllerBroker, killBroker, killCassandraNode, restartBroker, restartCassandraNode } from "../local/local-cluster.ts";
+import { cassandraMaxHintWindowMs } from "../../cdk/servers/cassandra-config.ts";
+import {
+  controllerBroker,
+  killBroker,
+  killCassandraNode,
+  previewRepair,
+  repairNode,
+  restartBroker,
+  restartCassandraNode,
+  setHintWindow,
+} from "../local/local-cluster.ts";
 import type { ClusterFaultKind } from "./fault-plan.ts";
+
+/** What bringing a member back involved besides its restart (a repair, for a node down past the hint window). */
+export interface RestoreReport {
+  readonly repairSeconds?: number;
+  /** What `nodetool repair --preview` said the repair would stream (the writes no hint carried). */
+  readonly repairPreview?: string;
+}
 
 export interface StruckMember {
   /** "cassandra 2", "broker 3 (controller)" … */
   readonly member: string;
-  /** Brings it back; resolves once it answers again (a broker registered, a node's CQL open). */
-  restore(): Promise<void>;
+  /** How long it stays down before `restore` (seconds); absent: the campaign's default. */
+  readonly downSeconds?: number;
+  /** Brings it back; resolves once it answers again (a broker registered, a node's CQL open) and is repaired. */
+  restore(): Promise<RestoreReport>;
 }
+
+/**
+ * The node down past the hint window. The cloud's window is three hours; here the live nodes' window is cut to
+ * a few seconds for the fault, so most of the node's time down is past it: the writes then are on two
+ * replicas only (LOCAL_QUORUM still holds), no hint carries them to the node, and only a repair does.
+ */
+export const pastHintWindow = { hintWindowMs: 5_000, downSeconds: 30 } as const;
+
+/** The leading lines of nodetool's output that say how much a repair streams, on one line. */
+const streamingSummary = (printed: string): string =>
+  printed
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /estimated streaming|ranges|out of sync|mismatch/i.test(l))
+    .slice(0, 3)
+    .join("; ") || printed.trim().split("\n").slice(0, 2).join("; ");
+
+const seconds = (from: number) => Math.round((Date.now() - from) / 100) / 10;
 
 /** The broker leading the most partitions of `topic` (ties: the lowest id). */
 export async function busiestBroker(kafka: Kafka, topic: string): Promise<number> {
@@ -31,18 +68,61 @@ export async function busiestBroker(kafka: Kafka, topic: string): Promise<number
 
 async function crashBroker(id: number, why: string): Promise<StruckMember> {
   await killBroker(id);
-  return { member: `broker ${id} (${why})`, restore: () => restartBroker(id) };
+  return {
+    member: `broker ${id} (${why})`,
+    restore: async () => {
+      await restartBroker(id);
+      return {};
+    },
+  };
+}
+
+/** Past the hint window: the live nodes' window cut first, the node killed; back, it is repaired and the window restored. */
+async function crashPastHintWindow(o: { nodes: number; cassandraNode: number; keyspace: string }): Promise<StruckMember> {
+  await setHintWindow(o.nodes, pastHintWindow.hintWindowMs);
+  try {
+    await killCassandraNode(o.cassandraNode);
+  } catch (err) {
+    await setHintWindow(o.nodes, cassandraMaxHintWindowMs);
+    throw err;
+  }
+  return {
+    member: `cassandra ${o.cassandraNode} (down past a ${pastHintWindow.hintWindowMs / 1000} s hint window)`,
+    downSeconds: pastHintWindow.downSeconds,
+    restore: async () => {
+      try {
+        await restartCassandraNode(o.cassandraNode);
+        const repairPreview = streamingSummary(await previewRepair(o.cassandraNode, o.keyspace));
+        const t = Date.now();
+        await repairNode(o.cassandraNode, o.keyspace);
+        return { repairSeconds: seconds(t), repairPreview };
+      } finally {
+        await setHintWindow(o.nodes, cassandraMaxHintWindowMs);
+      }
+    },
+  };
 }
 
 /**
  * Crashes the member `kind` names. `cassandraNode`: which node a Cassandra fault takes (the campaign draws it
  * from its seed). A detector kill during a broker loss crashes the broker here; the campaign kills the detector.
  */
-export async function crashMember(kind: ClusterFaultKind, o: { kafka: Kafka; eventsTopic: string; cassandraNode: number }): Promise<StruckMember> {
+export async function crashMember(
+  kind: ClusterFaultKind,
+  o: { kafka: Kafka; eventsTopic: string; keyspace: string; nodes: number; cassandraNode: number },
+): Promise<StruckMember> {
   switch (kind) {
     case "kill-cassandra-node":
       await killCassandraNode(o.cassandraNode);
-      return { member: `cassandra ${o.cassandraNode}`, restore: () => restartCassandraNode(o.cassandraNode) };
+      return {
+        member: `cassandra ${o.cassandraNode}`,
+        restore: async () => {
+          await restartCassandraNode(o.cassandraNode);
+          return {};
+        },
+      };
+    case "kill-cassandra-node-past-hint-window":
+      return crashPastHintWindow(o);
     case "kill-controller": {
       const id = controllerBroker();
       if (id === null) throw new Error("no running controller recorded a quorum leader");

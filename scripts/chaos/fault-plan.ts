@@ -7,11 +7,18 @@ export type FaultKind = "kill-detector" | "restart-kafka" | "restart-cassandra" 
 
 /**
  * On the cluster, each a SIGKILL (a crash, not a clean stop) and a restart on the same state a while later:
- * a Cassandra node; the broker leading the most partitions of the events topic; the broker that is the
- * active KRaft controller; a detector killed while a broker is down (its restart has to find the group's
+ * a Cassandra node (back within the hint window: hints bring it up to date); a Cassandra node down past the
+ * hint window (a repair does); the broker leading the most partitions of the events topic; the broker that is
+ * the active KRaft controller; a detector killed while a broker is down (its restart has to find the group's
  * coordinator and the partitions' leaders on the brokers left).
  */
-export const clusterFaults = ["kill-cassandra-node", "kill-busiest-broker", "kill-controller", "kill-detector-during-broker-loss"] as const;
+export const clusterFaults = [
+  "kill-cassandra-node",
+  "kill-cassandra-node-past-hint-window",
+  "kill-busiest-broker",
+  "kill-controller",
+  "kill-detector-during-broker-loss",
+] as const;
 export type ClusterFaultKind = (typeof clusterFaults)[number];
 export interface Fault {
   readonly atSeconds: number;

@@ -9,7 +9,7 @@ import { z } from "zod";
 export const stateSchema = z.object({
   schema: z.literal(1),
   id: z.string(),
-  target: z.enum(["aws", "local"]),
+  target: z.enum(["aws", "local", "local-cluster"]),
   /** The stage numbers in the order they run. */
   stages: z.array(z.number().int().positive()),
   durationSeconds: z.number().positive(),

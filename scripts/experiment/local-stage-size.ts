@@ -14,6 +14,7 @@
 import { availableParallelism } from "node:os";
 import { limits, parseSizeInput } from "../../cdk/size/size-input.ts";
 import { deriveSizePlan, type SizePlan } from "../../cdk/size/size-plan.ts";
+import { clusterNodeCounts, clusterReplication } from "../local/local-cluster.ts";
 
 export interface LocalMachine {
   /** Cores the whole local pipeline shares (Kafka, Cassandra, detectors, load generator, Prometheus). */
@@ -77,4 +78,39 @@ export function localStageSize(stage: number, machine: LocalMachine = localMachi
     requestsPerConnection: plan.detector.requestsPerConnection,
     reference: { cassandraNodes: plan.cassandra.nodes, detectorPods: plan.detector.pods, ratePerPod },
   };
+}
+
+/**
+ * `--target local-cluster`: stage n = n Kafka brokers and n Cassandra nodes (the cluster of local-cluster.ts),
+ * as a cloud stage counts its Cassandra nodes, so growing from stage 3 to 6 adds brokers and nodes to a running
+ * cluster as the cloud does. One detector process per replication factor's worth of nodes, each sized like a
+ * local stage's; the rate grows linearly with n up to `checksPerSecond` at the largest cluster.
+ */
+export interface LocalClusterMachine {
+  readonly cores: number;
+  /**
+   * Checks/s the largest cluster is fed. Up to twelve server JVMs, Prometheus, the detectors and the load
+   * generator share this machine's two cores, and every write goes to three replicas: a tenth of the
+   * single-node stack's budget (the fault campaign runs the 3-node cluster at 50 events/s).
+   */
+  readonly checksPerSecond: number;
+}
+
+export const localClusterMachine: LocalClusterMachine = { cores: availableParallelism(), checksPerSecond: 150 };
+
+export interface LocalClusterStageSize extends LocalStageSize {
+  /** Kafka brokers, and Cassandra nodes: the stage number. */
+  readonly nodes: number;
+}
+
+export function localClusterStageSize(nodes: number, machine: LocalClusterMachine = localClusterMachine, plan: SizePlan = referencePlan()): LocalClusterStageSize {
+  if (!Number.isInteger(nodes) || nodes < clusterNodeCounts.min || nodes > clusterNodeCounts.max) {
+    throw new LocalStageError(
+      `stage ${nodes}: allowed for --target local-cluster: an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max} (Kafka brokers and Cassandra nodes of the local cluster)`,
+    );
+  }
+  const detectorProcesses = Math.max(1, Math.round(nodes / clusterReplication.factor));
+  const perProcess = localStageSize(detectorProcesses, localMachine, plan);
+  const ratePerSecond = Math.max(1, Math.round((nodes / clusterNodeCounts.max) * machine.checksPerSecond));
+  return { ...perProcess, stage: nodes, nodes, ratePerSecond, keys: Math.max(1, Math.round(ratePerSecond / 10)) };
 }

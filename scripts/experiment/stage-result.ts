@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import type { WindowMetrics } from "./prometheus-query.ts";
 import type { LeaderBalanceReadBack } from "./stage-runner.ts";
 
-export type Target = "aws" | "local";
+/** aws: the cloud; local: detector processes on the single-node stack; local-cluster: the multi-node local cluster. */
+export type Target = "aws" | "local" | "local-cluster";
 
 /** The p99 bound a stage (and a rate-search trial) must stay under. */
 export const p99BoundMs = 1_000;

@@ -6,21 +6,39 @@
  * inherits another's backlog; a real Prometheus scrapes the processes and the results are read
  * from its HTTP API like in the cloud. Teardown stops every process we started, deletes the trial's topics and
  * keyspace (unless --keep), and stops the local stack servers only if this experiment started them.
+ *
+ * `--target local-cluster`: stage n = the multi-node cluster at n brokers and n Cassandra nodes
+ * (local-cluster.ts). Going to a larger stage grows the running cluster as the cloud grows: the new brokers
+ * register, the new Cassandra nodes join one at a time (each streaming its ranges), and then Kafka's own
+ * reassignment spreads the run's partitions over every broker (app/kafka/rebalance.ts, what the cloud's
+ * rebalance Job runs), with the leaders per broker read back into the stage's result.
  */
 import { rmSync } from "node:fs";
 import type { Admin } from "kafkajs";
 import { createKafka } from "../../app/kafka/kafka-client.ts";
+import { summarize } from "../../app/kafka/rebalance-command.ts";
+import { rebalancePartitions } from "../../app/kafka/rebalance.ts";
 import { createLogger } from "../../app/log.ts";
 import { waitFor } from "../../app/retry.ts";
 import { waitReady, type AppProcess } from "../local/app-process.ts";
 import { dropKeyspaces, IsolatedRun, runNames, type RunNames } from "../local/isolated-run.ts";
+import { clusterNodeCounts, clusterStatus, clusterTarget, startCluster, stopClusterStack } from "../local/local-cluster.ts";
+import { singleNodeTarget, type LocalTarget } from "../local/local-target.ts";
 import { localJobs, startLocalPrometheus, type LocalPrometheus } from "../local/prometheus.ts";
-import { endpointsAnswer, ensureStack, localEndpoints, stopStack } from "../local/stack-control.ts";
-import { localMachine, localStageSize, type LocalMachine } from "./local-stage-size.ts";
+import { endpointsAnswer, ensureStack, stopStack } from "../local/stack-control.ts";
+import { localClusterStageSize, localMachine, localStageSize, type LocalMachine, type LocalStageSize } from "./local-stage-size.ts";
 import type { Progress } from "./progress.ts";
 import { consumedPartitionsQuery, currentChecksQuery, readWindow } from "./prometheus-query.ts";
 import { emptyTopic, readPartitions } from "./stage-topics.ts";
-import { abortableSleep, throwIfAborted, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
+import {
+  abortableSleep,
+  throwIfAborted,
+  type LeaderBalanceReadBack,
+  type LoadWindow,
+  type StageDescription,
+  type StageRunner,
+  type TrialOutcome,
+} from "./stage-runner.ts";
 
 export interface LocalRunnerOptions {
   readonly experimentId: string;
@@ -28,12 +46,17 @@ export interface LocalRunnerOptions {
   readonly workDir: string;
   readonly keep: boolean;
   readonly machine?: LocalMachine;
+  /** Stages are the multi-node cluster's sizes (--target local-cluster), not detector processes. */
+  readonly cluster?: boolean;
   /** Called for every child process started, so the state file can list them. */
   readonly onProcess?: (name: string, pid: number) => void;
   /** Stack servers a previous (resumed) run of this experiment started: stopped at teardown too. */
   readonly startedStack?: readonly string[];
   readonly onStackStarted?: (names: readonly string[]) => void;
 }
+
+/** What startedStack records when the experiment started the whole local cluster (stopped at teardown). */
+const clusterStarted = "cluster";
 
 /** Every topic of an experiment starts with this; every keyspace with `keyspacePrefix`. */
 export const topicPrefix = (experimentId: string) => `${experimentId}-s`;
@@ -51,8 +74,11 @@ export const trialNames = (experimentId: string, stage: number, trial: number, r
   });
 
 export class LocalStageRunner implements StageRunner {
-  readonly target = "local" as const;
+  readonly target: "local" | "local-cluster";
   readonly #o: LocalRunnerOptions;
+  readonly #cluster: boolean;
+  /** The cluster size now (local-cluster), once prepared: its servers are the trials' target. */
+  #nodes: number | undefined;
   readonly #machine: LocalMachine;
   readonly #log = createLogger("experiment", "warn");
   #startedStack: string[];
@@ -65,19 +91,30 @@ export class LocalStageRunner implements StageRunner {
   constructor(o: LocalRunnerOptions) {
     this.#o = o;
     this.#machine = o.machine ?? localMachine;
+    this.#cluster = o.cluster === true;
+    this.target = this.#cluster ? "local-cluster" : "local";
     this.#startedStack = [...(o.startedStack ?? [])];
   }
 
+  #size(stage: number): LocalStageSize {
+    return this.#cluster ? localClusterStageSize(stage) : localStageSize(stage, this.#machine);
+  }
+
+  #targetOf(stage: number): LocalTarget {
+    return this.#cluster ? clusterTarget(stage) : singleNodeTarget;
+  }
+
   describe(stage: number): StageDescription {
-    const s = localStageSize(stage, this.#machine);
+    const s = this.#size(stage);
     const cores = this.#machine.cores;
+    const servers = this.#cluster ? stage : 1;
     return {
       name: `stage-${stage}`,
       size: stage,
-      sizeUnit: "detector processes (local)",
+      sizeUnit: this.#cluster ? "Kafka brokers and Cassandra nodes (local cluster)" : "detector processes (local)",
       sizes: {
-        cassandraNodes: 1,
-        kafkaBrokers: 1,
+        cassandraNodes: servers,
+        kafkaBrokers: servers,
         partitions: s.partitions,
         detectorProcesses: s.detectorProcesses,
         loadgenProcesses: 1,
@@ -87,7 +124,7 @@ export class LocalStageRunner implements StageRunner {
       planRate: s.ratePerSecond,
       maxRate: s.ratePerSecond * 4,
       config: {
-        target: "local",
+        target: this.target,
         stage,
         machine: this.#machine,
         partitions: s.partitions,
@@ -104,15 +141,27 @@ export class LocalStageRunner implements StageRunner {
   }
 
   async prepare(stage: number, progress: Progress, signal: AbortSignal): Promise<void> {
-    localStageSize(stage, this.#machine); // validates before anything starts
-    progress.phase("prepare", "local stack");
-    const started = await ensureStack();
-    if (started.length > 0) {
-      this.#startedStack.push(...started);
-      this.#o.onStackStarted?.(this.#startedStack);
+    this.#size(stage); // validates before anything starts
+    if (this.#cluster) {
+      const from = this.#nodes ?? clusterStatus(stage).filter((m) => m.kind === "cassandra" && m.pid !== null).length;
+      if (clusterStatus(stage).every((m) => m.pid === null) && !this.#startedStack.includes(clusterStarted)) {
+        this.#startedStack.push(clusterStarted);
+        this.#o.onStackStarted?.(this.#startedStack);
+      }
+      progress.phase("prepare", from === 0 ? `local cluster of ${stage}` : `local cluster: growing to ${stage} brokers and ${stage} Cassandra nodes`);
+      await startCluster(stage);
+      this.#nodes = stage;
+    } else {
+      progress.phase("prepare", "local stack");
+      const started = await ensureStack();
+      if (started.length > 0) {
+        this.#startedStack.push(...started);
+        this.#o.onStackStarted?.(this.#startedStack);
+      }
+      throwIfAborted(signal);
+      if (!(await endpointsAnswer())) throw new Error("local stack not answering: see npm run stack -- status");
     }
     throwIfAborted(signal);
-    if (!(await endpointsAnswer())) throw new Error("local stack not answering: see npm run stack -- status");
     if (this.#prometheus === undefined) {
       this.#prometheus = await startLocalPrometheus();
       this.#o.onProcess?.("prometheus", this.#prometheus.pid);
@@ -122,13 +171,15 @@ export class LocalStageRunner implements StageRunner {
   async runTrial(stage: number, rate: number, window: LoadWindow, progress: Progress, signal: AbortSignal): Promise<TrialOutcome> {
     const prom = this.#prometheus;
     if (prom === undefined) throw new Error("runTrial before prepare");
-    const s = localStageSize(stage, this.#machine);
+    const s = this.#size(stage);
+    const target = this.#targetOf(stage);
     const names = trialNames(this.#o.experimentId, stage, ++this.#trials, this.#run);
     // The run's topics grown to this stage (as the cloud's schema Job does) and emptied of the last trial's
     // events; the schema once, before any detector starts (no concurrent DDL).
     progress.phase("deploy", `${s.detectorProcesses} detector(s), ${s.partitions} partitions`);
     const run = await IsolatedRun.open({
       names,
+      target,
       partitions: s.partitions,
       detector: {
         tracingSampleRatio: 0,
@@ -144,6 +195,8 @@ export class LocalStageRunner implements StageRunner {
     });
     this.#trial = run;
     await this.#withAdmin((admin) => emptyTopic(admin, names.eventsTopic));
+    throwIfAborted(signal);
+    const leaderBalance = this.#cluster ? await this.#spreadPartitions(names, progress) : undefined;
     throwIfAborted(signal);
 
     const detectors: AppProcess[] = [];
@@ -193,7 +246,12 @@ export class LocalStageRunner implements StageRunner {
       const metrics = await readWindow(prom.client, endMs, seconds, localJobs.detector);
       const partitions = await this.#withAdmin((admin) => readPartitions(admin, names.eventsTopic));
       const consumedByDetectors = await prom.client.value(consumedPartitionsQuery(names.eventsTopic, seconds), endMs);
-      return { metrics, seconds, endedAt: new Date(report.endedAt), partitions: { readBack: partitions, source: "kafka topic metadata", consumedByDetectors } };
+      return {
+        metrics,
+        seconds,
+        endedAt: new Date(report.endedAt),
+        partitions: { readBack: partitions, source: "kafka topic metadata", consumedByDetectors, ...(leaderBalance === undefined ? {} : { leaderBalance }) },
+      };
     } finally {
       progress.phase("stop-processes");
       await this.#stopApps();
@@ -230,15 +288,22 @@ export class LocalStageRunner implements StageRunner {
         }),
       );
       await attempt("drop keyspaces", async () => {
-        const dropped = await dropKeyspaces((k) => k.startsWith(keyspacePrefix(id)));
+        const dropped = await dropKeyspaces((k) => k.startsWith(keyspacePrefix(id)), this.#currentTarget());
         if (dropped.length > 0) progress.log(`teardown: dropped ${dropped.length} keyspace(s) ${keyspacePrefix(id)}*`);
       });
     }
-    if (!this.#o.keep && this.#startedStack.length > 0) {
-      progress.log(`teardown: stopping the local stack servers this experiment started (${this.#startedStack.join(", ")})`);
-      await attempt("stop stack", () => stopStack(this.#startedStack as ("kafka" | "cassandra")[]));
-      this.#startedStack = [];
+    if (!this.#o.keep && this.#startedStack.includes(clusterStarted)) {
+      progress.log("teardown: stopping the local cluster this experiment started");
+      await attempt("stop cluster", () => stopClusterStack());
+    } else if (this.#cluster) {
+      progress.log(`teardown: the local cluster was running before this experiment; left running${this.#nodes === undefined ? "" : ` at ${this.#nodes} brokers and nodes`}`);
     }
+    const servers = this.#startedStack.filter((n): n is "kafka" | "cassandra" => n === "kafka" || n === "cassandra");
+    if (!this.#o.keep && servers.length > 0) {
+      progress.log(`teardown: stopping the local stack servers this experiment started (${servers.join(", ")})`);
+      await attempt("stop stack", () => stopStack(servers));
+    }
+    if (!this.#o.keep) this.#startedStack = [];
     if (problems.length > 0) throw new Error(`teardown incomplete:\n${problems.join("\n")}`);
   }
 
@@ -246,8 +311,44 @@ export class LocalStageRunner implements StageRunner {
     await this.#trial?.stopProcesses("SIGTERM", 30_000);
   }
 
+  /**
+   * Spreads the run's partitions (and the group offsets) over every broker of the cluster as it is now, and
+   * reads back who leads what. Idempotent: after the first trial of a stage nothing moves.
+   */
+  async #spreadPartitions(names: RunNames, progress: Progress): Promise<LeaderBalanceReadBack> {
+    const topics = [names.eventsTopic, names.checksTopic, names.deadLetterTopic];
+    progress.phase("rebalance", `partitions over ${this.#nodes ?? "?"} brokers`);
+    const kafka = createKafka(`experiment-${this.#o.experimentId}-rebalance`, this.#brokers(), this.#log);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const outcome = await rebalancePartitions(kafka, admin, { topics, log: (m) => progress.log(`rebalance: ${m}`) });
+      const summary = summarize(outcome);
+      progress.log(`leaders per broker (${summary.reassigned} partitions reassigned): ${JSON.stringify(summary.leaders[names.eventsTopic] ?? {})}`);
+      return {
+        brokers: [...summary.brokers],
+        reassigned: summary.reassigned,
+        leadersBefore: summary.leadersBefore,
+        leadersPerBroker: summary.leaders,
+        problems: outcome.balance.filter((b) => topics.includes(b.topic)).flatMap((b) => (b.problem === undefined ? [] : [b.problem])),
+        source: "kafka metadata after the reassignment (app/kafka/rebalance.ts)",
+      };
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  #brokers(): string[] {
+    return [...this.#currentTarget().kafkaBrokers];
+  }
+
+  /** The servers as they run now; before the first prepare (a resumed teardown), the cluster's first brokers and nodes, which every size has. */
+  #currentTarget(): LocalTarget {
+    return this.#cluster ? clusterTarget(this.#nodes ?? clusterNodeCounts.min) : singleNodeTarget;
+  }
+
   async #withAdmin<T>(f: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = createKafka(`experiment-${this.#o.experimentId}`, [localEndpoints.kafkaBrokers], this.#log).admin();
+    const admin = createKafka(`experiment-${this.#o.experimentId}`, this.#brokers(), this.#log).admin();
     await admin.connect();
     try {
       return await f(admin);

@@ -24,6 +24,7 @@ import type { LocalTarget } from "./local-target.ts";
 import {
   killLocalCassandra,
   localCassandraPid,
+  nodetool,
   startLocalCassandra,
   stateRoot,
   stopLocalCassandra,
@@ -150,6 +151,17 @@ export const restartCassandraNode = async (node: number): Promise<void> => {
 };
 export const killBroker = (node: number): Promise<void> => killClusterNode(clusterKafka, node);
 export const restartBroker = (node: number): Promise<void> => startClusterNodes(clusterKafka, [node]);
+/** Cassandra nodes of the first `nodes` that run now. */
+export const runningCassandraNodes = (nodes: number): number[] => range(nodes).filter((n) => localCassandraPid(clusterCassandraNode(n)) !== null);
+/** Sets how long the running nodes keep hints for a node that is down (nodetool setmaxhintwindow). */
+export async function setHintWindow(nodes: number, ms: number): Promise<void> {
+  await Promise.all(runningCassandraNodes(nodes).map((n) => nodetool(clusterCassandraNode(n), ["setmaxhintwindow", String(ms)])));
+}
+/** A full repair of `keyspace` from `node`: it compares every range it holds with the other replicas and streams the differences. */
+export const repairNode = (node: number, keyspace: string): Promise<string> => nodetool(clusterCassandraNode(node), ["repair", "--full", keyspace]);
+/** What a full repair of `keyspace` from `node` would stream, without streaming it (nodetool repair --preview). */
+export const previewRepair = (node: number, keyspace: string): Promise<string> =>
+  nodetool(clusterCassandraNode(node), ["repair", "--full", "--preview", keyspace]);
 /** The broker that is the active KRaft controller now, or null. */
 export const controllerBroker = (): number | null => activeController(clusterKafka);
 

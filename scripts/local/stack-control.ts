@@ -477,6 +477,23 @@ function writeNodetool(c: LocalCassandra, classpath: string): string {
 }
 
 /**
+ * Runs nodetool against a running local node (its JMX port) and returns what it printed; throws with the
+ * output when nodetool fails. For the operations the fault campaign needs: hint window, repair.
+ */
+export async function nodetool(c: LocalCassandra, args: readonly string[]): Promise<string> {
+  mkdirSync(join(c.dir, "auth"), { recursive: true, mode: 0o700 });
+  const wrapper = writeNodetool(c, resolveClasspath(cassandraServer(c)));
+  const child = spawn(wrapper, [...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const output: string[] = [];
+  child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+  const code = await new Promise<number | null>((done) => child.once("close", done));
+  const printed = output.join("");
+  if (code !== 0) throw new StackError(`nodetool ${args.join(" ")} on ${cassandraAddress(c)} failed (exit ${code}):\n${printed.trimEnd()}`);
+  return printed;
+}
+
+/**
  * Runs cdk/servers/cassandra-auth-setup.sh against a local node, the same script node 0 runs in EC2: it waits
  * (bounded) for the default superuser, creates admin and detector, disables cassandra, repairs system_auth.
  * Idempotent. Returns what the script printed (also appended to auth/setup.log).

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { deriveSizePlan } from "../../../cdk/size/size-plan.ts";
 import { parseSizeInput } from "../../../cdk/size/size-input.ts";
-import { LocalStageError, localStageSize, type LocalMachine } from "../../../scripts/experiment/local-stage-size.ts";
+import { localClusterStageSize, LocalStageError, localStageSize, type LocalMachine } from "../../../scripts/experiment/local-stage-size.ts";
 import { formatElapsed, Progress } from "../../../scripts/experiment/progress.ts";
 import { parseStageList } from "../../../scripts/experiment/stage-list.ts";
 
@@ -32,7 +32,28 @@ describe("local stage size", () => {
   });
 });
 
+describe("local cluster stage size", () => {
+  it("stage n is n brokers and n nodes; detectors follow the replication factor's worth of nodes and the rate grows with n", () => {
+    const sizes = [3, 4, 5, 6].map((n) => localClusterStageSize(n, { cores: 2, checksPerSecond: 120 }));
+    expect(sizes.map((s) => s.nodes)).toEqual([3, 4, 5, 6]);
+    expect(sizes.map((s) => s.detectorProcesses)).toEqual([1, 1, 2, 2]);
+    expect(sizes.map((s) => s.ratePerSecond)).toEqual([60, 80, 100, 120]);
+    expect(sizes.map((s) => s.partitions)).toEqual([1, 1, 2, 2].map((k) => localStageSize(k).partitions));
+  });
+
+  it("rejects a cluster smaller than the replication factor or larger than six, naming what is allowed", () => {
+    expect(() => localClusterStageSize(2)).toThrow(/stage 2: allowed for --target local-cluster: an integer from 3 to 6/);
+    expect(() => localClusterStageSize(7)).toThrow(LocalStageError);
+  });
+});
+
 describe("--stages", () => {
+  it("accepts growing local-cluster stages from 3 to 6 only", () => {
+    expect(parseStageList("3,6", "local-cluster", "exp-a")).toEqual([3, 6]);
+    expect(() => parseStageList("6,3", "local-cluster", "exp-a")).toThrow(/--stages "6,3": the cluster cannot shrink between stages; allowed: comma-separated, growing node counts from 3 to 6/);
+    expect(() => parseStageList("1,2", "local-cluster", "exp-a")).toThrow(/--stages "1,2": stage 1: allowed for --target local-cluster/);
+  });
+
   it("accepts small local stages, and AWS stages only within the size model's 3..48", () => {
     expect(parseStageList("1,2", "local", "exp-a")).toEqual([1, 2]);
     expect(parseStageList("3,6,12,24,48", "aws", "exp-a")).toEqual([3, 6, 12, 24, 48]);
