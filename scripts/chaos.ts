@@ -18,6 +18,8 @@ import { machineFacts } from "./bench/machine.ts";
 import { crashMember } from "./chaos/cluster-faults.ts";
 import { clusterFaults, planFaults, seededRandom, type ClusterFaultKind, type Fault } from "./chaos/fault-plan.ts";
 import { malformedRecords } from "./chaos/malformed-records.ts";
+import { chaosTimelineChart } from "./report/chaos-chart.ts";
+import { writeChart } from "./report/chart-image.ts";
 import { checkNodeCount, clusterNodeCounts, clusterTarget } from "./local/local-cluster.ts";
 import { singleNodeTarget } from "./local/local-target.ts";
 import { localRunDefaults, runLocalPipeline, type RunControl } from "./local/pipeline-run.ts";
@@ -112,7 +114,10 @@ async function main(): Promise<number> {
   const started = Date.now();
   const elapsed = () => (Date.now() - started) / 1000;
 
+  /** The run's samples count seconds from the load's start, the faults from the campaign's: this apart. */
+  let loadStartedAt = 0;
   const campaign = async (control: RunControl) => {
+    loadStartedAt = elapsed();
     const { kafka, names } = control;
     // Read the dead-letter topic from the start, while the faults go on.
     const dlq = kafka.consumer({ groupId: `${names.runId}-chaos-dlq`, maxWaitTimeInMs: 250 });
@@ -280,7 +285,17 @@ async function main(): Promise<number> {
     recall: summary.recall,
   };
   mkdirSync(o.outputDir, { recursive: true });
-  writeFileSync(join(o.outputDir, onCluster ? `cluster-${o.nodes}.json` : "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+  const base = join(o.outputDir, onCluster ? `cluster-${o.nodes}` : "latest");
+  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  const chart = await writeChart(
+    chaosTimelineChart(
+      summary.samples,
+      recoveries.map((r) => ({ atSeconds: Math.round(r.atSeconds - loadStartedAt), kind: r.kind, recoverySeconds: Math.max(r.recoverySeconds, r.afterReturnRecoverySeconds ?? 0) })),
+      `Fault campaign on the ${target.label} at ${profile.rate} events/s (seed ${o.seed}): backlog, verdicts/s and each fault with its recovery`,
+    ),
+    `${base}-timeline`,
+  );
+  log(`timeline: ${chart.png}`);
   console.log(JSON.stringify(result, null, 2));
   const pass =
     result.lost === 0 &&

@@ -62,5 +62,6 @@ describe("npm run chaos -- --smoke", () => {
     expect(result.malformedSent).toBeGreaterThan(0);
     expect(result.deadLettered).toBe(result.malformedSent);
     expect(result.deadLetteredWithWrongReason).toBe(0);
+    expect(existsSync(join(dir, "latest-timeline.png"))).toBe(true);
   }, stallBoundedTestTimeoutMs);
 });
