@@ -38,8 +38,8 @@ const profiles = {
   full: { rate: 500, duration: 180, kills: 5, restartKafka: true, restartCassandra: true, malformedEverySeconds: 10 },
   smoke: { rate: 150, duration: 25, kills: 2, restartKafka: false, restartCassandra: false, malformedEverySeconds: 8 },
   // Six server JVMs beside the shared stack on two cores: a lower rate, and a window long enough that each
-  // fault's member is down, back and caught up before the next one.
-  cluster: { rate: 50, duration: 840, kills: 1, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
+  // fault's member is down, back and caught up before the next one; three detector kills for a spread.
+  cluster: { rate: 50, duration: 960, kills: 3, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
 } as const satisfies Record<string, Profile>;
 const caseHeader = "chaos-case";
 const recoveryLimitSeconds = 90;
@@ -49,6 +49,19 @@ const recoveryGoalSeconds = 30;
 const memberDownSeconds = 15;
 /** A detector killed during a broker loss dies this long after the broker. */
 const detectorKillAfterBrokerSeconds = 3;
+
+/** Per kind of fault: how many, and the fastest, median and slowest recovery (seconds). */
+function spreadByKind(recoveries: readonly { kind: string; seconds: number }[]): Record<string, { n: number; min: number; median: number; max: number }> {
+  const byKind = Map.groupBy(recoveries, (r) => r.kind);
+  return Object.fromEntries(
+    [...byKind].map(([kind, rs]) => {
+      const sorted = rs.map((r) => r.seconds).sort((a, b) => a - b);
+      const mid = sorted.length / 2;
+      const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      return [kind, { n: sorted.length, min: sorted[0]!, median: Math.round(median * 10) / 10, max: sorted.at(-1)! }];
+    }),
+  );
+}
 
 interface Recovery {
   readonly kind: Fault["kind"];
@@ -278,6 +291,7 @@ async function main(): Promise<number> {
     recoveryGoalSeconds,
     recoveriesOverGoal: recoveries.filter((r) => slowest(r) > recoveryGoalSeconds).map((r) => r.kind),
     maxKillRecoverySeconds: Math.max(0, ...kills.map((r) => r.recoverySeconds)),
+    recoveryByKind: spreadByKind(recoveries.map((r) => ({ kind: r.kind, seconds: slowest(r) }))),
     recoveries,
     detectorRestarts: summary.detector.restarts,
     latencyMs: summary.latencyMs,

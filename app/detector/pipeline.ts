@@ -191,18 +191,32 @@ export class DetectorPipeline {
 
   async start(): Promise<void> {
     const c = this.#c;
+    // How long each step of the start took, in the "detector running" line: a restarted detector's time to
+    // ready is part of every recovery, and this says where it goes.
+    const startupMs: Record<string, number> = {};
+    let stepStarted = Date.now();
+    const step = (name: string) => {
+      startupMs[name] = Date.now() - stepStarted;
+      stepStarted = Date.now();
+    };
     // Locally the detector makes the schema itself; in the cluster the schema Job makes it once and the
     // detectors wait for it (not ready meanwhile, but live: no restarts while the Job works).
     if (c.createSchema) await ensureSchema(c, this.#kafka, this.#credentials, this.#log);
     else await waitForSchema(c, this.#kafka, this.#credentials, this.#log);
+    step("schema");
     await this.#store.connect();
+    step("cassandra");
     await this.#producer.connect();
+    step("producer");
     for (let i = 0; i < c.consumersPerProcess; i++) this.#slots.push(await this.#startConsumer());
+    step("consumers");
     this.#commitTimer = setInterval(() => void this.#commitAll(), 1000);
     this.#overloadTimer = setInterval(() => this.#watchBacklog(), overloadTickMs(c.overloadAgeBoundMs));
     this.#overloadTimer.unref();
     this.#running = true;
     this.#log.info("detector running", {
+      startupMs,
+      sinceProcessStartMs: Math.round(performance.now()),
       consumers: c.consumersPerProcess,
       concurrency: c.detectorConcurrency,
       concurrencyMode: c.detectorConcurrencyMode,
