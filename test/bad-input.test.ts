@@ -174,7 +174,7 @@ const local = (args: string[], allowed = allowedWord): Row => ({
   names: args[0]!,
   allowed,
 });
-const stages = (spec: string, target: "aws" | "local", allowed = allowedWord): Row => ({
+const stages = (spec: string, target: "aws" | "local" | "local-cluster", allowed = allowedWord): Row => ({
   entry: `experiment --target ${target}`,
   input: `--stages ${spec}`,
   run: () => parseStageList(spec, target, "bad-input"),
@@ -263,6 +263,10 @@ const rows: readonly Row[] = [
   stages("3,100", "aws"),
   stages("", "local"),
   stages("1,1", "local"),
+  stages("6,3", "local-cluster"),
+  stages("2,3", "local-cluster"),
+  stages("3,7", "local-cluster"),
+  stages("3,3", "local-cluster"),
 
   // Values that type-check but cannot work: topics that collide, names Kafka or Cassandra refuse.
   detector({ CHECKS_TOPIC: topics.events }, "env CHECKS_TOPIC"),

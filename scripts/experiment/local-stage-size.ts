@@ -106,7 +106,7 @@ export interface LocalClusterStageSize extends LocalStageSize {
 export function localClusterStageSize(nodes: number, machine: LocalClusterMachine = localClusterMachine, plan: SizePlan = referencePlan()): LocalClusterStageSize {
   if (!Number.isInteger(nodes) || nodes < clusterNodeCounts.min || nodes > clusterNodeCounts.max) {
     throw new LocalStageError(
-      `stage ${nodes}: allowed for --target local-cluster: an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max} (Kafka brokers and Cassandra nodes of the local cluster)`,
+      `stage ${nodes}: allowed: an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max} for --target local-cluster (Kafka brokers and Cassandra nodes of the local cluster)`,
     );
   }
   const detectorProcesses = Math.max(1, Math.round(nodes / clusterReplication.factor));

@@ -42,7 +42,7 @@ describe("local cluster stage size", () => {
   });
 
   it("rejects a cluster smaller than the replication factor or larger than six, naming what is allowed", () => {
-    expect(() => localClusterStageSize(2)).toThrow(/stage 2: allowed for --target local-cluster: an integer from 3 to 6/);
+    expect(() => localClusterStageSize(2)).toThrow(/stage 2: allowed: an integer from 3 to 6 for --target local-cluster/);
     expect(() => localClusterStageSize(7)).toThrow(LocalStageError);
   });
 });
@@ -51,7 +51,7 @@ describe("--stages", () => {
   it("accepts growing local-cluster stages from 3 to 6 only", () => {
     expect(parseStageList("3,6", "local-cluster", "exp-a")).toEqual([3, 6]);
     expect(() => parseStageList("6,3", "local-cluster", "exp-a")).toThrow(/--stages "6,3": the cluster cannot shrink between stages; allowed: comma-separated, growing node counts from 3 to 6/);
-    expect(() => parseStageList("1,2", "local-cluster", "exp-a")).toThrow(/--stages "1,2": stage 1: allowed for --target local-cluster/);
+    expect(() => parseStageList("1,2", "local-cluster", "exp-a")).toThrow(/--stages "1,2": stage 1: allowed: an integer from 3 to 6 for --target local-cluster/);
   });
 
   it("accepts small local stages, and AWS stages only within the size model's 3..48", () => {
