@@ -18,6 +18,7 @@ import { machineFacts } from "./bench/machine.ts";
 import { crashMember } from "./chaos/cluster-faults.ts";
 import { clusterFaults, planFaults, seededRandom, type ClusterFaultKind, type Fault } from "./chaos/fault-plan.ts";
 import { malformedRecords } from "./chaos/malformed-records.ts";
+import { spreadByKind } from "./chaos/recovery-spread.ts";
 import { chaosTimelineChart } from "./report/chaos-chart.ts";
 import { writeChart } from "./report/chart-image.ts";
 import { checkNodeCount, clusterNodeCounts, clusterTarget } from "./local/local-cluster.ts";
@@ -49,19 +50,6 @@ const recoveryGoalSeconds = 30;
 const memberDownSeconds = 15;
 /** A detector killed during a broker loss dies this long after the broker. */
 const detectorKillAfterBrokerSeconds = 3;
-
-/** Per kind of fault: how many, and the fastest, median and slowest recovery (seconds). */
-function spreadByKind(recoveries: readonly { kind: string; seconds: number }[]): Record<string, { n: number; min: number; median: number; max: number }> {
-  const byKind = Map.groupBy(recoveries, (r) => r.kind);
-  return Object.fromEntries(
-    [...byKind].map(([kind, rs]) => {
-      const sorted = rs.map((r) => r.seconds).sort((a, b) => a - b);
-      const mid = sorted.length / 2;
-      const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-      return [kind, { n: sorted.length, min: sorted[0]!, median: Math.round(median * 10) / 10, max: sorted.at(-1)! }];
-    }),
-  );
-}
 
 interface Recovery {
   readonly kind: Fault["kind"];
