@@ -1,5 +1,5 @@
 /**
- * Offline tuning of the CUSUM's k and h (issue 12): the load generator's own value models and anomaly injection
+ * Offline tuning of the CUSUM's k and h: the load generator's own value models and anomaly injection
  * (app/loadgen/value-models.ts) through the detector's own step (cusumStep) with a rolling history of
  * `historyWindow` values and the sums carried per key, exactly as the pipeline runs them, minus Kafka and
  * Cassandra. Scored by the same function as `npm run local` (scoreVerdicts): recall within the episode and

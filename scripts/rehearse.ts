@@ -37,7 +37,7 @@ export interface RehearseArgs {
 
 class UsageError extends Error {}
 
-/** Wall time of the first build of every binary, measured 2026-12-02 (03:31 to 04:37 UTC, load average 8-20). */
+/** Wall time of the first build of every binary on a busy 2-core machine, rounded up: how long to warn a user. */
 export const firstBuildMinutes = 65;
 
 const presetNames = Object.keys(presets) as PresetName[];
