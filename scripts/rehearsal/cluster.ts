@@ -11,7 +11,7 @@ import { binary, goBinary } from "./build.ts";
 import { Kubectl } from "./kubectl.ts";
 import { makePki, writeKubeconfig, type Pki } from "./pki.ts";
 import { freePort, start, stop, waitFor, type Started } from "./processes.ts";
-import { goComponents, moduleVersionOf } from "./versions.ts";
+import { goComponents, moduleVersionOf } from "./go-components.ts";
 
 /**
  * Settings where the rehearsal departs from a default to keep its scenarios short; each is named in the report.
