@@ -553,7 +553,7 @@ export const detectorSettings = {
     env: "DETECTOR_SPATIAL_STRATEGY",
     flag: "--spatial-strategy <name>",
     help:
-      "spatial check of located events against their 50 nearest previous events of any key (issue 16): geohash (one table per geohash precision), sai (SAI indexes on lat/lon/alt), or off",
+      "spatial check of located events against their 50 nearest previous events of any key: geohash (one table per geohash precision), sai (SAI indexes on lat/lon/alt), or off",
     allowed: `one of off, ${spatialStrategyNames.join(", ")}`,
     default: "off",
     schema: z.enum(["off", ...spatialStrategyNames]),
@@ -710,7 +710,7 @@ export const loadgenSettings = {
     env: "LOADGEN_SPATIAL_WORKLOAD",
     flag: "--spatial-workload <kind>",
     help:
-      "located events (issue 16): hotspots = keys clustered around moving hot spots, some drones with altitude, with injected spatial anomalies (app/loadgen/spatial-model.ts); off = no locations, the per-key value models",
+      "located events: hotspots = keys clustered around moving hot spots, some drones with altitude, with injected spatial anomalies (app/loadgen/spatial-model.ts); off = no locations, the per-key value models",
     allowed: "off or hotspots",
     default: "off",
     schema: z.enum(["off", "hotspots"]),

@@ -47,7 +47,7 @@ import { cassandraJvmOptions, cassandraLogbackXml, cassandraYaml, cassandraHeapM
 import { jmxExporterConfig, jmxExporterMavenPath, jmxExporterSha256 } from "./servers/cassandra-exporter.ts";
 import { caFiles, cassandraTlsScript, nodeTlsFiles } from "./servers/cassandra-tls.ts";
 import { cassandraPorts } from "./servers/ports.ts";
-import { cassandraSha512, cassandraVersion } from "./servers/versions.ts";
+import { cassandraSha512, cassandraVersion } from "./versions.ts";
 import type { CassandraNodePlacement } from "./cassandra-nodes.ts";
 import { heredocMarker } from "./cassandra-user-data-files.ts";
 
@@ -58,7 +58,7 @@ const cassandraTarball = `cassandra/${cassandraVersion}/apache-cassandra-${cassa
  * Apache's CDN serves current releases and asks bulk downloaders to use it; the archive keeps every release
  * (the CDN drops one once it is superseded). The tarball, not the Maven artifact the local stack resolves: it
  * carries cqlsh and nodetool, which node 0's set-up runs, and needs no build tool on 48 nodes. The version is
- * the same one (cdk/servers/versions.ts), and either copy must match the pinned SHA-512.
+ * the same one (cdk/versions.ts), and either copy must match the pinned SHA-512.
  */
 export const cassandraDownloadUrls = {
   cdn: `https://dlcdn.apache.org/${cassandraTarball}`,

@@ -39,25 +39,24 @@ import { MskBrokerEndpoints } from "./msk-brokers.ts";
 import type { NetworkStack } from "./network-stack.ts";
 import { cassandraPorts } from "./servers/ports.ts";
 import type { SizePlan } from "./size/size-plan.ts";
+import { kedaVersion, kubernetesMinor, prometheusOperatorCrdsChartVersion } from "./versions.ts";
 import type { WorkloadEndpoints } from "./workload-endpoints.ts";
 import { workloadNamespace } from "./workload-names.ts";
 
-/** The control plane's version; the kubectl layer (KubectlV36Layer) must be of the same minor. */
-export const kubernetesVersion = eks.KubernetesVersion.V1_36;
-/** Prometheus Operator CRDs chart 31.0.0 carries the CRDs of operator v0.93.0. */
+/** The control plane's version (cdk/versions.ts); the kubectl layer (KubectlV36Layer) must be of the same minor. */
+export const kubernetesVersion = eks.KubernetesVersion.of(kubernetesMinor);
+/** The Prometheus Operator's CRDs, from the chart release that carries the operator version the charts deploy. */
 export const prometheusOperatorCrdsChart = {
   chart: "prometheus-operator-crds",
   repository: "https://prometheus-community.github.io/helm-charts",
-  version: "31.0.0",
+  version: prometheusOperatorCrdsChartVersion,
 } as const;
 /**
- * KEDA (size input detectorAutoscaling=keda; cdk/eks/keda.ts), kedacore/charts `keda`, chart version = app
- * version. v2.20 is tested on Kubernetes 1.33-1.35; the cluster runs 1.36 (outside that window; v2.21 is
- * unreleased). Its images come by the chart's release tags (charts/versions.ts says why none is pinned here).
- * The charts' ScaledObject and TriggerAuthentication are typed from and validated against the CRDs of KEDA
- * v2.20.0 (`kedaVersion` in charts/versions.ts); a test keeps its major.minor equal to this pin's.
+ * KEDA (size input detectorAutoscaling=keda; cdk/eks/keda.ts), kedacore/charts `keda`, whose chart version is
+ * its app version: the release whose CRDs the charts' ScaledObject and TriggerAuthentication are typed from.
+ * Its images come by the chart's release tags (charts/versions.ts says why none is pinned here).
  */
-export const kedaChart = { chart: "keda", repository: "https://kedacore.github.io/charts", version: "2.20.0" } as const;
+export const kedaChart = { chart: "keda", repository: "https://kedacore.github.io/charts", version: kedaVersion } as const;
 export const workerRootVolumeGiB = 50;
 
 export interface EksStackProps extends StackProps {

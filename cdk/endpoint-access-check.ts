@@ -1,7 +1,7 @@
 /**
  * A cdk-nag-like validation plugin for what cdk-nag misses: its EKS rules (AwsSolutions-EKS1/EKS2) match the
  * `aws-eks` (v1) custom resource, not the native `AWS::EKS::Cluster` that `aws-eks-v2` synthesizes, so an API
- * endpoint open to the whole internet passed unflagged (issue 11). This reads every synthesized template and
+ * endpoint open to the whole internet passed unflagged. This reads every synthesized template and
  * fails synth for a cluster whose public endpoint admits 0.0.0.0/0 — explicitly, or by CloudFormation's
  * defaults (public access on, CIDRs 0.0.0.0/0 when the properties are absent).
  */

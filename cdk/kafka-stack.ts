@@ -12,7 +12,7 @@ import { Stack, type StackProps } from "aws-cdk-lib";
 import * as msk from "aws-cdk-lib/aws-msk";
 import type { Construct } from "constructs";
 import { mskServerProperties } from "./servers/kafka-config.ts";
-import { mskKafkaVersion } from "./servers/versions.ts";
+import { mskKafkaVersion } from "./versions.ts";
 import type { NetworkStack } from "./network-stack.ts";
 import { ownedLogGroup } from "./owned-log-group.ts";
 import type { SizePlan } from "./size/size-plan.ts";

@@ -1,6 +1,6 @@
 /**
- * A CloudWatch log group that the stack owns and deletes with itself (DESIGN.md §4: log groups that
- * survive a teardown break the next deploy). Every log group our stacks create goes through here.
+ * A CloudWatch log group that the stack owns and deletes with itself (log groups that
+ * survive a teardown break the next deploy, which fails creating a log group of the same name). Every log group our stacks create goes through here.
  */
 import { RemovalPolicy } from "aws-cdk-lib";
 import * as logs from "aws-cdk-lib/aws-logs";

@@ -35,7 +35,7 @@ const quantile = (q: number, by: string) =>
 export const spatialStage = "spatial";
 
 /**
- * With the spatial check on (issue 16): its stage's latency. The stage is the neighbour search (every widening
+ * With the spatial check on: its stage's latency. The stage is the neighbour search (every widening
  * round), the CUSUM step on the neighbours and the write to the strategy's tables; the search dominates it.
  */
 function spatialPanels(plan: SizePlan): PanelSpec[] {

@@ -4,7 +4,7 @@
  * auth, a `TriggerAuthentication` whose AWS identity is the detector's own role.
  *
  * The objects are the typed constructs generated from KEDA's own CRDs (charts/imports/keda-*.ts, written by
- * charts/crds/import-crds.ts from the KEDA release `kedaVersion` of charts/versions.ts), and the tests validate
+ * charts/crds/import-crds.ts from the KEDA release `kedaVersion` of cdk/versions.ts), and the tests validate
  * every one against the same CRDs' schemas (charts/crds/schemas/keda-*.json). The Kafka trigger's metadata is a
  * map of strings in the CRD; its keys follow KEDA's Kafka scaler (keda-docs content/docs/2.20/scalers/apache-kafka.md,
  * pkg/scalers/kafka_scaler.go): `sasl: oauthbearer` + `saslTokenProvider: aws_msk_iam` + `tls: enable` +

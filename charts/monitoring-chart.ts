@@ -28,7 +28,7 @@ export const prometheusSettings = {
   replicas: 1,
   scrapeInterval: "15s",
   retention: "7d",
-  // emptyDir storage: no EBS volume outlives the experiment and blocks teardown (DESIGN.md §4).
+  // emptyDir storage: no EBS volume outlives the experiment and blocks teardown.
   retentionSize: "8GB",
   emptyDirSizeLimit: "10Gi",
   resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "4Gi" } },

@@ -7,7 +7,7 @@ import { k8s } from "cdk8s-plus-34";
 import type { Construct } from "constructs";
 import { denyAll } from "./network-policy.ts";
 import { partOf } from "./names.ts";
-import { kubernetesVersion } from "./versions.ts";
+import { cdk8sPlusApiLevel } from "../cdk/versions.ts";
 
 export interface NamespaceChartProps extends ChartProps {
   readonly namespace: string;
@@ -20,9 +20,10 @@ export class NamespaceChart extends Chart {
     // Not the chart's default namespace: it would also land on the cluster-scoped objects here, which have none
     // (the server drops it). Each namespaced object names its namespace itself.
     super(scope, id, { ...props, namespace: undefined });
+    // The profile as of the API level the pods were written to, not "latest": a cluster upgrade leaves it be.
     const pss = (mode: string) => ({
       [`pod-security.kubernetes.io/${mode}`]: "restricted",
-      [`pod-security.kubernetes.io/${mode}-version`]: `v${kubernetesVersion}`,
+      [`pod-security.kubernetes.io/${mode}-version`]: `v${cdk8sPlusApiLevel}`,
     });
     this.namespaceObject = new k8s.KubeNamespace(this, "namespace", {
       metadata: {

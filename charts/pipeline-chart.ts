@@ -86,7 +86,7 @@ export class PipelineChart extends Chart {
       kafkaAuth: endpoints.kafkaAuth,
       awsRegion: endpoints.awsRegion,
     };
-    // The spatial check (issue 16), only when chosen (the default manifests stay as they were): the schema Job
+    // The spatial check, only when chosen (the default manifests stay as they were): the schema Job
     // then makes its tables and indexes (ensureSchema), and the detectors wait for them.
     const spatial: Partial<DetectorConfig> = plan.detector.spatialStrategy === "off" ? {} : { spatialStrategy: plan.detector.spatialStrategy };
     const storeValues: Partial<DetectorConfig> = {

@@ -1,5 +1,5 @@
 /**
- * The Prometheus Operator v0.93.0: ServiceAccount, Role and binding (plus a one-rule ClusterRole), Deployment and
+ * The Prometheus Operator: ServiceAccount, Role and binding (plus a one-rule ClusterRole), Deployment and
  * Service, re-expressed from the upstream `example/rbac` manifests. Differences from upstream: everything in the
  * kit's namespace, the operator watches only that namespace (`--namespaces`) and its rights are limited to it,
  * the cluster-scoped names carry the namespace so two experiments can share a cluster, and the kubelet-Service
@@ -13,7 +13,8 @@ import type { Construct } from "constructs";
 import { allowOnly, clusterDns, kubernetesApi, podsOf } from "./network-policy.ts";
 import { components, objectLabels, portNames, ports, selectorLabels } from "./names.ts";
 import { burstableResources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./pod-security.ts";
-import { prometheusOperatorVersion, type ResolvedImages } from "./versions.ts";
+import { prometheusOperatorVersion } from "../cdk/versions.ts";
+import type { ResolvedImages } from "./versions.ts";
 
 /** The upstream image runs as `nobody`. */
 const operatorUid = 65534;

@@ -1,13 +1,10 @@
 /**
- * The versions and images of the third-party software the charts deploy, in one place. Upgrading the
- * Prometheus Operator means: new CRDs on the cluster, `charts/crds/import-crds.ts` rerun, this file updated.
+ * The images of the third-party software the charts deploy, and where their CRDs come from; the versions are
+ * cdk/versions.ts'. Upgrading the Prometheus Operator means: its version there, new CRDs on the cluster,
+ * `charts/crds/import-crds.ts` rerun.
  */
 import { digestPattern, lockedDigest, readImageLock, type ImageLock } from "../cdk/image-lock.ts";
-
-export const prometheusOperatorVersion = "0.93.0";
-
-/** Kubernetes minor version the manifests are validated against (the types of cdk8s-plus-34). */
-export const kubernetesVersion = "1.34";
+import { grafanaVersion, jaegerVersion, kedaVersion, prometheusOperatorVersion } from "../cdk/versions.ts";
 
 /**
  * The third-party images, by repository and release tag. Their digests are in images.lock.json (cdk/image-lock.ts),
@@ -39,13 +36,12 @@ export const thirdPartyImages = {
   },
   grafana: {
     repository: "grafana/grafana",
-    tag: "12.4.10",
+    tag: grafanaVersion,
     tagPinnedBecause: "upstream release tag; no digest in the image lock yet",
   },
-  /** Jaeger v2: the OpenTelemetry-collector-based distribution (v1 reached end of life on 31 Dec 2025). */
   jaeger: {
     repository: "jaegertracing/jaeger",
-    tag: "2.20.0",
+    tag: jaegerVersion,
     tagPinnedBecause: "upstream release tag; no digest in the image lock yet",
   },
 } as const satisfies Record<string, { repository: string; tag: string | undefined; tagPinnedBecause: string }>;
@@ -141,14 +137,6 @@ export const crdKinds = [
   { plural: "prometheusrules", kind: "PrometheusRule" },
   { plural: "scrapeconfigs", kind: "ScrapeConfig" },
 ] as const;
-
-/**
- * The KEDA release whose CRDs the KEDA imports and schemas come from (the Go module github.com/kedacore/keda/v2 at
- * this tag, config/crd/bases). Its major.minor must be the EKS stack's KEDA Helm chart's (`kedaChart` in
- * cdk/eks-stack.ts; a test checks it). Upgrading KEDA means: `charts/crds/import-crds.ts --source keda` rerun,
- * this updated.
- */
-export const kedaVersion = "2.20.0";
 
 /** The KEDA custom resources the charts create (charts/keda-scaled-object.ts). */
 export const kedaCrdKinds = [

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:concurrency`: adaptive concurrency against the fixed grid at two Cassandra capacities
- * (scripts/bench/concurrency-grid.ts; issue 15). Writes results/bench/concurrency-grid.json and two charts:
+ * (scripts/bench/concurrency-grid.ts). Writes results/bench/concurrency-grid.json and two charts:
  * drain rate per setting and capacity, and the adaptive limit over time. `--smoke` is the test command's check
  * that it works (one short repeat, two fixed settings), into a scratch folder.
  */

@@ -1,6 +1,6 @@
 /**
- * `npm run bench:scaling`: what a detector scaling step costs with kafkajs's eager rebalances (issue 15;
- * scripts/bench/scaling-steps.ts): a second detector joins a draining group, then leaves it. Writes
+ * `npm run bench:scaling`: what a detector scaling step costs with kafkajs's eager rebalances
+ * (scripts/bench/scaling-steps.ts): a second detector joins a draining group, then leaves it. Writes
  * results/bench/scaling-steps.json and a chart of checks/s over the drain with the two steps marked. `--smoke` is
  * the test command's check that it works, into a scratch folder.
  */

@@ -4,7 +4,7 @@
  * min / median / max and the ratio from adjacent pairs, repeating trials disturbed by other load; then the
  * p99-bounded rate searched from the drain rate downwards. Writes results/bench/latest.json, charts and the
  * README's benchmark section. `--smoke` runs a seconds-long version into a scratch folder (the test command's check).
- * `--spike` adds the load spike, twice with the same seed: the overload policy off, then on (issue 15);
+ * `--spike` adds the load spike, twice with the same seed: the overload policy off, then on;
  * `--only-spike` runs that pair alone (~10 min) into its own JSON (spike-overload.json), nothing else.
  * Every full run also drains in both history modes, interleaved (held and read, history-modes.json);
  * `--only-history` runs that alone (~10 min) into history-modes.json.

@@ -19,8 +19,7 @@ import { eksNodeResources } from "./rehearsal/eks-nodes.ts";
 import { stopAll } from "./rehearsal/processes.ts";
 import { summaryLines } from "./rehearsal/summary.ts";
 import { applyStage, drain, reapply, rollingUpdate, zoneLost, type Context, type PhaseResult } from "./rehearsal/scenarios.ts";
-import { etcdRelease, kubernetesRelease, kwokRelease } from "./rehearsal/versions.ts";
-import { prometheusOperatorVersion } from "../charts/versions.ts";
+import { etcdVersion, kubernetesRelease, kwokVersion, prometheusOperatorVersion } from "../cdk/versions.ts";
 
 export const scenarioNames = ["rolling-update", "drain", "zone-lost"] as const;
 type ScenarioName = (typeof scenarioNames)[number];
@@ -37,7 +36,7 @@ export interface RehearseArgs {
 
 class UsageError extends Error {}
 
-/** Wall time of the first build of every binary, measured 2026-12-02 (03:31 to 04:37 UTC, load average 8-20). */
+/** Wall time of the first build of every binary on a busy 2-core machine, rounded up: how long to warn a user. */
 export const firstBuildMinutes = 65;
 
 const presetNames = Object.keys(presets) as PresetName[];
@@ -88,7 +87,7 @@ export function parseArgs(argv: readonly string[]): RehearseArgs {
 export async function rehearse(args: RehearseArgs): Promise<boolean> {
   const t0 = Date.now();
   const log = (line: string) => console.log(`[rehearse ${String(Math.round((Date.now() - t0) / 1000)).padStart(4)} s] ${line}`);
-  log(`Kubernetes ${kubernetesRelease}, etcd ${etcdRelease}, kwok ${kwokRelease}, Prometheus Operator ${prometheusOperatorVersion}`);
+  log(`Kubernetes ${kubernetesRelease}, etcd ${etcdVersion}, kwok ${kwokVersion}, Prometheus Operator ${prometheusOperatorVersion}`);
   const builds = await ensureBinaries(log);
   for (const b of builds) log(`${b.component} ${b.version}: ${b.reused ? "reused from the cache" : `built in ${b.seconds} s`}`);
   const dir = mkdtempSync(join(tmpdir(), "anomaly-kit-rehearsal-"));
@@ -126,7 +125,7 @@ export async function rehearse(args: RehearseArgs): Promise<boolean> {
     passed,
     error: error ?? null,
     measuredAt: new Date().toISOString(),
-    versions: { kubernetes: kubernetesRelease, etcd: etcdRelease, kwok: kwokRelease, prometheusOperator: prometheusOperatorVersion },
+    versions: { kubernetes: kubernetesRelease, etcd: etcdVersion, kwok: kwokVersion, prometheusOperator: prometheusOperatorVersion },
     builds,
     controlPlaneReadySeconds,
     timeToAvailableSeconds: phases[0]?.seconds ?? null,

@@ -2,7 +2,9 @@
  * `npm run stack -- start|stop|status|reset`: the local Kafka + Cassandra on loopback; with `--nodes 3` (up
  * to 6) the multi-node cluster shaped like the cloud's instead (scripts/local/local-cluster.ts).
  */
-import { Command, Option } from "commander";
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { parsePlainNumber } from "./cli-number.ts";
 import { checkNodeCount, clusterBrokers, clusterNodeCounts, clusterStatus, startCluster, stopClusterStack } from "./local/local-cluster.ts";
 import { StackError, resetStack, stackStatus, startStack, stopStack } from "./local/stack-control.ts";
 
@@ -10,11 +12,17 @@ import { StackError, resetStack, stackStatus, startStack, stopStack } from "./lo
 const nodesOption = () =>
   new Option("--nodes <n>", `1: the single-node stack; ${clusterNodeCounts.min}-${clusterNodeCounts.max}: the cluster of that many brokers and Cassandra nodes`)
     .default(1)
-    .argParser((v) => {
-      const n = Number(v);
-      if (n !== 1) checkNodeCount(n);
-      return n;
-    });
+    .argParser(parseNodes);
+
+/** `--nodes`: plain decimal digits, then 1 or a cluster's node count. */
+export function parseNodes(raw: string): number {
+  const n = parsePlainNumber(raw, { min: 1, max: clusterNodeCounts.max, integer: true });
+  if (n === undefined) {
+    throw new InvalidArgumentError(`allowed: 1 (the shared single-node stack) or an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max}, in plain decimal digits`);
+  }
+  if (n !== 1) checkNodeCount(n);
+  return n;
+}
 
 async function printClusterStatus(nodes: number): Promise<boolean> {
   const registered = await clusterBrokers(nodes);
@@ -76,7 +84,9 @@ program
   });
 program.command("reset").description("delete the servers' data (stack must be stopped)").action(() => resetStack());
 
-program.parseAsync().catch((err: unknown) => {
-  console.error(err instanceof StackError ? `error: ${err.message}` : err);
-  process.exitCode = 1;
-});
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  program.parseAsync().catch((err: unknown) => {
+    console.error(err instanceof StackError ? `error: ${err.message}` : err);
+    process.exitCode = 1;
+  });
+}

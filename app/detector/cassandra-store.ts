@@ -1,6 +1,7 @@
 /**
  * The events table in Cassandra: schema (created idempotently), the write and the history read, as prepared
- * statements on one session per process (DESIGN.md §1: few connections, many requests on each).
+ * statements on one session per process (few connections, many requests on each: the driver multiplexes requests on a connection, and every
+ * connection costs Cassandra a native-transport slot and memory).
  *
  * Primary key (id, time, producer, seq), clustered newest first: the history read is one slice of one
  * partition. Every part of the key comes from the event itself, never from the consumer's clock (the

@@ -1,6 +1,6 @@
 /**
  * How many checks may be in flight: fixed, or found by the detector itself from the latency it measures
- * (issue 15). The reference tuned its pools by hand for each cluster size; a limit that follows latency needs no
+ * The reference tuned its pools by hand for each cluster size; a limit that follows latency needs no
  * tuning when Cassandra grows or shrinks.
  *
  * The adaptive limit probes, as TCP Vegas and BBR do, and judges each probe by Little's law: with L checks in
@@ -31,8 +31,8 @@
  * - a window in which fewer than half the limit's checks were in flight is not judged: the traffic did not use
  *   the limit, so its latency says nothing about it.
  * Why not a latency target alone (Gradient2, this file's first version): Cassandra's latency rises with the
- * checks in flight long before its throughput stops growing, and past the peak the throughput falls again (one
- * core, 2,000 keys: 256 → 1,024 in flight gave 4,783 → 4,503 checks/s at ~53 → ~227 ms), so any fixed target is
+ * checks in flight long before its throughput stops growing, and past the peak the throughput falls again (on one
+ * core, quadrupling the checks in flight cost throughput and quadrupled the latency), so any fixed target is
  * too low on one machine and past the peak on another. The target stays as a bound: no probe is kept above it.
  * Measured against fixed settings by `npm run bench:concurrency` (scripts/bench/concurrency-grid.ts).
  */

@@ -2,7 +2,7 @@
  * The anomaly check: a two-sided tabular CUSUM (Page 1954; Montgomery, "Introduction to Statistical Quality
  * Control", ch. 9), pure functions, no I/O.
  *
- * Why this file exists (DESIGN.md §3): the reference system's CUSUM could never fire. It used sqrt(M2) as the
+ * Why this file exists: the reference system's CUSUM could never fire. It used sqrt(M2) as the
  * standard deviation (never divided by n), so k and h were ~7× too large and a spike of any size stayed under h;
  * its lower side had a sign bug. Here k and h are in units of a real standard deviation, both sides are
  * non-negative sums, and tests hold the reference's own vectors that it missed.

@@ -1,5 +1,6 @@
 /**
- * Pool 1 → pool 2: the bounded hand-off between the Kafka consumers and the checks (DESIGN.md §1).
+ * Pool 1 → pool 2: the bounded hand-off between the Kafka consumers and the checks: the consumers fetch while checks run, and a full
+ * hand-off pauses the fetching instead of growing memory.
  *
  * - Per-key order: items of one key run one at a time, in the order pushed. The check of an event reads the
  *   key's previous events, so two of a key in flight at once would each miss the other (the reference's fault).
@@ -9,7 +10,7 @@
  *   resume on `onBelowLowWater`. Nothing busy-waits.
  * - Fairness: a key with a backlog goes to the back of the ready line after each item, so a hot key cannot
  *   starve the others.
- * - Overload policy (issue 15, off unless `isPriority` is given): a key that `isPriority` names when it becomes
+ * - Overload policy (off unless `isPriority` is given): a key that `isPriority` names when it becomes
  *   ready waits in a second ready line. Normally keys start in the order they became ready, whichever line they
  *   are in; while `overloaded`, the priority line goes first. Nothing is dropped or reordered within a key: a
  *   check of another key is only started later. Such a check is counted as deferred (once, `onDeferred`) when a

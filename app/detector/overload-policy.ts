@@ -1,5 +1,5 @@
 /**
- * The overload policy (issue 15, DETECTOR_OVERLOAD_POLICY=priority; off by default). While the backlog's age
+ * The overload policy (DETECTOR_OVERLOAD_POLICY=priority; off by default). While the backlog's age
  * (now − the Kafka timestamp of the most recently taken record) is past DETECTOR_OVERLOAD_AGE_BOUND_MS, the
  * checks of priority keys start before the others' (keyed-handoff.ts); the others are deferred, never dropped.
  *

@@ -80,7 +80,7 @@ export async function ensureSchema(c: SchemaConfig, kafka: Kafka, credentials: C
   for (const l of outcome.larger) log.warn("topic has more partitions than planned; kept (Kafka cannot shrink a topic)", { ...l });
   log.info("topics ready", { partitions: outcome.partitions });
   await untilDeadline(c, log, "retrying the keyspace and table", () => createSchema(c, credentials));
-  // The spatial check's tables and indexes (issue 16), only when it is on.
+  // The spatial check's tables and indexes, only when it is on.
   if (c.spatialStrategy !== "off") {
     await untilDeadline(c, log, "retrying the spatial tables", () => createSpatialTables(c, credentials));
     log.info("spatial tables ready", { keyspace: c.keyspace, strategy: c.spatialStrategy });

@@ -19,7 +19,7 @@
  * consumers would then read and write one key's rows at once. Decoded strictly and with the mark kept, an id's
  * string and its bytes are one-to-one, so the key's bytes equal the id's exactly when they name the same key.
  *
- * Version 2, an event with a location (issue 16): version 1's layout with version byte 2, then after the id
+ * Version 2, an event with a location: version 1's layout with version byte 2, then after the id
  *
  *   E = 29+P+I
  *   E       1     location flags: bit 0 set = an altitude follows; the other bits must be 0
@@ -72,7 +72,7 @@ export const rejectReasons = [
   "key-mismatch",
   /** U+FEFF in the producer or entity id (see the format above). */
   "byte-order-mark",
-  /** Version 2's location block (issue 16): out of range, not finite, or unknown flag bits. */
+  /** Version 2's location block: out of range, not finite, or unknown flag bits. */
   "bad-location",
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];

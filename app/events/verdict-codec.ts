@@ -40,7 +40,7 @@ export const stepFields = (v: StepVerdict) => ({
 });
 
 /**
- * The spatial check's verdict (issue 16; app/spatial/spatial-check.ts), on a located event when the detector's
+ * The spatial check's verdict (app/spatial/spatial-check.ts), on a located event when the detector's
  * spatial strategy is on: the CUSUM step against its nearest previous events of any key, and how the search went.
  */
 const spatialVerdictSchema = z.object({

@@ -41,7 +41,7 @@ export interface LoadgenReport {
   /** Largest lag of a send behind its scheduled time, in ms: large means the generator could not keep up. */
   readonly maxLatenessMs: number;
   /**
-   * With the spatial workload on (issue 16): its injected spatial anomalies, the ground truth of the spatial check
+   * With the spatial workload on: its injected spatial anomalies, the ground truth of the spatial check
    * (the first `maxListedInjections`); absent when it is off.
    */
   readonly spatialInjections?: SpatialInjection[];

@@ -1,5 +1,5 @@
 /**
- * The spatial workload (issue 16): where events happen and what they read, with injected spatial anomalies
+ * The spatial workload: where events happen and what they read, with injected spatial anomalies
  * and their ground truth. Off by default (loadgen setting spatialWorkload); when on, it replaces the per-key value
  * models (value-models.ts) for every event.
  *

@@ -9,7 +9,7 @@
  * - shift: the key's level moves for good, from this event on (labelled on its first event; the next
  *   `historyWindow` events are its episode, while the detector's baseline still mixes both levels). On a stable
  *   key, `smallShifts.share` of the shifts are small, sized in the key's own noise σ (uniform over the
- *   injection's range, `smallShifts.sigmas` by default): what a CUSUM exists to catch (issue 12). The others move by 20%–50% of the scale (20σ–50σ).
+ *   injection's range, `smallShifts.sigmas` by default): what a CUSUM exists to catch. The others move by 20%–50% of the scale (20σ–50σ).
  *   A walk key's shifts are all large: on a random walk a level step of a few step-σ is one ordinary-looking
  *   step that the walk then carries on from, not a sustained change of the process (its steps) the detector
  *   watches.

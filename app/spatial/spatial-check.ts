@@ -1,5 +1,5 @@
 /**
- * The spatial check (issue 16): is an event unusual relative to its 50 nearest previous events in space, of any
+ * The spatial check: is an event unusual relative to its 50 nearest previous events in space, of any
  * key? The neighbours' values go through the same CUSUM step as a key's history (app/detector/cusum.ts
  * cusumStep: baseline from the values with earlier outliers left out, level or walk model, k and h in σ), in
  * the order they happened, oldest first, as a key's history is.

@@ -112,9 +112,9 @@ const sizeInputSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9-]{0,23}$/, { error: "1-24 lower-case letters, digits or '-', starting with a letter" })
     .default("anomaly"),
-  /** The detector's spatial check (issue 16): DETECTOR_SPATIAL_STRATEGY; off by default. */
+  /** The detector's spatial check: DETECTOR_SPATIAL_STRATEGY; off by default. */
   spatialStrategy: appSetting(detectorSettings.spatialStrategy),
-  /** The load generator's spatial workload (issue 16): LOADGEN_SPATIAL_WORKLOAD; off by default. */
+  /** The load generator's spatial workload: LOADGEN_SPATIAL_WORKLOAD; off by default. */
   spatialWorkload: appSetting(loadgenSettings.spatialWorkload),
   detectorAutoscaling: oneOf(detectorAutoscalingModes).default("off"),
   /** Where a check's history comes from: DETECTOR_HISTORY (held by default); the detector pods are sized for it. */

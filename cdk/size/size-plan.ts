@@ -15,7 +15,8 @@ import { availabilityZoneCount, limits, parseSizeInput, SizeInputError, type Siz
 
 /**
  * Planning figures. Where they come from:
- * - checks per Cassandra node: the reference's 220,000 checks/s on 48 × i3.2xlarge (DESIGN.md §3),
+ * - checks per Cassandra node: the reference's 220,000 checks/s on 48 × i3.2xlarge (the system this kit
+ *   replaces),
  *   scaled by the node's vCPUs relative to an i3.2xlarge;
  * - a detector pod's capacity: the detector's CPU seconds per 1,000 checks measured by `npm run bench` in the
  *   history mode the plan is given (see detectorCpuSecondsPer1000Checks), at half load;
@@ -38,11 +39,10 @@ import { availabilityZoneCount, limits, parseSizeInput, SizeInputError, type Siz
 const detectorMemoryAtSaturation = { peakRssMiB: 192.7, peakHeapTotalMiB: 77.7 } as const;
 /**
  * The detector's CPU seconds per 1,000 checks at saturation: the median over a run's four drain trials, from
- * `npm run bench` on 2026-12-02 (2-core machine). Two runs back to back that agreed (drain 1,777 vs 1,832
- * checks/s, ratio to the Cassandra ceiling 0.636 vs 0.641) gave 0.401 (results/bench/run-c.json) and 0.397
- * (results/bench/run-d.json); the plan takes the larger. Two earlier runs in other spells of the shared machine
- * gave 0.443 and 0.335 (run-a.json, run-b.json). It replaces the issue-7 budget of 0.2, which the detector has
- * not met here (a pod planned on it would have run at twice the load).
+ * `npm run bench` on a 2-core machine: of two runs back to back that agreed on drain rate and ratio to the
+ * Cassandra ceiling (results/bench/run-c.json, results/bench/run-d.json), the plan takes the larger figure; runs
+ * in other spells of the shared machine (run-a.json, run-b.json) spread both ways. It replaces an earlier budget
+ * of 0.2, which the detector has not met here (a pod planned on it would have run at twice the load).
  */
 const readDetectorCpuSecondsPer1000Checks = 0.401;
 /**
@@ -114,7 +114,7 @@ export const planning = {
   detectorConcurrency: 64,
   consumersPerPod: 1,
   cassandraConnectionsPerHost: 1,
-  /** cassandra-driver's default; one connection carries many concurrent requests (DESIGN.md §1). */
+  /** cassandra-driver's default; one connection carries many concurrent requests. */
   requestsPerConnection: 2048,
   /**
    * Distinct keys per in-flight check. Checks of one key run one at a time (per-key order), so keys must

@@ -7,6 +7,7 @@
  * in use) is retried in a later round; rounds back off exponentially until nothing is left or the time
  * is up. The experiment runner calls sweepExperiment after a stage's `cdk destroy`, as the final check.
  */
+import { setTimeout as pause } from "node:timers/promises";
 import type { AwsContext } from "./aws-context.ts";
 import { deleteResource, probe, sweepClients, type DeleteContext, type Outcome, type SweepClients } from "./resource-deleters.ts";
 import { findMskResources, findTaggedResources, findVpcDependents, mergeFound, resourceKinds, type FoundResource, type ResourceKind } from "./tagged-resources.ts";
@@ -63,7 +64,7 @@ export async function sweepExperiment(ctxOrClients: AwsContext | SweepClients, e
   const owned = !("tagging" in ctxOrClients);
   const clients = owned ? sweepClients(ctxOrClients) : ctxOrClients;
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => pause(ms));
   const log = options.log ?? (() => {});
   const timeoutMs = options.timeoutMs ?? 60 * 60_000;
   const maxDelayMs = options.maxDelayMs ?? 60_000;

@@ -1,4 +1,4 @@
-/** The shape of results/bench/latest.json and the targets it is held against (issue 7, this 2-core machine). */
+/** The shape of results/bench/latest.json and the targets it is held against (on this 2-core machine). */
 import type { CeilingStep } from "./ceiling.ts";
 import type { DrainTrial, RunSettings } from "./drain.ts";
 import type { HistoryModesResult } from "./history-modes.ts";
@@ -55,7 +55,7 @@ export interface BenchResult {
   };
   readonly trials: readonly RunTrial<CeilingStep | DrainTrial>[];
   readonly rateSearch: readonly PipelineTrial[];
-  /** The load spike with the overload policy off (issue 15: the pair's first run). */
+  /** The load spike with the overload policy off (the pair's first run). */
   readonly spike: SpikeResult | null;
   /** The same spike (same seed and rates) with the overload policy on; absent in results from before it. */
   readonly spikeWithOverloadPolicy?: SpikeResult | null;

@@ -1,5 +1,5 @@
 /**
- * Adaptive concurrency against a grid of fixed concurrencies (issue 15), at two Cassandra capacities: Cassandra
+ * Adaptive concurrency against a grid of fixed concurrencies, at two Cassandra capacities: Cassandra
  * pinned with `taskset` to one core, then to all of them. Each setting drains the same size of preloaded backlog
  * (drain.ts), the settings interleaved and rotated per repeat, so a slow spell of the machine hits all of them.
  * The backlog is sized in seconds, not events: at each capacity a first drain with the grid's largest fixed

@@ -1,5 +1,5 @@
 /**
- * End-to-end latency of the checks of priority keys against the others' (the overload policy, issue 15), from
+ * End-to-end latency of the checks of priority keys against the others' (the overload policy), from
  * the verdicts on the checks topic alone. A check counts as a priority key's when an earlier verdict of its key
  * flagged an anomaly within the detector's priority window (recentAnomalyWindowMs) before it: the detector's own
  * rule (app/detector/overload-policy.ts). The same rule applied to a run with the policy off and one with it on,

@@ -1,7 +1,7 @@
 /** What a benchmark result was measured on: the machine, the toolchain and the code revision. */
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { cassandraVersion, kafkaVersion } from "../../cdk/servers/versions.ts";
+import { cassandraVersion, kafkaVersion } from "../../cdk/versions.ts";
 import { projectRoot } from "../local/stack-control.ts";
 
 export function machineFacts() {

@@ -12,7 +12,7 @@ import { stackPids } from "./server-pids.ts";
 
 export type { RunSettings } from "./drain.ts";
 
-/** The latency bound the pipeline is held to (DESIGN.md: < 1 s real time). */
+/** The latency bound the pipeline is held to (real time: < 1 s from an event's scheduled time to its verdict). */
 export const p99BoundMs = 1000;
 
 export const benchRunSettings: RunSettings = { ...localRunDefaults, settleSeconds: 20 };
@@ -108,7 +108,7 @@ export interface SpikeResult {
   readonly samples: readonly ProgressSample[];
 }
 
-/** One spike run's overload policy and what it did (issue 15). */
+/** One spike run's overload policy and what it did. */
 export interface SpikeOverload {
   readonly policy: "off" | "priority";
   readonly ageBoundMs: number;

@@ -70,7 +70,7 @@ export function renderBenchSection(r: BenchResult): string {
   ].join("\n");
 }
 
-/** The spike with the overload policy on against the same spike with it off (issue 15); none for older results. */
+/** The spike with the overload policy on against the same spike with it off; none for older results. */
 function overloadRows(off: SpikeResult | null, on: SpikeResult | null): string[][] {
   const a = off?.overload;
   const b = on?.overload;
@@ -118,7 +118,7 @@ export function historyModesLines(h: HistoryModesResult | null): string[] {
 // Floored, so 99.98 % does not show as 100 %.
 const pct = (x: number | null) => (x === null ? "n/a" : `${Math.floor(x * 10_000) / 100} %`);
 
-/** The spatial modes' drain of one hot-spot backlog, relative to the non-spatial detector's (issue 16). */
+/** The spatial modes' drain of one hot-spot backlog, relative to the non-spatial detector's. */
 function spatialLines(r: BenchResult): string[] {
   if (r.spatial === null) return [];
   const st = r.spatial.settings;

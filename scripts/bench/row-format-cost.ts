@@ -15,12 +15,15 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { detectorSettings, loadgenSettings } from "../../app/config.ts";
 import { CassandraStore, createSchema, schemaStatements, stateColumn } from "../../app/detector/cassandra-store.ts";
 import { cusumStep } from "../../app/detector/cusum.ts";
 import { checkKey, initialKeyState } from "../../app/detector/key-check.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { cassandraSchema, historyWindow } from "../../app/topology.ts";
+import { plainNumberOption, readToolArgs, settingNumber } from "../cli-number.ts";
 import { ensureStack, projectRoot } from "../local/stack-control.ts";
 import { closedLoop, localStoreConfig } from "./ceiling.ts";
 import { machineFacts } from "./machine.ts";
@@ -62,8 +65,13 @@ async function measure(workers: number, seconds: number, op: () => Promise<void>
   return { opsPerSecond: done / seconds, p50Ms: histogram.getValueAtPercentile(50) / 1000, p99Ms: histogram.getValueAtPercentile(99) / 1000 };
 }
 
-async function main(): Promise<void> {
+/**
+ * The run's settings from its command line; the concurrency and the keys are read as the detector and the load
+ * generator read them (app/config.ts). Throws naming a flag it cannot read.
+ */
+export function rowFormatSettings(argv: readonly string[]): { rounds: number; seconds: number; concurrency: number; keys: number } {
   const { values } = parseArgs({
+    args: [...argv],
     options: {
       rounds: { type: "string", default: "4" },
       seconds: { type: "string", default: "10" },
@@ -71,10 +79,19 @@ async function main(): Promise<void> {
       keys: { type: "string", default: "300" },
     },
   });
-  const rounds = Number(values.rounds);
-  const seconds = Number(values.seconds);
-  const concurrency = Number(values.concurrency);
-  const keys = Number(values.keys);
+  return {
+    // Bounds against typos only.
+    rounds: plainNumberOption("--rounds", { min: 1, max: 1_000, integer: true })(values.rounds),
+    seconds: plainNumberOption("--seconds", { min: 0, aboveMin: true, max: 3_600 })(values.seconds),
+    concurrency: settingNumber("--concurrency", values.concurrency, detectorSettings.detectorConcurrency),
+    keys: settingNumber("--keys", values.keys, loadgenSettings.keys),
+  };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const settings = readToolArgs("row-format-cost", () => rowFormatSettings(argv));
+  if (settings === undefined) return;
+  const { rounds, seconds, concurrency, keys } = settings;
   await ensureStack();
   const keyspace = `bench_sums_${Date.now().toString(36)}`;
   const config = localStoreConfig(keyspace);
@@ -174,4 +191,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

@@ -1,5 +1,5 @@
 /**
- * What one scaling step costs (issue 15). KEDA adds and removes detector pods as the lag moves, and with kafkajs
+ * What one scaling step costs. KEDA adds and removes detector pods as the lag moves, and with kafkajs
  * each step is an eager rebalance (it has no cooperative-sticky assignor): every member gives up all of its
  * partitions, rejoins, and whatever it had finished but not yet committed is checked again by the partition's
  * next owner. Here one detector drains a preloaded backlog; a second one starts at `joinAt` of the backlog

@@ -1,5 +1,5 @@
 /**
- * Spatial throughput (issue 16): the non-spatial pipeline and each neighbour strategy drain the same backlog of
+ * Spatial throughput: the non-spatial pipeline and each neighbour strategy drain the same backlog of
  * located events (the load generator's hot-spot workload, one seed), in one run, interleaved (the order rotates
  * each repeat, so a slow spell of this shared machine does not fall on one mode only). Per mode: checks/s of the
  * drain, relative to the non-spatial drain of the same repeat; for the strategies, precision/recall of the

@@ -1,7 +1,8 @@
 /**
  * Warm-up before anything is measured: rounds of a ceiling burst and a saturation drain (both JVMs and the
  * detector's code paths at full load) until the drain's checks/s, the ceiling's ops/s and its p99 settle, or the
- * rounds or the time run out. Cold JVMs made the first trial of a fresh machine several times slower (issue 14).
+ * rounds or the time run out. Cold JVMs made the first trial of a fresh machine several times slower than the
+ * later ones, which no repeat count can average away.
  */
 import type { CeilingStep } from "./ceiling.ts";
 import type { DrainTrial } from "./drain.ts";

@@ -12,6 +12,7 @@
  *   failed set-up is fatal: the wait ends at once with node 0's error.
  * The Kubernetes API is reached through `kubectl proxy` (stage-runner-aws.ts), so it is plain HTTP here.
  */
+import { setTimeout as pause } from "node:timers/promises";
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, ListNodegroupsCommand } from "@aws-sdk/client-eks";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { KafkaClient, ListClustersV2Command } from "@aws-sdk/client-kafka";
@@ -238,7 +239,7 @@ export class ReadinessFailedError extends Error {
  */
 export async function waitAwsReady(deps: ReadinessDeps, plan: SizePlan, o: WaitOptions): Promise<readonly ReadinessCheck[]> {
   const now = o.now ?? Date.now;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = o.sleep ?? ((ms: number) => pause(ms));
   const deadline = now() + o.timeoutMs;
   for (;;) {
     const checks = await checkAwsReadiness(deps, plan);

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, wri
 import { join } from "node:path";
 import { localBrokerJvmOptions, localClusterNodeProperties, log4jProperties } from "../../cdk/servers/kafka-config.ts";
 import { kafkaPorts } from "../../cdk/servers/ports.ts";
-import { kafkaVersion } from "../../cdk/servers/versions.ts";
+import { kafkaVersion } from "../../cdk/versions.ts";
 import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
 import { describeKafka, kafkaClasspath, localHost, StackError } from "./stack-control.ts";
 

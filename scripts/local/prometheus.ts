@@ -6,12 +6,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { errorText } from "../../app/log.ts";
 import { waitFor } from "../../app/retry.ts";
+import { freePort } from "../free-port.ts";
 import { isInstalled, missingLine, prometheusServer } from "./prerequisites.ts";
 import { localHost } from "./stack-control.ts";
 import { PrometheusClient } from "../experiment/prometheus-query.ts";
@@ -34,18 +34,6 @@ const binary = prometheusServer.command;
 
 export function prometheusAvailable(): boolean {
   return isInstalled(prometheusServer);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, localHost, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The scrape configuration: one job per process kind, targets from files, one-second resolution. */
@@ -73,7 +61,7 @@ export async function startLocalPrometheus(timeoutMs = 60_000): Promise<LocalPro
   };
   for (const job of Object.values(localJobs)) writeTargets(job, []);
   writeFileSync(join(dir, "prometheus.yml"), stringify(localPrometheusConfig(dir)));
-  const port = await freePort();
+  const port = await freePort(localHost);
   const child: ChildProcess = spawn(
     binary,
     [

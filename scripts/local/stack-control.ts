@@ -36,7 +36,7 @@ import { jmxExporterConfig, jmxExporterVersion } from "../../cdk/servers/cassand
 import { caFiles, cassandraTlsScriptPath, nodeTlsFiles, type CassandraTlsFiles } from "../../cdk/servers/cassandra-tls.ts";
 import { localBrokerJvmOptions, localBrokerProperties, log4jProperties } from "../../cdk/servers/kafka-config.ts";
 import { cassandraPorts, kafkaPorts } from "../../cdk/servers/ports.ts";
-import { cassandraVersion, kafkaVersion, minimumJavaVersion } from "../../cdk/servers/versions.ts";
+import { cassandraVersion, kafkaVersion, minimumJavaVersion } from "../../cdk/versions.ts";
 import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");

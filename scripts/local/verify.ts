@@ -154,7 +154,7 @@ const median = (xs: number[]): number | null => {
 };
 
 /**
- * Episode-based scoring (issue 12). An injected spike is detected if its event is flagged; a level shift if any
+ * Episode-based scoring. An injected spike is detected if its event is flagged; a level shift if any
  * of its first `historyWindow` events is (recall within 50 events; while the baseline still mixes both levels).
  * One episode counts once however often it is flagged: the first flag is a true positive, later flags inside the
  * same episode are counted apart (`repeatFlags`) and are neither true nor false. Every flag outside an episode

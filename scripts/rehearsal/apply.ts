@@ -11,7 +11,7 @@ import { prometheusOperatorCrdsChart } from "../../cdk/eks-stack.ts";
 import type { Kubectl } from "./kubectl.ts";
 import { refKey, refOf, type ChartManifest, type ObjectRef } from "./manifests.ts";
 import { moduleDir } from "./cluster.ts";
-import { goComponents, moduleVersionOf } from "./versions.ts";
+import { goComponents, moduleVersionOf } from "./go-components.ts";
 
 export const fieldManager = "anomaly-kit";
 /** The CDK's label prefix for pruning (aws-cdk-lib aws-eks KubernetesManifest). */

@@ -8,7 +8,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { goComponents, moduleVersionOf, type GoComponent } from "./versions.ts";
+import { goComponents, moduleVersionOf, type GoComponent } from "./go-components.ts";
 
 /** Where built binaries are kept between runs, outside the clone (a fresh clone reuses them). */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {

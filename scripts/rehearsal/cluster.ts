@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { binary, goBinary } from "./build.ts";
 import { Kubectl } from "./kubectl.ts";
 import { makePki, writeKubeconfig, type Pki } from "./pki.ts";
-import { freePort, start, stop, waitFor, type Started } from "./processes.ts";
-import { goComponents, moduleVersionOf } from "./versions.ts";
+import { waitFor } from "../../app/retry.ts";
+import { freePort } from "../free-port.ts";
+import { start, stop, type Started } from "./processes.ts";
+import { goComponents, moduleVersionOf } from "./go-components.ts";
 
 /**
  * Settings where the rehearsal departs from a default to keep its scenarios short; each is named in the report.
@@ -82,7 +84,7 @@ export async function startCluster(dir: string, log: (line: string) => void): Pr
   const logs = join(dir, "logs");
   mkdirSync(logs, { recursive: true });
   const pki = makePki(dir);
-  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = (await Promise.all(Array.from({ length: 6 }, freePort))) as [number, number, number, number, number, number];
+  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = (await Promise.all(Array.from({ length: 6 }, () => freePort("127.0.0.1")))) as [number, number, number, number, number, number];
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfig = join(dir, "admin.kubeconfig");
   writeKubeconfig(kubeconfig, server, pki);
@@ -127,10 +129,15 @@ export async function startCluster(dir: string, log: (line: string) => void): Pr
     ], logs),
   );
   const kubectl = new Kubectl(kubeconfig);
-  await waitFor("kube-apiserver /readyz", 120_000, async () => {
-    const r = await kubectl.run(["get", "--raw", "/readyz"], undefined, 10_000);
-    return r.code === 0 && r.stdout.trim() === "ok" ? true : undefined;
-  }, 500);
+  let lastReply = "";
+  await waitFor(
+    async () => {
+      const r = await kubectl.run(["get", "--raw", "/readyz"], undefined, 10_000);
+      lastReply = (r.stderr || r.stdout).trim();
+      return r.code === 0 && r.stdout.trim() === "ok";
+    },
+    { what: "kube-apiserver /readyz", timeoutMs: 120_000, intervalMs: 500, detail: () => `last reply: ${lastReply}` },
+  );
   const controlPlaneReadySeconds = (Date.now() - started) / 1000;
   log(`kube-apiserver ready on ${server} after ${controlPlaneReadySeconds.toFixed(1)} s`);
 

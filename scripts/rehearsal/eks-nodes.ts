@@ -8,7 +8,7 @@ import type { WorkerInstanceType } from "../../cdk/size/instance-types.ts";
 import { workerInstanceTypes } from "../../cdk/size/instance-types.ts";
 import type { SizePlan } from "../../cdk/size/size-plan.ts";
 import { kwokNodeAnnotation } from "./cluster.ts";
-import { kubernetesRelease } from "./versions.ts";
+import { kubernetesRelease } from "../../cdk/versions.ts";
 
 /** Network interfaces and IPv4 addresses per interface of each worker type (EC2's published limits). */
 export const eniLimits: Readonly<Record<WorkerInstanceType, { enis: number; ipv4PerEni: number }>> = {

@@ -8,7 +8,8 @@ import { parse } from "yaml";
 import { binary } from "./build.ts";
 import type { Cluster } from "./cluster.ts";
 import type { ChartManifest } from "./manifests.ts";
-import { freePort, start, type Started } from "./processes.ts";
+import { freePort } from "../free-port.ts";
+import { start, type Started } from "./processes.ts";
 
 interface Container { name: string; args?: string[] }
 
@@ -24,7 +25,7 @@ export function operatorDeployment(m: ChartManifest): { args: string[]; serviceA
 
 export async function startOperator(cluster: Cluster, m: ChartManifest, logDir: string): Promise<Started> {
   const { args, serviceAccount, namespace } = operatorDeployment(m);
-  const webPort = await freePort();
+  const webPort = await freePort("127.0.0.1");
   return start("prometheus-operator", binary("prometheus-operator"), [
     ...args,
     `--apiserver=${cluster.server}`,

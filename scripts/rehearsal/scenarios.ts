@@ -3,6 +3,7 @@
  * applied over it), a re-apply of unchanged manifests, a rolling update of the detector and load generator, a
  * node drain, and a zone lost. Each has a bound and fails with what was not reached and what the cluster says.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Yaml } from "cdk8s";
 import { sizePlanFrom, type SizePlan } from "../../cdk/size/size-plan.ts";
 import type { PresetName } from "../../cdk/size/size-input.ts";
@@ -13,7 +14,7 @@ import { compressedTimings, type Cluster } from "./cluster.ts";
 import { plannedNodes } from "./eks-nodes.ts";
 import { rehearsalOptions, refOf, stageManifests, type ChartManifest, type ObjectRef } from "./manifests.ts";
 import { expectedScrapeJobs, generatedScrapeJobs, startOperator } from "./operator.ts";
-import { sleep, type Started } from "./processes.ts";
+import type { Started } from "./processes.ts";
 import { snapshot, type KPod, type Snapshot } from "./observe.ts";
 
 /** Bounds of each scenario, in seconds of wall time on the 2-core machine (generous: a failure is a hang). */

@@ -1,5 +1,5 @@
 /**
- * The adaptive concurrency limit (issue 15) in a real detector process against the real local stack: started at
+ * The adaptive concurrency limit in a real detector process against the real local stack: started at
  * 4 checks in flight under a backlog that 4 cannot keep up with, the limit grows by itself (scraped from
  * /metrics as detector_concurrency_limit) while every event is still checked once and stored once.
  */

@@ -1,5 +1,5 @@
 /**
- * cusumStep: Page's sequential CUSUM with the sums carried from one check to the next (issue 12). Statistical
+ * cusumStep: Page's sequential CUSUM with the sums carried from one check to the next. Statistical
  * properties are checked against Montgomery's published table, not against figures measured here.
  */
 import { describe, expect, it } from "vitest";

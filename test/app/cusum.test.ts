@@ -65,7 +65,7 @@ describe("baseline", () => {
 
 const fifty = (v: number) => Array.from({ length: 50 }, () => v);
 
-describe("detect: the reference system's vectors (DESIGN.md §3)", () => {
+describe("detect: the reference system's vectors, which its own CUSUM missed", () => {
   it("flags fifty 1234.0 then 1234000 (theirs: S = 1,147,563.1 < h = 3,661,860.7, no anomaly)", () => {
     const v = detect(fifty(1234.0), 1234000);
     expect(v.anomaly).toBe(true);

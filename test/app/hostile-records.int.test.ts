@@ -1,6 +1,6 @@
 /**
- * Hostile records among good events, against the real local Kafka + Cassandra and one real detector process
- * (issue 11): none may stop it. Each class from the security review is produced:
+ * Hostile records among good events, against the real local Kafka + Cassandra and one real detector process:
+ * none may stop it. Each class from the security review is produced:
  *
  * - a finite value whose square overflows (refused by the codec), and a key whose stored history already holds
  *   such values (rows written before the codec bounded them: a quiet verdict, reason non-finite-baseline);

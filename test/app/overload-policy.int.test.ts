@@ -1,5 +1,5 @@
 /**
- * The overload policy (issue 15) in a real detector process against the real local stack: some keys are
+ * The overload policy in a real detector process against the real local stack: some keys are
  * flagged first, then a backlog of every key's events arrives at once. With the policy on and a small age bound
  * the flagged keys' events are checked before the others' (by completion order), checks are counted as deferred,
  * and every event is still checked once and stored once, each key in its own order.

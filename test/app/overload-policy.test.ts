@@ -1,5 +1,5 @@
 /**
- * The overload policy (issue 15) in the real hand-off and the real priority-key set: priority keys first while
+ * The overload policy in the real hand-off and the real priority-key set: priority keys first while
  * overloaded, arrival order otherwise, per-key order always, deferred checks counted exactly, nothing lost.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * The spatial check's pure parts (issue 16): the settings (default off), the ranking of candidates (previous
+ * The spatial check's pure parts: the settings (default off), the ranking of candidates (previous
  * only, nearest first, 3D among 3D), and the verdict: the key's CUSUM step run on the neighbours' values.
  */
 import { describe, expect, it } from "vitest";

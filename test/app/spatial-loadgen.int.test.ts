@@ -1,5 +1,5 @@
 /**
- * The spatial workload end to end (issue 16), in process, on the real local Kafka + Cassandra: the load
+ * The spatial workload end to end, in process, on the real local Kafka + Cassandra: the load
  * generator with LOADGEN_SPATIAL_WORKLOAD=hotspots sends located events (some drones with altitude), the
  * detector with DETECTOR_SPATIAL_STRATEGY=sai, then =geohash (the same load), checks each against its 50 nearest
  * previous events, and the verdicts are compared with the generator's ground truth: every event checked spatially, misplaced points far

@@ -1,5 +1,5 @@
 /**
- * The load generator's spatial workload (issue 16): moving hot spots, drones with altitude, injected spatial
+ * The load generator's spatial workload: moving hot spots, drones with altitude, injected spatial
  * anomalies with their ground truth; and that the injected ones are what the spatial check (brute-force
  * neighbours, the detector's CUSUM step) finds, with few false alarms. No Kafka, no Cassandra.
  */

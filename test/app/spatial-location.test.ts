@@ -1,5 +1,5 @@
 /**
- * Events with a location (issue 16): version 2 of the wire format round-trips it, version 1 is unchanged, and a
+ * Events with a location: version 2 of the wire format round-trips it, version 1 is unchanged, and a
  * malformed location is refused with the reason bad-location and a detail naming the field, the value and what
  * is allowed — what the detector puts on the dead-letter record.
  */

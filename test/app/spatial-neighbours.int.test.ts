@@ -1,5 +1,5 @@
 /**
- * The two spatial neighbour strategies (issue 16) on the real local Cassandra 5.0: each run writes the same
+ * The two spatial neighbour strategies on the real local Cassandra 5.0: each run writes the same
  * points (clusters, one across the antimeridian and one at the North Pole, drones with altitude, a sparse
  * scatter over the globe) into its own keyspace, dropped at the end, and checks for each strategy that
  * - every written point is in every table, in its cell, and a search at its position finds it first (no loss);

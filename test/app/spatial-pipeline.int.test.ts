@@ -1,5 +1,5 @@
 /**
- * The spatial check inside the detector (issue 16), in process, against the real local Kafka + Cassandra: with
+ * The spatial check inside the detector, in process, against the real local Kafka + Cassandra: with
  * DETECTOR_SPATIAL_STRATEGY=geohash a located event's verdict carries the spatial check (a value far from its
  * neighbours' is flagged even on a key seen for the first time, which the key's own check cannot judge), an event
  * without a location is checked as before, and a malformed location is dead-lettered with the reason

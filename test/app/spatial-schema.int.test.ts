@@ -1,5 +1,5 @@
 /**
- * The spatial strategies' schema (issue 16) on the real local Kafka + Cassandra: with the spatial check on, a
+ * The spatial strategies' schema on the real local Kafka + Cassandra: with the spatial check on, a
  * detector waiting for the schema sees the strategy's tables and indexes as missing until the schema command
  * (ensureSchema) has made them; with it off, nothing spatial is made or waited for. Own topics and keyspaces,
  * deleted at the end.

@@ -1,5 +1,5 @@
 /**
- * What the spatial integration tests share (issue 16): a detector config on a test's own topics, consumer group
+ * What the spatial integration tests share: a detector config on a test's own topics, consumer group
  * and keyspace, and their removal afterwards.
  */
 import cassandra from "cassandra-driver";

@@ -1,5 +1,5 @@
 /**
- * The EKS stack's joints with the people and servers around it (issues 10 and 11): the named principal is a
+ * The EKS stack's joints with the people and servers around it: the named principal is a
  * cluster admin, the API endpoint is private or limited to named CIDRs (checked by the kit's own validation
  * plugin, since cdk-nag's EKS rules miss aws-eks-v2), secrets are envelope-encrypted with a key that leaves
  * nothing billing, and the MSK brokers' hostnames reach Prometheus' scrape configs.

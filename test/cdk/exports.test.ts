@@ -1,5 +1,5 @@
 /**
- * No value that changes with size crosses stacks (issue 10, item 4). The runner grows a deployment in place
+ * No value that changes with size crosses stacks. The runner grows a deployment in place
  * (stage-12 → 24 → 48, one experiment id); CloudFormation refuses to update an export that another stack
  * imports, so every export must be the same at every stage — not only its text in the template, but what it
  * evaluates to at deploy time:

@@ -21,7 +21,8 @@ describe("size context validation", () => {
     expect(sizePlanFrom({ preset: "stage-48", cassandraNodes: "3" }).cassandra.nodes).toBe(3);
   });
 
-  // Context values are strings; a number means what its decimal digits say, nothing else (issue 11).
+  // Context values are strings; a number means what its decimal digits say, nothing else: a lenient parse
+  // would size a cluster from a typo ("0x10" as 16, "1e1" as 10).
   it.each(["0x10", "0o20", "0b10000", " 16", "16 ", "1 6", "1e1", "16.0", "+16", "-16", "016", "16n", "Infinity", 16.5, Number.NaN])(
     "parses numbers strictly: refuses cassandraNodes=%j",
     (value) => {

@@ -1,6 +1,6 @@
 /**
  * The dashboard's queries name only metrics (and labels) the app registers, for every preset and with the
- * spatial check on; the spatial panels (issue 16) appear only when it is on, on the stage the detector records.
+ * spatial check on; the spatial panels appear only when it is on, on the stage the detector records.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { serviceAccounts } from "../../cdk/workload-names.ts";
 import { components, selectorLabels } from "../../charts/names.ts";
 import { rebalanceJobManifests } from "../../charts/rebalance-job.ts";
-import { kubernetesVersion } from "../../charts/versions.ts";
+import { kubernetesMinor } from "../../cdk/versions.ts";
 import { judgeReadBack } from "../../scripts/experiment/rebalance-job-run.ts";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -25,12 +25,12 @@ const manifests = rebalanceJobManifests({
 });
 
 describe("rebalance Job", () => {
-  it(`its ServiceAccount and Job are valid for Kubernetes ${kubernetesVersion}`, () => {
+  it(`its ServiceAccount and Job are valid for Kubernetes ${kubernetesMinor}`, () => {
     const dir = mkdtempSync(join(tmpdir(), "rebalance-job-"));
     try {
       const file = join(dir, "rebalance.yaml");
       writeFileSync(file, manifests.map((m) => stringify(m)).join("---\n"));
-      const out = JSON.parse(execFileSync(python, [join(import.meta.dirname, "validate_manifests.py"), kubernetesVersion, join(root, "charts/crds/schemas"), file], { encoding: "utf8" })) as {
+      const out = JSON.parse(execFileSync(python, [join(import.meta.dirname, "validate_manifests.py"), kubernetesMinor, join(root, "charts/crds/schemas"), file], { encoding: "utf8" })) as {
         checked: number;
         errors: unknown[];
       };

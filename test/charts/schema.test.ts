@@ -1,5 +1,5 @@
 /**
- * Every synthesized object of every preset against the Kubernetes schemas of the target version
+ * Every synthesized object of every preset against the Kubernetes schemas of the cluster's minor (cdk/versions.ts)
  * (kubernetes-validate, strict) and every custom resource against its CRD's schema (charts/crds/schemas), also the
  * detector's KEDA ScaledObject and TriggerAuthentication of every preset with detectorAutoscaling keda.
  * Needs the Python tools: python3 -m venv .tools/py && .tools/py/bin/pip install kubernetes-validate
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
 import { synthesizeManifests } from "../../charts/synth.ts";
-import { kubernetesVersion } from "../../charts/versions.ts";
+import { kubernetesMinor } from "../../cdk/versions.ts";
 import { fullOptions, presetManifests, presetNames, type K8sObject } from "./fixtures.ts";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -40,7 +40,7 @@ function validate(files: string[]): Result {
     );
   }
   try {
-    return JSON.parse(execFileSync(python, [validator, kubernetesVersion, schemaDir, ...files], { encoding: "utf8" })) as Result;
+    return JSON.parse(execFileSync(python, [validator, kubernetesMinor, schemaDir, ...files], { encoding: "utf8" })) as Result;
   } catch (e) {
     const stdout = (e as { stdout?: string }).stdout;
     if (stdout !== undefined && stdout.startsWith("{")) return JSON.parse(stdout) as Result;
@@ -55,7 +55,7 @@ describe("schema validation", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it(`every object of every preset is valid for Kubernetes ${kubernetesVersion} and its CRD`, () => {
+  it(`every object of every preset is valid for Kubernetes ${kubernetesMinor} and its CRD`, () => {
     const files: string[] = [];
     let objects = 0;
     for (const preset of presetNames) {

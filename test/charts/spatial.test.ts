@@ -1,5 +1,5 @@
 /**
- * The spatial mode (issue 16) as a size parameter: -c spatialStrategy / -c spatialWorkload (or synth:k8s's
+ * The spatial mode as a size parameter: -c spatialStrategy / -c spatialWorkload (or synth:k8s's
  * --spatialStrategy) reach the detector's, the schema Job's and the load generator's env as the app's own
  * settings (app/config.ts), read back the way the app reads them; off (the default) adds nothing.
  */

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { cassandraDownload, cassandraSecretTags, setupFailureReport } from "../../../cdk/cassandra-user-data.ts";
-import { cassandraSha512 } from "../../../cdk/servers/versions.ts";
+import { cassandraSha512 } from "../../../cdk/versions.ts";
 import { cassandraAuthSetupScript, cassandraAuthSetupScriptPath } from "../../../cdk/servers/cassandra-auth-setup.ts";
 import { cassandraTlsScriptPath } from "../../../cdk/servers/cassandra-tls.ts";
 import { jmxExporterSha256 } from "../../../cdk/servers/cassandra-exporter.ts";

@@ -1,5 +1,5 @@
 /**
- * The benchmark's method (issue 14), on fixed inputs: the spread and pair ratios, the warm-up's settle rule, the
+ * The benchmark's method, on fixed inputs: the spread and pair ratios, the warm-up's settle rule, the
  * interleaving with bounded repeats of disturbed trials, and the CPU accounting from /proc (recorded lines).
  */
 import { describe, expect, it } from "vitest";

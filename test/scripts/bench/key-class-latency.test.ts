@@ -1,4 +1,4 @@
-/** The spike benchmark's split of checks into priority keys' and the others' (issue 15's overload policy). */
+/** The spike benchmark's split of checks into priority keys' and the others' (the overload policy's). */
 import { describe, expect, it } from "vitest";
 import { keyClassLatency } from "../../../scripts/bench/key-class-latency.ts";
 

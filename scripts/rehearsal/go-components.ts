@@ -1,8 +1,8 @@
 /**
- * The pinned versions of everything the rehearsal builds, in one place. The build cache is keyed by these, so
- * changing one here rebuilds exactly that component on the next `npm run rehearse`.
+ * The Go components the rehearsal builds, at the versions of cdk/versions.ts. The build cache is keyed by
+ * those, so changing one there rebuilds exactly that component on the next `npm run rehearse`.
  */
-import { prometheusOperatorVersion } from "../../charts/versions.ts";
+import { etcdVersion, kubernetesRelease, kwokVersion, prometheusOperatorVersion } from "../../cdk/versions.ts";
 
 /** A Go component the rehearsal builds with `go install` through a generated wrapper module. */
 export interface GoComponent {
@@ -21,24 +21,8 @@ export interface GoComponent {
   readonly localReplaceVersion: string;
 }
 
-/**
- * Kubernetes release of the control plane. Its minor must be the one the EKS stack targets (cdk/eks-stack.ts
- * `kubernetesVersion`; test/scripts/rehearsal/build.test.ts holds them together); the patch is the newest 1.36 release
- * the Go module proxy served when this was pinned.
- */
-export const kubernetesRelease = "1.36.3";
-
 /** The staging modules (k8s.io/api, client-go, ...) are tagged v0.<minor>.<patch> for Kubernetes 1.<minor>.<patch>. */
 const stagingVersion = `v0.${kubernetesRelease.split(".").slice(1).join(".")}`;
-
-/**
- * etcd 3.6: 3.4 (Debian's) lacks the watch progress notifications the 1.36 API server's watch cache asks for,
- * so pod status lags by tens of seconds and rollouts crawl.
- */
-export const etcdRelease = "3.6.16";
-
-/** kwok simulates the kubelets: nodes heartbeat and pods go Running without any container. */
-export const kwokRelease = "0.8.0";
 
 /** A component whose module, and every module it replaces by a folder, carry its release's tag. */
 const tagged = (name: string, version: string, module: string, commands: GoComponent["commands"]): GoComponent => ({
@@ -66,8 +50,8 @@ export const goComponents: readonly GoComponent[] = [
     },
     localReplaceVersion: stagingVersion,
   },
-  tagged("etcd", etcdRelease, "go.etcd.io/etcd/server/v3", { ".": "etcd" }),
-  tagged("kwok", kwokRelease, "sigs.k8s.io/kwok", { "cmd/kwok": "kwok" }),
+  tagged("etcd", etcdVersion, "go.etcd.io/etcd/server/v3", { ".": "etcd" }),
+  tagged("kwok", kwokVersion, "sigs.k8s.io/kwok", { "cmd/kwok": "kwok" }),
   tagged("prometheus-operator", prometheusOperatorVersion, "github.com/prometheus-operator/prometheus-operator", { "cmd/operator": "prometheus-operator" }),
 ];
 
