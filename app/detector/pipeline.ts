@@ -1,5 +1,5 @@
 /**
- * The detector pipeline (DESIGN.md §1):
+ * The detector pipeline (docs/ARCHITECTURE.md draws where it sits):
  *
  *   Kafka consumers (pool 1) ──► KeyedHandoff (bounded, per-key order) ──► checks (pool 2):
  *     1. read the key's previous 50 (and its state)  2. the check   3. write the event + state   4. publish
@@ -113,7 +113,7 @@ export class DetectorPipeline {
   readonly #store: CassandraStore;
   /** The history of the keys this detector owns; null in the read-every-time mode. */
   readonly #held: HeldHistory | null;
-  /** The spatial check's strategy (issue 16); null when spatialStrategy is off, the default. */
+  /** The spatial check's strategy (app/spatial/); null when spatialStrategy is off, the default. */
   readonly #spatial: NeighbourStrategy | null;
   readonly #producer: Producer;
   readonly #publisher: BatchingPublisher;
@@ -470,7 +470,7 @@ export class DetectorPipeline {
       this.#m.heldKeys.set(held.size);
     }
 
-    // The spatial check (issue 16) of a located event: its nearest previous events of any key, read, checked and
+    // The spatial check of a located event: its nearest previous events of any key, read, checked and
     // this event written to the spatial tables; idempotent like the key's row, so retried and replayed as one step.
     const spatial = this.#spatial;
     const spatialChecked =
