@@ -18,7 +18,7 @@ import { machineFacts } from "./bench/machine.ts";
 import { crashMember } from "./chaos/cluster-faults.ts";
 import { clusterFaults, planFaults, seededRandom, type ClusterFaultKind, type Fault } from "./chaos/fault-plan.ts";
 import { malformedRecords } from "./chaos/malformed-records.ts";
-import { spreadByKind } from "./chaos/recovery-spread.ts";
+import { recoveryFromSamples, spreadByKind } from "./chaos/recovery-spread.ts";
 import { chaosTimelineChart } from "./report/chaos-chart.ts";
 import { writeChart } from "./report/chart-image.ts";
 import { checkNodeCount, clusterNodeCounts, clusterTarget } from "./local/local-cluster.ts";
@@ -54,7 +54,7 @@ const detectorKillAfterBrokerSeconds = 3;
 interface Recovery {
   readonly kind: Fault["kind"];
   readonly atSeconds: number;
-  /** From the fault until the backlog is back within a second of load. */
+  /** Live: from the fault until the backlog is back within a second of load (first looked at 2 s after it). */
   readonly recoverySeconds: number;
   /**
    * A cluster member: which one, how long its restart took (a crashed broker replays its log first), and the
@@ -117,6 +117,8 @@ async function main(): Promise<number> {
 
   /** The run's samples count seconds from the load's start, the faults from the campaign's: this apart. */
   let loadStartedAt = 0;
+  /** Each fault's moment (campaign clock) and backlog bound, in the order of `recoveries`. */
+  const struck: { at: number; bound: number }[] = [];
   const campaign = async (control: RunControl) => {
     loadStartedAt = elapsed();
     const { kafka, names } = control;
@@ -187,6 +189,7 @@ async function main(): Promise<number> {
       const before = control.latest()?.backlog ?? 0;
       const bound = Math.max(before, profile.rate);
       const t0 = elapsed();
+      struck.push({ at: t0, bound });
       log(`  ${t0.toFixed(0)} s: ${fault.kind} (backlog ${before})`);
       if (fault.kind === "kill-detector") {
         const times = await restartDetector(t0);
@@ -252,8 +255,20 @@ async function main(): Promise<number> {
   if (process.stderr.isTTY) process.stderr.write("\n");
 
   const wrongReason = [...deadLettered].filter(([i, reason]) => reason !== expectedReasons[i]).length;
-  const kills = recoveries.filter((r) => r.kind === "kill-detector");
-  const slowest = (r: Recovery) => Math.max(r.recoverySeconds, r.afterReturnRecoverySeconds ?? 0);
+  // Each recovery read again from the whole run's backlog, up to the next fault: it sees a stall that built up
+  // after the live check had already passed.
+  const endOfSamples = (summary.samples.at(-1)?.elapsedSeconds ?? 0) + 1;
+  const onLoadClock = (t: number) => t - loadStartedAt;
+  const readBack = recoveries.map((r, i) => ({
+    ...r,
+    backlogRecoverySeconds: recoveryFromSamples(summary.samples, {
+      at: onLoadClock(struck[i]!.at),
+      until: struck[i + 1] === undefined ? endOfSamples : onLoadClock(struck[i + 1]!.at),
+      bound: struck[i]!.bound,
+    }),
+  }));
+  const slowest = (r: (typeof readBack)[number]) => Math.max(r.recoverySeconds, r.afterReturnRecoverySeconds ?? 0, r.backlogRecoverySeconds);
+  const kills = readBack.filter((r) => r.kind === "kill-detector");
   const result = {
     at: new Date().toISOString(),
     profile: onCluster ? "cluster" : o.smoke ? "smoke" : "full",
@@ -264,7 +279,7 @@ async function main(): Promise<number> {
     rate: profile.rate,
     durationSeconds: profile.duration,
     kills: kills.length,
-    serverRestarts: recoveries.filter((r) => r.kind !== "kill-detector").map((r) => r.kind),
+    serverRestarts: readBack.filter((r) => r.kind !== "kill-detector").map((r) => r.kind),
     loadgenFailed: summary.loadgen.failed,
     produced: summary.produced,
     checked: summary.checked,
@@ -275,12 +290,18 @@ async function main(): Promise<number> {
     malformedSent,
     deadLettered: deadLettered.size,
     deadLetteredWithWrongReason: wrongReason,
-    maxRecoverySeconds: Math.max(0, ...recoveries.map(slowest)),
+    maxRecoverySeconds: Math.max(0, ...readBack.map(slowest)),
     recoveryGoalSeconds,
-    recoveriesOverGoal: recoveries.filter((r) => slowest(r) > recoveryGoalSeconds).map((r) => r.kind),
-    maxKillRecoverySeconds: Math.max(0, ...kills.map((r) => r.recoverySeconds)),
-    recoveryByKind: spreadByKind(recoveries.map((r) => ({ kind: r.kind, seconds: slowest(r) }))),
-    recoveries,
+    recoveriesOverGoal: readBack.filter((r) => slowest(r) > recoveryGoalSeconds).map((r) => r.kind),
+    maxKillRecoverySeconds: Math.max(0, ...kills.map(slowest)),
+    recoveryByKind: spreadByKind(readBack.map((r) => ({ kind: r.kind, seconds: slowest(r) }))),
+    recoveries: readBack,
+    /** The progress samples (one a second), for reading the run again: seconds since the load started. */
+    timeline: {
+      elapsedSeconds: summary.samples.map((x) => x.elapsedSeconds),
+      backlog: summary.samples.map((x) => x.backlog),
+      checkedPerSecond: summary.samples.map((x) => x.checkedPerSecond),
+    },
     detectorRestarts: summary.detector.restarts,
     latencyMs: summary.latencyMs,
     precision: summary.precision,
@@ -292,7 +313,7 @@ async function main(): Promise<number> {
   const chart = await writeChart(
     chaosTimelineChart(
       summary.samples,
-      recoveries.map((r) => ({ atSeconds: Math.round(r.atSeconds - loadStartedAt), kind: r.kind, recoverySeconds: Math.max(r.recoverySeconds, r.afterReturnRecoverySeconds ?? 0) })),
+      readBack.map((r, i) => ({ atSeconds: Math.round(onLoadClock(struck[i]!.at)), kind: r.kind, recoverySeconds: slowest(r) })),
       `Fault campaign on the ${target.label} at ${profile.rate} events/s (seed ${o.seed}): backlog, verdicts/s and each fault with its recovery`,
     ),
     `${base}-timeline`,

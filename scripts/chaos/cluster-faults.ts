@@ -39,14 +39,12 @@ export interface StruckMember {
  */
 export const pastHintWindow = { hintWindowMs: 5_000, downSeconds: 30 } as const;
 
-/** The leading lines of nodetool's output that say how much a repair streams, on one line. */
-const streamingSummary = (printed: string): string =>
-  printed
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => /estimated streaming|ranges|out of sync|mismatch/i.test(l))
-    .slice(0, 3)
-    .join("; ") || printed.trim().split("\n").slice(0, 2).join("; ");
+/** What nodetool's preview says a repair would stream ("Total estimated streaming: …"), or its first lines. */
+const streamingSummary = (printed: string): string => {
+  const lines = printed.split("\n").map((l) => l.trim());
+  const estimate = lines.filter((l) => /estimated streaming|mismatch|in sync/i.test(l)).map((l) => l.replace(/^.*?(Total estimated streaming)/, "$1"));
+  return (estimate.length > 0 ? estimate : lines.slice(0, 2)).join("; ");
+};
 
 const seconds = (from: number) => Math.round((Date.now() - from) / 100) / 10;
 

@@ -20,3 +20,21 @@ export function spreadByKind(recoveries: readonly { kind: string; seconds: numbe
   );
 }
 
+
+/** One progress sample of the run: seconds since the load started, and the backlog then. */
+export interface BacklogSample {
+  readonly elapsedSeconds: number;
+  readonly backlog: number;
+}
+
+/**
+ * A fault's recovery read from the whole run afterwards: from the fault until the last sample before the next
+ * fault (`until`) whose backlog was above `bound`. A live check a few seconds after the fault can see a small
+ * backlog before the stall has built up (a broker's loss stops the pipeline only once its partitions' leaders
+ * are due to move); this one sees the whole hump. 0 when the backlog never went above the bound.
+ */
+export function recoveryFromSamples(samples: readonly BacklogSample[], o: { readonly at: number; readonly until: number; readonly bound: number }): number {
+  let last: number | null = null;
+  for (const s of samples) if (s.elapsedSeconds >= o.at && s.elapsedSeconds < o.until && s.backlog > o.bound) last = s.elapsedSeconds;
+  return last === null ? 0 : Math.round((last - o.at) * 10) / 10;
+}

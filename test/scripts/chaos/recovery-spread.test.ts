@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { spreadByKind } from "../../../scripts/chaos/recovery-spread.ts";
+import { recoveryFromSamples, spreadByKind } from "../../../scripts/chaos/recovery-spread.ts";
 
 describe("spreadByKind", () => {
   it("counts each kind and gives its fastest, median and slowest recovery", () => {
@@ -18,5 +18,18 @@ describe("spreadByKind", () => {
 
   it("is empty without recoveries", () => {
     expect(spreadByKind([])).toEqual({});
+  });
+});
+
+describe("recoveryFromSamples", () => {
+  const samples = [0, 10, 20, 30, 40, 50, 60, 70].map((t) => ({ elapsedSeconds: t, backlog: t >= 20 && t <= 50 ? 900 : 40 }));
+
+  it("runs from the fault to the last sample above the bound before the next fault, a hump that built up late included", () => {
+    expect(recoveryFromSamples(samples, { at: 5, until: 65, bound: 50 })).toBe(45);
+  });
+
+  it("ignores samples before the fault and from the next fault on", () => {
+    expect(recoveryFromSamples(samples, { at: 5, until: 35, bound: 50 })).toBe(25);
+    expect(recoveryFromSamples(samples, { at: 55, until: 80, bound: 50 })).toBe(0);
   });
 });
