@@ -5,18 +5,21 @@ import { defineConfig } from "vitest/config";
 // `cluster` (files named *.cluster.test.ts), starts servers of its own (a multi-broker Kafka on ports
 // of its own range) and needs nothing of the shared stack.
 // Files run one at a time: on a 2-core machine they would otherwise fight over the same servers.
+// The search for test files walks test/ only (`dir`; the patterns below are relative to it): walking the whole
+// checkout also walks .local/, where the integration set-up is writing the servers' files at that moment.
 export default defineConfig({
   test: {
+    dir: "test",
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 300_000,
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/**/*.int.test.ts", "test/**/*.cluster.test.ts"] } },
+      { extends: true, test: { name: "unit", include: ["**/*.test.ts"], exclude: ["**/*.int.test.ts", "**/*.cluster.test.ts", "**/node_modules/**"] } },
       {
         extends: true,
-        test: { name: "integration", include: ["test/**/*.int.test.ts"], globalSetup: ["test/global-setup.ts"] },
+        test: { name: "integration", include: ["**/*.int.test.ts"], globalSetup: ["test/global-setup.ts"] },
       },
-      { extends: true, test: { name: "cluster", include: ["test/**/*.cluster.test.ts"] } },
+      { extends: true, test: { name: "cluster", include: ["**/*.cluster.test.ts"] } },
     ],
   },
 });
