@@ -34,12 +34,15 @@ interface PodList {
 const collectionPath = (m: K8sManifest, ns: string) =>
   m.kind === "Job" ? `/apis/batch/v1/namespaces/${encodeURIComponent(ns)}/jobs` : `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts`;
 
-/** Judges the pipeline topics' leaders per broker from the Job's read-back (the 1.5x rule). */
-export function judgeReadBack(summary: RebalanceSummary, source: string): LeaderBalanceReadBack {
-  const judged = [topics.events, topics.checks, topics.deadLetter];
+/** Judges the pipeline topics' leaders per broker from a rebalance's read-back (the 1.5x rule). */
+export function judgeReadBack(
+  summary: RebalanceSummary,
+  source: string,
+  judged: readonly string[] = [topics.events, topics.checks, topics.deadLetter],
+): LeaderBalanceReadBack {
   const problems = judged.flatMap((t) => {
     const leaders = summary.leaders[t];
-    if (leaders === undefined) return [`topic ${t}: not in the rebalance Job's read-back`];
+    if (leaders === undefined) return [`topic ${t}: not in the rebalance's read-back`];
     const check = checkLeaderBalance(t, new Map(Object.entries(leaders).map(([b, n]) => [Number(b), n])));
     return check.problem === undefined ? [] : [check.problem];
   });

@@ -26,6 +26,7 @@ import { clusterNodeCounts, clusterStatus, clusterTarget, startCluster, stopClus
 import { singleNodeTarget, type LocalTarget } from "../local/local-target.ts";
 import { localJobs, startLocalPrometheus, type LocalPrometheus } from "../local/prometheus.ts";
 import { endpointsAnswer, ensureStack, stopStack } from "../local/stack-control.ts";
+import { judgeReadBack } from "./rebalance-job-run.ts";
 import { localClusterStageSize, localMachine, localStageSize, type LocalMachine, type LocalStageSize } from "./local-stage-size.ts";
 import type { Progress } from "./progress.ts";
 import { consumedPartitionsQuery, currentChecksQuery, readWindow } from "./prometheus-query.ts";
@@ -325,14 +326,7 @@ export class LocalStageRunner implements StageRunner {
       const outcome = await rebalancePartitions(kafka, admin, { topics, log: (m) => progress.log(`rebalance: ${m}`) });
       const summary = summarize(outcome);
       progress.log(`leaders per broker (${summary.reassigned} partitions reassigned): ${JSON.stringify(summary.leaders[names.eventsTopic] ?? {})}`);
-      return {
-        brokers: [...summary.brokers],
-        reassigned: summary.reassigned,
-        leadersBefore: summary.leadersBefore,
-        leadersPerBroker: summary.leaders,
-        problems: outcome.balance.filter((b) => topics.includes(b.topic)).flatMap((b) => (b.problem === undefined ? [] : [b.problem])),
-        source: "kafka metadata after the reassignment (app/kafka/rebalance.ts)",
-      };
+      return judgeReadBack(summary, "kafka metadata after the reassignment (app/kafka/rebalance.ts)", topics);
     } finally {
       await admin.disconnect();
     }
