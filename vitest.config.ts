@@ -5,8 +5,8 @@ import { defineConfig } from "vitest/config";
 // `cluster` (files named *.cluster.test.ts), starts servers of its own (a multi-broker Kafka on ports
 // of its own range) and needs nothing of the shared stack.
 // Files run one at a time: on a 2-core machine they would otherwise fight over the same servers.
-// The search for test files walks test/ only (`dir`; the patterns below are relative to it): walking the whole
-// checkout also walks .local/, where the integration set-up is writing the servers' files at that moment.
+// Test files live under test/ only (`dir`; the patterns below are relative to it), so the search for them
+// never walks .local/, where the servers keep their data.
 export default defineConfig({
   test: {
     dir: "test",

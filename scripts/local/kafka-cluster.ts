@@ -7,14 +7,14 @@
  * Processes are tracked by PID file (never found by name) and run detached in their own process group, so
  * stopping one stops exactly it.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { localBrokerJvmOptions, localClusterNodeProperties, log4jProperties } from "../../cdk/servers/kafka-config.ts";
 import { kafkaPorts } from "../../cdk/servers/ports.ts";
 import { kafkaVersion } from "../../cdk/versions.ts";
 import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
+import { formatKafkaStorage, newKafkaClusterId } from "./kafka-storage.ts";
 import { describeKafka, kafkaClasspath, localHost, StackError } from "./stack-control.ts";
 
 export interface LocalKafkaCluster {
@@ -57,7 +57,7 @@ function clusterId(c: LocalKafkaCluster): string {
   const file = join(c.dir, "cluster-id");
   if (!existsSync(file)) {
     mkdirSync(c.dir, { recursive: true });
-    writeFileSync(file, `${randomBytes(16).toString("base64url")}\n`);
+    writeFileSync(file, `${newKafkaClusterId()}\n`);
   }
   return readFileSync(file, "utf8").trim();
 }
@@ -99,8 +99,8 @@ function launchNode(c: LocalKafkaCluster, id: number, classpath: string): number
   writeFileSync(log4j, log4jProperties(join(logDir, "server.log")));
   const jvm = localBrokerJvmOptions({ heapMiB: c.heapMiB, logDir, log4jConfig: log4j });
   if (!existsSync(join(dataDir, "meta.properties"))) {
-    const format = spawnSync("java", [...jvm, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", clusterId(c), "-c", config], { encoding: "utf8" });
-    if (format.status !== 0) throw new StackError(`formatting node ${id}'s storage in ${dataDir} failed:\n${format.stdout}${format.stderr}`);
+    const failure = formatKafkaStorage({ jvm, classpath, config, clusterId: clusterId(c) });
+    if (failure !== null) throw new StackError(`formatting node ${id}'s storage in ${dataDir} failed:\n${failure}`);
   }
   const out = openSync(join(logDir, "console.log"), "a");
   const child = spawn("java", [...jvm, "-cp", classpath, mainClass, config], { cwd: dir, detached: true, stdio: ["ignore", out, out] });

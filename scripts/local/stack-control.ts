@@ -38,6 +38,7 @@ import { localBrokerJvmOptions, localBrokerProperties, log4jProperties } from ".
 import { cassandraPorts, kafkaPorts } from "../../cdk/servers/ports.ts";
 import { cassandraVersion, kafkaVersion, minimumJavaVersion } from "../../cdk/versions.ts";
 import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
+import { formatKafkaStorage, newKafkaClusterId } from "./kafka-storage.ts";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const localHost = "127.0.0.1";
@@ -261,13 +262,8 @@ function javaCommandFor(s: Server, classpath: string): string[] {
     const jvm = localBrokerJvmOptions({ heapMiB: localSizing.kafkaHeapMiB, logDir, log4jConfig: log4j });
     if (!existsSync(join(dataDir, "meta.properties"))) {
       // KRaft needs its storage formatted once with a cluster id (22-char URL-safe base64 UUID).
-      const clusterId = randomBytes(16).toString("base64url");
-      const format = spawnSync(
-        "java",
-        [...jvm, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config],
-        { encoding: "utf8" },
-      );
-      if (format.status !== 0) throw new StackError(`formatting Kafka storage failed:\n${format.stdout}${format.stderr}`);
+      const failure = formatKafkaStorage({ jvm, classpath, config, clusterId: newKafkaClusterId() });
+      if (failure !== null) throw new StackError(`formatting Kafka storage in ${dataDir} failed:\n${failure}`);
     }
     return [...jvm, "-cp", classpath, s.mainClass, config];
   }
