@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Command, Option } from "commander";
 import { deadLetterHeaders } from "../app/detector/pipeline.ts";
+import { consumerRetry } from "../app/kafka/kafka-client.ts";
 import { waitFor } from "../app/retry.ts";
 import { machineFacts } from "./bench/machine.ts";
 import { crashMember } from "./chaos/cluster-faults.ts";
@@ -40,7 +41,7 @@ const profiles = {
   smoke: { rate: 150, duration: 25, kills: 2, restartKafka: false, restartCassandra: false, malformedEverySeconds: 8 },
   // Six server JVMs beside the shared stack on two cores: a lower rate, and a window long enough that each
   // fault's member is down, back and caught up before the next one; three detector kills for a spread.
-  cluster: { rate: 50, duration: 960, kills: 3, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
+  cluster: { rate: 50, duration: 1080, kills: 3, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
 } as const satisfies Record<string, Profile>;
 const caseHeader = "chaos-case";
 const recoveryLimitSeconds = 90;
@@ -123,7 +124,7 @@ async function main(): Promise<number> {
     loadStartedAt = elapsed();
     const { kafka, names } = control;
     // Read the dead-letter topic from the start, while the faults go on.
-    const dlq = kafka.consumer({ groupId: `${names.runId}-chaos-dlq`, maxWaitTimeInMs: 250 });
+    const dlq = kafka.consumer({ groupId: `${names.runId}-chaos-dlq`, maxWaitTimeInMs: 250, retry: consumerRetry });
     await dlq.connect();
     await dlq.subscribe({ topics: [names.deadLetterTopic], fromBeginning: true });
     await dlq.run({
@@ -200,7 +201,7 @@ async function main(): Promise<number> {
         recoveries.push({ kind: fault.kind, atSeconds: Math.round(t0), recoverySeconds: await recovered(t0, bound) });
       } else {
         const cassandraNode = 1 + Math.floor(pick() * o.nodes);
-        const struck = await crashMember(fault.kind, { kafka, eventsTopic: names.eventsTopic, keyspace: names.keyspace, nodes: o.nodes, cassandraNode });
+        const struck = await crashMember(fault.kind, { kafka, ...names, nodes: o.nodes, cassandraNode });
         log(`    crashed ${struck.member}`);
         let from = t0;
         let times = {};

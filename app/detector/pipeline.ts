@@ -26,7 +26,7 @@ import { copyHeaders, type RecordHeaders } from "../events/record-headers.ts";
 import { encodeVerdict, verdictRecord } from "../events/verdict-codec.ts";
 import { BatchingPublisher } from "../kafka/batching-publisher.ts";
 import { boundGzipDecompression } from "../kafka/bounded-gzip.ts";
-import { isTransientKafkaError } from "../kafka/kafka-client.ts";
+import { consumerRetry, isTransientKafkaError } from "../kafka/kafka-client.ts";
 import { errorText, type Logger } from "../log.ts";
 import type { DetectorMetrics } from "../metrics.ts";
 import { withRetry } from "../retry.ts";
@@ -269,6 +269,7 @@ export class DetectorPipeline {
       ...fetchBounds,
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
+      retry: consumerRetry,
     });
     const slot: ConsumerSlot = { consumer, trackers: new Map(), committed: new Map(), highWatermarks: new Map(), paused: new Set() };
     // A rebalance: every held key is dropped at once, revoked or not. kafkajs names no revoked partitions, and a

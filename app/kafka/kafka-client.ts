@@ -77,6 +77,15 @@ export function createKafka(clientId: string, brokers: readonly string[], log: L
   });
 }
 
+/**
+ * A consumer's retries (the detector's, and the runs' readers of its output). A crashed broker is fenced, and its partitions' leaders and its groups'
+ * coordinators move, only after the brokers' session timeout (9 s by default, on MSK as locally); until then
+ * every fetch that touches it fails at once. kafkajs's consumer default (5 retries, about 3 s in all) ran out
+ * first, and the consumer restarted as a new group member, which the group waited a session timeout for. These
+ * keep trying for about 35 s, at most 2 s apart, so consumption resumes within 2 s of the leaders moving.
+ */
+export const consumerRetry = { initialRetryTime: 100, maxRetryTime: 2_000, retries: 20 } as const;
+
 // kafkajs is CommonJS and its error classes are not visible as named ESM exports.
 const { ConfigResourceTypes, KafkaJSError, KafkaJSNumberOfRetriesExceeded } = kafkajs;
 

@@ -64,6 +64,32 @@ export async function busiestBroker(kafka: Kafka, topic: string): Promise<number
   }
 }
 
+/**
+ * The partition of __consumer_offsets that holds `groupId`'s offsets, as Kafka picks it: the absolute value of
+ * Java's String.hashCode of the id (UTF-16 units, 32-bit overflow; MIN_VALUE maps to 0), modulo the partitions.
+ * Its leader is the group's coordinator.
+ */
+export function offsetsPartitionOf(groupId: string, offsetsTopicPartitions: number): number {
+  let hash = 0;
+  for (let i = 0; i < groupId.length; i++) hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
+  return (hash & 0x7fffffff) % offsetsTopicPartitions;
+}
+
+/** The broker coordinating `groupId`: the leader of its __consumer_offsets partition. */
+export async function groupCoordinator(kafka: Kafka, groupId: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: ["__consumer_offsets"] });
+    const partitions = topics[0]?.partitions ?? [];
+    const home = partitions.find((p) => p.partitionId === offsetsPartitionOf(groupId, partitions.length));
+    if (home === undefined || home.leader < 0) throw new Error(`the __consumer_offsets partition of group ${groupId} has no leader`);
+    return home.leader;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function crashBroker(id: number, why: string): Promise<StruckMember> {
   await killBroker(id);
   return {
@@ -107,7 +133,7 @@ async function crashPastHintWindow(o: { nodes: number; cassandraNode: number; ke
  */
 export async function crashMember(
   kind: ClusterFaultKind,
-  o: { kafka: Kafka; eventsTopic: string; keyspace: string; nodes: number; cassandraNode: number },
+  o: { kafka: Kafka; eventsTopic: string; groupId: string; keyspace: string; nodes: number; cassandraNode: number },
 ): Promise<StruckMember> {
   switch (kind) {
     case "kill-cassandra-node":
@@ -126,6 +152,8 @@ export async function crashMember(
       if (id === null) throw new Error("no running controller recorded a quorum leader");
       return crashBroker(id, "active controller");
     }
+    case "kill-group-coordinator":
+      return crashBroker(await groupCoordinator(o.kafka, o.groupId), `coordinator of group ${o.groupId}`);
     case "kill-busiest-broker":
     case "kill-detector-during-broker-loss":
       return crashBroker(await busiestBroker(o.kafka, o.eventsTopic), `leader of the most ${o.eventsTopic} partitions`);

@@ -9,7 +9,8 @@ export type FaultKind = "kill-detector" | "restart-kafka" | "restart-cassandra" 
  * On the cluster, each a SIGKILL (a crash, not a clean stop) and a restart on the same state a while later:
  * a Cassandra node (back within the hint window: hints bring it up to date); a Cassandra node down past the
  * hint window (a repair does); the broker leading the most partitions of the events topic; the broker that is
- * the active KRaft controller; a detector killed while a broker is down (its restart has to find the group's
+ * the active KRaft controller; the broker coordinating the detectors' consumer group (their heartbeats and
+ * commits go to it, so they must find its successor); a detector killed while a broker is down (its restart has to find the group's
  * coordinator and the partitions' leaders on the brokers left).
  */
 export const clusterFaults = [
@@ -17,6 +18,7 @@ export const clusterFaults = [
   "kill-cassandra-node-past-hint-window",
   "kill-busiest-broker",
   "kill-controller",
+  "kill-group-coordinator",
   "kill-detector-during-broker-loss",
 ] as const;
 export type ClusterFaultKind = (typeof clusterFaults)[number];

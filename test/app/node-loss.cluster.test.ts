@@ -59,8 +59,9 @@ describe(`a ${nodes}-node cluster under load`, () => {
       settleSeconds: stallSeconds,
       during: async (control) => {
         seen.atCrash = await untilVerdicts(control, verdictsBeforeCrash);
-        const broker = await crashMember("kill-busiest-broker", { kafka: control.kafka, eventsTopic: control.names.eventsTopic, keyspace: control.names.keyspace, nodes, cassandraNode });
-        const node = await crashMember("kill-cassandra-node", { kafka: control.kafka, eventsTopic: control.names.eventsTopic, keyspace: control.names.keyspace, nodes, cassandraNode });
+        const where = { kafka: control.kafka, ...control.names, nodes, cassandraNode };
+        const broker = await crashMember("kill-busiest-broker", where);
+        const node = await crashMember("kill-cassandra-node", where);
         seen.member = `${broker.member}, ${node.member}`;
         seen.downDuringLoss = clusterStatus(nodes).flatMap((m) => (m.pid === null ? [`${m.kind} ${m.node}`] : []));
         seen.atRestore = await untilVerdicts(control, seen.atCrash + verdictsDuringLoss);
