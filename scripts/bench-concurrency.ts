@@ -12,7 +12,8 @@ import { allCpus, concurrencyGrid, type CassandraCapacity, type GridSetting } fr
 import { machineFacts } from "./bench/machine.ts";
 import { benchRunSettings, p99BoundMs } from "./bench/pipeline-trials.ts";
 import { concurrencyCharts } from "./report/concurrency-charts.ts";
-import { ensureStack, projectRoot } from "./local/stack-control.ts";
+import { ensureStack } from "./local/stack-control.ts";
+import { projectRoot } from "./local/locations.ts";
 
 const fixed = (n: number): GridSetting => ({ name: `fixed ${n}`, mode: "fixed", concurrency: n });
 /** Adaptive starts where the size plan's fixed setting was: the plan's figure becomes the starting point. */

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { keyCheckDefaults, tunedConstants, type KeyCheckOptions } from "../app/detector/key-check.ts";
 import { machineFacts } from "./bench/machine.ts";
-import { projectRoot } from "./local/stack-control.ts";
+import { projectRoot } from "./local/locations.ts";
 import { NabCorpusError, readNabCorpus } from "./nab/nab-corpus.ts";
 import { writeDetectorResults } from "./nab/nab-detector.ts";
 import { categoryScores, chosenThresholds, nabProfiles, resultsDetectors, runNabScorer, scorerCopy } from "./nab/nab-scorer.ts";

@@ -10,7 +10,8 @@ import { Command, Option } from "commander";
 import { machineFacts } from "./bench/machine.ts";
 import { benchRunSettings } from "./bench/pipeline-trials.ts";
 import { scalingTrial } from "./bench/scaling-steps.ts";
-import { ensureStack, projectRoot } from "./local/stack-control.ts";
+import { ensureStack } from "./local/stack-control.ts";
+import { projectRoot } from "./local/locations.ts";
 import { scalingChart } from "./report/scaling-chart.ts";
 
 /**

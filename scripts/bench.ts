@@ -25,7 +25,8 @@ import { historyModeDrains } from "./bench/history-modes.ts";
 import { updateReadmeBenchSection } from "./bench/readme-section.ts";
 import { bottleneck, medianOfRecords, pairRatios, spread } from "./bench/stats.ts";
 import { warmUp } from "./bench/warmup.ts";
-import { ensureStack, projectRoot } from "./local/stack-control.ts";
+import { ensureStack } from "./local/stack-control.ts";
+import { projectRoot } from "./local/locations.ts";
 
 const full = {
   ceiling: { seconds: 20, scanSeconds: 8, concurrencies: [64, 128, 256], warmupConcurrency: 128 },

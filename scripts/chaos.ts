@@ -25,7 +25,8 @@ import { writeChart } from "./report/chart-image.ts";
 import { checkNodeCount, clusterNodeCounts, clusterTarget } from "./local/local-cluster.ts";
 import { singleNodeTarget } from "./local/local-target.ts";
 import { localRunDefaults, runLocalPipeline, type RunControl } from "./local/pipeline-run.ts";
-import { ensureStack, projectRoot, startStack, stackStatus, stopStack } from "./local/stack-control.ts";
+import { ensureStack, startStack, stackStatus, stopStack } from "./local/stack-control.ts";
+import { projectRoot } from "./local/locations.ts";
 
 interface Profile {
   readonly rate: number;

@@ -20,7 +20,7 @@ import { AwsStageRunner } from "./experiment/stage-runner-aws.ts";
 import { LocalStageRunner } from "./experiment/stage-runner-local.ts";
 import { parseStageList } from "./experiment/stage-list.ts";
 import type { Target } from "./experiment/stage-result.ts";
-import { projectRoot } from "./local/stack-control.ts";
+import { projectRoot } from "./local/locations.ts";
 
 const idPattern = /^[a-z][a-z0-9-]{0,23}$/;
 

@@ -15,7 +15,7 @@ import { spatialThroughputDefaults, spatialTrial } from "./bench/spatial-through
 import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type LocalRunSummary, type ProgressSample } from "./local/pipeline-run.ts";
 import { clusterNodeCounts, clusterTarget } from "./local/local-cluster.ts";
 import { singleNodeTarget } from "./local/local-target.ts";
-import { projectRoot } from "./local/stack-control.ts";
+import { projectRoot } from "./local/locations.ts";
 import { usageErrorExitCode } from "../app/cli-exit.ts";
 
 /** Exit status for bad flags or values (and commander's own errors); nothing has started then. */

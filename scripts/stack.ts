@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parsePlainNumber } from "./cli-number.ts";
 import { checkNodeCount, clusterBrokers, clusterNodeCounts, clusterStatus, startCluster, stopClusterStack } from "./local/local-cluster.ts";
-import { StackError, resetStack, stackStatus, startStack, stopStack } from "./local/stack-control.ts";
+import { StackError } from "./local/stack-messages.ts";
+import { resetStack, stackStatus, startStack, stopStack } from "./local/stack-control.ts";
 
 /** 1: the shared single-node stack; more: the cluster. */
 const nodesOption = () =>

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { waitWhileMoving, WaitTimeoutError } from "../app/retry.ts";
-import { projectRoot } from "../scripts/local/stack-control.ts";
+import { projectRoot } from "../scripts/local/locations.ts";
 
 /** How long a test's wait may see nothing move before it gives up: a slow machine still moves, a broken run does not. */
 export const testStallMs = 60_000;

@@ -12,7 +12,7 @@ import { CassandraStore, createSchema } from "../../app/detector/cassandra-store
 import { checkKey } from "../../app/detector/key-check.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { historyWindow } from "../../app/topology.ts";
-import { localEndpoints } from "../local/stack-control.ts";
+import { localEndpoints } from "../local/locations.ts";
 import { cpuWindow, interference, machineCores, perThousand, readCpuSnapshot, type CpuWindow } from "./proc-cpu.ts";
 import { stackPids } from "./server-pids.ts";
 

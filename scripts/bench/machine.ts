@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { cassandraVersion, kafkaVersion } from "../../cdk/versions.ts";
-import { projectRoot } from "../local/stack-control.ts";
+import { projectRoot } from "../local/locations.ts";
 
 export function machineFacts() {
   let revision = "unknown";

@@ -1,7 +1,7 @@
 /** The README's benchmark section, rendered from results/bench/latest.json so the two cannot disagree. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { projectRoot } from "../local/stack-control.ts";
+import { projectRoot } from "../local/locations.ts";
 import type { BenchResult } from "./bench-result.ts";
 import type { HistoryModesResult } from "./history-modes.ts";
 import type { ClassLatency } from "./key-class-latency.ts";

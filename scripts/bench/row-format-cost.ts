@@ -24,7 +24,8 @@ import { checkKey, initialKeyState } from "../../app/detector/key-check.ts";
 import type { Event } from "../../app/events/event-codec.ts";
 import { cassandraSchema, historyWindow } from "../../app/topology.ts";
 import { plainNumberOption, readToolArgs, settingNumber } from "../cli-number.ts";
-import { ensureStack, projectRoot } from "../local/stack-control.ts";
+import { ensureStack } from "../local/stack-control.ts";
+import { projectRoot } from "../local/locations.ts";
 import { closedLoop, localStoreConfig } from "./ceiling.ts";
 import { machineFacts } from "./machine.ts";
 

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { DetectorConfig } from "../../app/config.ts";
 import { waitFor } from "../../app/retry.ts";
 import { scrape, stopApp, waitReady, type AppProcess } from "../local/app-process.ts";
-import { localEndpoints } from "../local/stack-control.ts";
+import { localEndpoints } from "../local/locations.ts";
 import { ChecksCollector, scanStored } from "../local/verify.ts";
 import { openBenchRun, preloadBacklog, type RunSettings } from "./drain.ts";
 

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { searchMaxRate } from "../bench/rate-search.ts";
-import { projectRoot } from "../local/stack-control.ts";
+import { projectRoot } from "../local/locations.ts";
 import { markFinished, readState, remainingStages, stateFile, writeState, type ExperimentState } from "./experiment-state.ts";
 import type { Progress } from "./progress.ts";
 import { experimentDir, writeStageResult, writeSummary, type SummaryFiles } from "./results-writer.ts";

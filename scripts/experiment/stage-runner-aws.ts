@@ -26,7 +26,7 @@ import { assemblyTemplate, guardCassandraUserData } from "../aws/cassandra-user-
 import { callerClusterAdmin } from "../aws/cluster-admin.ts";
 import { sweepExperiment } from "../aws/deletion-order.ts";
 import { hourlyCost } from "../cost/cost-model.ts";
-import { projectRoot } from "../local/stack-control.ts";
+import { projectRoot } from "../local/locations.ts";
 import type { Progress } from "./progress.ts";
 import { PortForwarder, prometheusRoute } from "./prometheus-route.ts";
 import { consumedPartitionsQuery, currentChecksQuery, PrometheusClient, readWindow } from "./prometheus-query.ts";

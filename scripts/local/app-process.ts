@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "./stack-control.ts";
+import { projectRoot } from "./locations.ts";
 import { httpListeningMessage, parseLogLine } from "../../app/log.ts";
 import { waitFor } from "../../app/retry.ts";
 import type { MemoryCgroup } from "./memory-cgroup.ts";

@@ -21,7 +21,7 @@ import { createLogger } from "../../app/log.ts";
 import { startApp, stopApp, waitReady, type AppProcess } from "./app-process.ts";
 import type { MemoryCgroup } from "./memory-cgroup.ts";
 import { singleNodeTarget, type LocalTarget } from "./local-target.ts";
-import { projectRoot } from "./stack-control.ts";
+import { projectRoot } from "./locations.ts";
 
 export interface RunNames {
   readonly runId: string;

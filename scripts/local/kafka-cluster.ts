@@ -15,7 +15,10 @@ import { kafkaPorts } from "../../cdk/servers/ports.ts";
 import { kafkaVersion } from "../../cdk/versions.ts";
 import { waitFor, WaitTimeoutError } from "../../app/retry.ts";
 import { formatKafkaStorage, newKafkaClusterId } from "./kafka-storage.ts";
-import { describeKafka, kafkaClasspath, localHost, StackError } from "./stack-control.ts";
+import { describeKafka } from "./kafka-server.ts";
+import { kafkaClasspath } from "./maven-classpath.ts";
+import { localHost } from "./locations.ts";
+import { StackError } from "./stack-messages.ts";
 
 export interface LocalKafkaCluster {
   /** State root: one folder per node, and the cluster id shared by all of them. */

@@ -21,16 +21,11 @@ import {
   type LocalKafkaCluster,
 } from "./kafka-cluster.ts";
 import type { LocalTarget } from "./local-target.ts";
-import {
-  killLocalCassandra,
-  localCassandraPid,
-  nodetool,
-  startLocalCassandra,
-  stateRoot,
-  stopLocalCassandra,
-  StackError,
-  type LocalCassandra,
-} from "./stack-control.ts";
+import type { LocalCassandra } from "./cassandra-node.ts";
+import { nodetool } from "./cassandra-security.ts";
+import { killLocalCassandra, localCassandraPid, startLocalCassandra, stopLocalCassandra } from "./cassandra-server.ts";
+import { stateRoot } from "./locations.ts";
+import { StackError } from "./stack-messages.ts";
 
 /** The cloud's replication: 3 replicas over three racks (zones), 2 of them to acknowledge. */
 export const clusterReplication = { factor: 3, minInsync: 2 } as const;

@@ -3,7 +3,8 @@
  * test command) or the multi-node cluster shaped like the cloud's (scripts/local/local-cluster.ts). A run's
  * clients, topics and keyspace follow from it, so callers never name an endpoint or a replication factor.
  */
-import { ensureStack, localEndpoints } from "./stack-control.ts";
+import { ensureStack } from "./stack-control.ts";
+import { localEndpoints } from "./locations.ts";
 
 export interface LocalTarget {
   /** For logs and results: "single" or "cluster of n". */

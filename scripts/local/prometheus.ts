@@ -13,7 +13,7 @@ import { errorText } from "../../app/log.ts";
 import { waitFor } from "../../app/retry.ts";
 import { freePort } from "../free-port.ts";
 import { isInstalled, missingLine, prometheusServer } from "./prerequisites.ts";
-import { localHost } from "./stack-control.ts";
+import { localHost } from "./locations.ts";
 import { PrometheusClient } from "../experiment/prometheus-query.ts";
 
 export const localJobs = { detector: "detector", loadgen: "loadgen" } as const;

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../local/stack-control.ts";
+import { projectRoot } from "../local/locations.ts";
 import { NabCorpusError } from "./nab-corpus.ts";
 
 /** The thresholds NAB's optimiser chose, per detector and profile (the copy's config/thresholds.json). */

@@ -9,7 +9,7 @@ import { createKafka } from "../../app/kafka/kafka-client.ts";
 import { createLogger } from "../../app/log.ts";
 import { scrape, stopApp } from "../../scripts/local/app-process.ts";
 import { IsolatedRun, runNames } from "../../scripts/local/isolated-run.ts";
-import { localEndpoints } from "../../scripts/local/stack-control.ts";
+import { localEndpoints } from "../../scripts/local/locations.ts";
 import { ChecksCollector, scanStored } from "../../scripts/local/verify.ts";
 import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";

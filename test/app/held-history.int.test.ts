@@ -19,7 +19,7 @@ import { createLogger } from "../../app/log.ts";
 import { scrape, stopApp, waitReady, type AppProcess } from "../../scripts/local/app-process.ts";
 import { IsolatedRun, runNames } from "../../scripts/local/isolated-run.ts";
 import { ChecksCollector, eventName } from "../../scripts/local/verify.ts";
-import { localEndpoints } from "../../scripts/local/stack-control.ts";
+import { localEndpoints } from "../../scripts/local/locations.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
 
 const kafka: Kafka = createKafka("int-test", [localEndpoints.kafkaBrokers], createLogger("test", "error"));

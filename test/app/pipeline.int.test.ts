@@ -21,7 +21,7 @@ import { ChecksCollector, eventName, injectionsOf, scanStored, scoreVerdicts } f
 import { passCriteria } from "../../scripts/local/pipeline-run.ts";
 import { stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
-import { localEndpoints } from "../../scripts/local/stack-control.ts";
+import { localEndpoints } from "../../scripts/local/locations.ts";
 import { goodEvent, malformedRecords } from "../../scripts/chaos/malformed-records.ts";
 
 const kafka: Kafka = createKafka("int-test", [localEndpoints.kafkaBrokers], createLogger("test", "error"));

@@ -16,7 +16,7 @@ import { startApp, stopApp, waitReady, type AppProcess } from "../../scripts/loc
 import { localDetectorEnv, runNames } from "../../scripts/local/isolated-run.ts";
 import { runNodeFile, stallBoundedTestTimeoutMs, untilDone } from "../stall-bounded.ts";
 import { dropTestRuns, testKeyspace } from "./test-runs.ts";
-import { localEndpoints, projectRoot } from "../../scripts/local/stack-control.ts";
+import { localEndpoints, projectRoot } from "../../scripts/local/locations.ts";
 
 const kafka: Kafka = createKafka("int-test-schema", [localEndpoints.kafkaBrokers], createLogger("test", "error"));
 const started: AppProcess[] = [];

@@ -1,7 +1,7 @@
 /** Clean-up shared by the app's integration tests: each run's topics (`<id>-…`) and keyspace (`it_<id>`). */
 import cassandra from "cassandra-driver";
 import type { Kafka } from "kafkajs";
-import { localEndpoints } from "../../scripts/local/stack-control.ts";
+import { localEndpoints } from "../../scripts/local/locations.ts";
 
 export const testKeyspace = (runId: string) => `it_${runId}`;
 

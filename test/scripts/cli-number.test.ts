@@ -9,7 +9,7 @@ import { loadgenSettings } from "../../app/config.ts";
 import { rowFormatSettings } from "../../scripts/bench/row-format-cost.ts";
 import { parsePlainNumber, readToolArgs, settingNumber } from "../../scripts/cli-number.ts";
 import { tuningRuns } from "../../scripts/cusum-tuning.ts";
-import { StackError } from "../../scripts/local/stack-control.ts";
+import { StackError } from "../../scripts/local/stack-messages.ts";
 import { parseNodes } from "../../scripts/stack.ts";
 
 /** Number() reads every one of these as a number; none is what a person means by typing a count. */

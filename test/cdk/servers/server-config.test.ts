@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { cassandraHeapMiB, cassandraJvmOptions, cassandraYaml } from "../../../cdk/servers/cassandra-config.ts";
 import { localBrokerProperties, mskServerProperties, sharedBrokerProperties } from "../../../cdk/servers/kafka-config.ts";
 import { cassandraPorts, kafkaPorts } from "../../../cdk/servers/ports.ts";
-import { javaMajorVersion } from "../../../scripts/local/stack-control.ts";
+import { javaMajorVersion } from "../../../scripts/local/java-tools.ts";
 
 const propertiesOf = (text: string) =>
   Object.fromEntries(text.trim().split("\n").map((line) => line.split("=", 2) as [string, string]));

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BenchResult } from "../../../scripts/bench/bench-result.ts";
 import { readmeBenchSection, readmePath } from "../../../scripts/bench/readme-section.ts";
-import { projectRoot } from "../../../scripts/local/stack-control.ts";
+import { projectRoot } from "../../../scripts/local/locations.ts";
 
 describe("README benchmark section", () => {
   const latest = JSON.parse(readFileSync(join(projectRoot, "results", "bench", "latest.json"), "utf8")) as BenchResult;

@@ -15,7 +15,7 @@ import { csvColumns } from "../../../scripts/report/results-table.ts";
 import type { StageResult } from "../../../scripts/experiment/stage-result.ts";
 import { localStageSize } from "../../../scripts/experiment/local-stage-size.ts";
 import { topicPrefix } from "../../../scripts/experiment/stage-runner-local.ts";
-import { localEndpoints } from "../../../scripts/local/stack-control.ts";
+import { localEndpoints } from "../../../scripts/local/locations.ts";
 import { stallBoundedTestTimeoutMs } from "../../stall-bounded.ts";
 import { runExperimentCli } from "./experiment-cli.ts";
 

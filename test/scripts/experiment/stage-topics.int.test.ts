@@ -11,7 +11,7 @@ import { createLogger } from "../../../app/log.ts";
 import { localStageSize } from "../../../scripts/experiment/local-stage-size.ts";
 import { emptyTopic, readPartitions } from "../../../scripts/experiment/stage-topics.ts";
 import { dropKeyspaces, IsolatedRun, runNames } from "../../../scripts/local/isolated-run.ts";
-import { localEndpoints } from "../../../scripts/local/stack-control.ts";
+import { localEndpoints } from "../../../scripts/local/locations.ts";
 
 const run = `stgt-${Date.now().toString(36)}`;
 // Two trials of one experiment run: their own keyspaces and groups, the run's one set of topics.

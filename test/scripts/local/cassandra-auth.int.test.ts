@@ -20,14 +20,9 @@ import {
   cassandraDetectorRole,
 } from "../../../cdk/servers/cassandra-auth-setup.ts";
 import { cassandraRingMetrics, jmxExporterSha256 } from "../../../cdk/servers/cassandra-exporter.ts";
-import {
-  cassandraPasswordFiles,
-  jmxExporterJar,
-  localEndpoints,
-  localHost,
-  projectRoot,
-  setUpCassandraAuth,
-} from "../../../scripts/local/stack-control.ts";
+import { cassandraPasswordFiles, setUpCassandraAuth } from "../../../scripts/local/cassandra-security.ts";
+import { jmxExporterJar } from "../../../scripts/local/maven-classpath.ts";
+import { localEndpoints, localHost, projectRoot } from "../../../scripts/local/locations.ts";
 import { connectError, ownNode, rolePassword, sampleEvent, storeWithTwoEvents, withOwnNode } from "./own-node.ts";
 
 const node = ownNode("auth", 10_000, { authentication: true, exporterPort: 19500 });

@@ -20,12 +20,8 @@ import { sslOptionsOf } from "../../../app/detector/cassandra-tls.ts";
 import { createCassandraClient } from "../../../app/detector/cassandra-store.ts";
 import { cassandraDetectorRole } from "../../../cdk/servers/cassandra-auth-setup.ts";
 import { cassandraTlsScriptPath } from "../../../cdk/servers/cassandra-tls.ts";
-import {
-  cassandraPasswordFiles,
-  cassandraTlsPaths,
-  localEndpoints,
-  localHost,
-} from "../../../scripts/local/stack-control.ts";
+import { cassandraPasswordFiles, cassandraTlsPaths } from "../../../scripts/local/cassandra-security.ts";
+import { localEndpoints, localHost } from "../../../scripts/local/locations.ts";
 import { connectError, ownNode, rolePassword, storeWithTwoEvents, withOwnNode } from "./own-node.ts";
 
 const node = ownNode("tls", 20_000, { authentication: true, tls: true });

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { localBrokerProperties } from "../../../cdk/servers/kafka-config.ts";
 import { formatKafkaStorage, newKafkaClusterId } from "../../../scripts/local/kafka-storage.ts";
-import { kafkaClasspath, localHost } from "../../../scripts/local/stack-control.ts";
+import { kafkaClasspath } from "../../../scripts/local/maven-classpath.ts";
+import { localHost } from "../../../scripts/local/locations.ts";
 
 /** A random source whose draws are the given fill bytes, one per call, in order. */
 const drawsOf = (...fills: number[]) => {

@@ -9,7 +9,10 @@ import { afterAll, beforeAll, expect } from "vitest";
 import type { DetectorConfig } from "../../../app/config.ts";
 import type { CassandraCredentials } from "../../../app/detector/cassandra-auth.ts";
 import { CassandraStore, createSchema } from "../../../app/detector/cassandra-store.ts";
-import { cassandraPasswordFiles, projectRoot, startLocalCassandra, stopLocalCassandra, type LocalCassandra } from "../../../scripts/local/stack-control.ts";
+import type { LocalCassandra } from "../../../scripts/local/cassandra-node.ts";
+import { cassandraPasswordFiles } from "../../../scripts/local/cassandra-security.ts";
+import { startLocalCassandra, stopLocalCassandra } from "../../../scripts/local/cassandra-server.ts";
+import { projectRoot } from "../../../scripts/local/locations.ts";
 
 /**
  * A node of a test's own: state dir `.local/test-cassandra-<name>` and ports `offset` above the shared node's

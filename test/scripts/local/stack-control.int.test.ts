@@ -10,16 +10,9 @@ import { describe, expect, it } from "vitest";
 import { cassandraPorts, kafkaPorts } from "../../../cdk/servers/ports.ts";
 import { waitFor } from "../../../app/retry.ts";
 import { stallBoundedTestTimeoutMs } from "../../stall-bounded.ts";
-import {
-  endpointsAnswer,
-  localEndpoints,
-  projectRoot,
-  stackStatus,
-  startLockFile,
-  startStack,
-  stateRoot,
-  stopStack,
-} from "../../../scripts/local/stack-control.ts";
+import { endpointsAnswer, stackStatus, startStack, stopStack } from "../../../scripts/local/stack-control.ts";
+import { localEndpoints, projectRoot, stateRoot } from "../../../scripts/local/locations.ts";
+import { startLockFile } from "../../../scripts/local/supervision.ts";
 
 const runId = `t${Date.now().toString(36)}`;
 
