@@ -31,7 +31,7 @@ const window = "$__rate_interval";
 const quantile = (q: number, by: string) =>
   `histogram_quantile(${q}, sum by (${by}) (rate(${M.endToEndSeconds}_bucket{${detector}}[${window}])))`;
 
-/** The detector's stage label of the spatial check (app/detector/pipeline.ts: read neighbours, CUSUM step, write). */
+/** The detector's stage label of the spatial check (app/detector/record-check.ts: read neighbours, CUSUM step, write). */
 export const spatialStage = "spatial";
 
 /**

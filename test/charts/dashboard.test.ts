@@ -51,6 +51,6 @@ describe.each(plans.map((p) => [`${p.cassandra.nodes} nodes, spatial ${p.detecto
 });
 
 it(`the detector records its spatial check under stage "${spatialStage}"`, () => {
-  const pipeline = readFileSync(join(import.meta.dirname, "../../app/detector/pipeline.ts"), "utf8");
-  expect(pipeline).toContain(`step("${spatialStage}"`);
+  const check = readFileSync(join(import.meta.dirname, "../../app/detector/record-check.ts"), "utf8");
+  expect(check).toContain(`step("${spatialStage}"`);
 });
