@@ -14,7 +14,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 300_000,
     projects: [
-      { extends: true, test: { name: "unit", include: ["**/*.test.ts"], exclude: ["**/*.int.test.ts", "**/*.cluster.test.ts", "**/node_modules/**"] } },
+      {
+        extends: true,
+        test: { name: "unit", include: ["**/*.test.ts"], exclude: ["**/*.int.test.ts", "**/*.cluster.test.ts", "**/node_modules/**"] },
+      },
       {
         extends: true,
         test: { name: "integration", include: ["**/*.int.test.ts"], globalSetup: ["test/global-setup.ts"] },

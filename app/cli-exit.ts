@@ -10,7 +10,12 @@ export const usageErrorExitCode = 2;
  * Parses and runs `command`. Commander prints its own message (naming the flag); an error of `usageError`'s class
  * is printed as `<name>: <message>`; both set the usage exit code. Anything else is a fault and is thrown.
  */
-export async function runCommand(name: string, command: Command, argv: readonly string[], usageError: abstract new (...args: never[]) => Error): Promise<void> {
+export async function runCommand(
+  name: string,
+  command: Command,
+  argv: readonly string[],
+  usageError: abstract new (...args: never[]) => Error,
+): Promise<void> {
   try {
     await command.parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -56,7 +56,10 @@ const decimal = (min: number, max: number) =>
   z
     .string()
     .trim()
-    .regex(min < 0 ? /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/ : /^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, `not a number${min < 0 ? "" : " (no sign)"}`)
+    .regex(
+      min < 0 ? /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/ : /^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/,
+      `not a number${min < 0 ? "" : " (no sign)"}`,
+    )
     .transform(Number)
     .pipe(z.number().finite().min(min).max(max));
 
@@ -78,7 +81,9 @@ export const maxPort = 65_535;
 export function isValidHost(host: string): boolean {
   const labels = host.split(".");
   if (labels.every((l) => /^\d{1,3}$/.test(l))) return labels.length === 4 && labels.every((l) => Number(l) <= 255 && !/^0\d/.test(l));
-  return host.length <= 253 && labels.every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && !/^\d+$/.test(labels.at(-1)!);
+  return (
+    host.length <= 253 && labels.every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && !/^\d+$/.test(labels.at(-1)!)
+  );
 }
 
 /** A host (isValidHost) and a port of decimal digits (no sign, hex, exponent or blanks) within TCP's range. */
@@ -86,10 +91,13 @@ const hostPort = z
   .string()
   .regex(/^[^:]*:\d{1,5}$/, "not host:port")
   .refine((p) => isValidHost(p.slice(0, p.lastIndexOf(":"))), "not a valid host name or IPv4 address before the ':'")
-  .refine((p) => {
-    const port = Number(p.slice(p.lastIndexOf(":") + 1));
-    return port >= 1 && port <= maxPort;
-  }, `port not from 1 to ${String(maxPort)}`);
+  .refine(
+    (p) => {
+      const port = Number(p.slice(p.lastIndexOf(":") + 1));
+      return port >= 1 && port <= maxPort;
+    },
+    `port not from 1 to ${String(maxPort)}`,
+  );
 const hostPortList = z
   .string()
   .transform((s) =>
@@ -122,7 +130,15 @@ export const reservedCqlKeywords: ReadonlySet<string> = new Set(
   ).split(" "),
 );
 /** Keyspaces Cassandra keeps for itself; `system` and any `system_` name are refused (newer versions add more). */
-export const systemKeyspaces = ["system", "system_auth", "system_schema", "system_distributed", "system_traces", "system_views", "system_virtual_schema"] as const;
+export const systemKeyspaces = [
+  "system",
+  "system_auth",
+  "system_schema",
+  "system_distributed",
+  "system_traces",
+  "system_views",
+  "system_virtual_schema",
+] as const;
 const isSystemKeyspace = (k: string) => k === "system" || k.startsWith("system_");
 
 /** CQL identifiers we create unquoted: letters, digits, underscore, starting with a letter, lower case. */
@@ -346,8 +362,7 @@ export const detectorSettings = {
   overloadPolicy: setting({
     env: "DETECTOR_OVERLOAD_POLICY",
     flag: "--overload-policy <mode>",
-    help:
-      "while the backlog's age (now − the Kafka timestamp of the newest record taken) is past --overload-age-bound-ms: off = checks start in arrival order as always; priority = checks of keys flagged in the last 10 minutes start first, the others' are deferred (counted in detector_checks_deferred_total), never dropped",
+    help: "while the backlog's age (now − the Kafka timestamp of the newest record taken) is past --overload-age-bound-ms: off = checks start in arrival order as always; priority = checks of keys flagged in the last 10 minutes start first, the others' are deferred (counted in detector_checks_deferred_total), never dropped",
     allowed: "off or priority",
     default: "off",
     schema: z.enum(["off", "priority"]),
@@ -421,8 +436,7 @@ export const detectorSettings = {
   cassandraUsername: setting({
     env: "CASSANDRA_USERNAME",
     flag: "--cassandra-username <name>",
-    help:
-      "Cassandra role to log in as (empty: no authentication, as the local node); its password comes from Secrets Manager (cloud) or a file (the local stack's --auth mode)",
+    help: "Cassandra role to log in as (empty: no authentication, as the local node); its password comes from Secrets Manager (cloud) or a file (the local stack's --auth mode)",
     allowed: "a role name of 1-64 characters of [A-Za-z0-9_], or empty",
     default: "",
     schema: name(/^[A-Za-z0-9_]{0,64}$/, "not a role name of at most 64 characters of [A-Za-z0-9_]"),
@@ -543,8 +557,7 @@ export const detectorSettings = {
   anomalyRule: setting({
     env: "DETECTOR_ANOMALY_RULE",
     flag: "--anomaly-rule <rule>",
-    help:
-      "what makes a verdict an anomaly: cusum (the CUSUM's signal, exact on independent data such as the load generator's) or score (the anomaly score at or above 0.5: the key's range and likelihood, for real series); every verdict carries the score either way",
+    help: "what makes a verdict an anomaly: cusum (the CUSUM's signal, exact on independent data such as the load generator's) or score (the anomaly score at or above 0.5: the key's range and likelihood, for real series); every verdict carries the score either way",
     allowed: `one of ${anomalyRules.join(", ")}`,
     default: "cusum",
     schema: z.enum(anomalyRules),
@@ -552,8 +565,7 @@ export const detectorSettings = {
   spatialStrategy: setting({
     env: "DETECTOR_SPATIAL_STRATEGY",
     flag: "--spatial-strategy <name>",
-    help:
-      "spatial check of located events against their 50 nearest previous events of any key: geohash (one table per geohash precision), sai (SAI indexes on lat/lon/alt), or off",
+    help: "spatial check of located events against their 50 nearest previous events of any key: geohash (one table per geohash precision), sai (SAI indexes on lat/lon/alt), or off",
     allowed: `one of off, ${spatialStrategyNames.join(", ")}`,
     default: "off",
     schema: z.enum(["off", ...spatialStrategyNames]),
@@ -640,7 +652,10 @@ export const loadgenSettings = {
     help: "prefix of the entity ids (a run id keeps runs apart)",
     allowed: `1-${String(loadgenNameBounds.keyPrefixChars)} characters of [A-Za-z0-9._-]`,
     default: "id",
-    schema: name(new RegExp(`^[A-Za-z0-9._-]{1,${String(loadgenNameBounds.keyPrefixChars)}}$`), `not 1-${String(loadgenNameBounds.keyPrefixChars)} characters of [A-Za-z0-9._-]`),
+    schema: name(
+      new RegExp(`^[A-Za-z0-9._-]{1,${String(loadgenNameBounds.keyPrefixChars)}}$`),
+      `not 1-${String(loadgenNameBounds.keyPrefixChars)} characters of [A-Za-z0-9._-]`,
+    ),
   }),
   randomWalkShare: setting({
     env: "LOADGEN_RANDOM_WALK_SHARE",
@@ -709,8 +724,7 @@ export const loadgenSettings = {
   spatialWorkload: setting({
     env: "LOADGEN_SPATIAL_WORKLOAD",
     flag: "--spatial-workload <kind>",
-    help:
-      "located events: hotspots = keys clustered around moving hot spots, some drones with altitude, with injected spatial anomalies (app/loadgen/spatial-model.ts); off = no locations, the per-key value models",
+    help: "located events: hotspots = keys clustered around moving hot spots, some drones with altitude, with injected spatial anomalies (app/loadgen/spatial-model.ts); off = no locations, the per-key value models",
     allowed: "off or hotspots",
     default: "off",
     schema: z.enum(["off", "hotspots"]),
@@ -752,7 +766,10 @@ export const loadgenSettings = {
     flag: "--producer-id <id>",
     help: "this generator's id; with its sequence number it names each event (default: the host name)",
     allowed: `1-${String(loadgenNameBounds.producerIdChars)} characters of [A-Za-z0-9._-]`,
-    default: hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, loadgenNameBounds.producerIdChars) || "loadgen",
+    default:
+      hostname()
+        .replace(/[^A-Za-z0-9._-]/g, "-")
+        .slice(0, loadgenNameBounds.producerIdChars) || "loadgen",
     schema: name(
       new RegExp(`^[A-Za-z0-9._-]{1,${String(loadgenNameBounds.producerIdChars)}}$`),
       `not 1-${String(loadgenNameBounds.producerIdChars)} characters of [A-Za-z0-9._-]`,
@@ -817,7 +834,11 @@ type Origins = Readonly<Record<string, string>>;
 const shown = (raw: string, s: Setting<unknown>): string => JSON.stringify(s.url === true ? redactUrlValue(raw) : redactUrls(raw));
 
 /** Reads every setting of the table; throws one ConfigError with every problem (`earlier` first). */
-function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources, earlier: readonly string[] = []): { values: ValuesOf<S>; origins: Origins } {
+function parseTable<S extends SettingsTable>(
+  table: S,
+  sources: ConfigSources,
+  earlier: readonly string[] = [],
+): { values: ValuesOf<S>; origins: Origins } {
   const values: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
   const problems: string[] = [...earlier];
@@ -843,7 +864,9 @@ function parseTable<S extends SettingsTable>(table: S, sources: ConfigSources, e
 // ---- environment variables under the app's prefixes ----
 
 /** Every variable the app reads, from both tables: the detector and the load generator may share a shell. */
-export const knownEnvNames: readonly string[] = [...new Set([...Object.values(detectorSettings), ...Object.values(loadgenSettings)].map((s) => s.env))];
+export const knownEnvNames: readonly string[] = [
+  ...new Set([...Object.values(detectorSettings), ...Object.values(loadgenSettings)].map((s) => s.env)),
+];
 
 /**
  * Prefixes whose variables are the app's: one there that the app does not read is a typo (DETECTOR_CONCURENCY)
@@ -903,7 +926,8 @@ function cassandraCredentialProblems(values: AnyConfig, origins: Origins): strin
   const sources = [arn === "" ? [] : ["cassandraPasswordSecretArn" as const], file === "" ? [] : ["cassandraPasswordFile" as const]].flat();
   if (user === "" && sources.length > 0) {
     return sources.map(
-      (k) => `${env("cassandraUsername")}: empty, but ${env(k)} is given; allowed: a username with one password source (password authentication) or neither (no authentication)`,
+      (k) =>
+        `${env("cassandraUsername")}: empty, but ${env(k)} is given; allowed: a username with one password source (password authentication) or neither (no authentication)`,
     );
   }
   if (user !== "" && sources.length === 0) {
@@ -929,7 +953,9 @@ function cassandraTlsProblems(values: AnyConfig, origins: Origins): string[] {
   }
   if ((arn !== "" || file !== "") && user === "") {
     const given = arn !== "" ? "cassandraTlsCaSecretArn" : "cassandraTlsCaFile";
-    return [`${env("cassandraUsername")}: empty, but ${env(given)} is given; allowed: a username with its password source (TLS nodes require a login)`];
+    return [
+      `${env("cassandraUsername")}: empty, but ${env(given)} is given; allowed: a username with its password source (TLS nodes require a login)`,
+    ];
   }
   return [];
 }
@@ -941,10 +967,14 @@ function regionProblems(values: AnyConfig, origins: Origins): string[] {
   const region = values.awsRegion ?? "";
   const regionPartition = region === "" ? undefined : partitionOfRegion(region, extra);
   if (region !== "" && regionPartition === undefined) {
-    problems.push(`${named(origins, "awsRegion")}: value ${JSON.stringify(region)} is not a known AWS region; allowed: ${allowedOf("awsRegion")}`);
+    problems.push(
+      `${named(origins, "awsRegion")}: value ${JSON.stringify(region)} is not a known AWS region; allowed: ${allowedOf("awsRegion")}`,
+    );
   }
   if (values.kafkaAuth === "aws-iam" && region === "") {
-    problems.push(`${named(origins, "awsRegion")}: empty, but setting kafkaAuth is aws-iam; allowed: ${awsRegionAllowed("--extra-aws-regions")}`);
+    problems.push(
+      `${named(origins, "awsRegion")}: empty, but setting kafkaAuth is aws-iam; allowed: ${awsRegionAllowed("--extra-aws-regions")}`,
+    );
   }
   for (const key of ["cassandraPasswordSecretArn", "cassandraTlsCaSecretArn"] as const) {
     const arn = values[key] ?? "";
@@ -953,9 +983,13 @@ function regionProblems(values: AnyConfig, origins: Origins): string[] {
     const arnRegion = arn.split(":")[3]!;
     const ownPartition = partitionOfRegion(arnRegion, extra);
     if (ownPartition === undefined) {
-      problems.push(`${named(origins, key)}: value ${JSON.stringify(arn)} names region ${JSON.stringify(arnRegion)}; allowed: an ARN in ${awsRegionAllowed("--extra-aws-regions")}`);
+      problems.push(
+        `${named(origins, key)}: value ${JSON.stringify(arn)} names region ${JSON.stringify(arnRegion)}; allowed: an ARN in ${awsRegionAllowed("--extra-aws-regions")}`,
+      );
     } else if (ownPartition !== arnPartition) {
-      problems.push(`${named(origins, key)}: value ${JSON.stringify(arn)} is in partition ${String(arnPartition)}, but its region ${arnRegion} is in ${ownPartition}; allowed: arn:${ownPartition}:secretsmanager:${arnRegion}:...`);
+      problems.push(
+        `${named(origins, key)}: value ${JSON.stringify(arn)} is in partition ${String(arnPartition)}, but its region ${arnRegion} is in ${ownPartition}; allowed: arn:${ownPartition}:secretsmanager:${arnRegion}:...`,
+      );
     } else if (regionPartition !== undefined && regionPartition !== arnPartition) {
       problems.push(
         `${named(origins, key)}: value ${JSON.stringify(arn)} is in partition ${String(arnPartition)}, but ${named(origins, "awsRegion")} ${region} is in ${regionPartition}; allowed: a secret in the region's partition (arn:${regionPartition}:...)`,
@@ -983,7 +1017,9 @@ function checkCombinations(values: AnyConfig, origins: Origins): void {
   // The hand-off counts the checks running as well as the waiting ones: below the concurrency, part of it is never used.
   const { handoffCapacity: handoff } = values;
   if (handoff !== undefined && initial !== undefined && handoff < initial) {
-    problems.push(`${n("handoffCapacity")}: ${handoff} is below detectorConcurrency ${initial}, so that many checks can never run at once; allowed: ${allowedOf("handoffCapacity")}`);
+    problems.push(
+      `${n("handoffCapacity")}: ${handoff} is below detectorConcurrency ${initial}, so that many checks can never run at once; allowed: ${allowedOf("handoffCapacity")}`,
+    );
   }
   // Verdicts on the events topic would be consumed as events; dead letters on the events topic would loop.
   const topicKeys = (["eventsTopic", "checksTopic", "deadLetterTopic"] as const).filter((k) => values[k] !== undefined);
@@ -994,11 +1030,15 @@ function checkCombinations(values: AnyConfig, origins: Origins): void {
   // TimeWindowCompactionStrategy drops whole windows: rows that expire inside their first window make it churn.
   const { ttlSeconds: ttl, compactionWindowMinutes: window } = values;
   if (ttl !== undefined && window !== undefined && ttl < window * 60) {
-    problems.push(`${n("ttlSeconds")}: ${ttl} s is shorter than ${n("compactionWindowMinutes")} ${window} min (${window * 60} s); allowed: ${allowedOf("ttlSeconds")}`);
+    problems.push(
+      `${n("ttlSeconds")}: ${ttl} s is shorter than ${n("compactionWindowMinutes")} ${window} min (${window * 60} s); allowed: ${allowedOf("ttlSeconds")}`,
+    );
   }
   const { burstStartSeconds: start, burstDurationSeconds: burst, duration } = values;
   if (start !== undefined && burst !== undefined && duration !== undefined && burst > 0 && duration > 0 && start >= duration) {
-    problems.push(`${n("burstStartSeconds")}: ${start} s is not before the run's end, ${n("duration")} ${duration} s, so the burst never happens; allowed: ${allowedOf("burstStartSeconds")}`);
+    problems.push(
+      `${n("burstStartSeconds")}: ${start} s is not before the run's end, ${n("duration")} ${duration} s, so the burst never happens; allowed: ${allowedOf("burstStartSeconds")}`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
 }

@@ -146,7 +146,9 @@ schemaCmd.action(async () => {
 
 const rebalanceCmd = program
   .command("rebalance")
-  .description("spread the pipeline topics' partitions and __consumer_offsets evenly over every broker, then exit (the detector's settings)");
+  .description(
+    "spread the pipeline topics' partitions and __consumer_offsets evenly over every broker, then exit (the detector's settings)",
+  );
 const rebalanceSources = addSettings(rebalanceCmd, detectorSettings);
 rebalanceCmd.action(async () => {
   const c = configOrExit(() => parseDetectorConfig(rebalanceSources()));

@@ -14,8 +14,10 @@ const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 function metricsOn(registry: Registry) {
   const registers = [registry];
   return {
-    counter: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) => new Counter<L>({ name, help, labelNames, registers }),
-    gauge: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers }),
+    counter: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers }),
+    gauge: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Gauge<L>({ name, help, labelNames, registers }),
     histogram: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
       new Histogram<L>({ name, help, labelNames, buckets: latencyBuckets, registers }),
   };
@@ -39,13 +41,21 @@ export function detectorMetrics(registry: Registry) {
       "Record batches the Kafka client could not decode (codec, decompression bound, corruption), set aside as one dead letter each",
       ["topic"],
     ),
-    groupJoins: counter("detector_group_joins_total", "Consumer group joins (the first, then one per rebalance: each replays what was not committed)"),
+    groupJoins: counter(
+      "detector_group_joins_total",
+      "Consumer group joins (the first, then one per rebalance: each replays what was not committed)",
+    ),
     retries: counter("detector_retries_total", "Retries of a transient failure, by stage", ["stage"]),
     errors: counter("detector_errors_total", "Failures that were not retried, by stage", ["stage"]),
     commits: counter("detector_offset_commits_total", "Offset commits sent to Kafka"),
     endToEnd: histogram("detector_end_to_end_latency_seconds", "From the event's time to its verdict being published"),
-    stage: histogram("detector_stage_duration_seconds", "Duration of each stage of a check (write, read, detect, publish, dead_letter)", ["stage"]),
-    historyReads: counter("detector_history_reads_total", "History reads from Cassandra (per check in read mode; only on a miss with held history)"),
+    stage: histogram("detector_stage_duration_seconds", "Duration of each stage of a check (write, read, detect, publish, dead_letter)", [
+      "stage",
+    ]),
+    historyReads: counter(
+      "detector_history_reads_total",
+      "History reads from Cassandra (per check in read mode; only on a miss with held history)",
+    ),
     heldHits: counter("detector_held_history_hits_total", "Checks whose history the detector held (no Cassandra read)"),
     heldMisses: counter(
       "detector_held_history_misses_total",
@@ -55,16 +65,28 @@ export function detectorMetrics(registry: Registry) {
     heldKeys: gauge("detector_held_history_keys", "Keys whose history the detector holds"),
     heldEvictions: counter("detector_held_history_evictions_total", "Keys evicted from the held history for the key budget"),
     inFlight: gauge("detector_checks_in_flight", "Checks running now (pool 2)"),
-    concurrencyLimit: gauge("detector_concurrency_limit", "Checks allowed in flight now (pool 2): the fixed setting, or the adaptive limit"),
+    concurrencyLimit: gauge(
+      "detector_concurrency_limit",
+      "Checks allowed in flight now (pool 2): the fixed setting, or the adaptive limit",
+    ),
     handoffDepth: gauge("detector_handoff_depth", "Records in the hand-off, waiting or running"),
     pausedPartitions: gauge("detector_paused_partitions", "Partitions paused for backpressure"),
-    lag: gauge("detector_consumer_lag", "Records of a partition not yet committed (high watermark minus commit point)", ["topic", "partition"]),
-    backlogAge: gauge("detector_backlog_age_seconds", "Now minus the Kafka timestamp of the most recently taken record: how far behind the detector is"),
+    lag: gauge("detector_consumer_lag", "Records of a partition not yet committed (high watermark minus commit point)", [
+      "topic",
+      "partition",
+    ]),
+    backlogAge: gauge(
+      "detector_backlog_age_seconds",
+      "Now minus the Kafka timestamp of the most recently taken record: how far behind the detector is",
+    ),
     deferredChecks: counter(
       "detector_checks_deferred_total",
       "Overload policy: checks started after a priority key's check that became ready later (deferred, never dropped)",
     ),
-    overloadActive: gauge("detector_overload_active", "Overload policy: 1 while the backlog's age is past the bound and priority keys go first, else 0"),
+    overloadActive: gauge(
+      "detector_overload_active",
+      "Overload policy: 1 while the backlog's age is past the bound and priority keys go first, else 0",
+    ),
     priorityKeys: gauge("detector_priority_keys", "Overload policy: keys flagged within the priority window (the priority keys)"),
   };
 }

@@ -62,7 +62,9 @@ export async function waitFor<T>(probe: () => Promise<T | false | undefined> | T
     const waited = Date.now() - started;
     if (waited >= o.timeoutMs) {
       const detail = o.detail?.() ?? "";
-      throw new WaitTimeoutError(`timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for: ${o.what}${detail ? ` (${detail})` : ""}`);
+      throw new WaitTimeoutError(
+        `timed out after ${Math.round(o.timeoutMs / 1000)} s waiting for: ${o.what}${detail ? ` (${detail})` : ""}`,
+      );
     }
     o.onWait?.(waited);
     await pause(o.intervalMs ?? 250);
@@ -89,7 +91,8 @@ export async function waitWhileMoving(
     async () => {
       const count = await read();
       if (count !== last) [last, movedAt] = [count, now()];
-      else if (now() - movedAt > o.stallMs) throw new WaitTimeoutError(`${o.what}: stalled at ${count} for ${Math.round(o.stallMs / 1000)} s`);
+      else if (now() - movedAt > o.stallMs)
+        throw new WaitTimeoutError(`${o.what}: stalled at ${count} for ${Math.round(o.stallMs / 1000)} s`);
       return o.until(count) ? count : undefined;
     },
     { timeoutMs: Number.POSITIVE_INFINITY, ...o },

@@ -102,17 +102,23 @@ function parseApiAccessCidrs(value: unknown): string[] {
     if (!cidrPattern.test(cidr)) throw bad(cidrAllowed);
     const [address, prefixText] = cidr.split("/") as [string, string];
     const prefix = Number(prefixText);
-    if (prefix === 0) throw bad("a CIDR narrower than the whole internet (0.0.0.0/0 is what this key exists to avoid): name your own address, e.g. <your IP>/32");
+    if (prefix === 0)
+      throw bad(
+        "a CIDR narrower than the whole internet (0.0.0.0/0 is what this key exists to avoid): name your own address, e.g. <your IP>/32",
+      );
     const ip = toInt(address);
     if (network(ip, prefix) !== ip) throw bad(`the network address of the block: ${fromInt(network(ip, prefix))}/${prefix}`);
     // A block is refused when it lies in a non-public range or holds one whole (224.0.0.0/3 is multicast and reserved).
     const range = nonPublic.find((r) => within(ip, r) || (prefix <= r[1] && network(toInt(r[0]), prefix) === ip));
     if (range !== undefined) {
-      throw bad(`a public address range (${range[0]}/${range[1]} is private, loopback, link-local, multicast or reserved: no request from the internet comes from it; inside the VPC the private endpoint is used)`);
+      throw bad(
+        `a public address range (${range[0]}/${range[1]} is private, loopback, link-local, multicast or reserved: no request from the internet comes from it; inside the VPC the private endpoint is used)`,
+      );
     }
   }
   const duplicate = cidrs.find((c, i) => cidrs.indexOf(c) !== i);
-  if (duplicate !== undefined) throw new SizeInputError(`apiAccessCidrs = ${given}: allowed: each block once (${duplicate} is given twice)`);
+  if (duplicate !== undefined)
+    throw new SizeInputError(`apiAccessCidrs = ${given}: allowed: each block once (${duplicate} is given twice)`);
   return cidrs;
 }
 

@@ -49,7 +49,10 @@ export class CassandraNodeRoles {
       });
       return r;
     };
-    this.setupRole = role("SetupNodeRole", "Cassandra node 0: SSM Session Manager, the role passwords, making and publishing the cluster CA");
+    this.setupRole = role(
+      "SetupNodeRole",
+      "Cassandra node 0: SSM Session Manager, the role passwords, making and publishing the cluster CA",
+    );
     this.memberRole = role("NodeRole", "Cassandra nodes other than 0: SSM Session Manager, reading the cluster CA at first boot");
 
     secrets.adminPassword.grantRead(this.setupRole);

@@ -44,11 +44,7 @@ function addressIn(cidr: string, hostOffset: number): string {
 /**
  * Placements of nodes 0..nodes-1. `subnetCidrs[k]` is the Cassandra subnet of `zones[k]`.
  */
-export function cassandraNodePlacements(
-  nodes: number,
-  zones: readonly string[],
-  subnetCidrs: readonly string[],
-): CassandraNodePlacement[] {
+export function cassandraNodePlacements(nodes: number, zones: readonly string[], subnetCidrs: readonly string[]): CassandraNodePlacement[] {
   if (zones.length !== subnetCidrs.length) throw new Error("one Cassandra subnet per zone is needed");
   const perZone = Math.ceil(limits.cassandraNodes.max / zones.length);
   const placements: CassandraNodePlacement[] = [];
@@ -65,7 +61,5 @@ export function cassandraNodePlacements(
       joinsAfter: undefined,
     });
   }
-  return placements.map((p, i) =>
-    p.isSeed ? p : { ...p, joinsAfter: placements[i - 1]!.privateIp },
-  );
+  return placements.map((p, i) => (p.isSeed ? p : { ...p, joinsAfter: placements[i - 1]!.privateIp }));
 }

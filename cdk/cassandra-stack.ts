@@ -62,7 +62,10 @@ export class CassandraStack extends Stack {
     // Made by the cluster, not the template: both start as a random placeholder, which node 0 replaces with
     // the CA it generates at its first boot (key + certificate) and, after the set-up, the certificate alone.
     const caSecret = passwordSecret("ClusterCa", "Cassandra cluster CA (key and certificate), made by node 0 at its first boot");
-    this.caCertificateSecret = passwordSecret("ClusterCaCertificate", "Cassandra cluster CA certificate (public), published by node 0 after its set-up");
+    this.caCertificateSecret = passwordSecret(
+      "ClusterCaCertificate",
+      "Cassandra cluster CA certificate (public), published by node 0 after its set-up",
+    );
     for (const secret of [adminSecret, this.detectorSecret, caSecret, this.caCertificateSecret]) {
       Validations.of(secret).acknowledge({
         id: "AwsSolutions-SMG4",
@@ -71,7 +74,12 @@ export class CassandraStack extends Stack {
     }
 
     // Node 0 alone may write the CA secrets (cassandra-node-roles.ts); the others only read them.
-    const roles = new CassandraNodeRoles(this, { adminPassword: adminSecret, detectorPassword: this.detectorSecret, ca: caSecret, caCertificate: this.caCertificateSecret });
+    const roles = new CassandraNodeRoles(this, {
+      adminPassword: adminSecret,
+      detectorPassword: this.detectorSecret,
+      ca: caSecret,
+      caCertificate: this.caCertificateSecret,
+    });
 
     const instanceType = cassandraInstanceTypes[plan.cassandra.instanceType];
     const subnetOfZone = new Map(plan.availabilityZones.map((z, i) => [z, subnets[i]!]));

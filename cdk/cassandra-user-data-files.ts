@@ -14,7 +14,9 @@ export const scriptItself = "the first-boot script (outside the files it writes)
 /** The script a template's UserData holds; throws naming `what` when it is not base64 of gzip'd text. */
 export function userDataScript(what: string, userData: unknown): string {
   if (typeof userData !== "string") {
-    throw new Error(`${what}: UserData ${JSON.stringify(userData)?.slice(0, 80)} is not allowed; allowed: a literal base64 string of gzip'd text`);
+    throw new Error(
+      `${what}: UserData ${JSON.stringify(userData)?.slice(0, 80)} is not allowed; allowed: a literal base64 string of gzip'd text`,
+    );
   }
   try {
     return strFromU8(gunzipSync(Buffer.from(userData, "base64")));

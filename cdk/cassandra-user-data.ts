@@ -142,7 +142,11 @@ export const fetchFunction = `fetch() { curl -fsSL --retry 10 --retry-all-errors
  * no longer has is a 404, not worth 15 minutes of retries), then the archive with fetch's full retries. A copy
  * whose SHA-512 is not the pinned one is refused. Needs fetchFunction.
  */
-export function cassandraDownload(file: string, urls: { readonly cdn: string; readonly archive: string } = cassandraDownloadUrls, sha512: string = cassandraSha512): string {
+export function cassandraDownload(
+  file: string,
+  urls: { readonly cdn: string; readonly archive: string } = cassandraDownloadUrls,
+  sha512: string = cassandraSha512,
+): string {
   return `sha512_ok() { echo "${sha512}  $1" | sha512sum -c --quiet -; }
 if curl -fsSL --retry 5 --connect-timeout 20 -o ${file} ${urls.cdn} && sha512_ok ${file}; then
   echo "$(date -Is) Cassandra from Apache's CDN, SHA-512 verified"
@@ -230,10 +234,11 @@ wait_joined() { # address, what: Up/Normal in this node's view of the ring (loca
   done
 }
 `;
-  const turn = node.joinsAfter === undefined
-    ? "# Seed: starts at once (seeds of a fresh cluster do not bootstrap).\n"
-    : "# Join in index order: wait until the previous node has joined and opened CQL (after node 0's set-up).\n" +
-      `wait_for_cql ${node.joinsAfter} "the previous node"\n`;
+  const turn =
+    node.joinsAfter === undefined
+      ? "# Seed: starts at once (seeds of a fresh cluster do not bootstrap).\n"
+      : "# Join in index order: wait until the previous node has joined and opened CQL (after node 0's set-up).\n" +
+        `wait_for_cql ${node.joinsAfter} "the previous node"\n`;
   const first = node.index === 0;
 
   return `#!/bin/bash

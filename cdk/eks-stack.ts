@@ -172,7 +172,13 @@ export class EksStack extends Stack {
 
     const keda =
       plan.detector.autoscaling === "keda"
-        ? new Keda(this, "Keda", { cluster, chart: kedaChart, nodes: this.nodegroup, agent: addons.podIdentityAgent, detectorRole: identities.roles.detector })
+        ? new Keda(this, "Keda", {
+            cluster,
+            chart: kedaChart,
+            nodes: this.nodegroup,
+            agent: addons.podIdentityAgent,
+            detectorRole: identities.roles.detector,
+          })
         : undefined;
 
     this.chartManifests =

@@ -31,24 +31,35 @@ export function parseImageLock(text: string, source = imageLockFile): ImageLock 
   }
   const images = (raw as { images?: unknown } | null)?.images;
   if (typeof images !== "object" || images === null || Array.isArray(images)) {
-    throw new Error(`${source}: field "images" is ${JSON.stringify(images)}; allowed: an object of "repository:tag": "sha256:<64 hex digits>" or null`);
+    throw new Error(
+      `${source}: field "images" is ${JSON.stringify(images)}; allowed: an object of "repository:tag": "sha256:<64 hex digits>" or null`,
+    );
   }
   for (const [reference, digest] of Object.entries(images)) {
     if (!taggedReference.test(reference) || reference.includes("@")) {
-      throw new Error(`${source}: key ${JSON.stringify(reference)} of "images" is not allowed; allowed: an image reference by tag, repository:tag`);
+      throw new Error(
+        `${source}: key ${JSON.stringify(reference)} of "images" is not allowed; allowed: an image reference by tag, repository:tag`,
+      );
     }
     if (digest !== null && !(typeof digest === "string" && digestPattern.test(digest))) {
-      throw new Error(`${source}: images[${JSON.stringify(reference)}] is ${JSON.stringify(digest)}; allowed: "sha256:<64 lower-case hex digits>" or null`);
+      throw new Error(
+        `${source}: images[${JSON.stringify(reference)}] is ${JSON.stringify(digest)}; allowed: "sha256:<64 lower-case hex digits>" or null`,
+      );
     }
   }
   return { images: images as Record<string, string | null> };
 }
 
-export const readImageLock = (path = imageLockPath): ImageLock => parseImageLock(readFileSync(path, "utf8"), path === imageLockPath ? imageLockFile : path);
+export const readImageLock = (path = imageLockPath): ImageLock =>
+  parseImageLock(readFileSync(path, "utf8"), path === imageLockPath ? imageLockFile : path);
 
 /** The lock's text: references sorted, one per line, so a change reads as a one-line diff. */
 export function imageLockText(lock: ImageLock): string {
-  const sorted = Object.fromEntries(Object.keys(lock.images).sort().map((k) => [k, lock.images[k]!]));
+  const sorted = Object.fromEntries(
+    Object.keys(lock.images)
+      .sort()
+      .map((k) => [k, lock.images[k]!]),
+  );
   return `${JSON.stringify({ images: sorted }, null, 2)}\n`;
 }
 
@@ -84,8 +95,14 @@ export function dockerfileBase(text: string): DockerfileBase | undefined {
 }
 
 /** The base's literal FROM references when the Dockerfile does not take its base from an ARG. */
-export const dockerfileLiteralBases = (text: string): string[] =>
-  [...new Set(text.split("\n").map((l) => /^\s*FROM\s+(\S+)/i.exec(l)?.[1]).filter((r): r is string => r !== undefined && !r.startsWith("$")))];
+export const dockerfileLiteralBases = (text: string): string[] => [
+  ...new Set(
+    text
+      .split("\n")
+      .map((l) => /^\s*FROM\s+(\S+)/i.exec(l)?.[1])
+      .filter((r): r is string => r !== undefined && !r.startsWith("$")),
+  ),
+];
 
 /** The build arguments that pin the app image's base by the lock's digest; `undefined` while it has none. */
 export function pinnedBuildArgs(dockerfileText: string, lock: ImageLock): Record<string, string> | undefined {

@@ -46,8 +46,7 @@ export function acknowledgeLibraryFindings(stack: Stack): void {
     {
       path: "Cluster/KubectlProvider",
       ids: [lambdaBasic, lambdaVpc, managed("AmazonEC2ContainerRegistryReadOnly"), "AwsSolutions-L1"],
-      reason:
-        "aws-cdk-lib's kubectl/helm provider for aws-eks-v2: its handler's managed policies and its runtime are set by the library.",
+      reason: "aws-cdk-lib's kubectl/helm provider for aws-eks-v2: its handler's managed policies and its runtime are set by the library.",
     },
   ];
   const kubectlHandler = findByPath(stack, "Cluster/KubectlProvider/Handler");

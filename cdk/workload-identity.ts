@@ -99,7 +99,10 @@ export function loadgenStatements(arns: MskArns): iam.PolicyStatement[] {
  */
 export function rebalancerStatements(arns: MskArns): iam.PolicyStatement[] {
   return [
-    new iam.PolicyStatement({ actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:AlterCluster"], resources: [arns.cluster] }),
+    new iam.PolicyStatement({
+      actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:AlterCluster"],
+      resources: [arns.cluster],
+    }),
     new iam.PolicyStatement({
       actions: ["kafka-cluster:DescribeTopic"],
       resources: [topics.events, topics.checks, topics.deadLetter, consumerOffsetsTopic].map(arns.topic),

@@ -6,12 +6,7 @@
 import { k8s } from "cdk8s-plus-34";
 import type { Construct } from "constructs";
 import { objectLabels, portNames, ports, selectorLabels, type Component } from "./names.ts";
-import {
-  guaranteedResources,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  scratchVolume,
-} from "./pod-security.ts";
+import { guaranteedResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume } from "./pod-security.ts";
 
 /** Seconds the preStop hook waits before SIGTERM, so the pod leaves the Service endpoints first. */
 export const preStopSeconds = 5;
@@ -120,9 +115,7 @@ export function appWorkload(scope: Construct, props: AppWorkloadProps): AppWorkl
       // Headless: nothing calls the app through it; it exists so Prometheus finds every pod's metrics port.
       clusterIp: "None",
       selector,
-      ports: [
-        { name: portNames.metrics, port: ports.app, targetPort: k8s.IntOrString.fromString(portNames.metrics), protocol: "TCP" },
-      ],
+      ports: [{ name: portNames.metrics, port: ports.app, targetPort: k8s.IntOrString.fromString(portNames.metrics), protocol: "TCP" }],
     },
   });
 

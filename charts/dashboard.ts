@@ -165,12 +165,16 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
           expr: `sum(rate(${M.heldHits}{${detector}}[${window}])) / (sum(rate(${M.heldHits}{${detector}}[${window}])) + sum(rate(${M.heldMisses}{${detector}}[${window}])))`,
           legend: "hit ratio",
         },
-        { expr: `sum(rate(${M.historyReads}{${detector}}[${window}])) / sum(rate(${M.checks}{${detector}}[${window}]))`, legend: "checks that read Cassandra" },
+        {
+          expr: `sum(rate(${M.historyReads}{${detector}}[${window}])) / sum(rate(${M.checks}{${detector}}[${window}]))`,
+          legend: "checks that read Cassandra",
+        },
       ],
     },
     {
       title: "Held history: keys and evictions",
-      description: "Keys whose history the detectors hold (all pods), and keys evicted per second for the key budget (DETECTOR_HELD_KEYS per pod).",
+      description:
+        "Keys whose history the detectors hold (all pods), and keys evicted per second for the key budget (DETECTOR_HELD_KEYS per pod).",
       unit: "short",
       width: 12,
       targets: [
@@ -204,7 +208,8 @@ export function dashboardPanels(plan: SizePlan): PanelSpec[] {
     },
     {
       title: "Load generator lateness (p99)",
-      description: "How far behind its schedule the open-loop generator hands events to Kafka; growth means the load is not the planned load.",
+      description:
+        "How far behind its schedule the open-loop generator hands events to Kafka; growth means the load is not the planned load.",
       unit: "s",
       width: 8,
       targets: [
@@ -261,10 +266,7 @@ export function dashboard(plan: SizePlan): Record<string, unknown> {
           custom: { lineWidth: 1, fillOpacity: 10, thresholdsStyle: { mode: p.threshold === undefined ? "off" : "dashed" } },
           thresholds: {
             mode: "absolute",
-            steps: [
-              { color: "green", value: null },
-              ...(p.threshold === undefined ? [] : [{ color: "red", value: p.threshold }]),
-            ],
+            steps: [{ color: "green", value: null }, ...(p.threshold === undefined ? [] : [{ color: "red", value: p.threshold }])],
           },
         },
         overrides: [],

@@ -21,7 +21,11 @@ import { detectorGroupId, topics } from "../app/topology.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import { ScaledObject, type ScaledObjectProps } from "./imports/keda-scaledobjects.ts";
-import { TriggerAuthentication, TriggerAuthenticationSpecPodIdentityProvider, type TriggerAuthenticationProps } from "./imports/keda-triggerauthentications.ts";
+import {
+  TriggerAuthentication,
+  TriggerAuthenticationSpecPodIdentityProvider,
+  type TriggerAuthenticationProps,
+} from "./imports/keda-triggerauthentications.ts";
 import { components, objectLabels } from "./names.ts";
 
 /**
@@ -74,8 +78,10 @@ export function detectorAutoscaling(
   let triggerAuthentication: TriggerAuthentication | undefined;
   if (iam) {
     const roleArn = props.autoscaling.roleArn;
-    if (roleArn === undefined || roleArn === "") throw new Error("autoscaling.roleArn: required with kafkaAuth aws-iam (the detector's IAM role, which KEDA assumes)");
-    if (endpoints.awsRegion === undefined || endpoints.awsRegion === "") throw new Error("endpoints.awsRegion: required with kafkaAuth aws-iam");
+    if (roleArn === undefined || roleArn === "")
+      throw new Error("autoscaling.roleArn: required with kafkaAuth aws-iam (the detector's IAM role, which KEDA assumes)");
+    if (endpoints.awsRegion === undefined || endpoints.awsRegion === "")
+      throw new Error("endpoints.awsRegion: required with kafkaAuth aws-iam");
     triggerAuthentication = new TriggerAuthentication(scope, "detector-trigger-auth", {
       metadata: meta(components.detector, namespace),
       spec: { podIdentity: { provider: TriggerAuthenticationSpecPodIdentityProvider.AWS, roleArn } },
@@ -97,7 +103,9 @@ export function detectorAutoscaling(
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: components.detector },
       minReplicaCount: min,
       maxReplicaCount: max,
-      triggers: [{ type: "kafka", metadata, ...(triggerAuthentication === undefined ? {} : { authenticationRef: { name: components.detector } }) }],
+      triggers: [
+        { type: "kafka", metadata, ...(triggerAuthentication === undefined ? {} : { authenticationRef: { name: components.detector } }) },
+      ],
     },
   });
   return triggerAuthentication === undefined ? { scaledObject } : { scaledObject, triggerAuthentication };

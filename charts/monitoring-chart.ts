@@ -10,7 +10,12 @@ import { cassandraPorts, kafkaPorts } from "../cdk/servers/ports.ts";
 import type { SizePlan } from "../cdk/size/size-plan.ts";
 import type { WorkloadEndpoints } from "../cdk/workload-endpoints.ts";
 import { alertRules } from "./alert-rules.ts";
-import { Prometheus, PrometheusSpecResourcesLimits, PrometheusSpecResourcesRequests, PrometheusSpecStorageEmptyDirSizeLimit } from "./imports/prometheuses.ts";
+import {
+  Prometheus,
+  PrometheusSpecResourcesLimits,
+  PrometheusSpecResourcesRequests,
+  PrometheusSpecStorageEmptyDirSizeLimit,
+} from "./imports/prometheuses.ts";
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from "./imports/prometheusrules.ts";
 import { ScrapeConfig } from "./imports/scrapeconfigs.ts";
 import { ServiceMonitor } from "./imports/servicemonitors.ts";
@@ -131,9 +136,7 @@ export class MonitoringChart extends Chart {
       this.scrapeConfigs.push(staticScrape("msk-node-exporter", hosts, kafkaPorts.mskNodeExporter, "kafka"));
     }
     if (endpoints.cassandraExporterHosts !== undefined && endpoints.cassandraExporterHosts.length > 0) {
-      this.scrapeConfigs.push(
-        staticScrape("cassandra-exporter", endpoints.cassandraExporterHosts, cassandraPorts.exporter, "cassandra"),
-      );
+      this.scrapeConfigs.push(staticScrape("cassandra-exporter", endpoints.cassandraExporterHosts, cassandraPorts.exporter, "cassandra"));
     }
 
     this.rules = new PrometheusRule(this, "rules", {

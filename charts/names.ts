@@ -70,5 +70,4 @@ export const ports = {
 export const prometheusOperatedService = "prometheus-operated";
 
 /** Where the app sends its traces: Jaeger's OTLP/HTTP receiver (the app uses the OTLP/HTTP exporter). */
-export const jaegerOtlpHttpUrl = (namespace: string): string =>
-  `http://${components.jaeger}.${namespace}.svc:${ports.jaegerOtlpHttp}`;
+export const jaegerOtlpHttpUrl = (namespace: string): string => `http://${components.jaeger}.${namespace}.svc:${ports.jaegerOtlpHttp}`;

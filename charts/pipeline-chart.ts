@@ -88,7 +88,8 @@ export class PipelineChart extends Chart {
     };
     // The spatial check, only when chosen (the default manifests stay as they were): the schema Job
     // then makes its tables and indexes (ensureSchema), and the detectors wait for them.
-    const spatial: Partial<DetectorConfig> = plan.detector.spatialStrategy === "off" ? {} : { spatialStrategy: plan.detector.spatialStrategy };
+    const spatial: Partial<DetectorConfig> =
+      plan.detector.spatialStrategy === "off" ? {} : { spatialStrategy: plan.detector.spatialStrategy };
     const storeValues: Partial<DetectorConfig> = {
       ...topicsAsPlanned,
       replicationFactor: plan.cassandra.replicationFactor,

@@ -37,7 +37,12 @@ export function synthesizeManifests(plan: SizePlan, options: ChartOptions): Synt
   const charts = buildCharts(new App(), plan, options);
   return (Object.keys(charts) as (keyof KitCharts)[]).map((name, i) => {
     const objects = charts[name].toJson() as Record<string, unknown>[];
-    return { chart: name, file: `${String(i + 1).padStart(2, "0")}-${charts[name].node.id}.yaml`, objects, yaml: Yaml.stringify(...objects) };
+    return {
+      chart: name,
+      file: `${String(i + 1).padStart(2, "0")}-${charts[name].node.id}.yaml`,
+      objects,
+      yaml: Yaml.stringify(...objects),
+    };
   });
 }
 
@@ -103,7 +108,10 @@ const isUnder = (path: string, root: string) => path === root || path.startsWith
  * /proc and /sys. Returns the resolved path; throws UsageError naming the flag and the path.
  */
 export function checkOutDir(raw: string): string {
-  const bad = (why: string) => new UsageError(`--out ${JSON.stringify(raw)}: ${why}; allowed: a folder that exists or can be made, writable by you, outside ${kernelFileSystems.join(" and ")}`);
+  const bad = (why: string) =>
+    new UsageError(
+      `--out ${JSON.stringify(raw)}: ${why}; allowed: a folder that exists or can be made, writable by you, outside ${kernelFileSystems.join(" and ")}`,
+    );
   if (raw.trim() === "") throw bad("empty");
   const path = resolve(raw);
   let existing = path;
@@ -127,7 +135,9 @@ function imageDigestsOf(raw: string | undefined): ImageDigests | undefined {
   for (const pair of raw.split(",")) {
     const m = /^([A-Za-z]+)=(.*)$/.exec(pair);
     if (m === null) {
-      throw new UsageError(`--image-digests: entry ${JSON.stringify(pair)} is not allowed; allowed: name=sha256:<64 hex digits>, names ${thirdPartyImageNames.join(", ")}`);
+      throw new UsageError(
+        `--image-digests: entry ${JSON.stringify(pair)} is not allowed; allowed: name=sha256:<64 hex digits>, names ${thirdPartyImageNames.join(", ")}`,
+      );
     }
     out[m[1]!] = m[2]!;
   }
@@ -148,7 +158,11 @@ const appConfigParsers: Readonly<Record<string, { what: string; parse: (env: Rec
  */
 export function checkAppConfigs(manifests: readonly SynthesizedManifest[]): void {
   for (const object of manifests.flatMap((m) => m.objects)) {
-    const o = object as { kind: string; metadata: { labels?: Record<string, string> }; spec?: { template?: { spec?: { containers?: PodContainer[] } } } };
+    const o = object as {
+      kind: string;
+      metadata: { labels?: Record<string, string> };
+      spec?: { template?: { spec?: { containers?: PodContainer[] } } };
+    };
     if (o.kind !== "Deployment" && o.kind !== "Job") continue;
     const parser = appConfigParsers[o.metadata.labels?.["app.kubernetes.io/name"] ?? ""];
     if (parser === undefined) continue;
@@ -178,7 +192,10 @@ export function main(argv: readonly string[]): void {
     .option("--aws-region <region>", "AWS region of the MSK IAM auth tokens")
     .option("--cassandra-username <name>", "Cassandra role of the detector (with --cassandra-password-secret-arn)")
     .option("--cassandra-password-secret-arn <arn>", "Secrets Manager secret holding that role's password")
-    .option("--cassandra-tls-ca-secret-arn <arn>", "Secrets Manager secret holding the CA certificate of a Cassandra cluster that requires TLS")
+    .option(
+      "--cassandra-tls-ca-secret-arn <arn>",
+      "Secrets Manager secret holding the CA certificate of a Cassandra cluster that requires TLS",
+    )
     .option("--kafka-monitoring-hosts <list>", "MSK broker hosts to scrape (open monitoring ports)")
     .option("--cassandra-exporter-hosts <list>", "Cassandra hosts whose exporters to scrape")
     .option("--data-plane-cidrs <list>", "CIDRs of the Kafka and Cassandra subnets (limits the pods' egress)")
@@ -187,7 +204,10 @@ export function main(argv: readonly string[]): void {
     .option("--image-digests <list>", `pin third-party images: name=sha256:...,... (names: ${thirdPartyImageNames.join(", ")})`)
     .option("--grafana-anonymous-viewers", "let anyone who reaches Grafana view without logging in (off by default)")
     .option("--tracing-sample-ratio <r>", "fraction of events traced", String(defaultTracingSampleRatio))
-    .option("--keda-role-arn <arn>", "the IAM role KEDA assumes to read the detector's lag (with --detectorAutoscaling keda and --kafka-auth aws-iam)");
+    .option(
+      "--keda-role-arn <arn>",
+      "the IAM role KEDA assumes to read the detector's lag (with --detectorAutoscaling keda and --kafka-auth aws-iam)",
+    );
   for (const key of sizeInputKeys) command.option(`--${key} <value>`, `size parameter ${key} (as CDK context -c ${key}=...)`);
   // Unknown flags and missing values: commander's message (with "Did you mean ...?"), exit status 2, nothing written.
   command
@@ -269,7 +289,11 @@ export function main(argv: readonly string[]): void {
     }
     const onlyPreset = Object.keys(run.raw).length === 1 && typeof run.raw.preset === "string";
     const dirName =
-      run.dir !== "" ? run.dir : onlyPreset ? String(run.raw.preset) : `cassandra-${plan.cassandra.nodes}-kafka-${plan.kafka.brokers}-workers-${plan.eks.workerNodes}`;
+      run.dir !== ""
+        ? run.dir
+        : onlyPreset
+          ? String(run.raw.preset)
+          : `cassandra-${plan.cassandra.nodes}-kafka-${plan.kafka.brokers}-workers-${plan.eks.workerNodes}`;
     outputs.push({ dir: resolve(outDir, dirName), plan, manifests });
   }
   for (const { dir, plan, manifests } of outputs) {
@@ -280,7 +304,9 @@ export function main(argv: readonly string[]): void {
     } catch (e) {
       // Checked up front, but the disk can still fill or a folder change: one line, not a stack trace.
       const { code, message } = e as NodeJS.ErrnoException;
-      return fail(`--out ${JSON.stringify(o.out)}: cannot write ${dir}: ${code ?? message}; allowed: a folder that exists or can be made, writable by you`);
+      return fail(
+        `--out ${JSON.stringify(o.out)}: cannot write ${dir}: ${code ?? message}; allowed: a folder that exists or can be made, writable by you`,
+      );
     }
     const count = manifests.reduce((n, m) => n + m.objects.length, 0);
     console.log(

@@ -81,7 +81,9 @@ export function lockedImageDigests(lock: ImageLock = readImageLock()): ImageDige
 const component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const registry = "(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)?";
 /** `[registry/]path[:tag][@sha256:<64 hex>]`, the container image reference grammar (lower-case path). */
-export const imageReferencePattern = new RegExp(`^${registry}${component}(?:/${component})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+export const imageReferencePattern = new RegExp(
+  `^${registry}${component}(?:/${component})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`,
+);
 
 /** Throws naming the field when `value` is not an image reference (a tag, a digest, or both). */
 export function checkImageReference(field: string, value: string): void {
@@ -115,7 +117,11 @@ export function resolveImages(digests: ImageDigests = {}): ResolvedImages {
     const { repository, tag } = thirdPartyImages[name];
     const digest = digests[name];
     out[name] =
-      digest === undefined ? (tag === undefined ? undefined : `${repository}:${tag}`) : `${repository}${tag === undefined ? "" : `:${tag}`}@${digest}`;
+      digest === undefined
+        ? tag === undefined
+          ? undefined
+          : `${repository}:${tag}`
+        : `${repository}${tag === undefined ? "" : `:${tag}`}@${digest}`;
   }
   return out as ResolvedImages;
 }
@@ -126,7 +132,10 @@ export function tagPinnedImages(digests: ImageDigests = {}): Record<string, stri
   return Object.fromEntries(
     thirdPartyImageNames
       .filter((name) => digests[name] === undefined)
-      .map((name) => [resolved[name] ?? `${thirdPartyImages[name].repository} (the operator's default)`, thirdPartyImages[name].tagPinnedBecause]),
+      .map((name) => [
+        resolved[name] ?? `${thirdPartyImages[name].repository} (the operator's default)`,
+        thirdPartyImages[name].tagPinnedBecause,
+      ]),
   );
 }
 

@@ -17,7 +17,11 @@ import { projectRoot } from "./local/locations.ts";
 
 const fixed = (n: number): GridSetting => ({ name: `fixed ${n}`, mode: "fixed", concurrency: n });
 /** Adaptive starts where the size plan's fixed setting was: the plan's figure becomes the starting point. */
-const adaptive: GridSetting = { name: `adaptive from ${planning.detectorConcurrency}`, mode: "adaptive", concurrency: planning.detectorConcurrency };
+const adaptive: GridSetting = {
+  name: `adaptive from ${planning.detectorConcurrency}`,
+  mode: "adaptive",
+  concurrency: planning.detectorConcurrency,
+};
 const capacities: CassandraCapacity[] = [
   { name: "cassandra-1-core", cpus: "0" },
   { name: "cassandra-all-cores", cpus: allCpus() },
@@ -30,8 +34,22 @@ const capacities: CassandraCapacity[] = [
  * nothing new.
  */
 const profiles = {
-  full: { grid: [fixed(64), fixed(256), fixed(1024), adaptive], keys: 2_000, calibrationEvents: 60_000, windowSeconds: 20, preloadRate: 20_000, repeats: 3 },
-  smoke: { grid: [fixed(16), fixed(64), adaptive], keys: benchRunSettings.keys, calibrationEvents: 2_000, windowSeconds: 0.5, preloadRate: 5_000, repeats: 1 },
+  full: {
+    grid: [fixed(64), fixed(256), fixed(1024), adaptive],
+    keys: 2_000,
+    calibrationEvents: 60_000,
+    windowSeconds: 20,
+    preloadRate: 20_000,
+    repeats: 3,
+  },
+  smoke: {
+    grid: [fixed(16), fixed(64), adaptive],
+    keys: benchRunSettings.keys,
+    calibrationEvents: 2_000,
+    windowSeconds: 0.5,
+    preloadRate: 5_000,
+    repeats: 1,
+  },
 };
 
 const program = new Command("bench:concurrency")
@@ -45,7 +63,14 @@ const program = new Command("bench:concurrency")
 
 async function main(): Promise<void> {
   program.parse();
-  const o = program.opts<{ smoke: boolean; outputDir: string; repeats?: number; windowSeconds?: number; keys?: number; capacity?: string }>();
+  const o = program.opts<{
+    smoke: boolean;
+    outputDir: string;
+    repeats?: number;
+    windowSeconds?: number;
+    keys?: number;
+    capacity?: string;
+  }>();
   const p = o.smoke ? profiles.smoke : profiles.full;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
@@ -65,14 +90,25 @@ async function main(): Promise<void> {
     p99BoundMs,
     log,
   });
-  const result = { at: new Date().toISOString(), profile: o.smoke ? "smoke" : "full", machine: machineFacts(), ...grid, durationSeconds: Math.round((Date.now() - started) / 1000) };
+  const result = {
+    at: new Date().toISOString(),
+    profile: o.smoke ? "smoke" : "full",
+    machine: machineFacts(),
+    ...grid,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+  };
   mkdirSync(o.outputDir, { recursive: true });
   const file = join(o.outputDir, "concurrency-grid.json");
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   await concurrencyCharts(grid, o.outputDir);
   for (const c of grid.capacities) {
-    const pairs = c.adaptivePairRatios === null ? "" : `, per repeat ${c.adaptivePairRatios.median} (${c.adaptivePairRatios.min} – ${c.adaptivePairRatios.max})`;
-    log(`${c.capacity}: best fixed ${c.bestFixed ?? "none with p99 < 1 s"}; adaptive ÷ best ${c.adaptiveShareOfBest ?? "n/a"}${pairs} (needs ≥ ${grid.shareNeeded}): ${c.met ? "met" : "missed"}`);
+    const pairs =
+      c.adaptivePairRatios === null
+        ? ""
+        : `, per repeat ${c.adaptivePairRatios.median} (${c.adaptivePairRatios.min} – ${c.adaptivePairRatios.max})`;
+    log(
+      `${c.capacity}: best fixed ${c.bestFixed ?? "none with p99 < 1 s"}; adaptive ÷ best ${c.adaptiveShareOfBest ?? "n/a"}${pairs} (needs ≥ ${grid.shareNeeded}): ${c.met ? "met" : "missed"}`,
+    );
   }
   log(`written to ${file} (${result.durationSeconds} s)`);
 }

@@ -31,7 +31,10 @@ const sweepVariants: Record<string, { label: string; options: KeyCheckOptions }>
   tunedConstants.flatMap((name) =>
     [0.5, 2].map((factor) => {
       const value = keyCheckDefaults[name] * factor;
-      return [`anomalyKit-${name}-${String(value).replace(".", "p")}`, { label: `${name} ${value} (default ${keyCheckDefaults[name]})`, options: { tuning: { [name]: value } } }];
+      return [
+        `anomalyKit-${name}-${String(value).replace(".", "p")}`,
+        { label: `${name} ${value} (default ${keyCheckDefaults[name]})`, options: { tuning: { [name]: value } } },
+      ];
     }),
   ),
 );
@@ -58,11 +61,13 @@ async function main(): Promise<void> {
   const values = corpus.reduce((n, s) => n + s.values.length, 0);
   const root = scorerCopy(nabRoot);
   const all = { ...variants, ...(o.sweep ? sweepVariants : {}) };
-  const mine = Object.keys(all).filter((d) => (o.ablate || !d.startsWith("anomalyKitNo")));
+  const mine = Object.keys(all).filter((d) => o.ablate || !d.startsWith("anomalyKitNo"));
   for (const d of mine) {
     const t0 = Date.now();
     writeDetectorResults(corpus, join(root, "results"), d, all[d]!.options);
-    log(`${d} (${all[d]!.label}): ${corpus.length} series, ${values.toLocaleString("en-US")} values checked in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `${d} (${all[d]!.label}): ${corpus.length} series, ${values.toLocaleString("en-US")} values checked in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const others = resultsDetectors(nabRoot);
   log(`NAB's scorer in ${root}: ${[...mine, ...others].join(", ")} (the optimiser takes a few minutes)`);

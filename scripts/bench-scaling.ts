@@ -21,7 +21,15 @@ import { scalingChart } from "./report/scaling-chart.ts";
  */
 const profiles = {
   full: { events: 150_000, preloadRate: 20_000, joinAt: 0.2, leaveAt: 0.55, stepWindowSeconds: 8, rateSeconds: 3, detector: {} },
-  smoke: { events: 30_000, preloadRate: 20_000, joinAt: 0.1, leaveAt: 0.5, stepWindowSeconds: 2, rateSeconds: 1, detector: { handoffCapacity: benchRunSettings.detectorConcurrency } },
+  smoke: {
+    events: 30_000,
+    preloadRate: 20_000,
+    joinAt: 0.1,
+    leaveAt: 0.5,
+    stepWindowSeconds: 2,
+    rateSeconds: 1,
+    detector: { handoffCapacity: benchRunSettings.detectorConcurrency },
+  },
 };
 
 const program = new Command("bench:scaling")
@@ -37,9 +45,17 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
   await ensureStack();
-  log(`scaling steps: ${o.events ?? p.events} events; a second detector joins at ${Math.round(p.joinAt * 100)} % checked and leaves at ${Math.round(p.leaveAt * 100)} %`);
+  log(
+    `scaling steps: ${o.events ?? p.events} events; a second detector joins at ${Math.round(p.joinAt * 100)} % checked and leaves at ${Math.round(p.leaveAt * 100)} %`,
+  );
   const trial = await scalingTrial({ settings: benchRunSettings, ...p, events: o.events ?? p.events, pollMs: 100, log });
-  const result = { at: new Date().toISOString(), profile: o.smoke ? "smoke" : "full", machine: machineFacts(), ...trial, durationSeconds: Math.round((Date.now() - started) / 1000) };
+  const result = {
+    at: new Date().toISOString(),
+    profile: o.smoke ? "smoke" : "full",
+    machine: machineFacts(),
+    ...trial,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+  };
   mkdirSync(o.outputDir, { recursive: true });
   const file = join(o.outputDir, "scaling-steps.json");
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
@@ -47,7 +63,9 @@ async function main(): Promise<void> {
   for (const s of trial.steps) {
     log(`scale ${s.kind} at ${s.atSeconds} s: longest stall ${s.stallSeconds} s; ${s.rateBefore} checks/s before, ${s.rateAfter} after`);
   }
-  log(`replayed checks ${trial.replayedChecks} of ${trial.events}; unchecked ${trial.unchecked}; not stored ${trial.notStored}; duplicate rows ${trial.storedRowsMinusEvents}`);
+  log(
+    `replayed checks ${trial.replayedChecks} of ${trial.events}; unchecked ${trial.unchecked}; not stored ${trial.notStored}; duplicate rows ${trial.storedRowsMinusEvents}`,
+  );
   log(`written to ${file} (${result.durationSeconds} s)`);
   if (trial.unchecked !== 0 || trial.notStored !== 0 || trial.storedRowsMinusEvents !== 0) process.exitCode = 1;
 }

@@ -43,7 +43,13 @@ const full = {
   spatial: { ...spatialThroughputDefaults, duration: 6, repeats: 2 } as Omit<SpatialThroughputSettings, "onProgress">,
   tuning: {
     duration: 15,
-    grid: { detectorConcurrency: [64, 256, 1024], consumersPerProcess: [1, 2], cassandraConnectionsPerHost: [1, 2], partitions: [3, 12], detectors: [1, 2] } as Readonly<Record<string, readonly number[]>>,
+    grid: {
+      detectorConcurrency: [64, 256, 1024],
+      consumersPerProcess: [1, 2],
+      cassandraConnectionsPerHost: [1, 2],
+      partitions: [3, 12],
+      detectors: [1, 2],
+    } as Readonly<Record<string, readonly number[]>>,
   },
 };
 
@@ -67,14 +73,35 @@ const program = new Command("bench")
   .addOption(new Option("--output-dir <dir>", "where the JSON and charts go").default(join(projectRoot, "results", "bench")))
   .addOption(new Option("--name <file>", "the JSON's file name (latest.json is written as well)").default("latest.json"))
   .addOption(new Option("--keys <n>", "distinct keys (ceiling and pipeline alike)").default(benchRunSettings.keys).argParser(Number))
-  .addOption(new Option("--pairs <n>", `interleaved ceiling/pipeline pairs (default ${full.pairs}; smoke ${smoke.pairs})`).argParser(Number))
-  .addOption(new Option("--spike", "also run the 10× load spike twice, the overload policy off and on (Kafka as a buffer, ~10 min)").default(false))
-  .addOption(new Option("--only-spike", "run only the spike pair (overload policy off, then on) into its own JSON; no README, charts or latest.json").default(false))
   .addOption(
-    new Option("--spike-base-rate <n>", "with --only-spike: the spike's base rate (default: half the p99-bounded rate in the output dir's latest.json, else 400)").argParser(Number),
+    new Option("--pairs <n>", `interleaved ceiling/pipeline pairs (default ${full.pairs}; smoke ${smoke.pairs})`).argParser(Number),
   )
-  .addOption(new Option("--preload-rate <n>", "events/s of the load generator that preloads each drain's backlog (a busy machine: lower)").argParser(Number))
-  .addOption(new Option("--only-history", "run only the drains in both history modes, interleaved, into history-modes.json; no README, charts or latest.json").default(false))
+  .addOption(
+    new Option("--spike", "also run the 10× load spike twice, the overload policy off and on (Kafka as a buffer, ~10 min)").default(false),
+  )
+  .addOption(
+    new Option(
+      "--only-spike",
+      "run only the spike pair (overload policy off, then on) into its own JSON; no README, charts or latest.json",
+    ).default(false),
+  )
+  .addOption(
+    new Option(
+      "--spike-base-rate <n>",
+      "with --only-spike: the spike's base rate (default: half the p99-bounded rate in the output dir's latest.json, else 400)",
+    ).argParser(Number),
+  )
+  .addOption(
+    new Option("--preload-rate <n>", "events/s of the load generator that preloads each drain's backlog (a busy machine: lower)").argParser(
+      Number,
+    ),
+  )
+  .addOption(
+    new Option(
+      "--only-history",
+      "run only the drains in both history modes, interleaved, into history-modes.json; no README, charts or latest.json",
+    ).default(false),
+  )
   .addOption(new Option("--no-spatial", "leave out the spatial strategies' drains (~5 min)"))
   .addOption(new Option("--tuning", "also run the one-knob-at-a-time tuning grid (~4 min)").default(false));
 
@@ -180,7 +207,9 @@ async function main(): Promise<void> {
     onAttempt: (t, a) => {
       const v = a.value as CeilingStep & DrainTrial;
       const figure = t.kind === "ceiling" ? `${v.opsPerSecond} ops/s` : `${v.checksPerSecond} checks/s`;
-      log(`  ${t.kind} ${t.pair + 1}: ${figure}, others ${(v.cpu.foreignShare * 100).toFixed(0)} %${a.interference ? ` (disturbed: ${a.interference}; again)` : ""}`);
+      log(
+        `  ${t.kind} ${t.pair + 1}: ${figure}, others ${(v.cpu.foreignShare * 100).toFixed(0)} %${a.interference ? ` (disturbed: ${a.interference}; again)` : ""}`,
+      );
     },
   });
   const ceilings = trials.filter((t) => t.kind === "ceiling").map((t) => (t.value as CeilingStep).opsPerSecond);
@@ -245,7 +274,19 @@ async function main(): Promise<void> {
   await benchCharts(result, o.outputDir);
   if (!o.smoke) updateReadmeBenchSection(result);
   log(`written to ${join(o.outputDir, o.name)} (${result.durationSeconds} s)`);
-  const { trials: _t, rateSearch: _r, ceilingScan: _c, settings: _s, warmup: _w, spike: _sp, spikeWithOverloadPolicy: _so, spatial: _sa, historyModes: _hm, tuning: _tu, ...headline } = result;
+  const {
+    trials: _t,
+    rateSearch: _r,
+    ceilingScan: _c,
+    settings: _s,
+    warmup: _w,
+    spike: _sp,
+    spikeWithOverloadPolicy: _so,
+    spatial: _sa,
+    historyModes: _hm,
+    tuning: _tu,
+    ...headline
+  } = result;
   console.log(JSON.stringify(headline, null, 2));
 }
 

@@ -42,7 +42,15 @@ const profiles = {
   smoke: { rate: 150, duration: 25, kills: 2, restartKafka: false, restartCassandra: false, malformedEverySeconds: 8 },
   // Six server JVMs beside the shared stack on two cores: a lower rate, and a window long enough that each
   // fault's member is down, back and caught up before the next one; three detector kills for a spread.
-  cluster: { rate: 50, duration: 1080, kills: 3, restartKafka: false, restartCassandra: false, malformedEverySeconds: 10, cluster: clusterFaults },
+  cluster: {
+    rate: 50,
+    duration: 1080,
+    kills: 3,
+    restartKafka: false,
+    restartCassandra: false,
+    malformedEverySeconds: 10,
+    cluster: clusterFaults,
+  },
 } as const satisfies Record<string, Profile>;
 const caseHeader = "chaos-case";
 const recoveryLimitSeconds = 90;
@@ -79,7 +87,10 @@ const program = new Command("chaos")
   .addOption(new Option("--smoke", "a short campaign that checks the harness works (two kills, no server restarts)").default(false))
   .addOption(new Option("--seed <n>", "seed of the fault plan").default(Date.now() % 100_000).argParser(Number))
   .addOption(
-    new Option("--nodes <n>", `1: the shared single-node stack; ${clusterNodeCounts.min}-${clusterNodeCounts.max}: the cluster (npm run stack -- start --nodes <n>)`)
+    new Option(
+      "--nodes <n>",
+      `1: the shared single-node stack; ${clusterNodeCounts.min}-${clusterNodeCounts.max}: the cluster (npm run stack -- start --nodes <n>)`,
+    )
       .default(1)
       .argParser((v) => {
         const n = Number(v);
@@ -234,7 +245,11 @@ async function main(): Promise<number> {
     await Promise.all([feeder, supervisor]);
     await producer.disconnect();
     // Every malformed record sent must reach the dead-letter topic; give the detectors time to catch up.
-    await waitFor(() => deadLettered.size >= malformedSent, { what: "every malformed record to reach the dead-letter topic", timeoutMs: 120_000, intervalMs: 500 }).catch(
+    await waitFor(() => deadLettered.size >= malformedSent, {
+      what: "every malformed record to reach the dead-letter topic",
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    }).catch(
       () => undefined, // the summary's verification counts what is missing
     );
     await dlq.disconnect();
@@ -269,7 +284,8 @@ async function main(): Promise<number> {
       bound: struck[i]!.bound,
     }),
   }));
-  const slowest = (r: (typeof readBack)[number]) => Math.max(r.recoverySeconds, r.afterReturnRecoverySeconds ?? 0, r.backlogRecoverySeconds);
+  const slowest = (r: (typeof readBack)[number]) =>
+    Math.max(r.recoverySeconds, r.afterReturnRecoverySeconds ?? 0, r.backlogRecoverySeconds);
   const kills = readBack.filter((r) => r.kind === "kill-detector");
   const result = {
     at: new Date().toISOString(),

@@ -51,7 +51,9 @@ export interface NumberSetting<T> {
 export function settingNumber<T>(flag: string, raw: string, s: NumberSetting<T>): T {
   const parsed = s.schema.safeParse(raw);
   if (!plainDecimal.test(raw) || !parsed.success) {
-    throw new InvalidArgumentError(`${flag} ${JSON.stringify(raw)}: allowed: ${s.allowed}, in plain decimal digits (no sign, hex, exponent or blanks)`);
+    throw new InvalidArgumentError(
+      `${flag} ${JSON.stringify(raw)}: allowed: ${s.allowed}, in plain decimal digits (no sign, hex, exponent or blanks)`,
+    );
   }
   return parsed.data;
 }

@@ -35,7 +35,11 @@ export function simulate(t: TuningRun): Score {
   const rng = new Rng(t.seed);
   const walkShare = Number(loadgenSettings.randomWalkShare.default);
   const injection = { spikeProbability: t.spikeProbability, shiftProbability: t.shiftProbability };
-  const keys = Array.from({ length: t.keys }, () => ({ state: newKeyState(rng, walkShare), values: [] as number[], sums: undefined as CusumSums | undefined }));
+  const keys = Array.from({ length: t.keys }, () => ({
+    state: newKeyState(rng, walkShare),
+    values: [] as number[],
+    sums: undefined as CusumSums | undefined,
+  }));
   const verdicts: VerdictRecord[] = [];
   const injections: InjectionRecord[] = [];
   const injected = { spike: 0, shift: 0 };

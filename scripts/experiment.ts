@@ -15,7 +15,14 @@ import { SizeInputError } from "../cdk/size/size-input.ts";
 import { CassandraUserDataChangeError, replaceCassandraNodesFlag } from "./aws/cassandra-user-data-guard.ts";
 import { StateError } from "./experiment/experiment-state.ts";
 import { Progress } from "./experiment/progress.ts";
-import { defaultWarmupSeconds, ExperimentArgumentError, ExperimentError, runExperiment, workDirOf, type RateMode } from "./experiment/run-experiment.ts";
+import {
+  defaultWarmupSeconds,
+  ExperimentArgumentError,
+  ExperimentError,
+  runExperiment,
+  workDirOf,
+  type RateMode,
+} from "./experiment/run-experiment.ts";
 import { AwsStageRunner } from "./experiment/stage-runner-aws.ts";
 import { LocalStageRunner } from "./experiment/stage-runner-local.ts";
 import { parseStageList } from "./experiment/stage-list.ts";
@@ -24,22 +31,31 @@ import { projectRoot } from "./local/locations.ts";
 
 const idPattern = /^[a-z][a-z0-9-]{0,23}$/;
 
-const positive = (flag: string, allowed: string, integer = false) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new InvalidArgumentError(`${flag} ${JSON.stringify(value)}: allowed: ${allowed}`);
-  }
-  return n;
-};
+const positive =
+  (flag: string, allowed: string, integer = false) =>
+  (value: string) => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${flag} ${JSON.stringify(value)}: allowed: ${allowed}`);
+    }
+    return n;
+  };
 
 const experimentId = (flag: string) => (value: string) => {
   if (!idPattern.test(value)) {
-    throw new InvalidArgumentError(`${flag} ${JSON.stringify(value)}: allowed: 1-24 lower-case letters, digits or '-', starting with a letter (it becomes the stacks' names and the anomaly-kit:experiment tag)`);
+    throw new InvalidArgumentError(
+      `${flag} ${JSON.stringify(value)}: allowed: 1-24 lower-case letters, digits or '-', starting with a letter (it becomes the stacks' names and the anomaly-kit:experiment tag)`,
+    );
   }
   return value;
 };
 
-const defaultId = (now = new Date()) => `e${now.toISOString().replace(/[-:T]/g, "").slice(0, 14).replace(/^(\d{8})/, "$1-")}`;
+const defaultId = (now = new Date()) =>
+  `e${now
+    .toISOString()
+    .replace(/[-:T]/g, "")
+    .slice(0, 14)
+    .replace(/^(\d{8})/, "$1-")}`;
 
 interface CliOptions {
   stages?: string;
@@ -70,20 +86,38 @@ const program = new Command("experiment")
   .option("--duration <seconds>", "measured seconds per stage (after the warm-up)", positive("--duration", "a number of seconds > 0"))
   .option("--warmup <seconds>", "warm-up seconds before each measurement (default: a third of --duration, 5..60)", (v) => {
     const n = Number(v);
-    if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--warmup ${JSON.stringify(v)}: allowed: a number of seconds >= 0`);
+    if (v.trim() === "" || !Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`--warmup ${JSON.stringify(v)}: allowed: a number of seconds >= 0`);
     return n;
   })
-  .addOption(new Option("--rate <events-per-second>", "a fixed load rate for every stage (default: the size plan's rate)").argParser(positive("--rate", "a number of events per second > 0")).conflicts("search"))
+  .addOption(
+    new Option("--rate <events-per-second>", "a fixed load rate for every stage (default: the size plan's rate)")
+      .argParser(positive("--rate", "a number of events per second > 0"))
+      .conflicts("search"),
+  )
   .addOption(new Option("--search", "search each stage for the highest rate with p99 < 1 s").conflicts("rate"))
   .option("--keep", "do not tear down at the end, on failure or on Ctrl-C")
-  .addOption(new Option("--resume <id>", "continue an interrupted experiment after its last finished stage").argParser(experimentId("--resume")).conflicts("id"))
+  .addOption(
+    new Option("--resume <id>", "continue an interrupted experiment after its last finished stage")
+      .argParser(experimentId("--resume"))
+      .conflicts("id"),
+  )
   .option("--compare <id>", "compare with an earlier experiment in the report", experimentId("--compare"))
   .option("--id <id>", "experiment id (default: e<date>-<time>); also the CDK experimentId and the resources' tag", experimentId("--id"))
   .option("--results-dir <dir>", "results root", join(projectRoot, "results", "experiments"))
   .option("--region <region>", "aws: region (size model default)", "us-east-1")
-  .option("--cluster-admin-arn <arn>", "aws: the IAM role or user given cluster admin on EKS (default: the caller's, from STS; an assumed role → its role ARN)")
-  .option("--api-access-cidrs <cidrs>", "aws: public CIDRs allowed to reach the EKS API endpoint, e.g. your address/32 (default: private endpoint only)")
-  .option("--from-inside-vpc", "aws: this machine reaches the private EKS endpoint (a bastion or VPN into the VPC), so no public endpoint is needed")
+  .option(
+    "--cluster-admin-arn <arn>",
+    "aws: the IAM role or user given cluster admin on EKS (default: the caller's, from STS; an assumed role → its role ARN)",
+  )
+  .option(
+    "--api-access-cidrs <cidrs>",
+    "aws: public CIDRs allowed to reach the EKS API endpoint, e.g. your address/32 (default: private endpoint only)",
+  )
+  .option(
+    "--from-inside-vpc",
+    "aws: this machine reaches the private EKS endpoint (a bastion or VPN into the VPC), so no public endpoint is needed",
+  )
   .option(
     replaceCassandraNodesFlag,
     "aws: deploy even when the code changes running Cassandra nodes' user data or instance type (CloudFormation stops and starts them: their instance store is emptied and Cassandra stays down on them); refused otherwise",
@@ -177,11 +211,18 @@ main().then(
       // Already printed by commander; --help and --version are not errors.
       process.exit(err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 2);
     }
-    if (err instanceof InvalidArgumentError || err instanceof StateError || err instanceof SizeInputError || err instanceof ExperimentArgumentError) {
+    if (
+      err instanceof InvalidArgumentError ||
+      err instanceof StateError ||
+      err instanceof SizeInputError ||
+      err instanceof ExperimentArgumentError
+    ) {
       process.stderr.write(`experiment: ${err.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`experiment: ${err instanceof ExperimentError || err instanceof CassandraUserDataChangeError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `experiment: ${err instanceof ExperimentError || err instanceof CassandraUserDataChangeError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

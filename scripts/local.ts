@@ -12,7 +12,14 @@ import { detectorSettings, loadgenSettings, type DetectorConfig } from "../app/c
 import { plainDecimal } from "./cli-number.ts";
 import { detectorHeapModes } from "./local/detector-memory.ts";
 import { spatialThroughputDefaults, spatialTrial } from "./bench/spatial-throughput.ts";
-import { localRunDefaults, passCriteria, runLocalPipeline, runPassed, type LocalRunSummary, type ProgressSample } from "./local/pipeline-run.ts";
+import {
+  localRunDefaults,
+  passCriteria,
+  runLocalPipeline,
+  runPassed,
+  type LocalRunSummary,
+  type ProgressSample,
+} from "./local/pipeline-run.ts";
 import { clusterNodeCounts, clusterTarget } from "./local/local-cluster.ts";
 import { singleNodeTarget } from "./local/local-target.ts";
 import { projectRoot } from "./local/locations.ts";
@@ -24,7 +31,6 @@ import { usageErrorExitCode } from "../app/cli-exit.ts";
 export class LocalUsageError extends Error {
   override name = "LocalUsageError";
 }
-
 
 /** A setting's check: its allowed values as words, and its schema. */
 interface Check {
@@ -73,7 +79,12 @@ const nodeCounts: Check = {
   schema: z
     .string()
     .transform(Number)
-    .pipe(z.number().int().refine((n) => n === 1 || (n >= clusterNodeCounts.min && n <= clusterNodeCounts.max))),
+    .pipe(
+      z
+        .number()
+        .int()
+        .refine((n) => n === 1 || (n >= clusterNodeCounts.min && n <= clusterNodeCounts.max)),
+    ),
 };
 const heapModes: Check = { allowed: detectorHeapModes.join(" or "), schema: z.enum(detectorHeapModes) };
 
@@ -81,14 +92,18 @@ const heapModes: Check = { allowed: detectorHeapModes.join(" or "), schema: z.en
  * A commander argParser: a number as plain decimal text (the setting's schema then checks kind and range), any
  * other value by the schema alone; the message gives what is allowed.
  */
-const strictValue = (check: Check, numeric: boolean) => (raw: string): unknown => {
-  const parsed = check.schema.safeParse(raw);
-  if ((numeric && !plainDecimal.test(raw)) || !parsed.success) {
-    // Commander prefixes "option '<flag> <arg>' argument '<value>' is invalid."
-    throw new InvalidArgumentError(`allowed: ${check.allowed}${numeric ? ", written as plain decimal digits (no sign, hex, exponent or blanks)" : ""}`);
-  }
-  return numeric ? Number(raw) : parsed.data;
-};
+const strictValue =
+  (check: Check, numeric: boolean) =>
+  (raw: string): unknown => {
+    const parsed = check.schema.safeParse(raw);
+    if ((numeric && !plainDecimal.test(raw)) || !parsed.success) {
+      // Commander prefixes "option '<flag> <arg>' argument '<value>' is invalid."
+      throw new InvalidArgumentError(
+        `allowed: ${check.allowed}${numeric ? ", written as plain decimal digits (no sign, hex, exponent or blanks)" : ""}`,
+      );
+    }
+    return numeric ? Number(raw) : parsed.data;
+  };
 
 const d = localRunDefaults;
 const option = (flag: string, help: string, check: Check, value: number | string) =>
@@ -96,7 +111,9 @@ const option = (flag: string, help: string, check: Check, value: number | string
 
 /** The flags: the passed-on settings (and their names as commander keeps them), then the local run's own. */
 function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof PassedOn> } {
-  const command = new Command("local").description("Run the load generator and the detector against the local Kafka + Cassandra, then verify");
+  const command = new Command("local").description(
+    "Run the load generator and the detector against the local Kafka + Cassandra, then verify",
+  );
   const keys = new Map<string, keyof PassedOn>();
   command.addOption(option(loadgenSettings.duration.flag, "seconds of the measured window (after the warm-up)", durationRange, d.duration));
   command.addOption(
@@ -114,7 +131,14 @@ function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof Pas
   }
   command
     .addOption(option("--detectors <n>", "detector processes", detectorsRange, d.detectors))
-    .addOption(option("--nodes <n>", "Kafka brokers and Cassandra nodes: 1, the shared stack, or the cluster of `npm run stack -- start --nodes <n>`", nodeCounts, 1))
+    .addOption(
+      option(
+        "--nodes <n>",
+        "Kafka brokers and Cassandra nodes: 1, the shared stack, or the cluster of `npm run stack -- start --nodes <n>`",
+        nodeCounts,
+        1,
+      ),
+    )
     .addOption(
       option(
         "--spatial <strategy>",
@@ -124,8 +148,10 @@ function localCommand(): { command: Command; keys: ReadonlyMap<string, keyof Pas
       ),
     )
     .addOption(
-      new Option("--detector-memory-mib <n>", "run each detector in a cgroup with this memory limit, as its pod (needs root); a detector that dies is started again")
-        .argParser(strictValue(memoryRange, true)),
+      new Option(
+        "--detector-memory-mib <n>",
+        "run each detector in a cgroup with this memory limit, as its pod (needs root); a detector that dies is started again",
+      ).argParser(strictValue(memoryRange, true)),
     )
     .addOption(
       option(
@@ -204,7 +230,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (parsed === "help") return 0;
   const o = parsed;
-  console.log(`${o.rate} events/s for ${o.warmup} s of warm-up, then ${o.duration} s measured, over ${o.keys} keys; ${o.detectors} detector(s)`);
+  console.log(
+    `${o.rate} events/s for ${o.warmup} s of warm-up, then ${o.duration} s measured, over ${o.keys} keys; ${o.detectors} detector(s)`,
+  );
   // Every value is validated again by the app's own config schema before a process starts.
   const { output, spatial, detectorMemoryMib, detectorHeap, nodes, warmup, ...rest } = o;
   if (spatial !== "off") return spatialRun(o, spatial);
@@ -238,7 +266,14 @@ async function main(argv: readonly string[]): Promise<number> {
  * precision/recall of the injected spatial anomalies and the search's rounds and truncated share.
  */
 async function spatialRun(o: LocalArgs, strategy: Exclude<LocalArgs["spatial"], "off">): Promise<number> {
-  const settings = { ...spatialThroughputDefaults, rate: o.rate, duration: o.duration, keys: o.keys, partitions: o.partitions, detectorConcurrency: o.detectorConcurrency };
+  const settings = {
+    ...spatialThroughputDefaults,
+    rate: o.rate,
+    duration: o.duration,
+    keys: o.keys,
+    partitions: o.partitions,
+    detectorConcurrency: o.detectorConcurrency,
+  };
   const trial = await spatialTrial({ ...settings, onProgress: (line) => console.log(line) }, 0, strategy, "offered");
   const summary = { at: new Date().toISOString(), strategy, settings, ...trial, lost: trial.backlog - trial.checks };
   mkdirSync(dirname(o.output), { recursive: true });

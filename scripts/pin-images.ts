@@ -37,7 +37,11 @@ export async function pinImages(o: PinOptions): Promise<PinOutcome> {
   // One at a time: a few references, and a registry's rate limit is per client.
   for (const reference of references) {
     const result = await resolveDigest(reference, o.run);
-    o.log(result.digest === undefined ? `${reference}: not resolved (${result.errors.join("; ")})` : `${reference}: ${result.digest} (${result.tool})`);
+    o.log(
+      result.digest === undefined
+        ? `${reference}: not resolved (${result.errors.join("; ")})`
+        : `${reference}: ${result.digest} (${result.tool})`,
+    );
     results.push(result);
   }
   const lock: ImageLock = {
@@ -59,11 +63,20 @@ async function main(argv: readonly string[]): Promise<number> {
     .exitOverride();
   command.parse([...argv], { from: "user" });
   const { lock } = command.opts<{ lock: string }>();
-  const outcome = await pinImages({ run: runTool, lockPath: lock, dockerfileText: readFileSync(dockerfilePath, "utf8"), log: (l) => process.stdout.write(`${l}\n`) });
-  process.stdout.write(`${lock}: ${outcome.resolved.length} of ${outcome.resolved.length + outcome.unresolved.length} references resolved\n`);
+  const outcome = await pinImages({
+    run: runTool,
+    lockPath: lock,
+    dockerfileText: readFileSync(dockerfilePath, "utf8"),
+    log: (l) => process.stdout.write(`${l}\n`),
+  });
+  process.stdout.write(
+    `${lock}: ${outcome.resolved.length} of ${outcome.resolved.length + outcome.unresolved.length} references resolved\n`,
+  );
   for (const u of outcome.untagged) process.stdout.write(`not pinned here (no tag of ours names it): ${u}\n`);
   if (outcome.unresolved.length > 0) {
-    process.stderr.write(`pin-images: not resolved: ${outcome.unresolved.map((r) => r.reference).join(", ")}; they keep the lock's earlier digest, if any\n`);
+    process.stderr.write(
+      `pin-images: not resolved: ${outcome.unresolved.map((r) => r.reference).join(", ")}; they keep the lock's earlier digest, if any\n`,
+    );
     return 1;
   }
   return 0;

@@ -32,8 +32,18 @@ export function planCommand(write: (text: string) => void = (text) => process.st
     new Command("plan")
       .description("Resources and estimated cost of each stage of an experiment (offline price list; no AWS access)")
       .argument("<stages>", "a preset (stage-3 … stage-48) or Cassandra node counts, e.g. 3,6,12,24,48")
-      .option("--hours-per-stage <h>", "run time of each stage, hours", plainNumberOption("--hours-per-stage", { ...hours, aboveMin: true }), 0.5)
-      .option("--overhead-hours <h>", "hours billed per stage beyond the run (deploy, warm-up, teardown)", plainNumberOption("--overhead-hours", hours), 0)
+      .option(
+        "--hours-per-stage <h>",
+        "run time of each stage, hours",
+        plainNumberOption("--hours-per-stage", { ...hours, aboveMin: true }),
+        0.5,
+      )
+      .option(
+        "--overhead-hours <h>",
+        "hours billed per stage beyond the run (deploy, warm-up, teardown)",
+        plainNumberOption("--overhead-hours", hours),
+        0,
+      )
       .option(
         "--msk-storage-gib <n>",
         "EBS storage per MSK broker for every stage, GiB: the size key kafkaStorageGiB (default: the most any stage needs)",

@@ -72,13 +72,17 @@ export function parseArgs(argv: readonly string[]): RehearseArgs {
   if (from !== undefined) {
     const [a, b] = [sizePlanFrom({ preset: from }), sizePlanFrom({ preset })];
     if (a.cassandra.nodes >= b.cassandra.nodes) {
-      throw new UsageError(`--from: value ${JSON.stringify(from)} is not allowed with --preset ${preset}; allowed: a smaller stage than ${preset} (growth)`);
+      throw new UsageError(
+        `--from: value ${JSON.stringify(from)} is not allowed with --preset ${preset}; allowed: a smaller stage than ${preset} (growth)`,
+      );
     }
   }
   const scenarios = o.scenarios === "none" ? [] : o.scenarios.split(",").filter(Boolean);
   for (const s of scenarios) {
     if (!(scenarioNames as readonly string[]).includes(s)) {
-      throw new UsageError(`--scenarios: value ${JSON.stringify(s)} is not allowed; allowed: ${scenarioNames.join(", ")} (comma-separated) or none`);
+      throw new UsageError(
+        `--scenarios: value ${JSON.stringify(s)} is not allowed; allowed: ${scenarioNames.join(", ")} (comma-separated) or none`,
+      );
     }
   }
   return { preset, from, scenarios: scenarios as ScenarioName[], out: o.out, keep: o.keep === true, ifBuilt: o.ifBuilt === true };
@@ -131,7 +135,12 @@ export async function rehearse(args: RehearseArgs): Promise<boolean> {
     timeToAvailableSeconds: phases[0]?.seconds ?? null,
     totalSeconds: (Date.now() - t0) / 1000,
     compressedTimings,
-    nodes: { count: plan.eks.workerNodes, instanceType: plan.eks.instanceType, zones: plan.availabilityZones, ...eksNodeResources(plan.eks.instanceType) },
+    nodes: {
+      count: plan.eks.workerNodes,
+      instanceType: plan.eks.instanceType,
+      zones: plan.availabilityZones,
+      ...eksNodeResources(plan.eks.instanceType),
+    },
     phases,
   };
   mkdirSync(args.out, { recursive: true });

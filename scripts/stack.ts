@@ -11,7 +11,10 @@ import { resetStack, stackStatus, startStack, stopStack } from "./local/stack-co
 
 /** 1: the shared single-node stack; more: the cluster. */
 const nodesOption = () =>
-  new Option("--nodes <n>", `1: the single-node stack; ${clusterNodeCounts.min}-${clusterNodeCounts.max}: the cluster of that many brokers and Cassandra nodes`)
+  new Option(
+    "--nodes <n>",
+    `1: the single-node stack; ${clusterNodeCounts.min}-${clusterNodeCounts.max}: the cluster of that many brokers and Cassandra nodes`,
+  )
     .default(1)
     .argParser(parseNodes);
 
@@ -19,7 +22,9 @@ const nodesOption = () =>
 export function parseNodes(raw: string): number {
   const n = parsePlainNumber(raw, { min: 1, max: clusterNodeCounts.max, integer: true });
   if (n === undefined) {
-    throw new InvalidArgumentError(`allowed: 1 (the shared single-node stack) or an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max}, in plain decimal digits`);
+    throw new InvalidArgumentError(
+      `allowed: 1 (the shared single-node stack) or an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max}, in plain decimal digits`,
+    );
   }
   if (n !== 1) checkNodeCount(n);
   return n;
@@ -29,7 +34,12 @@ async function printClusterStatus(nodes: number): Promise<boolean> {
   const registered = await clusterBrokers(nodes);
   const status = clusterStatus(nodes);
   for (const s of status) {
-    const state = s.pid === null ? "stopped" : s.kind === "kafka" && !registered.includes(s.node) ? `not registered (pid ${s.pid})` : `running (pid ${s.pid})`;
+    const state =
+      s.pid === null
+        ? "stopped"
+        : s.kind === "kafka" && !registered.includes(s.node)
+          ? `not registered (pid ${s.pid})`
+          : `running (pid ${s.pid})`;
     console.log(`${`${s.kind} ${s.node}`.padEnd(12)} ${s.rack.padEnd(9)} ${s.address.padEnd(16)} ${state}`);
   }
   return status.every((s) => s.pid !== null) && registered.length === nodes;
@@ -61,7 +71,8 @@ program
   .addOption(nodesOption())
   .action(async (options: { auth?: boolean; tls?: boolean; nodes: number }) => {
     if (options.nodes > 1) {
-      if (options.auth === true || options.tls === true) throw new StackError(`--nodes ${options.nodes}: --auth and --tls are for the single-node stack only`);
+      if (options.auth === true || options.tls === true)
+        throw new StackError(`--nodes ${options.nodes}: --auth and --tls are for the single-node stack only`);
       const t0 = Date.now();
       await startCluster(options.nodes);
       console.log(`started in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -83,7 +94,10 @@ program
   .action(async (options: { nodes: number }) => {
     if (!(await (options.nodes > 1 ? printClusterStatus(options.nodes) : printStatus()))) process.exitCode = 1;
   });
-program.command("reset").description("delete the servers' data (stack must be stopped)").action(() => resetStack());
+program
+  .command("reset")
+  .description("delete the servers' data (stack must be stopped)")
+  .action(() => resetStack());
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   program.parseAsync().catch((err: unknown) => {

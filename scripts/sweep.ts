@@ -32,9 +32,14 @@ export class SweepUsageError extends Error {
 const minutes = plainNumberOption("--timeout-minutes", { min: 0, aboveMin: true, max: 7 * 24 * 60 });
 
 /** The flags checked before any AWS call (throws SweepUsageError naming the flag). */
-export function checkSweepOptions(options: SweepCliOptions, env: Readonly<Record<string, string | undefined>>): { region: string; origin: string } {
+export function checkSweepOptions(
+  options: SweepCliOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): { region: string; origin: string } {
   if (!/^[a-z][a-z0-9-]{0,23}$/.test(options.experiment)) {
-    throw new SweepUsageError(`--experiment ${JSON.stringify(options.experiment)}: allowed: 1-24 lower-case letters, digits or '-', starting with a letter`);
+    throw new SweepUsageError(
+      `--experiment ${JSON.stringify(options.experiment)}: allowed: 1-24 lower-case letters, digits or '-', starting with a letter`,
+    );
   }
   const [region, origin] =
     options.region !== undefined
@@ -66,7 +71,8 @@ export function sweepCommand(): Command {
     .action(async (options: SweepCliOptions) => {
       const { region } = checkSweepOptions(options, process.env);
       const deleting = options.delete === true;
-      if (!options.json) process.stdout.write(`sweep: experiment ${options.experiment} in ${region}${deleting ? ", deleting" : " (list only)"}\n`);
+      if (!options.json)
+        process.stdout.write(`sweep: experiment ${options.experiment} in ${region}${deleting ? ", deleting" : " (list only)"}\n`);
       let report: SweepReport;
       try {
         report = await sweepExperiment({ region }, options.experiment, {
@@ -76,7 +82,9 @@ export function sweepCommand(): Command {
         });
       } catch (error) {
         // Not knowing what is left is not "nothing left": exit 2, distinct from 1 (something remains).
-        process.stderr.write(`sweep: could not list the experiment's resources in ${region}: ${errorName(error)}: ${errorMessage(error)}\n`);
+        process.stderr.write(
+          `sweep: could not list the experiment's resources in ${region}: ${errorName(error)}: ${errorMessage(error)}\n`,
+        );
         process.exitCode = usageErrorExitCode;
         return;
       }

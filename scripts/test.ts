@@ -1,5 +1,5 @@
 /**
- * `npm test`: lint, type-check, then every test (unit, and integration against the real local stack).
+ * `npm test`: lint, format check, type-check, then every test (unit, and integration against the real local stack).
  * Ends with one plain line, "N passed, N failed, N skipped", that CI logs and people can read.
  */
 import { spawnSync } from "node:child_process";
@@ -24,6 +24,7 @@ if (missing.length > 0) {
 }
 if (!step("python tools", "bash", ["scripts/python-tools.sh"])) process.exit(1);
 const lintOk = step("lint", "eslint", ["--max-warnings=0", "."]);
+const formatOk = step("format", "prettier", ["--check", "."]);
 const typesOk = step("typecheck", "tsc", ["--noEmit", "-p", "."]);
 const report = join(mkdtempSync(join(tmpdir(), "vitest-")), "report.json");
 const testsOk = step("tests", "vitest", ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...extra]);
@@ -40,6 +41,6 @@ try {
 } catch {
   counts.failed += 1; // the runner died before writing its report
 }
-const checksFailed = Number(!lintOk) + Number(!typesOk);
+const checksFailed = Number(!lintOk) + Number(!formatOk) + Number(!typesOk);
 console.log(`${counts.passed} passed, ${counts.failed + checksFailed} failed, ${counts.skipped} skipped`);
-process.exitCode = lintOk && typesOk && testsOk && counts.failed === 0 ? 0 : 1;
+process.exitCode = lintOk && formatOk && typesOk && testsOk && counts.failed === 0 ? 0 : 1;

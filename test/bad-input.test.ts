@@ -20,7 +20,14 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "
 import { CommanderError, InvalidArgumentError } from "commander";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { knownAwsRegions } from "../app/aws-regions.ts";
-import { ConfigError, detectorSettings, largestLoadgenEventBytes, loadgenSettings, parseDetectorConfig, parseLoadgenConfig } from "../app/config.ts";
+import {
+  ConfigError,
+  detectorSettings,
+  largestLoadgenEventBytes,
+  loadgenSettings,
+  parseDetectorConfig,
+  parseLoadgenConfig,
+} from "../app/config.ts";
 import { topics } from "../app/topology.ts";
 import { main as synthK8s, usageErrorExitCode } from "../charts/synth.ts";
 import { kitInputFromContext } from "../cdk/kit-input.ts";
@@ -150,7 +157,13 @@ const synthOut = (dir: string): Row => ({
   names: "--out",
   allowed: allowedWord,
 });
-const planRow = (args: string[], names: string, allowed = allowedWord): Row => ({ entry: "plan", input: args.join(" "), run: () => plan(args), names, allowed });
+const planRow = (args: string[], names: string, allowed = allowedWord): Row => ({
+  entry: "plan",
+  input: args.join(" "),
+  run: () => plan(args),
+  names,
+  allowed,
+});
 const sweepRow = (args: string[], names: string, env: Record<string, string> = {}): Row => ({
   entry: "sweep",
   input: `${args.join(" ")} ${JSON.stringify(env)}`,
@@ -324,10 +337,23 @@ const rows: readonly Row[] = [
   detector({ AWS_REGION: "us-east-9", KAFKA_AUTH: "aws-iam" }),
   loadgen({ AWS_REGION: "moon-base-1" }),
   detector({ AWS_REGION: "eu-west-1", EXTRA_AWS_REGIONS: "not a region" }, "env EXTRA_AWS_REGIONS"),
-  detector({ ...login, CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:cn-north-1:123456789012:secret:detector-AbCdEf" }, "env CASSANDRA_PASSWORD_SECRET_ARN"),
+  detector(
+    { ...login, CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:cn-north-1:123456789012:secret:detector-AbCdEf" },
+    "env CASSANDRA_PASSWORD_SECRET_ARN",
+  ),
   detector({ ...login, CASSANDRA_PASSWORD_SECRET_ARN: cnSecret, AWS_REGION: "us-east-1" }, "env CASSANDRA_PASSWORD_SECRET_ARN"),
-  detector({ ...login, CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:us-east-9:123456789012:secret:x" }, "env CASSANDRA_PASSWORD_SECRET_ARN"),
-  detector({ ...login, CASSANDRA_PASSWORD_FILE: "/run/p", CASSANDRA_TLS_CA_SECRET_ARN: "arn:aws-us-gov:secretsmanager:us-east-1:123456789012:secret:ca" }, "env CASSANDRA_TLS_CA_SECRET_ARN"),
+  detector(
+    { ...login, CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:us-east-9:123456789012:secret:x" },
+    "env CASSANDRA_PASSWORD_SECRET_ARN",
+  ),
+  detector(
+    {
+      ...login,
+      CASSANDRA_PASSWORD_FILE: "/run/p",
+      CASSANDRA_TLS_CA_SECRET_ARN: "arn:aws-us-gov:secretsmanager:us-east-1:123456789012:secret:ca",
+    },
+    "env CASSANDRA_TLS_CA_SECRET_ARN",
+  ),
   // Misspelt environment variables under the app's prefixes: refused with the closest known name.
   detector({ DETECTOR_CONCURENCY: "5" }, "env DETECTOR_CONCURENCY", /did you mean DETECTOR_CONCURRENCY\?/),
   detector({ CASSANDRA_KEYSPAC: "x" }, "env CASSANDRA_KEYSPAC", /did you mean CASSANDRA_KEYSPACE\?/),
@@ -350,7 +376,18 @@ const rows: readonly Row[] = [
   synthRow(["--preset", "stage-3", "--region", "us-east-9"], "region"),
   synthRow(["--preset", "stage-3", "--extraRegions", "Mars"], "extraRegions"),
   synthRow(
-    ["--preset", "stage-3", "--cassandra-username", "detector", "--cassandra-password-secret-arn", cnSecret, "--kafka-auth", "aws-iam", "--aws-region", "us-east-1"],
+    [
+      "--preset",
+      "stage-3",
+      "--cassandra-username",
+      "detector",
+      "--cassandra-password-secret-arn",
+      cnSecret,
+      "--kafka-auth",
+      "aws-iam",
+      "--aws-region",
+      "us-east-1",
+    ],
     "--cassandra-password-secret-arn",
   ),
   synthOut("/proc/anomaly-kit-out"),
@@ -491,10 +528,18 @@ describe("what the checks must still let through", () => {
   it("takes every known region, and a new one only when the override names it, with the partition its name gives", () => {
     for (const region of Object.keys(knownAwsRegions)) expect(parseDetectorConfig({ env: { AWS_REGION: region } }).awsRegion).toBe(region);
     expect(() => parseDetectorConfig({ env: { AWS_REGION: "xx-newplace-1" } })).toThrow(/not a known AWS region/);
-    expect(parseDetectorConfig({ env: { AWS_REGION: "xx-newplace-1", EXTRA_AWS_REGIONS: "xx-newplace-1" } }).awsRegion).toBe("xx-newplace-1");
+    expect(parseDetectorConfig({ env: { AWS_REGION: "xx-newplace-1", EXTRA_AWS_REGIONS: "xx-newplace-1" } }).awsRegion).toBe(
+      "xx-newplace-1",
+    );
     const plan = parseSizeInput({ preset: "stage-3", region: "cn-newplace-1", extraRegions: "cn-newplace-1" });
-    expect({ zones: plan.availabilityZones, partition: plan.partition }).toEqual({ zones: ["cn-newplace-1a", "cn-newplace-1b", "cn-newplace-1c"], partition: "aws-cn" });
-    expect(kitInputFromContext({ preset: "stage-3", region: "cn-north-1", clusterAdminArn: "arn:aws-cn:iam::123456789012:role/KitAdmin" }).plan.region).toBe("cn-north-1");
+    expect({ zones: plan.availabilityZones, partition: plan.partition }).toEqual({
+      zones: ["cn-newplace-1a", "cn-newplace-1b", "cn-newplace-1c"],
+      partition: "aws-cn",
+    });
+    expect(
+      kitInputFromContext({ preset: "stage-3", region: "cn-north-1", clusterAdminArn: "arn:aws-cn:iam::123456789012:role/KitAdmin" }).plan
+        .region,
+    ).toBe("cn-north-1");
   });
 
   it("leaves other tools' variables alone: Kubernetes service links, Kafka's and Cassandra's own, the login set-up's", () => {
@@ -517,15 +562,29 @@ describe("what the checks must still let through", () => {
   });
 
   it("takes the edges of what is allowed", () => {
-    expect(parseDetectorConfig({ env: { METRICS_PORT: "0", MAX_EVENT_BYTES: String(largestLoadgenEventBytes), DETECTOR_HANDOFF_CAPACITY: "64" } })).toMatchObject({
+    expect(
+      parseDetectorConfig({
+        env: { METRICS_PORT: "0", MAX_EVENT_BYTES: String(largestLoadgenEventBytes), DETECTOR_HANDOFF_CAPACITY: "64" },
+      }),
+    ).toMatchObject({
       metricsPort: 0,
       maxEventBytes: largestLoadgenEventBytes,
       handoffCapacity: 64,
     });
-    expect(parseDetectorConfig({ env: { EVENTS_TOPIC: "e".repeat(249), KAFKA_BROKERS: "10.0.0.1:9092,b-1.kafka.example:9098", CASSANDRA_KEYSPACE: "system1" } }).keyspace).toBe("system1");
+    expect(
+      parseDetectorConfig({
+        env: { EVENTS_TOPIC: "e".repeat(249), KAFKA_BROKERS: "10.0.0.1:9092,b-1.kafka.example:9098", CASSANDRA_KEYSPACE: "system1" },
+      }).keyspace,
+    ).toBe("system1");
     expect(parseDetectorConfig({ env: { CASSANDRA_TTL_SECONDS: "21600" } }).ttlSeconds).toBe(21_600);
-    expect(parseLoadgenConfig({ env: { LOADGEN_BURST_START_SECONDS: "120", LOADGEN_DURATION_SECONDS: "0", LOADGEN_BURST_DURATION_SECONDS: "5" } }).burstStartSeconds).toBe(120);
-    expect(kitInputFromContext({ preset: "stage-3", clusterAdminArn: admin, apiAccessCidrs: "203.0.113.7/32,8.8.8.0/24" }).access.apiAccessCidrs).toEqual(["203.0.113.7/32", "8.8.8.0/24"]);
+    expect(
+      parseLoadgenConfig({
+        env: { LOADGEN_BURST_START_SECONDS: "120", LOADGEN_DURATION_SECONDS: "0", LOADGEN_BURST_DURATION_SECONDS: "5" },
+      }).burstStartSeconds,
+    ).toBe(120);
+    expect(
+      kitInputFromContext({ preset: "stage-3", clusterAdminArn: admin, apiAccessCidrs: "203.0.113.7/32,8.8.8.0/24" }).access.apiAccessCidrs,
+    ).toEqual(["203.0.113.7/32", "8.8.8.0/24"]);
   });
 });
 
@@ -548,23 +607,27 @@ describe("no message prints a URL's user:password", () => {
     expect(urlSettings.map(([key]) => key)).toContain("otlpEndpoint");
   });
 
-  it.each(urlSettings.flatMap(([key, s]) => badUrls.flatMap((url) => [[key, "env", url, { env: { [s.env]: url } }] as const, [key, "flag", url, { env: {}, flags: { [key]: url } }] as const])))(
-    "%s from %s: %s",
-    (key, _origin, url, sources) => {
-      const messages: string[] = [];
-      for (const parse of [parseDetectorConfig, parseLoadgenConfig]) {
-        try {
-          parse(sources);
-        } catch (e) {
-          messages.push((e as Error).message);
-        }
+  it.each(
+    urlSettings.flatMap(([key, s]) =>
+      badUrls.flatMap((url) => [
+        [key, "env", url, { env: { [s.env]: url } }] as const,
+        [key, "flag", url, { env: {}, flags: { [key]: url } }] as const,
+      ]),
+    ),
+  )("%s from %s: %s", (key, _origin, url, sources) => {
+    const messages: string[] = [];
+    for (const parse of [parseDetectorConfig, parseLoadgenConfig]) {
+      try {
+        parse(sources);
+      } catch (e) {
+        messages.push((e as Error).message);
       }
-      // Every one of these is refused (else nothing was tested), and no message holds the secret.
-      expect(messages.length, url).toBe(2);
-      for (const m of messages) {
-        expect(m).toContain(`setting ${key}`);
-        expect(m).not.toContain(secret);
-      }
-    },
-  );
+    }
+    // Every one of these is refused (else nothing was tested), and no message holds the secret.
+    expect(messages.length, url).toBe(2);
+    for (const m of messages) {
+      expect(m).toContain(`setting ${key}`);
+      expect(m).not.toContain(secret);
+    }
+  });
 });

@@ -44,8 +44,16 @@ export const runCli = (script: string, args: readonly string[], o: { silenceMs?:
  * Runs `node <file> <args>` to its end, however long it takes while it prints; kills it (SIGTERM, then its exit
  * is awaited) and throws once it printed nothing for `silenceMs`. `env`: the child's whole environment.
  */
-export async function runNodeFile(file: string, args: readonly string[], o: { silenceMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [file, ...args], { cwd: projectRoot, env: o.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+export async function runNodeFile(
+  file: string,
+  args: readonly string[],
+  o: { silenceMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  const child = spawn(process.execPath, [file, ...args], {
+    cwd: projectRoot,
+    env: o.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   let out = "";
@@ -54,7 +62,12 @@ export async function runNodeFile(file: string, args: readonly string[], o: { si
   let code: number | null | undefined;
   const closed = new Promise<void>((resolve) => child.on("close", (c) => ((code = c), resolve())));
   try {
-    await waitWhileMoving(() => out.length, { what: `${file} ${args.join(" ")}: its output`, until: () => code !== undefined, stallMs: o.silenceMs ?? cliSilenceMs, intervalMs: 500 });
+    await waitWhileMoving(() => out.length, {
+      what: `${file} ${args.join(" ")}: its output`,
+      until: () => code !== undefined,
+      stallMs: o.silenceMs ?? cliSilenceMs,
+      intervalMs: 500,
+    });
   } catch (err) {
     child.kill("SIGTERM");
     await closed;

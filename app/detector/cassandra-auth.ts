@@ -59,7 +59,11 @@ export async function readCassandraCredentials(
   if (c.cassandraUsername === "" || (arn === "") === (file === "")) {
     throw new Error("Cassandra authentication needs a username and exactly one of a password secret ARN and a password file");
   }
-  const tls = { cassandraTlsCaSecretArn: c.cassandraTlsCaSecretArn ?? "", cassandraTlsCaFile: c.cassandraTlsCaFile ?? "", schemaWaitSeconds: c.schemaWaitSeconds };
+  const tls = {
+    cassandraTlsCaSecretArn: c.cassandraTlsCaSecretArn ?? "",
+    cassandraTlsCaFile: c.cassandraTlsCaFile ?? "",
+    schemaWaitSeconds: c.schemaWaitSeconds,
+  };
   const ca = await readCassandraTlsCa(tls, client);
   const withTls = <T extends CassandraCredentials>(credentials: T): T => (ca === null ? credentials : { ...credentials, tlsCa: ca });
   if (file !== "") return withTls({ username: c.cassandraUsername, password: await passwordFromFile(file) });

@@ -72,8 +72,7 @@ export function schemaStatements(c: StoreConfig): string[] {
 // tombstones; rows are never deleted or updated, so a short gc_grace_seconds is safe and keeps that cheap.
 
 const cql = {
-  insert:
-    `INSERT INTO ${"%ks"}.${table} (id, time, producer, seq, value, ${stateColumn.name}) VALUES (?, ?, ?, ?, ?, ?)`,
+  insert: `INSERT INTO ${"%ks"}.${table} (id, time, producer, seq, value, ${stateColumn.name}) VALUES (?, ?, ?, ?, ?, ?)`,
   // Strictly before the event itself: the history excludes the current event, and a replay reads the same
   // history whatever later events were already written before a crash.
   history:
@@ -82,7 +81,11 @@ const cql = {
 };
 
 /** `credentials`: the role to log in as (readCassandraCredentials); none for a node without authentication. */
-export function createCassandraClient(c: StoreConfig, keyspace?: string, credentials: CassandraCredentials | null = null): cassandra.Client {
+export function createCassandraClient(
+  c: StoreConfig,
+  keyspace?: string,
+  credentials: CassandraCredentials | null = null,
+): cassandra.Client {
   const authProvider = authProviderOf(credentials);
   return new cassandra.Client({
     contactPoints: [...c.cassandraContactPoints],
@@ -202,9 +205,16 @@ export function isTransientCassandraError(err: unknown): boolean {
   if (err instanceof cassandra.errors.DriverError && /socket was closed|connection (was )?(closed|reset)/i.test(err.message)) return true;
   if (err instanceof cassandra.errors.ResponseError) {
     const c = cassandra.types.responseErrorCodes;
-    return [c.unavailableException, c.overloaded, c.isBootstrapping, c.writeTimeout, c.readTimeout, c.serverError, c.writeFailure, c.readFailure].includes(
-      err.code,
-    );
+    return [
+      c.unavailableException,
+      c.overloaded,
+      c.isBootstrapping,
+      c.writeTimeout,
+      c.readTimeout,
+      c.serverError,
+      c.writeFailure,
+      c.readFailure,
+    ].includes(err.code);
   }
   return false;
 }

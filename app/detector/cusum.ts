@@ -248,12 +248,7 @@ interface Prediction {
  * Both leave earlier outliers out (values, or steps, beyond `cutoff`·σ), as detect() does. A walk has no level
  * to shift, its steps are what must stay in control. `xs`: the finite history values, oldest first.
  */
-function predict(
-  xs: readonly number[],
-  value: number,
-  cutoff: number,
-  floor: (b: { mean: number; sd: number }) => number,
-): Prediction {
+function predict(xs: readonly number[], value: number, cutoff: number, floor: (b: { mean: number; sd: number }) => number): Prediction {
   const level = cleanBaseline(xs, cutoff, floor);
   if (xs.length < 3) return { ...level, model: "level" };
   const steps: number[] = [];
@@ -324,7 +319,8 @@ export function cusumStep(
   // A value that cannot be standardised is not part of the statistic: the sums go on unchanged past it.
   if (!Number.isFinite(value)) return { verdict: { ...quiet, reason: "non-finite-value" }, sums: prev };
   if (p.n < minHistory) return { verdict: { ...quiet, reason: "short-history" }, sums: zeroSums };
-  if (!Number.isFinite(p.mean) || !Number.isFinite(p.sigma)) return { verdict: { ...quiet, reason: "non-finite-baseline" }, sums: zeroSums };
+  if (!Number.isFinite(p.mean) || !Number.isFinite(p.sigma))
+    return { verdict: { ...quiet, reason: "non-finite-baseline" }, sums: zeroSums };
 
   const z = (value - p.mean) / p.sigma;
   const upper = Math.max(0, z - k + prev.upper);

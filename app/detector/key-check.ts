@@ -125,7 +125,12 @@ function scoreVerdict(v: KeyVerdict, value: number, s: KeyState, sums: CusumSums
   if (v.anomaly && v.direction !== null) return { ...v, anomaly: true };
   const up = sums.upper >= sums.lower;
   const run = up ? sums.upperRun : sums.lowerRun;
-  return { ...rest, anomaly: true, direction: up ? "up" : "down", ...(run >= 1 && run <= historyLength + 1 ? { changeEventsAgo: run } : {}) };
+  return {
+    ...rest,
+    anomaly: true,
+    direction: up ? "up" : "down",
+    ...(run >= 1 && run <= historyLength + 1 ? { changeEventsAgo: run } : {}),
+  };
 }
 
 /**
@@ -134,7 +139,14 @@ function scoreVerdict(v: KeyVerdict, value: number, s: KeyState, sums: CusumSums
  * stays, a lone spike does not): one hostile value (1e150) cannot widen the range so far that nothing is ever
  * outside it again. The likelihood's statistics take the new statistic with a half-life.
  */
-function nextState(c: Constants, s: KeyState, value: number, previousValue: number | undefined, statistic: number, sums: CusumSums): KeyState {
+function nextState(
+  c: Constants,
+  s: KeyState,
+  value: number,
+  previousValue: number | undefined,
+  statistic: number,
+  sums: CusumSums,
+): KeyState {
   let low = value;
   let high = value;
   if (s.n > 0) {
@@ -162,7 +174,7 @@ export function surpriseDigits(z: number): number {
   if (!(z > 0)) return 0;
   if (z < 8) return -Math.log10(0.5 * erfc(z / Math.SQRT2));
   // Mills' ratio: Q(z) ≈ φ(z)/z · (1 − 1/z²), accurate to 1e-4 relative past z = 8.
-  return (z * z / 2 + Math.log(z * Math.sqrt(2 * Math.PI)) - Math.log1p(-1 / (z * z))) / Math.LN10;
+  return ((z * z) / 2 + Math.log(z * Math.sqrt(2 * Math.PI)) - Math.log1p(-1 / (z * z))) / Math.LN10;
 }
 
 /** The complementary error function (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7). */
@@ -171,7 +183,13 @@ export function erfc(x: number): number {
   const t = 1 / (1 + 0.5 * z);
   const poly =
     -1.26551223 +
-    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t *
+              (0.09678418 +
+                t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   const r = t * Math.exp(-z * z + poly);
   return x >= 0 ? r : 2 - r;
 }

@@ -89,7 +89,8 @@ export class DetectorPipeline {
       config.detectorHistory === "held"
         ? new HeldHistory({ keyBudget: config.heldKeys, ttlSeconds: config.ttlSeconds, onEvict: () => metrics.heldEvictions.inc() })
         : null;
-    const spatial = config.spatialStrategy === "off" ? null : createStrategy(config.spatialStrategy, this.#store.client, spatialStoreOptions(config));
+    const spatial =
+      config.spatialStrategy === "off" ? null : createStrategy(config.spatialStrategy, this.#store.client, spatialStoreOptions(config));
     // Not idempotent-producer: at-least-once is the contract, and duplicates of a verdict are harmless
     // (readers key verdicts by the event's producer and sequence).
     this.#producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
@@ -209,7 +210,12 @@ export class DetectorPipeline {
     this.#m.overloadActive.set(on ? 1 : 0);
     if (on) {
       this.#overloadSince = { at: Date.now(), deferred: h.deferred };
-      this.#log.warn("overload started: priority keys' checks go first", { backlogAgeMs: ageMs, boundMs: bound, inHandoff: h.size, priorityKeys: recent.size });
+      this.#log.warn("overload started: priority keys' checks go first", {
+        backlogAgeMs: ageMs,
+        boundMs: bound,
+        inHandoff: h.size,
+        priorityKeys: recent.size,
+      });
     } else {
       const since = this.#overloadSince;
       this.#overloadSince = null;

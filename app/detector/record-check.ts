@@ -44,7 +44,10 @@ class StageFailure extends Error {
 const isTransient = (err: unknown) => isTransientKafkaError(err) || isTransientCassandraError(err);
 
 export interface RecordCheckOptions {
-  readonly config: Pick<DetectorConfig, "eventsTopic" | "checksTopic" | "deadLetterTopic" | "maxEventBytes" | "cusumK" | "cusumH" | "anomalyRule">;
+  readonly config: Pick<
+    DetectorConfig,
+    "eventsTopic" | "checksTopic" | "deadLetterTopic" | "maxEventBytes" | "cusumK" | "cusumH" | "anomalyRule"
+  >;
   readonly log: Logger;
   readonly metrics: Pick<
     DetectorMetrics,
@@ -185,7 +188,11 @@ export class RecordCheck {
     const t0 = process.hrtime.bigint();
     let checked: ReturnType<typeof checkKey>;
     try {
-      checked = checkKey(history.values, e.value, history.state, { k: this.#c.cusumK, h: this.#c.cusumH, anomalyRule: this.#c.anomalyRule });
+      checked = checkKey(history.values, e.value, history.state, {
+        k: this.#c.cusumK,
+        h: this.#c.cusumH,
+        anomalyRule: this.#c.anomalyRule,
+      });
     } catch (err) {
       this.#m.errors.inc({ stage: "detect" });
       throw new StageFailure("detect", err);

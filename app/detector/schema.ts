@@ -19,7 +19,10 @@ import { createSpatialTables, missingSpatialSchema, type SpatialConfig } from ".
 
 export type SchemaConfig = StoreConfig &
   SpatialConfig &
-  Pick<DetectorConfig, "eventsTopic" | "checksTopic" | "deadLetterTopic" | "partitions" | "topicReplicationFactor" | "schemaWaitSeconds" | "spatialStrategy">;
+  Pick<
+    DetectorConfig,
+    "eventsTopic" | "checksTopic" | "deadLetterTopic" | "partitions" | "topicReplicationFactor" | "schemaWaitSeconds" | "spatialStrategy"
+  >;
 
 /** The schema is not (all) there yet: what a waiting detector retries on. */
 export class SchemaMissingError extends Error {
@@ -35,8 +38,7 @@ export const topicSpecs = (c: Pick<SchemaConfig, "eventsTopic" | "checksTopic" |
   { name: c.deadLetterTopic, configEntries: topicConfigEntries.deadLetter },
 ];
 
-const isTransient = (err: unknown) =>
-  err instanceof SchemaMissingError || isTransientCassandraError(err) || isTransientKafkaError(err);
+const isTransient = (err: unknown) => err instanceof SchemaMissingError || isTransientCassandraError(err) || isTransientKafkaError(err);
 
 /** Polls: first after about a second, then up to every 10 s. */
 const pollMs = { base: 1_000, max: 10_000 };
@@ -95,7 +97,11 @@ export async function missingSchema(c: SchemaConfig, kafka: Kafka, credentials: 
   const missing: string[] = [];
   try {
     const existing = new Set(await admin.listTopics());
-    missing.push(...topicsOf(c).filter((t) => !existing.has(t)).map((t) => `topic ${t}`));
+    missing.push(
+      ...topicsOf(c)
+        .filter((t) => !existing.has(t))
+        .map((t) => `topic ${t}`),
+    );
     // A stack grown in place: the topics exist, but the schema Job has not grown them to this stage's plan yet.
     const present = topicsOf(c).filter((t) => existing.has(t));
     if (present.length > 0) {

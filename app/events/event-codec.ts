@@ -78,8 +78,7 @@ export const rejectReasons = [
 export type RejectReason = (typeof rejectReasons)[number];
 
 export type Decoded =
-  | { readonly ok: true; readonly event: Event }
-  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+  { readonly ok: true; readonly event: Event } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 const fixedBytes = 29;
 /** The location block: flags, latitude, longitude; and the altitude when flagged. */
@@ -152,7 +151,10 @@ function checkFields(
 function checkNames(producer: string, id: string): { reason: RejectReason; detail: string } | null {
   if (producer.length === 0) return { reason: "empty-producer", detail: "producer id is empty" };
   if (id.length === 0) return { reason: "empty-id", detail: "entity id is empty" };
-  for (const [field, name] of [["producer id", producer], ["entity id", id]] as const) {
+  for (const [field, name] of [
+    ["producer id", producer],
+    ["entity id", id],
+  ] as const) {
     const at = name.indexOf(byteOrderMark);
     if (at >= 0)
       return {
@@ -171,7 +173,10 @@ export function decodeEvent(key: Buffer | null, value: Buffer | null, maxBytes: 
   if (value.length > maxBytes) return reject("oversize", `value is ${value.length} bytes (max ${maxBytes})`);
   const version = value.readUInt8(0);
   if (version !== eventFormatVersion && version !== locatedEventFormatVersion)
-    return reject("unknown-version", `format version ${version} (this detector reads ${eventFormatVersion} and ${locatedEventFormatVersion})`);
+    return reject(
+      "unknown-version",
+      `format version ${version} (this detector reads ${eventFormatVersion} and ${locatedEventFormatVersion})`,
+    );
   if (value.length < fixedBytes) return reject("truncated", `value is ${value.length} bytes, shorter than ${fixedBytes}`);
   const labelCode = value.readUInt8(1);
   const label = labels[labelCode];
@@ -180,15 +185,15 @@ export function decodeEvent(key: Buffer | null, value: Buffer | null, maxBytes: 
   const seq = value.readDoubleBE(10);
   const num = value.readDoubleBE(18);
   const producerLength = value.readUInt8(26);
-  if (value.length < fixedBytes + producerLength)
-    return reject("truncated", `producer id of ${producerLength} bytes runs past the end`);
+  if (value.length < fixedBytes + producerLength) return reject("truncated", `producer id of ${producerLength} bytes runs past the end`);
   const idLength = value.readUInt16BE(27 + producerLength);
   const idEnd = fixedBytes + producerLength + idLength;
   if (value.length < idEnd) return reject("truncated", `entity id of ${idLength} bytes runs past the end`);
   const located = version === locatedEventFormatVersion ? readLocation(value, idEnd) : null;
   if (located !== null && !located.ok) return located.refusal;
   const end = located === null ? idEnd : located.end;
-  if (value.length > end) return reject("trailing-bytes", `${value.length - end} bytes after the ${located === null ? "entity id" : "location"}`);
+  if (value.length > end)
+    return reject("trailing-bytes", `${value.length - end} bytes after the ${located === null ? "entity id" : "location"}`);
   const problem = checkFields({ time, seq, value: num }, producerLength, idLength);
   if (problem) return reject(problem.reason, problem.detail);
   let producer: string;
@@ -215,14 +220,17 @@ export function decodeEvent(key: Buffer | null, value: Buffer | null, maxBytes: 
 }
 
 /** Version 2's location block at `at` (its values unchecked: decodeEvent checks them after the other fields). */
-function readLocation(
-  value: Buffer,
-  at: number,
-): { ok: true; location: Location; end: number } | { ok: false; refusal: Decoded } {
+function readLocation(value: Buffer, at: number): { ok: true; location: Location; end: number } | { ok: false; refusal: Decoded } {
   if (value.length < at + 1) return { ok: false, refusal: reject("truncated", "version 2 record ends before its location") };
   const flags = value.readUInt8(at);
   if ((flags & ~hasAltitude) !== 0)
-    return { ok: false, refusal: reject("bad-location", `location flags 0x${flags.toString(16).padStart(2, "0")} has unknown bits; allowed: 0x00, or 0x01 (an altitude follows)`) };
+    return {
+      ok: false,
+      refusal: reject(
+        "bad-location",
+        `location flags 0x${flags.toString(16).padStart(2, "0")} has unknown bits; allowed: 0x00, or 0x01 (an altitude follows)`,
+      ),
+    };
   const end = at + locationBytes + (flags & hasAltitude ? altitudeBytes : 0);
   if (value.length < end) return { ok: false, refusal: reject("truncated", `location of ${end - at} bytes runs past the end`) };
   const lat = value.readDoubleBE(at + 1);

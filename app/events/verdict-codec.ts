@@ -92,9 +92,18 @@ export type VerdictRecord = z.infer<typeof verdictSchema>;
  * The verdict on the checks topic. `historyTimes`: the times of the history the check read, oldest first (the
  * change's start time is looked up there).
  */
-export function verdictRecord(e: Event, v: StepVerdict | KeyVerdict, checkedAt: number, historyTimes: readonly number[] = []): VerdictRecord {
+export function verdictRecord(
+  e: Event,
+  v: StepVerdict | KeyVerdict,
+  checkedAt: number,
+  historyTimes: readonly number[] = [],
+): VerdictRecord {
   const startedAt =
-    v.changeEventsAgo === undefined ? undefined : v.changeEventsAgo === 1 ? e.time : historyTimes[historyTimes.length - (v.changeEventsAgo - 1)];
+    v.changeEventsAgo === undefined
+      ? undefined
+      : v.changeEventsAgo === 1
+        ? e.time
+        : historyTimes[historyTimes.length - (v.changeEventsAgo - 1)];
   return {
     v: verdictFormatVersion,
     id: e.id,

@@ -88,7 +88,9 @@ function createCluster(kafka: Kafka): RawCluster {
   const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
   const create = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
   if (typeof create !== "function") {
-    throw new Error("kafkajs: its private createCluster was not found (kafkajs changed?); preferred-leader election needs its broker connections");
+    throw new Error(
+      "kafkajs: its private createCluster was not found (kafkajs changed?); preferred-leader election needs its broker connections",
+    );
   }
   return (create as (o: object) => RawCluster)({});
 }
@@ -97,7 +99,11 @@ function createCluster(kafka: Kafka): RawCluster {
  * Asks the controller to make each given partition's first replica its leader. Returns the partitions that
  * did not get it (election not needed is success), with Kafka's error code and message.
  */
-export async function electPreferredLeaders(kafka: Kafka, partitions: ReadonlyMap<string, readonly number[]>, timeoutMs = 30_000): Promise<ElectionResult[]> {
+export async function electPreferredLeaders(
+  kafka: Kafka,
+  partitions: ReadonlyMap<string, readonly number[]>,
+  timeoutMs = 30_000,
+): Promise<ElectionResult[]> {
   if (partitions.size === 0) return [];
   const cluster = createCluster(kafka);
   await cluster.connect();
@@ -106,7 +112,12 @@ export async function electPreferredLeaders(kafka: Kafka, partitions: ReadonlyMa
     const broker = await cluster.findControllerBroker();
     const payload = encodeElectLeaders(partitions, timeoutMs);
     const response = (await broker.connectionPool.send({
-      request: { apiKey: electLeadersApiKey, apiVersion: electLeadersVersion, apiName: "ElectLeaders", encode: () => Promise.resolve(asEncoder(payload)) },
+      request: {
+        apiKey: electLeadersApiKey,
+        apiVersion: electLeadersVersion,
+        apiName: "ElectLeaders",
+        encode: () => Promise.resolve(asEncoder(payload)),
+      },
       response: { decode: (raw: Buffer) => Promise.resolve(decodeElectLeaders(raw)), parse: (d: unknown) => Promise.resolve(d) },
       requestTimeout: timeoutMs + 10_000,
     })) as ReturnType<typeof decodeElectLeaders>;

@@ -181,7 +181,8 @@ export async function ensureTopics(
     }
   }
   const present = specs.filter((s) => existing.has(s.name));
-  const metadataOf = async (names: readonly string[]) => (names.length === 0 ? [] : (await admin.fetchTopicMetadata({ topics: [...names] })).topics);
+  const metadataOf = async (names: readonly string[]) =>
+    names.length === 0 ? [] : (await admin.fetchTopicMetadata({ topics: [...names] })).topics;
   const countsOf = async (names: readonly string[]) => new Map((await metadataOf(names)).map((t) => [t.name, t.partitions.length]));
   const before = await countsOf(present.map((s) => s.name));
   const grown: EnsureTopicsOutcome["grown"] = [];
@@ -213,7 +214,9 @@ export async function ensureTopics(
   const after = await countsOf(specs.map((s) => s.name));
   const short = specs.filter((s) => (after.get(s.name) ?? 0) < partitions);
   if (short.length > 0) {
-    throw new Error(`topics below ${partitions} partitions after ensureTopics: ${short.map((s) => `${s.name} has ${after.get(s.name) ?? 0}`).join(", ")}`);
+    throw new Error(
+      `topics below ${partitions} partitions after ensureTopics: ${short.map((s) => `${s.name} has ${after.get(s.name) ?? 0}`).join(", ")}`,
+    );
   }
   return {
     created: missing.map((s) => s.name),

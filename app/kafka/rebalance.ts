@@ -54,7 +54,12 @@ const asRecord = (m: Map<number, number>) => Object.fromEntries([...m].map(([b, 
 async function readPlacement(admin: Admin, topics: readonly string[]): Promise<PartitionPlacement[]> {
   const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
   return metadata.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, replicas: p.replicas, ...(p.leader >= 0 ? { leader: p.leader } : {}) })),
+    t.partitions.map((p) => ({
+      topic: t.name,
+      partition: p.partitionId,
+      replicas: p.replicas,
+      ...(p.leader >= 0 ? { leader: p.leader } : {}),
+    })),
   );
 }
 
@@ -87,18 +92,24 @@ export async function rebalancePartitions(kafka: Kafka, admin: Admin, o: Rebalan
   const brokers = (await admin.describeCluster()).brokers.map((b) => b.nodeId).sort((a, b) => a - b);
   const existing = new Set(await admin.listTopics());
   const missing = o.topics.filter((t) => !existing.has(t));
-  if (missing.length > 0) throw new Error(`topics ${missing.join(", ")}: not in the cluster; allowed: existing topics (${[...existing].sort().join(", ")})`);
+  if (missing.length > 0)
+    throw new Error(`topics ${missing.join(", ")}: not in the cluster; allowed: existing topics (${[...existing].sort().join(", ")})`);
   const topics = [...o.topics, ...(existing.has(consumerOffsetsTopic) ? [consumerOffsetsTopic] : [])];
   const current = await readPlacement(admin, topics);
   const target = balancedPlacement(current, brokers);
   const changes = changedPlacements(current, target);
-  o.log(`${brokers.length} brokers (${brokers.join(", ")}); ${current.length} partitions of ${topics.join(", ")}; ${changes.length} to reassign`);
+  o.log(
+    `${brokers.length} brokers (${brokers.join(", ")}); ${current.length} partitions of ${topics.join(", ")}; ${changes.length} to reassign`,
+  );
 
   if (changes.length > 0) {
     await admin.alterPartitionReassignments({
       topics: [...byTopic(changes)].map(([topic, ids]) => ({
         topic,
-        partitionAssignment: ids.map((partition) => ({ partition, replicas: [...changes.find((c) => c.topic === topic && c.partition === partition)!.replicas] })),
+        partitionAssignment: ids.map((partition) => ({
+          partition,
+          replicas: [...changes.find((c) => c.topic === topic && c.partition === partition)!.replicas],
+        })),
       })),
     });
     const ours = new Set(topics);
@@ -137,7 +148,16 @@ export async function rebalancePartitions(kafka: Kafka, admin: Admin, o: Rebalan
 
   const after = await readPlacement(admin, topics);
   const judged = o.judged ?? o.topics;
-  const balance = judged.map((t) => checkLeaderBalance(t, perBroker(after.filter((p) => p.topic === t), brokers, "leaders")));
+  const balance = judged.map((t) =>
+    checkLeaderBalance(
+      t,
+      perBroker(
+        after.filter((p) => p.topic === t),
+        brokers,
+        "leaders",
+      ),
+    ),
+  );
   return {
     brokers,
     reassigned: changes.length,

@@ -32,7 +32,9 @@ const add = (load: Load, broker: number, n: number) => load.set(broker, countOf(
 function shares(total: number, brokers: readonly number[], running: Load, current: Load): Load {
   const base = Math.floor(total / brokers.length);
   const extra = total % brokers.length;
-  const order = [...brokers].sort((a, b) => countOf(running, a) - countOf(running, b) || countOf(current, b) - countOf(current, a) || a - b);
+  const order = [...brokers].sort(
+    (a, b) => countOf(running, a) - countOf(running, b) || countOf(current, b) - countOf(current, a) || a - b,
+  );
   return new Map(order.map((broker, i) => [broker, base + (i < extra ? 1 : 0)]));
 }
 
@@ -47,7 +49,8 @@ function validate(current: readonly PartitionPlacement[], brokers: readonly numb
     if (p.replicas.length > brokers.length) {
       throw new Error(`${where}: ${p.replicas.length} replicas; allowed: at most ${brokers.length}, one per broker`);
     }
-    if (new Set(p.replicas).size !== p.replicas.length) throw new Error(`${where}: replicas ${p.replicas.join(", ")}; allowed: each broker once`);
+    if (new Set(p.replicas).size !== p.replicas.length)
+      throw new Error(`${where}: replicas ${p.replicas.join(", ")}; allowed: each broker once`);
   }
 }
 
@@ -167,7 +170,11 @@ export function changedPlacements(current: readonly PartitionPlacement[], target
 }
 
 /** Replicas, or leaders (the known leader, else the first replica), per broker; every broker listed, with 0 if none. */
-export function perBroker(placement: readonly PartitionPlacement[], brokers: readonly number[], what: "replicas" | "leaders"): Map<number, number> {
+export function perBroker(
+  placement: readonly PartitionPlacement[],
+  brokers: readonly number[],
+  what: "replicas" | "leaders",
+): Map<number, number> {
   const count = new Map([...brokers].sort((a, b) => a - b).map((b) => [b, 0]));
   for (const p of placement) {
     for (const r of what === "leaders" ? [p.leader ?? p.replicas[0]!] : p.replicas) count.set(r, (count.get(r) ?? 0) + 1);

@@ -133,7 +133,8 @@ export async function runLoadgen(
         if (spatial !== null) {
           const placed = spatial.next(index, time);
           ({ value, label, location } = placed);
-          if (placed.injection !== undefined && spatialInjections.length < maxListedInjections) spatialInjections.push({ seq, ...placed.injection });
+          if (placed.injection !== undefined && spatialInjections.length < maxListedInjections)
+            spatialInjections.push({ seq, ...placed.injection });
           if (placed.injection?.kind === "value") sigmas = placed.injection.size;
         } else {
           let state = keys.get(index);

@@ -88,7 +88,8 @@ export class SpatialWorkload {
   readonly #startMs: number;
 
   constructor(rng: Rng, options: SpatialWorkloadOptions, startMs: number) {
-    if (!Number.isInteger(options.hotSpots) || options.hotSpots < 1) throw new RangeError(`hotSpots ${options.hotSpots}: allowed: an integer >= 1`);
+    if (!Number.isInteger(options.hotSpots) || options.hotSpots < 1)
+      throw new RangeError(`hotSpots ${options.hotSpots}: allowed: an integer >= 1`);
     this.#rng = rng;
     this.#o = options;
     this.#startMs = startMs;
@@ -154,10 +155,12 @@ export class SpatialWorkload {
 
   /** Metres from (lat, lon) to the nearest hot spot's centre at `timeMs`. */
   nearestCentreMetres(lat: number, lon: number, timeMs: number): number {
-    return Math.min(...this.spots.map((s) => {
-      const c = this.centre(s, timeMs);
-      return haversineMetres(lat, lon, c.lat, c.lon);
-    }));
+    return Math.min(
+      ...this.spots.map((s) => {
+        const c = this.centre(s, timeMs);
+        return haversineMetres(lat, lon, c.lat, c.lon);
+      }),
+    );
   }
 
   /** A uniform point on the globe at least misplacedMinMetres from every centre (retried; the globe is large). */

@@ -41,7 +41,15 @@ export function newKeyState(rng: Rng, walkShare: number): KeyState {
   const walk = rng.next() < walkShare;
   return walk
     ? // A trend of ±0.02%–0.1% of the scale per event with step noise of 0.1%: clearly a trend, never a jump.
-      { model: "walk", base: level, level, noise: level * 0.001, drift: rng.sign() * level * rng.uniform(0.0002, 0.001), count: 0, sinceAnomaly: historyWindow }
+      {
+        model: "walk",
+        base: level,
+        level,
+        noise: level * 0.001,
+        drift: rng.sign() * level * rng.uniform(0.0002, 0.001),
+        count: 0,
+        sinceAnomaly: historyWindow,
+      }
     : { model: "stable", base: level, level, noise: level * 0.01, drift: 0, count: 0, sinceAnomaly: historyWindow };
 }
 

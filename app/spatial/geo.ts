@@ -62,8 +62,24 @@ export function boundingBox(lat: number, lon: number, radiusMetres: number): Lat
   if (dLon >= 180) return { minLat, maxLat, lonRanges: [[-180, 180]] };
   const lo = lon - dLon;
   const hi = lon + dLon;
-  if (lo < -180) return { minLat, maxLat, lonRanges: [[lo + 360, 180], [-180, hi]] };
-  if (hi > 180) return { minLat, maxLat, lonRanges: [[lo, 180], [-180, hi - 360]] };
+  if (lo < -180)
+    return {
+      minLat,
+      maxLat,
+      lonRanges: [
+        [lo + 360, 180],
+        [-180, hi],
+      ],
+    };
+  if (hi > 180)
+    return {
+      minLat,
+      maxLat,
+      lonRanges: [
+        [lo, 180],
+        [-180, hi - 360],
+      ],
+    };
   return { minLat, maxLat, lonRanges: [[lo, hi]] };
 }
 

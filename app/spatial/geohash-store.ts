@@ -69,13 +69,26 @@ export class GeohashStrategy extends SpatialStore implements NeighbourStrategy {
   }
 
   schemaObjects(): { tables: string[]; indexes: string[] } {
-    return { tables: (Object.keys(geohashPrecisions) as Dim[]).flatMap((dim) => geohashPrecisions[dim].map((p) => geohashTable(dim, p))), indexes: [] };
+    return {
+      tables: (Object.keys(geohashPrecisions) as Dim[]).flatMap((dim) => geohashPrecisions[dim].map((p) => geohashTable(dim, p))),
+      indexes: [],
+    };
   }
 
   /** One row per precision (and per 3D precision when the event has an altitude), written in parallel. */
   async write(e: StoredPoint): Promise<void> {
     const dims: Geometry[] = e.location.alt === undefined ? [geometry2d] : [geometry2d, geometry3d];
-    const values = (cell: string) => [cell, new Date(e.time), e.id, e.producer, e.seq, e.location.lat, e.location.lon, e.location.alt ?? null, e.value];
+    const values = (cell: string) => [
+      cell,
+      new Date(e.time),
+      e.id,
+      e.producer,
+      e.seq,
+      e.location.lat,
+      e.location.lon,
+      e.location.alt ?? null,
+      e.value,
+    ];
     await Promise.all(
       dims.flatMap((g) =>
         geohashPrecisions[g.dim].map((p) =>
@@ -116,7 +129,7 @@ export class GeohashStrategy extends SpatialStore implements NeighbourStrategy {
       const kth = best.length >= k ? best[k - 1]!.distance : Infinity;
       if (kth <= g.radius(e, precision)) return { neighbours: best, rounds, rowsRead, truncated };
       // Coarser: where the cells hold the k-th's distance if k were found, else the next level.
-      const wanted = Number.isFinite(kth) ? g.precisionFor(kth, e.location.lat) : levels[level - 1] ?? 0;
+      const wanted = Number.isFinite(kth) ? g.precisionFor(kth, e.location.lat) : (levels[level - 1] ?? 0);
       let next = level - 1;
       while (next >= 0 && levels[next]! > wanted) next -= 1;
       if (next < 0) break;
@@ -149,6 +162,9 @@ export function pointOfRow(row: cassandra.types.Row): StoredPoint {
     producer: row.get("producer") as string,
     seq: typeof seq === "number" ? seq : seq.toNumber(),
     value: row.get("value") as number,
-    location: alt === null ? { lat: row.get("lat") as number, lon: row.get("lon") as number } : { lat: row.get("lat") as number, lon: row.get("lon") as number, alt },
+    location:
+      alt === null
+        ? { lat: row.get("lat") as number, lon: row.get("lon") as number }
+        : { lat: row.get("lat") as number, lon: row.get("lon") as number, alt },
   };
 }

@@ -106,7 +106,12 @@ export function bounds(hash: string): Bounds {
 /** The cell's centre and half its size in each direction (the position's error). */
 export function decode(hash: string): { lat: number; lon: number; latError: number; lonError: number } {
   const b = bounds(hash);
-  return { lat: (b.minLat + b.maxLat) / 2, lon: (b.minLon + b.maxLon) / 2, latError: (b.maxLat - b.minLat) / 2, lonError: (b.maxLon - b.minLon) / 2 };
+  return {
+    lat: (b.minLat + b.maxLat) / 2,
+    lon: (b.minLon + b.maxLon) / 2,
+    latError: (b.maxLat - b.minLat) / 2,
+    lonError: (b.maxLon - b.minLon) / 2,
+  };
 }
 
 /** Longitude brought back into [-180, 180). */
@@ -128,7 +133,14 @@ export function adjacent(hash: string, dLat: number, dLon: number): string | nul
 
 export type Direction = "n" | "ne" | "e" | "se" | "s" | "sw" | "w" | "nw";
 const directions: Readonly<Record<Direction, readonly [number, number]>> = {
-  n: [1, 0], ne: [1, 1], e: [0, 1], se: [-1, 1], s: [-1, 0], sw: [-1, -1], w: [0, -1], nw: [1, -1],
+  n: [1, 0],
+  ne: [1, 1],
+  e: [0, 1],
+  se: [-1, 1],
+  s: [-1, 0],
+  sw: [-1, -1],
+  w: [0, -1],
+  nw: [1, -1],
 };
 
 /** The 8 cells around `hash` by direction; a direction past a pole is absent. */

@@ -11,7 +11,17 @@
  * ~10 altitude bits (cells of > 20 km) put all real altitudes (app/spatial/location.ts) in one or two cells.
  */
 import { earthRadiusMetres, inscribedRadius, metresPerDegree } from "./geo.ts";
-import { checkCoordinate, deinterleave, interleave, latitudeRange, longitudeRange, wrapLongitude, type Interval, bitsOf, maxPrecision } from "./geohash.ts";
+import {
+  checkCoordinate,
+  deinterleave,
+  interleave,
+  latitudeRange,
+  longitudeRange,
+  wrapLongitude,
+  type Interval,
+  bitsOf,
+  maxPrecision,
+} from "./geohash.ts";
 
 /** The altitude range the 3D hash divides (metres): as long as the latitude range (see above). */
 export const altitudeDomain: Interval = { min: (-Math.PI * earthRadiusMetres) / 2, max: (Math.PI * earthRadiusMetres) / 2 };
@@ -87,7 +97,11 @@ export function blockRadius3d(lat: number, lon: number, alt: number, precision: 
 export function cellSizeMetres3d(precision: number): { height: number; width: number; thickness: number } {
   // In the dimension's own unit: degrees for longitude and latitude, metres for altitude.
   const span = (range: Interval, d: number) => (range.max - range.min) / 2 ** bitsOf(precision, d, 3);
-  return { width: span(longitudeRange, 0) * metresPerDegree, height: span(latitudeRange, 1) * metresPerDegree, thickness: span(altitudeDomain, 2) };
+  return {
+    width: span(longitudeRange, 0) * metresPerDegree,
+    height: span(latitudeRange, 1) * metresPerDegree,
+    thickness: span(altitudeDomain, 2),
+  };
 }
 
 /** As precisionForRadius (geohash.ts), for the 3D cells: the longest precision whose cells are ≥ r every way. */

@@ -34,7 +34,8 @@ export function locationProblem(l: Location): string | null {
     if (v === undefined && field === "alt") continue;
     const r = ranges[field];
     const unit = field === "alt" ? " m" : "";
-    if (typeof v !== "number" || !Number.isFinite(v)) return `location.${field} ${String(v)} is not a finite number; allowed: [${r.min}, ${r.max}]${unit}`;
+    if (typeof v !== "number" || !Number.isFinite(v))
+      return `location.${field} ${String(v)} is not a finite number; allowed: [${r.min}, ${r.max}]${unit}`;
     if (v < r.min || v > r.max) return `location.${field} ${v} is outside [${r.min}, ${r.max}]${unit}`;
   }
   return null;

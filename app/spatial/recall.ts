@@ -48,7 +48,8 @@ export async function measureRecall(
     const got = new Set(found.neighbours.map(eventKey));
     const hit = exact.filter((n) => got.has(eventKey(n))).length;
     recalls.push(exact.length === 0 ? (found.neighbours.length === 0 ? 1 : 0) : hit / exact.length);
-    if (found.neighbours.length === exact.length && found.neighbours.every((n, i) => eventKey(n) === eventKey(exact[i]!))) exactQueries += 1;
+    if (found.neighbours.length === exact.length && found.neighbours.every((n, i) => eventKey(n) === eventKey(exact[i]!)))
+      exactQueries += 1;
     if (found.truncated) truncatedQueries += 1;
     rounds.push(found.rounds);
     rows.push(found.rowsRead);

@@ -85,7 +85,9 @@ export class SaiStrategy extends SpatialStore implements NeighbourStrategy {
       radius = target < cut ? target : between();
     }
     // No box both held k and was read whole: the nearest of the last one cut short, said to be so.
-    return lastCut === null ? { neighbours: lastClean, rounds, rowsRead, truncated: false } : { neighbours: lastCut, rounds, rowsRead, truncated: true };
+    return lastCut === null
+      ? { neighbours: lastClean, rounds, rowsRead, truncated: false }
+      : { neighbours: lastCut, rounds, rowsRead, truncated: true };
   }
 
   /** The previous-or-same-time events in the box of `radius` around e (one query per longitude range). */
@@ -100,7 +102,15 @@ export class SaiStrategy extends SpatialStore implements NeighbourStrategy {
       b.lonRanges.map(([minLon, maxLon]) =>
         this.client.execute(
           cql,
-          [b.minLat, b.maxLat, minLon, maxLon, new Date(e.time), ...(alt === undefined ? [] : [alt - radius, alt + radius]), this.o.candidateLimit],
+          [
+            b.minLat,
+            b.maxLat,
+            minLon,
+            maxLon,
+            new Date(e.time),
+            ...(alt === undefined ? [] : [alt - radius, alt + radius]),
+            this.o.candidateLimit,
+          ],
           this.readOptions,
         ),
       ),

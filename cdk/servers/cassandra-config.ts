@@ -161,7 +161,10 @@ export const java17ModuleOptions: readonly string[] = (() => {
     "java.base/java.lang",
     "java.base/java.util",
   ];
-  return [...java17Exports.flatMap((m) => ["--add-exports", `${m}=ALL-UNNAMED`]), ...java17Opens.flatMap((m) => ["--add-opens", `${m}=ALL-UNNAMED`])];
+  return [
+    ...java17Exports.flatMap((m) => ["--add-exports", `${m}=ALL-UNNAMED`]),
+    ...java17Opens.flatMap((m) => ["--add-opens", `${m}=ALL-UNNAMED`]),
+  ];
 })();
 
 /**

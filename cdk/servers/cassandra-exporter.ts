@@ -12,8 +12,7 @@ export const jmxExporterVersion = "1.0.1";
 /** SHA-256 of io.prometheus.jmx:jmx_prometheus_javaagent:1.0.1 (computed from the Maven artifact). */
 export const jmxExporterSha256 = "7d61f737fd661610ccc14aea79764faa1ea94a340cbc8f0029b3d2edea3d80c1";
 /** The path of that artifact in a Maven repository (the nodes download it from Maven Central). */
-export const jmxExporterMavenPath =
-  `io/prometheus/jmx/jmx_prometheus_javaagent/${jmxExporterVersion}/jmx_prometheus_javaagent-${jmxExporterVersion}.jar`;
+export const jmxExporterMavenPath = `io/prometheus/jmx/jmx_prometheus_javaagent/${jmxExporterVersion}/jmx_prometheus_javaagent-${jmxExporterVersion}.jar`;
 
 /** Metrics the exporter publishes: client latencies, the pipeline's table, pools, storage, GC, ring state. */
 export const jmxExporterConfig = `lowercaseOutputName: true

@@ -22,4 +22,7 @@ export interface CassandraTlsFiles {
   readonly keystore: string;
   readonly truststore: string;
 }
-export const nodeTlsFiles = (dir: string): CassandraTlsFiles => ({ keystore: join(dir, "keystore.pem"), truststore: join(dir, "truststore.pem") });
+export const nodeTlsFiles = (dir: string): CassandraTlsFiles => ({
+  keystore: join(dir, "keystore.pem"),
+  truststore: join(dir, "truststore.pem"),
+});

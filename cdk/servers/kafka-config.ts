@@ -90,7 +90,8 @@ export function localClusterNodeProperties(opts: {
     "process.roles": ownControllerPort === undefined ? "broker" : "broker,controller",
     "node.id": opts.nodeId,
     "controller.quorum.voters": voters,
-    listeners: ownControllerPort === undefined ? `PLAINTEXT://${client}` : `PLAINTEXT://${client},CONTROLLER://${opts.host}:${ownControllerPort}`,
+    listeners:
+      ownControllerPort === undefined ? `PLAINTEXT://${client}` : `PLAINTEXT://${client},CONTROLLER://${opts.host}:${ownControllerPort}`,
     "advertised.listeners": `PLAINTEXT://${client}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",

@@ -33,9 +33,10 @@ const vcpusOfSize = (size: string): number => (size === "large" ? 2 : 4 * (Numbe
 
 /** EBS-only types of one family, whose memory is a fixed number of GiB per vCPU. */
 const ebsFamily = <F extends string, S extends string>(family: F, gibPerVcpu: number, sizes: readonly S[]) =>
-  Object.fromEntries(
-    sizes.map((size) => [`${family}.${size}`, ebsOnly(vcpusOfSize(size), vcpusOfSize(size) * gibPerVcpu)]),
-  ) as Record<`${F}.${S}`, InstanceType>;
+  Object.fromEntries(sizes.map((size) => [`${family}.${size}`, ebsOnly(vcpusOfSize(size), vcpusOfSize(size) * gibPerVcpu)])) as Record<
+    `${F}.${S}`,
+    InstanceType
+  >;
 
 const mskSizes = ["large", "xlarge", "2xlarge", "4xlarge"] as const;
 export const kafkaInstanceTypes = { ...ebsFamily("kafka.m5", 4, mskSizes), ...ebsFamily("kafka.m7g", 4, mskSizes) };

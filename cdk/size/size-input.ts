@@ -51,8 +51,7 @@ const names = (o: object) => Object.keys(o).join(", ");
  * ` 16 ` as 16, so a typo would silently size a cluster. Leading zeros are refused too (`016`: octal or 16?).
  */
 const decimalInteger = /^(0|[1-9][0-9]*)$/;
-const strictInteger = (value: unknown): unknown =>
-  typeof value === "string" && decimalInteger.test(value) ? Number(value) : value;
+const strictInteger = (value: unknown): unknown => (typeof value === "string" && decimalInteger.test(value) ? Number(value) : value);
 
 const integerIn = (key: keyof typeof limits) => {
   const { min, max } = limits[key];

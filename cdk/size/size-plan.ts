@@ -56,7 +56,8 @@ const detectorCpuSecondsPer1000Checks = { held: heldDetectorCpuSecondsPer1000Che
 const detectorPodLoad = 0.5;
 const detectorPodCpu = 2;
 /** CPUs ÷ CPU seconds per check × the pod's load, in whole hundreds. */
-const podChecksPerSecond = (cpuSecondsPer1000Checks: number) => Math.floor(((detectorPodCpu / cpuSecondsPer1000Checks) * 1000 * detectorPodLoad) / 100) * 100;
+const podChecksPerSecond = (cpuSecondsPer1000Checks: number) =>
+  Math.floor(((detectorPodCpu / cpuSecondsPer1000Checks) * 1000 * detectorPodLoad) / 100) * 100;
 const memoryHeadroom = 1.5;
 /**
  * What the detector holds outside V8's heap (code, Kafka and Cassandra buffers, the runtime) with the same
@@ -85,7 +86,9 @@ const detectorMinOldSpaceMiB = 64;
 export function detectorMaxOldSpaceMiB(memoryMiB: number): number {
   const least = Math.ceil(detectorNonHeapMiB + detectorMinOldSpaceMiB);
   if (!Number.isInteger(memoryMiB) || memoryMiB < least) {
-    throw new Error(`detector memoryMiB = ${memoryMiB}: allowed: an integer of at least ${least} (${Math.ceil(detectorNonHeapMiB)} MiB outside the heap and a ${detectorMinOldSpaceMiB} MiB old space)`);
+    throw new Error(
+      `detector memoryMiB = ${memoryMiB}: allowed: an integer of at least ${least} (${Math.ceil(detectorNonHeapMiB)} MiB outside the heap and a ${detectorMinOldSpaceMiB} MiB old space)`,
+    );
   }
   return Math.floor(memoryMiB - detectorNonHeapMiB);
 }
@@ -209,7 +212,11 @@ const planBrokers = (input: SizeInput, cassandraNodes: number): number =>
 /** EBS per broker that `cassandraNodes` need: hoursAtFullRate of full-rate traffic (all replicas), in 100 GiB steps. */
 export function kafkaStorageNeedGiB(input: SizeInput, cassandraNodes: number): number {
   const bytes =
-    planRate(input, cassandraNodes) * planning.kafka.bytesPerCheckedEvent * planning.kafka.replicationFactor * 3600 * planning.kafka.hoursAtFullRate;
+    planRate(input, cassandraNodes) *
+    planning.kafka.bytesPerCheckedEvent *
+    planning.kafka.replicationFactor *
+    3600 *
+    planning.kafka.hoursAtFullRate;
   return Math.max(planning.kafka.minStorageGiB, roundUpTo(bytes / planBrokers(input, cassandraNodes) / 2 ** 30, 100));
 }
 
@@ -231,7 +238,8 @@ export function experimentKafkaStorageGiB(input: SizeInput): number {
     return input.kafkaStorageGiB;
   }
   let most = 0;
-  for (let nodes = limits.cassandraNodes.min; nodes <= limits.cassandraNodes.max; nodes++) most = Math.max(most, kafkaStorageNeedGiB(input, nodes));
+  for (let nodes = limits.cassandraNodes.min; nodes <= limits.cassandraNodes.max; nodes++)
+    most = Math.max(most, kafkaStorageNeedGiB(input, nodes));
   return most;
 }
 
@@ -297,8 +305,7 @@ export function deriveSizePlan(input: SizeInput): SizePlan {
       memoryMiB: planning.loadgenPod.memoryMiB,
       spatialWorkload: input.spatialWorkload,
     },
-    totalVcpus:
-      input.cassandraNodes * cassandraType.vcpus + brokers * kafkaType.vcpus + workerNodes * workerType.vcpus,
+    totalVcpus: input.cassandraNodes * cassandraType.vcpus + brokers * kafkaType.vcpus + workerNodes * workerType.vcpus,
   };
 }
 

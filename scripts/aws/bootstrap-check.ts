@@ -11,7 +11,11 @@ export const minimumBootstrapVersion = 6;
 
 export const bootstrapParameterName = (qualifier = defaultBootstrapQualifier) => `/cdk-bootstrap/${qualifier}/version`;
 
-export async function checkCdkBootstrap(ctx: AwsContext, account: string | undefined, qualifier = defaultBootstrapQualifier): Promise<CheckResult> {
+export async function checkCdkBootstrap(
+  ctx: AwsContext,
+  account: string | undefined,
+  qualifier = defaultBootstrapQualifier,
+): Promise<CheckResult> {
   const ssm = new SSMClient(clientConfig(ctx));
   const name = bootstrapParameterName(qualifier);
   const bootstrap = `npx cdk bootstrap aws://${account ?? "<account>"}/${ctx.region}${qualifier === defaultBootstrapQualifier ? "" : ` --qualifier ${qualifier}`}`;
@@ -20,7 +24,12 @@ export async function checkCdkBootstrap(ctx: AwsContext, account: string | undef
     const value = out.Parameter?.Value ?? "";
     const version = Number(value);
     if (!Number.isInteger(version)) {
-      return { check: "cdk bootstrap", status: "fail", detail: `SSM ${name} = ${JSON.stringify(value)} is not a version number`, fix: `re-run: ${bootstrap}` };
+      return {
+        check: "cdk bootstrap",
+        status: "fail",
+        detail: `SSM ${name} = ${JSON.stringify(value)} is not a version number`,
+        fix: `re-run: ${bootstrap}`,
+      };
     }
     if (version < minimumBootstrapVersion) {
       return {

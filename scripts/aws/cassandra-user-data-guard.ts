@@ -35,7 +35,15 @@ export interface UserDataChange {
  * The other AWS::EC2::Instance properties whose update CloudFormation applies by stopping the instance ("some
  * interruptions": InstanceType, EbsOptimized) or by replacing it (the rest), per its resource reference.
  */
-export const interruptingProperties = ["AvailabilityZone", "BlockDeviceMappings", "EbsOptimized", "ImageId", "InstanceType", "PrivateIpAddress", "SubnetId"] as const;
+export const interruptingProperties = [
+  "AvailabilityZone",
+  "BlockDeviceMappings",
+  "EbsOptimized",
+  "ImageId",
+  "InstanceType",
+  "PrivateIpAddress",
+  "SubnetId",
+] as const;
 
 export const replaceCassandraNodesFlag = "--replace-cassandra-nodes";
 

@@ -26,7 +26,13 @@ export class ClusterAdminError extends Error {
 
 export type CallerPrincipal =
   | { readonly kind: "user"; readonly arn: string }
-  | { readonly kind: "assumed-role"; readonly partition: string; readonly account: string; readonly roleName: string; readonly pathlessRoleArn: string };
+  | {
+      readonly kind: "assumed-role";
+      readonly partition: string;
+      readonly account: string;
+      readonly roleName: string;
+      readonly pathlessRoleArn: string;
+    };
 
 const user = /^arn:([a-z-]+):iam::(\d{12}):user\/(.+)$/;
 
@@ -40,12 +46,18 @@ export function callerPrincipal(arn: string): CallerPrincipal {
   }
   if (user.test(arn)) return { kind: "user", arn };
   if (/^arn:[a-z-]+:iam::\d{12}:root$/.test(arn)) {
-    throw new ClusterAdminError(`caller ${arn}: the account's root user cannot be given an EKS access entry; run as an IAM role (aws sso login / assume a role) or an IAM user`);
+    throw new ClusterAdminError(
+      `caller ${arn}: the account's root user cannot be given an EKS access entry; run as an IAM role (aws sso login / assume a role) or an IAM user`,
+    );
   }
   if (/:federated-user\//.test(arn)) {
-    throw new ClusterAdminError(`caller ${arn}: a federated-user session (GetFederationToken) cannot be an EKS access entry; run as an IAM role or user, or give --cluster-admin-arn`);
+    throw new ClusterAdminError(
+      `caller ${arn}: a federated-user session (GetFederationToken) cannot be an EKS access entry; run as an IAM role or user, or give --cluster-admin-arn`,
+    );
   }
-  throw new ClusterAdminError(`caller ${arn}: allowed: an IAM user or an assumed IAM role (arn:…:iam::<account>:user/… or arn:…:sts::<account>:assumed-role/<role>/<session>)`);
+  throw new ClusterAdminError(
+    `caller ${arn}: allowed: an IAM user or an assumed IAM role (arn:…:iam::<account>:user/… or arn:…:sts::<account>:assumed-role/<role>/<session>)`,
+  );
 }
 
 export interface ClusterAdmin {
@@ -57,14 +69,26 @@ export interface ClusterAdmin {
 
 /** `aws iam get-role` with the context's region, endpoint and credentials (tests: the replay server). */
 async function roleArnFromIam(ctx: AwsContext, roleName: string, aws = "aws"): Promise<string> {
-  const args = ["iam", "get-role", "--role-name", roleName, "--output", "json", ...(ctx.endpoint === undefined ? [] : ["--endpoint-url", ctx.endpoint])];
+  const args = [
+    "iam",
+    "get-role",
+    "--role-name",
+    roleName,
+    "--output",
+    "json",
+    ...(ctx.endpoint === undefined ? [] : ["--endpoint-url", ctx.endpoint]),
+  ];
   const env = {
     ...process.env,
     AWS_REGION: ctx.region,
     AWS_DEFAULT_REGION: ctx.region,
     ...(ctx.credentials === undefined
       ? {}
-      : { AWS_ACCESS_KEY_ID: ctx.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: ctx.credentials.secretAccessKey, AWS_SESSION_TOKEN: ctx.credentials.sessionToken ?? "" }),
+      : {
+          AWS_ACCESS_KEY_ID: ctx.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: ctx.credentials.secretAccessKey,
+          AWS_SESSION_TOKEN: ctx.credentials.sessionToken ?? "",
+        }),
   };
   const { stdout } = await run(aws, args, { env, timeout: 60_000 });
   const arn = (JSON.parse(stdout) as { Role?: { Arn?: string } }).Role?.Arn;
@@ -88,7 +112,10 @@ export async function clusterAdminFor(ctx: AwsContext, identity: CallerIdentity,
       const arn = await roleArnFromIam(ctx, principal.roleName, o.aws);
       admin = { arn, caller: identity.arn, note: `the assumed role ${principal.roleName} (ARN with its path from IAM GetRole)` };
     } catch (err) {
-      const why = err instanceof Error ? err.message.split("\n").find((l) => l.trim() !== "" && !l.startsWith("Command failed")) ?? err.message : String(err);
+      const why =
+        err instanceof Error
+          ? (err.message.split("\n").find((l) => l.trim() !== "" && !l.startsWith("Command failed")) ?? err.message)
+          : String(err);
       admin = {
         arn: principal.pathlessRoleArn,
         caller: identity.arn,

@@ -10,7 +10,15 @@
 import { setTimeout as pause } from "node:timers/promises";
 import type { AwsContext } from "./aws-context.ts";
 import { deleteResource, probe, sweepClients, type DeleteContext, type Outcome, type SweepClients } from "./resource-deleters.ts";
-import { findMskResources, findTaggedResources, findVpcDependents, mergeFound, resourceKinds, type FoundResource, type ResourceKind } from "./tagged-resources.ts";
+import {
+  findMskResources,
+  findTaggedResources,
+  findVpcDependents,
+  mergeFound,
+  resourceKinds,
+  type FoundResource,
+  type ResourceKind,
+} from "./tagged-resources.ts";
 
 /** Kinds in the order a round deletes them (resourceKinds is declared in this order). */
 export const deletionOrder: readonly ResourceKind[] = resourceKinds;
@@ -47,7 +55,10 @@ const settled = (o: Outcome) => o.status === "gone" || o.status === "scheduled";
 
 /** Everything of the experiment that the services list now. */
 export async function discoverExperiment(clients: SweepClients, experimentId: string): Promise<FoundResource[]> {
-  const [tagged, msk] = await Promise.all([findTaggedResources(clients.tagging, experimentId), findMskResources(clients.kafka, experimentId)]);
+  const [tagged, msk] = await Promise.all([
+    findTaggedResources(clients.tagging, experimentId),
+    findMskResources(clients.kafka, experimentId),
+  ]);
   const vpcIds = tagged.filter((r) => r.kind === "ec2-vpc").map((r) => r.id);
   const inVpcs = await findVpcDependents(clients.ec2, clients.elbv2, vpcIds);
   const rank = (r: FoundResource) => deletionOrder.indexOf(r.kind);
@@ -60,7 +71,11 @@ async function lookAt(clients: SweepClients, found: readonly FoundResource[]): P
   return entries;
 }
 
-export async function sweepExperiment(ctxOrClients: AwsContext | SweepClients, experimentId: string, options: SweepOptions): Promise<SweepReport> {
+export async function sweepExperiment(
+  ctxOrClients: AwsContext | SweepClients,
+  experimentId: string,
+  options: SweepOptions,
+): Promise<SweepReport> {
   const owned = !("tagging" in ctxOrClients);
   const clients = owned ? sweepClients(ctxOrClients) : ctxOrClients;
   const now = options.now ?? Date.now;
@@ -94,10 +109,14 @@ export async function sweepExperiment(ctxOrClients: AwsContext | SweepClients, e
         }
         entries = after;
       }
-      const waiting = entries.filter((e) => e.outcome.status === "deleting" || e.outcome.status === "blocked" || e.outcome.status === "present");
+      const waiting = entries.filter(
+        (e) => e.outcome.status === "deleting" || e.outcome.status === "blocked" || e.outcome.status === "present",
+      );
       log(
         `round ${round}: ${entries.length} remaining` +
-          (entries.length > 0 ? ` (${["deleting", "blocked", "failed", "manual", "present"].map((s) => `${entries.filter((e) => e.outcome.status === s).length} ${s}`).join(", ")})` : ""),
+          (entries.length > 0
+            ? ` (${["deleting", "blocked", "failed", "manual", "present"].map((s) => `${entries.filter((e) => e.outcome.status === s).length} ${s}`).join(", ")})`
+            : ""),
       );
       // Listing: one round says it all. Deleting: done when a round starts with nothing left to delete
       // (so a round after the last deletion confirms nothing came back).

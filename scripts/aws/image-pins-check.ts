@@ -10,7 +10,8 @@ export const imagePinsCheck = "image pins";
 
 export function checkImagePins(lock: ImageLock = readImageLock(), images: readonly KitImage[] = kitImages()): CheckResult {
   const unpinned = unpinnedImages(images, lock);
-  if (unpinned.length === 0) return { check: imagePinsCheck, status: "pass", detail: `all ${images.length} images pinned by digest (${imageLockFile})` };
+  if (unpinned.length === 0)
+    return { check: imagePinsCheck, status: "pass", detail: `all ${images.length} images pinned by digest (${imageLockFile})` };
   return {
     check: imagePinsCheck,
     status: "warn",

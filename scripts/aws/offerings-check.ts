@@ -37,7 +37,10 @@ export async function checkOfferings(ctx: AwsContext, instanceTypes: readonly st
   const types = [...new Set(instanceTypes)].sort();
   try {
     const byZone = await instanceTypeOfferings(ec2, types);
-    const everyTypeZones = [...byZone.entries()].filter(([, set]) => types.every((t) => set.has(t))).map(([z]) => z).sort();
+    const everyTypeZones = [...byZone.entries()]
+      .filter(([, set]) => types.every((t) => set.has(t)))
+      .map(([z]) => z)
+      .sort();
     return types.map((type): CheckResult => {
       const missing = zones.filter((z) => !(byZone.get(z)?.has(type) ?? false));
       const check = `offered: ${type}`;
@@ -48,7 +51,9 @@ export async function checkOfferings(ctx: AwsContext, instanceTypes: readonly st
         status: "fail",
         detail:
           `${type} is not offered in ${missing.join(", ")}` +
-          (unknown.length > 0 ? ` (${unknown.join(", ")} offers none of the plan's types: is it a zone of ${ctx.region} open to this account?)` : ""),
+          (unknown.length > 0
+            ? ` (${unknown.join(", ")} offers none of the plan's types: is it a zone of ${ctx.region} open to this account?)`
+            : ""),
         fix:
           everyTypeZones.length >= zones.length
             ? `choose zones that offer every type of the plan: --availability-zones ${everyTypeZones.slice(0, zones.length).join(",")} (all such zones: ${everyTypeZones.join(", ")})`

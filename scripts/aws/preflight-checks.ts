@@ -43,7 +43,9 @@ export function preflightNeeds(stages: readonly Stage[]) {
     experimentId: first.experimentId,
     vcpus: { needed: byVcpus.resources.ec2StandardVcpus, stage: byVcpus.stage.name },
     brokers: { needed: byBrokers.resources.mskBrokers, stage: byBrokers.stage.name },
-    ec2InstanceTypes: [...new Set(withResources.flatMap((w) => w.resources.tiers.filter((t) => t.service === "EC2").map((t) => t.instanceType)))],
+    ec2InstanceTypes: [
+      ...new Set(withResources.flatMap((w) => w.resources.tiers.filter((t) => t.service === "EC2").map((t) => t.instanceType))),
+    ],
   };
 }
 
@@ -54,7 +56,11 @@ export async function runPreflight(ctx: AwsContext, stages: readonly Stage[], op
   const { result: credentials, identity } = await checkCredentials(ctx);
   const rest = ["cluster admin", "cdk bootstrap", "vCPU quota", "offered instance types", "MSK zones", "MSK broker quota"];
   if (credentials.status === "fail" || identity === undefined) {
-    return [...toolResults, credentials, ...rest.map((check): CheckResult => ({ check, status: "skipped", detail: "needs working credentials" }))];
+    return [
+      ...toolResults,
+      credentials,
+      ...rest.map((check): CheckResult => ({ check, status: "skipped", detail: "needs working credentials" })),
+    ];
   }
   const [admin, bootstrap, vcpus, offerings, zones, brokers] = await Promise.all([
     checkClusterAdmin(ctx, identity, options.aws === undefined ? {} : { aws: options.aws }),

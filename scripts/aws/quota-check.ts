@@ -57,7 +57,11 @@ export async function standardVcpuUsage(ec2: EC2Client, experimentId: string): P
   let NextToken: string | undefined;
   do {
     const out = await ec2.send(
-      new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }], NextToken, MaxResults: 1000 }),
+      new DescribeInstancesCommand({
+        Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }],
+        NextToken,
+        MaxResults: 1000,
+      }),
     );
     for (const i of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
       if (i.InstanceLifecycle === "spot" || !isStandardOnDemandType(i.InstanceType ?? "")) continue;
@@ -81,7 +85,12 @@ export async function checkVcpuQuota(ctx: AwsContext, neededVcpus: number, exper
       `${usage.others} in use by other instances, so ${available} available; ${stage} needs ${neededVcpus}` +
       (usage.ours > 0 ? ` (${usage.ours} already running for this experiment)` : "");
     if (available >= neededVcpus) return { check: "vCPU quota", status: "pass", detail };
-    return { check: "vCPU quota", status: "fail", detail, fix: increaseHint(serviceCode, quotaCode, quota.quotaName, neededVcpus + usage.others, ctx.region) };
+    return {
+      check: "vCPU quota",
+      status: "fail",
+      detail,
+      fix: increaseHint(serviceCode, quotaCode, quota.quotaName, neededVcpus + usage.others, ctx.region),
+    };
   } catch (error) {
     return {
       check: "vCPU quota",
@@ -112,7 +121,12 @@ export async function mskBrokerUsage(kafka: KafkaClient, experimentId: string): 
   return { ours, others };
 }
 
-export async function checkMskBrokerQuota(ctx: AwsContext, neededBrokers: number, experimentId: string, stage: string): Promise<CheckResult[]> {
+export async function checkMskBrokerQuota(
+  ctx: AwsContext,
+  neededBrokers: number,
+  experimentId: string,
+  stage: string,
+): Promise<CheckResult[]> {
   const quotas = new ServiceQuotasClient(clientConfig(ctx));
   const kafka = new KafkaClient(clientConfig(ctx));
   const perAccount = quotaCodes.mskBrokersPerAccount;

@@ -28,8 +28,18 @@ import {
   TerminateInstancesCommand,
   type IpPermission,
 } from "@aws-sdk/client-ec2";
-import { DeleteClusterCommand as DeleteEksClusterCommand, DeleteNodegroupCommand, DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from "@aws-sdk/client-eks";
-import { DeleteLoadBalancerCommand, DeleteTargetGroupCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  DeleteClusterCommand as DeleteEksClusterCommand,
+  DeleteNodegroupCommand,
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  EKSClient,
+} from "@aws-sdk/client-eks";
+import {
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DeleteClusterCommand as DeleteMskClusterCommand, DeleteConfigurationCommand, KafkaClient } from "@aws-sdk/client-kafka";
 import { DescribeKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from "@aws-sdk/client-kms";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
@@ -132,11 +142,15 @@ export async function probe(clients: SweepClients, r: FoundResource): Promise<Ou
     case "msk-configuration":
       return r.state === "DELETING" ? { status: "deleting", detail: r.state } : undefined;
     case "other":
-      return { status: "manual", detail: `no deleter for ${r.type ?? "this type"}: it goes with its CloudFormation stack, or delete it by hand` };
+      return {
+        status: "manual",
+        detail: `no deleter for ${r.type ?? "this type"}: it goes with its CloudFormation stack, or delete it by hand`,
+      };
     case "kms-key":
       return attempt(async () => {
         const key = (await clients.kms.send(new DescribeKeyCommand({ KeyId: r.id }))).KeyMetadata;
-        if (key?.KeyState === "PendingDeletion") return { status: "scheduled", detail: `deletion on ${key.DeletionDate?.toISOString() ?? "?"}` };
+        if (key?.KeyState === "PendingDeletion")
+          return { status: "scheduled", detail: `deletion on ${key.DeletionDate?.toISOString() ?? "?"}` };
         if (key?.KeyManager === "AWS") return { status: "manual", detail: "AWS-managed key" };
         return { status: "present", detail: key?.KeyState };
       });
@@ -146,7 +160,10 @@ export async function probe(clients: SweepClients, r: FoundResource): Promise<Ou
 }
 
 /** Rules of a group that name other groups: they make those groups undeletable (DependencyViolation). */
-const referencing = (perms: IpPermission[] | undefined) => (perms ?? []).filter((p) => (p.UserIdGroupPairs ?? []).length > 0).map((p) => ({ ...p, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] }));
+const referencing = (perms: IpPermission[] | undefined) =>
+  (perms ?? [])
+    .filter((p) => (p.UserIdGroupPairs ?? []).length > 0)
+    .map((p) => ({ ...p, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] }));
 
 async function revokeGroupReferences(ec2: EC2Client, groupIds: readonly string[]): Promise<void> {
   if (groupIds.length === 0) return;
@@ -192,7 +209,9 @@ export interface DeleteContext {
  * Kinds deleted by one call, by id. Without `background` the resource is gone when the call returns; with it,
  * the service deletes it in the background after accepting that call.
  */
-const singleCallDeletes: Partial<Record<ResourceKind, { readonly call: (c: SweepClients, id: string) => Promise<unknown>; readonly background?: string }>> = {
+const singleCallDeletes: Partial<
+  Record<ResourceKind, { readonly call: (c: SweepClients, id: string) => Promise<unknown>; readonly background?: string }>
+> = {
   "cloudformation-stack": { call: (c, id) => c.cloudformation.send(new DeleteStackCommand({ StackName: id })), background: "DeleteStack" },
   "msk-cluster": { call: (c, id) => c.kafka.send(new DeleteMskClusterCommand({ ClusterArn: id })), background: "DeleteCluster" },
   "elbv2-load-balancer": { call: (c, id) => c.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: id })) },
@@ -234,11 +253,16 @@ export async function deleteResource(clients: SweepClients, r: FoundResource, ro
       case "ec2-vpc-endpoint": {
         const out = await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [r.id] }));
         const failure = out.Unsuccessful?.[0]?.Error;
-        return failure === undefined ? deleting("DeleteVpcEndpoints accepted") : outcomeOfError(Object.assign(new Error(failure.Message), { name: failure.Code ?? "Error" }));
+        return failure === undefined
+          ? deleting("DeleteVpcEndpoints accepted")
+          : outcomeOfError(Object.assign(new Error(failure.Message), { name: failure.Code ?? "Error" }));
       }
       case "ec2-network-interface":
         if (r.detail?.requesterManaged === "true" || (r.state === "in-use" && r.detail?.attachedTo === undefined)) {
-          return { status: "blocked", detail: `owned by an AWS service (${r.detail?.interfaceType || r.detail?.description || "in use"}): goes with its owner` };
+          return {
+            status: "blocked",
+            detail: `owned by an AWS service (${r.detail?.interfaceType || r.detail?.description || "in use"}): goes with its owner`,
+          };
         }
         await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: r.id }));
         return gone;
@@ -273,7 +297,10 @@ export async function deleteResource(clients: SweepClients, r: FoundResource, ro
       case "s3-bucket":
         return emptyAndDeleteBucket(clients.s3, r.id);
       default:
-        return { status: "manual", detail: `no deleter for ${r.type ?? "this type"}: it goes with its CloudFormation stack, or delete it by hand` };
+        return {
+          status: "manual",
+          detail: `no deleter for ${r.type ?? "this type"}: it goes with its CloudFormation stack, or delete it by hand`,
+        };
     }
   });
 }

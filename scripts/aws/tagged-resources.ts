@@ -12,7 +12,12 @@ import {
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import { DescribeLoadBalancersCommand, type ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { ListClustersV2Command, ListConfigurationsCommand, type KafkaClient, type ListConfigurationsCommandOutput } from "@aws-sdk/client-kafka";
+import {
+  ListClustersV2Command,
+  ListConfigurationsCommand,
+  type KafkaClient,
+  type ListConfigurationsCommandOutput,
+} from "@aws-sdk/client-kafka";
 import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { experimentTagKey } from "./experiment-tag.ts";
 
@@ -91,7 +96,8 @@ export function resourceFromArn(arn: string, tags: Readonly<Record<string, strin
       if (type === "targetgroup") return { ...base, kind: "elbv2-target-group", id: arn };
       break;
     case "logs":
-      if (resource.startsWith("log-group:")) return { ...base, kind: "logs-log-group", id: resource.slice("log-group:".length).replace(/:\*$/, "") };
+      if (resource.startsWith("log-group:"))
+        return { ...base, kind: "logs-log-group", id: resource.slice("log-group:".length).replace(/:\*$/, "") };
       break;
     case "kafka":
       if (type === "cluster") return { ...base, kind: "msk-cluster", id: arn };
@@ -165,7 +171,11 @@ export async function findMskResources(kafka: KafkaClient, experimentId: string)
 }
 
 /** Untagged load balancers, security groups and ENIs inside the experiment's VPCs. */
-export async function findVpcDependents(ec2: EC2Client, elbv2: ElasticLoadBalancingV2Client, vpcIds: readonly string[]): Promise<FoundResource[]> {
+export async function findVpcDependents(
+  ec2: EC2Client,
+  elbv2: ElasticLoadBalancingV2Client,
+  vpcIds: readonly string[],
+): Promise<FoundResource[]> {
   if (vpcIds.length === 0) return [];
   const found: FoundResource[] = [];
   const vpcFilter = [{ Name: "vpc-id", Values: [...vpcIds] }];
@@ -185,13 +195,21 @@ export async function findVpcDependents(ec2: EC2Client, elbv2: ElasticLoadBalanc
     for (const g of out.SecurityGroups ?? []) {
       // The VPC's default group cannot be deleted; it goes with the VPC.
       if (g.GroupId === undefined || g.GroupName === "default") continue;
-      found.push({ kind: "ec2-security-group", id: g.GroupId, tags: tagMap(g.Tags), via: `in ${g.VpcId ?? "vpc"}`, detail: { name: g.GroupName ?? "" } });
+      found.push({
+        kind: "ec2-security-group",
+        id: g.GroupId,
+        tags: tagMap(g.Tags),
+        via: `in ${g.VpcId ?? "vpc"}`,
+        detail: { name: g.GroupName ?? "" },
+      });
     }
     NextToken = out.NextToken;
   } while (NextToken);
   let interfacesToken: string | undefined;
   do {
-    const out: DescribeNetworkInterfacesCommandOutput = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: vpcFilter, NextToken: interfacesToken }));
+    const out: DescribeNetworkInterfacesCommandOutput = await ec2.send(
+      new DescribeNetworkInterfacesCommand({ Filters: vpcFilter, NextToken: interfacesToken }),
+    );
     for (const n of out.NetworkInterfaces ?? []) {
       if (n.NetworkInterfaceId === undefined) continue;
       found.push({

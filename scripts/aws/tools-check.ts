@@ -74,11 +74,22 @@ export async function checkTools(run: ToolRunner = runTool): Promise<CheckResult
       try {
         output = await run(t.command, t.args);
       } catch (error) {
-        const why = error instanceof Error && "code" in error && error.code === "ENOENT" ? "not found on PATH" : error instanceof Error ? error.message.split("\n")[0]! : String(error);
+        const why =
+          error instanceof Error && "code" in error && error.code === "ENOENT"
+            ? "not found on PATH"
+            : error instanceof Error
+              ? error.message.split("\n")[0]!
+              : String(error);
         return { check, status: "fail", detail: `${t.command}: ${why}`, fix: t.install };
       }
       const version = t.parse(output);
-      if (version === null) return { check, status: "fail", detail: `${t.command} ${t.args.join(" ")} printed no version: ${output.trim().slice(0, 120)}`, fix: t.install };
+      if (version === null)
+        return {
+          check,
+          status: "fail",
+          detail: `${t.command} ${t.args.join(" ")} printed no version: ${output.trim().slice(0, 120)}`,
+          fix: t.install,
+        };
       const refused = t.refuse(version);
       if (refused !== null) return { check, status: "fail", detail: refused, fix: t.install };
       return { check, status: "pass", detail: `${t.name} ${version}` };

@@ -27,7 +27,9 @@ export interface ZoneInfo {
 export async function accountZones(ec2: EC2Client): Promise<ZoneInfo[]> {
   const out = await ec2.send(new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "zone-type", Values: ["availability-zone"] }] }));
   return (out.AvailabilityZones ?? []).flatMap((z) =>
-    z.ZoneName === undefined || z.ZoneId === undefined ? [] : [{ name: z.ZoneName, id: z.ZoneId, state: z.State ?? "unknown", type: z.ZoneType ?? "availability-zone" }],
+    z.ZoneName === undefined || z.ZoneId === undefined
+      ? []
+      : [{ name: z.ZoneName, id: z.ZoneId, state: z.State ?? "unknown", type: z.ZoneType ?? "availability-zone" }],
   );
 }
 
@@ -39,13 +41,24 @@ export async function checkMskZones(ctx: AwsContext, zones: readonly string[]): 
     const byName = new Map(all.map((z) => [z.name, z]));
     const chosen = zones.map((name) => ({ name, zone: byName.get(name) }));
     const unknown = chosen.filter((c) => c.zone === undefined).map((c) => c.name);
-    const notAvailable = chosen.filter((c) => c.zone !== undefined && c.zone.state !== "available").map((c) => `${c.name} (${c.zone!.id}, ${c.zone!.state})`);
-    const refused = chosen.filter((c) => c.zone !== undefined && mskUnsupportedZoneIds.includes(c.zone.id)).map((c) => `${c.name} (${c.zone!.id})`);
+    const notAvailable = chosen
+      .filter((c) => c.zone !== undefined && c.zone.state !== "available")
+      .map((c) => `${c.name} (${c.zone!.id}, ${c.zone!.state})`);
+    const refused = chosen
+      .filter((c) => c.zone !== undefined && mskUnsupportedZoneIds.includes(c.zone.id))
+      .map((c) => `${c.name} (${c.zone!.id})`);
     const ids = chosen.map((c) => `${c.name} = ${c.zone?.id ?? "?"}`).join(", ");
     if (unknown.length === 0 && notAvailable.length === 0 && refused.length === 0) {
-      return { check, status: "pass", detail: `zone IDs in this account: ${ids}; none is one MSK refuses (${mskUnsupportedZoneIds.join(", ")})` };
+      return {
+        check,
+        status: "pass",
+        detail: `zone IDs in this account: ${ids}; none is one MSK refuses (${mskUnsupportedZoneIds.join(", ")})`,
+      };
     }
-    const usable = all.filter((z) => z.state === "available" && !mskUnsupportedZoneIds.includes(z.id)).map((z) => z.name).sort();
+    const usable = all
+      .filter((z) => z.state === "available" && !mskUnsupportedZoneIds.includes(z.id))
+      .map((z) => z.name)
+      .sort();
     const keep = zones.filter((n) => usable.includes(n));
     const instead = [...keep, ...usable.filter((n) => !keep.includes(n))].slice(0, zones.length);
     const problems = [

@@ -124,16 +124,29 @@ export function summarizeGrid(
       });
       return {
         setting: s.name,
-        checksPerSecond: spread(mine.map((t) => t.checksPerSecond), 0),
+        checksPerSecond: spread(
+          mine.map((t) => t.checksPerSecond),
+          0,
+        ),
         p99Ms: p99s.length > 0 ? spread(p99s, 1) : null,
       };
     });
     const within = (x: GridSettingSummary) => x.p99Ms !== null && x.p99Ms.median < o.p99BoundMs;
     const fixed = summaries.filter((x) => settings.find((s) => s.name === x.setting)!.mode === "fixed" && within(x));
-    const best = fixed.reduce<GridSettingSummary | null>((a, x) => (a === null || x.checksPerSecond.median > a.checksPerSecond.median ? x : a), null);
+    const best = fixed.reduce<GridSettingSummary | null>(
+      (a, x) => (a === null || x.checksPerSecond.median > a.checksPerSecond.median ? x : a),
+      null,
+    );
     const adaptive = summaries.find((x) => settings.find((s) => s.name === x.setting)!.mode === "adaptive");
-    const share = best !== null && adaptive !== undefined && best.checksPerSecond.median > 0 ? Math.round((adaptive.checksPerSecond.median / best.checksPerSecond.median) * 1000) / 1000 : null;
-    const byRepeat = (setting: string) => trials.filter((t) => t.capacity === c.name && t.setting === setting).sort((a, b) => a.repeat - b.repeat).map((t) => t.checksPerSecond);
+    const share =
+      best !== null && adaptive !== undefined && best.checksPerSecond.median > 0
+        ? Math.round((adaptive.checksPerSecond.median / best.checksPerSecond.median) * 1000) / 1000
+        : null;
+    const byRepeat = (setting: string) =>
+      trials
+        .filter((t) => t.capacity === c.name && t.setting === setting)
+        .sort((a, b) => a.repeat - b.repeat)
+        .map((t) => t.checksPerSecond);
     const ratios = best !== null && adaptive !== undefined ? pairRatios(byRepeat(adaptive.setting), byRepeat(best.setting)) : [];
     return {
       capacity: c.name,
@@ -178,9 +191,14 @@ export async function concurrencyGrid(o: {
         marks: drainMarks,
         detector: { detectorConcurrencyMode: largestFixed.mode, detectorConcurrency: largestFixed.concurrency },
       });
-      const events = Math.max(o.calibrationEvents, Math.round((sizing.checksPerSecond * o.windowSeconds) / (drainMarks[1] - drainMarks[0])));
+      const events = Math.max(
+        o.calibrationEvents,
+        Math.round((sizing.checksPerSecond * o.windowSeconds) / (drainMarks[1] - drainMarks[0])),
+      );
       calibrated.push({ ...capacity, calibration: { setting: largestFixed.name, checksPerSecond: sizing.checksPerSecond, events } });
-      o.log(`  sizing drain: ${sizing.checksPerSecond} checks/s, so ${events} events per drain (${o.windowSeconds} s between the marks at that rate)`);
+      o.log(
+        `  sizing drain: ${sizing.checksPerSecond} checks/s, so ${events} events per drain (${o.windowSeconds} s between the marks at that rate)`,
+      );
       for (let repeat = 0; repeat < o.repeats; repeat++) {
         // Rotate the order each repeat: no setting always runs first (cold) or last.
         const order = o.grid.map((_, i) => o.grid[(i + repeat) % o.grid.length]!);
@@ -202,9 +220,15 @@ export async function concurrencyGrid(o: {
               const texts = scraped.filter((t) => t !== null);
               if (texts.length < scraped.length) return;
               const stages = Object.fromEntries(
-                checkedStages.map((st) => [st, addBuckets(texts.map((t) => parseBuckets(t, "detector_stage_duration_seconds", { stage: st })))]),
+                checkedStages.map((st) => [
+                  st,
+                  addBuckets(texts.map((t) => parseBuckets(t, "detector_stage_duration_seconds", { stage: st }))),
+                ]),
               ) as Record<CheckedStage, Buckets>;
-              const limit = texts.reduce((sum, t) => sum + Number(/^detector_concurrency_limit(?:\{[^}]*\})? (\S+)$/m.exec(t)?.[1] ?? 0), 0);
+              const limit = texts.reduce(
+                (sum, t) => sum + Number(/^detector_concurrency_limit(?:\{[^}]*\})? (\S+)$/m.exec(t)?.[1] ?? 0),
+                0,
+              );
               samples.push({ seconds, stages, limit });
             },
           });
@@ -224,12 +248,17 @@ export async function concurrencyGrid(o: {
             repeat,
             checksPerSecond: trial.checksPerSecond,
             stageP99Ms,
-            limit: setting.mode === "adaptive" ? samples.map((x) => ({ seconds: Math.round(x.seconds * 10) / 10, limit: Math.round(x.limit) })) : [],
+            limit:
+              setting.mode === "adaptive"
+                ? samples.map((x) => ({ seconds: Math.round(x.seconds * 10) / 10, limit: Math.round(x.limit) }))
+                : [],
             interference: trial.interference,
           };
           trials.push(t);
           const limitNote = t.limit.length > 0 ? `, limit ${t.limit[0]!.limit} → ${t.limit.at(-1)!.limit}` : "";
-          o.log(`  ${capacity.name} ${setting.name} #${repeat + 1}: ${t.checksPerSecond} checks/s, p99 read ${p99Note(stageP99Ms.read)}, write ${p99Note(stageP99Ms.write)}${limitNote}${t.interference === null ? "" : ` (${t.interference})`}`);
+          o.log(
+            `  ${capacity.name} ${setting.name} #${repeat + 1}: ${t.checksPerSecond} checks/s, p99 read ${p99Note(stageP99Ms.read)}, write ${p99Note(stageP99Ms.write)}${limitNote}${t.interference === null ? "" : ` (${t.interference})`}`,
+          );
         }
       }
     }

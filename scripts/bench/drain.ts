@@ -11,7 +11,17 @@ import { waitWhileMoving } from "../../app/retry.ts";
 import { scrape, type AppProcess } from "../local/app-process.ts";
 import { IsolatedRun, newRunId, runNames } from "../local/isolated-run.ts";
 import type { LocalRunOptions } from "../local/pipeline-run.ts";
-import { clockTicks, cpuWindow, interference, machineCores, perThousand, readCpuSnapshot, type CpuSnapshot, type CpuWindow, type Roles } from "./proc-cpu.ts";
+import {
+  clockTicks,
+  cpuWindow,
+  interference,
+  machineCores,
+  perThousand,
+  readCpuSnapshot,
+  type CpuSnapshot,
+  type CpuWindow,
+  type Roles,
+} from "./proc-cpu.ts";
 import { stackPids } from "./server-pids.ts";
 
 export type RunSettings = Omit<LocalRunOptions, "rate" | "duration" | "onProgress" | "during">;
@@ -119,7 +129,8 @@ export async function drainTrial(o: {
     const low = Math.ceil(produced * lowMark);
     const high = Math.floor(produced * highMark);
     // Filled by the probe below: the CPU snapshot and check count at each mark.
-    const marks: { start?: { snap: CpuSnapshot; checks: number; at: number }; end?: { snap: CpuSnapshot; checks: number; at: number } } = {};
+    const marks: { start?: { snap: CpuSnapshot; checks: number; at: number }; end?: { snap: CpuSnapshot; checks: number; at: number } } =
+      {};
     const since = () => (Date.now() - readyAt) / 1000;
     let maxRss = 0;
     await waitWhileMoving(
@@ -131,7 +142,12 @@ export async function drainTrial(o: {
         await o.probe?.(detectors, since());
         return checks;
       },
-      { what: `drain of ${produced} events`, until: () => marks.end !== undefined, stallMs: (o.stallSeconds ?? 60) * 1000, intervalMs: 100 },
+      {
+        what: `drain of ${produced} events`,
+        until: () => marks.end !== undefined,
+        stallMs: (o.stallSeconds ?? 60) * 1000,
+        intervalMs: 100,
+      },
     );
     const { start, end } = marks;
     if (start === undefined || end === undefined) throw new Error("unreachable: the drain ended without its marks");
@@ -143,7 +159,10 @@ export async function drainTrial(o: {
       preloadSeconds: Math.round(preload.seconds * 10) / 10,
       preloadRate: Math.round(produced / preload.seconds),
       drainSeconds: Math.round((Date.now() - readyAt) / 100) / 10,
-      cpuSecondsPer1000Checks: { ...perThousand(cpu.cpuSeconds, checked), ...perThousand({ loadgen: preload.loadgenCpuSeconds }, produced) },
+      cpuSecondsPer1000Checks: {
+        ...perThousand(cpu.cpuSeconds, checked),
+        ...perThousand({ loadgen: preload.loadgenCpuSeconds }, produced),
+      },
       detectorMaxRssMiB: Math.round((maxRss / 2 ** 20) * 10) / 10,
       cpu,
       interference: interference(cpu),

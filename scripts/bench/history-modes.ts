@@ -57,13 +57,19 @@ export async function historyModeDrains(o: {
 }): Promise<HistoryModesResult> {
   if (o.warmupEvents > 0) {
     o.log(`  warm-up: a drain of ${o.warmupEvents} events in each mode (not kept)`);
-    for (const mode of historyModes) await drainTrial({ events: o.warmupEvents, preloadRate: o.preloadRate, settings: o.settings, detector: { detectorHistory: mode } });
+    for (const mode of historyModes)
+      await drainTrial({ events: o.warmupEvents, preloadRate: o.preloadRate, settings: o.settings, detector: { detectorHistory: mode } });
   }
   const trials: HistoryModeTrial[] = [];
   for (let pair = 0; pair < o.pairs; pair++) {
     const order = pair % 2 === 0 ? historyModes : [...historyModes].reverse();
     for (const mode of order) {
-      const drain = await drainTrial({ events: o.events, preloadRate: o.preloadRate, settings: o.settings, detector: { detectorHistory: mode } });
+      const drain = await drainTrial({
+        events: o.events,
+        preloadRate: o.preloadRate,
+        settings: o.settings,
+        detector: { detectorHistory: mode },
+      });
       trials.push({ mode, pair, drain });
       const cpu = drain.cpuSecondsPer1000Checks;
       o.log(
@@ -83,7 +89,10 @@ export function historyModesResult(trials: readonly HistoryModeTrial[], events: 
   const figures = (mode: HistoryMode): HistoryModeFigures => {
     const ts = of(mode);
     return {
-      checksPerSecond: spread(ts.map((t) => t.drain.checksPerSecond), 0),
+      checksPerSecond: spread(
+        ts.map((t) => t.drain.checksPerSecond),
+        0,
+      ),
       detectorCpuSecondsPer1000Checks: spread(ts.map((t) => cpuOf(t, "detector"))),
       cassandraCpuSecondsPer1000Checks: spread(ts.map((t) => cpuOf(t, "cassandra"))),
       detectorMaxRssMiB: Math.max(0, ...ts.map((t) => t.drain.detectorMaxRssMiB)),

@@ -55,7 +55,14 @@ export async function runInterleaved<C, P>(o: {
       disturbed.push(attempt.interference);
       repeats++;
     }
-    trials.push({ kind: t.kind, pair: t.pair, value: attempt.value, attempts: disturbed.length + 1, disturbed, interfered: attempt.interference !== null });
+    trials.push({
+      kind: t.kind,
+      pair: t.pair,
+      value: attempt.value,
+      attempts: disturbed.length + 1,
+      disturbed,
+      interfered: attempt.interference !== null,
+    });
   }
   return { trials, repeats };
 }

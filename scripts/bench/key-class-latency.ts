@@ -52,7 +52,12 @@ export function keyClassLatency(verdicts: Iterable<Verdict>, windowMs = recentAn
   const summary = (which: "priority" | "others"): ClassLatency => {
     const xs = latencies[which];
     const l = latencySummary(xs);
-    return { checks: xs.length, p50Ms: l.p50, p99Ms: l.p99, meanRank: xs.length === 0 ? 0 : Math.round((rankSums[which] / xs.length) * 1000) / 1000 };
+    return {
+      checks: xs.length,
+      p50Ms: l.p50,
+      p99Ms: l.p99,
+      meanRank: xs.length === 0 ? 0 : Math.round((rankSums[which] / xs.length) * 1000) / 1000,
+    };
   };
   return { priority: summary("priority"), others: summary("others") };
 }

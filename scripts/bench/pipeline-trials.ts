@@ -35,7 +35,13 @@ const measureMiddle = (duration: number, out: { window?: CpuWindow; checks?: num
   await sleep(skip * 1000);
   const { kafka, cassandra } = await stackPids();
   const pids = c.pids();
-  const roles = { detector: [...pids.detectors], loadgen: pids.loadgen === null ? [] : [pids.loadgen], kafka, cassandra, bench: [process.pid] };
+  const roles = {
+    detector: [...pids.detectors],
+    loadgen: pids.loadgen === null ? [] : [pids.loadgen],
+    kafka,
+    cassandra,
+    bench: [process.pid],
+  };
   const a = readCpuSnapshot(roles);
   const checksA = c.latest()?.checked ?? 0;
   await sleep((duration - skip - tail) * 1000);
@@ -189,7 +195,9 @@ export function analyseSpike(
   const drained = samples.find((p) => p.elapsedSeconds > spikeEnd && p.backlog <= o.baseRate);
   const drainSeconds = drained ? drained.elapsedSeconds - spikeEnd : Number.POSITIVE_INFINITY;
   const drainRate = drained && atEnd ? (atEnd.backlog + o.baseRate * drainSeconds) / Math.max(drainSeconds, 1) : 0;
-  const after = drained ? samples.filter((p) => p.elapsedSeconds > drained.elapsedSeconds && p.elapsedSeconds <= drained.elapsedSeconds + 10) : [];
+  const after = drained
+    ? samples.filter((p) => p.elapsedSeconds > drained.elapsedSeconds && p.elapsedSeconds <= drained.elapsedSeconds + 10)
+    : [];
   return {
     baseRate: o.baseRate,
     factor: o.factor,

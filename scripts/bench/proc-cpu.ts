@@ -28,7 +28,10 @@ export function parseProcStatBusy(stat: string): number {
 
 /** utime + stime ticks and the parent PID from /proc/<pid>/stat (the command may hold spaces and parentheses). */
 export function parsePidStat(stat: string): { ppid: number; ticks: number } {
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).trim().split(/\s+/);
+  const rest = stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state); ppid is field 4, utime 14, stime 15
   return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
 }

@@ -23,11 +23,31 @@ export function renderBenchSection(r: BenchResult): string {
   const detectorCpu = cpu.detector ?? Number.POSITIVE_INFINITY;
   const rows = [
     ["Cassandra ceiling (write 1 + read 50, no Kafka), ops/s", fmt(r.ceilingOpsPerSecond), "", ""],
-    ["Pipeline drain rate (preloaded backlog, saturated), checks/s", fmt(r.drainChecksPerSecond), `≥ ${t.pipelineChecksPerSecond}`, met(r.drainChecksPerSecond.median >= t.pipelineChecksPerSecond)],
+    [
+      "Pipeline drain rate (preloaded backlog, saturated), checks/s",
+      fmt(r.drainChecksPerSecond),
+      `≥ ${t.pipelineChecksPerSecond}`,
+      met(r.drainChecksPerSecond.median >= t.pipelineChecksPerSecond),
+    ],
     ["Pipeline ÷ ceiling (adjacent pairs)", fmt(r.ratio), `≥ ${t.ratio}`, met(r.ratio.median >= t.ratio)],
-    ["Highest offered rate with p99 < 1 s, events/s", r.p99BoundedRate === null ? "none passed" : `${r.p99BoundedRate} (${r.p99BoundedShareOfDrain} of the drain rate)`, "", ""],
-    ["End-to-end latency p50 / p99 / p99.9 at that rate", r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99} / ${r.latencyMs.p999} ms` : "n/a", "p99 < 1000 ms", met((r.latencyMs?.p99 ?? Infinity) < 1000)],
-    ["Detector CPU per 1,000 checks (saturated)", `${cpu.detector ?? "n/a"} s`, `≤ ${t.cpuSecondsPer1000Checks} s`, met(detectorCpu <= t.cpuSecondsPer1000Checks)],
+    [
+      "Highest offered rate with p99 < 1 s, events/s",
+      r.p99BoundedRate === null ? "none passed" : `${r.p99BoundedRate} (${r.p99BoundedShareOfDrain} of the drain rate)`,
+      "",
+      "",
+    ],
+    [
+      "End-to-end latency p50 / p99 / p99.9 at that rate",
+      r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99} / ${r.latencyMs.p999} ms` : "n/a",
+      "p99 < 1000 ms",
+      met((r.latencyMs?.p99 ?? Infinity) < 1000),
+    ],
+    [
+      "Detector CPU per 1,000 checks (saturated)",
+      `${cpu.detector ?? "n/a"} s`,
+      `≤ ${t.cpuSecondsPer1000Checks} s`,
+      met(detectorCpu <= t.cpuSecondsPer1000Checks),
+    ],
     ["Detector peak RSS (saturated)", `${r.detectorMaxRssMiB} MiB`, `≤ ${t.rssMb} MiB`, met(r.detectorMaxRssMiB <= t.rssMb)],
   ];
   const sp = r.spike;
@@ -78,7 +98,12 @@ function overloadRows(off: SpikeResult | null, on: SpikeResult | null): string[]
   const lat = (c: ClassLatency) => `${c.p50Ms} / ${c.p99Ms} ms`;
   const share = Math.round((b.latency.priority.checks / Math.max(1, b.latency.priority.checks + b.latency.others.checks)) * 100);
   return [
-    [`Spike with the overload policy (priority keys first past ${b.ageBoundMs / 1000} s of backlog age): lost, deferred checks`, `${on.lost}, ${b.deferredChecks} deferred`, "0 lost", met(on.lost === 0)],
+    [
+      `Spike with the overload policy (priority keys first past ${b.ageBoundMs / 1000} s of backlog age): lost, deferred checks`,
+      `${on.lost}, ${b.deferredChecks} deferred`,
+      "0 lost",
+      met(on.lost === 0),
+    ],
     [
       `Spike, policy off → on: p50 / p99 of priority keys' checks (${share} % of them), of the others'; priority keys' mean completion rank (0 first, 1 last)`,
       `${lat(a.latency.priority)} → ${lat(b.latency.priority)}; ${lat(a.latency.others)} → ${lat(b.latency.others)}; ${a.latency.priority.meanRank} → ${b.latency.priority.meanRank}`,
@@ -131,7 +156,10 @@ function spatialLines(r: BenchResult): string[] {
     ...r.spatial.modes.map((m) => {
       const c = m.checksPerSecond;
       const sc = m.score;
-      const cells = sc === null ? ["", "", "", ""] : [pct(sc.precision), pct(sc.recall), `${Math.round(sc.rounds.mean * 10) / 10} / ${sc.rounds.max}`, pct(sc.untruncatedShare)];
+      const cells =
+        sc === null
+          ? ["", "", "", ""]
+          : [pct(sc.precision), pct(sc.recall), `${Math.round(sc.rounds.mean * 10) / 10} / ${sc.rounds.max}`, pct(sc.untruncatedShare)];
       return `| ${m.mode} | ${Math.round(c.median)} (${Math.round(c.min)} – ${Math.round(c.max)}) | ${m.relativeToOff === null ? "n/a" : Math.round(m.relativeToOff * 100) / 100} | ${cells.join(" | ")} |`;
     }),
     "",

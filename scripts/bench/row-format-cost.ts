@@ -63,7 +63,11 @@ function checkCpu(rounds: number): { cusumStep: number[]; checkKey: number[] } {
 /** The ceiling's closed loop, as rates and latency percentiles. */
 async function measure(workers: number, seconds: number, op: () => Promise<void>) {
   const { done, histogram } = await closedLoop(workers, seconds, op);
-  return { opsPerSecond: done / seconds, p50Ms: histogram.getValueAtPercentile(50) / 1000, p99Ms: histogram.getValueAtPercentile(99) / 1000 };
+  return {
+    opsPerSecond: done / seconds,
+    p50Ms: histogram.getValueAtPercentile(50) / 1000,
+    p99Ms: histogram.getValueAtPercentile(99) / 1000,
+  };
 }
 
 /**
@@ -119,7 +123,14 @@ async function main(argv: readonly string[]): Promise<void> {
   const options = { prepare: true, isIdempotent: true, fetchSize: historyWindow };
   let seq = 0;
   let clock = Date.now();
-  const event = (id = `key-${Math.floor(Math.random() * keys)}`): Event => ({ id, time: clock++, producer: "bench", seq: seq++, value: Math.random(), label: "none" });
+  const event = (id = `key-${Math.floor(Math.random() * keys)}`): Event => ({
+    id,
+    time: clock++,
+    producer: "bench",
+    seq: seq++,
+    value: Math.random(),
+    label: "none",
+  });
   const writeColumns = (e: Event) =>
     client.execute(insertColumns, [e.id, new Date(e.time), e.producer, e.seq, e.value, Math.random(), 0, 3, 0], options);
   const columns = async (e: Event) => {
@@ -135,7 +146,11 @@ async function main(argv: readonly string[]): Promise<void> {
         }
       : undefined;
     const next = cusumStep(values, e.value, sums).sums;
-    await client.execute(insertColumns, [e.id, new Date(e.time), e.producer, e.seq, e.value, next.upper, next.lower, next.upperRun, next.lowerRun], options);
+    await client.execute(
+      insertColumns,
+      [e.id, new Date(e.time), e.producer, e.seq, e.value, next.upper, next.lower, next.upperRun, next.lowerRun],
+      options,
+    );
   };
   const cell = async (e: Event) => {
     const history = await store.history(e);

@@ -132,7 +132,8 @@ export async function scalingTrial(o: ScalingOptions): Promise<ScalingTrial> {
       }
       await sleep(o.pollMs);
     }
-    if (second === null || secondExit === null) throw new Error(`the backlog drained before both steps (${total()} of ${produced} checked): raise --events`);
+    if (second === null || secondExit === null)
+      throw new Error(`the backlog drained before both steps (${total()} of ${produced} checked): raise --events`);
     const exit = await secondExit;
     if (exit !== 0) throw new Error(`the second detector exited with ${exit} on SIGTERM:\n${second.tail().join("\n")}`);
     // Replays may still be arriving: wait until the verdict count settles.

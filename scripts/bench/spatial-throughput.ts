@@ -89,7 +89,10 @@ export function scoreSpatial(verdicts: Iterable<VerdictRecord>, truth: readonly 
   const spatial = all.filter((v) => v.spatial !== undefined);
   const kindOf = new Map(truth.map((t) => [t.seq, t.kind]));
   const bySeq = new Map(all.map((v) => [v.seq, v]));
-  const outliers = truth.filter((t) => t.kind === "value").map((t) => bySeq.get(t.seq)).filter((v) => v?.spatial !== undefined);
+  const outliers = truth
+    .filter((t) => t.kind === "value")
+    .map((t) => bySeq.get(t.seq))
+    .filter((v) => v?.spatial !== undefined);
   const warmFlags = spatial.filter((v) => v.seq >= warmupEvents && v.spatial!.anomaly);
   const truePositives = warmFlags.filter((v) => kindOf.get(v.seq) === "value").length;
   const valueOutliersFlagged = outliers.filter((v) => v!.spatial!.anomaly).length;
@@ -116,7 +119,10 @@ export function scoreSpatial(verdicts: Iterable<VerdictRecord>, truth: readonly 
 }
 
 /** Checks per second of a drain: the backlog over the time from the detector's start to its last verdict (pure). */
-export function drainRate(verdicts: Iterable<Pick<VerdictRecord, "checkedAt">>, startedAtMs: number): { checks: number; seconds: number; checksPerSecond: number } {
+export function drainRate(
+  verdicts: Iterable<Pick<VerdictRecord, "checkedAt">>,
+  startedAtMs: number,
+): { checks: number; seconds: number; checksPerSecond: number } {
   let checks = 0;
   let last = startedAtMs;
   for (const v of verdicts) {
@@ -157,7 +163,10 @@ export function summarise(trials: readonly SpatialTrial[]): SpatialModeSummary[]
     });
     return {
       mode,
-      checksPerSecond: spread(own.map((t) => t.checksPerSecond), 1),
+      checksPerSecond: spread(
+        own.map((t) => t.checksPerSecond),
+        1,
+      ),
       relativeToOff: median(relatives),
       score: own.at(-1)?.score ?? null,
     };
@@ -169,7 +178,12 @@ export function summarise(trials: readonly SpatialTrial[]): SpatialModeSummary[]
  * checks/s from the detector's start to its last verdict. Offered (`npm run local -- --spatial`): the detector
  * runs first and the load generator offers its rate; checks/s from the first send to the last verdict.
  */
-export async function spatialTrial(s: SpatialThroughputSettings, repeat: number, mode: SpatialMode, how: "drain" | "offered" = "drain"): Promise<SpatialTrial> {
+export async function spatialTrial(
+  s: SpatialThroughputSettings,
+  repeat: number,
+  mode: SpatialMode,
+  how: "drain" | "offered" = "drain",
+): Promise<SpatialTrial> {
   const names = runNames(newRunId("sp"));
   const run = await IsolatedRun.open({
     names,
@@ -191,10 +205,17 @@ export async function spatialTrial(s: SpatialThroughputSettings, repeat: number,
     await waitReady(run.startDetector("detector-0"));
     const report = backlog ?? (await produce());
     const startedAt = drain ? detectorStartedAt : report.startedAt;
-    await waitWhileMoving(() => checks.verdicts.size, { what: `${mode} spatial drain of ${report.sent} events`, until: (n) => n >= report.sent, stallMs: 60_000, intervalMs: 500 });
+    await waitWhileMoving(() => checks.verdicts.size, {
+      what: `${mode} spatial drain of ${report.sent} events`,
+      until: (n) => n >= report.sent,
+      stallMs: 60_000,
+      intervalMs: 500,
+    });
     const drained = drainRate(checks.verdicts.values(), startedAt);
     const score = mode === "off" ? null : scoreSpatial(checks.verdicts.values(), report.spatialInjections ?? [], s.warmupEvents);
-    s.onProgress?.(`${mode} repeat ${repeat + 1}: ${drained.checks} checks in ${drained.seconds.toFixed(1)} s = ${drained.checksPerSecond.toFixed(0)}/s`);
+    s.onProgress?.(
+      `${mode} repeat ${repeat + 1}: ${drained.checks} checks in ${drained.seconds.toFixed(1)} s = ${drained.checksPerSecond.toFixed(0)}/s`,
+    );
     return { repeat, mode, backlog: report.sent, ...drained, score };
   } finally {
     await checks.stop().catch(() => undefined);

@@ -28,11 +28,22 @@ export const relativeDifference = (a: number, b: number): number => (a + b === 0
 /** Medians of a per-trial record's numeric fields (e.g. CPU seconds per role). */
 export function medianOfRecords(records: readonly Readonly<Record<string, number>>[], digits = 3): Record<string, number> {
   const keys = [...new Set(records.flatMap((r) => Object.keys(r)))];
-  return Object.fromEntries(keys.map((k) => [k, spread(records.flatMap((r) => (r[k] === undefined ? [] : [r[k]])), digits).median]));
+  return Object.fromEntries(
+    keys.map((k) => [
+      k,
+      spread(
+        records.flatMap((r) => (r[k] === undefined ? [] : [r[k]])),
+        digits,
+      ).median,
+    ]),
+  );
 }
 
 /** The role with the most CPU per check, and its share of all roles' CPU (the harness left out). */
-export function bottleneck(cpuPer1000: Readonly<Record<string, number>>, ignore: readonly string[] = ["bench"]): { process: string; share: number } {
+export function bottleneck(
+  cpuPer1000: Readonly<Record<string, number>>,
+  ignore: readonly string[] = ["bench"],
+): { process: string; share: number } {
   const entries = Object.entries(cpuPer1000).filter(([k]) => !ignore.includes(k));
   const total = entries.reduce((a, [, v]) => a + v, 0);
   const top = entries.reduce<[string, number]>((a, b) => (b[1] > a[1] ? b : a), ["none", 0]);

@@ -60,7 +60,9 @@ export async function warmUp(o: {
       ceilingP99Ms: c.latencyMs.p99,
     };
     rounds.push(round);
-    o.log(`  warm-up ${rounds.length}: drain ${round.drainChecksPerSecond} checks/s, ceiling ${round.ceilingOpsPerSecond} ops/s (p99 ${round.ceilingP99Ms} ms)`);
+    o.log(
+      `  warm-up ${rounds.length}: drain ${round.drainChecksPerSecond} checks/s, ceiling ${round.ceilingOpsPerSecond} ops/s (p99 ${round.ceilingP99Ms} ms)`,
+    );
     settled = rounds.length >= o.minRounds && roundsSettled(rounds, o.tolerance);
     if (settled) break;
   }

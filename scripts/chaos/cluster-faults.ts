@@ -42,7 +42,9 @@ export const pastHintWindow = { hintWindowMs: 5_000, downSeconds: 30 } as const;
 /** What nodetool's preview says a repair would stream ("Total estimated streaming: …"), or its first lines. */
 const streamingSummary = (printed: string): string => {
   const lines = printed.split("\n").map((l) => l.trim());
-  const estimate = lines.filter((l) => /estimated streaming|mismatch|in sync/i.test(l)).map((l) => l.replace(/^.*?(Total estimated streaming)/, "$1"));
+  const estimate = lines
+    .filter((l) => /estimated streaming|mismatch|in sync/i.test(l))
+    .map((l) => l.replace(/^.*?(Total estimated streaming)/, "$1"));
   return (estimate.length > 0 ? estimate : lines.slice(0, 2)).join("; ");
 };
 

@@ -20,7 +20,6 @@ export function spreadByKind(recoveries: readonly { kind: string; seconds: numbe
   );
 }
 
-
 /** One progress sample of the run: seconds since the load started, and the backlog then. */
 export interface BacklogSample {
   readonly elapsedSeconds: number;
@@ -33,7 +32,10 @@ export interface BacklogSample {
  * backlog before the stall has built up (a broker's loss stops the pipeline only once its partitions' leaders
  * are due to move); this one sees the whole hump. 0 when the backlog never went above the bound.
  */
-export function recoveryFromSamples(samples: readonly BacklogSample[], o: { readonly at: number; readonly until: number; readonly bound: number }): number {
+export function recoveryFromSamples(
+  samples: readonly BacklogSample[],
+  o: { readonly at: number; readonly until: number; readonly bound: number },
+): number {
   let last: number | null = null;
   for (const s of samples) if (s.elapsedSeconds >= o.at && s.elapsedSeconds < o.until && s.backlog > o.bound) last = s.elapsedSeconds;
   return last === null ? 0 : Math.round((last - o.at) * 10) / 10;

@@ -59,7 +59,8 @@ const line = (
 };
 
 export function hourlyCost(plan: SizePlan, assumptions: CostAssumptions = {}, prices = priceListFor(plan.region)): HourlyCost {
-  const where = prices === undefined ? `no price list for region ${plan.region}` : `not in the price list of ${prices.region} (${prices.asOf})`;
+  const where =
+    prices === undefined ? `no price list for region ${plan.region}` : `not in the price list of ${prices.region} (${prices.asOf})`;
   const p: Partial<PriceList> = prices ?? {};
   const ec2 = (type: string) => p.ec2InstanceHour?.[type];
   const storageGiB = assumptions.mskStorageGiBPerBroker ?? plan.kafka.storageGiBPerBroker;
@@ -67,8 +68,22 @@ export function hourlyCost(plan: SizePlan, assumptions: CostAssumptions = {}, pr
   const natGateways = assumptions.natGateways ?? defaultNatGateways;
 
   const lines: CostLine[] = [
-    line("cassandra", `EC2 ${plan.cassandra.instanceType}`, plan.cassandra.nodes, "instance", ec2(plan.cassandra.instanceType), `EC2 ${plan.cassandra.instanceType}: ${where}`),
-    line("kafka", `MSK broker ${plan.kafka.instanceType}`, plan.kafka.brokers, "broker", p.mskBrokerHour?.[plan.kafka.instanceType], `MSK broker ${plan.kafka.instanceType}: ${where}`),
+    line(
+      "cassandra",
+      `EC2 ${plan.cassandra.instanceType}`,
+      plan.cassandra.nodes,
+      "instance",
+      ec2(plan.cassandra.instanceType),
+      `EC2 ${plan.cassandra.instanceType}: ${where}`,
+    ),
+    line(
+      "kafka",
+      `MSK broker ${plan.kafka.instanceType}`,
+      plan.kafka.brokers,
+      "broker",
+      p.mskBrokerHour?.[plan.kafka.instanceType],
+      `MSK broker ${plan.kafka.instanceType}: ${where}`,
+    ),
     line(
       "kafka",
       "MSK broker storage",
@@ -79,7 +94,14 @@ export function hourlyCost(plan: SizePlan, assumptions: CostAssumptions = {}, pr
       "MSK storage: GiB per broker not known",
     ),
     line("eks", "EKS control plane", 1, "cluster", p.eksClusterHour, `EKS cluster-hour: ${where}`),
-    line("eks", `EC2 ${plan.eks.instanceType} (workers)`, plan.eks.workerNodes, "instance", ec2(plan.eks.instanceType), `EC2 ${plan.eks.instanceType}: ${where}`),
+    line(
+      "eks",
+      `EC2 ${plan.eks.instanceType} (workers)`,
+      plan.eks.workerNodes,
+      "instance",
+      ec2(plan.eks.instanceType),
+      `EC2 ${plan.eks.instanceType}: ${where}`,
+    ),
     line("network", "NAT gateway", natGateways, "gateway", p.natGatewayHour, `NAT gateway-hour: ${where}`),
   ];
   const known = lines.filter((l) => l.perHour !== undefined);

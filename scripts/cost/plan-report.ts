@@ -17,9 +17,15 @@ function stageText(s: PlannedStage): string {
       "  ",
     ),
   );
-  out.push(`  vCPUs: ${integer(r.totalVcpus)} in all; ${integer(r.ec2StandardVcpus)} count against the EC2 on-demand standard quota (L-1216C47A)`);
-  out.push(`  MSK brokers ${r.mskBrokers} × ${integer(p.kafka.storageGiBPerBroker)} GiB storage, EKS worker nodes ${r.eksNodes}, partitions ${r.partitions}`);
-  out.push(`  pods: detector ${r.detectorPods} × ${p.detector.cpu} CPU (${p.detector.history === "held" ? `held history, ${integer(p.detector.heldKeys)} keys held at most` : "history read every check"}), load generator ${r.loadgenPods} × ${p.load.cpu} CPU`);
+  out.push(
+    `  vCPUs: ${integer(r.totalVcpus)} in all; ${integer(r.ec2StandardVcpus)} count against the EC2 on-demand standard quota (L-1216C47A)`,
+  );
+  out.push(
+    `  MSK brokers ${r.mskBrokers} × ${integer(p.kafka.storageGiBPerBroker)} GiB storage, EKS worker nodes ${r.eksNodes}, partitions ${r.partitions}`,
+  );
+  out.push(
+    `  pods: detector ${r.detectorPods} × ${p.detector.cpu} CPU (${p.detector.history === "held" ? `held history, ${integer(p.detector.heldKeys)} keys held at most` : "history read every check"}), load generator ${r.loadgenPods} × ${p.load.cpu} CPU`,
+  );
   out.push("  hourly cost:");
   out.push(
     formatTable(
@@ -85,7 +91,9 @@ export function planReport(e: ExperimentPlan): string {
     `MSK storage: ${storage.map((g) => `${integer(g)} GiB`).join(" / ")} per broker, set once for the experiment ` +
       "(MSK allows one storage increase per cool-down of 6 to 24 hours; --msk-storage-gib here and -c kafkaStorageGiB= in cdk set another)",
   );
-  out.push(`Largest stage ${e.largest.stage}: ${integer(e.largest.ec2StandardVcpus)} on-demand standard vCPUs, ${e.largest.mskBrokers} MSK brokers (what preflight checks)`);
+  out.push(
+    `Largest stage ${e.largest.stage}: ${integer(e.largest.ec2StandardVcpus)} on-demand standard vCPUs, ${e.largest.mskBrokers} MSK brokers (what preflight checks)`,
+  );
   out.push(`Not included: ${e.excludes.join("; ")}.`);
   return out.join("\n");
 }

@@ -33,9 +33,30 @@ export const isStandardOnDemandType = (instanceType: string): boolean =>
 
 export function stageResources(plan: SizePlan): StageResources {
   const tiers: TierResources[] = [
-    { tier: "cassandra", service: "EC2", instanceType: plan.cassandra.instanceType, count: plan.cassandra.nodes, vcpusEach: plan.cassandra.vcpus, vcpus: plan.cassandra.nodes * plan.cassandra.vcpus },
-    { tier: "kafka", service: "MSK", instanceType: plan.kafka.instanceType, count: plan.kafka.brokers, vcpusEach: plan.kafka.vcpus, vcpus: plan.kafka.brokers * plan.kafka.vcpus },
-    { tier: "eks-workers", service: "EC2", instanceType: plan.eks.instanceType, count: plan.eks.workerNodes, vcpusEach: plan.eks.vcpus, vcpus: plan.eks.workerNodes * plan.eks.vcpus },
+    {
+      tier: "cassandra",
+      service: "EC2",
+      instanceType: plan.cassandra.instanceType,
+      count: plan.cassandra.nodes,
+      vcpusEach: plan.cassandra.vcpus,
+      vcpus: plan.cassandra.nodes * plan.cassandra.vcpus,
+    },
+    {
+      tier: "kafka",
+      service: "MSK",
+      instanceType: plan.kafka.instanceType,
+      count: plan.kafka.brokers,
+      vcpusEach: plan.kafka.vcpus,
+      vcpus: plan.kafka.brokers * plan.kafka.vcpus,
+    },
+    {
+      tier: "eks-workers",
+      service: "EC2",
+      instanceType: plan.eks.instanceType,
+      count: plan.eks.workerNodes,
+      vcpusEach: plan.eks.vcpus,
+      vcpus: plan.eks.workerNodes * plan.eks.vcpus,
+    },
   ];
   return {
     tiers,

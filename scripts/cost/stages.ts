@@ -33,7 +33,10 @@ export function parseStages(spec: string, overrides: StageOverrides = {}): Stage
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  if (items.length === 0) throw new SizeInputError(`stages = ${JSON.stringify(spec)}: allowed: a preset (${Object.keys(presets).join(", ")}) or Cassandra node counts such as 3,6,12,24,48`);
+  if (items.length === 0)
+    throw new SizeInputError(
+      `stages = ${JSON.stringify(spec)}: allowed: a preset (${Object.keys(presets).join(", ")}) or Cassandra node counts such as 3,6,12,24,48`,
+    );
   const stages = items.map((item) => {
     let raw: Record<string, unknown>;
     if (isPreset(item)) raw = { preset: item };

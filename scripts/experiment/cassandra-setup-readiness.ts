@@ -42,18 +42,30 @@ export async function cassandraSetupReadiness(ec2: EC2Client, secrets: SecretsMa
 interface JobList {
   items: {
     metadata: { name: string; creationTimestamp?: string };
-    status?: { succeeded?: number; active?: number; failed?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+    status?: {
+      succeeded?: number;
+      active?: number;
+      failed?: number;
+      conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    };
   }[];
 }
 
 /** The newest schema Job (a new one per image or settings change) succeeded. */
 export async function schemaJobReadiness(kube: KubeApi, namespace: string): Promise<Outcome> {
-  const selector = Object.entries(selectorLabels(components.schema)).map(([k, v]) => `${k}=${v}`).join(",");
-  const jobs = await kube.get<JobList>(`/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs?labelSelector=${encodeURIComponent(selector)}`);
-  const newest = [...jobs.items].sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "")).at(-1);
+  const selector = Object.entries(selectorLabels(components.schema))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const jobs = await kube.get<JobList>(
+    `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs?labelSelector=${encodeURIComponent(selector)}`,
+  );
+  const newest = [...jobs.items]
+    .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
+    .at(-1);
   if (newest === undefined) return { ready: false, detail: "no schema Job yet" };
   const job = newest.metadata.name;
-  if ((newest.status?.succeeded ?? 0) > 0) return { ready: true, detail: `${job} succeeded: CQL answered over TLS as ${cassandraDetectorRole}` };
+  if ((newest.status?.succeeded ?? 0) > 0)
+    return { ready: true, detail: `${job} succeeded: CQL answered over TLS as ${cassandraDetectorRole}` };
   const failed = newest.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
   if (failed !== undefined) return { ready: false, detail: `${job} failed: ${failed.reason ?? ""} ${failed.message ?? ""}`.trim() };
   return { ready: false, detail: `${job} running (${newest.status?.failed ?? 0} failed attempt(s))` };

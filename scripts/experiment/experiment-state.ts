@@ -14,7 +14,11 @@ export const stateSchema = z.object({
   stages: z.array(z.number().int().positive()),
   durationSeconds: z.number().positive(),
   warmupSeconds: z.number().nonnegative(),
-  rate: z.union([z.object({ mode: z.literal("plan") }), z.object({ mode: z.literal("fixed"), rate: z.number().positive() }), z.object({ mode: z.literal("search") })]),
+  rate: z.union([
+    z.object({ mode: z.literal("plan") }),
+    z.object({ mode: z.literal("fixed"), rate: z.number().positive() }),
+    z.object({ mode: z.literal("search") }),
+  ]),
   compare: z.string().optional(),
   /** Stage number → its result file name, for each finished stage. */
   finished: z.record(z.string(), z.string()),
@@ -43,7 +47,8 @@ export function readState(dir: string): ExperimentState {
   const file = stateFile(dir);
   if (!existsSync(file)) throw new StateError(`--resume: no experiment state at ${file}`);
   const parsed = stateSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
-  if (!parsed.success) throw new StateError(`--resume: ${file} is not a state file this runner wrote: ${parsed.error.issues[0]?.message ?? ""}`);
+  if (!parsed.success)
+    throw new StateError(`--resume: ${file} is not a state file this runner wrote: ${parsed.error.issues[0]?.message ?? ""}`);
   return parsed.data;
 }
 

@@ -104,7 +104,11 @@ export interface LocalClusterStageSize extends LocalStageSize {
   readonly nodes: number;
 }
 
-export function localClusterStageSize(nodes: number, machine: LocalClusterMachine = localClusterMachine, plan: SizePlan = referencePlan()): LocalClusterStageSize {
+export function localClusterStageSize(
+  nodes: number,
+  machine: LocalClusterMachine = localClusterMachine,
+  plan: SizePlan = referencePlan(),
+): LocalClusterStageSize {
   if (!Number.isInteger(nodes) || nodes < clusterNodeCounts.min || nodes > clusterNodeCounts.max) {
     throw new LocalStageError(
       `stage ${nodes}: allowed: an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max} for --target local-cluster (Kafka brokers and Cassandra nodes of the local cluster)`,

@@ -85,8 +85,7 @@ const range = (seconds: number) => `${Math.max(1, Math.round(seconds))}s`;
 /** The PromQL of each figure over a window of `seconds` ending at the query time; exported for the tests. */
 export function windowQueries(seconds: number, detectorJob = "detector") {
   const r = range(seconds);
-  const quantile = (q: number) =>
-    `histogram_quantile(${q}, sum by (le) (increase(detector_end_to_end_latency_seconds_bucket[${r}])))`;
+  const quantile = (q: number) => `histogram_quantile(${q}, sum by (le) (increase(detector_end_to_end_latency_seconds_bucket[${r}])))`;
   return {
     checksPerSecond: `sum(rate(detector_checks_total[${r}]))`,
     checks: `sum(increase(detector_checks_total[${r}]))`,
@@ -121,9 +120,7 @@ const ms = (seconds: number | null) => (seconds === null || !Number.isFinite(sec
 /** Reads every figure of a window [endMs − seconds, endMs]. Counters absent in the window count as 0. */
 export async function readWindow(prom: PrometheusClient, endMs: number, seconds: number, detectorJob?: string): Promise<WindowMetrics> {
   const q = windowQueries(seconds, detectorJob);
-  const entries = await Promise.all(
-    Object.entries(q).map(async ([k, expr]) => [k, await prom.value(expr, endMs)] as const),
-  );
+  const entries = await Promise.all(Object.entries(q).map(async ([k, expr]) => [k, await prom.value(expr, endMs)] as const));
   const v = Object.fromEntries(entries) as Record<keyof typeof q, number | null>;
   const n = (x: number | null) => x ?? 0;
   return {

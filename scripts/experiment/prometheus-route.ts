@@ -26,7 +26,11 @@ export interface PortForwardRoute {
 }
 
 /** The route the AWS runner uses to Prometheus (data, so the manifest test checks exactly this). */
-export const prometheusRoute: PortForwardRoute = { kind: "port-forward", service: prometheusOperatedService, portName: operatorPrometheusPortName };
+export const prometheusRoute: PortForwardRoute = {
+  kind: "port-forward",
+  service: prometheusOperatedService,
+  portName: operatorPrometheusPortName,
+};
 
 /** The arguments of `kubectl port-forward` for a route; `localPort` 0 lets kubectl choose. */
 export const portForwardArgs = (route: PortForwardRoute, namespace: string, kubeconfig: string, localPort: number): string[] => [
@@ -92,7 +96,15 @@ export class PortForwarder {
     this.#child = child;
     let out = "";
     const started = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`kubectl ${args.join(" ")}: no "Forwarding from" after ${(this.#o.startTimeoutMs ?? 60_000) / 1000} s: ${out.slice(-300)}`)), this.#o.startTimeoutMs ?? 60_000);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `kubectl ${args.join(" ")}: no "Forwarding from" after ${(this.#o.startTimeoutMs ?? 60_000) / 1000} s: ${out.slice(-300)}`,
+            ),
+          ),
+        this.#o.startTimeoutMs ?? 60_000,
+      );
       const onData = (c: Buffer) => {
         out += c.toString();
         const m = /Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(out);
@@ -120,7 +132,9 @@ export class PortForwarder {
       this.#o.onRestart?.(`${code ?? signal}: ${out.trim().split("\n").at(-1) ?? ""}`, this.restarts);
       const delay = this.#o.restartDelayMs ?? 1_000;
       this.#ready = this.#attempt(() =>
-        new Promise((resolve) => setTimeout(resolve, delay)).then(() => (this.#stopped ? Promise.reject(new Error("port-forward stopped")) : this.#start())),
+        new Promise((resolve) => setTimeout(resolve, delay)).then(() =>
+          this.#stopped ? Promise.reject(new Error("port-forward stopped")) : this.#start(),
+        ),
       );
     });
     return started;

@@ -73,6 +73,10 @@ export const readinessBudgetText = (b: ReadinessBudget): string =>
 /** One poll's progress line: the joins and the time left, then what is still not ready. */
 export function readinessLine(checks: readonly ReadinessCheck[], joins: JoinProgress, now: number): string {
   const joined = checks.find((c) => c.joined !== undefined)?.joined;
-  const waiting = checks.filter((c) => !c.ready).map((c) => c.name).join(", ") || "nothing";
+  const waiting =
+    checks
+      .filter((c) => !c.ready)
+      .map((c) => c.name)
+      .join(", ") || "nothing";
   return `${joined === undefined ? "" : `Cassandra ${joins.line(joined.done, now)}; `}waiting for: ${waiting}`;
 }

@@ -91,7 +91,8 @@ export const awsNames = (plan: SizePlan) => ({
   namespace: plan.experimentId,
 });
 
-const isReady = (conditions: Condition[] | undefined, type: string) => conditions?.some((c) => c.type === type && c.status === "True") === true;
+const isReady = (conditions: Condition[] | undefined, type: string) =>
+  conditions?.some((c) => c.type === type && c.status === "True") === true;
 
 /** Runs one check, turning an error into "not ready" with the error as its detail. */
 async function check(name: string, f: () => Promise<Omit<ReadinessCheck, "name">>): Promise<ReadinessCheck> {
@@ -113,10 +114,14 @@ export async function checkAwsReadiness(deps: ReadinessDeps, plan: SizePlan): Pr
       const { nodegroups = [] } = await deps.eks.send(new ListNodegroupsCommand({ clusterName: names.eksCluster }));
       if (nodegroups.length === 0) return { ready: false, detail: "no node group yet" };
       const groups = await Promise.all(
-        nodegroups.map(async (n) => (await deps.eks.send(new DescribeNodegroupCommand({ clusterName: names.eksCluster, nodegroupName: n }))).nodegroup),
+        nodegroups.map(
+          async (n) => (await deps.eks.send(new DescribeNodegroupCommand({ clusterName: names.eksCluster, nodegroupName: n }))).nodegroup,
+        ),
       );
       const notActive = groups.filter((g) => g?.status !== "ACTIVE").map((g) => `${g?.nodegroupName} ${g?.status}`);
-      const issues = groups.flatMap((g) => (g?.health?.issues ?? []).map((i) => `${g?.nodegroupName}: ${i.code} ${i.message ?? ""}`.trim()));
+      const issues = groups.flatMap((g) =>
+        (g?.health?.issues ?? []).map((i) => `${g?.nodegroupName}: ${i.code} ${i.message ?? ""}`.trim()),
+      );
       const desired = groups.reduce((sum, g) => sum + (g?.scalingConfig?.desiredSize ?? 0), 0);
       const problems = [
         ...notActive,
@@ -133,12 +138,15 @@ export async function checkAwsReadiness(deps: ReadinessDeps, plan: SizePlan): Pr
     check("pods", async () => {
       const pods = await deps.kube.get<PodList>(`/api/v1/namespaces/${encodeURIComponent(names.namespace)}/pods`);
       const readyOf = (component: string) =>
-        pods.items.filter((p) => p.metadata.labels?.["app.kubernetes.io/name"] === component && isReady(p.status?.conditions, "Ready")).length;
+        pods.items.filter((p) => p.metadata.labels?.["app.kubernetes.io/name"] === component && isReady(p.status?.conditions, "Ready"))
+          .length;
       const want = { detector: plan.detector.pods, "load-generator": plan.load.pods, prometheus: 1 };
       const short = Object.entries(want).filter(([c, n]) => readyOf(c) < n);
       return {
         ready: short.length === 0,
-        detail: Object.entries(want).map(([c, n]) => `${c} ${readyOf(c)}/${n}`).join(", "),
+        detail: Object.entries(want)
+          .map(([c, n]) => `${c} ${readyOf(c)}/${n}`)
+          .join(", "),
       };
     }),
     check("msk cluster", async () => {
@@ -150,7 +158,10 @@ export async function checkAwsReadiness(deps: ReadinessDeps, plan: SizePlan): Pr
         ...(cluster.State === "ACTIVE" ? [] : [`state ${cluster.State}`]),
         ...(brokers === plan.kafka.brokers ? [] : [`${brokers ?? "?"} brokers, plan ${plan.kafka.brokers}`]),
       ];
-      return { ready: problems.length === 0, detail: problems.length === 0 ? `${names.mskCluster} ACTIVE, ${brokers} brokers` : problems.join("; ") };
+      return {
+        ready: problems.length === 0,
+        detail: problems.length === 0 ? `${names.mskCluster} ACTIVE, ${brokers} brokers` : problems.join("; "),
+      };
     }),
     check("cassandra nodes", () => cassandraRingReadiness(deps.prometheus, plan.cassandra.nodes)),
     check("cassandra set-up", () => cassandraSetupReadiness(deps.ec2, deps.secrets, plan)),
@@ -197,7 +208,9 @@ export async function cassandraRingReadiness(prometheus: PrometheusClient, nodes
   const upNormal = exportersUp.length - missing.length;
   const notes = [
     ...(exportersUp.length < nodes ? [`exporters ${exportersUp.length}/${nodes} up`] : []),
-    ...(missing.length > 0 ? [`not yet: ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ` and ${missing.length - 3} more` : ""}`] : []),
+    ...(missing.length > 0
+      ? [`not yet: ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ` and ${missing.length - 3} more` : ""}`]
+      : []),
   ];
   return {
     ready: upNormal === nodes && exportersUp.length === nodes,
@@ -218,7 +231,12 @@ export class NotReadyError extends Error {
   override name = "NotReadyError";
   readonly checks: readonly ReadinessCheck[];
   constructor(checks: readonly ReadinessCheck[], timeoutMs: number) {
-    super(`not ready after ${Math.round(timeoutMs / 1000)} s: ${checks.filter((c) => !c.ready).map((c) => `${c.name} (${c.detail})`).join("; ")}`);
+    super(
+      `not ready after ${Math.round(timeoutMs / 1000)} s: ${checks
+        .filter((c) => !c.ready)
+        .map((c) => `${c.name} (${c.detail})`)
+        .join("; ")}`,
+    );
     this.checks = checks;
   }
 }
@@ -228,7 +246,12 @@ export class ReadinessFailedError extends Error {
   override name = "ReadinessFailedError";
   readonly checks: readonly ReadinessCheck[];
   constructor(checks: readonly ReadinessCheck[]) {
-    super(`cannot become ready: ${checks.filter((c) => c.fatal === true).map((c) => `${c.name} (${c.detail})`).join("; ")}`);
+    super(
+      `cannot become ready: ${checks
+        .filter((c) => c.fatal === true)
+        .map((c) => `${c.name} (${c.detail})`)
+        .join("; ")}`,
+    );
     this.checks = checks;
   }
 }

@@ -32,7 +32,9 @@ interface PodList {
 }
 
 const collectionPath = (m: K8sManifest, ns: string) =>
-  m.kind === "Job" ? `/apis/batch/v1/namespaces/${encodeURIComponent(ns)}/jobs` : `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts`;
+  m.kind === "Job"
+    ? `/apis/batch/v1/namespaces/${encodeURIComponent(ns)}/jobs`
+    : `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts`;
 
 /** Judges the pipeline topics' leaders per broker from a rebalance's read-back (the 1.5x rule). */
 export function judgeReadBack(
@@ -46,7 +48,14 @@ export function judgeReadBack(
     const check = checkLeaderBalance(t, new Map(Object.entries(leaders).map(([b, n]) => [Number(b), n])));
     return check.problem === undefined ? [] : [check.problem];
   });
-  return { brokers: [...summary.brokers], reassigned: summary.reassigned, leadersBefore: summary.leadersBefore, leadersPerBroker: summary.leaders, problems, source };
+  return {
+    brokers: [...summary.brokers],
+    reassigned: summary.reassigned,
+    leadersBefore: summary.leadersBefore,
+    leadersPerBroker: summary.leaders,
+    problems,
+    source,
+  };
 }
 
 export async function runRebalanceJob(
@@ -59,7 +68,8 @@ export async function runRebalanceJob(
   const detector = await kube.get<DetectorDeployment>(`/apis/apps/v1/namespaces/${ns}/deployments/${components.detector}`);
   const pod = detector.spec.template.spec;
   const container = pod.containers.find((c) => c.name === components.detector) ?? pod.containers[0];
-  if (container === undefined) throw new Error(`deployment ${namespace}/${components.detector}: no container to take the image and settings from`);
+  if (container === undefined)
+    throw new Error(`deployment ${namespace}/${components.detector}: no container to take the image and settings from`);
   const env = (container.env ?? []).filter((e) => e.valueFrom === undefined).map((e) => ({ name: e.name, value: e.value ?? "" }));
   const manifests = rebalanceJobManifests({ namespace, name, image: container.image, uid: pod.securityContext?.runAsUser ?? 1000, env });
   for (const m of manifests) {
@@ -75,17 +85,28 @@ export async function runRebalanceJob(
     async () => {
       const job = await kube.get<JobStatus>(`/apis/batch/v1/namespaces/${ns}/jobs/${encodeURIComponent(name)}`);
       const failed = job.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
-      if (failed !== undefined) throw new Error(`rebalance Job ${namespace}/${name} failed (${failed.message ?? "no message"}); see kubectl logs -n ${namespace} job/${name}`);
+      if (failed !== undefined)
+        throw new Error(
+          `rebalance Job ${namespace}/${name} failed (${failed.message ?? "no message"}); see kubectl logs -n ${namespace} job/${name}`,
+        );
       state = `succeeded ${job.status?.succeeded ?? 0}, failed pods ${job.status?.failed ?? 0}`;
       return (job.status?.succeeded ?? 0) > 0;
     },
-    { what: `rebalance Job ${namespace}/${name}`, timeoutMs: o.timeoutMs, intervalMs: 10_000, sleep: o.sleep, onWait: () => o.onWait(`rebalance Job (${state})`), detail: () => state },
+    {
+      what: `rebalance Job ${namespace}/${name}`,
+      timeoutMs: o.timeoutMs,
+      intervalMs: 10_000,
+      sleep: o.sleep,
+      onWait: () => o.onWait(`rebalance Job (${state})`),
+      detail: () => state,
+    },
   );
   const pods = await kube.get<PodList>(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(`job-name=${name}`)}`);
   const message = pods.items
     .flatMap((p) => p.status?.containerStatuses ?? [])
     .map((s) => s.state?.terminated)
     .find((t) => t?.exitCode === 0)?.message;
-  if (message === undefined || message === "") throw new Error(`rebalance Job ${namespace}/${name}: its pod left no termination message (the read-back)`);
+  if (message === undefined || message === "")
+    throw new Error(`rebalance Job ${namespace}/${name}: its pod left no termination message (the read-back)`);
   return judgeReadBack(JSON.parse(message) as RebalanceSummary, `rebalance Job ${name} (metadata after the reassignment)`);
 }

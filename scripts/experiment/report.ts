@@ -2,10 +2,11 @@
 import { deriveRows, p99BoundMs, type StageResult } from "./stage-result.ts";
 
 const fmt = (x: number | null | undefined, digits = 0): string =>
-  x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  x === null || x === undefined || !Number.isFinite(x)
+    ? "–"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-const usd = (r: StageResult): string =>
-  r.cost.total === null ? "–" : `$${fmt(r.cost.total, 2)}${r.cost.partial ? " (partial)" : ""}`;
+const usd = (r: StageResult): string => (r.cost.total === null ? "–" : `$${fmt(r.cost.total, 2)}${r.cost.partial ? " (partial)" : ""}`);
 
 function stageTable(results: readonly StageResult[]): string[] {
   const rows = deriveRows(results);
@@ -27,7 +28,8 @@ function findings(results: readonly StageResult[]): string[] {
   if (first === undefined || last === undefined) return ["No stage has finished yet."];
   const out: string[] = [];
   if (rows.length > 1) {
-    const speedup = first.result.metrics.checksPerSecond > 0 ? last.result.metrics.checksPerSecond / first.result.metrics.checksPerSecond : null;
+    const speedup =
+      first.result.metrics.checksPerSecond > 0 ? last.result.metrics.checksPerSecond / first.result.metrics.checksPerSecond : null;
     out.push(
       `- From ${first.result.stage.name} to ${last.result.stage.name} the size grew ${fmt(last.result.stage.size / first.result.stage.size, 1)}× and checks/s ${fmt(speedup, 2)}× (scaling efficiency ${fmt(last.scalingEfficiency, 2)}; 1 is linear).`,
     );
@@ -38,9 +40,16 @@ function findings(results: readonly StageResult[]): string[] {
       ? `- Every stage kept p99 under ${p99BoundMs} ms.`
       : `- p99 was ${p99BoundMs} ms or more (or unknown) in: ${failed.join(", ")}.`,
   );
-  const behind = rows.filter((r) => r.result.metrics.sentPerSecond > 0 && r.result.metrics.checksPerSecond < 0.95 * r.result.metrics.sentPerSecond);
-  if (behind.length > 0) out.push(`- The detector fell behind the load (checks/s < 95 % of events sent/s) in: ${behind.map((r) => r.result.stage.name).join(", ")}.`);
-  const errors = rows.filter((r) => r.result.metrics.errors.detector + r.result.metrics.errors.deadLetters + r.result.metrics.errors.sendFailures > 0);
+  const behind = rows.filter(
+    (r) => r.result.metrics.sentPerSecond > 0 && r.result.metrics.checksPerSecond < 0.95 * r.result.metrics.sentPerSecond,
+  );
+  if (behind.length > 0)
+    out.push(
+      `- The detector fell behind the load (checks/s < 95 % of events sent/s) in: ${behind.map((r) => r.result.stage.name).join(", ")}.`,
+    );
+  const errors = rows.filter(
+    (r) => r.result.metrics.errors.detector + r.result.metrics.errors.deadLetters + r.result.metrics.errors.sendFailures > 0,
+  );
   if (errors.length > 0) out.push(`- Errors, dead letters or failed sends in: ${errors.map((r) => r.result.stage.name).join(", ")}.`);
   if (first.result.cores.shared) {
     out.push(
@@ -70,7 +79,15 @@ function comparison(results: readonly StageResult[], earlier: readonly StageResu
     );
   }
   const gitThen = [...new Set(earlier.map((r) => r.git.revision))].join(", ");
-  lines.push("", `Earlier revision: ${gitThen || "–"}; stages only in ${earlierId}: ${earlier.filter((e) => !results.some((r) => r.stage.size === e.stage.size)).map((e) => e.stage.name).join(", ") || "none"}.`);
+  lines.push(
+    "",
+    `Earlier revision: ${gitThen || "–"}; stages only in ${earlierId}: ${
+      earlier
+        .filter((e) => !results.some((r) => r.stage.size === e.stage.size))
+        .map((e) => e.stage.name)
+        .join(", ") || "none"
+    }.`,
+  );
   return lines;
 }
 

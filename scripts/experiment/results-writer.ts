@@ -49,7 +49,10 @@ export async function writeSummary(
   if (results.length > 0) {
     const t = await writeChart(throughputChart(results, id), join(dir, "throughput"));
     const e = await writeChart(efficiencyChart(results, id), join(dir, "efficiency"));
-    charts.push({ title: "checks/s and p99 by stage", file: "throughput.png" }, { title: "checks/s per core and scaling efficiency", file: "efficiency.png" });
+    charts.push(
+      { title: "checks/s and p99 by stage", file: "throughput.png" },
+      { title: "checks/s per core and scaling efficiency", file: "efficiency.png" },
+    );
     written.push(t.svg, t.png, e.svg, e.png);
   }
   const compare = options.compare === undefined ? undefined : { id: options.compare.id, results: readStageResults(options.compare.dir) };

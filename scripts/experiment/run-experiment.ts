@@ -66,7 +66,10 @@ export function gitRevision(cwd = projectRoot): { revision: string; dirty: boole
   }
 }
 
-export function newState(o: Omit<ExperimentOptions, "progress" | "signal" | "makeRunner" | "resultsRoot" | "resume" | "keep">, now = new Date()): ExperimentState {
+export function newState(
+  o: Omit<ExperimentOptions, "progress" | "signal" | "makeRunner" | "resultsRoot" | "resume" | "keep">,
+  now = new Date(),
+): ExperimentState {
   return {
     schema: 1,
     id: o.id,
@@ -93,17 +96,21 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
   let state: ExperimentState;
   if (o.resume) {
     state = readState(dir);
-    if (state.target !== o.target) throw new ExperimentArgumentError(`--resume ${o.id}: that experiment's target is ${state.target}, not ${o.target}`);
+    if (state.target !== o.target)
+      throw new ExperimentArgumentError(`--resume ${o.id}: that experiment's target is ${state.target}, not ${o.target}`);
     state = { ...state, status: "running", tornDown: false, ...(o.compare === undefined ? {} : { compare: o.compare }) };
   } else {
     if (existsSync(stateFile(dir))) {
-      throw new ExperimentArgumentError(`--id ${o.id}: experiment ${o.id} already exists in ${dir}; continue it with --resume ${o.id} or choose another id`);
+      throw new ExperimentArgumentError(
+        `--id ${o.id}: experiment ${o.id} already exists in ${dir}; continue it with --resume ${o.id} or choose another id`,
+      );
     }
     state = newState(o);
   }
   // Everything is checked before anything is written: a refused run leaves no state file to block its rerun.
   const compareDir = state.compare === undefined ? undefined : { id: state.compare, dir: experimentDir(o.resultsRoot, state.compare) };
-  if (compareDir !== undefined && !existsSync(compareDir.dir)) throw new ExperimentArgumentError(`--compare ${state.compare}: no experiment folder ${compareDir.dir}`);
+  if (compareDir !== undefined && !existsSync(compareDir.dir))
+    throw new ExperimentArgumentError(`--compare ${state.compare}: no experiment folder ${compareDir.dir}`);
   const update = (f: (s: ExperimentState) => ExperimentState) => {
     state = writeState(dir, f(state));
   };
@@ -147,7 +154,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
       }
 
       if (chosen.partitions.readBack !== null && chosen.partitions.readBack !== d.sizes.partitions) {
-        o.progress.log(`${d.name}: the events topic has ${chosen.partitions.readBack} partitions (${chosen.partitions.source}), the plan ${d.sizes.partitions}`);
+        o.progress.log(
+          `${d.name}: the events topic has ${chosen.partitions.readBack} partitions (${chosen.partitions.source}), the plan ${d.sizes.partitions}`,
+        );
       }
       const balanceProblems = chosen.partitions.leaderBalance?.problems ?? [];
       for (const problem of balanceProblems) o.progress.log(`${d.name}: fails the leader balance check: ${problem}`);
@@ -169,7 +178,12 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
         rate: {
           mode: state.rate.mode,
           target: chosen.rate,
-          trials: trials.map((t): RateTrial => ({ rate: t.rate, passed: t.passed, checksPerSecond: Math.round(t.metrics.checksPerSecond * 10) / 10, p99Ms: t.metrics.latencyMs.p99 })),
+          trials: trials.map((t): RateTrial => ({
+            rate: t.rate,
+            passed: t.passed,
+            checksPerSecond: Math.round(t.metrics.checksPerSecond * 10) / 10,
+            p99Ms: t.metrics.latencyMs.p99,
+          })),
         },
         window: { warmupSeconds: state.warmupSeconds, seconds: chosen.seconds, endedAt: chosen.endedAt.toISOString() },
         metrics: chosen.metrics,
@@ -201,7 +215,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOut
       failure ??= err instanceof Error ? err : new Error(String(err));
     }
   } else {
-    o.progress.log(`${refused ? "refused before any change" : "--keep"}: leaving everything running; tear down later with a run without --keep or --resume ${state.id}`);
+    o.progress.log(
+      `${refused ? "refused before any change" : "--keep"}: leaving everything running; tear down later with a run without --keep or --resume ${state.id}`,
+    );
   }
   summary = await writeSummary(dir, state.id, { pending: pending(), compare: compareDir });
   update((s) => ({

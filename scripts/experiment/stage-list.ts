@@ -19,14 +19,18 @@ export function parseStageList(spec: string, target: Target, id: string): number
       throw err;
     }
   }
-  const items = spec.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const items = spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const cluster = target === "local-cluster";
   const allowed = cluster
     ? `comma-separated, growing node counts from ${clusterNodeCounts.min} to ${clusterNodeCounts.max} for --target local-cluster (Kafka brokers and Cassandra nodes), e.g. 3,6`
     : `comma-separated detector-process counts from 1 to ${localMachine.maxDetectorProcesses} for --target local, e.g. 1,2`;
   if (items.length === 0) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: allowed: ${allowed}`);
   const stages = items.map((item) => {
-    if (!/^\d+$/.test(item)) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: ${JSON.stringify(item)} is not a number; allowed: ${allowed}`);
+    if (!/^\d+$/.test(item))
+      throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: ${JSON.stringify(item)} is not a number; allowed: ${allowed}`);
     try {
       return (cluster ? localClusterStageSize(Number(item)) : localStageSize(Number(item))).stage;
     } catch (err) {
@@ -34,10 +38,10 @@ export function parseStageList(spec: string, target: Target, id: string): number
       throw err;
     }
   });
-  if (new Set(stages).size !== stages.length) throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: a stage is given twice; allowed: each stage once`);
+  if (new Set(stages).size !== stages.length)
+    throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: a stage is given twice; allowed: each stage once`);
   if (cluster && stages.some((n, i) => i > 0 && n < stages[i - 1]!)) {
     throw new InvalidArgumentError(`--stages ${JSON.stringify(spec)}: the cluster cannot shrink between stages; allowed: ${allowed}`);
   }
   return stages;
 }
-

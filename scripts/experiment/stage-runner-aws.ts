@@ -33,7 +33,14 @@ import { consumedPartitionsQuery, currentChecksQuery, PrometheusClient, readWind
 import { awsNames, KubeApi, readinessDeps, waitAwsReady } from "./readiness.ts";
 import { JoinProgress, readinessBudget, readinessBudgetText, readinessLine } from "./readiness-budget.ts";
 import { runRebalanceJob } from "./rebalance-job-run.ts";
-import { abortableSleep, type LeaderBalanceReadBack, type LoadWindow, type StageDescription, type StageRunner, type TrialOutcome } from "./stage-runner.ts";
+import {
+  abortableSleep,
+  type LeaderBalanceReadBack,
+  type LoadWindow,
+  type StageDescription,
+  type StageRunner,
+  type TrialOutcome,
+} from "./stage-runner.ts";
 
 export interface AwsRunnerOptions {
   readonly experimentId: string;
@@ -58,7 +65,9 @@ export interface AwsRunnerOptions {
 
 /** The strategic-merge patch that sets the load generator's rate (container name = component name). */
 export const loadRatePatch = (rate: number) => ({
-  spec: { template: { spec: { containers: [{ name: components.loadGenerator, env: [{ name: loadgenEnvNames.rate, value: String(rate) }] }] } } },
+  spec: {
+    template: { spec: { containers: [{ name: components.loadGenerator, env: [{ name: loadgenEnvNames.rate, value: String(rate) }] }] } },
+  },
 });
 
 /** Who may use the cluster and from where (cdk/access-input.ts). */
@@ -81,7 +90,9 @@ export const cdkContextArgs = (plan: SizePlan, access: ClusterAccess): string[] 
   `detectorAutoscaling=${plan.detector.autoscaling}`,
   "-c",
   `clusterAdminArn=${access.clusterAdminArn}`,
-  ...(access.apiAccessCidrs === undefined || access.apiAccessCidrs.length === 0 ? [] : ["-c", `apiAccessCidrs=${access.apiAccessCidrs.join(",")}`]),
+  ...(access.apiAccessCidrs === undefined || access.apiAccessCidrs.length === 0
+    ? []
+    : ["-c", `apiAccessCidrs=${access.apiAccessCidrs.join(",")}`]),
 ];
 
 interface DeploymentStatus {
@@ -173,12 +184,19 @@ export class AwsStageRunner implements StageRunner {
     // Every stage, not only those that add brokers: a balanced cluster gets no reassignment, and the read-back
     // (leaders per broker) goes into every stage's result.
     progress.phase("rebalance", `partitions over ${plan.kafka.brokers} brokers`);
-    this.#leaderBalance = await runRebalanceJob(kube, awsNames(plan).namespace, `partition-rebalance-stage-${stage}-${Date.now().toString(36)}`, {
-      timeoutMs: this.#o.readyTimeoutMs ?? 60 * 60_000,
-      sleep: (ms) => abortableSleep(ms, signal),
-      onWait: (what) => progress.tick(null, `waiting for: ${what}`),
-    });
-    progress.log(`leaders per broker (${this.#leaderBalance.reassigned} partitions reassigned): ${JSON.stringify(this.#leaderBalance.leadersPerBroker[topics.events] ?? {})}`);
+    this.#leaderBalance = await runRebalanceJob(
+      kube,
+      awsNames(plan).namespace,
+      `partition-rebalance-stage-${stage}-${Date.now().toString(36)}`,
+      {
+        timeoutMs: this.#o.readyTimeoutMs ?? 60 * 60_000,
+        sleep: (ms) => abortableSleep(ms, signal),
+        onWait: (what) => progress.tick(null, `waiting for: ${what}`),
+      },
+    );
+    progress.log(
+      `leaders per broker (${this.#leaderBalance.reassigned} partitions reassigned): ${JSON.stringify(this.#leaderBalance.leadersPerBroker[topics.events] ?? {})}`,
+    );
   }
 
   async runTrial(stage: number, rate: number, window: LoadWindow, progress: Progress, signal: AbortSignal): Promise<TrialOutcome> {
@@ -191,7 +209,14 @@ export class AwsStageRunner implements StageRunner {
       await setLoadRate(kube, ns, rate, signal);
       this.#rate = rate;
     }
-    const tick = setInterval(() => void prometheus.value(currentChecksQuery).then((v) => progress.tick(v), () => {}), 5_000);
+    const tick = setInterval(
+      () =>
+        void prometheus.value(currentChecksQuery).then(
+          (v) => progress.tick(v),
+          () => {},
+        ),
+      5_000,
+    );
     try {
       progress.phase("warm-up", `${rate} events/s`);
       await abortableSleep(window.warmupSeconds * 1000, signal);
@@ -225,7 +250,17 @@ export class AwsStageRunner implements StageRunner {
     const never = new AbortController().signal;
     let destroyError: unknown;
     try {
-      await this.#run("cdk", ["destroy", "--all", "--force", ...cdkContextArgs(plan, { clusterAdminArn: await this.#admin(progress), apiAccessCidrs: this.#o.apiAccessCidrs })], "cdk-destroy.log", never);
+      await this.#run(
+        "cdk",
+        [
+          "destroy",
+          "--all",
+          "--force",
+          ...cdkContextArgs(plan, { clusterAdminArn: await this.#admin(progress), apiAccessCidrs: this.#o.apiAccessCidrs }),
+        ],
+        "cdk-destroy.log",
+        never,
+      );
     } catch (err) {
       destroyError = err;
       progress.log(`cdk destroy failed (${err instanceof Error ? err.message : String(err)}); the sweep deletes what is left`);
@@ -278,8 +313,15 @@ export class AwsStageRunner implements StageRunner {
     if (this.#o.kubeBaseUrl !== undefined) return (this.#kube = new KubeApi(this.#o.kubeBaseUrl));
     const kubeconfig = join(this.#o.workDir, "kubeconfig");
     const names = awsNames(plan);
-    await this.#run("aws", ["eks", "update-kubeconfig", "--name", names.eksCluster, "--region", plan.region, "--kubeconfig", kubeconfig], "kubeconfig.log", signal);
-    const proxy = spawn("kubectl", ["proxy", "--port=0", "--address=127.0.0.1", `--kubeconfig=${kubeconfig}`], { stdio: ["ignore", "pipe", "pipe"] });
+    await this.#run(
+      "aws",
+      ["eks", "update-kubeconfig", "--name", names.eksCluster, "--region", plan.region, "--kubeconfig", kubeconfig],
+      "kubeconfig.log",
+      signal,
+    );
+    const proxy = spawn("kubectl", ["proxy", "--port=0", "--address=127.0.0.1", `--kubeconfig=${kubeconfig}`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.#proxy = proxy;
     const url = await new Promise<string>((resolve, reject) => {
       let out = "";
@@ -368,7 +410,12 @@ export async function setLoadRate(kube: KubeApi, namespace: string, rate: number
       const d = await kube.get<DeploymentStatus>(path);
       const want = d.spec?.replicas ?? 1;
       const s = d.status ?? {};
-      return (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want;
+      return (
+        (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) &&
+        s.updatedReplicas === want &&
+        s.availableReplicas === want &&
+        s.replicas === want
+      );
     },
     { what: `load generator rollout to ${rate} events/s`, timeoutMs, intervalMs: 2_000, sleep: (ms) => abortableSleep(ms, signal) },
   );

@@ -149,7 +149,10 @@ export class LocalStageRunner implements StageRunner {
         this.#startedStack.push(clusterStarted);
         this.#o.onStackStarted?.(this.#startedStack);
       }
-      progress.phase("prepare", from === 0 ? `local cluster of ${stage}` : `local cluster: growing to ${stage} brokers and ${stage} Cassandra nodes`);
+      progress.phase(
+        "prepare",
+        from === 0 ? `local cluster of ${stage}` : `local cluster: growing to ${stage} brokers and ${stage} Cassandra nodes`,
+      );
       await startCluster(stage);
       this.#nodes = stage;
     } else {
@@ -207,12 +210,20 @@ export class LocalStageRunner implements StageRunner {
       await Promise.all(detectors.map((d) => waitReady(d)));
       prom.setTargets("detector", await Promise.all(detectors.map((d) => d.port())));
       // Ready means Prometheus scrapes every detector too: the results come from there.
-      await this.#until(signal, 60_000, "Prometheus scraping every detector", async () =>
-        (await prom.client.value(`count(up{job="${localJobs.detector}"} == 1)`)) === s.detectorProcesses,
+      await this.#until(
+        signal,
+        60_000,
+        "Prometheus scraping every detector",
+        async () => (await prom.client.value(`count(up{job="${localJobs.detector}"} == 1)`)) === s.detectorProcesses,
       );
 
       progress.phase("warm-up", `${rate} events/s`);
-      const loadgenProcess = run.startLoadgen({ tracingSampleRatio: 0, rate, duration: window.warmupSeconds + window.durationSeconds, keys: s.keys });
+      const loadgenProcess = run.startLoadgen({
+        tracingSampleRatio: 0,
+        rate,
+        duration: window.warmupSeconds + window.durationSeconds,
+        keys: s.keys,
+      });
       const loadgen = loadgenProcess.app;
       prom.setTargets("loadgen", [await loadgen.port()]);
       const t0 = Date.now();
@@ -251,7 +262,12 @@ export class LocalStageRunner implements StageRunner {
         metrics,
         seconds,
         endedAt: new Date(report.endedAt),
-        partitions: { readBack: partitions, source: "kafka topic metadata", consumedByDetectors, ...(leaderBalance === undefined ? {} : { leaderBalance }) },
+        partitions: {
+          readBack: partitions,
+          source: "kafka topic metadata",
+          consumedByDetectors,
+          ...(leaderBalance === undefined ? {} : { leaderBalance }),
+        },
       };
     } finally {
       progress.phase("stop-processes");
@@ -297,7 +313,9 @@ export class LocalStageRunner implements StageRunner {
       progress.log("teardown: stopping the local cluster this experiment started");
       await attempt("stop cluster", () => stopClusterStack());
     } else if (this.#cluster) {
-      progress.log(`teardown: the local cluster was running before this experiment; left running${this.#nodes === undefined ? "" : ` at ${this.#nodes} brokers and nodes`}`);
+      progress.log(
+        `teardown: the local cluster was running before this experiment; left running${this.#nodes === undefined ? "" : ` at ${this.#nodes} brokers and nodes`}`,
+      );
     }
     const servers = this.#startedStack.filter((n): n is "kafka" | "cassandra" => n === "kafka" || n === "cassandra");
     if (!this.#o.keep && servers.length > 0) {
@@ -325,7 +343,9 @@ export class LocalStageRunner implements StageRunner {
     try {
       const outcome = await rebalancePartitions(kafka, admin, { topics, log: (m) => progress.log(`rebalance: ${m}`) });
       const summary = summarize(outcome);
-      progress.log(`leaders per broker (${summary.reassigned} partitions reassigned): ${JSON.stringify(summary.leaders[names.eventsTopic] ?? {})}`);
+      progress.log(
+        `leaders per broker (${summary.reassigned} partitions reassigned): ${JSON.stringify(summary.leaders[names.eventsTopic] ?? {})}`,
+      );
       return judgeReadBack(summary, "kafka metadata after the reassignment (app/kafka/rebalance.ts)", topics);
     } finally {
       await admin.disconnect();

@@ -38,7 +38,12 @@ export type DigestResult =
 const firstLine = (error: unknown): string => {
   if (error instanceof Error && "code" in error && error.code === "ENOENT") return "not found on PATH";
   const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n").find((l) => l.trim() !== "" && !l.startsWith("Command failed"))?.trim() ?? text.split("\n")[0]!;
+  return (
+    text
+      .split("\n")
+      .find((l) => l.trim() !== "" && !l.startsWith("Command failed"))
+      ?.trim() ?? text.split("\n")[0]!
+  );
 };
 
 /** The digest `reference` names, from the first tool that answers with one. */

@@ -23,12 +23,20 @@ export interface KitImage {
 export function kitImages(dockerfileText = readFileSync(dockerfilePath, "utf8")): KitImage[] {
   const charts = thirdPartyImageNames.map((name): KitImage => {
     const reference = lockReference(name);
-    return { use: `charts: ${name}`, reference, label: reference ?? `${thirdPartyImages[name].repository} (the Prometheus Operator's default version)` };
+    return {
+      use: `charts: ${name}`,
+      reference,
+      label: reference ?? `${thirdPartyImages[name].repository} (the Prometheus Operator's default version)`,
+    };
   });
   const base = dockerfileBase(dockerfileText);
   const bases =
     base === undefined
-      ? dockerfileLiteralBases(dockerfileText).map((r): KitImage => ({ use: "Dockerfile base (a literal FROM, not an ARG)", reference: undefined, label: r }))
+      ? dockerfileLiteralBases(dockerfileText).map((r): KitImage => ({
+          use: "Dockerfile base (a literal FROM, not an ARG)",
+          reference: undefined,
+          label: r,
+        }))
       : [{ use: `Dockerfile base (${base.arg})`, reference: base.reference, label: base.reference }];
   return [...charts, ...bases];
 }

@@ -24,7 +24,12 @@ export interface AppProcess {
 }
 
 /** Starts `node app/main.ts <command>`; inside `cgroup` (joined before Node starts) when given. */
-export function startApp(command: "detector" | "loadgen", env: Record<string, string>, name: string = command, cgroup?: MemoryCgroup): AppProcess {
+export function startApp(
+  command: "detector" | "loadgen",
+  env: Record<string, string>,
+  name: string = command,
+  cgroup?: MemoryCgroup,
+): AppProcess {
   const node = { command: process.execPath, args: [join(projectRoot, "app", "main.ts"), command] };
   const run = cgroup ? cgroup.wrap(node.command, node.args) : node;
   const child = spawn(run.command, run.args, {

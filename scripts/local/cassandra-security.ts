@@ -36,7 +36,8 @@ export function makeCassandraCertificates(c: LocalCassandra): void {
   const paths = cassandraTlsPaths(c);
   const run = (args: string[]) => {
     const r = spawnSync("bash", [cassandraTlsScriptPath, ...args], { encoding: "utf8" });
-    if (r.status !== 0) throw new StackError(`cassandra-tls.sh ${args[0] ?? ""} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`.trimEnd());
+    if (r.status !== 0)
+      throw new StackError(`cassandra-tls.sh ${args[0] ?? ""} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`.trimEnd());
   };
   mkdirSync(join(c.dir, "tls"), { recursive: true, mode: 0o700 });
   run(["ca", dirname(paths.ca.bundle), c.clusterName]);
@@ -136,7 +137,10 @@ export async function setUpCassandraAuth(c: LocalCassandra): Promise<string> {
   const started = Date.now();
   const output: string[] = [];
   // cqlsh keeps its history and settings under HOME/.cassandra: the node's own auth dir, not the user's.
-  const child = spawn("bash", [cassandraAuthSetupScriptPath], { env: { ...process.env, ...env, HOME: authDir }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("bash", [cassandraAuthSetupScriptPath], {
+    env: { ...process.env, ...env, HOME: authDir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const collect = (chunk: Buffer) => output.push(chunk.toString("utf8"));
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
@@ -146,6 +150,8 @@ export async function setUpCassandraAuth(c: LocalCassandra): Promise<string> {
   if (code !== 0) {
     throw new StackError(`Cassandra auth set-up on ${localHost}:${c.ports.cql} failed (exit ${code}):\n${printed.trimEnd()}`);
   }
-  log(`authentication set up on ${localHost}:${c.ports.cql} in ${((Date.now() - started) / 1000).toFixed(1)} s (roles ${cassandraAdminRole}, ${cassandraDetectorRole}; passwords in ${authDir})`);
+  log(
+    `authentication set up on ${localHost}:${c.ports.cql} in ${((Date.now() - started) / 1000).toFixed(1)} s (roles ${cassandraAdminRole}, ${cassandraDetectorRole}; passwords in ${authDir})`,
+  );
   return printed;
 }

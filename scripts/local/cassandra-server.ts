@@ -130,7 +130,9 @@ export function cassandraServer(c: LocalCassandra): LocalServer {
         );
       }
       if (c.tls === true && !configuredWithTls(c)) {
-        throw new StackError(`${label} (pid ${pid}) on ${localHost}:${port} runs without TLS: stop it (npm run stack -- stop) and start it again with --tls`);
+        throw new StackError(
+          `${label} (pid ${pid}) on ${localHost}:${port} runs without TLS: stop it (npm run stack -- stop) and start it again with --tls`,
+        );
       }
       const secured = [configuredWithAuth(c) ? "authentication" : "", configuredWithTls(c) ? "TLS" : ""].filter(Boolean).join(" and ");
       return secured === "" ? "" : ` with ${secured}`;

@@ -142,7 +142,11 @@ export class IsolatedRun {
    * Starts one detector process (not waiting for it); `settings` override the run's (e.g. another group); `node`
    * adds Node's own environment (NODE_OPTIONS) and `cgroup` runs it under a memory limit, as a pod would.
    */
-  startDetector(label: string, settings: Partial<DetectorConfig> = {}, node: { env?: Record<string, string>; cgroup?: MemoryCgroup } = {}): AppProcess {
+  startDetector(
+    label: string,
+    settings: Partial<DetectorConfig> = {},
+    node: { env?: Record<string, string>; cgroup?: MemoryCgroup } = {},
+  ): AppProcess {
     const env = Object.keys(settings).length === 0 ? this.detectorEnv : { ...this.detectorEnv, ...detectorEnv(settings) };
     return this.#track(startApp("detector", { ...env, ...node.env }, label, node.cgroup));
   }

@@ -26,6 +26,8 @@ export function checkJavaAndMaven(): void {
     );
   }
   if (spawnSync("mvn", ["-v"], { encoding: "utf8" }).error) {
-    throw new StackError("mvn not found: install Apache Maven 3.8+ (Debian: apt-get install maven); it fetches the servers from Maven Central");
+    throw new StackError(
+      "mvn not found: install Apache Maven 3.8+ (Debian: apt-get install maven); it fetches the servers from Maven Central",
+    );
   }
 }

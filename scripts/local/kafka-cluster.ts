@@ -133,14 +133,18 @@ export async function startClusterNodes(c: LocalKafkaCluster, nodeIds: readonly 
   if (bad.length > 0) throw new StackError(`node ids ${bad.join(", ")}: allowed: integers >= 1`);
   const absent = controllerIds(c).filter((n) => !nodeIds.includes(n) && runningPid(c, n) === null);
   if (absent.length > (c.controllers ?? 1) - quorumMajority(c)) {
-    throw new StackError(`controller node(s) ${absent.join(", ")} must run (or start with them) before other nodes join: a quorum needs ${quorumMajority(c)} of ${controllerIds(c).length}`);
+    throw new StackError(
+      `controller node(s) ${absent.join(", ")} must run (or start with them) before other nodes join: a quorum needs ${quorumMajority(c)} of ${controllerIds(c).length}`,
+    );
   }
   const classpath = kafkaClasspath();
   const started: { id: number; pid: number }[] = [];
   for (const id of nodeIds) {
     if (runningPid(c, id) !== null) continue;
     const pid = launchNode(c, id, classpath);
-    log(`starting Kafka ${kafkaVersion} node ${id} (pid ${pid}) on ${localHost}:${clusterClientPort(id, c)}, logs in ${join(nodeDir(c, id), "logs")}`);
+    log(
+      `starting Kafka ${kafkaVersion} node ${id} (pid ${pid}) on ${localHost}:${clusterClientPort(id, c)}, logs in ${join(nodeDir(c, id), "logs")}`,
+    );
     started.push({ id, pid });
   }
   const want = [...new Set(nodeIds)];
@@ -150,7 +154,8 @@ export async function startClusterNodes(c: LocalKafkaCluster, nodeIds: readonly 
     await waitFor(
       async () => {
         for (const { id, pid } of started) {
-          if (runningPid(c, id) !== pid) throw new StackError(`Kafka node ${id} exited during start-up; last log lines:\n${logTail(c, id)}`);
+          if (runningPid(c, id) !== pid)
+            throw new StackError(`Kafka node ${id} exited during start-up; last log lines:\n${logTail(c, id)}`);
         }
         seen = await registeredBrokers(want, c);
         return want.every((id) => seen.includes(id));
@@ -168,7 +173,10 @@ export async function startClusterNodes(c: LocalKafkaCluster, nodeIds: readonly 
       },
     );
   } catch (err) {
-    await stopCluster(c, started.map((s) => s.id));
+    await stopCluster(
+      c,
+      started.map((s) => s.id),
+    );
     if (err instanceof WaitTimeoutError) throw new StackError(`${err.message}; see ${c.dir}/node-*/logs`);
     throw err;
   }
@@ -201,7 +209,11 @@ export async function killClusterNode(c: LocalKafkaCluster, id: number): Promise
   const pid = runningPid(c, id);
   if (pid === null) return;
   process.kill(-pid, "SIGKILL");
-  await waitFor(() => runningPid(c, id) !== pid, { what: `Kafka node ${id} (pid ${pid}) to die of SIGKILL`, timeoutMs: 30_000, intervalMs: 100 });
+  await waitFor(() => runningPid(c, id) !== pid, {
+    what: `Kafka node ${id} (pid ${pid}) to die of SIGKILL`,
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
   rmSync(pidFile(c, id), { force: true });
 }
 

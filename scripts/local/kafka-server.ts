@@ -21,7 +21,10 @@ const kafkaHeapMiB = 512;
 const kafkaProbeTimeoutMs = 5_000;
 
 /** The cluster as `brokers` describe it, or null when none answers in time (a readiness probe). */
-export async function describeKafka(brokers: readonly string[], clientId: string): Promise<Awaited<ReturnType<Admin["describeCluster"]>> | null> {
+export async function describeKafka(
+  brokers: readonly string[],
+  clientId: string,
+): Promise<Awaited<ReturnType<Admin["describeCluster"]>> | null> {
   const admin = new Kafka({
     clientId,
     brokers: [...brokers],

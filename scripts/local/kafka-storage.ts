@@ -27,6 +27,8 @@ export const formatStorageArgs = (clusterId: string, config: string): string[] =
 
 /** Formats one broker's storage; returns null on success, else what the tool printed. */
 export function formatKafkaStorage(opts: { jvm: readonly string[]; classpath: string; config: string; clusterId: string }): string | null {
-  const format = spawnSync("java", [...opts.jvm, "-cp", opts.classpath, ...formatStorageArgs(opts.clusterId, opts.config)], { encoding: "utf8" });
+  const format = spawnSync("java", [...opts.jvm, "-cp", opts.classpath, ...formatStorageArgs(opts.clusterId, opts.config)], {
+    encoding: "utf8",
+  });
   return format.status === 0 ? null : `${format.stdout}${format.stderr}`;
 }

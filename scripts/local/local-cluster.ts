@@ -82,7 +82,9 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1
 
 export function checkNodeCount(nodes: number): void {
   if (!Number.isInteger(nodes) || nodes < clusterNodeCounts.min || nodes > clusterNodeCounts.max) {
-    throw new StackError(`--nodes ${nodes}: allowed: 1 (the shared single-node stack) or an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max}`);
+    throw new StackError(
+      `--nodes ${nodes}: allowed: 1 (the shared single-node stack) or an integer from ${clusterNodeCounts.min} to ${clusterNodeCounts.max}`,
+    );
   }
 }
 
@@ -99,7 +101,8 @@ export async function startCluster(nodes: number): Promise<void> {
   log(`${nodes} Kafka brokers registered after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const node of range(nodes)) {
     const t = Date.now();
-    if (await startLocalCassandra(clusterCassandraNode(node))) log(`Cassandra node ${node} (${rackOf(node)}) joined in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    if (await startLocalCassandra(clusterCassandraNode(node)))
+      log(`Cassandra node ${node} (${rackOf(node)}) joined in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
   log(`cluster of ${nodes} ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
@@ -121,8 +124,20 @@ export interface ClusterMemberStatus {
 /** Every broker and node of the first `nodes`, with its PID (null: not running). */
 export function clusterStatus(nodes: number): ClusterMemberStatus[] {
   return range(nodes).flatMap((n) => [
-    { kind: "kafka" as const, node: n, address: clusterBootstrap([n], clusterKafka)[0]!, pid: clusterNodePid(clusterKafka, n), rack: rackOf(n) },
-    { kind: "cassandra" as const, node: n, address: `${cassandraNodeAddress(n)}:${cassandraPorts.cql}`, pid: localCassandraPid(clusterCassandraNode(n)), rack: rackOf(n) },
+    {
+      kind: "kafka" as const,
+      node: n,
+      address: clusterBootstrap([n], clusterKafka)[0]!,
+      pid: clusterNodePid(clusterKafka, n),
+      rack: rackOf(n),
+    },
+    {
+      kind: "cassandra" as const,
+      node: n,
+      address: `${cassandraNodeAddress(n)}:${cassandraPorts.cql}`,
+      pid: localCassandraPid(clusterCassandraNode(n)),
+      rack: rackOf(n),
+    },
   ]);
 }
 
@@ -147,13 +162,15 @@ export const restartCassandraNode = async (node: number): Promise<void> => {
 export const killBroker = (node: number): Promise<void> => killClusterNode(clusterKafka, node);
 export const restartBroker = (node: number): Promise<void> => startClusterNodes(clusterKafka, [node]);
 /** Cassandra nodes of the first `nodes` that run now. */
-export const runningCassandraNodes = (nodes: number): number[] => range(nodes).filter((n) => localCassandraPid(clusterCassandraNode(n)) !== null);
+export const runningCassandraNodes = (nodes: number): number[] =>
+  range(nodes).filter((n) => localCassandraPid(clusterCassandraNode(n)) !== null);
 /** Sets how long the running nodes keep hints for a node that is down (nodetool setmaxhintwindow). */
 export async function setHintWindow(nodes: number, ms: number): Promise<void> {
   await Promise.all(runningCassandraNodes(nodes).map((n) => nodetool(clusterCassandraNode(n), ["setmaxhintwindow", String(ms)])));
 }
 /** A full repair of `keyspace` from `node`: it compares every range it holds with the other replicas and streams the differences. */
-export const repairNode = (node: number, keyspace: string): Promise<string> => nodetool(clusterCassandraNode(node), ["repair", "--full", keyspace]);
+export const repairNode = (node: number, keyspace: string): Promise<string> =>
+  nodetool(clusterCassandraNode(node), ["repair", "--full", keyspace]);
 /** What a full repair of `keyspace` from `node` would stream, without streaming it (nodetool repair --preview). */
 export const previewRepair = (node: number, keyspace: string): Promise<string> =>
   nodetool(clusterCassandraNode(node), ["repair", "--full", "--preview", keyspace]);

@@ -27,7 +27,10 @@ interface Layout {
 }
 
 function memoryLayout(): Layout {
-  const lines = readFileSync("/proc/self/cgroup", "utf8").trim().split("\n").map((l) => l.split(":"));
+  const lines = readFileSync("/proc/self/cgroup", "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => l.split(":"));
   const v2Controllers = join(cgroupRoot, "cgroup.controllers");
   if (existsSync(v2Controllers) && readFileSync(v2Controllers, "utf8").split(/\s+/).includes("memory")) {
     const own = lines.find((l) => l[0] === "0")?.[2] ?? "/";
@@ -44,7 +47,9 @@ function memoryLayout(): Layout {
       oomKills: "memory.oom_control",
     };
   }
-  throw new Error(`a memory limit needs a cgroup hierarchy with the memory controller: neither ${v2Controllers} lists "memory" nor is the v1 memory controller mounted at ${join(cgroupRoot, "memory")}`);
+  throw new Error(
+    `a memory limit needs a cgroup hierarchy with the memory controller: neither ${v2Controllers} lists "memory" nor is the v1 memory controller mounted at ${join(cgroupRoot, "memory")}`,
+  );
 }
 
 export interface MemoryCgroup {
@@ -74,7 +79,9 @@ export function createMemoryCgroup(name: string, limitMiB: number): MemoryCgroup
     const swap = join(path, layout.version === 2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
     if (existsSync(swap)) writeFileSync(swap, layout.version === 2 ? "0" : String(limitMiB * 2 ** 20));
   } catch (e) {
-    throw new Error(`could not make the memory cgroup ${path} (cgroup v${layout.version}; it needs root): ${(e as Error).message}`, { cause: e });
+    throw new Error(`could not make the memory cgroup ${path} (cgroup v${layout.version}; it needs root): ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const read = (file: string) => readFileSync(join(path, file), "utf8");
   return {

@@ -12,7 +12,16 @@ import type { VerdictRecord } from "../../app/events/verdict-codec.ts";
 import { stopApp, scrape, waitJoined, waitReady, type AppProcess } from "./app-process.ts";
 import { DetectorMemory, type DetectorMemoryOptions, type DetectorMemorySummary } from "./detector-memory.ts";
 import { IsolatedRun, newRunId, runNames, type RunNames } from "./isolated-run.ts";
-import { ChecksCollector, eventName, injectionsOf, latencySummary, scanStored, scoreVerdicts, sizeBucketEdges, type Score } from "./verify.ts";
+import {
+  ChecksCollector,
+  eventName,
+  injectionsOf,
+  latencySummary,
+  scanStored,
+  scoreVerdicts,
+  sizeBucketEdges,
+  type Score,
+} from "./verify.ts";
 import { singleNodeTarget, type LocalTarget } from "./local-target.ts";
 
 export interface LocalRunOptions {
@@ -207,7 +216,11 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       shiftProbability: o.shiftProbability,
       ...(o.seed === undefined ? {} : { seed: o.seed }),
       ...(o.burst
-        ? { burstFactor: o.burst.factor, burstStartSeconds: warmupSeconds + o.burst.startSeconds, burstDurationSeconds: o.burst.durationSeconds }
+        ? {
+            burstFactor: o.burst.factor,
+            burstStartSeconds: warmupSeconds + o.burst.startSeconds,
+            burstDurationSeconds: o.burst.durationSeconds,
+          }
         : {}),
     });
     const loadgen = loadgenProcess.app;
@@ -259,7 +272,10 @@ export async function runLocalPipeline(o: LocalRunOptions): Promise<LocalRunSumm
       kafka,
       latest: () => samples.at(-1) ?? null,
       loadDone,
-      pids: () => ({ detectors: slots.flatMap((s) => (s.app.child.pid === undefined ? [] : [s.app.child.pid])), loadgen: loadgen.child.pid ?? null }),
+      pids: () => ({
+        detectors: slots.flatMap((s) => (s.app.child.pid === undefined ? [] : [s.app.child.pid])),
+        loadgen: loadgen.child.pid ?? null,
+      }),
       reviveExitedDetectors: async () => {
         const exited = slots.flatMap((s, i) => (s.app.child.exitCode !== null || s.app.child.signalCode !== null ? [i] : []));
         for (const i of exited) await control.restartDetector(i, "SIGKILL");

@@ -49,7 +49,9 @@ export async function endpointsAnswer(): Promise<boolean> {
 export async function ensureStack(): Promise<LocalServer["name"][]> {
   const ours = (await stackStatus()).every((s) => s.pid !== null);
   if (!ours && (await endpointsAnswer())) {
-    log(`using the Kafka and Cassandra already answering on ${localEndpoints.kafkaBrokers} and ${localEndpoints.cassandraContactPoints} (started elsewhere)`);
+    log(
+      `using the Kafka and Cassandra already answering on ${localEndpoints.kafkaBrokers} and ${localEndpoints.cassandraContactPoints} (started elsewhere)`,
+    );
     return [];
   }
   return startStack();

@@ -90,7 +90,8 @@ async function waitReady(s: LocalServer, pid: number, ready: () => Promise<boole
       },
     );
   } catch (err) {
-    if (err instanceof WaitTimeoutError) throw new StackError(`${s.label} did not answer within ${readyTimeoutMs / 1000} s; see ${s.dir}/logs`);
+    if (err instanceof WaitTimeoutError)
+      throw new StackError(`${s.label} did not answer within ${readyTimeoutMs / 1000} s; see ${s.dir}/logs`);
     throw err;
   }
 }

@@ -189,7 +189,13 @@ export function scoreVerdicts(
     list.forEach((v, i) => {
       if (episode && i > episode.end) episode = null;
       if (v.label !== "none") {
-        episode = { kind: v.label, name: eventName(v.producer, v.seq), start: i, end: v.label === "spike" ? i : i + historyWindow - 1, hit: false };
+        episode = {
+          kind: v.label,
+          name: eventName(v.producer, v.seq),
+          start: i,
+          end: v.label === "spike" ? i : i + historyWindow - 1,
+          hit: false,
+        };
       }
       if (!episode && v.reason === undefined) inControlChecks++;
       if (!v.anomaly) return;

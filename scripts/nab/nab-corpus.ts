@@ -39,18 +39,30 @@ export function readNabCorpus(root: string): NabSeries[] {
   const present = new Set(
     readdirSync(join(root, "data"))
       .filter((c) => statSync(join(root, "data", c)).isDirectory())
-      .flatMap((c) => readdirSync(join(root, "data", c)).filter((f) => f.endsWith(".csv")).map((f) => `${c}/${f}`)),
+      .flatMap((c) =>
+        readdirSync(join(root, "data", c))
+          .filter((f) => f.endsWith(".csv"))
+          .map((f) => `${c}/${f}`),
+      ),
   );
   return Object.keys(labelled)
     .filter((p) => present.has(p))
-    .map((relativePath) => ({ relativePath, category: relativePath.split("/")[0]!, ...parseSeries(join(root, "data", relativePath)), windows: labelled[relativePath]! }));
+    .map((relativePath) => ({
+      relativePath,
+      category: relativePath.split("/")[0]!,
+      ...parseSeries(join(root, "data", relativePath)),
+      windows: labelled[relativePath]!,
+    }));
 }
 
 /** A NAB data file: a header line `timestamp,value`, then one row per point. */
 export function parseSeries(path: string): { timestamps: string[]; values: number[] } {
-  const lines = readFileSync(path, "utf8").split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = readFileSync(path, "utf8")
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   const header = lines.shift()?.split(",");
-  if (header?.[0] !== "timestamp" || header[1] !== "value") throw new NabCorpusError(`${path}: expected the header "timestamp,value", got "${header?.join(",")}"`);
+  if (header?.[0] !== "timestamp" || header[1] !== "value")
+    throw new NabCorpusError(`${path}: expected the header "timestamp,value", got "${header?.join(",")}"`);
   const timestamps: string[] = [];
   const values: number[] = [];
   lines.forEach((line, i) => {

@@ -43,7 +43,12 @@ export const resultsPath = (resultsRoot: string, detector: string, series: NabSe
 };
 
 /** Scores every series and writes its results file under `resultsRoot`; returns the number of values checked. */
-export function writeDetectorResults(corpus: readonly NabSeries[], resultsRoot: string, detector: string, options: KeyCheckOptions = {}): number {
+export function writeDetectorResults(
+  corpus: readonly NabSeries[],
+  resultsRoot: string,
+  detector: string,
+  options: KeyCheckOptions = {},
+): number {
   let checked = 0;
   for (const series of corpus) {
     const path = resultsPath(resultsRoot, detector, series);

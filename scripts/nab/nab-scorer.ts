@@ -12,7 +12,10 @@ import { NabCorpusError } from "./nab-corpus.ts";
 
 /** The thresholds NAB's optimiser chose, per detector and profile (the copy's config/thresholds.json). */
 export function chosenThresholds(root: string, detector: string): Record<NabProfile, number> {
-  const all = JSON.parse(readFileSync(join(root, "config", "thresholds.json"), "utf8")) as Record<string, Record<NabProfile, { threshold: number }>>;
+  const all = JSON.parse(readFileSync(join(root, "config", "thresholds.json"), "utf8")) as Record<
+    string,
+    Record<NabProfile, { threshold: number }>
+  >;
   const mine = all[detector];
   if (!mine) throw new Error(`NAB's optimiser wrote no thresholds for ${detector}`);
   return Object.fromEntries(nabProfiles.map((p) => [p, mine[p].threshold])) as Record<NabProfile, number>;
@@ -50,9 +53,13 @@ export function resultsDetectors(nabRoot: string): string[] {
 
 /** Installs the scorer's Python packages (once) and returns the Python that has them. */
 export function scorerPython(): string {
-  const r = spawnSync("bash", [join(projectRoot, "scripts", "python-tools.sh"), join(projectRoot, "scripts", "nab", "nab-requirements.txt")], {
-    stdio: "inherit",
-  });
+  const r = spawnSync(
+    "bash",
+    [join(projectRoot, "scripts", "python-tools.sh"), join(projectRoot, "scripts", "nab", "nab-requirements.txt")],
+    {
+      stdio: "inherit",
+    },
+  );
   if (r.status !== 0) throw new Error("installing NAB's Python packages failed (scripts/nab/nab-requirements.txt; output above)");
   return join(projectRoot, ".tools", "py", "bin", "python");
 }
@@ -70,7 +77,10 @@ export async function runNabScorer(root: string, detectors: readonly string[], l
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(python, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     const take = (chunk: Buffer) => {
-      for (const line of chunk.toString("utf8").split("\n").filter((l) => l.trim() !== "")) {
+      for (const line of chunk
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "")) {
         tail.push(line);
         if (tail.length > 20) tail.shift();
         if (/score|Running|Optimizer/i.test(line)) log(`  nab: ${line.trim()}`);
@@ -83,7 +93,8 @@ export async function runNabScorer(root: string, detectors: readonly string[], l
   });
   if (code !== 0) throw new Error(`NAB's scorer exited with ${code} in ${root}:\n${tail.join("\n")}`);
   const final = JSON.parse(readFileSync(join(root, "results", "final_results.json"), "utf8")) as NabScores;
-  for (const d of detectors) if (!final[d]) throw new Error(`NAB's scorer wrote no scores for ${d} (${join(root, "results", "final_results.json")})`);
+  for (const d of detectors)
+    if (!final[d]) throw new Error(`NAB's scorer wrote no scores for ${d} (${join(root, "results", "final_results.json")})`);
   return final;
 }
 
@@ -101,10 +112,18 @@ export interface CategoryScore {
  * and FN of each file at the corpus-wide threshold), normalised like NAB's total: 100 (raw − null) / (perfect −
  * null), with null = −fnWeight and perfect = tpWeight per window.
  */
-export function categoryScores(root: string, detector: string, profile: NabProfile, windowsByFile: ReadonlyMap<string, number>): CategoryScore[] {
-  const weights = (JSON.parse(readFileSync(join(root, "config", "profiles.json"), "utf8")) as Record<string, { CostMatrix: Record<string, number> }>)[profile]!
-    .CostMatrix;
-  const [header, ...rows] = readFileSync(join(root, "results", detector, `${detector}_${profile}_scores.csv`), "utf8").trim().split("\n");
+export function categoryScores(
+  root: string,
+  detector: string,
+  profile: NabProfile,
+  windowsByFile: ReadonlyMap<string, number>,
+): CategoryScore[] {
+  const weights = (
+    JSON.parse(readFileSync(join(root, "config", "profiles.json"), "utf8")) as Record<string, { CostMatrix: Record<string, number> }>
+  )[profile]!.CostMatrix;
+  const [header, ...rows] = readFileSync(join(root, "results", detector, `${detector}_${profile}_scores.csv`), "utf8")
+    .trim()
+    .split("\n");
   const col = (name: string) => header!.split(",").indexOf(name);
   const byCategory = new Map<string, { raw: number; windows: number; fp: number }>();
   for (const row of rows) {

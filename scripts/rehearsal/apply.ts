@@ -22,8 +22,22 @@ export const pruneLabelPrefix = "aws.cdk.eks/prune-";
  * handler uses: an object of any other kind that a later stage drops stays on an EKS cluster.
  */
 export const kubectlDefaultPruneKinds = [
-  "ConfigMap", "Endpoints", "Namespace", "PersistentVolumeClaim", "PersistentVolume", "Pod", "ReplicationController",
-  "Secret", "Service", "Job", "CronJob", "Ingress", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet",
+  "ConfigMap",
+  "Endpoints",
+  "Namespace",
+  "PersistentVolumeClaim",
+  "PersistentVolume",
+  "Pod",
+  "ReplicationController",
+  "Secret",
+  "Service",
+  "Job",
+  "CronJob",
+  "Ingress",
+  "DaemonSet",
+  "Deployment",
+  "ReplicaSet",
+  "StatefulSet",
 ] as const;
 
 export interface ApplyOutcome {
@@ -40,22 +54,36 @@ export interface ApplyOutcome {
 export function operatorCrdFiles(): string[] {
   const operator = goComponents.find((c) => c.name === "prometheus-operator")!;
   const dir = join(moduleDir(operator.module, moduleVersionOf(operator)), "example", "prometheus-operator-crd");
-  return readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** Parses kubectl's stderr into per-object errors and server warnings. */
-export function parseKubectlStderr(stderr: string): { rejected: { object: string; message: string }[]; warnings: string[]; other: string[] } {
+export function parseKubectlStderr(stderr: string): {
+  rejected: { object: string; message: string }[];
+  warnings: string[];
+  other: string[];
+} {
   const rejected: { object: string; message: string }[] = [];
   const warnings: string[] = [];
   const other: string[] = [];
-  for (const line of stderr.split("\n").map((l) => l.trim()).filter(Boolean)) {
+  for (const line of stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const w = /^Warning: (.*)$/.exec(line);
-    if (w) { warnings.push(w[1]!); continue; }
+    if (w) {
+      warnings.push(w[1]!);
+      continue;
+    }
     // "Error from server (Forbidden): error when creating "STDIN": pods "x" is forbidden: ..." or
     // "Error from server (Invalid): error when applying patch: ... Name: "x", Namespace: "y"" — keep it whole.
     const e = /^(?:Error from server(?: \(\w+\))?|error): (.*)$/.exec(line);
     if (e) {
-      const name = /(?:Name|name): "([^"]+)"/.exec(line)?.[1] ?? /\b\w+(?:\.[\w.]+)? "([^"]+)" (?:is invalid|is forbidden)/.exec(line)?.[1] ?? "?";
+      const name =
+        /(?:Name|name): "([^"]+)"/.exec(line)?.[1] ?? /\b\w+(?:\.[\w.]+)? "([^"]+)" (?:is invalid|is forbidden)/.exec(line)?.[1] ?? "?";
       rejected.push({ object: name, message: e[1]! });
       continue;
     }
@@ -71,9 +99,16 @@ export async function applyCrds(kubectl: Kubectl): Promise<ApplyOutcome> {
   const args = ["apply", "--server-side", `--field-manager=${fieldManager}`, ...files.flatMap((f) => ["-f", f])];
   const r = await kubectl.run(args);
   const parsed = parseKubectlStderr(r.stderr);
-  if (r.code !== 0 && parsed.rejected.length === 0) throw new Error(`CRDs (${prometheusOperatorCrdsChart.chart}): kubectl failed: ${r.stderr.trim()}`);
+  if (r.code !== 0 && parsed.rejected.length === 0)
+    throw new Error(`CRDs (${prometheusOperatorCrdsChart.chart}): kubectl failed: ${r.stderr.trim()}`);
   await kubectl.ok(["wait", "--for=condition=Established", "--timeout=60s", ...files.flatMap((f) => ["-f", f])]);
-  return { chart: `${prometheusOperatorCrdsChart.chart} (CRDs)`, objects: files.length, seconds: (Date.now() - started) / 1000, rejected: parsed.rejected, warnings: parsed.warnings };
+  return {
+    chart: `${prometheusOperatorCrdsChart.chart} (CRDs)`,
+    objects: files.length,
+    seconds: (Date.now() - started) / 1000,
+    rejected: parsed.rejected,
+    warnings: parsed.warnings,
+  };
 }
 
 /** The objects of one chart with the CDK's prune label added (a copy; the charts' objects are untouched). */
@@ -93,7 +128,13 @@ export async function applyChart(kubectl: Kubectl, m: ChartManifest): Promise<Ap
   if (r.code !== 0 && parsed.rejected.length === 0) {
     parsed.rejected.push({ object: m.chart, message: r.stderr.trim() || `kubectl exited ${r.code}` });
   }
-  return { chart: m.chart, objects: m.objects.length, seconds: (Date.now() - started) / 1000, rejected: parsed.rejected, warnings: parsed.warnings };
+  return {
+    chart: m.chart,
+    objects: m.objects.length,
+    seconds: (Date.now() - started) / 1000,
+    rejected: parsed.rejected,
+    warnings: parsed.warnings,
+  };
 }
 
 export interface LiveObject {
@@ -138,9 +179,9 @@ export async function prune(kubectl: Kubectl, manifests: readonly ChartManifest[
   const pruned: Pruned[] = [];
   for (const m of manifests) {
     const label = pruneLabelPrefix + m.chart;
-    const list = JSON.parse(
-      await kubectl.ok(["get", [...kinds.keys()].join(","), "--all-namespaces", "-l", label, "-o", "json"]),
-    ) as { items: Record<string, unknown>[] };
+    const list = JSON.parse(await kubectl.ok(["get", [...kinds.keys()].join(","), "--all-namespaces", "-l", label, "-o", "json"])) as {
+      items: Record<string, unknown>[];
+    };
     for (const item of list.items) {
       const ref = refOf(item);
       if (wanted.has(refKey(ref))) continue;
@@ -151,4 +192,3 @@ export async function prune(kubectl: Kubectl, manifests: readonly ChartManifest[
   }
   return pruned;
 }
-

@@ -50,13 +50,19 @@ export function parseReplaces(goMod: string): Replace[] {
     const line = raw.replace(/\/\/.*$/, "").trim();
     if (!line) continue;
     if (inBlock) {
-      if (line === ")") { inBlock = false; continue; }
+      if (line === ")") {
+        inBlock = false;
+        continue;
+      }
       const [from, to] = line.split("=>").map((s) => s.trim());
       if (from && to) out.push({ from, to });
     } else if (line === "replace (") {
       inBlock = true;
     } else if (line.startsWith("replace ")) {
-      const [from, to] = line.slice("replace ".length).split("=>").map((s) => s.trim());
+      const [from, to] = line
+        .slice("replace ".length)
+        .split("=>")
+        .map((s) => s.trim());
       if (from && to) out.push({ from, to });
     }
   }
@@ -110,7 +116,10 @@ function runLogged(cmd: string, args: string[], cwd: string, label: string, log:
     const timer = setInterval(() => {
       log(`  ${label}: ${Math.round((Date.now() - started) / 1000)} s, ${packages} packages so far`);
     }, 30_000);
-    child.on("error", (e) => { clearInterval(timer); reject(e); });
+    child.on("error", (e) => {
+      clearInterval(timer);
+      reject(e);
+    });
     child.on("close", (code) => {
       clearInterval(timer);
       if (code === 0) resolve();
@@ -152,7 +161,10 @@ async function buildComponent(c: GoComponent, root: string, log: (line: string) 
     log(`  built ${binary} (${Math.round((Date.now() - started) / 1000)} s since ${c.name} started)`);
   }
   const seconds = Math.round((Date.now() - started) / 1000);
-  writeFileSync(join(dir, stampFile), JSON.stringify({ component: c.name, version: c.version, seconds, builtAt: new Date().toISOString() }, null, 2));
+  writeFileSync(
+    join(dir, stampFile),
+    JSON.stringify({ component: c.name, version: c.version, seconds, builtAt: new Date().toISOString() }, null, 2),
+  );
   return { component: c.name, version: c.version, reused: false, seconds };
 }
 
@@ -181,5 +193,7 @@ export function binary(name: string, root = cacheRoot()): string {
   for (const c of goComponents) {
     if (Object.values(c.commands).includes(name)) return binaryPath(c, name, root);
   }
-  throw new Error(`binary: ${JSON.stringify(name)} is not built by the rehearsal; allowed: ${goComponents.flatMap((c) => Object.values(c.commands)).join(", ")}`);
+  throw new Error(
+    `binary: ${JSON.stringify(name)} is not built by the rehearsal; allowed: ${goComponents.flatMap((c) => Object.values(c.commands)).join(", ")}`,
+  );
 }

@@ -84,49 +84,61 @@ export async function startCluster(dir: string, log: (line: string) => void): Pr
   const logs = join(dir, "logs");
   mkdirSync(logs, { recursive: true });
   const pki = makePki(dir);
-  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = (await Promise.all(Array.from({ length: 6 }, () => freePort("127.0.0.1")))) as [number, number, number, number, number, number];
+  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = (await Promise.all(
+    Array.from({ length: 6 }, () => freePort("127.0.0.1")),
+  )) as [number, number, number, number, number, number];
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfig = join(dir, "admin.kubeconfig");
   writeKubeconfig(kubeconfig, server, pki);
   const processes: Started[] = [];
 
   processes.push(
-    start("etcd", binary("etcd"), [
-      "--name=rehearsal",
-      `--data-dir=${join(dir, "etcd")}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=rehearsal=http://127.0.0.1:${etcdPeer}`,
-      // A throw-away store on a shared disk: durability buys nothing here.
-      "--unsafe-no-fsync",
-      "--log-level=warn",
-    ], logs),
+    start(
+      "etcd",
+      binary("etcd"),
+      [
+        "--name=rehearsal",
+        `--data-dir=${join(dir, "etcd")}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+        `--initial-cluster=rehearsal=http://127.0.0.1:${etcdPeer}`,
+        // A throw-away store on a shared disk: durability buys nothing here.
+        "--unsafe-no-fsync",
+        "--log-level=warn",
+      ],
+      logs,
+    ),
   );
   log(`etcd on 127.0.0.1:${etcdClient}`);
 
   processes.push(
-    start("kube-apiserver", binary("kube-apiserver"), [
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dir, "apiserver-certs")}`,
-      `--tls-cert-file=${pki.serverCert}`,
-      `--tls-private-key-file=${pki.serverKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      "--authorization-mode=RBAC",
-      "--service-account-issuer=https://kubernetes.default.svc",
-      `--service-account-key-file=${pki.serviceAccountPub}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      `--service-cluster-ip-range=${serviceClusterIpRange}`,
-      // The default "kubernetes" Service endpoints would carry the loopback address, which the API refuses.
-      "--endpoint-reconciler-type=none",
-      `--default-not-ready-toleration-seconds=${compressedTimings.podEvictionTolerationSeconds}`,
-      `--default-unreachable-toleration-seconds=${compressedTimings.podEvictionTolerationSeconds}`,
-      "--v=1",
-    ], logs),
+    start(
+      "kube-apiserver",
+      binary("kube-apiserver"),
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${join(dir, "apiserver-certs")}`,
+        `--tls-cert-file=${pki.serverCert}`,
+        `--tls-private-key-file=${pki.serverKey}`,
+        `--client-ca-file=${pki.caCert}`,
+        "--authorization-mode=RBAC",
+        "--service-account-issuer=https://kubernetes.default.svc",
+        `--service-account-key-file=${pki.serviceAccountPub}`,
+        `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+        `--service-cluster-ip-range=${serviceClusterIpRange}`,
+        // The default "kubernetes" Service endpoints would carry the loopback address, which the API refuses.
+        "--endpoint-reconciler-type=none",
+        `--default-not-ready-toleration-seconds=${compressedTimings.podEvictionTolerationSeconds}`,
+        `--default-unreachable-toleration-seconds=${compressedTimings.podEvictionTolerationSeconds}`,
+        "--v=1",
+      ],
+      logs,
+    ),
   );
   const kubectl = new Kubectl(kubeconfig);
   let lastReply = "";
@@ -151,24 +163,24 @@ export async function startCluster(dir: string, log: (line: string) => void): Pr
     "--leader-elect=false",
   ];
   processes.push(
-    start("kube-controller-manager", binary("kube-controller-manager"), [
-      ...controllerFlags(kcmPort),
-      `--service-account-private-key-file=${pki.serviceAccountKey}`,
-      `--root-ca-file=${pki.caCert}`,
-      `--cluster-cidr=${podCidr}`,
-      `--service-cluster-ip-range=${serviceClusterIpRange}`,
-      `--node-monitor-grace-period=${compressedTimings.nodeMonitorGracePeriodSeconds}s`,
-      // The default set: without a cloud provider or signing keys the cloud and CSR controllers stay idle.
-      "--controllers=*",
-      "--v=1",
-    ], logs),
+    start(
+      "kube-controller-manager",
+      binary("kube-controller-manager"),
+      [
+        ...controllerFlags(kcmPort),
+        `--service-account-private-key-file=${pki.serviceAccountKey}`,
+        `--root-ca-file=${pki.caCert}`,
+        `--cluster-cidr=${podCidr}`,
+        `--service-cluster-ip-range=${serviceClusterIpRange}`,
+        `--node-monitor-grace-period=${compressedTimings.nodeMonitorGracePeriodSeconds}s`,
+        // The default set: without a cloud provider or signing keys the cloud and CSR controllers stay idle.
+        "--controllers=*",
+        "--v=1",
+      ],
+      logs,
+    ),
   );
-  processes.push(
-    start("kube-scheduler", binary("kube-scheduler"), [
-      ...controllerFlags(schedPort),
-      "--v=1",
-    ], logs),
-  );
+  processes.push(start("kube-scheduler", binary("kube-scheduler"), [...controllerFlags(schedPort), "--v=1"], logs));
   const kwokConfigPath = join(dir, "kwok.yaml");
   kwokConfig(kwokConfigPath);
   const kwokArgs = (labelSelector?: string) => [

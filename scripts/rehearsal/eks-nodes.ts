@@ -29,7 +29,12 @@ export const maxPodsOf = (t: WorkerInstanceType): number => eniLimits[t].enis * 
 
 /** EKS AMIs' kube-reserved CPU: 6 % of the first core, 1 % of the second, 0.5 % of the next two, 0.25 % of the rest. */
 export function kubeReservedMillicores(vcpus: number): number {
-  const steps: [cores: number, share: number][] = [[1, 0.06], [1, 0.01], [2, 0.005], [Infinity, 0.0025]];
+  const steps: [cores: number, share: number][] = [
+    [1, 0.06],
+    [1, 0.01],
+    [2, 0.005],
+    [Infinity, 0.0025],
+  ];
   let left = vcpus;
   let reserved = 0;
   for (const [cores, share] of steps) {

@@ -52,6 +52,7 @@ export const goComponents: readonly GoComponent[] = [
   },
   tagged("etcd", etcdVersion, "go.etcd.io/etcd/server/v3", { ".": "etcd" }),
   tagged("kwok", kwokVersion, "sigs.k8s.io/kwok", { "cmd/kwok": "kwok" }),
-  tagged("prometheus-operator", prometheusOperatorVersion, "github.com/prometheus-operator/prometheus-operator", { "cmd/operator": "prometheus-operator" }),
+  tagged("prometheus-operator", prometheusOperatorVersion, "github.com/prometheus-operator/prometheus-operator", {
+    "cmd/operator": "prometheus-operator",
+  }),
 ];
-

@@ -28,7 +28,7 @@ export class Kubectl {
         ["--kubeconfig", this.kubeconfig, ...args],
         { maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs },
         (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : 1;
+          const code = error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 1;
           resolve({ code, stdout, stderr });
         },
       );

@@ -22,7 +22,10 @@ export function rehearsalOptions(plan: SizePlan, revision = "rehearsal-1"): Char
   return {
     endpoints: {
       kafkaBrokers: brokerHosts.map((h) => `${h}:${mskIamPort}`).join(","),
-      cassandraContactPoints: cassandraIps.slice(0, 3).map((ip) => `${ip}:${cassandraPorts.cql}`).join(","),
+      cassandraContactPoints: cassandraIps
+        .slice(0, 3)
+        .map((ip) => `${ip}:${cassandraPorts.cql}`)
+        .join(","),
       cassandraLocalDataCenter: plan.region,
       kafkaAuth: "aws-iam",
       awsRegion: plan.region,
@@ -47,7 +50,13 @@ export function stageManifests(plan: SizePlan, options: ChartOptions = rehearsal
   const manifests = new Map<keyof KitCharts, ChartManifest>();
   for (const [chart, name] of nameOf) {
     const dependsOn = chart.node.dependencies.flatMap((d) => (d instanceof Chart && nameOf.has(d) ? [nameOf.get(d)!] : []));
-    manifests.set(name, { chart: name, file: `${chart.node.id}.yaml`, objects: chart.toJson() as Record<string, unknown>[], yaml: "", dependsOn });
+    manifests.set(name, {
+      chart: name,
+      file: `${chart.node.id}.yaml`,
+      objects: chart.toJson() as Record<string, unknown>[],
+      yaml: "",
+      dependsOn,
+    });
   }
   const ordered: ChartManifest[] = [];
   const visit = (name: keyof KitCharts, path: readonly string[]): void => {

@@ -1,23 +1,56 @@
 /** What the rehearsal reads back from the cluster: where pods went, what is pending and why, PDBs, workloads. */
 import type { Kubectl } from "./kubectl.ts";
 
-interface Condition { type: string; status: string; message?: string }
-interface Meta { name: string; labels?: Record<string, string>; deletionTimestamp?: string; generation?: number }
+interface Condition {
+  type: string;
+  status: string;
+  message?: string;
+}
+interface Meta {
+  name: string;
+  labels?: Record<string, string>;
+  deletionTimestamp?: string;
+  generation?: number;
+}
 export interface KPod {
   metadata: Meta;
   spec: { nodeName?: string; containers: { resources?: { requests?: { cpu?: string } } }[] };
   status?: { phase?: string; conditions?: Condition[] };
 }
-interface KNode { metadata: Meta; spec?: { unschedulable?: boolean }; status?: { conditions?: Condition[]; allocatable?: { cpu?: string } } }
-interface KEvent { involvedObject: { kind: string; name: string }; message: string; count?: number }
-interface KPdb { metadata: Meta; status?: { currentHealthy?: number; desiredHealthy?: number; disruptionsAllowed?: number; expectedPods?: number } }
+interface KNode {
+  metadata: Meta;
+  spec?: { unschedulable?: boolean };
+  status?: { conditions?: Condition[]; allocatable?: { cpu?: string } };
+}
+interface KEvent {
+  involvedObject: { kind: string; name: string };
+  message: string;
+  count?: number;
+}
+interface KPdb {
+  metadata: Meta;
+  status?: { currentHealthy?: number; desiredHealthy?: number; disruptionsAllowed?: number; expectedPods?: number };
+}
 interface KDeployment {
   metadata: Meta;
   spec: { replicas?: number };
-  status?: { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number; conditions?: Condition[] };
+  status?: {
+    observedGeneration?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    conditions?: Condition[];
+  };
 }
-interface KStatefulSet { metadata: Meta; spec: { replicas?: number }; status?: { readyReplicas?: number } }
-interface KJob { metadata: Meta; status?: { failed?: number; conditions?: Condition[] } }
+interface KStatefulSet {
+  metadata: Meta;
+  spec: { replicas?: number };
+  status?: { readyReplicas?: number };
+}
+interface KJob {
+  metadata: Meta;
+  status?: { failed?: number; conditions?: Condition[] };
+}
 type List<T> = { items: T[] };
 
 export interface NodeView {
@@ -62,7 +95,9 @@ export async function snapshot(kubectl: Kubectl, namespace: string): Promise<Sna
     kubectl.json<List<KStatefulSet>>(["get", "statefulsets", "-n", namespace]),
     kubectl.json<List<KJob>>(["get", "jobs", "-n", namespace]),
   ]);
-  const zoneOf = new Map<string, string>(nodes.items.map((n) => [n.metadata.name, n.metadata.labels?.["topology.kubernetes.io/zone"] ?? "?"]));
+  const zoneOf = new Map<string, string>(
+    nodes.items.map((n) => [n.metadata.name, n.metadata.labels?.["topology.kubernetes.io/zone"] ?? "?"]),
+  );
   const live = pods.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
   const nodeViews: NodeView[] = nodes.items.map((n) => {
     const on = live.filter((p) => p.spec.nodeName === n.metadata.name);
@@ -96,7 +131,11 @@ export async function snapshot(kubectl: Kubectl, namespace: string): Promise<Sna
     nodes: nodeViews,
     podsPerZone,
     pending,
-    failedCreates: events.items.map((e) => ({ object: `${e.involvedObject.kind}/${e.involvedObject.name}`, message: e.message, count: e.count ?? 1 })),
+    failedCreates: events.items.map((e) => ({
+      object: `${e.involvedObject.kind}/${e.involvedObject.name}`,
+      message: e.message,
+      count: e.count ?? 1,
+    })),
     pdbs: pdbs.items.map((p) => ({
       name: p.metadata.name,
       currentHealthy: p.status?.currentHealthy ?? 0,
@@ -115,7 +154,11 @@ export async function snapshot(kubectl: Kubectl, namespace: string): Promise<Sna
         (d.status?.availableReplicas ?? 0) === (d.spec.replicas ?? 1) &&
         (d.status?.conditions?.some((c) => c.type === "Available" && c.status === "True") ?? false),
     })),
-    statefulSets: statefulSets.items.map((s) => ({ name: s.metadata.name, replicas: s.spec.replicas ?? 1, ready: s.status?.readyReplicas ?? 0 })),
+    statefulSets: statefulSets.items.map((s) => ({
+      name: s.metadata.name,
+      replicas: s.spec.replicas ?? 1,
+      ready: s.status?.readyReplicas ?? 0,
+    })),
     jobs: jobs.items.map((j) => ({
       name: j.metadata.name,
       complete: j.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True") ?? false,

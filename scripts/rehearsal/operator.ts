@@ -11,13 +11,15 @@ import type { ChartManifest } from "./manifests.ts";
 import { freePort } from "../free-port.ts";
 import { start, type Started } from "./processes.ts";
 
-interface Container { name: string; args?: string[] }
+interface Container {
+  name: string;
+  args?: string[];
+}
 
 /** The operator Deployment's container args and ServiceAccount, read from the synthesized chart. */
 export function operatorDeployment(m: ChartManifest): { args: string[]; serviceAccount: string; namespace: string } {
   const d = m.objects.find((o) => o.kind === "Deployment") as
-    | { metadata: { namespace: string }; spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } }
-    | undefined;
+    { metadata: { namespace: string }; spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } } | undefined;
   if (d === undefined) throw new Error(`chart ${m.chart}: no Deployment of the operator in it`);
   const spec = d.spec.template.spec;
   return { args: spec.containers[0]?.args ?? [], serviceAccount: spec.serviceAccountName, namespace: d.metadata.namespace };
@@ -26,16 +28,21 @@ export function operatorDeployment(m: ChartManifest): { args: string[]; serviceA
 export async function startOperator(cluster: Cluster, m: ChartManifest, logDir: string): Promise<Started> {
   const { args, serviceAccount, namespace } = operatorDeployment(m);
   const webPort = await freePort("127.0.0.1");
-  return start("prometheus-operator", binary("prometheus-operator"), [
-    ...args,
-    `--apiserver=${cluster.server}`,
-    `--ca-file=${cluster.pki.caCert}`,
-    `--cert-file=${cluster.pki.adminCert}`,
-    `--key-file=${cluster.pki.adminKey}`,
-    `--as=system:serviceaccount:${namespace}:${serviceAccount}`,
-    // Later flags win: loopback only, on a free port, whatever the chart's pod listens on.
-    `--web.listen-address=127.0.0.1:${webPort}`,
-  ], logDir);
+  return start(
+    "prometheus-operator",
+    binary("prometheus-operator"),
+    [
+      ...args,
+      `--apiserver=${cluster.server}`,
+      `--ca-file=${cluster.pki.caCert}`,
+      `--cert-file=${cluster.pki.adminCert}`,
+      `--key-file=${cluster.pki.adminKey}`,
+      `--as=system:serviceaccount:${namespace}:${serviceAccount}`,
+      // Later flags win: loopback only, on a free port, whatever the chart's pod listens on.
+      `--web.listen-address=127.0.0.1:${webPort}`,
+    ],
+    logDir,
+  );
 }
 
 /** Scrape job names in the operator's generated Prometheus configuration (Secret prometheus-<name>). */

@@ -27,7 +27,23 @@ function signed(dir: string, name: string, subject: string, extensions: string, 
   openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject], dir);
   writeFileSync(join(dir, `${name}.ext`), extensions);
   openssl(
-    ["x509", "-req", "-in", `${name}.csr`, "-CA", pki.caCert, "-CAkey", pki.caKey, "-CAcreateserial", "-days", "2", "-out", `${name}.crt`, "-extfile", `${name}.ext`],
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      pki.caCert,
+      "-CAkey",
+      pki.caKey,
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-out",
+      `${name}.crt`,
+      "-extfile",
+      `${name}.ext`,
+    ],
     dir,
   );
 }
@@ -35,8 +51,14 @@ function signed(dir: string, name: string, subject: string, extensions: string, 
 export function makePki(dir: string): Pki {
   const caCert = join(dir, "ca.crt");
   const caKey = join(dir, "ca.key");
-  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", caCert, "-days", "2", "-subj", "/CN=rehearsal-ca"], dir);
-  signed(dir, "apiserver", "/CN=kube-apiserver", `subjectAltName=${serverNames.join(",")}\nextendedKeyUsage=serverAuth\n`, { caCert, caKey });
+  openssl(
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", caCert, "-days", "2", "-subj", "/CN=rehearsal-ca"],
+    dir,
+  );
+  signed(dir, "apiserver", "/CN=kube-apiserver", `subjectAltName=${serverNames.join(",")}\nextendedKeyUsage=serverAuth\n`, {
+    caCert,
+    caKey,
+  });
   signed(dir, "admin", "/O=system:masters/CN=rehearsal-admin", "extendedKeyUsage=clientAuth\n", { caCert, caKey });
   openssl(["genrsa", "-out", "sa.key", "2048"], dir);
   openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);

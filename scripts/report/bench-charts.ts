@@ -29,7 +29,12 @@ export async function benchCharts(r: BenchResult, dir: string): Promise<void> {
   );
   const search = [...r.rateSearch]
     .sort((a, b) => a.rate - b.rate)
-    .map((t) => ({ rate: t.rate, checksPerSecond: t.checksPerSecond, p99: t.latencyMs.p99, passed: t.passed ? "p99 < 1 s" : "p99 ≥ 1 s or behind" }));
+    .map((t) => ({
+      rate: t.rate,
+      checksPerSecond: t.checksPerSecond,
+      p99: t.latencyMs.p99,
+      passed: t.passed ? "p99 < 1 s" : "p99 ≥ 1 s or behind",
+    }));
   await writeChart(
     {
       title: "p99-bounded rate search (from the drain rate down): offered rate vs checks/s and p99",
@@ -61,7 +66,14 @@ export async function benchCharts(r: BenchResult, dir: string): Promise<void> {
   await writeChart(
     {
       title: `Spike ${r.spike.factor}× for ${r.spike.spikeSeconds} s: backlog in Kafka over time`,
-      data: { values: r.spike.samples.map((s) => ({ t: s.elapsedSeconds, backlog: s.backlog, checked: s.checkedPerSecond, sent: s.sentPerSecond })) },
+      data: {
+        values: r.spike.samples.map((s) => ({
+          t: s.elapsedSeconds,
+          backlog: s.backlog,
+          checked: s.checkedPerSecond,
+          sent: s.sentPerSecond,
+        })),
+      },
       width: 480,
       height: 260,
       layer: [

@@ -40,7 +40,10 @@ export function chaosTimelineChart(samples: readonly TimelineSample[], faults: r
         data: { values: faults.map((f) => ({ t: f.atSeconds, label: `${f.kind} (${f.recoverySeconds} s)` })) },
         layer: [
           { mark: { type: "rule", color: "#e45756", strokeDash: [4, 3] }, encoding: { x } },
-          { mark: { type: "text", color: "#e45756", angle: 270, align: "right", baseline: "bottom", dy: -2, dx: -4, fontSize: 9 }, encoding: { x, y: { value: 0 }, text: { field: "label" } } },
+          {
+            mark: { type: "text", color: "#e45756", angle: 270, align: "right", baseline: "bottom", dy: -2, dx: -4, fontSize: 9 },
+            encoding: { x, y: { value: 0 }, text: { field: "label" } },
+          },
         ],
       },
     ],

@@ -12,9 +12,7 @@ export async function writeChart(spec: TopLevelSpec, basePath: string): Promise<
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();
-  const png = new Resvg(svg, { background: "white", font: { loadSystemFonts: true }, fitTo: { mode: "zoom", value: 2 } })
-    .render()
-    .asPng();
+  const png = new Resvg(svg, { background: "white", font: { loadSystemFonts: true }, fitTo: { mode: "zoom", value: 2 } }).render().asPng();
   writeFileSync(`${basePath}.svg`, svg);
   writeFileSync(`${basePath}.png`, png);
   return { svg: `${basePath}.svg`, png: `${basePath}.png` };

@@ -5,7 +5,13 @@ import { writeChart } from "./chart-image.ts";
 
 export async function concurrencyCharts(r: ConcurrencyGridResult, dir: string): Promise<void> {
   const rates = r.capacities.flatMap((c) =>
-    c.settings.map((s) => ({ capacity: c.capacity, setting: s.setting, checksPerSecond: s.checksPerSecond.median, min: s.checksPerSecond.min, max: s.checksPerSecond.max })),
+    c.settings.map((s) => ({
+      capacity: c.capacity,
+      setting: s.setting,
+      checksPerSecond: s.checksPerSecond.median,
+      min: s.checksPerSecond.min,
+      max: s.checksPerSecond.max,
+    })),
   );
   await writeChart(
     {
@@ -14,7 +20,15 @@ export async function concurrencyCharts(r: ConcurrencyGridResult, dir: string): 
       width: 420,
       height: 260,
       layer: [
-        { mark: { type: "rule" }, encoding: { x: { field: "setting", type: "nominal", sort: null, title: null }, y: { field: "min", type: "quantitative" }, y2: { field: "max" }, color: { field: "capacity", type: "nominal" } } },
+        {
+          mark: { type: "rule" },
+          encoding: {
+            x: { field: "setting", type: "nominal", sort: null, title: null },
+            y: { field: "min", type: "quantitative" },
+            y2: { field: "max" },
+            color: { field: "capacity", type: "nominal" },
+          },
+        },
         {
           mark: { type: "point", filled: true, size: 70 },
           encoding: {

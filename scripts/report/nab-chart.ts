@@ -2,9 +2,14 @@
 import type { CategoryScore } from "../nab/nab-scorer.ts";
 import { writeChart } from "./chart-image.ts";
 
-export async function nabChart(detectors: Record<string, { categories: readonly CategoryScore[] }>, basePath: string): Promise<{ svg: string; png: string }> {
+export async function nabChart(
+  detectors: Record<string, { categories: readonly CategoryScore[] }>,
+  basePath: string,
+): Promise<{ svg: string; png: string }> {
   const values = Object.entries(detectors).flatMap(([detector, r]) =>
-    r.categories.filter((c) => c.score !== null).map((c) => ({ detector, category: `${c.category} (${c.windows} windows)`, score: c.score })),
+    r.categories
+      .filter((c) => c.score !== null)
+      .map((c) => ({ detector, category: `${c.category} (${c.windows} windows)`, score: c.score })),
   );
   return writeChart(
     {

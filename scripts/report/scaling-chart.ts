@@ -6,7 +6,10 @@ import { writeChart } from "./chart-image.ts";
 export async function scalingChart(t: ScalingTrial, basePath: string): Promise<void> {
   // Checks/s per half second, from the polled totals.
   const end = t.timeline.at(-1)?.seconds ?? 0;
-  const rates = Array.from({ length: Math.floor(end * 2) }, (_, i) => ({ seconds: (i + 1) / 2, rate: rateBetween(t.timeline, i / 2, (i + 1) / 2) }));
+  const rates = Array.from({ length: Math.floor(end * 2) }, (_, i) => ({
+    seconds: (i + 1) / 2,
+    rate: rateBetween(t.timeline, i / 2, (i + 1) / 2),
+  }));
   const steps = t.steps.map((s) => ({ seconds: s.atSeconds, step: `scale ${s.kind} (stall ${s.stallSeconds} s)` }));
   await writeChart(
     {

@@ -30,7 +30,12 @@ describe("settings", () => {
     const c = parseDetectorConfig({
       env: { KAFKA_AUTH: "aws-iam", AWS_REGION: "eu-central-2", CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_SECRET_ARN: secretArn },
     });
-    expect(c).toMatchObject({ kafkaAuth: "aws-iam", awsRegion: "eu-central-2", cassandraUsername: "detector", cassandraPasswordSecretArn: secretArn });
+    expect(c).toMatchObject({
+      kafkaAuth: "aws-iam",
+      awsRegion: "eu-central-2",
+      cassandraUsername: "detector",
+      cassandraPasswordSecretArn: secretArn,
+    });
     const options = authOptions(c);
     expect(options.ssl).toBe(true);
     expect(options.sasl).toMatchObject({ mechanism: "oauthbearer" });
@@ -40,17 +45,29 @@ describe("settings", () => {
     [{ KAFKA_AUTH: "scram" }, /setting kafkaAuth \(env KAFKA_AUTH\): value "scram" is not allowed.*allowed: one of none, aws-iam/],
     [{ AWS_REGION: "Frankfurt" }, /setting awsRegion \(env AWS_REGION\): value "Frankfurt"/],
     [{ KAFKA_AUTH: "aws-iam" }, /setting awsRegion \(env AWS_REGION\): empty, but setting kafkaAuth is aws-iam/],
-    [{ CASSANDRA_USERNAME: "detector" }, /setting cassandraPasswordSecretArn \(env CASSANDRA_PASSWORD_SECRET_ARN\): empty, but setting cassandraUsername/],
+    [
+      { CASSANDRA_USERNAME: "detector" },
+      /setting cassandraPasswordSecretArn \(env CASSANDRA_PASSWORD_SECRET_ARN\): empty, but setting cassandraUsername/,
+    ],
     [{ CASSANDRA_PASSWORD_SECRET_ARN: secretArn }, /setting cassandraUsername \(env CASSANDRA_USERNAME\): empty/],
-    [{ CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:ssm:us-east-1:123456789012:parameter/x" }, /not a Secrets Manager secret ARN/],
+    [
+      { CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_SECRET_ARN: "arn:aws:ssm:us-east-1:123456789012:parameter/x" },
+      /not a Secrets Manager secret ARN/,
+    ],
     [{ CASSANDRA_USERNAME: "detector role" }, /setting cassandraUsername/],
-    [{ CASSANDRA_PASSWORD_FILE: "/run/pw" }, /setting cassandraUsername \(env CASSANDRA_USERNAME\): empty, but setting cassandraPasswordFile \(env CASSANDRA_PASSWORD_FILE\) is given/],
+    [
+      { CASSANDRA_PASSWORD_FILE: "/run/pw" },
+      /setting cassandraUsername \(env CASSANDRA_USERNAME\): empty, but setting cassandraPasswordFile \(env CASSANDRA_PASSWORD_FILE\) is given/,
+    ],
     [
       { CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_SECRET_ARN: secretArn, CASSANDRA_PASSWORD_FILE: "/run/pw" },
       /setting cassandraPasswordSecretArn \(env CASSANDRA_PASSWORD_SECRET_ARN\) and setting cassandraPasswordFile \(env CASSANDRA_PASSWORD_FILE\): both given; allowed: exactly one/,
     ],
     [{ CASSANDRA_USERNAME: "detector" }, /allowed: one password source for the username, a secret ARN or setting cassandraPasswordFile/],
-    [{ CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_FILE: " /run/pw" }, /setting cassandraPasswordFile \(env CASSANDRA_PASSWORD_FILE\): value " \/run\/pw" is not allowed/],
+    [
+      { CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_FILE: " /run/pw" },
+      /setting cassandraPasswordFile \(env CASSANDRA_PASSWORD_FILE\): value " \/run\/pw" is not allowed/,
+    ],
   ])("reject %j with a message naming the setting", (env, message) => {
     expect(() => parseDetectorConfig({ env })).toThrow(ConfigError);
     expect(() => parseDetectorConfig({ env })).toThrow(message);
@@ -62,7 +79,10 @@ describe("settings", () => {
       cassandraPasswordFile: "/run/pw",
       cassandraPasswordSecretArn: "",
     });
-    const fromFlag = parseDetectorConfig({ env: { CASSANDRA_USERNAME: "detector" }, flags: { cassandraPasswordFile: "/tmp/detector-password" } });
+    const fromFlag = parseDetectorConfig({
+      env: { CASSANDRA_USERNAME: "detector" },
+      flags: { cassandraPasswordFile: "/tmp/detector-password" },
+    });
     expect(fromFlag.cassandraPasswordFile).toBe("/tmp/detector-password");
   });
 
@@ -130,7 +150,11 @@ describe("Cassandra password from a file (the local stack's --auth mode)", () =>
 
   it("reads the first line, asking Secrets Manager nothing", async () => {
     const path = file("detector-password", "s3cret-Pass_word\n");
-    const credentials = await readCassandraCredentials({ cassandraUsername: "detector", cassandraPasswordSecretArn: "", cassandraPasswordFile: path });
+    const credentials = await readCassandraCredentials({
+      cassandraUsername: "detector",
+      cassandraPasswordSecretArn: "",
+      cassandraPasswordFile: path,
+    });
     expect(credentials).toEqual({ username: "detector", password: "s3cret-Pass_word" });
     expect(authProviderOf(credentials)).toBeInstanceOf(cassandra.auth.PlainTextAuthProvider);
   });
@@ -167,7 +191,9 @@ describe("MSK IAM auth token (AWS's signer, static credentials)", () => {
     expect(a.value).toBe(b.value);
     const url = new URL(Buffer.from(a.value, "base64url").toString("utf8"));
     expect(url.searchParams.get("Action")).toBe("kafka-cluster:Connect");
-    expect(url.searchParams.get("X-Amz-Credential")).toMatch(new RegExp(`^${testCredentials.accessKeyId}/\\d{8}/eu-west-1/kafka-cluster/aws4_request$`));
+    expect(url.searchParams.get("X-Amz-Credential")).toMatch(
+      new RegExp(`^${testCredentials.accessKeyId}/\\d{8}/eu-west-1/kafka-cluster/aws4_request$`),
+    );
     expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
     expect((await provide()).value).toBe(a.value);
   });

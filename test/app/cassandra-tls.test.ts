@@ -29,7 +29,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A GetSecretValue answer in the shape Secrets Manager sends (as the recorded ones in ./recorded). */
 const secretReply = (secretString: string) =>
-  jsonReply(JSON.stringify({ ARN: caArn, Name: "ClusterCaCertificate9A8B7C", SecretString: secretString, VersionId: "a1b2c3d4-5678-90ab-cdef-EXAMPLE22222", VersionStages: ["AWSCURRENT"] }));
+  jsonReply(
+    JSON.stringify({
+      ARN: caArn,
+      Name: "ClusterCaCertificate9A8B7C",
+      SecretString: secretString,
+      VersionId: "a1b2c3d4-5678-90ab-cdef-EXAMPLE22222",
+      VersionStages: ["AWSCURRENT"],
+    }),
+  );
 
 describe("TLS settings", () => {
   const login = { CASSANDRA_USERNAME: "detector", CASSANDRA_PASSWORD_FILE: "/run/pw" };
@@ -41,9 +49,18 @@ describe("TLS settings", () => {
   });
 
   it.each([
-    [{ ...login, CASSANDRA_TLS_CA_SECRET_ARN: caArn, CASSANDRA_TLS_CA_FILE: "/run/ca.pem" }, /setting cassandraTlsCaSecretArn \(env CASSANDRA_TLS_CA_SECRET_ARN\) and setting cassandraTlsCaFile \(env CASSANDRA_TLS_CA_FILE\): both given; allowed: at most one/],
-    [{ CASSANDRA_TLS_CA_FILE: "/run/ca.pem" }, /setting cassandraUsername \(env CASSANDRA_USERNAME\): empty, but setting cassandraTlsCaFile \(env CASSANDRA_TLS_CA_FILE\) is given; allowed: a username/],
-    [{ ...login, CASSANDRA_TLS_CA_SECRET_ARN: "arn:aws:s3:::bucket" }, /setting cassandraTlsCaSecretArn \(env CASSANDRA_TLS_CA_SECRET_ARN\): value "arn:aws:s3:::bucket" is not allowed .*allowed: a Secrets Manager secret ARN/],
+    [
+      { ...login, CASSANDRA_TLS_CA_SECRET_ARN: caArn, CASSANDRA_TLS_CA_FILE: "/run/ca.pem" },
+      /setting cassandraTlsCaSecretArn \(env CASSANDRA_TLS_CA_SECRET_ARN\) and setting cassandraTlsCaFile \(env CASSANDRA_TLS_CA_FILE\): both given; allowed: at most one/,
+    ],
+    [
+      { CASSANDRA_TLS_CA_FILE: "/run/ca.pem" },
+      /setting cassandraUsername \(env CASSANDRA_USERNAME\): empty, but setting cassandraTlsCaFile \(env CASSANDRA_TLS_CA_FILE\) is given; allowed: a username/,
+    ],
+    [
+      { ...login, CASSANDRA_TLS_CA_SECRET_ARN: "arn:aws:s3:::bucket" },
+      /setting cassandraTlsCaSecretArn \(env CASSANDRA_TLS_CA_SECRET_ARN\): value "arn:aws:s3:::bucket" is not allowed .*allowed: a Secrets Manager secret ARN/,
+    ],
   ])("refuses %j naming the settings and what is allowed", (env, message) => {
     expect(() => parseDetectorConfig({ env })).toThrow(message);
   });
@@ -54,7 +71,12 @@ describe("the CA from a file", () => {
     const caFile = join(dir, "ca.pem");
     const passwordFile = join(dir, "password");
     writeFileSync(passwordFile, "a-password-of-some-length\n", { mode: 0o600 });
-    const credentials = await readCassandraCredentials({ cassandraUsername: "detector", cassandraPasswordSecretArn: "", cassandraPasswordFile: passwordFile, cassandraTlsCaFile: caFile });
+    const credentials = await readCassandraCredentials({
+      cassandraUsername: "detector",
+      cassandraPasswordSecretArn: "",
+      cassandraPasswordFile: passwordFile,
+      cassandraTlsCaFile: caFile,
+    });
     expect(credentials?.tlsCa).toBe(caPem);
     expect(sslOptionsFor(credentials)).toEqual({ sslOptions: { ca: [caPem], rejectUnauthorized: true, minVersion: "TLSv1.2" } });
     // Without a CA: no TLS options at all (plaintext, the shared local node).
@@ -68,7 +90,9 @@ describe("the CA from a file", () => {
     );
     const notACertificate = join(dir, "not-a-cert.pem");
     writeFileSync(notACertificate, "placeholder\n");
-    await expect(readCassandraTlsCa({ cassandraTlsCaSecretArn: "", cassandraTlsCaFile: notACertificate })).rejects.toThrow(/holds no PEM certificate/);
+    await expect(readCassandraTlsCa({ cassandraTlsCaSecretArn: "", cassandraTlsCaFile: notACertificate })).rejects.toThrow(
+      /holds no PEM certificate/,
+    );
   });
 
   it("no source: plaintext", async () => {
@@ -100,7 +124,9 @@ describe("the CA from Secrets Manager (replayed answers)", () => {
 
   it("gives up after schemaWaitSeconds, saying who publishes the certificate", async () => {
     server.add({ match: "GetSecretValue", repeat: true, ...secretReply("R4nd0mPlaceholderValue1") });
-    await expect(readCassandraTlsCa({ cassandraTlsCaSecretArn: caArn, cassandraTlsCaFile: "", schemaWaitSeconds: 1 }, client(), 400)).rejects.toThrow(
+    await expect(
+      readCassandraTlsCa({ cassandraTlsCaSecretArn: caArn, cassandraTlsCaFile: "", schemaWaitSeconds: 1 }, client(), 400),
+    ).rejects.toThrow(
       `timed out after 1 s waiting for: a PEM certificate in secret ${caArn} (node 0 publishes the cluster's CA certificate there when its set-up ends)`,
     );
   });

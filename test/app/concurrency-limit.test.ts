@@ -25,7 +25,13 @@ const latencyMs = (s: Server, inFlight: number) => (inFlight / throughput(s, inF
  * One window a simulated second (or a check's latency, if longer): its checks all start after the window opens
  * and end at its close. `noise` scales each window's latency. Returns the limit after each window.
  */
-function simulate(limit: AdaptiveLimit, clock: { t: number }, windows: number, server: Server, o: { demand?: number; noise?: () => number } = {}) {
+function simulate(
+  limit: AdaptiveLimit,
+  clock: { t: number },
+  windows: number,
+  server: Server,
+  o: { demand?: number; noise?: () => number } = {},
+) {
   const limits: number[] = [];
   for (let w = 0; w < windows; w++) {
     const inFlight = Math.min(limit.limit, o.demand ?? Infinity);
@@ -109,7 +115,11 @@ describe("adaptive concurrency limit", () => {
     const again = mode(simulate(limit, clock, 100, wide));
     expect(low).toBeLessThan(high);
     expect(again).toBe(high);
-    for (const [server, l] of [[wide, high], [narrow, low]] as const) expect(throughput(server, l) / bestFixed(server)).toBeGreaterThanOrEqual(0.95);
+    for (const [server, l] of [
+      [wide, high],
+      [narrow, low],
+    ] as const)
+      expect(throughput(server, l) / bestFixed(server)).toBeGreaterThanOrEqual(0.95);
   });
 
   it("keeps no limit whose latency passes the target: on a saturated server it probes above and comes back", () => {
@@ -202,9 +212,15 @@ describe("adaptive concurrency limit", () => {
   });
 
   it("refuses bounds that cannot hold, naming them", () => {
-    expect(() => new AdaptiveLimit({ ...adaptiveLimitDefaults, initial: 2, max: 10, latencyTargetMs: 100 })).toThrow(/min \(4\) <= initial \(2\)/);
-    expect(() => new AdaptiveLimit({ ...adaptiveLimitDefaults, initial: 64, max: 10, latencyTargetMs: 100 })).toThrow(/initial \(64\) <= max \(10\)/);
-    expect(() => new AdaptiveLimit({ ...adaptiveLimitDefaults, initial: 64, max: 100, saturation: 1.5, latencyTargetMs: 100 })).toThrow(/saturation \(1.5\)/);
+    expect(() => new AdaptiveLimit({ ...adaptiveLimitDefaults, initial: 2, max: 10, latencyTargetMs: 100 })).toThrow(
+      /min \(4\) <= initial \(2\)/,
+    );
+    expect(() => new AdaptiveLimit({ ...adaptiveLimitDefaults, initial: 64, max: 10, latencyTargetMs: 100 })).toThrow(
+      /initial \(64\) <= max \(10\)/,
+    );
+    expect(() => new AdaptiveLimit({ ...adaptiveLimitDefaults, initial: 64, max: 100, saturation: 1.5, latencyTargetMs: 100 })).toThrow(
+      /saturation \(1.5\)/,
+    );
   });
 
   it("fixed mode is the number it was given", () => {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { smallShifts } from "../../app/loadgen/value-models.ts";
-import {
-  ConfigError,
-  detectorEnv,
-  detectorEnvNames,
-  loadgenEnvNames,
-  parseDetectorConfig,
-  parseLoadgenConfig,
-} from "../../app/config.ts";
+import { ConfigError, detectorEnv, detectorEnvNames, loadgenEnvNames, parseDetectorConfig, parseLoadgenConfig } from "../../app/config.ts";
 import { schemaStatements } from "../../app/detector/cassandra-store.ts";
 import { cqlStringLiteral } from "../../app/detector/cql-literal.ts";
 
@@ -76,15 +69,21 @@ describe("detector config", () => {
 describe("concurrency mode", () => {
   it("is fixed at --concurrency unless adaptive is asked for, which starts there and stays below --concurrency-max", () => {
     expect(parseDetectorConfig({ env: {} }).detectorConcurrencyMode).toBe("fixed");
-    const c = parseDetectorConfig({ env: { DETECTOR_CONCURRENCY_MODE: "adaptive", DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "512" } });
+    const c = parseDetectorConfig({
+      env: { DETECTOR_CONCURRENCY_MODE: "adaptive", DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "512" },
+    });
     expect([c.detectorConcurrencyMode, c.detectorConcurrency, c.detectorConcurrencyMax]).toEqual(["adaptive", 128, 512]);
   });
   it("refuses a maximum below the start in adaptive mode, naming both settings", () => {
-    expect(() => parseDetectorConfig({ env: { DETECTOR_CONCURRENCY_MODE: "adaptive", DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "64" } })).toThrow(
-      /setting detectorConcurrencyMax \(env DETECTOR_CONCURRENCY_MAX\): 64 is below detectorConcurrency 128[\s\S]*allowed:/,
+    expect(() =>
+      parseDetectorConfig({ env: { DETECTOR_CONCURRENCY_MODE: "adaptive", DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "64" } }),
+    ).toThrow(/setting detectorConcurrencyMax \(env DETECTOR_CONCURRENCY_MAX\): 64 is below detectorConcurrency 128[\s\S]*allowed:/);
+    expect(parseDetectorConfig({ env: { DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "64" } }).detectorConcurrencyMode).toBe(
+      "fixed",
     );
-    expect(parseDetectorConfig({ env: { DETECTOR_CONCURRENCY: "128", DETECTOR_CONCURRENCY_MAX: "64" } }).detectorConcurrencyMode).toBe("fixed");
-    expect(() => parseDetectorConfig({ env: { DETECTOR_CONCURRENCY_MODE: "fast" } })).toThrow(/detectorConcurrencyMode[\s\S]*"fast"[\s\S]*fixed or adaptive/);
+    expect(() => parseDetectorConfig({ env: { DETECTOR_CONCURRENCY_MODE: "fast" } })).toThrow(
+      /detectorConcurrencyMode[\s\S]*"fast"[\s\S]*fixed or adaptive/,
+    );
   });
 });
 
@@ -94,7 +93,10 @@ describe("overload policy", () => {
     expect([c.overloadPolicy, c.overloadAgeBoundMs]).toEqual(["off", 5000]);
     const on = parseDetectorConfig({ env: { DETECTOR_OVERLOAD_POLICY: "priority", DETECTOR_OVERLOAD_AGE_BOUND_MS: "250" } });
     expect([on.overloadPolicy, on.overloadAgeBoundMs]).toEqual(["priority", 250]);
-    expect(detectorEnv({ overloadPolicy: "priority", overloadAgeBoundMs: 2000 })).toEqual({ DETECTOR_OVERLOAD_POLICY: "priority", DETECTOR_OVERLOAD_AGE_BOUND_MS: "2000" });
+    expect(detectorEnv({ overloadPolicy: "priority", overloadAgeBoundMs: 2000 })).toEqual({
+      DETECTOR_OVERLOAD_POLICY: "priority",
+      DETECTOR_OVERLOAD_AGE_BOUND_MS: "2000",
+    });
   });
   it.each([
     ["DETECTOR_OVERLOAD_AGE_BOUND_MS", "99", "an integer from 100 to 3600000"],
@@ -182,7 +184,9 @@ describe("loadgen config", () => {
   it("takes the small shifts' σ range (default smallShifts.sigmas) and refuses a minimum above the maximum", () => {
     const c = parseLoadgenConfig({ env: {} });
     expect({ min: c.smallShiftMinSigmas, max: c.smallShiftMaxSigmas }).toEqual(smallShifts.sigmas);
-    expect(parseLoadgenConfig({ env: { LOADGEN_SMALL_SHIFT_MIN_SIGMAS: "2", LOADGEN_SMALL_SHIFT_MAX_SIGMAS: "2.5" } }).smallShiftMaxSigmas).toBe(2.5);
+    expect(
+      parseLoadgenConfig({ env: { LOADGEN_SMALL_SHIFT_MIN_SIGMAS: "2", LOADGEN_SMALL_SHIFT_MAX_SIGMAS: "2.5" } }).smallShiftMaxSigmas,
+    ).toBe(2.5);
     expect(() => parseLoadgenConfig({ env: { LOADGEN_SMALL_SHIFT_MIN_SIGMAS: "4" } })).toThrow(
       /setting smallShiftMinSigmas \(env LOADGEN_SMALL_SHIFT_MIN_SIGMAS\): 4 is above smallShiftMaxSigmas 3/,
     );

@@ -12,8 +12,8 @@ import { historyWindow } from "../../app/topology.ts";
 
 // Montgomery, Introduction to Statistical Quality Control, Example 9.1 (same data as cusum.test.ts).
 const montgomery = [
-  9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.2, 10.34, 9.03, 11.47, 10.51, 9.4, 10.08, 9.37, 10.62, 10.31,
-  8.52, 10.84, 10.9, 9.33, 12.29, 11.5, 10.6, 11.08, 10.38, 11.62, 11.31, 10.52,
+  9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.2, 10.34, 9.03, 11.47, 10.51, 9.4, 10.08, 9.37, 10.62, 10.31, 8.52, 10.84, 10.9,
+  9.33, 12.29, 11.5, 10.6, 11.08, 10.38, 11.62, 11.31, 10.52,
 ];
 
 /** A history whose baseline is μ = 10, σ = 1 (to 1e-5) whatever few values a running sum leaves out of it. */
@@ -164,9 +164,16 @@ describe("cusumStep", () => {
   it("carries the sums past a non-finite value and restarts on a short history or stored sums that are not sums", () => {
     const history = Array.from({ length: historyWindow }, (_, i) => 10 + (i % 2 === 0 ? 1 : -1));
     const previous = { upper: 2, lower: 0, upperRun: 3, lowerRun: 0 };
-    expect(cusumStep(history, Number.NaN, previous)).toMatchObject({ verdict: { anomaly: false, reason: "non-finite-value" }, sums: previous });
+    expect(cusumStep(history, Number.NaN, previous)).toMatchObject({
+      verdict: { anomaly: false, reason: "non-finite-value" },
+      sums: previous,
+    });
     expect(cusumStep([1, 2], 1e9, previous)).toMatchObject({ verdict: { reason: "short-history" }, sums: zeroSums });
-    for (const bad of [{ ...previous, upper: -1 }, { ...previous, lower: Number.NaN }, { ...previous, upperRun: 1.5 }]) {
+    for (const bad of [
+      { ...previous, upper: -1 },
+      { ...previous, lower: Number.NaN },
+      { ...previous, upperRun: 1.5 },
+    ]) {
       expect(cusumStep(history, 10, bad).sums).toEqual(cusumStep(history, 10, undefined).sums);
     }
   });

@@ -5,8 +5,8 @@ import { baseline, detect, tabularCusum } from "../../app/detector/cusum.ts";
 // N(10, 1), then 10 from N(11, 1); μ0 = 10, σ = 1, k = 0.5, h = 5. The book's tabular CUSUM signals at
 // observation 29 (C⁺ = 5.28), the shift having started after observation 22 (N⁺ = 7).
 const montgomery = [
-  9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.2, 10.34, 9.03, 11.47, 10.51, 9.4, 10.08, 9.37, 10.62, 10.31,
-  8.52, 10.84, 10.9, 9.33, 12.29, 11.5, 10.6, 11.08, 10.38, 11.62, 11.31, 10.52,
+  9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.2, 10.34, 9.03, 11.47, 10.51, 9.4, 10.08, 9.37, 10.62, 10.31, 8.52, 10.84, 10.9,
+  9.33, 12.29, 11.5, 10.6, 11.08, 10.38, 11.62, 11.31, 10.52,
 ];
 
 describe("tabularCusum (textbook)", () => {

@@ -85,7 +85,10 @@ describe("event codec", () => {
     expect([...accepted.keys()]).toEqual(["ab", "a\u200bb", "😀", "e\u0301", "é"]);
     // The producer the same way, and a name that is only a mark is not taken for an empty one.
     for (const producer of [Buffer.concat([mark, Buffer.from("lg")]), mark]) {
-      expect(decodeEvent(Buffer.from("ab"), encodedWith(Buffer.from("ab"), producer), 1024)).toMatchObject({ ok: false, reason: "byte-order-mark" });
+      expect(decodeEvent(Buffer.from("ab"), encodedWith(Buffer.from("ab"), producer), 1024)).toMatchObject({
+        ok: false,
+        reason: "byte-order-mark",
+      });
     }
   });
 

@@ -27,7 +27,10 @@ const runs: IsolatedRun[] = [];
 
 afterAll(async () => {
   await Promise.all(runs.map((r) => r.stopProcesses("SIGKILL")));
-  await dropTestRuns(kafka, runs.map((r) => r.names.runId));
+  await dropTestRuns(
+    kafka,
+    runs.map((r) => r.names.runId),
+  );
 });
 
 type Mode = DetectorConfig["detectorHistory"];
@@ -45,7 +48,14 @@ function stream(keyPrefix: string): Event[][] {
     Array.from({ length: perKey }, (_, i): Event => {
       const shift = i >= 150 + 7 * k ? 25 : 0;
       const spike = rng.next() < 0.01 ? 80 : 0;
-      return { id: `${keyPrefix}-k${k}`, time: t0 + i * 1000 + k, producer: `${keyPrefix}-p`, seq: k * 10_000 + i, value: 100 + 5 * rng.normal() + shift + spike, label: "none" };
+      return {
+        id: `${keyPrefix}-k${k}`,
+        time: t0 + i * 1000 + k,
+        producer: `${keyPrefix}-p`,
+        seq: k * 10_000 + i,
+        value: 100 + 5 * rng.normal() + shift + spike,
+        label: "none",
+      };
     }),
   );
   const parts = 4;
@@ -73,7 +83,8 @@ async function runMode(mode: Mode, events: Event[][]) {
   runs.push(r);
   const producer = kafka.producer();
   await producer.connect();
-  const send = (part: Event[]) => producer.send({ topic: r.names.eventsTopic, messages: part.map((e) => ({ key: e.id, value: encodeEvent(e) })) });
+  const send = (part: Event[]) =>
+    producer.send({ topic: r.names.eventsTopic, messages: part.map((e) => ({ key: e.id, value: encodeEvent(e) })) });
   const checks = new ChecksCollector(kafka, r.names.checksTopic, `${id}-verify`);
   await checks.start();
   const through = (part: number) => events.slice(0, part + 1).reduce((n, p) => n + p.length, 0);
@@ -135,7 +146,10 @@ async function storedRows(keyspace: string): Promise<Map<string, string>> {
     for (const row of rs.rows) {
       const name = eventName(row.get("producer") as string, (row.get("seq") as cassandra.types.Long).toNumber());
       const cell = row.get(stateColumn.name) as Buffer | null;
-      rows.set(name, `${row.get("id") as string} ${(row.get("time") as Date).getTime()} ${row.get("value") as number} ${cell?.toString("hex") ?? "null"}`);
+      rows.set(
+        name,
+        `${row.get("id") as string} ${(row.get("time") as Date).getTime()} ${row.get("value") as number} ${cell?.toString("hex") ?? "null"}`,
+      );
     }
     return rows;
   } finally {

@@ -8,7 +8,14 @@ import { historyWindow } from "../../app/topology.ts";
 const now = Date.UTC(2026, 0, 1);
 const day = 24 * 3600;
 
-const event = (id: string, time: number, value = time % 7, producer = "p", seq = time): Event => ({ id, time, producer, seq, value, label: "none" });
+const event = (id: string, time: number, value = time % 7, producer = "p", seq = time): Event => ({
+  id,
+  time,
+  producer,
+  seq,
+  value,
+  label: "none",
+});
 const empty: StoredHistory = { values: [], times: [], state: undefined };
 
 function held(keyBudget = 10, ttlSeconds = day) {

@@ -4,7 +4,14 @@
  * the key's newest row).
  */
 import { describe, expect, it } from "vitest";
-import { checkKey, keyCheckDefaults, surpriseDigits, type KeyCheckOptions, type KeyState, type KeyVerdict } from "../../app/detector/key-check.ts";
+import {
+  checkKey,
+  keyCheckDefaults,
+  surpriseDigits,
+  type KeyCheckOptions,
+  type KeyState,
+  type KeyVerdict,
+} from "../../app/detector/key-check.ts";
 import { cusumStep, type CusumSums } from "../../app/detector/cusum.ts";
 import { parseDetectorConfig } from "../../app/config.ts";
 import { decodeKeyState, encodeKeyState, keyStateBytes, storedKeyState } from "../../app/detector/key-state-codec.ts";
@@ -113,7 +120,9 @@ describe("the anomaly rule", () => {
       return out.verdict;
     });
     const verdicts = run(series).verdicts;
-    expect(verdicts.map((v) => [v.anomaly, v.direction, v.changeEventsAgo])).toEqual(expected.map((v) => [v.anomaly, v.direction, v.changeEventsAgo]));
+    expect(verdicts.map((v) => [v.anomaly, v.direction, v.changeEventsAgo])).toEqual(
+      expected.map((v) => [v.anomaly, v.direction, v.changeEventsAgo]),
+    );
   });
 
   it("score: anomaly is the score at or above the alarm, with a direction and a change point on each", () => {
@@ -143,7 +152,14 @@ describe("the anomaly rule", () => {
 
 describe("key state codec", () => {
   it("round-trips a state in one small cell, and refuses cells that are not a state", () => {
-    const s: KeyState = { n: 100, low: -3.5, high: 1e12, likMean: 0.25, likVar: 0.125, sums: { upper: 1.5, lower: 0, upperRun: 3, lowerRun: 0 } };
+    const s: KeyState = {
+      n: 100,
+      low: -3.5,
+      high: 1e12,
+      likMean: 0.25,
+      likVar: 0.125,
+      sums: { upper: 1.5, lower: 0, upperRun: 3, lowerRun: 0 },
+    };
     const cell = encodeKeyState(s);
     expect(cell.length).toBe(keyStateBytes);
     expect(decodeKeyState(cell)).toEqual(s);

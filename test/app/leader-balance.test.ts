@@ -26,11 +26,15 @@ describe("leader balance check", () => {
   test("a broker that leads nothing fails, and is named", () => {
     const r = checkLeaderBalance("events", counts({ 1: 3, 2: 3, 3: 0, 4: 0 }));
     expect(r.ratio).toBeNull();
-    expect(r.problem).toBe("topic events: brokers 3, 4 lead no partition while broker 1 leads 3; allowed: the most-loaded broker leads at most 1.5x the least");
+    expect(r.problem).toBe(
+      "topic events: brokers 3, 4 lead no partition while broker 1 leads 3; allowed: the most-loaded broker leads at most 1.5x the least",
+    );
   });
 
   test("bad input is refused with the field and what is allowed", () => {
-    expect(() => checkLeaderBalance("events", new Map())).toThrow("topic events: no brokers given; allowed: every broker of the cluster with its leader count");
+    expect(() => checkLeaderBalance("events", new Map())).toThrow(
+      "topic events: no brokers given; allowed: every broker of the cluster with its leader count",
+    );
     expect(() => checkLeaderBalance("events", counts({ 1: 1 }), 0.5)).toThrow("leader imbalance limit 0.5: allowed: a number >= 1");
   });
 });
@@ -57,7 +61,16 @@ describe("balanced placement", () => {
       expect(spread(perBroker(of, brokers, "replicas"))).toBeLessThanOrEqual(1);
       expect(of.every((p) => new Set(p.replicas).size === 3 && p.leader === p.replicas[0])).toBe(true);
     }
-    expect(checkLeaderBalance("events", perBroker(target.filter((p) => p.topic === "events"), brokers, "leaders")).balanced).toBe(true);
+    expect(
+      checkLeaderBalance(
+        "events",
+        perBroker(
+          target.filter((p) => p.topic === "events"),
+          brokers,
+          "leaders",
+        ),
+      ).balanced,
+    ).toBe(true);
   });
 
   test("leader totals over topics stay even (the topics' extra leaders go to different brokers)", () => {
@@ -96,7 +109,21 @@ describe("ElectLeaders v1 wire format", () => {
   });
 
   test("the response: per-partition error codes and messages", () => {
-    const hex = ["00000000", "0000", "00000001", "0002", "6162", "00000002", "00000001", "0000", "ffff", "00000002", "0054", "0002", "6e6f"].join("");
+    const hex = [
+      "00000000",
+      "0000",
+      "00000001",
+      "0002",
+      "6162",
+      "00000002",
+      "00000001",
+      "0000",
+      "ffff",
+      "00000002",
+      "0054",
+      "0002",
+      "6e6f",
+    ].join("");
     expect(decodeElectLeaders(Buffer.from(hex, "hex"))).toEqual({
       errorCode: 0,
       results: [

@@ -51,7 +51,11 @@ describe("randomness", () => {
 describe("value models with injected anomalies, checked by the detector's step (no Kafka, no Cassandra)", () => {
   it("gives detectable spikes and shifts, small ones sized in σ, and a quiet detector on normal values and walks", () => {
     const rng = new Rng(2024);
-    const keys = Array.from({ length: 200 }, () => ({ state: newKeyState(rng, 0.5), values: [] as number[], sums: undefined as CusumSums | undefined }));
+    const keys = Array.from({ length: 200 }, () => ({
+      state: newKeyState(rng, 0.5),
+      values: [] as number[],
+      sums: undefined as CusumSums | undefined,
+    }));
     expect(keys.some((k) => k.state.model === "walk") && keys.some((k) => k.state.model === "stable")).toBe(true);
     const verdicts: VerdictRecord[] = [];
     const injections: InjectionRecord[] = [];
@@ -117,7 +121,20 @@ describe("value models with injected anomalies, checked by the detector's step (
 
 describe("scoring", () => {
   const v = (id: string, seq: number, label: "none" | "spike" | "shift", anomaly: boolean) => ({
-    v: 1 as const, id, time: seq, producer: "p", seq, value: 0, label, anomaly, direction: null, score: 0, mean: 0, sigma: 1, n: 50, checkedAt: seq,
+    v: 1 as const,
+    id,
+    time: seq,
+    producer: "p",
+    seq,
+    value: 0,
+    label,
+    anomaly,
+    direction: null,
+    score: 0,
+    mean: 0,
+    sigma: 1,
+    n: 50,
+    checkedAt: seq,
   });
   it("counts episodes once, repeat flags inside a shift as neither, and flags outside as false", () => {
     const list = [

@@ -51,7 +51,12 @@ describe(`a ${nodes}-node cluster under load`, () => {
   }, 300_000);
 
   test("a Cassandra node and the busiest broker crash and come back: every event stored once and checked", async () => {
-    const seen: { downDuringLoss: string[]; member: string; atCrash: number; atRestore: number } = { downDuringLoss: [], member: "", atCrash: 0, atRestore: 0 };
+    const seen: { downDuringLoss: string[]; member: string; atCrash: number; atRestore: number } = {
+      downDuringLoss: [],
+      member: "",
+      atCrash: 0,
+      atRestore: 0,
+    };
     const summary = await runLocalPipeline({
       ...localRunDefaults,
       ...load,

@@ -5,7 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { KeyedHandoff } from "../../app/detector/keyed-handoff.ts";
 import { OffsetTracker } from "../../app/detector/offset-tracker.ts";
-import { overloadedNow, overloadEndShare, RecentAnomalies, recentAnomalyMaxKeys, recentAnomalyWindowMs } from "../../app/detector/overload-policy.ts";
+import {
+  overloadedNow,
+  overloadEndShare,
+  RecentAnomalies,
+  recentAnomalyMaxKeys,
+  recentAnomalyWindowMs,
+} from "../../app/detector/overload-policy.ts";
 import { Rng } from "../../app/loadgen/random.ts";
 
 interface Item {
@@ -176,7 +182,10 @@ describe("overload policy in the hand-off", () => {
         const mine = ready.get(offset)!;
         return !mine.priority && order.slice(0, i).some((o) => ready.get(o)!.priority && ready.get(o)!.at > mine.at);
       });
-      expect(h.deferredItems.map((s) => Number(s.split("@")[1])), `seed ${seed}`).toEqual(expected);
+      expect(
+        h.deferredItems.map((s) => Number(s.split("@")[1])),
+        `seed ${seed}`,
+      ).toEqual(expected);
       expect(h.handoff.deferred).toBe(expected.length);
       deferredOverSeeds += expected.length;
     }

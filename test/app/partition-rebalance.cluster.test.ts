@@ -40,7 +40,9 @@ let admin: Admin;
 
 async function placement(topicNames: readonly string[]): Promise<PartitionPlacement[]> {
   const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topicNames] });
-  return metadata.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, replicas: p.replicas, leader: p.leader })));
+  return metadata.flatMap((t) =>
+    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, replicas: p.replicas, leader: p.leader })),
+  );
 }
 
 const spreadOf = (m: Map<number, number>) => Math.max(...m.values()) - Math.min(...m.values());
@@ -48,7 +50,12 @@ const spreadOf = (m: Map<number, number>) => Math.max(...m.values()) - Math.min(
 describe("partitions after brokers grow from 3 to 6", () => {
   beforeAll(async () => {
     await startClusterNodes(cluster, firstBrokers);
-    kafka = new Kafka({ clientId: "rebalance-test", brokers: clusterBootstrap(firstBrokers), logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+    kafka = new Kafka({
+      clientId: "rebalance-test",
+      brokers: clusterBootstrap(firstBrokers),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 8 },
+    });
     admin = kafka.admin();
     await admin.connect();
   }, 300_000);
@@ -62,11 +69,18 @@ describe("partitions after brokers grow from 3 to 6", () => {
   test("the reassignment spreads leaders and replicas of every topic over all six brokers, records kept", async () => {
     await ensureTopics(admin, pipelineTopics, partitionsBefore, replication);
     // __consumer_offsets is made on the first coordinator lookup; it answers once its partitions have leaders.
-    await waitFor(() => admin.fetchOffsets({ groupId: "rebalance-test", topics: [topics.events] }).then(() => true, () => false), {
-      what: `${consumerOffsetsTopic} to serve a group`,
-      timeoutMs: 180_000, // a bound for a slow, busy machine, not an expectation
-      intervalMs: 500,
-    });
+    await waitFor(
+      () =>
+        admin.fetchOffsets({ groupId: "rebalance-test", topics: [topics.events] }).then(
+          () => true,
+          () => false,
+        ),
+      {
+        what: `${consumerOffsetsTopic} to serve a group`,
+        timeoutMs: 180_000, // a bound for a slow, busy machine, not an expectation
+        intervalMs: 500,
+      },
+    );
     // A producer per stage, as the load generator pods of a stage are new: each knows its stage's partitions.
     const send = async (partitions: number) => {
       const producer = kafka.producer();
@@ -87,16 +101,29 @@ describe("partitions after brokers grow from 3 to 6", () => {
     expect(await records()).toBe((partitionsBefore + partitionsAfter) * recordsPerPartition);
 
     const before = await placement([...pipelineTopics, consumerOffsetsTopic]);
-    const eventsBefore = perBroker(before.filter((p) => p.topic === topics.events), allBrokers, "leaders");
+    const eventsBefore = perBroker(
+      before.filter((p) => p.topic === topics.events),
+      allBrokers,
+      "leaders",
+    );
     process.stderr.write(`leaders of ${topics.events} per broker before: ${JSON.stringify(Object.fromEntries(eventsBefore))}\n`);
     // What growth alone leaves: the old partitions stay on the first brokers, so the check fails, naming them.
     const unbalanced = checkLeaderBalance(topics.events, eventsBefore);
     expect(unbalanced.balanced).toBe(false);
     expect(firstBrokers).toContain(unbalanced.most.broker);
     expect(joiningBrokers).toContain(unbalanced.least.broker);
-    expect(perBroker(before.filter((p) => p.topic === consumerOffsetsTopic), allBrokers, "replicas").get(4)).toBe(0);
+    expect(
+      perBroker(
+        before.filter((p) => p.topic === consumerOffsetsTopic),
+        allBrokers,
+        "replicas",
+      ).get(4),
+    ).toBe(0);
 
-    const outcome = await rebalancePartitions(kafka, admin, { topics: pipelineTopics, log: (m) => process.stderr.write(`rebalance: ${m}\n`) });
+    const outcome = await rebalancePartitions(kafka, admin, {
+      topics: pipelineTopics,
+      log: (m) => process.stderr.write(`rebalance: ${m}\n`),
+    });
     expect(outcome.brokers).toEqual(allBrokers);
     expect(outcome.reassigned).toBeGreaterThan(0);
     expect(outcome.balanced).toBe(true);
@@ -106,12 +133,27 @@ describe("partitions after brokers grow from 3 to 6", () => {
       const of = after.filter((p) => p.topic === topic);
       const leaders = perBroker(of, allBrokers, "leaders");
       const replicas = perBroker(of, allBrokers, "replicas");
-      process.stderr.write(`${topic} after: leaders ${JSON.stringify(Object.fromEntries(leaders))}, replicas ${JSON.stringify(Object.fromEntries(replicas))}\n`);
-      expect({ topic, leaderSpread: spreadOf(leaders), replicaSpread: spreadOf(replicas) }).toEqual({ topic, leaderSpread: 0, replicaSpread: 0 });
+      process.stderr.write(
+        `${topic} after: leaders ${JSON.stringify(Object.fromEntries(leaders))}, replicas ${JSON.stringify(Object.fromEntries(replicas))}\n`,
+      );
+      expect({ topic, leaderSpread: spreadOf(leaders), replicaSpread: spreadOf(replicas) }).toEqual({
+        topic,
+        leaderSpread: 0,
+        replicaSpread: 0,
+      });
       // Each partition is led by its preferred (first) replica, and still has all its replicas.
       expect(of.filter((p) => p.leader !== p.replicas[0] || p.replicas.length !== replication)).toEqual([]);
     }
-    expect(checkLeaderBalance(topics.events, perBroker(after.filter((p) => p.topic === topics.events), allBrokers, "leaders")).balanced).toBe(true);
+    expect(
+      checkLeaderBalance(
+        topics.events,
+        perBroker(
+          after.filter((p) => p.topic === topics.events),
+          allBrokers,
+          "leaders",
+        ),
+      ).balanced,
+    ).toBe(true);
 
     // Every record is still there: the partitions' end offsets add up to what was sent.
     expect(await records()).toBe((partitionsBefore + partitionsAfter) * recordsPerPartition);

@@ -90,7 +90,8 @@ describe("deadLetterMessage", () => {
 
   it("cuts the detail on a code-point boundary: never half of a surrogate pair", () => {
     const max = deadLetterBounds.detailChars;
-    const detailOf = (detail: string) => String(copyHeaders(deadLetterMessage(source(), "bad-label", detail).headers)[deadLetterHeaders.detail]);
+    const detailOf = (detail: string) =>
+      String(copyHeaders(deadLetterMessage(source(), "bad-label", detail).headers)[deadLetterHeaders.detail]);
     // An astral character (two UTF-16 units) across the bound: left out whole, one unit short of it.
     const across = detailOf(`${"d".repeat(max - 1)}😀 and more`);
     expect(across).toBe("d".repeat(max - 1));

@@ -114,30 +114,38 @@ describe("schema command", { timeout: stallBoundedTestTimeoutMs }, () => {
 });
 
 describe("detector without --create-schema", () => {
-  it("waits, live but not ready, until the schema command has run, then runs", async () => {
-    const s = settings("wait");
-    const detector = startApp("detector", { ...s.env, DETECTOR_CREATE_SCHEMA: "false" }, "detector-wait");
-    started.push(detector);
-    await untilDone(
-      "the detector's wait for the schema",
-      () => detector.tail().join("\n").length,
-      () => detector.tail().some((l) => l.includes("waiting for the schema")),
-    );
-    expect(detector.tail().join("\n")).toContain(`missing topic ${s.config.eventsTopic}`);
-    expect(await httpStatus(detector, "/healthz")).toBe(200);
-    expect(await httpStatus(detector, "/readyz")).not.toBe(200);
-    expect(await schemaExists(s.config)).toBe(false); // it made nothing itself
+  it(
+    "waits, live but not ready, until the schema command has run, then runs",
+    async () => {
+      const s = settings("wait");
+      const detector = startApp("detector", { ...s.env, DETECTOR_CREATE_SCHEMA: "false" }, "detector-wait");
+      started.push(detector);
+      await untilDone(
+        "the detector's wait for the schema",
+        () => detector.tail().join("\n").length,
+        () => detector.tail().some((l) => l.includes("waiting for the schema")),
+      );
+      expect(detector.tail().join("\n")).toContain(`missing topic ${s.config.eventsTopic}`);
+      expect(await httpStatus(detector, "/healthz")).toBe(200);
+      expect(await httpStatus(detector, "/readyz")).not.toBe(200);
+      expect(await schemaExists(s.config)).toBe(false); // it made nothing itself
 
-    const schema = await runSchema(s.env);
-    expect(schema.code, schema.stderr).toBe(0);
-    await waitReady(detector, 60_000);
-    expect(detector.tail().join("\n")).toContain('"msg":"detector running"');
-    expect(await stopApp(detector)).toBe(0);
-  }, stallBoundedTestTimeoutMs);
+      const schema = await runSchema(s.env);
+      expect(schema.code, schema.stderr).toBe(0);
+      await waitReady(detector, 60_000);
+      expect(detector.tail().join("\n")).toContain('"msg":"detector running"');
+      expect(await stopApp(detector)).toBe(0);
+    },
+    stallBoundedTestTimeoutMs,
+  );
 
   it("gives up after DETECTOR_SCHEMA_WAIT_SECONDS with a message naming what is missing", async () => {
     const s = settings("gone");
-    const detector = startApp("detector", { ...s.env, DETECTOR_CREATE_SCHEMA: "false", DETECTOR_SCHEMA_WAIT_SECONDS: "3" }, "detector-gone");
+    const detector = startApp(
+      "detector",
+      { ...s.env, DETECTOR_CREATE_SCHEMA: "false", DETECTOR_SCHEMA_WAIT_SECONDS: "3" },
+      "detector-gone",
+    );
     started.push(detector);
     expect(await detector.exited).toBe(1);
     const log = detector.tail().join("\n");

@@ -29,8 +29,12 @@ describe("spatial settings", () => {
     expect(parseDetectorConfig({ env: {}, flags: { spatialStrategy: "geohash" } }).spatialStrategy).toBe("geohash");
     const refused = () => parseDetectorConfig({ env: { DETECTOR_SPATIAL_STRATEGY: "kd-tree", DETECTOR_SPATIAL_CANDIDATE_LIMIT: "10" } });
     expect(refused).toThrow(ConfigError);
-    expect(refused).toThrow(/setting spatialStrategy \(env DETECTOR_SPATIAL_STRATEGY\): value "kd-tree" is not allowed .*; allowed: one of off, geohash, sai/);
-    expect(refused).toThrow(/setting spatialCandidateLimit \(env DETECTOR_SPATIAL_CANDIDATE_LIMIT\): value "10" .*allowed: an integer from 100 to 100000/);
+    expect(refused).toThrow(
+      /setting spatialStrategy \(env DETECTOR_SPATIAL_STRATEGY\): value "kd-tree" is not allowed .*; allowed: one of off, geohash, sai/,
+    );
+    expect(refused).toThrow(
+      /setting spatialCandidateLimit \(env DETECTOR_SPATIAL_CANDIDATE_LIMIT\): value "10" .*allowed: an integer from 100 to 100000/,
+    );
   });
 });
 
@@ -86,7 +90,16 @@ describe("spatial verdict", () => {
     const plain = verdictRecord(e, cusumStep(noise, 25, undefined).verdict, 2_000);
     const withSpatial = { ...plain, spatial: spatialVerdictRecord("geohash", s) };
     const back = decodeVerdict(encodeVerdict(withSpatial));
-    expect(back.spatial).toMatchObject({ strategy: "geohash", anomaly: true, neighbours: 50, nearestMetres: 0, farthestMetres: 49, rounds: 2, rowsRead: 70, truncated: false });
+    expect(back.spatial).toMatchObject({
+      strategy: "geohash",
+      anomaly: true,
+      neighbours: 50,
+      nearestMetres: 0,
+      farthestMetres: 49,
+      rounds: 2,
+      rowsRead: 70,
+      truncated: false,
+    });
     expect(decodeVerdict(encodeVerdict(plain))).toEqual(plain);
     expect("spatial" in decodeVerdict(encodeVerdict(plain))).toBe(false);
   });

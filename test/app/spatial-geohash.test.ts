@@ -52,7 +52,13 @@ describe("geohash encode/decode", () => {
   });
 
   it("puts every point inside its cell, and every prefix is the coarser cell", () => {
-    for (const [lat, lon] of [[0, 0], [-33.8688, 151.2093], [89.9999, -179.9999], [-90, 180], [12.5, -0.000001]] as const) {
+    for (const [lat, lon] of [
+      [0, 0],
+      [-33.8688, 151.2093],
+      [89.9999, -179.9999],
+      [-90, 180],
+      [12.5, -0.000001],
+    ] as const) {
       const h = encode(lat, lon, 9);
       const b = bounds(h);
       expect(lat).toBeGreaterThanOrEqual(b.minLat);
@@ -157,7 +163,10 @@ describe("geohash sizes and coverage", () => {
     // Points on a circle just inside the radius are all in the block.
     for (let a = 0; a < 360; a += 5) {
       const dLat = ((r * 0.999) / metresPerDegree) * Math.cos((a * Math.PI) / 180);
-      const p = { lat: lat + dLat, lon: lon + ((r * 0.999) / metresPerDegree) * Math.sin((a * Math.PI) / 180) / Math.cos(((lat + dLat) * Math.PI) / 180) };
+      const p = {
+        lat: lat + dLat,
+        lon: lon + (((r * 0.999) / metresPerDegree) * Math.sin((a * Math.PI) / 180)) / Math.cos(((lat + dLat) * Math.PI) / 180),
+      };
       expect(haversineMetres(lat, lon, p.lat, p.lon)).toBeLessThan(r * 1.0001);
       expect(cells.has(encode(p.lat, p.lon, 5))).toBe(true);
     }

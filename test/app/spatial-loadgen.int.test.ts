@@ -42,7 +42,9 @@ function run(strategy: "sai" | "geohash") {
       LOADGEN_SPATIAL_MISPLACED_PROBABILITY: "0.002",
     },
   });
-  const r = { id, kafka: createKafka(`${id}-test`, detector.kafkaBrokers, log), detector, loadgen } as (typeof runs)[number] & { id: string };
+  const r = { id, kafka: createKafka(`${id}-test`, detector.kafkaBrokers, log), detector, loadgen } as (typeof runs)[number] & {
+    id: string;
+  };
   runs.push(r);
   return r;
 }
@@ -58,58 +60,79 @@ afterAll(async () => {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 describe.each(["sai", "geohash"] as const)("spatial workload through the detector (%s)", (strategy) => {
-  it("checks every located event spatially and finds the generator's spatial anomalies", { timeout: stallBoundedTestTimeoutMs }, async () => {
-    const r = run(strategy);
-    const { id, kafka, detector: detectorConfig, loadgen: loadgenConfig } = r;
-    const pipeline = (r.pipeline = new DetectorPipeline(detectorConfig, kafka, log, detectorMetrics(newRegistry({ service: `${id}-d` })), setupTracing(id, 0, detectorConfig.otlpEndpoint)));
-    await pipeline.start();
-    const verdicts = new Map<number, VerdictRecord>();
-    const consumer = (r.consumer = kafka.consumer({ groupId: `${detectorConfig.groupId}-reader` }));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [detectorConfig.checksTopic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        const v = decodeVerdict(message.value!);
-        verdicts.set(v.seq, v);
-        return Promise.resolve();
-      },
-    });
-    const t0 = Date.now();
-    const report = await runLoadgen(loadgenConfig, kafka, log, loadgenMetrics(newRegistry({ service: `${id}-l` })), setupTracing(id, 0, loadgenConfig.otlpEndpoint), new AbortController().signal);
-    expect(report.failed).toBe(0);
-    await untilDone(`verdicts of ${report.sent} events`, () => verdicts.size, () => verdicts.size >= report.sent);
-    const seconds = (Date.now() - t0) / 1000;
-    expect(verdicts.size).toBe(report.sent);
+  it(
+    "checks every located event spatially and finds the generator's spatial anomalies",
+    { timeout: stallBoundedTestTimeoutMs },
+    async () => {
+      const r = run(strategy);
+      const { id, kafka, detector: detectorConfig, loadgen: loadgenConfig } = r;
+      const pipeline = (r.pipeline = new DetectorPipeline(
+        detectorConfig,
+        kafka,
+        log,
+        detectorMetrics(newRegistry({ service: `${id}-d` })),
+        setupTracing(id, 0, detectorConfig.otlpEndpoint),
+      ));
+      await pipeline.start();
+      const verdicts = new Map<number, VerdictRecord>();
+      const consumer = (r.consumer = kafka.consumer({ groupId: `${detectorConfig.groupId}-reader` }));
+      await consumer.connect();
+      await consumer.subscribe({ topics: [detectorConfig.checksTopic], fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          const v = decodeVerdict(message.value!);
+          verdicts.set(v.seq, v);
+          return Promise.resolve();
+        },
+      });
+      const t0 = Date.now();
+      const report = await runLoadgen(
+        loadgenConfig,
+        kafka,
+        log,
+        loadgenMetrics(newRegistry({ service: `${id}-l` })),
+        setupTracing(id, 0, loadgenConfig.otlpEndpoint),
+        new AbortController().signal,
+      );
+      expect(report.failed).toBe(0);
+      await untilDone(
+        `verdicts of ${report.sent} events`,
+        () => verdicts.size,
+        () => verdicts.size >= report.sent,
+      );
+      const seconds = (Date.now() - t0) / 1000;
+      expect(verdicts.size).toBe(report.sent);
 
-    const all = [...verdicts.values()];
-    expect(all.every((v) => v.spatial !== undefined)).toBe(true);
-    const truth = report.spatialInjections!;
-    const misplaced = truth.filter((t) => t.kind === "misplaced").map((t) => verdicts.get(t.seq)!);
-    const outliers = truth.filter((t) => t.kind === "value").map((t) => verdicts.get(t.seq)!);
-    const injectedSeqs = new Set(truth.map((t) => t.seq));
-    const warm = all.filter((v) => v.seq >= 1000 && !injectedSeqs.has(v.seq));
-    const nearest = (vs: VerdictRecord[]) => vs.map((v) => v.spatial!.nearestMetres ?? Infinity);
-    const figures = {
-      events: report.sent,
-      seconds: Math.round(seconds),
-      roundsMean: all.reduce((a, v) => a + v.spatial!.rounds, 0) / all.length,
-      roundsMax: Math.max(...all.map((v) => v.spatial!.rounds)),
-      truncated: all.filter((v) => v.spatial!.truncated).length,
-      ordinaryNearestMedianMetres: median(nearest(warm)),
-      misplaced: misplaced.length,
-      misplacedNearestMinMetres: Math.min(...nearest(misplaced)),
-      valueOutliers: outliers.length,
-      valueOutliersFlagged: outliers.filter((v) => v.spatial!.anomaly).length,
-      ordinaryFlagged: warm.filter((v) => v.spatial!.anomaly).length,
-      ordinary: warm.length,
-    };
-    console.log(`spatial end to end ${strategy} ${JSON.stringify(figures)}`);
-    expect(figures.truncated).toBe(0);
-    // A misplaced point's nearest previous event is kilometres away; an ordinary one's, metres to hundreds.
-    expect(misplaced.length).toBeGreaterThan(0);
-    expect(figures.misplacedNearestMinMetres).toBeGreaterThan(10 * figures.ordinaryNearestMedianMetres);
-    expect(outliers.length).toBeGreaterThan(3);
-    expect(figures.valueOutliersFlagged / outliers.length).toBeGreaterThanOrEqual(0.7);
-    expect(figures.ordinaryFlagged / figures.ordinary).toBeLessThan(0.01);
-  });
+      const all = [...verdicts.values()];
+      expect(all.every((v) => v.spatial !== undefined)).toBe(true);
+      const truth = report.spatialInjections!;
+      const misplaced = truth.filter((t) => t.kind === "misplaced").map((t) => verdicts.get(t.seq)!);
+      const outliers = truth.filter((t) => t.kind === "value").map((t) => verdicts.get(t.seq)!);
+      const injectedSeqs = new Set(truth.map((t) => t.seq));
+      const warm = all.filter((v) => v.seq >= 1000 && !injectedSeqs.has(v.seq));
+      const nearest = (vs: VerdictRecord[]) => vs.map((v) => v.spatial!.nearestMetres ?? Infinity);
+      const figures = {
+        events: report.sent,
+        seconds: Math.round(seconds),
+        roundsMean: all.reduce((a, v) => a + v.spatial!.rounds, 0) / all.length,
+        roundsMax: Math.max(...all.map((v) => v.spatial!.rounds)),
+        truncated: all.filter((v) => v.spatial!.truncated).length,
+        ordinaryNearestMedianMetres: median(nearest(warm)),
+        misplaced: misplaced.length,
+        misplacedNearestMinMetres: Math.min(...nearest(misplaced)),
+        valueOutliers: outliers.length,
+        valueOutliersFlagged: outliers.filter((v) => v.spatial!.anomaly).length,
+        ordinaryFlagged: warm.filter((v) => v.spatial!.anomaly).length,
+        ordinary: warm.length,
+      };
+      console.log(`spatial end to end ${strategy} ${JSON.stringify(figures)}`);
+      expect(figures.truncated).toBe(0);
+      // A misplaced point's nearest previous event is kilometres away; an ordinary one's, metres to hundreds.
+      expect(misplaced.length).toBeGreaterThan(0);
+      expect(figures.misplacedNearestMinMetres).toBeGreaterThan(10 * figures.ordinaryNearestMedianMetres);
+      expect(outliers.length).toBeGreaterThan(3);
+      expect(figures.valueOutliersFlagged / outliers.length).toBeGreaterThanOrEqual(0.7);
+      expect(figures.ordinaryFlagged / figures.ordinary).toBeLessThan(0.01);
+    },
+  );
 });

@@ -41,8 +41,12 @@ describe("spatial workload settings", () => {
       spatialValueOutlierProbability: 0.001,
       spatialMisplacedProbability: 0.0005,
     });
-    expect(() => parseLoadgenConfig({ env: { LOADGEN_SPATIAL_WORKLOAD: "swarm" } })).toThrow(/setting spatialWorkload .*"swarm".*allowed: off or hotspots/);
-    expect(() => parseLoadgenConfig({ env: { LOADGEN_SPATIAL_HOT_SPOTS: "0" } })).toThrow(/setting spatialHotSpots .*allowed: an integer from 1 to 1000/);
+    expect(() => parseLoadgenConfig({ env: { LOADGEN_SPATIAL_WORKLOAD: "swarm" } })).toThrow(
+      /setting spatialWorkload .*"swarm".*allowed: off or hotspots/,
+    );
+    expect(() => parseLoadgenConfig({ env: { LOADGEN_SPATIAL_HOT_SPOTS: "0" } })).toThrow(
+      /setting spatialHotSpots .*allowed: an integer from 1 to 1000/,
+    );
   });
 });
 

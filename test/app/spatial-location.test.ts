@@ -31,7 +31,10 @@ describe("event location on the wire", () => {
   });
 
   it("round-trips a 2D and a 3D location as version 2", () => {
-    for (const location of [{ lat: 57.64911, lon: 10.40744 }, { lat: -33.8688, lon: 151.2093, alt: 120.5 }]) {
+    for (const location of [
+      { lat: 57.64911, lon: 10.40744 },
+      { lat: -33.8688, lon: 151.2093, alt: 120.5 },
+    ]) {
       const bytes = encodeEvent(at(location));
       expect(bytes.readUInt8(0)).toBe(locatedEventFormatVersion);
       expect(bytes.length).toBe(idEnd + 17 + (location.alt === undefined ? 0 : 8));
@@ -71,9 +74,21 @@ describe("event location on the wire", () => {
       detail: "location flags 0x03 has unknown bits; allowed: 0x00, or 0x01 (an altitude follows)",
     });
     const full = encodeEvent(at({ lat: 1, lon: 2, alt: 3 }));
-    expect(decode(full.subarray(0, full.length - 1))).toMatchObject({ ok: false, reason: "truncated", detail: "location of 25 bytes runs past the end" });
-    expect(decode(full.subarray(0, idEnd))).toMatchObject({ ok: false, reason: "truncated", detail: "version 2 record ends before its location" });
-    expect(decode(Buffer.concat([full, Buffer.from([0])]))).toMatchObject({ ok: false, reason: "trailing-bytes", detail: "1 bytes after the location" });
+    expect(decode(full.subarray(0, full.length - 1))).toMatchObject({
+      ok: false,
+      reason: "truncated",
+      detail: "location of 25 bytes runs past the end",
+    });
+    expect(decode(full.subarray(0, idEnd))).toMatchObject({
+      ok: false,
+      reason: "truncated",
+      detail: "version 2 record ends before its location",
+    });
+    expect(decode(Buffer.concat([full, Buffer.from([0])]))).toMatchObject({
+      ok: false,
+      reason: "trailing-bytes",
+      detail: "1 bytes after the location",
+    });
     // A version-1 record followed by location-looking bytes is still one with trailing bytes: the version decides.
     const v1 = Buffer.concat([encodeEvent(base), full.subarray(idEnd)]);
     expect(decode(v1)).toMatchObject({ ok: false, reason: "trailing-bytes", detail: "25 bytes after the entity id" });
@@ -90,7 +105,11 @@ describe("event location on the wire", () => {
     const d = decode(value);
     expect(d.ok).toBe(false);
     if (d.ok) return;
-    const m = deadLetterMessage({ topic: "events", partition: 3, offset: 17, key: Buffer.from(base.id), value, headers: {} }, d.reason, d.detail);
+    const m = deadLetterMessage(
+      { topic: "events", partition: 3, offset: 17, key: Buffer.from(base.id), value, headers: {} },
+      d.reason,
+      d.detail,
+    );
     expect(m.headers?.[deadLetterHeaders.reason]).toBe("bad-location");
     expect(m.headers?.[deadLetterHeaders.detail]).toBe("location.lon 200 is outside [-180, 180]");
     expect(m.value).toEqual(value);

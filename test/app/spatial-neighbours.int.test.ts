@@ -48,13 +48,22 @@ function points(): StoredPoint[] {
   ];
   for (const [c, cluster] of clusters.entries())
     for (let i = 0; i < cluster.n; i++)
-      add(`c${c}-${i % 40}`, clamp(cluster.lat + cluster.sd * rng.normal(), -90, 90), wrap(cluster.lon + cluster.sd * rng.normal()), undefined, 10 + rng.normal());
+      add(
+        `c${c}-${i % 40}`,
+        clamp(cluster.lat + cluster.sd * rng.normal(), -90, 90),
+        wrap(cluster.lon + cluster.sd * rng.normal()),
+        undefined,
+        10 + rng.normal(),
+      );
   // Around the North Pole, every longitude, within ~10 km of it.
-  for (let i = 0; i < 150; i++) add(`c4-${i % 40}`, 90 - 0.05 * Math.abs(rng.normal()), rng.uniform(-180, 180), undefined, 10 + rng.normal());
+  for (let i = 0; i < 150; i++)
+    add(`c4-${i % 40}`, 90 - 0.05 * Math.abs(rng.normal()), rng.uniform(-180, 180), undefined, 10 + rng.normal());
   // Drones over Copenhagen: 3D, altitudes 0-400 m.
-  for (let i = 0; i < 400; i++) add(`d-${i % 20}`, 55.6761 + 0.02 * rng.normal(), 12.5683 + 0.03 * rng.normal(), rng.uniform(0, 400), 50 + rng.normal());
+  for (let i = 0; i < 400; i++)
+    add(`d-${i % 20}`, 55.6761 + 0.02 * rng.normal(), 12.5683 + 0.03 * rng.normal(), rng.uniform(0, 400), 50 + rng.normal());
   // A sparse scatter over the globe (uniform on the sphere).
-  for (let i = 0; i < 150; i++) add(`s-${i}`, (Math.asin(rng.uniform(-1, 1)) * 180) / Math.PI, rng.uniform(-180, 180), undefined, rng.normal());
+  for (let i = 0; i < 150; i++)
+    add(`s-${i}`, (Math.asin(rng.uniform(-1, 1)) * 180) / Math.PI, rng.uniform(-180, 180), undefined, rng.normal());
   return out;
 }
 
@@ -76,9 +85,11 @@ const options = (candidateLimit: number): SpatialStoreOptions => ({
 /** Runs fn over items, `width` at a time. */
 async function inParallel<T>(items: readonly T[], width: number, fn: (x: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -122,10 +133,27 @@ describe.each(["geohash", "sai"] as const)("spatial strategy %s", (name) => {
     if (name === "geohash") {
       for (const dim of ["2d", "3d"] as const)
         for (const p of geohashPrecisions[dim]) {
-          const rows = (await client.execute(`SELECT cell, id, time, producer, seq FROM ${keyspace}.${geohashTable(dim, p)}`, [], { fetchSize: 10_000 })).rows;
+          const rows = (
+            await client.execute(`SELECT cell, id, time, producer, seq FROM ${keyspace}.${geohashTable(dim, p)}`, [], { fetchSize: 10_000 })
+          ).rows;
           const expected = all.filter((x) => dim === "2d" || x.location.alt !== undefined);
-          const cellOf = new Map(expected.map((x) => [eventKey(x), dim === "2d" ? encode(x.location.lat, x.location.lon, p) : encode3d(x.location.lat, x.location.lon, x.location.alt!, p)]));
-          const stored = new Map(rows.map((r) => [eventKey({ id: r.get("id") as string, time: (r.get("time") as Date).getTime(), producer: r.get("producer") as string, seq: Number(r.get("seq")) }), r.get("cell") as string]));
+          const cellOf = new Map(
+            expected.map((x) => [
+              eventKey(x),
+              dim === "2d" ? encode(x.location.lat, x.location.lon, p) : encode3d(x.location.lat, x.location.lon, x.location.alt!, p),
+            ]),
+          );
+          const stored = new Map(
+            rows.map((r) => [
+              eventKey({
+                id: r.get("id") as string,
+                time: (r.get("time") as Date).getTime(),
+                producer: r.get("producer") as string,
+                seq: Number(r.get("seq")),
+              }),
+              r.get("cell") as string,
+            ]),
+          );
           expect(stored.size, `${geohashTable(dim, p)} rows`).toBe(expected.length);
           expect(stored, geohashTable(dim, p)).toEqual(cellOf);
         }
@@ -169,7 +197,9 @@ describe.each(["geohash", "sai"] as const)("spatial strategy %s", (name) => {
     expect(east.neighbours.some((n) => n.location.lon < 0)).toBe(true);
     expect(east.neighbours.some((n) => n.location.lon > 0)).toBe(true);
     const pole = await s.nearest({ id: "q", time: after, producer: "q", seq: 0, value: 0, location: { lat: 90, lon: 123 } }, k);
-    expect(pole.neighbours.map(eventKey)).toEqual(exactNearest({ id: "q", time: after, producer: "q", seq: 0, value: 0, location: { lat: 90, lon: 123 } }, all, k).map(eventKey));
+    expect(pole.neighbours.map(eventKey)).toEqual(
+      exactNearest({ id: "q", time: after, producer: "q", seq: 0, value: 0, location: { lat: 90, lon: 123 } }, all, k).map(eventKey),
+    );
     expect(new Set(pole.neighbours.map((n) => Math.sign(n.location.lon))).size).toBe(2); // from both sides of the pole
   });
 

@@ -32,8 +32,20 @@ afterAll(async () => {
 
 describe("spatial schema", () => {
   it.each([
-    ["sai", ["table spatial_points", "index spatial_points_lat_sai", "index spatial_points_lon_sai", "index spatial_points_alt_sai", "index spatial_points_time_sai"]],
-    ["geohash", [...geohashPrecisions["2d"].map((p) => `table spatial_gh2_p${p}`), ...geohashPrecisions["3d"].map((p) => `table spatial_gh3_p${p}`)]],
+    [
+      "sai",
+      [
+        "table spatial_points",
+        "index spatial_points_lat_sai",
+        "index spatial_points_lon_sai",
+        "index spatial_points_alt_sai",
+        "index spatial_points_time_sai",
+      ],
+    ],
+    [
+      "geohash",
+      [...geohashPrecisions["2d"].map((p) => `table spatial_gh2_p${p}`), ...geohashPrecisions["3d"].map((p) => `table spatial_gh3_p${p}`)],
+    ],
   ] as const)("%s: missing until the schema command made it, then nothing is missing", async (strategy, objects) => {
     const c = config(strategy.slice(0, 3), strategy);
     await createSchema(c); // the keyspace and events table as an older schema command left them
@@ -52,7 +64,9 @@ describe("spatial schema", () => {
     const client = new cassandra.Client({ contactPoints: [...c.cassandraContactPoints], localDataCenter: c.cassandraLocalDataCenter });
     await client.connect();
     try {
-      const tables = (await client.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", [c.keyspace])).rows.map((r) => r.get("table_name") as string);
+      const tables = (await client.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", [c.keyspace])).rows.map(
+        (r) => r.get("table_name") as string,
+      );
       expect(tables).toEqual(["events"]);
     } finally {
       await client.shutdown();

@@ -21,7 +21,11 @@ export const spatialTestConfig = (id: string, env: Readonly<Record<string, strin
   });
 
 /** Deletes the configs' topics, their groups and `otherGroups`, and drops their keyspaces. */
-export async function dropSpatialTestRuns(kafka: Kafka, configs: readonly DetectorConfig[], otherGroups: readonly string[] = []): Promise<void> {
+export async function dropSpatialTestRuns(
+  kafka: Kafka,
+  configs: readonly DetectorConfig[],
+  otherGroups: readonly string[] = [],
+): Promise<void> {
   if (configs.length === 0) return;
   const admin = kafka.admin();
   await admin.connect();
@@ -29,7 +33,10 @@ export async function dropSpatialTestRuns(kafka: Kafka, configs: readonly Detect
   await admin.deleteGroups([...configs.map((c) => c.groupId), ...otherGroups]).catch(() => {});
   await admin.disconnect();
   const first = configs[0]!;
-  const client = new cassandra.Client({ contactPoints: [...first.cassandraContactPoints], localDataCenter: first.cassandraLocalDataCenter });
+  const client = new cassandra.Client({
+    contactPoints: [...first.cassandraContactPoints],
+    localDataCenter: first.cassandraLocalDataCenter,
+  });
   await client.connect();
   for (const c of configs) await client.execute(`DROP KEYSPACE IF EXISTS ${c.keyspace}`);
   await client.shutdown();

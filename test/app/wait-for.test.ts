@@ -28,7 +28,11 @@ describe("waitFor", () => {
   });
 
   it("times out naming what it waited for and the detail", async () => {
-    const err: unknown = await waitFor(() => false, { what: "the leaders of topic t", timeoutMs: 0, detail: () => "2 of 4 answered" }).catch((e: unknown) => e);
+    const err: unknown = await waitFor(() => false, {
+      what: "the leaders of topic t",
+      timeoutMs: 0,
+      detail: () => "2 of 4 answered",
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WaitTimeoutError);
     expect((err as Error).message).toBe("timed out after 0 s waiting for: the leaders of topic t (2 of 4 answered)");
   });
@@ -48,7 +52,13 @@ describe("waitWhileMoving", () => {
 
   it("returns the first count that meets the goal, however long a moving count takes", async () => {
     let n = 0;
-    const count = await waitWhileMoving(() => (n += 10), { what: "the drain", until: (c) => c >= 1000, stallMs: 5_000, intervalMs: 1_000, ...clock() });
+    const count = await waitWhileMoving(() => (n += 10), {
+      what: "the drain",
+      until: (c) => c >= 1000,
+      stallMs: 5_000,
+      intervalMs: 1_000,
+      ...clock(),
+    });
     expect(count).toBe(1000);
   });
 

@@ -26,7 +26,9 @@ describe("clusterAdminArn", () => {
 
   it("is required, naming the key and how to find the value", () => {
     expect(() => parseAccessInput({})).toThrow(SizeInputError);
-    expect(() => parseAccessInput({})).toThrow(/^clusterAdminArn is missing: give -c clusterAdminArn=<an IAM role or user ARN.*aws sts get-caller-identity/);
+    expect(() => parseAccessInput({})).toThrow(
+      /^clusterAdminArn is missing: give -c clusterAdminArn=<an IAM role or user ARN.*aws sts get-caller-identity/,
+    );
   });
 
   it("refuses an assumed-role session, naming the role ARN to pass instead", () => {
@@ -74,11 +76,9 @@ describe("apiAccessCidrs", () => {
   });
 
   it("takes a comma-separated list of public IPv4 blocks", () => {
-    expect(parseAccessInput({ clusterAdminArn: admin, apiAccessCidrs: "203.0.113.0/24,198.51.100.7/32,1.0.0.0/8" }).apiAccessCidrs).toEqual([
-      "203.0.113.0/24",
-      "198.51.100.7/32",
-      "1.0.0.0/8",
-    ]);
+    expect(parseAccessInput({ clusterAdminArn: admin, apiAccessCidrs: "203.0.113.0/24,198.51.100.7/32,1.0.0.0/8" }).apiAccessCidrs).toEqual(
+      ["203.0.113.0/24", "198.51.100.7/32", "1.0.0.0/8"],
+    );
   });
 
   it.each([

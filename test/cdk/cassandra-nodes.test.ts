@@ -61,7 +61,7 @@ describe("Cassandra first-boot script", () => {
   });
 
   it("starts seeds at once and sets up authentication on node 0 only", () => {
-    expect(cassandraUserData(options(1))).not.toContain("the previous node\"\n");
+    expect(cassandraUserData(options(1))).not.toContain('the previous node"\n');
     expect(cassandraUserData(options(1))).not.toContain("CREATE ROLE");
     const first = cassandraUserData(options(0));
     // The shared set-up script (cdk/servers/cassandra-auth-setup.sh, tested against a real node in
@@ -107,7 +107,9 @@ describe("Cassandra first-boot script", () => {
       expect(script).toContain("keystore: /etc/cassandra/tls/keystore.pem\n");
       expect(script).toMatch(/require_client_auth: true\n/);
       // This node's certificate for its own address, then the CA's key deleted.
-      expect(script).toContain(`bash /root/cassandra-tls.sh node /root/cassandra-ca/ca-bundle.pem ${options(index).node.privateIp} /etc/cassandra/tls\nrm -rf /root/cassandra-ca\n`);
+      expect(script).toContain(
+        `bash /root/cassandra-tls.sh node /root/cassandra-ca/ca-bundle.pem ${options(index).node.privateIp} /etc/cassandra/tls\nrm -rf /root/cassandra-ca\n`,
+      );
       // No password of any kind in cassandra.yaml: the PEM key file is owner-only instead.
       expect(script).not.toMatch(/_password:/);
     }

@@ -102,12 +102,19 @@ describe("Cassandra TLS in the template", () => {
     }
     const memberRole = roleOfNode.get(others[0]!)![0]!;
     for (const id of caIds) {
-      expect(statementsOn(setupRole, id).flatMap(actions).sort()).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]);
+      expect(statementsOn(setupRole, id).flatMap(actions).sort()).toEqual([
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+      ]);
       expect(statementsOn(memberRole, id).flatMap(actions)).toEqual(["secretsmanager:GetSecretValue"]);
       // No other role of the kit may write them.
       const writers = ofType("AWS::IAM::Policy")
         .filter(([, p]) => JSON.stringify(p.Properties?.PolicyDocument).includes(id))
-        .filter(([, p]) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement.some((s) => JSON.stringify(s.Resource).includes(id) && actions(s).some((a) => !/:(Get|Describe)/.test(a))))
+        .filter(([, p]) =>
+          (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement.some(
+            (s) => JSON.stringify(s.Resource).includes(id) && actions(s).some((a) => !/:(Get|Describe)/.test(a)),
+          ),
+        )
         .flatMap(([, p]) => (p.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref));
       expect(writers).toEqual([setupRole]);
     }

@@ -87,7 +87,12 @@ describe("API endpoint", () => {
     const app = new App({ context: { "aws:cdk:disable-asset-staging": true } });
     const stack = new Stack(app, "endpoint-probe", { env: { region: "us-east-1" } });
     const vpc = new ec2.Vpc(stack, "Vpc", { availabilityZones: ["us-east-1a", "us-east-1b"] });
-    new eks.Cluster(stack, "Open", { version: kubernetesVersion, vpc, defaultCapacityType: eks.DefaultCapacityType.NODEGROUP, defaultCapacity: 0 });
+    new eks.Cluster(stack, "Open", {
+      version: kubernetesVersion,
+      vpc,
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: 0,
+    });
     Validations.of(app).addPlugins(new EndpointAccessChecks());
     expect(() => app.synth()).toThrow(new RegExp(publicEndpointRule));
   });
@@ -99,7 +104,13 @@ describe("API endpoint", () => {
     const app = new App({ context: { "aws:cdk:disable-asset-staging": true } });
     const stack = new Stack(app, "endpoint-probe", { env: { region: "us-east-1" } });
     const vpc = new ec2.Vpc(stack, "Vpc", { availabilityZones: ["us-east-1a", "us-east-1b"] });
-    new eks.Cluster(stack, "Closed", { version: kubernetesVersion, vpc, endpointAccess, defaultCapacityType: eks.DefaultCapacityType.NODEGROUP, defaultCapacity: 0 });
+    new eks.Cluster(stack, "Closed", {
+      version: kubernetesVersion,
+      vpc,
+      endpointAccess,
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: 0,
+    });
     Validations.of(app).addPlugins(new EndpointAccessChecks());
     expect(() => app.synth()).not.toThrow();
   });
@@ -114,7 +125,9 @@ describe("Kubernetes secrets encryption", () => {
     expect(key.DeletionPolicy).toBe("Delete");
     expect(key.UpdateReplacePolicy).toBe("Delete");
     const cluster = only(eksTemplate, "AWS::EKS::Cluster")[1];
-    expect(cluster.Properties!.EncryptionConfig).toEqual([{ Provider: { KeyArn: { "Fn::GetAtt": [keyId, "Arn"] } }, Resources: ["secrets"] }]);
+    expect(cluster.Properties!.EncryptionConfig).toEqual([
+      { Provider: { KeyArn: { "Fn::GetAtt": [keyId, "Arn"] } }, Resources: ["secrets"] },
+    ]);
   });
 });
 

@@ -81,7 +81,15 @@ describe("EKS stack parts", () => {
   it("add no construct level of their own: each part's node is empty, its resources are the stack's children", () => {
     const stack = kit.stacks.eks;
     const parts = stack.node.children.filter((c) => c instanceof ParentScoped);
-    expect(parts.map((p) => p.node.id)).toEqual(["ControlPlane", "ClusterAccess", "WorkerNodes", "Addons", "PodIdentities", "PrometheusOperatorCrds", "Charts"]);
+    expect(parts.map((p) => p.node.id)).toEqual([
+      "ControlPlane",
+      "ClusterAccess",
+      "WorkerNodes",
+      "Addons",
+      "PodIdentities",
+      "PrometheusOperatorCrds",
+      "Charts",
+    ]);
     for (const part of parts) expect(part.node.children, part.node.id).toEqual([]);
     for (const id of ["Cluster", "SecretsKey", "WorkerLaunchTemplate", "PodIdentityAgent", "DetectorRole", "LoadgenPodIdentity"]) {
       expect(stack.node.tryFindChild(id), id).toBeDefined();
@@ -94,7 +102,8 @@ describe("ChartManifests", () => {
   const twoCharts: ChartsBuilder = (app) => {
     const first = new Chart(app, "first");
     const second = new Chart(app, "second");
-    for (const chart of [first, second]) new ApiObject(chart, "config", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: chart.node.id } });
+    for (const chart of [first, second])
+      new ApiObject(chart, "config", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: chart.node.id } });
     second.addDependency(first);
     return [first, second];
   };

@@ -16,7 +16,8 @@ const eksTemplate = (s: Synthesized) => s.templates["anomaly-eks.template.json"]
 /** The Jobs' names in the EKS stack's manifests: `schema-<hash>`, `grafana-admin-secret-<hash>`. */
 function jobNames(s: Synthesized): { schema: string[]; grafanaAdminSecret: string[] } {
   const text = JSON.stringify(eksTemplate(s));
-  const named = (component: string) => [...text.matchAll(new RegExp(`\\\\"name\\\\":\\\\"(${component}-[0-9a-f]{10})\\\\"`, "g"))].map((m) => m[1]!);
+  const named = (component: string) =>
+    [...text.matchAll(new RegExp(`\\\\"name\\\\":\\\\"(${component}-[0-9a-f]{10})\\\\"`, "g"))].map((m) => m[1]!);
   return { schema: [...new Set(named("schema"))], grafanaAdminSecret: [...new Set(named("grafana-admin-secret"))] };
 }
 
@@ -55,20 +56,25 @@ describe("Job names in the CDK app", () => {
 
   it("change when the pod template really changes: the image, a deploy-time value, the revision", () => {
     const base = jobNames(first);
-    const otherImage = jobNames(synth("stage-3", (app, input) =>
-      kitCharts(app, { ...input, image: { ...input.image, image: `${input.image.image}-debug` } }),
-    ));
+    const otherImage = jobNames(
+      synth("stage-3", (app, input) => kitCharts(app, { ...input, image: { ...input.image, image: `${input.image.image}-debug` } })),
+    );
     expect(otherImage.schema).not.toEqual(base.schema);
     expect(otherImage.grafanaAdminSecret).not.toEqual(base.grafanaAdminSecret);
     // Another token in the same place (same text shape, another resource's value): another name.
-    const otherSecret = jobNames(synth("stage-3", (app, input) =>
-      kitCharts(app, { ...input, endpoints: { ...input.endpoints, cassandraPasswordSecretArn: input.endpoints.cassandraTlsCaSecretArn } }),
-    ));
+    const otherSecret = jobNames(
+      synth("stage-3", (app, input) =>
+        kitCharts(app, {
+          ...input,
+          endpoints: { ...input.endpoints, cassandraPasswordSecretArn: input.endpoints.cassandraTlsCaSecretArn },
+        }),
+      ),
+    );
     expect(otherSecret.schema).not.toEqual(base.schema);
     expect(otherSecret.grafanaAdminSecret).toEqual(base.grafanaAdminSecret);
-    const otherRevision = jobNames(synth("stage-3", (app, input) =>
-      kitCharts(app, { ...input, image: { ...input.image, revision: `${input.image.revision}x` } }),
-    ));
+    const otherRevision = jobNames(
+      synth("stage-3", (app, input) => kitCharts(app, { ...input, image: { ...input.image, revision: `${input.image.revision}x` } })),
+    );
     expect(otherRevision.schema).not.toEqual(base.schema);
     expect(otherRevision.grafanaAdminSecret).not.toEqual(base.grafanaAdminSecret);
   });

@@ -20,7 +20,9 @@ let off: Synthesized;
 let on: Synthesized;
 const eksOf = (kit: Synthesized) => kit.templates[`${kit.plan.experimentId}-eks.template.json`]!;
 const idOf = (t: CfnTemplate, prefix: string, type: string) => {
-  const ids = resourcesOfType(t, type).map(([id]) => id).filter((id) => id.startsWith(prefix));
+  const ids = resourcesOfType(t, type)
+    .map(([id]) => id)
+    .filter((id) => id.startsWith(prefix));
   expect(ids, `${prefix} (${type})`).toHaveLength(1);
   return ids[0]!;
 };
@@ -40,7 +42,8 @@ describe("KEDA in the EKS stack", () => {
     expect(off.plan.detector.autoscaling).toBe("off");
     expect(resourcesOfType(eks, "Custom::AWSCDK-EKS-HelmChart").map(([, r]) => r.Properties!.Chart)).not.toContain(kedaChart.chart);
     expect(resourcesOfType(eks, "AWS::EKS::PodIdentityAssociation").map(([, r]) => r.Properties!.Namespace)).not.toContain(kedaNamespace);
-    for (const [, m] of resourcesOfType(eks, "Custom::AWSCDK-EKS-KubernetesResource")) expect(manifestText(m)).not.toContain("ScaledObject");
+    for (const [, m] of resourcesOfType(eks, "Custom::AWSCDK-EKS-KubernetesResource"))
+      expect(manifestText(m)).not.toContain("ScaledObject");
   });
 
   it("installs the pinned chart in its namespace with the operator's ServiceAccount named, after its identity", () => {
@@ -48,8 +51,16 @@ describe("KEDA in the EKS stack", () => {
     const releases = resourcesOfType(eks, "Custom::AWSCDK-EKS-HelmChart").filter(([, r]) => r.Properties!.Chart === kedaChart.chart);
     expect(releases).toHaveLength(1);
     const [, release] = releases[0]!;
-    expect(release.Properties).toMatchObject({ Version: kedaChart.version, Repository: kedaChart.repository, Namespace: kedaNamespace, CreateNamespace: true, Wait: true });
-    expect(JSON.parse(release.Properties!.Values as string)).toEqual({ serviceAccount: { operator: { name: kedaOperatorServiceAccount } } });
+    expect(release.Properties).toMatchObject({
+      Version: kedaChart.version,
+      Repository: kedaChart.repository,
+      Namespace: kedaNamespace,
+      CreateNamespace: true,
+      Wait: true,
+    });
+    expect(JSON.parse(release.Properties!.Values as string)).toEqual({
+      serviceAccount: { operator: { name: kedaOperatorServiceAccount } },
+    });
     const association = idOf(eks, "KedaOperatorPodIdentity", "AWS::EKS::PodIdentityAssociation");
     expect(eks.Resources[association]!.Properties).toMatchObject({
       Namespace: kedaNamespace,
@@ -66,7 +77,9 @@ describe("KEDA in the EKS stack", () => {
     const detectorRole = idOf(eks, "DetectorRole", "AWS::IAM::Role");
     const policiesOf = (role: string) =>
       resourcesOfType(eks, "AWS::IAM::Policy").filter(([, p]) => JSON.stringify(p.Properties!.Roles) === JSON.stringify([{ Ref: role }]));
-    const operatorStatements = policiesOf(operatorRole).flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
+    const operatorStatements = policiesOf(operatorRole).flatMap(
+      ([, p]) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
     expect(operatorStatements).toEqual([{ Effect: "Allow", Action: ["sts:AssumeRole", "sts:TagSession"], Resource: getAtt(detectorRole) }]);
     expect(eks.Resources[operatorRole]!.Properties!.ManagedPolicyArns).toBeUndefined();
 
@@ -80,10 +93,18 @@ describe("KEDA in the EKS stack", () => {
     const pods = 'Service:"pods.eks.amazonaws.com"';
     const keda = `AWS:${JSON.stringify(getAtt(operatorRole))}`;
     expect(trustOf(eks, detectorRole).sort()).toEqual(
-      [`Allow ${pods} sts:AssumeRole`, `Allow ${pods} sts:TagSession`, `Allow ${keda} sts:AssumeRole`, `Allow ${keda} sts:TagSession`].sort(),
+      [
+        `Allow ${pods} sts:AssumeRole`,
+        `Allow ${pods} sts:TagSession`,
+        `Allow ${keda} sts:AssumeRole`,
+        `Allow ${keda} sts:TagSession`,
+      ].sort(),
     );
     // Without it, the trust is Pod Identity's alone.
-    expect(trustOf(eksOf(off), idOf(eksOf(off), "DetectorRole", "AWS::IAM::Role")).sort()).toEqual([`Allow ${pods} sts:AssumeRole`, `Allow ${pods} sts:TagSession`]);
+    expect(trustOf(eksOf(off), idOf(eksOf(off), "DetectorRole", "AWS::IAM::Role")).sort()).toEqual([
+      `Allow ${pods} sts:AssumeRole`,
+      `Allow ${pods} sts:TagSession`,
+    ]);
   });
 
   it("applies the ScaledObject after the release, naming the detector role, with the Deployment's replicas left to KEDA", () => {

@@ -27,7 +27,16 @@ export const testAccess = {
 } as const;
 
 export interface CfnTemplate {
-  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string | string[] }>;
+  Resources: Record<
+    string,
+    {
+      Type: string;
+      Properties?: Record<string, unknown>;
+      DeletionPolicy?: string;
+      UpdateReplacePolicy?: string;
+      DependsOn?: string | string[];
+    }
+  >;
   Outputs?: Record<string, unknown>;
 }
 
@@ -87,8 +96,7 @@ export function synthKit(
   return { plan, stacks, outdir, templates, templateBytes, validationReport, seconds: (performance.now() - started) / 1000 };
 }
 
-export const resourcesOfType = (t: CfnTemplate, type: string) =>
-  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+export const resourcesOfType = (t: CfnTemplate, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 
 /** cfn-lint from CI's tool directory first, then PATH. */
 export function cfnLint(): string | undefined {

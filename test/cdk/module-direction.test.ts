@@ -23,9 +23,11 @@ function modulesUnder(dir: string): string[] {
 /** What a module imports: repo-relative paths for relative specifiers, package names as written otherwise. */
 function importsOf(module: string): string[] {
   const source = readFileSync(join(repoRoot, module), "utf8");
-  return ts.preProcessFile(source, true, true).importedFiles.map(({ fileName }) =>
-    fileName.startsWith(".") ? relative(repoRoot, resolve(repoRoot, dirname(module), fileName)) : fileName,
-  );
+  return ts
+    .preProcessFile(source, true, true)
+    .importedFiles.map(({ fileName }) =>
+      fileName.startsWith(".") ? relative(repoRoot, resolve(repoRoot, dirname(module), fileName)) : fileName,
+    );
 }
 
 const cdkModules = modulesUnder("cdk");
@@ -72,7 +74,10 @@ describe("cdk/ and charts/ import each other in one direction", () => {
     const reached = [...reachableFrom(chartModules)].filter(inCdk);
     expect(reached).toEqual(expect.arrayContaining(["cdk/size/size-plan.ts", "cdk/workload-endpoints.ts", "cdk/workload-names.ts"]));
     const offending = reached.flatMap((m) =>
-      graph.get(m)!.filter((i) => constructPackage.test(i) || inCharts(i)).map((i) => `${m} imports ${i}`),
+      graph
+        .get(m)!
+        .filter((i) => constructPackage.test(i) || inCharts(i))
+        .map((i) => `${m} imports ${i}`),
     );
     expect(offending).toEqual([]);
   });

@@ -39,7 +39,11 @@ describe("size context validation", () => {
     expect(() => sizePlanFrom({ cassandraNodes: "12", [key]: value })).toThrow(new RegExp(`^${key} = .*allowed: an integer from`));
   });
 
-  it.each([["16", 16], [16, 16], ["48", 48]] as const)("accepts cassandraNodes=%j as %d", (value, nodes) => {
+  it.each([
+    ["16", 16],
+    [16, 16],
+    ["48", 48],
+  ] as const)("accepts cassandraNodes=%j as %d", (value, nodes) => {
     expect(sizePlanFrom({ cassandraNodes: value }).cassandra.nodes).toBe(nodes);
   });
 

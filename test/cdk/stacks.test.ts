@@ -22,7 +22,6 @@ type Resource = CfnTemplate["Resources"][string];
 /** How a string inside a manifest's text reads once the manifest is JSON-stringified (quotes escaped). */
 const escaped = (text: string) => JSON.stringify(text).slice(1, -1);
 
-
 const presetNames = Object.keys(presets) as PresetName[];
 const kits = new Map<PresetName, Synthesized>();
 const templateOf = (kit: Synthesized, stack: "network" | "kafka" | "cassandra" | "eks"): CfnTemplate =>
@@ -66,7 +65,9 @@ describe.each(presetNames)("preset %s", (preset) => {
     expect((p.BrokerNodeGroupInfo as { ClientSubnets: unknown[] }).ClientSubnets).toHaveLength(3);
     expect(p.ClientAuthentication).toEqual({ Sasl: { Iam: { Enabled: true } }, Unauthenticated: { Enabled: false } });
     expect(p.EncryptionInfo).toEqual({ EncryptionInTransit: { ClientBroker: "TLS", InCluster: true } });
-    expect(p.OpenMonitoring).toMatchObject({ Prometheus: { JmxExporter: { EnabledInBroker: true }, NodeExporter: { EnabledInBroker: true } } });
+    expect(p.OpenMonitoring).toMatchObject({
+      Prometheus: { JmxExporter: { EnabledInBroker: true }, NodeExporter: { EnabledInBroker: true } },
+    });
     const [[, config]] = resourcesOfType(templateOf(kit(), "kafka"), "AWS::MSK::Configuration") as [[string, Resource]];
     const props = config.Properties!.ServerProperties as string;
     expect(props).toContain("auto.create.topics.enable=false");
@@ -111,7 +112,8 @@ describe.each(presetNames)("preset %s", (preset) => {
       expect(rule.CidrIpv6).toBeUndefined();
       expect(rule.FromPort === 22 || rule.ToPort === 22).toBe(false);
     }
-    const logicalIdOf = (prefix: string) => Object.keys(network.Resources).find((k) => k.startsWith(prefix) && network.Resources[k]!.Type === "AWS::EC2::SecurityGroup")!;
+    const logicalIdOf = (prefix: string) =>
+      Object.keys(network.Resources).find((k) => k.startsWith(prefix) && network.Resources[k]!.Type === "AWS::EC2::SecurityGroup")!;
     const cassandraSg = logicalIdOf("CassandraSecurityGroup");
     const workersSg = logicalIdOf("WorkersSecurityGroup");
     const cql = ingress.filter((r) => r.FromPort === cassandraPorts.cql);
@@ -151,7 +153,15 @@ describe.each(presetNames)("preset %s", (preset) => {
       // The manifest holding the schema Job (other charts have Jobs too); names appear JSON-escaped in the text.
       .find((text) => text.includes("batch/v1") && text.includes(escaped(`"app.kubernetes.io/name":"${components.schema}"`)));
     expect(pipeline).toBeDefined();
-    for (const fragment of ["KAFKA_AUTH", "aws-iam", "AWS_REGION", plan.region, "CASSANDRA_USERNAME", "CASSANDRA_PASSWORD_SECRET_ARN", "DetectorPassword"]) {
+    for (const fragment of [
+      "KAFKA_AUTH",
+      "aws-iam",
+      "AWS_REGION",
+      plan.region,
+      "CASSANDRA_USERNAME",
+      "CASSANDRA_PASSWORD_SECRET_ARN",
+      "DetectorPassword",
+    ]) {
       expect(pipeline, fragment).toContain(fragment);
     }
   });
@@ -209,7 +219,11 @@ describe("growing the experiment's Kafka", () => {
   it("no stage 3 → 48 changes MSK broker storage (MSK refuses a second increase within its cool-down)", () => {
     const storage = presetNames.map((preset) => {
       const [[, cluster]] = resourcesOfType(templateOf(kits.get(preset)!, "kafka"), "AWS::MSK::Cluster") as [[string, Resource]];
-      return [preset, (cluster.Properties!.BrokerNodeGroupInfo as { StorageInfo: { EBSStorageInfo: { VolumeSize: number } } }).StorageInfo.EBSStorageInfo.VolumeSize];
+      return [
+        preset,
+        (cluster.Properties!.BrokerNodeGroupInfo as { StorageInfo: { EBSStorageInfo: { VolumeSize: number } } }).StorageInfo.EBSStorageInfo
+          .VolumeSize,
+      ];
     });
     const brokers = presetNames.map((preset) => kits.get(preset)!.plan.kafka.brokers);
     expect(new Set(brokers).size).toBeGreaterThan(1);

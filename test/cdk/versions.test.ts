@@ -46,7 +46,8 @@ describe("the version table", () => {
 
 describe("the synthesized stacks", () => {
   let kit: Synthesized;
-  const template = (stack: keyof ReturnType<typeof kitStackNames>): CfnTemplate => kit.templates[`${kitStackNames(kit.plan.experimentId)[stack]}.template.json`]!;
+  const template = (stack: keyof ReturnType<typeof kitStackNames>): CfnTemplate =>
+    kit.templates[`${kitStackNames(kit.plan.experimentId)[stack]}.template.json`]!;
 
   beforeAll(() => {
     kit = synthKit({ preset: "stage-3", detectorAutoscaling: "keda" }, { nag: false });
@@ -60,7 +61,10 @@ describe("the synthesized stacks", () => {
 
   it("install the operator's CRDs chart and KEDA at the table's releases", () => {
     const releases = Object.fromEntries(
-      resourcesOfType(template("eks"), "Custom::AWSCDK-EKS-HelmChart").map(([, r]) => [r.Properties!.Chart as string, r.Properties!.Version]),
+      resourcesOfType(template("eks"), "Custom::AWSCDK-EKS-HelmChart").map(([, r]) => [
+        r.Properties!.Chart as string,
+        r.Properties!.Version,
+      ]),
     );
     expect(releases).toMatchObject({ "prometheus-operator-crds": prometheusOperatorCrdsChartVersion, keda: kedaVersion });
   });
@@ -142,7 +146,9 @@ describe("no source writes a release of the table by hand", () => {
     .filter((f) => f !== "cdk/versions.ts" && !f.startsWith("charts/imports/"));
 
   it("reads the table's releases and the sources", () => {
-    expect(releases.map(([name]) => name)).toEqual(expect.arrayContaining(["kubernetesRelease", "kafkaVersion", "cassandraVersion", "kedaVersion"]));
+    expect(releases.map(([name]) => name)).toEqual(
+      expect.arrayContaining(["kubernetesRelease", "kafkaVersion", "cassandraVersion", "kedaVersion"]),
+    );
     expect(sources).toContain("cdk/eks-stack.ts");
   });
 

@@ -65,14 +65,22 @@ const needs: Record<"detector" | "loadgen", readonly Need[]> = {
   ],
   loadgen: [
     { path: "every client", resource: arns.cluster, requests: ["connect"] },
-    { path: "loadgen: ensureTopics on events, no topic configs", resource: arns.topic(topics.events), requests: ["metadata", "createTopics", "createPartitions"] },
+    {
+      path: "loadgen: ensureTopics on events, no topic configs",
+      resource: arns.topic(topics.events),
+      requests: ["metadata", "createTopics", "createPartitions"],
+    },
     { path: "loadgen: producer of events", resource: arns.topic(topics.events), requests: ["metadata", "produce"] },
   ],
 };
 
 /** `action on resource` pairs a role needs, sorted. */
 const needed = (list: readonly Need[]): string[] =>
-  [...new Set(list.flatMap((n) => [...(n.actions ?? []), ...(n.requests ?? []).flatMap((r) => actionsOf[r])].map((a) => `${a} on ${n.resource}`)))].sort();
+  [
+    ...new Set(
+      list.flatMap((n) => [...(n.actions ?? []), ...(n.requests ?? []).flatMap((r) => actionsOf[r])].map((a) => `${a} on ${n.resource}`)),
+    ),
+  ].sort();
 
 /** `action on resource` pairs the statements grant (Allow only; every statement here allows). */
 const granted = (statements: ReturnType<typeof loadgenStatements>): string[] =>

@@ -6,7 +6,12 @@ import { App, Chart } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { detectorGroupId, topics } from "../../app/topology.ts";
 import { sizePlanFrom } from "../../cdk/size/size-plan.ts";
-import { detectorAutoscaling, detectorScaling, type ScaledObjectSpec, type TriggerAuthenticationSpec } from "../../charts/keda-scaled-object.ts";
+import {
+  detectorAutoscaling,
+  detectorScaling,
+  type ScaledObjectSpec,
+  type TriggerAuthenticationSpec,
+} from "../../charts/keda-scaled-object.ts";
 import { components } from "../../charts/names.ts";
 import { fullOptions, presetNames } from "./fixtures.ts";
 
@@ -35,15 +40,20 @@ describe("detector autoscaling (KEDA)", () => {
     expect(so.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: components.detector });
   });
 
-  it.each([...presetNames, "cassandraNodes=4", "cassandraNodes=7", "cassandraNodes=13"])("never exceeds the partition count (%s)", (name) => {
-    const plan = name.startsWith("cassandraNodes=") ? sizePlanFrom({ cassandraNodes: Number(name.split("=")[1]) }) : sizePlanFrom({ preset: name });
-    const so = build(plan).find((o) => o.kind === "ScaledObject")!;
-    expect(so.spec.maxReplicaCount).toBeLessThanOrEqual(plan.kafka.partitions);
-    expect(so.spec.maxReplicaCount * plan.detector.consumersPerPod).toBeLessThanOrEqual(plan.kafka.partitions);
-    expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
-    expect(so.spec.minReplicaCount).toBeLessThanOrEqual(so.spec.maxReplicaCount);
-    expect(Number(triggerOf(so).metadata.lagThreshold)).toBe(detectorScaling(plan).lagThreshold);
-  });
+  it.each([...presetNames, "cassandraNodes=4", "cassandraNodes=7", "cassandraNodes=13"])(
+    "never exceeds the partition count (%s)",
+    (name) => {
+      const plan = name.startsWith("cassandraNodes=")
+        ? sizePlanFrom({ cassandraNodes: Number(name.split("=")[1]) })
+        : sizePlanFrom({ preset: name });
+      const so = build(plan).find((o) => o.kind === "ScaledObject")!;
+      expect(so.spec.maxReplicaCount).toBeLessThanOrEqual(plan.kafka.partitions);
+      expect(so.spec.maxReplicaCount * plan.detector.consumersPerPod).toBeLessThanOrEqual(plan.kafka.partitions);
+      expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+      expect(so.spec.minReplicaCount).toBeLessThanOrEqual(so.spec.maxReplicaCount);
+      expect(Number(triggerOf(so).metadata.lagThreshold)).toBe(detectorScaling(plan).lagThreshold);
+    },
+  );
 
   it("reads the lag with the pods' auth: same group, topic, bootstrap, SASL mechanism, TLS, region and role", () => {
     const objects = build();
@@ -65,7 +75,14 @@ describe("detector autoscaling (KEDA)", () => {
 
   it("refuses MSK IAM auth without the role to assume", () => {
     const chart = new Chart(new App(), "p");
-    expect(() => detectorAutoscaling(chart, { namespace: "ns", plan: sizePlanFrom({ preset: "stage-3" }), endpoints: fullOptions.endpoints, autoscaling: {} })).toThrow(/roleArn/);
+    expect(() =>
+      detectorAutoscaling(chart, {
+        namespace: "ns",
+        plan: sizePlanFrom({ preset: "stage-3" }),
+        endpoints: fullOptions.endpoints,
+        autoscaling: {},
+      }),
+    ).toThrow(/roleArn/);
   });
 
   it("has no TriggerAuthentication and no SASL without Kafka auth", () => {
@@ -78,7 +95,9 @@ describe("detector autoscaling (KEDA)", () => {
 describe("autoscaling as the plan says (size input detectorAutoscaling)", () => {
   it("is absent when off (the default, even with KEDA's settings given) and present, without fixed replicas, when keda", async () => {
     const { synthesizeManifests } = await import("../../charts/synth.ts");
-    const off = synthesizeManifests(sizePlanFrom({ preset: "stage-6" }), { ...fullOptions, autoscaling: { roleArn } }).flatMap((m) => m.objects as KedaObject[]);
+    const off = synthesizeManifests(sizePlanFrom({ preset: "stage-6" }), { ...fullOptions, autoscaling: { roleArn } }).flatMap(
+      (m) => m.objects as KedaObject[],
+    );
     expect(off.filter((o) => o.kind === "ScaledObject" || o.kind === "TriggerAuthentication")).toEqual([]);
     const plan = sizePlanFrom({ preset: "stage-6", detectorAutoscaling: "keda" });
     expect(() => synthesizeManifests(plan, fullOptions)).toThrow(/autoscaling\.roleArn: required with kafkaAuth aws-iam/);

@@ -18,7 +18,18 @@ import { components, selectorLabels } from "../../charts/names.ts";
 import { cpuQuantity, memoryQuantity } from "../../charts/pod-security.ts";
 import { schemaJobSettings } from "../../charts/schema-job.ts";
 import { main, standaloneEndpoints, synthesizeManifests, usageErrorExitCode } from "../../charts/synth.ts";
-import { envFromPodOf, envOf, find, fullOptions, podSpecOf, presetManifests, presetNames, type Container, type K8sObject, type PodSpec } from "./fixtures.ts";
+import {
+  envFromPodOf,
+  envOf,
+  find,
+  fullOptions,
+  podSpecOf,
+  presetManifests,
+  presetNames,
+  type Container,
+  type K8sObject,
+  type PodSpec,
+} from "./fixtures.ts";
 
 const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined) =>
   Object.entries(selector).every(([k, v]) => labels?.[k] === v);
@@ -28,7 +39,8 @@ const deployments = (objects: K8sObject[]) => objects.filter((o) => o.kind === "
 const workloads = (objects: K8sObject[]) => objects.filter((o) => o.kind === "Deployment" || o.kind === "Job");
 const jobs = (objects: K8sObject[]) => objects.filter((o) => o.kind === "Job");
 /** The schema Jobs (the other Job makes Grafana's admin Secret; test/charts/grafana.test.ts). */
-const schemaJobs = (objects: K8sObject[]) => jobs(objects).filter((o) => o.metadata.labels?.["app.kubernetes.io/name"] === components.schema);
+const schemaJobs = (objects: K8sObject[]) =>
+  jobs(objects).filter((o) => o.metadata.labels?.["app.kubernetes.io/name"] === components.schema);
 
 describe.each(presetNames)("preset %s", (preset) => {
   const { plan, manifests, objects } = presetManifests(preset);
@@ -174,10 +186,9 @@ describe.each(presetNames)("preset %s", (preset) => {
         expect((sc.capabilities as { add?: string[] } | undefined)?.add ?? [], `${where} add`).toEqual([]);
         expect(sc.runAsNonRoot ?? podContext.runAsNonRoot, `${where} runAsNonRoot`).toBe(true);
         expect(sc.runAsUser ?? podContext.runAsUser, `${where} runAsUser`).not.toBe(0);
-        expect(
-          ((sc.seccompProfile ?? podContext.seccompProfile) as { type?: string } | undefined)?.type,
-          `${where} seccomp`,
-        ).toBe("RuntimeDefault");
+        expect(((sc.seccompProfile ?? podContext.seccompProfile) as { type?: string } | undefined)?.type, `${where} seccomp`).toBe(
+          "RuntimeDefault",
+        );
         expect(sc.readOnlyRootFilesystem, `${where} readOnlyRootFilesystem`).toBe(true);
         expect(c.ports?.some((p) => "hostPort" in p) ?? false, `${where} hostPort`).toBe(false);
         expect(sc.procMount ?? "Default", `${where} procMount`).toBe("Default");
@@ -203,7 +214,10 @@ describe.each(presetNames)("preset %s", (preset) => {
       const spec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] };
       expect(matches(prometheus.serviceMonitorSelector.matchLabels, monitor.metadata.labels), monitor.metadata.name).toBe(true);
       const services = objects.filter(
-        (o) => o.kind === "Service" && o.metadata.namespace === monitor.metadata.namespace && matches(spec.selector.matchLabels, o.metadata.labels),
+        (o) =>
+          o.kind === "Service" &&
+          o.metadata.namespace === monitor.metadata.namespace &&
+          matches(spec.selector.matchLabels, o.metadata.labels),
       );
       expect(services.length, `${monitor.metadata.name} selects a Service`).toBe(1);
       const service = services[0]!;
@@ -216,7 +230,10 @@ describe.each(presetNames)("preset %s", (preset) => {
       );
       expect(workload, `${service.metadata.name} selects pods`).toBeDefined();
       const containerPorts = podSpecOf(workload!).containers.flatMap((c) => c.ports ?? []);
-      expect(containerPorts.map((p) => p.name), `${service.metadata.name} targetPort`).toContain(servicePort!.targetPort);
+      expect(
+        containerPorts.map((p) => p.name),
+        `${service.metadata.name} targetPort`,
+      ).toContain(servicePort!.targetPort);
     }
   });
 
@@ -252,7 +269,8 @@ describe.each(presetNames)("preset %s", (preset) => {
       (rules ?? []).some(
         (r) =>
           r.ports.some((p) => p.port === port && p.protocol === "TCP") &&
-          (r[side] === undefined || r[side].some((x) => x.podSelector !== undefined && matches(x.podSelector.matchLabels, selectorLabels(peer as never)))),
+          (r[side] === undefined ||
+            r[side].some((x) => x.podSelector !== undefined && matches(x.podSelector.matchLabels, selectorLabels(peer as never)))),
       );
     const flows: [string, string, number][] = [
       [components.prometheus, components.detector, appHttpPort],
@@ -272,12 +290,16 @@ describe.each(presetNames)("preset %s", (preset) => {
     expect(policyOf(components.detector).ingress).toEqual([
       { from: [{ podSelector: { matchLabels: selectorLabels(components.prometheus) } }], ports: [{ protocol: "TCP", port: appHttpPort }] },
     ]);
-    const dataPlaneRules = (policyOf(components.detector).egress ?? []).filter((r) => r.ports.some((p) => p.port === 9042 || p.port === 9098));
+    const dataPlaneRules = (policyOf(components.detector).egress ?? []).filter((r) =>
+      r.ports.some((p) => p.port === 9042 || p.port === 9098),
+    );
     expect(dataPlaneRules.every((r) => r.to?.every((peer) => peer.ipBlock?.cidr === "10.0.0.0/16"))).toBe(true);
     // The schema Job: no ingress; Kafka and Cassandra only inside the data plane.
     expect(policyOf(components.schema).ingress).toBeUndefined();
     expect(policyOf(components.schema).policyTypes).toContain("Ingress");
-    const schemaDataPlane = (policyOf(components.schema).egress ?? []).filter((r) => r.ports.some((p) => p.port === 9042 || p.port === 9098));
+    const schemaDataPlane = (policyOf(components.schema).egress ?? []).filter((r) =>
+      r.ports.some((p) => p.port === 9042 || p.port === 9098),
+    );
     expect(schemaDataPlane.map((r) => r.ports.map((p) => p.port)).flat()).toEqual(expect.arrayContaining([9042, 9098]));
     expect(schemaDataPlane.every((r) => r.to?.every((peer) => peer.ipBlock?.cidr === "10.0.0.0/16"))).toBe(true);
     // MSK IAM auth: credentials from the EKS Pod Identity agent.
@@ -322,7 +344,13 @@ describe("endpoints", () => {
     const plan = sizePlanFrom({ preset: "stage-3" });
     const token = "${Token[TOKEN.77]}";
     const objects = synthesizeManifests(plan, {
-      endpoints: { ...standaloneEndpoints, kafkaAuth: "aws-iam", awsRegion: "eu-west-1", cassandraUsername: "detector", cassandraPasswordSecretArn: token },
+      endpoints: {
+        ...standaloneEndpoints,
+        kafkaAuth: "aws-iam",
+        awsRegion: "eu-west-1",
+        cassandraUsername: "detector",
+        cassandraPasswordSecretArn: token,
+      },
     }).flatMap((m) => m.objects as K8sObject[]);
     for (const pod of [podSpecOf(find(objects, "Deployment", components.detector)), podSpecOf(schemaJobs(objects)[0]!)]) {
       const env = envOf(pod.containers[0]!);
@@ -389,8 +417,11 @@ describe("synth:k8s", () => {
       "06-pipeline.yaml",
     ]);
     // Each file is YAML of whole Kubernetes objects: the namespace first, the pipeline's workloads last.
-    const objectsIn = (file: string) => parseAllDocuments(readFileSync(join(dir, "stage-6", file), "utf8")).map((d) => d.toJS() as K8sObject);
-    for (const file of files) for (const o of objectsIn(file)) expect(o.kind !== undefined && o.metadata.name !== undefined, `${file}: ${JSON.stringify(o).slice(0, 80)}`).toBe(true);
+    const objectsIn = (file: string) =>
+      parseAllDocuments(readFileSync(join(dir, "stage-6", file), "utf8")).map((d) => d.toJS() as K8sObject);
+    for (const file of files)
+      for (const o of objectsIn(file))
+        expect(o.kind !== undefined && o.metadata.name !== undefined, `${file}: ${JSON.stringify(o).slice(0, 80)}`).toBe(true);
     expect(objectsIn("01-namespace.yaml")[0]?.kind).toBe("Namespace");
     const pipeline = objectsIn("06-pipeline.yaml").map((o) => `${o.kind}/${o.metadata.name}`);
     expect(pipeline).toEqual(expect.arrayContaining([`Deployment/${components.detector}`, `Deployment/${components.loadGenerator}`]));
@@ -430,7 +461,12 @@ describe("synth:k8s", () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
     process.exitCode = undefined;
     main([...args, "--out", dir]);
-    const result = { exitCode: process.exitCode, errors: error.mock.calls.map((c) => String(c[0])).join("\n"), written: readdirSync(dir), dir };
+    const result = {
+      exitCode: process.exitCode,
+      errors: error.mock.calls.map((c) => String(c[0])).join("\n"),
+      written: readdirSync(dir),
+      dir,
+    };
     log.mockRestore();
     error.mockRestore();
     process.exitCode = undefined;
@@ -450,7 +486,10 @@ describe("synth:k8s", () => {
     expect(password.errors).toContain("--cassandra-password-secret-arn not given");
     // Every preset is checked before the first is written.
     expect(synth(["--kafka-auth", "aws-iam"]).written).toEqual([]);
-    expect(synth(["--preset", "stage-3", "--kafka-auth", "aws-iam", "--aws-region", "us-east-1"])).toMatchObject({ exitCode: undefined, written: ["stage-3"] });
+    expect(synth(["--preset", "stage-3", "--kafka-auth", "aws-iam", "--aws-region", "us-east-1"])).toMatchObject({
+      exitCode: undefined,
+      written: ["stage-3"],
+    });
   });
 
   it("refuses an unknown flag by name with a suggestion (exit 2)", () => {
@@ -479,7 +518,15 @@ describe("synth:k8s", () => {
 
   it("takes image digests, an image pinned by digest and anonymous Grafana viewers; refuses a bad digest naming the flag", () => {
     const sha = `sha256:${"ab".repeat(32)}`;
-    const r = synth(["--preset", "stage-3", "--image-digests", `grafana=${sha},jaeger=${sha}`, "--image", `registry.example/kit@${sha}`, "--grafana-anonymous-viewers"]);
+    const r = synth([
+      "--preset",
+      "stage-3",
+      "--image-digests",
+      `grafana=${sha},jaeger=${sha}`,
+      "--image",
+      `registry.example/kit@${sha}`,
+      "--grafana-anonymous-viewers",
+    ]);
     expect(r.exitCode).toBeUndefined();
     const grafana = readFileSync(join(r.dir, "stage-3", "05-grafana.yaml"), "utf8");
     expect(grafana).toContain(`image: grafana/grafana:12.4.10@${sha}`);

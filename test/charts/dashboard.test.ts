@@ -25,30 +25,37 @@ const prometheusOwn = new Set(["up"]);
 /** label="value" matchers and by (...) labels, per metric selector. */
 const labelsOf = (expr: string) => [...expr.matchAll(/([a-z_]+)=~?"/g)].map((m) => m[1]!).filter((l) => l !== "job");
 
-const plans = [...presetNames.map((preset) => sizePlanFrom({ preset })), sizePlanFrom({ preset: "stage-3", spatialStrategy: "geohash" }), sizePlanFrom({ preset: "stage-3", spatialStrategy: "sai" })];
+const plans = [
+  ...presetNames.map((preset) => sizePlanFrom({ preset })),
+  sizePlanFrom({ preset: "stage-3", spatialStrategy: "geohash" }),
+  sizePlanFrom({ preset: "stage-3", spatialStrategy: "sai" }),
+];
 
-describe.each(plans.map((p) => [`${p.cassandra.nodes} nodes, spatial ${p.detector.spatialStrategy}`, p] as const))("dashboard (%s)", (_name, plan) => {
-  const panels = dashboardPanels(plan);
+describe.each(plans.map((p) => [`${p.cassandra.nodes} nodes, spatial ${p.detector.spatialStrategy}`, p] as const))(
+  "dashboard (%s)",
+  (_name, plan) => {
+    const panels = dashboardPanels(plan);
 
-  it("every panel's metric is registered by the app, with the labels it selects on", () => {
-    for (const panel of panels) {
-      for (const t of panel.targets) {
-        const names = metricsOf(t.expr);
-        expect(names.length, `${panel.title}: ${t.expr}`).toBeGreaterThan(0);
-        for (const series of names.filter((n) => !prometheusOwn.has(n))) {
-          const labels = registered.get(baseName(series));
-          expect(labels, `${panel.title}: ${series}`).toBeDefined();
-          for (const l of labelsOf(t.expr)) expect(labels, `${panel.title}: ${series} label ${l}`).toContain(l);
+    it("every panel's metric is registered by the app, with the labels it selects on", () => {
+      for (const panel of panels) {
+        for (const t of panel.targets) {
+          const names = metricsOf(t.expr);
+          expect(names.length, `${panel.title}: ${t.expr}`).toBeGreaterThan(0);
+          for (const series of names.filter((n) => !prometheusOwn.has(n))) {
+            const labels = registered.get(baseName(series));
+            expect(labels, `${panel.title}: ${series}`).toBeDefined();
+            for (const l of labelsOf(t.expr)) expect(labels, `${panel.title}: ${series} label ${l}`).toContain(l);
+          }
         }
       }
-    }
-  });
+    });
 
-  it("has the spatial panels exactly when the spatial check is on", () => {
-    const spatial = panels.filter((p) => p.targets.some((t) => t.expr.includes(`stage="${spatialStage}"`)));
-    expect(spatial.length).toBe(plan.detector.spatialStrategy === "off" ? 0 : 2);
-  });
-});
+    it("has the spatial panels exactly when the spatial check is on", () => {
+      const spatial = panels.filter((p) => p.targets.some((t) => t.expr.includes(`stage="${spatialStage}"`)));
+      expect(spatial.length).toBe(plan.detector.spatialStrategy === "off" ? 0 : 2);
+    });
+  },
+);
 
 it(`the detector records its spatial check under stage "${spatialStage}"`, () => {
   const check = readFileSync(join(import.meta.dirname, "../../app/detector/record-check.ts"), "utf8");

@@ -77,8 +77,7 @@ export type Container = {
   [key: string]: unknown;
 };
 
-export const podSpecOf = (deployment: K8sObject): PodSpec =>
-  (deployment.spec as { template: { spec: PodSpec } }).template.spec;
+export const podSpecOf = (deployment: K8sObject): PodSpec => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
 
 /** The container's literal env vars (those set from the pod's own fields at run time are left out). */
 export const envOf = (container: Container): Record<string, string> =>

@@ -23,7 +23,11 @@ import { envOf, find, fullOptions, podSpecOf, presetManifests, type K8sObject } 
 const run = promisify(execFile);
 const kubernetes = (name: string) => recorded(`kubernetes/${name}`);
 
-type Policy = { podSelector: unknown; policyTypes: string[]; ingress?: { from?: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] };
+type Policy = {
+  podSelector: unknown;
+  policyTypes: string[];
+  ingress?: { from?: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[];
+};
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
 const { objects, plan } = presetManifests("stage-3");
@@ -40,9 +44,9 @@ describe("Grafana's admin login", () => {
     const file = env.GF_SECURITY_ADMIN_PASSWORD__FILE!;
     const mounts = grafanaContainer.volumeMounts as { name: string; mountPath: string }[];
     const mount = mounts.find((m) => file.startsWith(`${m.mountPath}/`))!;
-    const volume = (grafana.volumes as { name: string; secret?: { secretName: string; optional?: boolean; items: { key: string; path: string }[] } }[]).find(
-      (v) => v.name === mount.name,
-    )!;
+    const volume = (
+      grafana.volumes as { name: string; secret?: { secretName: string; optional?: boolean; items: { key: string; path: string }[] } }[]
+    ).find((v) => v.name === mount.name)!;
     expect(volume.secret?.secretName).toBe(grafanaAdmin.secretName);
     expect(volume.secret?.optional ?? false).toBe(false);
     expect(volume.secret?.items).toEqual([{ key: grafanaAdmin.secretKey, path: file.slice(mount.mountPath.length + 1) }]);
@@ -58,13 +62,17 @@ describe("Grafana's admin login", () => {
     expect(pod.automountServiceAccountToken).toBe(true);
     const account = pod.serviceAccountName as string;
     const bindings = objects.filter(
-      (o) => (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") && (o as K8sObject & { subjects: { name: string }[] }).subjects.some((s) => s.name === account),
+      (o) =>
+        (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") &&
+        (o as K8sObject & { subjects: { name: string }[] }).subjects.some((s) => s.name === account),
     ) as (K8sObject & { roleRef: { kind: string; name: string } })[];
     expect(bindings.map((b) => [b.kind, b.metadata.namespace])).toEqual([["RoleBinding", namespace]]);
     expect((find(objects, "Role", bindings[0]!.roleRef.name) as K8sObject & { rules: Rule[] }).rules).toEqual([
       { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
     ]);
-    const policy = find(objects, "NetworkPolicy", components.grafanaAdminSecret).spec as Policy & { egress: { ports: { port: number }[] }[] };
+    const policy = find(objects, "NetworkPolicy", components.grafanaAdminSecret).spec as Policy & {
+      egress: { ports: { port: number }[] }[];
+    };
     expect(policy.ingress).toBeUndefined();
     expect(policy.egress.flatMap((r) => r.ports.map((p) => p.port)).sort((a, b) => a - b)).toEqual([53, 53, 443, 6443]);
   });
@@ -134,8 +142,18 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
 
   it("creates the Secret with a random password, authenticated by the pod's token", async () => {
     server.reset();
-    server.add({ match: path, status: 201, headers: { "content-type": "application/json" }, body: kubernetes("secrets-create.created.json") });
-    server.add({ match: path, status: 201, headers: { "content-type": "application/json" }, body: kubernetes("secrets-create.created.json") });
+    server.add({
+      match: path,
+      status: 201,
+      headers: { "content-type": "application/json" },
+      body: kubernetes("secrets-create.created.json"),
+    });
+    server.add({
+      match: path,
+      status: 201,
+      headers: { "content-type": "application/json" },
+      body: kubernetes("secrets-create.created.json"),
+    });
     const first = await runJob();
     const second = await runJob();
     expect(first).toMatchObject({ code: 0, stdout: `created secret ${namespace}/${grafanaAdmin.secretName}\n` });
@@ -154,7 +172,12 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
 
   it("keeps an existing Secret (409 AlreadyExists) and succeeds", async () => {
     server.reset();
-    server.add({ match: path, status: 409, headers: { "content-type": "application/json" }, body: kubernetes("secrets-create.already-exists.json") });
+    server.add({
+      match: path,
+      status: 409,
+      headers: { "content-type": "application/json" },
+      body: kubernetes("secrets-create.already-exists.json"),
+    });
     const result = await runJob();
     expect(result).toMatchObject({ code: 0, stdout: `secret ${namespace}/${grafanaAdmin.secretName} exists; kept as it is\n` });
     expect(server.requests).toHaveLength(1);
@@ -164,11 +187,29 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
     // A self-signed certificate for the API server's name stands in for the cluster CA (openssl: Node makes no X.509).
     const key = join(dir, "api.key");
     const cert = join(dir, "api.crt");
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-      "-subj", "/CN=kubernetes.default.svc", "-addext", "subjectAltName=DNS:kubernetes.default.svc,IP:127.0.0.1",
-      "-keyout", key, "-out", cert,
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=kubernetes.default.svc",
+        "-addext",
+        "subjectAltName=DNS:kubernetes.default.svc,IP:127.0.0.1",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+      ],
+      { stdio: "ignore" },
+    );
     const seen: string[] = [];
     const https = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
       seen.push(`${req.method} ${req.url}`);
@@ -178,7 +219,10 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
     await new Promise<void>((resolve) => https.listen(0, "127.0.0.1", resolve));
     const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
     try {
-      expect(await runJob({ url, caFile: cert })).toMatchObject({ code: 0, stdout: `created secret ${namespace}/${grafanaAdmin.secretName}\n` });
+      expect(await runJob({ url, caFile: cert })).toMatchObject({
+        code: 0,
+        stdout: `created secret ${namespace}/${grafanaAdmin.secretName}\n`,
+      });
       expect(seen).toEqual([path]);
       const untrusted = await runJob({ url });
       expect(untrusted.code).toBe(1);
@@ -192,7 +236,12 @@ describe("the Job's script against the Kubernetes API (recorded responses)", () 
 
   it("fails with the API's reason when it may not create it", async () => {
     server.reset();
-    server.add({ match: path, status: 403, headers: { "content-type": "application/json" }, body: kubernetes("secrets-create.forbidden.json") });
+    server.add({
+      match: path,
+      status: 403,
+      headers: { "content-type": "application/json" },
+      body: kubernetes("secrets-create.forbidden.json"),
+    });
     const result = await runJob();
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`creating secret ${namespace}/${grafanaAdmin.secretName}: HTTP 403 Forbidden: secrets is forbidden`);

@@ -10,7 +10,14 @@ import type { ChartOptions } from "../../charts/index.ts";
 import { components } from "../../charts/names.ts";
 import { synthesizeManifests } from "../../charts/synth.ts";
 import { readImageLock } from "../../cdk/image-lock.ts";
-import { appImageTagPinnedBecause, isDigestPinned, lockReference, tagPinnedImages, thirdPartyImageNames, type ImageDigests } from "../../charts/versions.ts";
+import {
+  appImageTagPinnedBecause,
+  isDigestPinned,
+  lockReference,
+  tagPinnedImages,
+  thirdPartyImageNames,
+  type ImageDigests,
+} from "../../charts/versions.ts";
 import { find, fullOptions, podSpecOf, presetNames, presetManifests, type Container, type K8sObject } from "./fixtures.ts";
 
 /** Every image reference in the objects: containers of Deployments and Jobs, images passed as arguments, the Prometheus CR's. */
@@ -70,9 +77,16 @@ describe("image digests", () => {
       /imageDigests: image "grafanna" is not one of the kit's; allowed: prometheusOperator, .*grafana/,
     );
     for (const image of ["anomaly-kit@sha256:xyz", "Anomaly-Kit:1", "anomaly-kit:", `anomaly-kit@${digest("A")}`]) {
-      expect(() => objectsOf({ ...fullOptions, app: { image } }), image).toThrow(`app.image: value ${JSON.stringify(image)} is not allowed`);
+      expect(() => objectsOf({ ...fullOptions, app: { image } }), image).toThrow(
+        `app.image: value ${JSON.stringify(image)} is not allowed`,
+      );
     }
-    for (const image of ["anomaly-kit", "anomaly-kit:1.2", "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:abc", `localhost:5000/a/b:t@${digest("c")}`]) {
+    for (const image of [
+      "anomaly-kit",
+      "anomaly-kit:1.2",
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:abc",
+      `localhost:5000/a/b:t@${digest("c")}`,
+    ]) {
       expect(() => objectsOf({ ...fullOptions, app: { image } }), image).not.toThrow();
     }
   });

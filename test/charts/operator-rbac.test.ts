@@ -41,7 +41,10 @@ describe.each(presetNames)("preset %s: the operator's RBAC", (preset) => {
     expect(role.metadata.namespace).toBe(namespace);
     const grants = (group: string, resource: string, verb: string) =>
       rulesOf(role).some(
-        (r) => (r.apiGroups ?? []).includes(group) && (r.resources ?? []).includes(resource) && (r.verbs.includes(verb) || r.verbs.includes("*")),
+        (r) =>
+          (r.apiGroups ?? []).includes(group) &&
+          (r.resources ?? []).includes(resource) &&
+          (r.verbs.includes(verb) || r.verbs.includes("*")),
       );
     for (const [group, resource, verb] of [
       ["", "secrets", "create"],

@@ -30,7 +30,13 @@ describe("rebalance Job", () => {
     try {
       const file = join(dir, "rebalance.yaml");
       writeFileSync(file, manifests.map((m) => stringify(m)).join("---\n"));
-      const out = JSON.parse(execFileSync(python, [join(import.meta.dirname, "validate_manifests.py"), kubernetesMinor, join(root, "charts/crds/schemas"), file], { encoding: "utf8" })) as {
+      const out = JSON.parse(
+        execFileSync(
+          python,
+          [join(import.meta.dirname, "validate_manifests.py"), kubernetesMinor, join(root, "charts/crds/schemas"), file],
+          { encoding: "utf8" },
+        ),
+      ) as {
         checked: number;
         errors: unknown[];
       };
@@ -41,8 +47,15 @@ describe("rebalance Job", () => {
   });
 
   it("runs `rebalance` as the rebalancer ServiceAccount, under the schema Job's NetworkPolicy", () => {
-    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([`ServiceAccount/${serviceAccounts.rebalancer}`, "Job/partition-rebalance-stage-6-abc"]);
-    const job = manifests[1] as unknown as { spec: { template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string; containers: { args: string[] }[] } } } };
+    expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
+      `ServiceAccount/${serviceAccounts.rebalancer}`,
+      "Job/partition-rebalance-stage-6-abc",
+    ]);
+    const job = manifests[1] as unknown as {
+      spec: {
+        template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName: string; containers: { args: string[] }[] } };
+      };
+    };
     expect(job.spec.template.spec.serviceAccountName).toBe(serviceAccounts.rebalancer);
     expect(job.spec.template.spec.containers[0]!.args).toEqual(["rebalance"]);
     expect(job.spec.template.metadata.labels).toMatchObject(selectorLabels(components.schema));

@@ -25,7 +25,11 @@ const isKeda = (o: K8sObject) => o.apiVersion.startsWith("keda.sh/");
 /** The manifests of a preset with the detector autoscaled by KEDA, with MSK IAM auth (full endpoints) or none. */
 function kedaManifests(preset: (typeof presetNames)[number], auth: "aws-iam" | "none") {
   const endpoints = auth === "aws-iam" ? fullOptions.endpoints : { kafkaBrokers: "kafka:9092", cassandraContactPoints: "cassandra:9042" };
-  return synthesizeManifests(sizePlanFrom({ preset, detectorAutoscaling: "keda" }), { ...fullOptions, endpoints, autoscaling: { roleArn } });
+  return synthesizeManifests(sizePlanFrom({ preset, detectorAutoscaling: "keda" }), {
+    ...fullOptions,
+    endpoints,
+    autoscaling: { roleArn },
+  });
 }
 
 interface Result {
@@ -97,7 +101,9 @@ describe("schema validation", () => {
   });
 
   it("the validator rejects the detector's KEDA objects once broken (wrong types, missing or unknown fields)", () => {
-    const keda = kedaManifests("stage-3", "aws-iam").flatMap((m) => m.objects as K8sObject[]).filter(isKeda);
+    const keda = kedaManifests("stage-3", "aws-iam")
+      .flatMap((m) => m.objects as K8sObject[])
+      .filter(isKeda);
     const so = keda.find((o) => o.kind === "ScaledObject")!;
     const ta = keda.find((o) => o.kind === "TriggerAuthentication")!;
     type Spec = Record<string, unknown> & { scaleTargetRef: Record<string, unknown>; triggers: { metadata: Record<string, unknown> }[] };
@@ -114,7 +120,11 @@ describe("schema validation", () => {
       ta,
       broken(so, "max-as-string", (spec) => void (spec.maxReplicaCount = String(spec.maxReplicaCount))),
       broken(so, "no-target-name", (spec) => void delete spec.scaleTargetRef.name),
-      broken(so, "numeric-metadata", (spec) => void (spec.triggers[0]!.metadata.lagThreshold = Number(spec.triggers[0]!.metadata.lagThreshold))),
+      broken(
+        so,
+        "numeric-metadata",
+        (spec) => void (spec.triggers[0]!.metadata.lagThreshold = Number(spec.triggers[0]!.metadata.lagThreshold)),
+      ),
       broken(so, "unknown-field", (spec) => void (spec.maxReplicas = 3)),
       broken(ta, "bad-provider", (spec) => void (spec.podIdentity = { provider: "aws-iam", roleArn })),
     ];
@@ -149,12 +159,7 @@ describe("schema validation", () => {
       ].join("\n---\n"),
     );
     const result = validate([file]);
-    expect(result.errors.map((e) => `${e.kind}/${e.name}`)).toEqual([
-      "Deployment/d",
-      "ServiceMonitor/s",
-      "Prometheus/p",
-      "PodMonitor/m",
-    ]);
+    expect(result.errors.map((e) => `${e.kind}/${e.name}`)).toEqual(["Deployment/d", "ServiceMonitor/s", "Prometheus/p", "PodMonitor/m"]);
     expect(result.errors[1]!.error).toMatch(/'portName' was unexpected/);
     expect(result.errors[3]!.error).toMatch(/no CRD schema/);
   });

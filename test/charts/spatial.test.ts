@@ -65,7 +65,11 @@ describe("spatial off (the default)", () => {
   });
 
   it("the whole CDK context takes the keys too", () => {
-    const { plan: cdkPlan } = kitInputFromContext({ preset: "stage-3", clusterAdminArn: "arn:aws:iam::123456789012:role/KitAdmin", spatialStrategy: "sai" });
+    const { plan: cdkPlan } = kitInputFromContext({
+      preset: "stage-3",
+      clusterAdminArn: "arn:aws:iam::123456789012:role/KitAdmin",
+      spatialStrategy: "sai",
+    });
     expect(cdkPlan.detector.spatialStrategy).toBe("sai");
     expect(cdkPlan.load.spatialWorkload).toBe("off");
   });

@@ -21,7 +21,9 @@ const scanned = /\.(ts|tsx|mts|js|mjs|cjs|sh|md)$|^\.ci\/run$|^Dockerfile$/;
 const generated = /^(charts\/imports\/|results\/)/;
 
 function trackedFiles(): string[] {
-  return execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter((f) => f !== "");
+  return execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" })
+    .split("\0")
+    .filter((f) => f !== "");
 }
 
 /** Every `file:line: what` in `text` that sends the reader outside the repository. */

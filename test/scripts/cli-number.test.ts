@@ -47,7 +47,12 @@ describe("settingNumber", () => {
 describe("the tools that read numbers", () => {
   it("cusum-tuning: one run per k × h × seed, with the defaults of the local run", () => {
     const runs = tuningRuns(["--k", "0.5,0.75", "--h", "8", "--seeds", "1,2", "--keys", "40"]);
-    expect(runs.map(({ k, h, seed }) => [k, h, seed])).toEqual([[0.5, 8, 1], [0.5, 8, 2], [0.75, 8, 1], [0.75, 8, 2]]);
+    expect(runs.map(({ k, h, seed }) => [k, h, seed])).toEqual([
+      [0.5, 8, 1],
+      [0.5, 8, 2],
+      [0.75, 8, 1],
+      [0.75, 8, 2],
+    ]);
     expect(new Set(runs.map((r) => r.keys))).toEqual(new Set([40]));
     expect(tuningRuns([]).map((r) => r.h)).toEqual([5, 6, 8, 10]);
   });

@@ -50,7 +50,9 @@ describe("shellcheck over every generated first-boot script", () => {
       writeFileSync(file, text);
       return file;
     });
-    const run = spawnSync(shellcheck, ["--format=gcc", ...files, cassandraAuthSetupScriptPath, cassandraTlsScriptPath], { encoding: "utf8" });
+    const run = spawnSync(shellcheck, ["--format=gcc", ...files, cassandraAuthSetupScriptPath, cassandraTlsScriptPath], {
+      encoding: "utf8",
+    });
     expect(run.error).toBeUndefined();
     expect(run.stdout.trim().split("\n").filter(Boolean)).toEqual([]);
     expect(run.status).toBe(0);
@@ -76,7 +78,9 @@ describe("what each node's first boot needs", () => {
         expect.stringMatching(/^fetch\(\) \{ curl .*--retry \d+ --retry-all-errors /),
         expect.stringMatching(/^ {2}token="\$\(curl -fsS --retry \d+ --retry-all-errors -X PUT .*\/latest\/api\/token\)"$/),
         expect.stringMatching(/^ {2}curl -fsS --retry \d+ --retry-all-errors -H "X-aws-ec2-metadata-token: \$token" /),
-        expect.stringMatching(/^if curl -fsSL --retry \d+ --connect-timeout \d+ -o cassandra\.tgz https:\/\/dlcdn\.apache\.org\/cassandra\/[\d.]+\/apache-cassandra-[\d.]+-bin\.tar\.gz && sha512_ok cassandra\.tgz; then$/),
+        expect.stringMatching(
+          /^if curl -fsSL --retry \d+ --connect-timeout \d+ -o cassandra\.tgz https:\/\/dlcdn\.apache\.org\/cassandra\/[\d.]+\/apache-cassandra-[\d.]+-bin\.tar\.gz && sha512_ok cassandra\.tgz; then$/,
+        ),
       ]);
       expect(script).toMatch(/^fetch https:\/\/\S+jmx_prometheus_javaagent-[\d.]+\.jar \S+$/m);
       expect(script).toContain(`echo "${jmxExporterSha256}  /opt/cassandra/jmx_prometheus_javaagent.jar" | sha256sum -c -`);
@@ -101,8 +105,12 @@ describe("what each node's first boot needs", () => {
     expect(node0).toContain(cassandraAuthSetupScript());
     // Each password: the secret named by the instance's tag, written to an owner-only file.
     expect(node0).toContain(`secret_to "$(tag ${cassandraSecretTags.detectorPassword})" /root/cassandra-auth/detector-password\n`);
-    expect(node0).toContain('secret_to() { (umask 077; aws secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text > "$2"); }');
-    expect(node0).toMatch(/CASSANDRA_AUTH_WAIT_SECONDS='\d+' \\\n {2}CASSANDRA_AUTH_CA_FILE='\/etc\/cassandra\/tls\/truststore.pem' \\\n {2}bash \/root\/cassandra-auth\/cassandra-auth-setup.sh\n/);
+    expect(node0).toContain(
+      'secret_to() { (umask 077; aws secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text > "$2"); }',
+    );
+    expect(node0).toMatch(
+      /CASSANDRA_AUTH_WAIT_SECONDS='\d+' \\\n {2}CASSANDRA_AUTH_CA_FILE='\/etc\/cassandra\/tls\/truststore.pem' \\\n {2}bash \/root\/cassandra-auth\/cassandra-auth-setup.sh\n/,
+    );
     for (const [id, script] of stages["stage-48"]) {
       if (id !== "CassandraNode01") expect(script).not.toContain("cassandra-auth-setup");
     }

@@ -6,7 +6,12 @@ import { cassandraPorts, kafkaPorts } from "../../../cdk/servers/ports.ts";
 import { javaMajorVersion } from "../../../scripts/local/java-tools.ts";
 
 const propertiesOf = (text: string) =>
-  Object.fromEntries(text.trim().split("\n").map((line) => line.split("=", 2) as [string, string]));
+  Object.fromEntries(
+    text
+      .trim()
+      .split("\n")
+      .map((line) => line.split("=", 2) as [string, string]),
+  );
 
 describe("cassandra.yaml", () => {
   const node = {
@@ -44,7 +49,14 @@ describe("cassandra.yaml", () => {
   });
 
   it("skips the gossip settle wait only for a single node", () => {
-    const base = { heapMiB: 1024, jammJar: "/j.jar", configFile: "/c.yaml", logbackFile: "/l.xml", logDir: "/logs", jmxLocalPort: cassandraPorts.jmx };
+    const base = {
+      heapMiB: 1024,
+      jammJar: "/j.jar",
+      configFile: "/c.yaml",
+      logbackFile: "/l.xml",
+      logDir: "/logs",
+      jmxLocalPort: cassandraPorts.jmx,
+    };
     expect(cassandraJvmOptions({ ...base, singleNode: true })).toContain("-Dcassandra.skip_wait_for_gossip_to_settle=0");
     expect(cassandraJvmOptions({ ...base, singleNode: false }).join(" ")).not.toContain("gossip");
   });

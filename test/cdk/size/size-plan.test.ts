@@ -2,7 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { workerInstanceTypes } from "../../../cdk/size/instance-types.ts";
 import { availabilityZoneCount, limits, presets, SizeInputError } from "../../../cdk/size/size-input.ts";
-import { deriveSizePlan, detectorMaxOldSpaceMiB, kafkaStorageNeedGiB, planning, sizePlanFrom, type SizePlan } from "../../../cdk/size/size-plan.ts";
+import {
+  deriveSizePlan,
+  detectorMaxOldSpaceMiB,
+  kafkaStorageNeedGiB,
+  planning,
+  sizePlanFrom,
+  type SizePlan,
+} from "../../../cdk/size/size-plan.ts";
 
 const plans: [string, SizePlan][] = [
   ...Object.keys(presets).map((p): [string, SizePlan] => [p, sizePlanFrom({ preset: p })]),
@@ -27,11 +34,8 @@ describe.each(plans)("size plan for %s", (_, plan) => {
   });
 
   it("has worker nodes whose usable vCPUs hold every pod", () => {
-    const usable =
-      (workerInstanceTypes[plan.eks.instanceType].vcpus - planning.workerReservedVcpus) * planning.workerTargetUtilisation;
-    expect(plan.eks.workerNodes * usable).toBeGreaterThanOrEqual(
-      plan.detector.pods * plan.detector.cpu + plan.load.pods * plan.load.cpu,
-    );
+    const usable = (workerInstanceTypes[plan.eks.instanceType].vcpus - planning.workerReservedVcpus) * planning.workerTargetUtilisation;
+    expect(plan.eks.workerNodes * usable).toBeGreaterThanOrEqual(plan.detector.pods * plan.detector.cpu + plan.load.pods * plan.load.cpu);
   });
 
   it("adds up the vCPUs of every tier", () => {
@@ -60,7 +64,10 @@ describe("growing the cluster", () => {
 });
 
 describe("MSK storage, set once per experiment", () => {
-  const everyStage = Array.from({ length: limits.cassandraNodes.max - limits.cassandraNodes.min + 1 }, (_, i) => limits.cassandraNodes.min + i);
+  const everyStage = Array.from(
+    { length: limits.cassandraNodes.max - limits.cassandraNodes.min + 1 },
+    (_, i) => limits.cassandraNodes.min + i,
+  );
 
   it("is the same at every stage 3 → 48, and is the most any stage needs", () => {
     const inputs = everyStage.map((n) => sizePlanFrom({ cassandraNodes: n }).input);
@@ -106,7 +113,11 @@ describe("the detector's memory", () => {
   });
 
   it("refuses a limit too small to leave a heap, naming the field, value and least allowed", () => {
-    expect(() => detectorMaxOldSpaceMiB(128)).toThrow(/^detector memoryMiB = 128: allowed: an integer of at least \d+ \(\d+ MiB outside the heap and a \d+ MiB old space\)$/);
-    expect(() => detectorMaxOldSpaceMiB(plan.detector.memoryMiB + 0.5)).toThrow(`detector memoryMiB = ${plan.detector.memoryMiB + 0.5}: allowed: an integer`);
+    expect(() => detectorMaxOldSpaceMiB(128)).toThrow(
+      /^detector memoryMiB = 128: allowed: an integer of at least \d+ \(\d+ MiB outside the heap and a \d+ MiB old space\)$/,
+    );
+    expect(() => detectorMaxOldSpaceMiB(plan.detector.memoryMiB + 0.5)).toThrow(
+      `detector memoryMiB = ${plan.detector.memoryMiB + 0.5}: allowed: an integer`,
+    );
   });
 });

@@ -16,6 +16,8 @@ const present = (() => {
 /** Throws, saying what to install, when `aws` is not on PATH. */
 export function requireAwsCli(): void {
   if (!present) {
-    throw new Error("this test replays IAM GetRole to the AWS CLI, which the cluster admin check calls: `aws` is not on PATH; install the AWS CLI v2 and run again");
+    throw new Error(
+      "this test replays IAM GetRole to the AWS CLI, which the cluster admin check calls: `aws` is not on PATH; install the AWS CLI v2 and run again",
+    );
   }
 }

@@ -41,7 +41,12 @@ const xmlEscape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&
 const getTemplate = (template: Template): Exchange => ({
   match: "GetTemplate",
   when: (req) => req.form.get("StackName") === stackName,
-  ...xmlReply(recorded("cloudformation/GetTemplate.xml").replace(/<TemplateBody>[\s\S]*<\/TemplateBody>/, `<TemplateBody>${xmlEscape(JSON.stringify(template))}</TemplateBody>`)),
+  ...xmlReply(
+    recorded("cloudformation/GetTemplate.xml").replace(
+      /<TemplateBody>[\s\S]*<\/TemplateBody>/,
+      `<TemplateBody>${xmlEscape(JSON.stringify(template))}</TemplateBody>`,
+    ),
+  ),
 });
 
 /** `template` with the user data of `nodes` rewritten by `edit` (as an older version of the code wrote it). */
@@ -65,7 +70,8 @@ describe("Cassandra user-data guard", () => {
     const instances = (t: CfnTemplate) => Object.keys(t.Resources).filter((id) => t.Resources[id]!.Type === "AWS::EC2::Instance");
     expect(instances(stage3)).toHaveLength(3);
     expect(instances(stage6)).toHaveLength(6);
-    for (const id of instances(stage3)) expect(stage6.Resources[id]!.Properties!.UserData, id).toEqual(stage3.Resources[id]!.Properties!.UserData);
+    for (const id of instances(stage3))
+      expect(stage6.Resources[id]!.Properties!.UserData, id).toEqual(stage3.Resources[id]!.Properties!.UserData);
   });
 
   it("lets a stage grow 3 → 6 when no running node's user data changes", async () => {
@@ -102,7 +108,9 @@ describe("Cassandra user-data guard", () => {
     logs.length = 0;
     const changes = await guardCassandraUserData(ctx, { stackName, next: stage6, replaceNodes: true, log });
     expect(changes).toEqual([{ node: n1, files: ["/etc/cassandra/cassandra.yaml"], properties: [] }]);
-    expect(logs).toEqual([`${replaceCassandraNodesFlag}: deploying a user-data change to 1 Cassandra node(s): ${n1} (/etc/cassandra/cassandra.yaml)`]);
+    expect(logs).toEqual([
+      `${replaceCassandraNodesFlag}: deploying a user-data change to 1 Cassandra node(s): ${n1} (/etc/cassandra/cassandra.yaml)`,
+    ]);
   });
 
   it("refuses another instance type for running nodes (CloudFormation stops them to change it), naming the property", async () => {
@@ -111,7 +119,9 @@ describe("Cassandra user-data guard", () => {
     for (const node of nodes) deployed.Resources[node]!.Properties!.InstanceType = "i3.xlarge";
     expect(stage6.Resources[nodes[0]!]!.Properties!.InstanceType).not.toBe("i3.xlarge");
     server.add(getTemplate(deployed));
-    const error = (await guardCassandraUserData(ctx, { stackName, next: stage6, replaceNodes: false, log }).catch((e: unknown) => e)) as CassandraUserDataChangeError;
+    const error = (await guardCassandraUserData(ctx, { stackName, next: stage6, replaceNodes: false, log }).catch(
+      (e: unknown) => e,
+    )) as CassandraUserDataChangeError;
     expect(error).toBeInstanceOf(CassandraUserDataChangeError);
     expect(error.changes).toEqual(nodes.map((node) => ({ node, files: [], properties: ["InstanceType"] })));
     expect(error.message).toContain(`${nodes[0]!} (property InstanceType)`);

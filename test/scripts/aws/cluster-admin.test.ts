@@ -23,9 +23,16 @@ describe("caller principal", () => {
       roleName: "experiment-operator",
       pathlessRoleArn: "arn:aws:iam::123456789012:role/experiment-operator",
     });
-    expect(callerPrincipal("arn:aws-us-gov:sts::123456789012:assumed-role/ops/s1")).toMatchObject({ pathlessRoleArn: "arn:aws-us-gov:iam::123456789012:role/ops" });
-    expect(callerPrincipal("arn:aws:iam::123456789012:user/ops/bob")).toEqual({ kind: "user", arn: "arn:aws:iam::123456789012:user/ops/bob" });
-    expect(() => callerPrincipal("arn:aws:iam::123456789012:root")).toThrow(/arn:aws:iam::123456789012:root: the account's root user cannot/);
+    expect(callerPrincipal("arn:aws-us-gov:sts::123456789012:assumed-role/ops/s1")).toMatchObject({
+      pathlessRoleArn: "arn:aws-us-gov:iam::123456789012:role/ops",
+    });
+    expect(callerPrincipal("arn:aws:iam::123456789012:user/ops/bob")).toEqual({
+      kind: "user",
+      arn: "arn:aws:iam::123456789012:user/ops/bob",
+    });
+    expect(() => callerPrincipal("arn:aws:iam::123456789012:root")).toThrow(
+      /arn:aws:iam::123456789012:root: the account's root user cannot/,
+    );
     expect(() => callerPrincipal("arn:aws:sts::123456789012:federated-user/carol")).toThrow(ClusterAdminError);
   });
 });

@@ -19,17 +19,41 @@ const quotaCode = (code: string) => (r: ReplayRequest) => (JSON.parse(r.body) as
 
 const identity: Exchange = { match: "GetCallerIdentity", ...xmlReply(recorded("sts/GetCallerIdentity.xml")) };
 const bootstrap: Exchange = { match: "GetParameter", ...jsonReply(recorded("ssm/GetParameter.cdk-bootstrap-version.json")) };
-const vcpuQuota: Exchange = { match: "GetServiceQuota", when: quotaCode("L-1216C47A"), ...jsonReply(recorded("service-quotas/GetServiceQuota.L-1216C47A.json")) };
+const vcpuQuota: Exchange = {
+  match: "GetServiceQuota",
+  when: quotaCode("L-1216C47A"),
+  ...jsonReply(recorded("service-quotas/GetServiceQuota.L-1216C47A.json")),
+};
 const instances: Exchange = { match: "DescribeInstances", ...xmlReply(recorded("ec2/DescribeInstances.running.xml")) };
 const offerings: Exchange[] = [
-  { match: "DescribeInstanceTypeOfferings", when: (r) => !r.form.has("NextToken"), ...xmlReply(recorded("ec2/DescribeInstanceTypeOfferings.page-1.xml")) },
-  { match: "DescribeInstanceTypeOfferings", when: (r) => r.form.has("NextToken"), ...xmlReply(recorded("ec2/DescribeInstanceTypeOfferings.page-2.xml")) },
+  {
+    match: "DescribeInstanceTypeOfferings",
+    when: (r) => !r.form.has("NextToken"),
+    ...xmlReply(recorded("ec2/DescribeInstanceTypeOfferings.page-1.xml")),
+  },
+  {
+    match: "DescribeInstanceTypeOfferings",
+    when: (r) => r.form.has("NextToken"),
+    ...xmlReply(recorded("ec2/DescribeInstanceTypeOfferings.page-2.xml")),
+  },
 ];
 const mskAccountDefault: Exchange[] = [
-  { match: "GetServiceQuota", when: quotaCode("L-EDD31C36"), ...jsonReply(recorded("service-quotas/GetServiceQuota.no-such-resource.json"), 400) },
-  { match: "GetAWSDefaultServiceQuota", when: quotaCode("L-EDD31C36"), ...jsonReply(recorded("service-quotas/GetAWSDefaultServiceQuota.L-EDD31C36.json")) },
+  {
+    match: "GetServiceQuota",
+    when: quotaCode("L-EDD31C36"),
+    ...jsonReply(recorded("service-quotas/GetServiceQuota.no-such-resource.json"), 400),
+  },
+  {
+    match: "GetAWSDefaultServiceQuota",
+    when: quotaCode("L-EDD31C36"),
+    ...jsonReply(recorded("service-quotas/GetAWSDefaultServiceQuota.L-EDD31C36.json")),
+  },
 ];
-const mskCluster: Exchange = { match: "GetServiceQuota", when: quotaCode("L-FAB9E493"), ...jsonReply(recorded("service-quotas/GetServiceQuota.L-FAB9E493.json")) };
+const mskCluster: Exchange = {
+  match: "GetServiceQuota",
+  when: quotaCode("L-FAB9E493"),
+  ...jsonReply(recorded("service-quotas/GetServiceQuota.L-FAB9E493.json")),
+};
 const clusters: Exchange = { match: "GET /api/v2/clusters", ...restJsonReply(recorded("kafka/ListClustersV2.json")) };
 
 const zonesHealthy: Exchange = { match: "DescribeAvailabilityZones", ...xmlReply(recorded("ec2/DescribeAvailabilityZones.us-east-1.xml")) };
@@ -41,8 +65,14 @@ const healthyAccount: readonly Exchange[] = [instances, ...offerings, ...mskAcco
 const recordedTools =
   (awsV1 = false): ToolRunner =>
   (command) => {
-    const file = { docker: "docker--version.txt", aws: awsV1 ? "aws--version.v1.txt" : "aws--version.v2.txt", kubectl: "kubectl-version-client.json" }[command];
-    return file === undefined ? Promise.reject(Object.assign(new Error(`spawn ${command} ENOENT`), { code: "ENOENT" })) : Promise.resolve(recorded(`tools/${file}`));
+    const file = {
+      docker: "docker--version.txt",
+      aws: awsV1 ? "aws--version.v1.txt" : "aws--version.v2.txt",
+      kubectl: "kubectl-version-client.json",
+    }[command];
+    return file === undefined
+      ? Promise.reject(Object.assign(new Error(`spawn ${command} ENOENT`), { code: "ENOENT" }))
+      : Promise.resolve(recorded(`tools/${file}`));
   };
 const options = (o: Partial<PreflightOptions> = {}): PreflightOptions => ({ runTool: recordedTools(), ...o });
 
@@ -58,7 +88,11 @@ describe("preflight", () => {
     server.add(
       identity,
       bootstrap,
-      { match: "GetServiceQuota", when: quotaCode("L-1216C47A"), ...jsonReply(recorded("service-quotas/GetServiceQuota.too-many-requests.json"), 400) },
+      {
+        match: "GetServiceQuota",
+        when: quotaCode("L-1216C47A"),
+        ...jsonReply(recorded("service-quotas/GetServiceQuota.too-many-requests.json"), 400),
+      },
       vcpuQuota,
       ...healthyAccount,
       getRole,
@@ -66,7 +100,10 @@ describe("preflight", () => {
     const results = await runPreflight(ctx, parseStages("3,6,12,24,48"), options({ imageLock: { images: {} } }));
     expect(failed(results)).toEqual([]);
     // The cluster admin passes (not a warning): the role's ARN with the path GetRole gave.
-    expect(byCheck(results, "cluster admin")).toMatchObject({ status: "pass", detail: expect.stringContaining("role/teams/platform/experiment-operator") as unknown });
+    expect(byCheck(results, "cluster admin")).toMatchObject({
+      status: "pass",
+      detail: expect.stringContaining("role/teams/platform/experiment-operator") as unknown,
+    });
     // An image lock without digests: every image is named, with the command that pins them (a warning only).
     const pins = byCheck(results, "image pins");
     expect(pins.status).toBe("warn");
@@ -83,15 +120,21 @@ describe("preflight", () => {
     expect(byCheck(results, "MSK zones").detail).toBe(
       "zone IDs in this account: us-east-1a = use1-az6, us-east-1b = use1-az1, us-east-1c = use1-az2; none is one MSK refuses (use1-az3)",
     );
-    expect(byCheck(results, "cluster admin").detail).toMatch(/^EKS access entry for arn:aws:iam::123456789012:role\/(teams\/platform\/)?experiment-operator/);
+    expect(byCheck(results, "cluster admin").detail).toMatch(
+      /^EKS access entry for arn:aws:iam::123456789012:role\/(teams\/platform\/)?experiment-operator/,
+    );
     expect(byCheck(results, "credentials").detail).toMatch(/account 123456789012/);
     expect(byCheck(results, "cdk bootstrap").detail).toMatch(/version 29/);
     // others: m5.4xlarge 16 + r5.2xlarge 8 (g5 is not a standard type; the i3 is ours): 1152 − 24 = 1128.
     // stage-48: 48 Cassandra i3.2xlarge × 8 vCPUs + 10 c5.4xlarge workers × 16 (44 detector pods of 2 CPUs, held history).
-    expect(byCheck(results, "vCPU quota").detail).toMatch(/= 1152 vCPUs; 24 in use by other instances, so 1128 available; stage-48 needs 544 \(8 already running/);
+    expect(byCheck(results, "vCPU quota").detail).toMatch(
+      /= 1152 vCPUs; 24 in use by other instances, so 1128 available; stage-48 needs 544 \(8 already running/,
+    );
     expect(byCheck(results, "offered: i3.2xlarge").status).toBe("pass");
     expect(byCheck(results, "offered: c5.4xlarge").status).toBe("pass");
-    expect(byCheck(results, "MSK broker quota (account)").detail).toMatch(/= 90; 6 brokers in other clusters, so 84 available; stage-48 needs 9/);
+    expect(byCheck(results, "MSK broker quota (account)").detail).toMatch(
+      /= 90; 6 brokers in other clusters, so 84 available; stage-48 needs 9/,
+    );
     expect(byCheck(results, "MSK broker quota (cluster)").status).toBe("pass");
     // The throttled GetServiceQuota was retried by the SDK's retry strategy.
     expect(server.requests.filter((r) => r.key === "GetServiceQuota" && quotaCode("L-1216C47A")(r))).toHaveLength(2);
@@ -106,10 +149,18 @@ describe("preflight", () => {
     server.add(
       identity,
       { match: "GetParameter", ...jsonReply(recorded("ssm/GetParameter.parameter-not-found.json"), 400) },
-      { match: "GetServiceQuota", when: quotaCode("L-1216C47A"), ...jsonReply(recorded("service-quotas/GetServiceQuota.L-1216C47A.low.json")) },
+      {
+        match: "GetServiceQuota",
+        when: quotaCode("L-1216C47A"),
+        ...jsonReply(recorded("service-quotas/GetServiceQuota.L-1216C47A.low.json")),
+      },
       instances,
       { match: "DescribeInstanceTypeOfferings", ...xmlReply(recorded("ec2/DescribeInstanceTypeOfferings.i3-not-in-us-east-1c.xml")) },
-      { match: "GetServiceQuota", when: quotaCode("L-EDD31C36"), ...jsonReply(recorded("service-quotas/GetServiceQuota.L-EDD31C36.low.json")) },
+      {
+        match: "GetServiceQuota",
+        when: quotaCode("L-EDD31C36"),
+        ...jsonReply(recorded("service-quotas/GetServiceQuota.L-EDD31C36.low.json")),
+      },
       mskCluster,
       clusters,
       { match: "DescribeAvailabilityZones", ...xmlReply(recorded("ec2/DescribeAvailabilityZones.us-east-1c-is-use1-az3.xml")) },
@@ -127,7 +178,9 @@ describe("preflight", () => {
     expect(vcpu.status).toBe("fail");
     expect(vcpu.detail).toMatch(/= 256 vCPUs; 24 in use by other instances, so 232 available; stage-48 needs 544/);
     expect(vcpu.fix).toMatch(/L-1216C47A\) to at least 568/);
-    expect(vcpu.fix).toMatch(/aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A --desired-value 568 --region us-east-1/);
+    expect(vcpu.fix).toMatch(
+      /aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A --desired-value 568 --region us-east-1/,
+    );
     const i3 = byCheck(results, "offered: i3.2xlarge");
     expect(i3.status).toBe("fail");
     expect(i3.detail).toBe("i3.2xlarge is not offered in us-east-1c");
@@ -151,9 +204,14 @@ describe("preflight", () => {
       { ...vcpuQuota, repeat: true },
       ...healthyAccount,
     );
-    const noKubectl: ToolRunner = (command, args) => (command === "kubectl" ? recordedTools()("nope", args) : recordedTools()(command, args));
+    const noKubectl: ToolRunner = (command, args) =>
+      command === "kubectl" ? recordedTools()("nope", args) : recordedTools()(command, args);
     const results = await runPreflight(ctx, parseStages("stage-3"), options({ runTool: noKubectl }));
-    expect(byCheck(results, "tool: kubectl")).toMatchObject({ status: "fail", detail: "kubectl: not found on PATH", fix: expect.stringMatching(/^install kubectl/) as unknown });
+    expect(byCheck(results, "tool: kubectl")).toMatchObject({
+      status: "fail",
+      detail: "kubectl: not found on PATH",
+      fix: expect.stringMatching(/^install kubectl/) as unknown,
+    });
     const admin = byCheck(results, "cluster admin");
     expect(admin.status).toBe("fail");
     expect(admin.detail).toMatch(/root user cannot be given an EKS access entry/);

@@ -16,8 +16,16 @@ const { server, ctx } = useReplayServer();
 
 const json = (match: string, file: string, extra: Partial<Exchange> = {}): Exchange => ({ match, ...jsonReply(recorded(file)), ...extra });
 const xml = (match: string, file: string, extra: Partial<Exchange> = {}): Exchange => ({ match, ...xmlReply(recorded(file)), ...extra });
-const rest = (match: string | RegExp, file: string, extra: Partial<Exchange> = {}): Exchange => ({ match, ...restJsonReply(recorded(file)), ...extra });
-const ec2Error = (match: string, file: string, extra: Partial<Exchange> = {}): Exchange => ({ match, ...xmlReply(recorded(file), 400), ...extra });
+const rest = (match: string | RegExp, file: string, extra: Partial<Exchange> = {}): Exchange => ({
+  match,
+  ...restJsonReply(recorded(file)),
+  ...extra,
+});
+const ec2Error = (match: string, file: string, extra: Partial<Exchange> = {}): Exchange => ({
+  match,
+  ...xmlReply(recorded(file), 400),
+  ...extra,
+});
 
 const clusters = (file: string) => rest("GET /api/v2/clusters", file);
 const configurations = (file: string) => rest("GET /v1/configurations", file);
@@ -39,10 +47,19 @@ function fakeTime() {
 describe("ARNs", () => {
   it("maps each service's ARN to a kind and the id its delete call takes", () => {
     expect(resourceFromArn("arn:aws:ec2:us-east-1:123456789012:instance/i-0123")).toMatchObject({ kind: "ec2-instance", id: "i-0123" });
-    expect(resourceFromArn("arn:aws:logs:us-east-1:123456789012:log-group:/aws/eks/anomaly/cluster:*")).toMatchObject({ kind: "logs-log-group", id: "/aws/eks/anomaly/cluster" });
-    expect(resourceFromArn("arn:aws:eks:us-east-1:123456789012:nodegroup/anomaly/workers/9ac9a4d8")).toMatchObject({ kind: "eks-nodegroup", id: "workers", detail: { clusterName: "anomaly" } });
+    expect(resourceFromArn("arn:aws:logs:us-east-1:123456789012:log-group:/aws/eks/anomaly/cluster:*")).toMatchObject({
+      kind: "logs-log-group",
+      id: "/aws/eks/anomaly/cluster",
+    });
+    expect(resourceFromArn("arn:aws:eks:us-east-1:123456789012:nodegroup/anomaly/workers/9ac9a4d8")).toMatchObject({
+      kind: "eks-nodegroup",
+      id: "workers",
+      detail: { clusterName: "anomaly" },
+    });
     expect(resourceFromArn("arn:aws:s3:::anomaly-results")).toMatchObject({ kind: "s3-bucket", id: "anomaly-results" });
-    expect(resourceFromArn("arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/k8s-x/50dc")).toMatchObject({ kind: "elbv2-load-balancer" });
+    expect(resourceFromArn("arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/k8s-x/50dc")).toMatchObject({
+      kind: "elbv2-load-balancer",
+    });
     expect(resourceFromArn("arn:aws:kms:us-east-1:1:key/1234abcd")).toMatchObject({ kind: "kms-key", id: "1234abcd" });
     expect(resourceFromArn("arn:aws:lambda:us-east-1:1:function:f")).toMatchObject({ kind: "other", type: "lambda function" });
   });
@@ -123,11 +140,22 @@ describe("sweep", () => {
     );
     const time = fakeTime();
     const lines: string[] = [];
-    const report = await sweepExperiment(ctx, "anomaly", { delete: true, initialDelayMs: 1000, maxDelayMs: 4000, ...time, log: (l) => lines.push(l) });
+    const report = await sweepExperiment(ctx, "anomaly", {
+      delete: true,
+      initialDelayMs: 1000,
+      maxDelayMs: 4000,
+      ...time,
+      log: (l) => lines.push(l),
+    });
     expect(report.remaining).toEqual([]);
     expect(report.rounds).toBe(5);
     expect(time.sleeps).toEqual([1000, 2000, 4000, 4000]);
-    const deletes = server.keys().filter((k) => /^(Delete|Terminate|Schedule|Revoke|DELETE|POST)/.test(k)).map((k) => k.replace(/ \/.*/, (m) => (m.includes("clusters") ? " cluster" : m.includes("configurations") ? " configuration" : " bucket")));
+    const deletes = server
+      .keys()
+      .filter((k) => /^(Delete|Terminate|Schedule|Revoke|DELETE|POST)/.test(k))
+      .map((k) =>
+        k.replace(/ \/.*/, (m) => (m.includes("clusters") ? " cluster" : m.includes("configurations") ? " configuration" : " bucket")),
+      );
     expect(deletes).toEqual([
       "DELETE cluster", // MSK first: it takes longest
       "DeleteLoadBalancer", // the Kubernetes-made NLB found in the VPC (untagged)
@@ -152,7 +180,9 @@ describe("sweep", () => {
     expect(revoke.form.has("IpPermissions.2.IpProtocol")).toBe(false);
     expect(revoke.form.has("IpPermissions.1.IpRanges.1.CidrIp")).toBe(false);
     expect(server.requests.find((r) => r.key === "ScheduleKeyDeletion")!.body).toContain('"PendingWindowInDays":7');
-    expect(lines.join("\n")).toMatch(/blocked {3}ec2-security-group sg-0b2c3d4e5f6a70819 \(DependencyViolation: resource sg-0b2c3d4e5f6a70819 has a dependent object\)/);
+    expect(lines.join("\n")).toMatch(
+      /blocked {3}ec2-security-group sg-0b2c3d4e5f6a70819 \(DependencyViolation: resource sg-0b2c3d4e5f6a70819 has a dependent object\)/,
+    );
     expect(lines.join("\n")).toMatch(/blocked {3}ec2-network-interface eni-0f1e2d3c4b5a69788 \(owned by an AWS service/);
     expect(report.done.find((e) => e.resource.kind === "kms-key")!.outcome.status).toBe("scheduled");
     expect(report.done.find((e) => e.resource.kind === "s3-bucket")!.outcome.status).toBe("gone");
@@ -168,13 +198,25 @@ describe("sweep", () => {
       xml("DescribeSecurityGroups", "ec2/DescribeSecurityGroups.sg-0b2c3d4e5f6a70819.xml", { ...byGroupId, repeat: true }),
       xml("RevokeSecurityGroupIngress", "ec2/RevokeSecurityGroupIngress.xml", { repeat: true }),
     );
-    server.add({ ...clusters("kafka/ListClustersV2.others-only.json"), repeat: true }, { ...configurations("kafka/ListConfigurations.others-only.json"), repeat: true });
+    server.add(
+      { ...clusters("kafka/ListClustersV2.others-only.json"), repeat: true },
+      { ...configurations("kafka/ListConfigurations.others-only.json"), repeat: true },
+    );
     const time = fakeTime();
-    const report = await sweepExperiment(ctx, "anomaly", { delete: true, timeoutMs: 10_000, initialDelayMs: 1000, maxDelayMs: 4000, ...time });
+    const report = await sweepExperiment(ctx, "anomaly", {
+      delete: true,
+      timeoutMs: 10_000,
+      initialDelayMs: 1000,
+      maxDelayMs: 4000,
+      ...time,
+    });
     expect(time.sleeps).toEqual([1000, 2000, 4000]);
     expect(report.rounds).toBe(4);
     expect(report.remaining).toHaveLength(1);
-    expect(report.remaining[0]).toMatchObject({ resource: { kind: "ec2-security-group", id: "sg-0b2c3d4e5f6a70819" }, outcome: { status: "blocked" } });
+    expect(report.remaining[0]).toMatchObject({
+      resource: { kind: "ec2-security-group", id: "sg-0b2c3d4e5f6a70819" },
+      outcome: { status: "blocked" },
+    });
     expect(report.remaining[0]!.outcome.detail).toMatch(/^DependencyViolation/);
     expect(server.keys().filter((k) => k === "DeleteSecurityGroup")).toHaveLength(4);
     expect(sweepReport(report, true)).toMatch(/1 resource\(s\) of experiment anomaly remain after 4 round\(s\)/);
@@ -183,7 +225,13 @@ describe("sweep", () => {
 
 describe("npm run sweep", () => {
   const run = async (args: string[]) => {
-    const env = { ...process.env, AWS_ENDPOINT_URL: server.endpoint, AWS_ACCESS_KEY_ID: testCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey, AWS_REGION: "us-east-1" };
+    const env = {
+      ...process.env,
+      AWS_ENDPOINT_URL: server.endpoint,
+      AWS_ACCESS_KEY_ID: testCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey,
+      AWS_REGION: "us-east-1",
+    };
     try {
       const { stdout } = await promisify(execFile)("tsx", ["scripts/sweep.ts", ...args], { env });
       return { code: 0, stdout };
@@ -193,11 +241,19 @@ describe("npm run sweep", () => {
     }
   };
   it("exits 0 when nothing is left and 1 while something remains", async () => {
-    server.add(json("GetResources", "tagging/GetResources.empty.json"), clusters("kafka/ListClustersV2.others-only.json"), configurations("kafka/ListConfigurations.others-only.json"));
+    server.add(
+      json("GetResources", "tagging/GetResources.empty.json"),
+      clusters("kafka/ListClustersV2.others-only.json"),
+      configurations("kafka/ListConfigurations.others-only.json"),
+    );
     const empty = await run(["--experiment", "anomaly"]);
     expect(empty.stdout).toMatch(/nothing tagged anomaly-kit:experiment=anomaly is left/);
     expect(empty.code).toBe(0);
-    server.add(json("GetResources", "tagging/GetResources.sg-only.json"), clusters("kafka/ListClustersV2.others-only.json"), configurations("kafka/ListConfigurations.others-only.json"));
+    server.add(
+      json("GetResources", "tagging/GetResources.sg-only.json"),
+      clusters("kafka/ListClustersV2.others-only.json"),
+      configurations("kafka/ListConfigurations.others-only.json"),
+    );
     const left = await run(["--experiment", "anomaly"]);
     expect(left.stdout).toMatch(/ec2-security-group {2}sg-0b2c3d4e5f6a70819/);
     expect(left.code).toBe(1);

@@ -6,7 +6,15 @@ import { describe, expect, it } from "vitest";
 import type { CeilingStep } from "../../../scripts/bench/ceiling.ts";
 import type { DrainTrial } from "../../../scripts/bench/drain.ts";
 import { interleavedPlan, runInterleaved, type Attempt } from "../../../scripts/bench/interleave.ts";
-import { cpuWindow, interference, parsePidStat, parseProcStatBusy, perThousand, ticksByRole, type CpuSnapshot } from "../../../scripts/bench/proc-cpu.ts";
+import {
+  cpuWindow,
+  interference,
+  parsePidStat,
+  parseProcStatBusy,
+  perThousand,
+  ticksByRole,
+  type CpuSnapshot,
+} from "../../../scripts/bench/proc-cpu.ts";
 import { bottleneck, medianOfRecords, pairRatios, relativeDifference, spread } from "../../../scripts/bench/stats.ts";
 import { hasSettled, roundsSettled, warmUp, type WarmupRound } from "../../../scripts/bench/warmup.ts";
 
@@ -35,10 +43,23 @@ describe("spread and ratios", () => {
 });
 
 describe("warm-up", () => {
-  const round = (drain: number, ceiling: number, p99: number): WarmupRound => ({ seconds: 0, drainChecksPerSecond: drain, ceilingOpsPerSecond: ceiling, ceilingP99Ms: p99 });
+  const round = (drain: number, ceiling: number, p99: number): WarmupRound => ({
+    seconds: 0,
+    drainChecksPerSecond: drain,
+    ceilingOpsPerSecond: ceiling,
+    ceilingP99Ms: p99,
+  });
 
   it("settles when the last two values of every series agree within the tolerance", () => {
-    expect(hasSettled([[100, 104], [50, 51]], 0.05)).toBe(true);
+    expect(
+      hasSettled(
+        [
+          [100, 104],
+          [50, 51],
+        ],
+        0.05,
+      ),
+    ).toBe(true);
     expect(hasSettled([[100, 110]], 0.05)).toBe(false);
     expect(hasSettled([[100]], 0.05)).toBe(false);
   });
@@ -60,13 +81,27 @@ describe("warm-up", () => {
   };
 
   it("runs rounds until the figures settle, then stops", async () => {
-    const w = await warmUp({ ...fakeTrials([400, 900, 1400, 1450, 1460]), minRounds: 2, maxRounds: 10, maxSeconds: 600, tolerance: 0.05, log: () => {} });
+    const w = await warmUp({
+      ...fakeTrials([400, 900, 1400, 1450, 1460]),
+      minRounds: 2,
+      maxRounds: 10,
+      maxSeconds: 600,
+      tolerance: 0.05,
+      log: () => {},
+    });
     expect(w.rounds.map((r) => r.drainChecksPerSecond)).toEqual([400, 900, 1400, 1450]);
     expect(w.settled).toBe(true);
   });
 
   it("stops at the round bound and says it did not settle", async () => {
-    const w = await warmUp({ ...fakeTrials([400, 900, 1400, 1900]), minRounds: 2, maxRounds: 3, maxSeconds: 600, tolerance: 0.05, log: () => {} });
+    const w = await warmUp({
+      ...fakeTrials([400, 900, 1400, 1900]),
+      minRounds: 2,
+      maxRounds: 3,
+      maxSeconds: 600,
+      tolerance: 0.05,
+      log: () => {},
+    });
     expect(w.rounds).toHaveLength(3);
     expect(w.settled).toBe(false);
   });
@@ -125,7 +160,12 @@ describe("CPU accounting from /proc", () => {
     expect(ticksByRole(table, { detector: [10], cassandra: [20] })).toEqual({ detector: 12, cassandra: 100 });
   });
 
-  const snap = (atMs: number, busyTicks: number, roleTicks: Record<string, number>, loadAverage1m = 1): CpuSnapshot => ({ atMs, busyTicks, roleTicks, loadAverage1m });
+  const snap = (atMs: number, busyTicks: number, roleTicks: Record<string, number>, loadAverage1m = 1): CpuSnapshot => ({
+    atMs,
+    busyTicks,
+    roleTicks,
+    loadAverage1m,
+  });
 
   it("what others used in a window, and when that disturbs a trial", () => {
     // 10 s on 2 cores; we used 12 s of CPU, the machine was busy 16 s: others 4 s = 20 % of 20 core-seconds.

@@ -12,7 +12,10 @@ const text = (read: number[], write: number[]) =>
       ["read", read],
       ["write", write],
     ].flatMap(([stage, counts]) =>
-      ["0.01", "0.1", "1", "+Inf"].map((le, i) => `detector_stage_duration_seconds_bucket{le="${le}",service="detector",stage="${stage as string}"} ${(counts as number[])[i]}`),
+      ["0.01", "0.1", "1", "+Inf"].map(
+        (le, i) =>
+          `detector_stage_duration_seconds_bucket{le="${le}",service="detector",stage="${stage as string}"} ${(counts as number[])[i]}`,
+      ),
     ),
     'detector_stage_duration_seconds_sum{service="detector",stage="read"} 12.5',
     'detector_stage_duration_seconds_count{service="detector",stage="read"} 100',
@@ -39,7 +42,15 @@ describe("histogram buckets", () => {
     expect(quantileUpperBound(between, 0.1)).toBe(0.1);
     expect(quantileUpperBound(before, 0.5)).toBe(0.1);
     expect(quantileUpperBound(new Map([[Infinity, 0]]), 0.99)).toBeNaN();
-    expect(quantileUpperBound(new Map([[1, 0], [Infinity, 5]]), 0.99)).toBe(Infinity);
+    expect(
+      quantileUpperBound(
+        new Map([
+          [1, 0],
+          [Infinity, 5],
+        ]),
+        0.99,
+      ),
+    ).toBe(Infinity);
     expect([...addBuckets([before, before])].map(([, n]) => n)).toEqual([20, 180, 198, 200]);
   });
 });
@@ -64,19 +75,39 @@ describe("the grid's criterion", () => {
 
   it("compares adaptive with the best fixed setting whose p99 is under the bound", () => {
     // fixed 1024 is fastest but its p99 passes the bound: the best admissible fixed setting is 64.
-    const [r] = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 1200, 2500), trial("adaptive", 960, 250)], grid, [capacity], o);
+    const [r] = summarizeGrid(
+      [trial("fixed 64", 1000, 100), trial("fixed 1024", 1200, 2500), trial("adaptive", 960, 250)],
+      grid,
+      [capacity],
+      o,
+    );
     expect(r).toMatchObject({ bestFixed: "fixed 64", adaptiveShareOfBest: 0.96, met: true });
   });
 
   it("misses below the share, or when adaptive's own p99 passes the bound", () => {
-    const slow = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 940, 100)], grid, [capacity], o)[0]!;
+    const slow = summarizeGrid(
+      [trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 940, 100)],
+      grid,
+      [capacity],
+      o,
+    )[0]!;
     expect(slow).toMatchObject({ bestFixed: "fixed 64", adaptiveShareOfBest: 0.94, met: false });
-    const late = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 1100, 1500)], grid, [capacity], o)[0]!;
+    const late = summarizeGrid(
+      [trial("fixed 64", 1000, 100), trial("fixed 1024", 900, 100), trial("adaptive", 1100, 1500)],
+      grid,
+      [capacity],
+      o,
+    )[0]!;
     expect(late).toMatchObject({ adaptiveShareOfBest: 1.1, met: false });
   });
 
   it("leaves a setting's p99 null when no trial of it knows one, and keeps it out of the criterion", () => {
-    const [r] = summarizeGrid([trial("fixed 64", 1000, 100), trial("fixed 1024", 1200, null), trial("adaptive", 960, 100), trial("adaptive", 900, null, 1)], grid, [capacity], o);
+    const [r] = summarizeGrid(
+      [trial("fixed 64", 1000, 100), trial("fixed 1024", 1200, null), trial("adaptive", 960, 100), trial("adaptive", 900, null, 1)],
+      grid,
+      [capacity],
+      o,
+    );
     expect(r!.settings.find((x) => x.setting === "fixed 1024")!.p99Ms).toBeNull();
     // The unknown trial counts for the rate, not for the p99.
     expect(r!.settings.find((x) => x.setting === "adaptive")).toMatchObject({ checksPerSecond: { n: 2 }, p99Ms: { median: 100, n: 1 } });

@@ -2,7 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { keyClassLatency } from "../../../scripts/bench/key-class-latency.ts";
 
-const v = (id: string, seq: number, checkedAt: number, latency: number, anomaly = false) => ({ id, seq, anomaly, time: checkedAt - latency, checkedAt });
+const v = (id: string, seq: number, checkedAt: number, latency: number, anomaly = false) => ({
+  id,
+  seq,
+  anomaly,
+  time: checkedAt - latency,
+  checkedAt,
+});
 
 describe("keyClassLatency", () => {
   it("counts a check as a priority key's when an earlier check of its key flagged within the window", () => {

@@ -16,7 +16,10 @@ describe("README benchmark section", () => {
   const row = (label: string) => {
     const line = section.split("\n").find((l) => l.startsWith(`| ${label}`));
     expect(line, label).toBeDefined();
-    return line!.split("|").slice(1, -1).map((c) => c.trim());
+    return line!
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
   };
   const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
 
@@ -30,7 +33,11 @@ describe("README benchmark section", () => {
     const [, ceiling] = row("Cassandra ceiling");
     expect(ceiling).toMatch(new RegExp(`^${latest.ceilingOpsPerSecond.median} \\(`));
     const [, drain, , drainVerdict] = row("Pipeline drain rate");
-    expect(drain).toMatch(new RegExp(`^${latest.drainChecksPerSecond.median} \\(${latest.drainChecksPerSecond.min} – ${latest.drainChecksPerSecond.max}, n = ${latest.drainChecksPerSecond.n}\\)$`));
+    expect(drain).toMatch(
+      new RegExp(
+        `^${latest.drainChecksPerSecond.median} \\(${latest.drainChecksPerSecond.min} – ${latest.drainChecksPerSecond.max}, n = ${latest.drainChecksPerSecond.n}\\)$`,
+      ),
+    );
     expect(drainVerdict).toBe(verdict(latest.drainChecksPerSecond.median >= t.pipelineChecksPerSecond));
     const [, ratio, , ratioVerdict] = row("Pipeline ÷ ceiling");
     expect(ratio).toMatch(new RegExp(`^${latest.ratio.median} \\(`));

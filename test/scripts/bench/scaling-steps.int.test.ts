@@ -14,18 +14,22 @@ import type { ScalingTrial } from "../../../scripts/bench/scaling-steps.ts";
 import { runCli, stallBoundedTestTimeoutMs } from "../../stall-bounded.ts";
 
 describe("npm run bench:scaling -- --smoke", () => {
-  it("scales out and in under a backlog, loses nothing, and writes JSON and a chart", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "bench-scaling-"));
-    const r = await runCli("bench-scaling.ts", ["--smoke", "--output-dir", dir]);
-    expect(r.code, r.stderr).toBe(0);
-    const t = JSON.parse(readFileSync(join(dir, "scaling-steps.json"), "utf8")) as ScalingTrial;
-    expect(t.steps.map((s) => s.kind)).toEqual(["out", "in"]);
-    expect(t.steps[1]!.atSeconds).toBeGreaterThan(t.steps[0]!.atSeconds);
-    // Its own join, then at least one rebalance per step.
-    expect(t.firstDetectorGroupJoins).toBeGreaterThanOrEqual(3);
-    expect(t.unchecked).toBe(0);
-    expect(t.notStored).toBe(0);
-    expect(t.storedRowsMinusEvents).toBe(0);
-    expect(existsSync(join(dir, "scaling-steps.png"))).toBe(true);
-  }, stallBoundedTestTimeoutMs);
+  it(
+    "scales out and in under a backlog, loses nothing, and writes JSON and a chart",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "bench-scaling-"));
+      const r = await runCli("bench-scaling.ts", ["--smoke", "--output-dir", dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const t = JSON.parse(readFileSync(join(dir, "scaling-steps.json"), "utf8")) as ScalingTrial;
+      expect(t.steps.map((s) => s.kind)).toEqual(["out", "in"]);
+      expect(t.steps[1]!.atSeconds).toBeGreaterThan(t.steps[0]!.atSeconds);
+      // Its own join, then at least one rebalance per step.
+      expect(t.firstDetectorGroupJoins).toBeGreaterThanOrEqual(3);
+      expect(t.unchecked).toBe(0);
+      expect(t.notStored).toBe(0);
+      expect(t.storedRowsMinusEvents).toBe(0);
+      expect(existsSync(join(dir, "scaling-steps.png"))).toBe(true);
+    },
+    stallBoundedTestTimeoutMs,
+  );
 });

@@ -2,21 +2,45 @@
 import { describe, expect, it } from "vitest";
 import type { VerdictRecord } from "../../../app/events/verdict-codec.ts";
 import type { SpatialInjection } from "../../../app/loadgen/spatial-model.ts";
-import { drainRate, interleavedModes, scoreSpatial, spatialModes, summarise, type SpatialTrial } from "../../../scripts/bench/spatial-throughput.ts";
+import {
+  drainRate,
+  interleavedModes,
+  scoreSpatial,
+  spatialModes,
+  summarise,
+  type SpatialTrial,
+} from "../../../scripts/bench/spatial-throughput.ts";
 
-const verdict = (seq: number, spatial?: { anomaly: boolean; nearestMetres?: number; rounds?: number; truncated?: boolean }): VerdictRecord =>
+const verdict = (
+  seq: number,
+  spatial?: { anomaly: boolean; nearestMetres?: number; rounds?: number; truncated?: boolean },
+): VerdictRecord =>
   ({
     seq,
     checkedAt: 1000 + seq,
     ...(spatial === undefined
       ? {}
-      : { spatial: { anomaly: spatial.anomaly, nearestMetres: spatial.nearestMetres ?? 10, rounds: spatial.rounds ?? 1, truncated: spatial.truncated ?? false } }),
+      : {
+          spatial: {
+            anomaly: spatial.anomaly,
+            nearestMetres: spatial.nearestMetres ?? 10,
+            rounds: spatial.rounds ?? 1,
+            truncated: spatial.truncated ?? false,
+          },
+        }),
   }) as unknown as VerdictRecord;
 const injection = (seq: number, kind: SpatialInjection["kind"]): SpatialInjection => ({ seq, kind, hotSpot: 0, size: 20 });
 
 describe("interleavedModes", () => {
   it("runs every mode once per repeat, rotating the order by one each repeat", () => {
-    expect(interleavedModes(spatialModes, 2).map((x) => `${x.repeat}:${x.mode}`)).toEqual(["0:off", "0:geohash", "0:sai", "1:geohash", "1:sai", "1:off"]);
+    expect(interleavedModes(spatialModes, 2).map((x) => `${x.repeat}:${x.mode}`)).toEqual([
+      "0:off",
+      "0:geohash",
+      "0:sai",
+      "1:geohash",
+      "1:sai",
+      "1:off",
+    ]);
   });
 });
 
@@ -34,7 +58,14 @@ describe("scoreSpatial", () => {
   const s = scoreSpatial(verdicts, truth, 1000);
 
   it("recall over the injected value outliers, precision over the flags after the warm-up", () => {
-    expect(s).toMatchObject({ checked: 7, spatiallyChecked: 6, valueOutliers: 3, valueOutliersFlagged: 2, truePositives: 1, falsePositives: 1 });
+    expect(s).toMatchObject({
+      checked: 7,
+      spatiallyChecked: 6,
+      valueOutliers: 3,
+      valueOutliersFlagged: 2,
+      truePositives: 1,
+      falsePositives: 1,
+    });
     expect(s.recall).toBeCloseTo(2 / 3);
     expect(s.precision).toBe(0.5);
   });

@@ -29,7 +29,15 @@ describe("planFaults", () => {
 
 describe("planFaults on the cluster", () => {
   it("plans each cluster fault once besides the detector kills", () => {
-    const plan = planFaults({ kills: 2, restartKafka: false, restartCassandra: false, cluster: clusterFaults, startSeconds: 10, endSeconds: 200, seed: 3 });
+    const plan = planFaults({
+      kills: 2,
+      restartKafka: false,
+      restartCassandra: false,
+      cluster: clusterFaults,
+      startSeconds: 10,
+      endSeconds: 200,
+      seed: 3,
+    });
     expect(plan.map((f) => f.kind).sort()).toEqual(["kill-detector", "kill-detector", ...clusterFaults].sort());
   });
 });

@@ -82,7 +82,9 @@ describe("stage resources", () => {
   });
   it("knows which families the standard quota covers", () => {
     expect(["i3.2xlarge", "c5.4xlarge", "c7i.2xlarge", "m5.large", "t3.micro"].every(isStandardOnDemandType)).toBe(true);
-    expect(["p4d.24xlarge", "g5.xlarge", "inf2.xlarge", "x2idn.large", "hpc6a.48xlarge", "dl1.24xlarge"].some(isStandardOnDemandType)).toBe(false);
+    expect(["p4d.24xlarge", "g5.xlarge", "inf2.xlarge", "x2idn.large", "hpc6a.48xlarge", "dl1.24xlarge"].some(isStandardOnDemandType)).toBe(
+      false,
+    );
   });
 });
 
@@ -90,7 +92,10 @@ describe("experiment plan", () => {
   it("sums stages for the duration and finds the largest", () => {
     const e = planExperiment(parseStages("3,6,12,24,48"), { hoursPerStage: 0.5, mskStorageGiBPerBroker: 100 });
     expect(e.total.partial).toBe(false);
-    expect(e.total.cost).toBeCloseTo(e.stages.reduce((s, x) => s + x.hourly.perHour * 0.5, 0), 9);
+    expect(e.total.cost).toBeCloseTo(
+      e.stages.reduce((s, x) => s + x.hourly.perHour * 0.5, 0),
+      9,
+    );
     expect(e.largest.stage).toBe("stage-48");
     expect(e.largest.mskBrokers).toBe(9);
     const text = planReport(e);
@@ -121,12 +126,19 @@ describe("npm run plan", () => {
     expect(json.total.cost).toBeGreaterThan(0);
   });
   it("shows one MSK storage per broker for every stage 3 → 48, and takes --msk-storage-gib through the size model", () => {
-    const json = JSON.parse(run("3,6,12,24,48", "--json")) as { stages: { plan: { kafka: { brokers: number; storageGiBPerBroker: number } }; hourly: { lines: { item: string; quantity?: number }[] } }[] };
+    const json = JSON.parse(run("3,6,12,24,48", "--json")) as {
+      stages: {
+        plan: { kafka: { brokers: number; storageGiBPerBroker: number } };
+        hourly: { lines: { item: string; quantity?: number }[] };
+      }[];
+    };
     const perBroker = json.stages.map((s) => s.hourly.lines.find((l) => l.item === "MSK broker storage")!.quantity! / s.plan.kafka.brokers);
     expect(new Set(perBroker).size).toBe(1);
     expect(perBroker[0]).toBe(json.stages[0]!.plan.kafka.storageGiBPerBroker);
     expect(run("3,6,12,24,48")).toContain(`MSK storage: ${perBroker[0]} GiB per broker, set once for the experiment`);
-    expect(() => execFileSync("tsx", ["scripts/plan.ts", "3,48", "--msk-storage-gib", "100"], { stdio: "pipe" })).toThrow(/kafkaStorageGiB = 100: allowed: at least \d+/);
+    expect(() => execFileSync("tsx", ["scripts/plan.ts", "3,48", "--msk-storage-gib", "100"], { stdio: "pipe" })).toThrow(
+      /kafkaStorageGiB = 100: allowed: at least \d+/,
+    );
   });
   it("exits 2 with the size model's message on a bad stage", () => {
     expect(() => execFileSync("tsx", ["scripts/plan.ts", "stage-99"], { stdio: "pipe" })).toThrow(/stage "stage-99"/);

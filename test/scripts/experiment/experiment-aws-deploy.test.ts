@@ -29,7 +29,8 @@ const stackName = kitStackNames(experimentId).cassandra;
 let stage3: CfnTemplate;
 let stage6: CfnTemplate;
 beforeAll(() => {
-  const template = (nodes: number) => synthKit({ cassandraNodes: nodes, experimentId }, { nag: false }).templates[`${stackName}.template.json`]!;
+  const template = (nodes: number) =>
+    synthKit({ cassandraNodes: nodes, experimentId }, { nag: false }).templates[`${stackName}.template.json`]!;
   stage3 = template(3);
   stage6 = template(6);
 }, 180_000);
@@ -37,7 +38,12 @@ beforeAll(() => {
 const xmlEscape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const deployedIs = (template: CfnTemplate): Exchange => ({
   match: "GetTemplate",
-  ...xmlReply(recorded("cloudformation/GetTemplate.xml").replace(/<TemplateBody>[\s\S]*<\/TemplateBody>/, `<TemplateBody>${xmlEscape(JSON.stringify(template))}</TemplateBody>`)),
+  ...xmlReply(
+    recorded("cloudformation/GetTemplate.xml").replace(
+      /<TemplateBody>[\s\S]*<\/TemplateBody>/,
+      `<TemplateBody>${xmlEscape(JSON.stringify(template))}</TemplateBody>`,
+    ),
+  ),
 });
 
 /** The stand-in cdk's assembly (stage 6's Cassandra template) and call log, in a new folder. */
@@ -50,7 +56,12 @@ function standInCdk(): { dir: string; calls: () => string[][] } {
   process.env.FAKE_CDK_CALLS = join(dir, "calls.jsonl");
   writeFileSync(process.env.FAKE_CDK_CALLS, "");
   const log = process.env.FAKE_CDK_CALLS;
-  const calls = () => readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as string[]);
+  const calls = () =>
+    readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as string[]);
   return { dir, calls };
 }
 
@@ -70,7 +81,10 @@ async function deployStage6(replaceCassandraNodes: boolean): Promise<{ calls: st
   const { dir, calls } = standInCdk();
   const workDir = join(dir, "work");
   const runner = new AwsStageRunner(runnerOptions(workDir, replaceCassandraNodes));
-  const error = await runner.deploy(6, new Progress({ write: () => true }), new AbortController().signal).then(() => undefined, (e: unknown) => e);
+  const error = await runner.deploy(6, new Progress({ write: () => true }), new AbortController().signal).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   return { calls: calls(), error, workDir };
 }
 

@@ -6,14 +6,33 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sizePlanFrom } from "../../../cdk/size/size-plan.ts";
 import type { AwsContext } from "../../../scripts/aws/aws-context.ts";
-import { consumedPartitionsQuery, PrometheusClient, PrometheusError, readWindow, windowQueries } from "../../../scripts/experiment/prometheus-query.ts";
-import { cassandraRingReadiness, checkAwsReadiness, KubeApi, NotReadyError, ReadinessFailedError, readinessDeps, ringQueries, waitAwsReady } from "../../../scripts/experiment/readiness.ts";
+import {
+  consumedPartitionsQuery,
+  PrometheusClient,
+  PrometheusError,
+  readWindow,
+  windowQueries,
+} from "../../../scripts/experiment/prometheus-query.ts";
+import {
+  cassandraRingReadiness,
+  checkAwsReadiness,
+  KubeApi,
+  NotReadyError,
+  ReadinessFailedError,
+  readinessDeps,
+  ringQueries,
+  waitAwsReady,
+} from "../../../scripts/experiment/readiness.ts";
 import { AwsStageRunner, cdkContextArgs, loadRatePatch, setLoadRate } from "../../../scripts/experiment/stage-runner-aws.ts";
 import { cassandraSetupFailedMarker } from "../../../cdk/cassandra-user-data.ts";
 import { jsonReply, ReplayServer, restJsonReply, testCredentials, xmlReply, type Exchange } from "../../recorded/replay-server.ts";
 import { recorded } from "../../recorded/recorded.ts";
 
-const rest = (match: string | RegExp, file: string, extra: Partial<Exchange> = {}): Exchange => ({ match, ...restJsonReply(recorded(file)), ...extra });
+const rest = (match: string | RegExp, file: string, extra: Partial<Exchange> = {}): Exchange => ({
+  match,
+  ...restJsonReply(recorded(file)),
+  ...extra,
+});
 
 const server = new ReplayServer();
 let ctx: AwsContext;
@@ -47,27 +66,48 @@ const ringReady: RingFiles = {
   downEndpoints: "prometheus/ring-downendpoints.none.json",
 };
 /** The third node's exporter answers (its JVM runs) but it is still bootstrapping into the ring. */
-const ringThirdJoining: Partial<RingFiles> = { joined: "prometheus/ring-joined.2-of-3.json", bootstrapMode: "prometheus/ring-bootstrapmode.third-joining.json" };
+const ringThirdJoining: Partial<RingFiles> = {
+  joined: "prometheus/ring-joined.2-of-3.json",
+  bootstrapMode: "prometheus/ring-bootstrapmode.third-joining.json",
+};
 const queryParam = (q: string) => new URLSearchParams({ query: q }).toString().replace(/^query=/, "");
 const ringExchanges = (over: Partial<RingFiles>): Exchange[] =>
   (Object.keys(ringQueries) as (keyof typeof ringQueries)[]).map((k) =>
-    rest(new RegExp(`^GET ${promPath}/api/v1/query\\?query=${queryParam(ringQueries[k]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(&|$)`), over[k] ?? ringReady[k]),
+    rest(
+      new RegExp(`^GET ${promPath}/api/v1/query\\?query=${queryParam(ringQueries[k]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(&|$)`),
+      over[k] ?? ringReady[k],
+    ),
   );
 
-const schemaJobs = /^GET \/apis\/batch\/v1\/namespaces\/exp-a\/jobs\?labelSelector=app\.kubernetes\.io%2Fname%3Dschema%2Capp\.kubernetes\.io%2Fpart-of%3Danomaly-kit$/;
+const schemaJobs =
+  /^GET \/apis\/batch\/v1\/namespaces\/exp-a\/jobs\?labelSelector=app\.kubernetes\.io%2Fname%3Dschema%2Capp\.kubernetes\.io%2Fpart-of%3Danomaly-kit$/;
 /** Node 0 found by its Name tag (running or pending), then the CA certificate secret its tag names. */
 const setupExchanges = (over: { node0?: string; secret?: string } = {}): Exchange[] => [
   {
     match: "DescribeInstances",
-    when: (r) => r.form.get("Filter.1.Name") === "tag:Name" && r.form.get("Filter.1.Value.1") === "exp-a-CassandraNode01" && r.form.get("Filter.2.Name") === "instance-state-name",
+    when: (r) =>
+      r.form.get("Filter.1.Name") === "tag:Name" &&
+      r.form.get("Filter.1.Value.1") === "exp-a-CassandraNode01" &&
+      r.form.get("Filter.2.Name") === "instance-state-name",
     ...xmlReply(recorded(over.node0 ?? "ec2/DescribeInstances.cassandra-node-0.xml")),
   },
   ...(over.node0 === undefined
-    ? [{ match: "GetSecretValue", when: (r: { body: string }) => r.body.includes("ClusterCaCertificate8E2F41C7"), ...jsonReply(recorded(over.secret ?? "secretsmanager/GetSecretValue.ca-certificate.json")) }]
+    ? [
+        {
+          match: "GetSecretValue",
+          when: (r: { body: string }) => r.body.includes("ClusterCaCertificate8E2F41C7"),
+          ...jsonReply(recorded(over.secret ?? "secretsmanager/GetSecretValue.ca-certificate.json")),
+        },
+      ]
     : []),
 ];
 
-const readyExchanges = (over: Partial<Record<"nodegroup" | "msk" | "pods" | "jobs", string>> & { ring?: Partial<RingFiles>; setup?: { node0?: string; secret?: string } } = {}): Exchange[] => [
+const readyExchanges = (
+  over: Partial<Record<"nodegroup" | "msk" | "pods" | "jobs", string>> & {
+    ring?: Partial<RingFiles>;
+    setup?: { node0?: string; secret?: string };
+  } = {},
+): Exchange[] => [
   rest("GET /clusters/exp-a-eks", "eks/DescribeCluster.active.json"),
   rest(/^GET \/clusters\/exp-a-eks\/node-groups(\?|$)/, "eks/ListNodegroups.one.json"),
   rest(/^GET \/clusters\/exp-a-eks\/node-groups\/Workers/, over.nodegroup ?? "eks/DescribeNodegroup.active-2.json"),
@@ -101,12 +141,24 @@ describe("AWS readiness", () => {
   });
 
   it("is not ready while node 0's set-up runs, node 0 is not launched, or the newest schema Job has not succeeded", async () => {
-    server.add(...readyExchanges({ setup: { secret: "secretsmanager/GetSecretValue.placeholder.json" }, jobs: "kubernetes/jobs.schema-new-running.json" }));
-    let notReady = Object.fromEntries((await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan)).filter((c) => !c.ready).map((c) => [c.name, c.detail]));
-    expect(notReady).toEqual({ "cassandra set-up": "node 0's set-up still running", "schema job": "schema-5eed9876fedc running (1 failed attempt(s))" });
+    server.add(
+      ...readyExchanges({
+        setup: { secret: "secretsmanager/GetSecretValue.placeholder.json" },
+        jobs: "kubernetes/jobs.schema-new-running.json",
+      }),
+    );
+    let notReady = Object.fromEntries(
+      (await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan)).filter((c) => !c.ready).map((c) => [c.name, c.detail]),
+    );
+    expect(notReady).toEqual({
+      "cassandra set-up": "node 0's set-up still running",
+      "schema job": "schema-5eed9876fedc running (1 failed attempt(s))",
+    });
     server.reset();
     server.add(...readyExchanges({ setup: { node0: "ec2/DescribeInstances.none.xml" } }));
-    notReady = Object.fromEntries((await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan)).filter((c) => !c.ready).map((c) => [c.name, c.detail]));
+    notReady = Object.fromEntries(
+      (await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan)).filter((c) => !c.ready).map((c) => [c.name, c.detail]),
+    );
     expect(notReady).toEqual({ "cassandra set-up": "node 0 (exp-a-CassandraNode01) not running yet" });
   });
 
@@ -114,11 +166,17 @@ describe("AWS readiness", () => {
     let t = 0;
     const fake = { now: () => t, sleep: (ms: number) => ((t += ms), Promise.resolve()) };
     server.add(...readyExchanges({ setup: { secret: "secretsmanager/GetSecretValue.setup-failed.json" } }));
-    const err = await waitAwsReady(readinessDeps(ctx, kube, prometheus), plan, { timeoutMs: 3_600_000, intervalMs: 15_000, ...fake }).catch((e: unknown) => e);
+    const err = await waitAwsReady(readinessDeps(ctx, kube, prometheus), plan, { timeoutMs: 3_600_000, intervalMs: 15_000, ...fake }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ReadinessFailedError);
     expect(t).toBe(0);
     const message = (err as Error).message;
-    expect(message).toMatch(new RegExp(`^cannot become ready: cassandra set-up \\(node 0 \\(exp-a-CassandraNode01\\): ${cassandraSetupFailedMarker} exit 1 at line 212: bash /root/cassandra-auth/cassandra-auth-setup.sh\n`));
+    expect(message).toMatch(
+      new RegExp(
+        `^cannot become ready: cassandra set-up \\(node 0 \\(exp-a-CassandraNode01\\): ${cassandraSetupFailedMarker} exit 1 at line 212: bash /root/cassandra-auth/cassandra-auth-setup.sh\n`,
+      ),
+    );
     expect(message).toContain("the default superuser did not answer within 1800 s");
     const checks = (err as ReadinessFailedError).checks;
     expect(checks.find((c) => c.name === "cassandra nodes")).toMatchObject({ ready: true });
@@ -135,7 +193,9 @@ describe("AWS readiness", () => {
     );
     const checks = await checkAwsReadiness(readinessDeps(ctx, kube, prometheus), plan);
     const notReady = Object.fromEntries(checks.filter((c) => !c.ready).map((c) => [c.name, c.detail]));
-    const launchFailure: unknown = expect.stringMatching(/UPDATING; .*AsgInstanceLaunchFailures Could not launch On-Demand Instances\. VcpuLimitExceeded; desired size 1, plan 2/);
+    const launchFailure: unknown = expect.stringMatching(
+      /UPDATING; .*AsgInstanceLaunchFailures Could not launch On-Demand Instances\. VcpuLimitExceeded; desired size 1, plan 2/,
+    );
     expect(notReady).toEqual({
       "eks node groups": launchFailure,
       pods: "detector 5/6, load-generator 1/1, prometheus 1/1",
@@ -159,14 +219,21 @@ describe("AWS readiness", () => {
     const fake = { now: () => t, sleep: (ms: number) => ((t += ms), Promise.resolve()) };
     server.add(...readyExchanges({ msk: "kafka/ListClustersV2.creating.json" }), ...readyExchanges());
     const seen: number[] = [];
-    const done = await waitAwsReady(readinessDeps(ctx, kube, prometheus), plan, { timeoutMs: 60_000, intervalMs: 15_000, ...fake, onCheck: (c) => seen.push(c.filter((x) => !x.ready).length) });
+    const done = await waitAwsReady(readinessDeps(ctx, kube, prometheus), plan, {
+      timeoutMs: 60_000,
+      intervalMs: 15_000,
+      ...fake,
+      onCheck: (c) => seen.push(c.filter((x) => !x.ready).length),
+    });
     expect(seen).toEqual([1, 0]);
     expect(done.every((c) => c.ready)).toBe(true);
 
     server.reset();
     t = 0;
     for (let i = 0; i < 3; i++) server.add(...readyExchanges({ ring: ringThirdJoining }));
-    const err = await waitAwsReady(readinessDeps(ctx, kube, prometheus), plan, { timeoutMs: 30_000, intervalMs: 15_000, ...fake }).catch((e: unknown) => e);
+    const err = await waitAwsReady(readinessDeps(ctx, kube, prometheus), plan, { timeoutMs: 30_000, intervalMs: 15_000, ...fake }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(NotReadyError);
     expect((err as Error).message).toBe("not ready after 30 s: cassandra nodes (2/3 joined, 2/3 Up/Normal; not yet: 10.0.3.10 not joined)");
   });
@@ -175,11 +242,20 @@ describe("AWS readiness", () => {
 describe("Cassandra ring readiness (exporter ring metrics)", () => {
   it("is not ready while a node whose exporter answers is still joining, and says how far the join is", async () => {
     server.add(...ringExchanges(ringThirdJoining));
-    expect(await cassandraRingReadiness(prometheus, 3)).toEqual({ ready: false, detail: "2/3 joined, 2/3 Up/Normal; not yet: 10.0.3.10 not joined", joined: { done: 2, of: 3 } });
+    expect(await cassandraRingReadiness(prometheus, 3)).toEqual({
+      ready: false,
+      detail: "2/3 joined, 2/3 Up/Normal; not yet: 10.0.3.10 not joined",
+      joined: { done: 2, of: 3 },
+    });
   });
 
   it("is not ready while a joined node sees a peer down", async () => {
-    server.add(...ringExchanges({ upEndpoints: "prometheus/ring-upendpoints.one-down.json", downEndpoints: "prometheus/ring-downendpoints.one-down.json" }));
+    server.add(
+      ...ringExchanges({
+        upEndpoints: "prometheus/ring-upendpoints.one-down.json",
+        downEndpoints: "prometheus/ring-downendpoints.one-down.json",
+      }),
+    );
     const r = await cassandraRingReadiness(prometheus, 3);
     expect(r.ready).toBe(false);
     expect(r.detail).toBe("3/3 joined, 0/3 Up/Normal; not yet: 10.0.1.10 sees 2/3 up, 10.0.2.10 sees 2/3 up, 10.0.3.10 sees 2/3 up");
@@ -208,7 +284,9 @@ describe("load rate and Prometheus reads", () => {
     const patch = server.requests[0]!;
     expect(patch.headers["content-type"]).toBe("application/strategic-merge-patch+json");
     expect(JSON.parse(patch.body)).toEqual(loadRatePatch(20_000));
-    expect(JSON.parse(patch.body)).toEqual({ spec: { template: { spec: { containers: [{ name: "load-generator", env: [{ name: "LOADGEN_RATE", value: "20000" }] }] } } } });
+    expect(JSON.parse(patch.body)).toEqual({
+      spec: { template: { spec: { containers: [{ name: "load-generator", env: [{ name: "LOADGEN_RATE", value: "20000" }] }] } } },
+    });
     expect(server.keys()).toHaveLength(3);
   });
 
@@ -246,14 +324,39 @@ describe("AWS stage description", () => {
     const runner = new AwsStageRunner({ experimentId: "exp-a", workDir: "/tmp/unused", region: "us-east-1", keep: true });
     const d = runner.describe(12);
     const p = sizePlanFrom({ cassandraNodes: 12, experimentId: "exp-a" });
-    expect(d.sizes).toMatchObject({ cassandraNodes: 12, kafkaBrokers: p.kafka.brokers, partitions: p.kafka.partitions, detectorProcesses: p.detector.pods });
-    expect(d.cores).toEqual({ cassandra: 96, kafka: p.kafka.brokers * p.kafka.vcpus, workers: p.eks.workerNodes * p.eks.vcpus, total: p.totalVcpus, shared: false });
+    expect(d.sizes).toMatchObject({
+      cassandraNodes: 12,
+      kafkaBrokers: p.kafka.brokers,
+      partitions: p.kafka.partitions,
+      detectorProcesses: p.detector.pods,
+    });
+    expect(d.cores).toEqual({
+      cassandra: 96,
+      kafka: p.kafka.brokers * p.kafka.vcpus,
+      workers: p.eks.workerNodes * p.eks.vcpus,
+      total: p.totalVcpus,
+      shared: false,
+    });
     expect(d.planRate).toBe(p.load.ratePerSecond);
     const cost = d.cost(0.5);
     expect(cost.perHour).toBeGreaterThan(0);
     expect(cost.total).toBeCloseTo(cost.perHour! * 0.5, 10);
     const admin = "arn:aws:iam::123456789012:role/experiment-operator";
-    expect(cdkContextArgs(p, { clusterAdminArn: admin })).toEqual(["-c", "cassandraNodes=12", "-c", "experimentId=exp-a", "-c", "region=us-east-1", "-c", "detectorAutoscaling=off", "-c", `clusterAdminArn=${admin}`]);
-    expect(cdkContextArgs(p, { clusterAdminArn: admin, apiAccessCidrs: ["203.0.113.7/32"] }).slice(-2)).toEqual(["-c", "apiAccessCidrs=203.0.113.7/32"]);
+    expect(cdkContextArgs(p, { clusterAdminArn: admin })).toEqual([
+      "-c",
+      "cassandraNodes=12",
+      "-c",
+      "experimentId=exp-a",
+      "-c",
+      "region=us-east-1",
+      "-c",
+      "detectorAutoscaling=off",
+      "-c",
+      `clusterAdminArn=${admin}`,
+    ]);
+    expect(cdkContextArgs(p, { clusterAdminArn: admin, apiAccessCidrs: ["203.0.113.7/32"] }).slice(-2)).toEqual([
+      "-c",
+      "apiAccessCidrs=203.0.113.7/32",
+    ]);
   });
 });

@@ -12,7 +12,6 @@ import { runExperimentCli } from "./experiment-cli.ts";
 const root = mkdtempSync(join(tmpdir(), "experiment-args-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-
 describe("npm run experiment: bad arguments", { timeout: 60_000 }, () => {
   it("refuses an unknown flag by name, suggests the right one, and exits 2", async () => {
     const { code, out } = await runExperimentCli(["--target", "local", "--stage", "1", "--duration", "5", "--results-dir", root]);
@@ -22,7 +21,20 @@ describe("npm run experiment: bad arguments", { timeout: 60_000 }, () => {
   });
 
   it("a bad --compare exits 2 and writes nothing, so the same command can be rerun (no 'already exists')", async () => {
-    const args = ["--target", "local", "--stages", "1", "--duration", "5", "--id", "argsprobe", "--compare", "nosuch", "--results-dir", root];
+    const args = [
+      "--target",
+      "local",
+      "--stages",
+      "1",
+      "--duration",
+      "5",
+      "--id",
+      "argsprobe",
+      "--compare",
+      "nosuch",
+      "--results-dir",
+      root,
+    ];
     const first = await runExperimentCli(args);
     expect(first.out).toContain(`--compare nosuch: no experiment folder ${join(root, "nosuch")}`);
     expect(first.code).toBe(2);

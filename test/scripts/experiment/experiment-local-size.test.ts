@@ -22,7 +22,11 @@ describe("local stage size", () => {
     expect(s.concurrency).toBe(plan.detector.concurrency);
     expect(s.consumersPerProcess).toBe(plan.detector.consumersPerPod);
     expect(s.requestsPerConnection).toBe(plan.detector.requestsPerConnection);
-    expect(s.reference).toEqual({ cassandraNodes: 3, detectorPods: plan.detector.pods, ratePerPod: plan.load.ratePerSecond / plan.detector.pods });
+    expect(s.reference).toEqual({
+      cassandraNodes: 3,
+      detectorPods: plan.detector.pods,
+      ratePerPod: plan.load.ratePerSecond / plan.detector.pods,
+    });
   });
 
   it("rejects stages the machine cannot hold, naming what is allowed", () => {
@@ -50,8 +54,12 @@ describe("local cluster stage size", () => {
 describe("--stages", () => {
   it("accepts growing local-cluster stages from 3 to 6 only", () => {
     expect(parseStageList("3,6", "local-cluster", "exp-a")).toEqual([3, 6]);
-    expect(() => parseStageList("6,3", "local-cluster", "exp-a")).toThrow(/--stages "6,3": the cluster cannot shrink between stages; allowed: comma-separated, growing node counts from 3 to 6/);
-    expect(() => parseStageList("1,2", "local-cluster", "exp-a")).toThrow(/--stages "1,2": stage 1: allowed: an integer from 3 to 6 for --target local-cluster/);
+    expect(() => parseStageList("6,3", "local-cluster", "exp-a")).toThrow(
+      /--stages "6,3": the cluster cannot shrink between stages; allowed: comma-separated, growing node counts from 3 to 6/,
+    );
+    expect(() => parseStageList("1,2", "local-cluster", "exp-a")).toThrow(
+      /--stages "1,2": stage 1: allowed: an integer from 3 to 6 for --target local-cluster/,
+    );
   });
 
   it("accepts small local stages, and AWS stages only within the size model's 3..48", () => {
@@ -59,7 +67,9 @@ describe("--stages", () => {
     expect(parseStageList("3,6,12,24,48", "aws", "exp-a")).toEqual([3, 6, 12, 24, 48]);
     expect(parseStageList("stage-3,12", "aws", "exp-a")).toEqual([3, 12]);
     expect(() => parseStageList("1,2", "aws", "exp-a")).toThrow(/--stages "1,2": cassandraNodes = 1: allowed: an integer from 3 to 48/);
-    expect(() => parseStageList("1,x", "local", "exp-a")).toThrow(/--stages "1,x": "x" is not a number; allowed: comma-separated detector-process counts/);
+    expect(() => parseStageList("1,x", "local", "exp-a")).toThrow(
+      /--stages "1,x": "x" is not a number; allowed: comma-separated detector-process counts/,
+    );
     expect(() => parseStageList("1,1", "local", "exp-a")).toThrow(/given twice/);
     expect(() => parseStageList("9", "local", "exp-a")).toThrow(/--stages "9": stage 9: allowed for --target local/);
   });
@@ -78,7 +88,10 @@ describe("progress", () => {
     p.update({ stage: "stage-1", position: [1, 2], phase: "warm-up" });
     c.advance(3_000);
     p.tick(123.4);
-    expect(out).toEqual(["\r\x1b[2K[00:00]  stage-1 (1/2)  warm-up 00:00  – checks/s", "\r\x1b[2K[00:03]  stage-1 (1/2)  warm-up 00:03  123 checks/s"]);
+    expect(out).toEqual([
+      "\r\x1b[2K[00:00]  stage-1 (1/2)  warm-up 00:00  – checks/s",
+      "\r\x1b[2K[00:03]  stage-1 (1/2)  warm-up 00:03  123 checks/s",
+    ]);
     p.done();
     expect(out.at(-1)).toBe("\n");
   });

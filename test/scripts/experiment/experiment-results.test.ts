@@ -81,7 +81,14 @@ describe("CSV", () => {
     expect(lines[0]).toBe(csvColumns.join(","));
     expect(lines).toHaveLength(3);
     const row = (i: number) => Object.fromEntries(csvColumns.map((c, j) => [c, lines[i]!.split(",")[j]]));
-    expect(row(1)).toMatchObject({ stage: "stage-3", checks_per_s: "12000", p99_ms: "100", scaling_efficiency: "1", passed: "true", cost_usd: "5" });
+    expect(row(1)).toMatchObject({
+      stage: "stage-3",
+      checks_per_s: "12000",
+      p99_ms: "100",
+      scaling_efficiency: "1",
+      passed: "true",
+      cost_usd: "5",
+    });
     expect(row(2)).toMatchObject({ stage: "stage-6", scaling_efficiency: "0.833", git_revision: "abc123" });
   });
 
@@ -96,7 +103,13 @@ describe("report", () => {
   it("tables the stages, names failed stages and compares with an earlier experiment by size", () => {
     const now = [stageResult(3, 12_000, 100), stageResult(6, 20_000, 1500)];
     const earlier = [stageResult(3, 10_000, 90, { experimentId: "exp-0" }), stageResult(48, 200_000, 500, { experimentId: "exp-0" })];
-    const md = experimentReport({ experimentId: "exp-a", results: now, pending: ["stage-12"], charts: [{ title: "t", file: "throughput.png" }], compare: { id: "exp-0", results: earlier } });
+    const md = experimentReport({
+      experimentId: "exp-a",
+      results: now,
+      pending: ["stage-12"],
+      charts: [{ title: "t", file: "throughput.png" }],
+      compare: { id: "exp-0", results: earlier },
+    });
     expect(md).toContain("| stage-3 | 3 | 12,000 | 12,000.0 |");
     expect(md).toContain("Not finished: stage-12.");
     expect(md).toContain("p99 was 1000 ms or more (or unknown) in: stage-6.");
@@ -118,7 +131,12 @@ describe("experiment folder", () => {
     expect(readStageResults(dir).map((r) => r.stage.size)).toEqual([3, 6]);
     const files = await writeSummary(dir, "exp-a", { pending: [] });
     for (const f of [files.csv, files.report, ...files.charts]) expect(existsSync(f)).toBe(true);
-    expect(files.charts.map((f) => f.slice(dir.length + 1)).sort()).toEqual(["efficiency.png", "efficiency.svg", "throughput.png", "throughput.svg"]);
+    expect(files.charts.map((f) => f.slice(dir.length + 1)).sort()).toEqual([
+      "efficiency.png",
+      "efficiency.svg",
+      "throughput.png",
+      "throughput.svg",
+    ]);
     expect(readFileSync(join(dir, "throughput.png")).subarray(1, 4).toString()).toBe("PNG");
     expect(readFileSync(join(dir, "throughput.svg"), "utf8")).toContain("checks/s");
     expect(readFileSync(files.csv, "utf8").trimEnd().split("\n")).toHaveLength(3);

@@ -3,11 +3,21 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { markFinished, readState, remainingStages, stateFile, StateError, writeState } from "../../../scripts/experiment/experiment-state.ts";
+import {
+  markFinished,
+  readState,
+  remainingStages,
+  stateFile,
+  StateError,
+  writeState,
+} from "../../../scripts/experiment/experiment-state.ts";
 import { newState } from "../../../scripts/experiment/run-experiment.ts";
 
 const base = () =>
-  newState({ id: "exp-a", target: "local", stages: [1, 2, 3], durationSeconds: 30, warmupSeconds: 10, rate: { mode: "plan" } }, new Date("2026-11-01T00:00:00Z"));
+  newState(
+    { id: "exp-a", target: "local", stages: [1, 2, 3], durationSeconds: 30, warmupSeconds: 10, rate: { mode: "plan" } },
+    new Date("2026-11-01T00:00:00Z"),
+  );
 
 describe("remaining stages", () => {
   it("are all stages at first, then those after the last finished one", () => {

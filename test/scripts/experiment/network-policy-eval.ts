@@ -44,7 +44,8 @@ export interface PodModel {
   readonly labels: Labels;
   readonly containerPorts: readonly ContainerPort[];
 }
-export type Source = { readonly kind: "pod"; readonly namespace: string; readonly labels: Labels } | { readonly kind: "address"; readonly ip: string };
+export type Source =
+  { readonly kind: "pod"; readonly namespace: string; readonly labels: Labels } | { readonly kind: "address"; readonly ip: string };
 
 export function selects(selector: LabelSelector | undefined, labels: Labels): boolean {
   if (selector === undefined) return true;
@@ -83,17 +84,23 @@ function namespaceLabels(objects: readonly K8sObject[], namespace: string): Labe
 function peerMatches(objects: readonly K8sObject[], peer: Peer, policyNamespace: string, source: Source): boolean {
   if (peer.ipBlock !== undefined) {
     // ipBlock is meant for addresses outside the cluster; a pod's own address is not modelled here.
-    return source.kind === "address" && inCidr(source.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c) => inCidr(source.ip, c));
+    return (
+      source.kind === "address" && inCidr(source.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c) => inCidr(source.ip, c))
+    );
   }
   if (source.kind !== "pod") return false;
-  const nsOk = peer.namespaceSelector === undefined ? source.namespace === policyNamespace : selects(peer.namespaceSelector, namespaceLabels(objects, source.namespace));
+  const nsOk =
+    peer.namespaceSelector === undefined
+      ? source.namespace === policyNamespace
+      : selects(peer.namespaceSelector, namespaceLabels(objects, source.namespace));
   return nsOk && selects(peer.podSelector, source.labels);
 }
 
 function portMatches(p: PolicyPort, pod: PodModel, port: number, protocol: string): boolean {
   if ((p.protocol ?? "TCP") !== protocol) return false;
   if (p.port === undefined) return true;
-  if (typeof p.port === "string") return pod.containerPorts.some((c) => c.name === p.port && c.containerPort === port && (c.protocol ?? "TCP") === protocol);
+  if (typeof p.port === "string")
+    return pod.containerPorts.some((c) => c.name === p.port && c.containerPort === port && (c.protocol ?? "TCP") === protocol);
   return p.endPort === undefined ? p.port === port : port >= p.port && port <= p.endPort;
 }
 
@@ -104,7 +111,13 @@ export interface IngressVerdict {
 }
 
 /** Whether `source` may open a connection to `pod` on `port`, under the NetworkPolicies among `objects`. */
-export function ingressAllowed(objects: readonly K8sObject[], pod: PodModel, source: Source, port: number, protocol = "TCP"): IngressVerdict {
+export function ingressAllowed(
+  objects: readonly K8sObject[],
+  pod: PodModel,
+  source: Source,
+  port: number,
+  protocol = "TCP",
+): IngressVerdict {
   const policies = objects.filter((o) => o.kind === "NetworkPolicy" && (o.metadata.namespace ?? "") === pod.namespace);
   const selecting = policies.filter((o) => {
     const spec = o.spec as unknown as PolicySpec;
@@ -115,7 +128,9 @@ export function ingressAllowed(objects: readonly K8sObject[], pod: PodModel, sou
   const allowed = selecting.some((o) =>
     ((o.spec as unknown as PolicySpec).ingress ?? []).some(
       (rule) =>
-        (rule.from === undefined || rule.from.length === 0 || rule.from.some((peer) => peerMatches(objects, peer, pod.namespace, source))) &&
+        (rule.from === undefined ||
+          rule.from.length === 0 ||
+          rule.from.some((peer) => peerMatches(objects, peer, pod.namespace, source))) &&
         (rule.ports === undefined || rule.ports.length === 0 || rule.ports.some((p) => portMatches(p, pod, port, protocol))),
     ),
   );

@@ -25,7 +25,15 @@ describe("PortForwarder", () => {
     const url = await forwarder.url();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const first = (await (await fetch(`${url}/args`)).json()) as { args: string[] };
-    expect(first.args).toEqual(["port-forward", "--kubeconfig=/w/kubeconfig", "--namespace", "exp-a", "--address=127.0.0.1", "service/prometheus-operated", "0:web"]);
+    expect(first.args).toEqual([
+      "port-forward",
+      "--kubeconfig=/w/kubeconfig",
+      "--namespace",
+      "exp-a",
+      "--address=127.0.0.1",
+      "service/prometheus-operated",
+      "0:web",
+    ]);
 
     await fetch(`${url}/die`);
     // Until the forward is back, url() waits for it; then the same URL answers again.

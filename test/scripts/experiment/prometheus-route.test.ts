@@ -11,7 +11,14 @@ import { vpcCidr } from "../../../cdk/network-stack.ts";
 import { components, ports, selectorLabels } from "../../../charts/names.ts";
 import { prometheusRoute, portForwardArgs } from "../../../scripts/experiment/prometheus-route.ts";
 import { find, presetManifests, type K8sObject } from "../../charts/fixtures.ts";
-import { ingressAllowed, operatorGoverningService, operatorPrometheusPod, selects, type PodModel, type ServiceModel } from "./network-policy-eval.ts";
+import {
+  ingressAllowed,
+  operatorGoverningService,
+  operatorPrometheusPod,
+  selects,
+  type PodModel,
+  type ServiceModel,
+} from "./network-policy-eval.ts";
 
 interface Route {
   readonly kind: string;
@@ -31,7 +38,8 @@ function controlPlaneAddresses(cidr: string): string[] {
   return [0.1, 0.35, 0.6, 0.85].map((f) => toIp(start + Math.floor(size * f) + 10));
 }
 
-type Resolution = { readonly ok: true; readonly pod: PodModel; readonly containerPort: number } | { readonly ok: false; readonly why: string };
+type Resolution =
+  { readonly ok: true; readonly pod: PodModel; readonly containerPort: number } | { readonly ok: false; readonly why: string };
 
 function resolvePortForward(route: Route, services: readonly ServiceModel[], pods: readonly PodModel[]): Resolution {
   const service = services.find((s) => s.name === route.service);
@@ -41,7 +49,9 @@ function resolvePortForward(route: Route, services: readonly ServiceModel[], pod
   const selected = pods.filter((p) => p.namespace === service.namespace && selects({ matchLabels: service.selector }, p.labels));
   if (selected.length === 0) return { ok: false, why: `Service ${service.name}'s selector matches no pod` };
   const pod = selected[0]!;
-  const target = pod.containerPorts.find((c) => (typeof port.targetPort === "string" ? c.name === port.targetPort : c.containerPort === port.targetPort));
+  const target = pod.containerPorts.find((c) =>
+    typeof port.targetPort === "string" ? c.name === port.targetPort : c.containerPort === port.targetPort,
+  );
   if (target === undefined) return { ok: false, why: `target port ${port.targetPort} is no container port of the selected pod` };
   return { ok: true, pod, containerPort: target.containerPort };
 }
@@ -53,9 +63,14 @@ function evaluateRoute(route: Route, objects: readonly K8sObject[]): { ok: boole
   const service = operatorGoverningService(cr);
   const resolved = resolvePortForward(route, [service], [pod]);
   if (!resolved.ok) return resolved;
-  if (route.kind === "port-forward") return { ok: true, why: `port-forward to container port ${resolved.containerPort} (kubelet, inside the pod's network namespace)` };
-  const denied = controlPlaneAddresses(vpcCidr).filter((ip) => !ingressAllowed(objects, pod, { kind: "address", ip }, resolved.containerPort).allowed);
-  return denied.length === 0 ? { ok: true, why: "control plane admitted" } : { ok: false, why: `denied from the control plane's addresses ${denied.join(", ")} on ${resolved.containerPort}` };
+  if (route.kind === "port-forward")
+    return { ok: true, why: `port-forward to container port ${resolved.containerPort} (kubelet, inside the pod's network namespace)` };
+  const denied = controlPlaneAddresses(vpcCidr).filter(
+    (ip) => !ingressAllowed(objects, pod, { kind: "address", ip }, resolved.containerPort).allowed,
+  );
+  return denied.length === 0
+    ? { ok: true, why: "control plane admitted" }
+    : { ok: false, why: `denied from the control plane's addresses ${denied.join(", ")} on ${resolved.containerPort}` };
 }
 
 describe.each(["stage-3", "stage-48"] as const)("Prometheus route, %s", (preset) => {
@@ -64,7 +79,12 @@ describe.each(["stage-3", "stage-48"] as const)("Prometheus route, %s", (preset)
   const pod = operatorPrometheusPod(cr);
 
   it("the evaluator admits what the policy allows: Grafana's pods on Prometheus' port, and nothing else from a pod", () => {
-    const verdict = ingressAllowed(objects, pod, { kind: "pod", namespace: pod.namespace, labels: selectorLabels(components.grafana) }, ports.prometheus);
+    const verdict = ingressAllowed(
+      objects,
+      pod,
+      { kind: "pod", namespace: pod.namespace, labels: selectorLabels(components.grafana) },
+      ports.prometheus,
+    );
     expect(verdict).toEqual({ allowed: true, selectingPolicies: ["deny-all", components.prometheus] });
     const detector = { kind: "pod", namespace: pod.namespace, labels: selectorLabels(components.detector) } as const;
     expect(ingressAllowed(objects, pod, detector, ports.prometheus).allowed).toBe(false);
@@ -74,7 +94,10 @@ describe.each(["stage-3", "stage-48"] as const)("Prometheus route, %s", (preset)
     for (const ip of controlPlaneAddresses(vpcCidr)) {
       expect(ingressAllowed(objects, pod, { kind: "address", ip }, ports.prometheus).allowed, ip).toBe(false);
     }
-    expect(evaluateRoute(serviceProxyRoute, objects)).toMatchObject({ ok: false, why: expect.stringMatching(/^denied from the control plane/) as unknown });
+    expect(evaluateRoute(serviceProxyRoute, objects)).toMatchObject({
+      ok: false,
+      why: expect.stringMatching(/^denied from the control plane/) as unknown,
+    });
   });
 
   it("(b) the runner's route is a port-forward that resolves: Service → selected Prometheus pod → its container port", () => {
@@ -85,6 +108,14 @@ describe.each(["stage-3", "stage-48"] as const)("Prometheus route, %s", (preset)
 
   it("the kubectl arguments name that Service and port in the experiment's namespace, on loopback", () => {
     const args = portForwardArgs(prometheusRoute, pod.namespace, "/w/kubeconfig", 0);
-    expect(args).toEqual(["port-forward", "--kubeconfig=/w/kubeconfig", "--namespace", pod.namespace, "--address=127.0.0.1", `service/${prometheusRoute.service}`, `0:${prometheusRoute.portName}`]);
+    expect(args).toEqual([
+      "port-forward",
+      "--kubeconfig=/w/kubeconfig",
+      "--namespace",
+      pod.namespace,
+      "--address=127.0.0.1",
+      `service/${prometheusRoute.service}`,
+      `0:${prometheusRoute.portName}`,
+    ]);
   });
 });

@@ -6,7 +6,13 @@ import { describe, expect, it } from "vitest";
 import { presets } from "../../../cdk/size/size-input.ts";
 import { sizePlanFrom } from "../../../cdk/size/size-plan.ts";
 import type { ReadinessCheck } from "../../../scripts/experiment/readiness.ts";
-import { JoinProgress, readinessBudget, readinessBudgetSettings, readinessBudgetText, readinessLine } from "../../../scripts/experiment/readiness-budget.ts";
+import {
+  JoinProgress,
+  readinessBudget,
+  readinessBudgetSettings,
+  readinessBudgetText,
+  readinessLine,
+} from "../../../scripts/experiment/readiness-budget.ts";
 
 const minute = 60_000;
 const stages = Object.values(presets).map((p) => p.cassandraNodes);
@@ -15,12 +21,17 @@ const plan = (nodes: number) => sizePlanFrom({ cassandraNodes: nodes, experiment
 const expectedJoinMinutes = 3;
 
 describe("readiness budget", () => {
-  it.each(stages.slice(1).map((n, i) => [stages[i]!, n] as const))("growing %i → %i allows for the added nodes' joins, one after another", (before, after) => {
-    const b = readinessBudget(plan(after), before);
-    expect(b.joins).toBe(after - before);
-    expect(b.timeoutMs).toBe((readinessBudgetSettings.fixedMinutes + (after - before) * readinessBudgetSettings.perJoinMinutes) * minute);
-    expect(b.timeoutMs).toBeGreaterThanOrEqual(readinessBudgetSettings.fixedMinutes * minute + b.joins * expectedJoinMinutes * minute * 2);
-  });
+  it.each(stages.slice(1).map((n, i) => [stages[i]!, n] as const))(
+    "growing %i → %i allows for the added nodes' joins, one after another",
+    (before, after) => {
+      const b = readinessBudget(plan(after), before);
+      expect(b.joins).toBe(after - before);
+      expect(b.timeoutMs).toBe((readinessBudgetSettings.fixedMinutes + (after - before) * readinessBudgetSettings.perJoinMinutes) * minute);
+      expect(b.timeoutMs).toBeGreaterThanOrEqual(
+        readinessBudgetSettings.fixedMinutes * minute + b.joins * expectedJoinMinutes * minute * 2,
+      );
+    },
+  );
 
   it("a first deploy (or a runner that does not know what is deployed) allows for every node's join", () => {
     for (const n of stages) {

@@ -32,7 +32,10 @@ afterAll(async () => {
 });
 
 const topicConfig = async (topic: string, name: string) => {
-  const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }] });
+  const res = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
+  });
   return res.resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
 };
 
@@ -77,7 +80,13 @@ describe("stage topics on the real local Kafka", () => {
   it("empties the events log before a trial, so a new detector group reading from the beginning sees only its trial", async () => {
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: names.eventsTopic, messages: [{ key: "k1", value: "a" }, { key: "k2", value: "b" }] });
+    await producer.send({
+      topic: names.eventsTopic,
+      messages: [
+        { key: "k1", value: "a" },
+        { key: "k2", value: "b" },
+      ],
+    });
     await producer.disconnect();
     const sent = await admin.fetchTopicOffsets(names.eventsTopic);
     expect(sent.some((p) => Number(p.high) > Number(p.low))).toBe(true);

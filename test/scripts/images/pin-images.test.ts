@@ -25,11 +25,14 @@ const enoent = (command: string) => Object.assign(new Error(`spawn ${command} EN
 const exitError = (command: string, args: readonly string[], stderr: string) =>
   Object.assign(new Error(`Command failed: ${command} ${args.join(" ")}\n${stderr}`), { code: 1 });
 
-const tools = (answers: { docker?: "inspect" | "no-buildx"; crane?: boolean }, calls: string[] = []): ToolRunner =>
+const tools =
+  (answers: { docker?: "inspect" | "no-buildx"; crane?: boolean }, calls: string[] = []): ToolRunner =>
   (command, args) => {
     calls.push(`${command} ${args.join(" ")}`);
-    if (command === "docker" && answers.docker === "inspect") return Promise.resolve(recorded("tools/docker-buildx-imagetools-inspect.alpine.txt"));
-    if (command === "docker" && answers.docker === "no-buildx") return Promise.reject(exitError(command, args, recorded("tools/docker-buildx.not-installed.txt")));
+    if (command === "docker" && answers.docker === "inspect")
+      return Promise.resolve(recorded("tools/docker-buildx-imagetools-inspect.alpine.txt"));
+    if (command === "docker" && answers.docker === "no-buildx")
+      return Promise.reject(exitError(command, args, recorded("tools/docker-buildx.not-installed.txt")));
     if (command === "crane" && answers.crane === true) return Promise.resolve(recorded("tools/crane-digest.alpine.txt"));
     return Promise.reject(enoent(command));
   };
@@ -60,14 +63,21 @@ describe("npm run pin-images", () => {
     // Preflight then names only the image no tag of ours names.
     const check = checkImagePins(lock, kitImages(dockerfileText));
     expect(check.status).toBe("warn");
-    expect(check.detail).toBe(`1 of ${kitReferences().length + 1} images pinned only by tag: quay.io/prometheus/prometheus (the Prometheus Operator's default version) (charts: prometheus)`);
+    expect(check.detail).toBe(
+      `1 of ${kitReferences().length + 1} images pinned only by tag: quay.io/prometheus/prometheus (the Prometheus Operator's default version) (charts: prometheus)`,
+    );
   });
 
   it("uses crane when docker has no buildx, and crane alone when docker is not installed", async () => {
     for (const docker of ["no-buildx", undefined] as const) {
       const lockPath = tempLock();
       const calls: string[] = [];
-      const outcome = await pinImages({ run: tools({ ...(docker === undefined ? {} : { docker }), crane: true }, calls), lockPath, dockerfileText, log: () => {} });
+      const outcome = await pinImages({
+        run: tools({ ...(docker === undefined ? {} : { docker }), crane: true }, calls),
+        lockPath,
+        dockerfileText,
+        log: () => {},
+      });
       expect(outcome.resolved.map((r) => (r.digest === undefined ? "" : r.tool))).toEqual(kitReferences().map(() => "crane"));
       expect(Object.values(readImageLock(lockPath).images)).toEqual(kitReferences().map(() => recordedDigest));
       expect(calls.filter((c) => c.startsWith("crane digest "))).toHaveLength(kitReferences().length);
@@ -112,7 +122,9 @@ describe("the committed lock", () => {
   it("preflight names every image it leaves pinned only by tag", () => {
     const lock = readImageLock();
     const check = checkImagePins(lock, kitImages(dockerfileText));
-    const unpinned = Object.entries(lock.images).filter(([, d]) => d === null).map(([r]) => r);
+    const unpinned = Object.entries(lock.images)
+      .filter(([, d]) => d === null)
+      .map(([r]) => r);
     if (unpinned.length === 0) return expect(check.detail).toMatch(/quay\.io\/prometheus\/prometheus/);
     expect(check.status).toBe("warn");
     for (const reference of unpinned) expect(check.detail).toContain(reference);

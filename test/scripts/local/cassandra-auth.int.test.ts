@@ -47,7 +47,9 @@ async function roles(): Promise<Record<string, { superuser: boolean; login: bool
   const admin = clientAs(cassandraAdminRole, rolePassword(node, "admin"));
   try {
     const rs = await admin.execute("SELECT role, is_superuser, can_login FROM system_auth.roles");
-    return Object.fromEntries(rs.rows.map((r) => [r.get("role") as string, { superuser: r.get("is_superuser") as boolean, login: r.get("can_login") as boolean }]));
+    return Object.fromEntries(
+      rs.rows.map((r) => [r.get("role") as string, { superuser: r.get("is_superuser") as boolean, login: r.get("can_login") as boolean }]),
+    );
   } finally {
     await admin.shutdown();
   }
@@ -103,9 +105,9 @@ describe("the auth set-up script on a fresh authenticated node", () => {
     try {
       expect((await store.history(sampleEvent(3, 0))).values).toEqual([1.5, 2.5]);
       // Not a superuser: it cannot make roles.
-      await expect(store.client.execute("CREATE ROLE intruder WITH LOGIN = true AND PASSWORD = 'intruder-password'")).rejects.toBeInstanceOf(
-        cassandra.errors.ResponseError,
-      );
+      await expect(
+        store.client.execute("CREATE ROLE intruder WITH LOGIN = true AND PASSWORD = 'intruder-password'"),
+      ).rejects.toBeInstanceOf(cassandra.errors.ResponseError);
     } finally {
       await store.shutdown();
     }
@@ -118,7 +120,10 @@ describe("the auth set-up script on a fresh authenticated node", () => {
 
 describe("the script's bounds and its settings", () => {
   const run = (env: Record<string, string>) =>
-    spawnSync("bash", [cassandraAuthSetupScriptPath], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: join(node.dir, "auth"), ...env } });
+    spawnSync("bash", [cassandraAuthSetupScriptPath], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", HOME: join(node.dir, "auth"), ...env },
+    });
   const settings = (overrides: Partial<Parameters<typeof cassandraAuthSetupEnv>[0]> = {}) =>
     cassandraAuthSetupEnv({
       host: localHost,
@@ -144,13 +149,18 @@ describe("the script's bounds and its settings", () => {
   it("refuses a bad setting naming the variable, its value and what is allowed (exit 2)", () => {
     const r = run({ ...settings(), CASSANDRA_AUTH_REPLICATION_FACTOR: "three" });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe("cassandra-auth-setup: CASSANDRA_AUTH_REPLICATION_FACTOR=three is not allowed (system_auth replicas in that data centre, 1-9)");
+    expect(r.stderr.trim()).toBe(
+      "cassandra-auth-setup: CASSANDRA_AUTH_REPLICATION_FACTOR=three is not allowed (system_auth replicas in that data centre, 1-9)",
+    );
   });
 });
 
 describe("nodetool and the JMX exporter on the authenticated node", () => {
   it("nodetool reaches the node over its local JMX port: one node, Up/Normal", () => {
-    const r = spawnSync(join(node.dir, "auth", "nodetool"), ["status"], { encoding: "utf8", env: { ...process.env, HOME: join(node.dir, "auth") } });
+    const r = spawnSync(join(node.dir, "auth", "nodetool"), ["status"], {
+      encoding: "utf8",
+      env: { ...process.env, HOME: join(node.dir, "auth") },
+    });
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(new RegExp(`^UN {2}${localHost.replaceAll(".", "\\.")} `, "m"));
   }, 60_000);

@@ -98,7 +98,9 @@ describe("a local node with the cloud's TLS", () => {
     expect(credentials?.tlsCa).toBe(readFileSync(paths.node.truststore, "utf8"));
     const store = await storeWithTwoEvents(config, credentials);
     try {
-      const rs = await store.client.execute(`SELECT value FROM ${config.keyspace}.${cassandraSchema.eventsTable} WHERE id = ?`, ["k1"], { prepare: true });
+      const rs = await store.client.execute(`SELECT value FROM ${config.keyspace}.${cassandraSchema.eventsTable} WHERE id = ?`, ["k1"], {
+        prepare: true,
+      });
       expect(rs.rows.map((r) => r.get("value") as number)).toEqual([2.5, 1.5]);
     } finally {
       await store.shutdown();

@@ -46,7 +46,12 @@ describe("formatKafkaStorage", () => {
 
   it("returns what the tool printed when it refuses", () => {
     const dir = mkdtempSync(join(tmpdir(), "kafka-storage-"));
-    const failure = formatKafkaStorage({ jvm: [], classpath: kafkaClasspath(), config: join(dir, "absent.properties"), clusterId: newKafkaClusterId() });
+    const failure = formatKafkaStorage({
+      jvm: [],
+      classpath: kafkaClasspath(),
+      config: join(dir, "absent.properties"),
+      clusterId: newKafkaClusterId(),
+    });
     expect(failure).toMatch(/absent\.properties/);
   });
 });

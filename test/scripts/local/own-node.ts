@@ -19,7 +19,11 @@ import { projectRoot } from "../../../scripts/local/locations.ts";
  * (9042, 7000, 7199). Both are fixed, so that a run killed half-way leaves a node (PID file) the next run finds
  * and stops.
  */
-export const ownNode = (name: string, offset: number, o: Pick<LocalCassandra, "authentication" | "tls" | "exporterPort">): LocalCassandra => ({
+export const ownNode = (
+  name: string,
+  offset: number,
+  o: Pick<LocalCassandra, "authentication" | "tls" | "exporterPort">,
+): LocalCassandra => ({
   dir: join(projectRoot, ".local", `test-cassandra-${name}`),
   clusterName: `${name}-${Date.now().toString(36)}`,
   ports: { cql: offset + 9042, storage: offset + 7000, jmx: offset + 7199 },
@@ -58,7 +62,14 @@ export async function connectError(options: cassandra.ClientOptions): Promise<un
 }
 
 /** An event of key k1 at `seq`. */
-export const sampleEvent = (seq: number, value: number) => ({ id: "k1", time: 1_700_000_000_000 + seq, producer: "p", seq, value, label: "none" as const });
+export const sampleEvent = (seq: number, value: number) => ({
+  id: "k1",
+  time: 1_700_000_000_000 + seq,
+  producer: "p",
+  seq,
+  value,
+  label: "none" as const,
+});
 
 /** The detector's store on a node, its schema made and events 1 (1.5) and 2 (2.5) of k1 written; the caller shuts it down. */
 export async function storeWithTwoEvents(config: DetectorConfig, credentials: CassandraCredentials | null): Promise<CassandraStore> {

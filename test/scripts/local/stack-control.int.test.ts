@@ -66,7 +66,9 @@ describe("Cassandra on the local stack", () => {
     const ks = `stack_${runId}`;
     try {
       await client.execute(`CREATE KEYSPACE ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-      await client.execute(`CREATE TABLE ${ks}.series (id text, t bigint, v double, PRIMARY KEY (id, t)) WITH CLUSTERING ORDER BY (t DESC)`);
+      await client.execute(
+        `CREATE TABLE ${ks}.series (id text, t bigint, v double, PRIMARY KEY (id, t)) WITH CLUSTERING ORDER BY (t DESC)`,
+      );
       for (let t = 0; t < 60; t++) {
         await client.execute(`INSERT INTO ${ks}.series (id, t, v) VALUES (?, ?, ?)`, ["a", t, t * 1.5], { prepare: true });
       }
@@ -114,7 +116,11 @@ describe("a bad environment gives one line that says what to do", () => {
     return dir;
   };
   const which = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
-  const errorLine = (r: ReturnType<typeof startWith>) => r.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+  const errorLine = (r: ReturnType<typeof startWith>) =>
+    r.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("error:"));
 
   it("no java", () => {
     const r = startWith(binWith({ node: process.execPath }));
@@ -145,7 +151,9 @@ describe("a bad environment gives one line that says what to do", () => {
 
 /** `npm run stack -- start` as a child process, watched while it runs: its output so far, and its exit. */
 function startCli(): { output: () => string; exited: Promise<number | null> } {
-  const child = spawn(join(projectRoot, "node_modules", ".bin", "tsx"), [join(projectRoot, "scripts", "stack.ts"), "start"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(join(projectRoot, "node_modules", ".bin", "tsx"), [join(projectRoot, "scripts", "stack.ts"), "start"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr.on("data", (c: Buffer) => (out += c.toString()));
@@ -196,41 +204,50 @@ describe("starting and stopping", () => {
     const r = spawnSync(tsx, [join(projectRoot, "scripts", "stack.ts"), "start", "--auth"], { encoding: "utf8" });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      new RegExp(`^error: Cassandra [\\d.]+ \\(pid \\d+\\) on 127\\.0\\.0\\.1:${cassandraPorts.cql} runs without authentication: stop it .* start it again with --auth$`, "m"),
+      new RegExp(
+        `^error: Cassandra [\\d.]+ \\(pid \\d+\\) on 127\\.0\\.0\\.1:${cassandraPorts.cql} runs without authentication: stop it .* start it again with --auth$`,
+        "m",
+      ),
     );
     expect((await stackStatus()).every((s) => s.answering)).toBe(true);
   });
 
-  it("stop leaves no server process and no open port; two starts at once launch each server once", async () => {
-    await requireOurStack();
-    const before = await stackStatus();
-    await stopStack();
-    for (const s of before) expect(isLive(s.pid!)).toBe(false);
-    for (const port of [kafkaPorts.localClient, kafkaPorts.localController, cassandraPorts.cql, cassandraPorts.storage]) {
-      expect(await portOpen(port)).toBe(false);
-    }
-    // Two starts at once (two test runs, or a test run and `npm run stack -- start`) must not both launch a
-    // server: a start waits while another live start holds the lock, then finds what that one started. The
-    // lock's holder is a stand-in process that holds it until both starts said they wait, however slowly they
-    // came up; then it is released and the two race for it for real.
-    const holder = spawn("sleep", ["infinity"], { stdio: "ignore" });
-    const holderExited = new Promise((resolve) => holder.on("exit", resolve));
-    try {
-      writeFileSync(startLockFile, `${holder.pid}\n`);
-      const first = startCli();
-      const second = startCli();
-      await Promise.all([waitsForLock(first, holder.pid!), waitsForLock(second, holder.pid!)]);
-      holder.kill();
-      await holderExited; // reaped: the starts now see a stale lock, not a live holder
-      const [a, b] = await Promise.all([first.exited, second.exited]);
-      expect(a, first.output()).toBe(0);
-      expect(b, second.output()).toBe(0);
-      const launched = [first, second].flatMap((cli) => [...cli.output().matchAll(/starting (Kafka|Cassandra) /g)].map((m) => m[1]!.toLowerCase()));
-      expect(launched.sort()).toEqual(["cassandra", "kafka"]);
-    } finally {
-      holder.kill();
-    }
-    const after = await stackStatus();
-    expect(after.every((st) => st.pid !== null && st.answering)).toBe(true);
-  }, stallBoundedTestTimeoutMs);
+  it(
+    "stop leaves no server process and no open port; two starts at once launch each server once",
+    async () => {
+      await requireOurStack();
+      const before = await stackStatus();
+      await stopStack();
+      for (const s of before) expect(isLive(s.pid!)).toBe(false);
+      for (const port of [kafkaPorts.localClient, kafkaPorts.localController, cassandraPorts.cql, cassandraPorts.storage]) {
+        expect(await portOpen(port)).toBe(false);
+      }
+      // Two starts at once (two test runs, or a test run and `npm run stack -- start`) must not both launch a
+      // server: a start waits while another live start holds the lock, then finds what that one started. The
+      // lock's holder is a stand-in process that holds it until both starts said they wait, however slowly they
+      // came up; then it is released and the two race for it for real.
+      const holder = spawn("sleep", ["infinity"], { stdio: "ignore" });
+      const holderExited = new Promise((resolve) => holder.on("exit", resolve));
+      try {
+        writeFileSync(startLockFile, `${holder.pid}\n`);
+        const first = startCli();
+        const second = startCli();
+        await Promise.all([waitsForLock(first, holder.pid!), waitsForLock(second, holder.pid!)]);
+        holder.kill();
+        await holderExited; // reaped: the starts now see a stale lock, not a live holder
+        const [a, b] = await Promise.all([first.exited, second.exited]);
+        expect(a, first.output()).toBe(0);
+        expect(b, second.output()).toBe(0);
+        const launched = [first, second].flatMap((cli) =>
+          [...cli.output().matchAll(/starting (Kafka|Cassandra) /g)].map((m) => m[1]!.toLowerCase()),
+        );
+        expect(launched.sort()).toEqual(["cassandra", "kafka"]);
+      } finally {
+        holder.kill();
+      }
+      const after = await stackStatus();
+      expect(after.every((st) => st.pid !== null && st.answering)).toBe(true);
+    },
+    stallBoundedTestTimeoutMs,
+  );
 });

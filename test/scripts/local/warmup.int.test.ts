@@ -28,10 +28,14 @@ describe("a local run with a warm-up", () => {
     stallBoundedTestTimeoutMs,
   );
 
-  it("has no warm-up section when none was asked for", async () => {
-    const s = await runLocalPipeline({ ...localRunDefaults, rate: 50, duration: 2, keys: 10, partitions: 2 });
-    expect(s.warmup).toBeUndefined();
-    expect(s.lost).toBe(0);
-    expect(s.checked).toBe(s.produced);
-  }, stallBoundedTestTimeoutMs);
+  it(
+    "has no warm-up section when none was asked for",
+    async () => {
+      const s = await runLocalPipeline({ ...localRunDefaults, rate: 50, duration: 2, keys: 10, partitions: 2 });
+      expect(s.warmup).toBeUndefined();
+      expect(s.lost).toBe(0);
+      expect(s.checked).toBe(s.produced);
+    },
+    stallBoundedTestTimeoutMs,
+  );
 });

@@ -17,7 +17,8 @@ type Obj = {
   spec?: PodSpec & { template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } };
 };
 
-const podSpecOf = (o: Obj): PodSpec | undefined => (o.kind === "Pod" ? o.spec : (o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec));
+const podSpecOf = (o: Obj): PodSpec | undefined =>
+  o.kind === "Pod" ? o.spec : (o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec);
 
 /** Workloads whose pods name a ServiceAccount that is not yet created when kubectl reaches them. */
 export function serviceAccountsAfterUse(objects: readonly Obj[]): string[] {
@@ -26,7 +27,8 @@ export function serviceAccountsAfterUse(objects: readonly Obj[]): string[] {
   for (const o of objects) {
     if (o.kind === "ServiceAccount") seen.add(`${o.metadata.namespace}/${o.metadata.name}`);
     const sa = podSpecOf(o)?.serviceAccountName;
-    if (sa !== undefined && sa !== "default" && !seen.has(`${o.metadata.namespace}/${sa}`)) late.push(`${o.kind}/${o.metadata.name} uses ${sa}`);
+    if (sa !== undefined && sa !== "default" && !seen.has(`${o.metadata.namespace}/${sa}`))
+      late.push(`${o.kind}/${o.metadata.name} uses ${sa}`);
   }
   return late;
 }
@@ -39,7 +41,11 @@ describe("apply order", () => {
   });
 
   it("the check itself finds a Job placed before its ServiceAccount", () => {
-    const job = { kind: "Job", metadata: { name: "schema-x", namespace: "n" }, spec: { template: { spec: { serviceAccountName: "detector" } } } };
+    const job = {
+      kind: "Job",
+      metadata: { name: "schema-x", namespace: "n" },
+      spec: { template: { spec: { serviceAccountName: "detector" } } },
+    };
     const sa = { kind: "ServiceAccount", metadata: { name: "detector", namespace: "n" } };
     expect(serviceAccountsAfterUse([job, sa])).toEqual(["Job/schema-x uses detector"]);
     expect(serviceAccountsAfterUse([sa, job])).toEqual([]);

@@ -14,8 +14,14 @@ describe("rehearse arguments", () => {
 
   it.each([
     [["--preset", "stage-7"], /--preset: value "stage-7" is not allowed; allowed: stage-3, stage-6, stage-12, stage-24, stage-48/],
-    [["--preset", "stage-24", "--from", "stage-48"], /--from: value "stage-48" is not allowed with --preset stage-24; allowed: a smaller stage/],
-    [["--preset", "stage-3", "--scenarios", "drain,chaos"], /--scenarios: value "chaos" is not allowed; allowed: rolling-update, drain, zone-lost/],
+    [
+      ["--preset", "stage-24", "--from", "stage-48"],
+      /--from: value "stage-48" is not allowed with --preset stage-24; allowed: a smaller stage/,
+    ],
+    [
+      ["--preset", "stage-3", "--scenarios", "drain,chaos"],
+      /--scenarios: value "chaos" is not allowed; allowed: rolling-update, drain, zone-lost/,
+    ],
     [["--preset", "stage-3", "--prest", "x"], /unknown option '--prest'/],
     [[], /required option '--preset <stage>' not specified/],
   ])("refuses %j naming the flag and what is allowed", (argv, message) => {

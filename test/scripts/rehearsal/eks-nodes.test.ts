@@ -2,7 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { workerInstanceTypes, type WorkerInstanceType } from "../../../cdk/size/instance-types.ts";
 import { sizePlanFrom } from "../../../cdk/size/size-plan.ts";
-import { eksNodeResources, kubeReservedMemoryMiB, kubeReservedMillicores, maxPodsOf, plannedNodes } from "../../../scripts/rehearsal/eks-nodes.ts";
+import {
+  eksNodeResources,
+  kubeReservedMemoryMiB,
+  kubeReservedMillicores,
+  maxPodsOf,
+  plannedNodes,
+} from "../../../scripts/rehearsal/eks-nodes.ts";
 
 describe("EKS node allocatable", () => {
   it("max pods: the VPC CNI's ENIs x (IPv4 per ENI - 1) + 2, as in the EKS AMI's eni-max-pods table", () => {

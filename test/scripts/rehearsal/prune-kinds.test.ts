@@ -33,7 +33,8 @@ describe("objects that differ between stages", () => {
     for (const a of presetNames) {
       for (const b of presetNames) {
         const [ka, kb] = [keysOf(a), keysOf(b)];
-        for (const [key, kind] of ka) if (!kb.has(key) && !(kubectlDefaultPruneKinds as readonly string[]).includes(kind)) stageOnly.push(`${a} not ${b}: ${key}`);
+        for (const [key, kind] of ka)
+          if (!kb.has(key) && !(kubectlDefaultPruneKinds as readonly string[]).includes(kind)) stageOnly.push(`${a} not ${b}: ${key}`);
       }
     }
     expect(stageOnly).toEqual([]);
