@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Command, Option } from "commander";
 import { deadLetterHeaders } from "../app/detector/pipeline.ts";
-import { consumerRetry } from "../app/kafka/kafka-client.ts";
+import { kafkaRetry } from "../app/kafka/kafka-client.ts";
 import { waitFor } from "../app/retry.ts";
 import { machineFacts } from "./bench/machine.ts";
 import { crashMember } from "./chaos/cluster-faults.ts";
@@ -136,7 +136,7 @@ async function main(): Promise<number> {
     loadStartedAt = elapsed();
     const { kafka, names } = control;
     // Read the dead-letter topic from the start, while the faults go on.
-    const dlq = kafka.consumer({ groupId: `${names.runId}-chaos-dlq`, maxWaitTimeInMs: 250, retry: consumerRetry });
+    const dlq = kafka.consumer({ groupId: `${names.runId}-chaos-dlq`, maxWaitTimeInMs: 250, retry: kafkaRetry });
     await dlq.connect();
     await dlq.subscribe({ topics: [names.deadLetterTopic], fromBeginning: true });
     await dlq.run({

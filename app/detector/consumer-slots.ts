@@ -11,7 +11,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { DetectorConfig } from "../config.ts";
 import { copyHeaders, type RecordHeaders } from "../events/record-headers.ts";
-import { consumerRetry } from "../kafka/kafka-client.ts";
+import { kafkaRetry } from "../kafka/kafka-client.ts";
 import { errorText, type Logger } from "../log.ts";
 import type { DetectorMetrics } from "../metrics.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
@@ -119,7 +119,7 @@ export class ConsumerSlots {
       ...fetchBounds,
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
-      retry: consumerRetry,
+      retry: kafkaRetry,
     });
     const slot: ConsumerSlot = { consumer, trackers: new Map(), committed: new Map(), highWatermarks: new Map(), paused: new Set() };
     // A rebalance: every held key is dropped at once, revoked or not. kafkajs names no revoked partitions, and a

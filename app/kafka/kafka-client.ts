@@ -60,6 +60,17 @@ export function authOptions(auth: KafkaAuth): Pick<KafkaConfig, "ssl" | "sasl"> 
   }
 }
 
+/**
+ * Every Kafka client's retries, and every consumer's (kafkajs gives consumers 5 unless told). A crashed broker is
+ * fenced, and its partitions' leaders and its groups' coordinators move, only after the brokers' session timeout
+ * (9 s by default, on MSK as locally); until then every request that touches it fails at once. kafkajs's
+ * defaults ran out first (about 3 s for a consumer) or backed off to 13 s between the last tries (8 retries from
+ * 100 ms, doubling): the consumer then restarted as a new group member, late, and the group waited a session
+ * timeout for the old one. These keep trying for about 35 s, at most 2 s apart, so work resumes within 2 s of the
+ * leaders and the coordinator moving.
+ */
+export const kafkaRetry = { initialRetryTime: 100, maxRetryTime: 2_000, retries: 20 } as const;
+
 export function createKafka(clientId: string, brokers: readonly string[], log: Logger, auth: KafkaAuth = noAuth): Kafka {
   return new Kafka({
     clientId,
@@ -73,18 +84,9 @@ export function createKafka(clientId: string, brokers: readonly string[], log: L
         const { message, ...fields } = entry;
         (level <= logLevel.ERROR ? log.error : log.warn)(`kafkajs: ${message}`, fields);
       },
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry: kafkaRetry,
   });
 }
-
-/**
- * A consumer's retries (the detector's, and the runs' readers of its output). A crashed broker is fenced, and its partitions' leaders and its groups'
- * coordinators move, only after the brokers' session timeout (9 s by default, on MSK as locally); until then
- * every fetch that touches it fails at once. kafkajs's consumer default (5 retries, about 3 s in all) ran out
- * first, and the consumer restarted as a new group member, which the group waited a session timeout for. These
- * keep trying for about 35 s, at most 2 s apart, so consumption resumes within 2 s of the leaders moving.
- */
-export const consumerRetry = { initialRetryTime: 100, maxRetryTime: 2_000, retries: 20 } as const;
 
 // kafkajs is CommonJS and its error classes are not visible as named ESM exports.
 const { ConfigResourceTypes, KafkaJSError, KafkaJSNumberOfRetriesExceeded } = kafkajs;

@@ -7,7 +7,7 @@ import hdr from "hdr-histogram-js";
 import type { Kafka } from "kafkajs";
 import { decodeVerdict, type VerdictRecord } from "../../app/events/verdict-codec.ts";
 import type { LoadgenReport } from "../../app/loadgen/loadgen.ts";
-import { consumerRetry } from "../../app/kafka/kafka-client.ts";
+import { kafkaRetry } from "../../app/kafka/kafka-client.ts";
 import { historyWindow } from "../../app/topology.ts";
 
 export const eventName = (producer: string, seq: number) => `${producer}:${seq}`;
@@ -22,7 +22,7 @@ export class ChecksCollector {
   readonly #consumer;
 
   constructor(kafka: Kafka, topic: string, groupId: string) {
-    this.#consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, allowAutoTopicCreation: false, retry: consumerRetry });
+    this.#consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, allowAutoTopicCreation: false, retry: kafkaRetry });
     this.topic = topic;
   }
   readonly topic: string;
