@@ -131,7 +131,7 @@ async function main(): Promise<number> {
   /** The run's samples count seconds from the load's start, the faults from the campaign's: this apart. */
   let loadStartedAt = 0;
   /** Each fault's moment (campaign clock) and backlog bound, in the order of `recoveries`. */
-  const struck: { at: number; bound: number }[] = [];
+  const struck: { at: number; bound: number; returnAt?: number }[] = [];
   const campaign = async (control: RunControl) => {
     loadStartedAt = elapsed();
     const { kafka, names } = control;
@@ -213,8 +213,8 @@ async function main(): Promise<number> {
         recoveries.push({ kind: fault.kind, atSeconds: Math.round(t0), recoverySeconds: await recovered(t0, bound) });
       } else {
         const cassandraNode = 1 + Math.floor(pick() * o.nodes);
-        const struck = await crashMember(fault.kind, { kafka, ...names, nodes: o.nodes, cassandraNode });
-        log(`    crashed ${struck.member}`);
+        const member = await crashMember(fault.kind, { kafka, ...names, nodes: o.nodes, cassandraNode });
+        log(`    crashed ${member.member}`);
         let from = t0;
         let times = {};
         if (fault.kind === "kill-detector-during-broker-loss") {
@@ -223,14 +223,15 @@ async function main(): Promise<number> {
           times = await restartDetector(from);
         }
         const recoverySeconds = await recovered(from, bound);
-        while (elapsed() - t0 < (struck.downSeconds ?? memberDownSeconds)) await sleep(200);
+        while (elapsed() - t0 < (member.downSeconds ?? memberDownSeconds)) await sleep(200);
         const t1 = elapsed();
-        const restored = await struck.restore();
+        struck.at(-1)!.returnAt = t1;
+        const restored = await member.restore();
         const restartSeconds = seconds(t1);
         const afterReturnRecoverySeconds = await recovered(elapsed(), bound);
         recoveries.push({
           kind: fault.kind,
-          member: struck.member,
+          member: member.member,
           atSeconds: Math.round(t0),
           recoverySeconds,
           restartSeconds,
@@ -272,20 +273,24 @@ async function main(): Promise<number> {
   if (process.stderr.isTTY) process.stderr.write("\n");
 
   const wrongReason = [...deadLettered].filter(([i, reason]) => reason !== expectedReasons[i]).length;
-  // Each recovery read again from the whole run's backlog, up to the next fault: it sees a stall that built up
-  // after the live check had already passed.
+  // Each recovery read again from the whole run's backlog: it sees a stall that built up after the live check had
+  // already passed. A member's fault is read in two parts, each from its own disruption: the crash, until the
+  // member's restart began (a broker's loss stalls the pipeline only once it is fenced), and the return (its
+  // restart's load, hints, a repair, the leaders moving back), until the next fault.
   const endOfSamples = (summary.samples.at(-1)?.elapsedSeconds ?? 0) + 1;
   const onLoadClock = (t: number) => t - loadStartedAt;
-  const readBack = recoveries.map((r, i) => ({
-    ...r,
-    backlogRecoverySeconds: recoveryFromSamples(summary.samples, {
-      at: onLoadClock(struck[i]!.at),
-      until: struck[i + 1] === undefined ? endOfSamples : onLoadClock(struck[i + 1]!.at),
-      bound: struck[i]!.bound,
-    }),
-  }));
+  const readBack = recoveries.map((r, i) => {
+    const { at, bound, returnAt } = struck[i]!;
+    const next = struck[i + 1] === undefined ? endOfSamples : onLoadClock(struck[i + 1]!.at);
+    const read = (from: number, until: number) => recoveryFromSamples(summary.samples, { at: from, until, bound });
+    return {
+      ...r,
+      backlogRecoverySeconds: read(onLoadClock(at), returnAt === undefined ? next : onLoadClock(returnAt)),
+      ...(returnAt === undefined ? {} : { returnBacklogRecoverySeconds: read(onLoadClock(returnAt), next) }),
+    };
+  });
   const slowest = (r: (typeof readBack)[number]) =>
-    Math.max(r.recoverySeconds, r.afterReturnRecoverySeconds ?? 0, r.backlogRecoverySeconds);
+    Math.max(r.recoverySeconds, r.afterReturnRecoverySeconds ?? 0, r.backlogRecoverySeconds, r.returnBacklogRecoverySeconds ?? 0);
   const kills = readBack.filter((r) => r.kind === "kill-detector");
   const result = {
     at: new Date().toISOString(),

@@ -3,6 +3,8 @@
  * one crashes, and how it is brought back. A crash is SIGKILL; the member comes back on its own state.
  */
 import type { Kafka } from "kafkajs";
+import { electPreferredLeaders } from "../../app/kafka/elect-leaders.ts";
+import { waitFor } from "../../app/retry.ts";
 import { cassandraMaxHintWindowMs } from "../../cdk/servers/cassandra-config.ts";
 import {
   controllerBroker,
@@ -18,6 +20,8 @@ import type { ClusterFaultKind } from "./fault-plan.ts";
 
 /** What bringing a member back involved besides its restart (a repair, for a node down past the hint window). */
 export interface RestoreReport {
+  /** A broker's return: partitions whose leadership moved back to their preferred replica (every topic's). */
+  readonly leadersMovedBack?: number;
   readonly repairSeconds?: number;
   /** What `nodetool repair --preview` said the repair would stream (the writes no hint carried). */
   readonly repairPreview?: string;
@@ -92,13 +96,49 @@ export async function groupCoordinator(kafka: Kafka, groupId: string): Promise<n
   }
 }
 
-async function crashBroker(id: number, why: string): Promise<StruckMember> {
+/**
+ * Moves every partition's leadership back to its preferred replica, as the brokers' own balancer does within
+ * five minutes of a broker's return (auto.leader.rebalance.enable, on MSK too). Done at once, its stall is
+ * counted with the fault that caused it, not with whichever fault happens to be running five minutes later.
+ * Returns how many partitions moved. The returned broker must catch up before it may lead: repeated until then.
+ */
+async function leadersBackToPreferred(kafka: Kafka): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = [...new Set([...(await admin.listTopics()), "__consumer_offsets"])];
+    const moved = new Set<string>();
+    await waitFor(
+      async () => {
+        const notPreferred = new Map<string, number[]>();
+        // A partition whose preferred replica is on no running broker (a topic of a larger cluster) cannot move.
+        const running = new Set((await admin.describeCluster()).brokers.map((b) => b.nodeId));
+        for (const t of (await admin.fetchTopicMetadata({ topics })).topics) {
+          for (const p of t.partitions) {
+            if (p.leader < 0 || p.leader === p.replicas[0] || !running.has(p.replicas[0]!)) continue;
+            notPreferred.set(t.name, [...(notPreferred.get(t.name) ?? []), p.partitionId]);
+            moved.add(`${t.name}/${p.partitionId}`);
+          }
+        }
+        if (notPreferred.size === 0) return true;
+        await electPreferredLeaders(kafka, notPreferred);
+        return false;
+      },
+      { what: "every partition led by its preferred replica again", timeoutMs: 120_000, intervalMs: 1_000 },
+    );
+    return moved.size;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function crashBroker(kafka: Kafka, id: number, why: string): Promise<StruckMember> {
   await killBroker(id);
   return {
     member: `broker ${id} (${why})`,
     restore: async () => {
       await restartBroker(id);
-      return {};
+      return { leadersMovedBack: await leadersBackToPreferred(kafka) };
     },
   };
 }
@@ -152,12 +192,12 @@ export async function crashMember(
     case "kill-controller": {
       const id = controllerBroker();
       if (id === null) throw new Error("no running controller recorded a quorum leader");
-      return crashBroker(id, "active controller");
+      return crashBroker(o.kafka, id, "active controller");
     }
     case "kill-group-coordinator":
-      return crashBroker(await groupCoordinator(o.kafka, o.groupId), `coordinator of group ${o.groupId}`);
+      return crashBroker(o.kafka, await groupCoordinator(o.kafka, o.groupId), `coordinator of group ${o.groupId}`);
     case "kill-busiest-broker":
     case "kill-detector-during-broker-loss":
-      return crashBroker(await busiestBroker(o.kafka, o.eventsTopic), `leader of the most ${o.eventsTopic} partitions`);
+      return crashBroker(o.kafka, await busiestBroker(o.kafka, o.eventsTopic), `leader of the most ${o.eventsTopic} partitions`);
   }
 }
