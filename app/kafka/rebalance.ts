@@ -79,6 +79,47 @@ const byTopic = (placement: readonly PartitionPlacement[]): Map<string, number[]
   return m;
 };
 
+/**
+ * Preferred-leader elections for the partitions of `topics` that `due` picks, repeated until the metadata shows each
+ * led by its first replica (one that is not in sync yet is refused, and asked again). Returns how many were not led
+ * by it at the first look.
+ */
+export async function electUntilPreferred(
+  kafka: Kafka,
+  admin: Admin,
+  o: {
+    readonly topics: readonly string[];
+    readonly due: (p: PartitionPlacement) => boolean;
+    /** What the partitions are, for the progress lines and the error. */
+    readonly what: string;
+    readonly log: (message: string) => void;
+    /** Bound of the wait (default 2 minutes). */
+    readonly timeoutMs?: number;
+  },
+): Promise<number> {
+  let refused: ElectionResult[] = [];
+  let first: number | null = null;
+  let left = 0;
+  await waitFor(
+    async () => {
+      const notYet = (await readPlacement(admin, o.topics)).filter((p) => o.due(p) && p.leader !== p.replicas[0]);
+      first ??= notYet.length;
+      left = notYet.length;
+      if (notYet.length === 0) return true;
+      refused = await electPreferredLeaders(kafka, byTopic(notYet));
+      return false;
+    },
+    {
+      what: `the preferred leaders of ${o.what}`,
+      timeoutMs: o.timeoutMs ?? 120_000,
+      intervalMs: 1_000,
+      onWait: () => o.log(`leaders: ${left} ${o.what} not yet led by their preferred replica`),
+      detail: () => refused.map((r) => `${r.topic}/${r.partition}: error ${r.errorCode} ${r.errorMessage ?? ""}`.trim()).join("; "),
+    },
+  );
+  return first ?? 0;
+}
+
 /** Partitions of `topics` with a reassignment in progress. */
 async function inProgress(admin: Admin, topics: ReadonlySet<string>): Promise<number> {
   const { topics: ongoing } = await admin.listPartitionReassignments({});
@@ -125,25 +166,13 @@ export async function rebalancePartitions(kafka: Kafka, admin: Admin, o: Rebalan
       intervalMs: 1_000,
     });
     const toElect = byTopic(changes);
-    let refused: ElectionResult[] = [];
-    let led = 0;
-    await waitFor(
-      async () => {
-        const now = await readPlacement(admin, topics);
-        const notYet = now.filter((p) => toElect.get(p.topic)?.includes(p.partition) === true && p.leader !== p.replicas[0]);
-        led = changes.length - notYet.length;
-        if (notYet.length === 0) return true;
-        refused = await electPreferredLeaders(kafka, byTopic(notYet));
-        return false;
-      },
-      {
-        what: `the preferred leaders of ${changes.length} reassigned partitions`,
-        timeoutMs: o.electionTimeoutMs ?? 120_000,
-        intervalMs: 1_000,
-        onWait: () => o.log(`leaders: ${led} of ${changes.length} reassigned partitions led by their preferred replica`),
-        detail: () => refused.map((r) => `${r.topic}/${r.partition}: error ${r.errorCode} ${r.errorMessage ?? ""}`.trim()).join("; "),
-      },
-    );
+    await electUntilPreferred(kafka, admin, {
+      topics,
+      due: (p) => toElect.get(p.topic)?.includes(p.partition) === true,
+      what: "reassigned partitions",
+      log: o.log,
+      ...(o.electionTimeoutMs === undefined ? {} : { timeoutMs: o.electionTimeoutMs }),
+    });
   }
 
   const after = await readPlacement(admin, topics);

@@ -3,8 +3,7 @@
  * one crashes, and how it is brought back. A crash is SIGKILL; the member comes back on its own state.
  */
 import type { Kafka } from "kafkajs";
-import { electPreferredLeaders } from "../../app/kafka/elect-leaders.ts";
-import { waitFor } from "../../app/retry.ts";
+import { consumerOffsetsTopic, electUntilPreferred } from "../../app/kafka/rebalance.ts";
 import { cassandraMaxHintWindowMs } from "../../cdk/servers/cassandra-config.ts";
 import {
   controllerBroker,
@@ -86,7 +85,7 @@ export async function groupCoordinator(kafka: Kafka, groupId: string): Promise<n
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: ["__consumer_offsets"] });
+    const { topics } = await admin.fetchTopicMetadata({ topics: [consumerOffsetsTopic] });
     const partitions = topics[0]?.partitions ?? [];
     const home = partitions.find((p) => p.partitionId === offsetsPartitionOf(groupId, partitions.length));
     if (home === undefined || home.leader < 0) throw new Error(`the __consumer_offsets partition of group ${groupId} has no leader`);
@@ -100,33 +99,20 @@ export async function groupCoordinator(kafka: Kafka, groupId: string): Promise<n
  * Moves every partition's leadership back to its preferred replica, as the brokers' own balancer does within
  * five minutes of a broker's return (auto.leader.rebalance.enable, on MSK too). Done at once, its stall is
  * counted with the fault that caused it, not with whichever fault happens to be running five minutes later.
- * Returns how many partitions moved. The returned broker must catch up before it may lead: repeated until then.
+ * Returns how many partitions moved.
  */
 async function leadersBackToPreferred(kafka: Kafka): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topics = [...new Set([...(await admin.listTopics()), "__consumer_offsets"])];
-    const moved = new Set<string>();
-    await waitFor(
-      async () => {
-        const notPreferred = new Map<string, number[]>();
-        // A partition whose preferred replica is on no running broker (a topic of a larger cluster) cannot move.
-        const running = new Set((await admin.describeCluster()).brokers.map((b) => b.nodeId));
-        for (const t of (await admin.fetchTopicMetadata({ topics })).topics) {
-          for (const p of t.partitions) {
-            if (p.leader < 0 || p.leader === p.replicas[0] || !running.has(p.replicas[0]!)) continue;
-            notPreferred.set(t.name, [...(notPreferred.get(t.name) ?? []), p.partitionId]);
-            moved.add(`${t.name}/${p.partitionId}`);
-          }
-        }
-        if (notPreferred.size === 0) return true;
-        await electPreferredLeaders(kafka, notPreferred);
-        return false;
-      },
-      { what: "every partition led by its preferred replica again", timeoutMs: 120_000, intervalMs: 1_000 },
-    );
-    return moved.size;
+    // A partition whose preferred replica is on no running broker (a topic of a larger cluster) cannot move.
+    const running = new Set((await admin.describeCluster()).brokers.map((b) => b.nodeId));
+    return await electUntilPreferred(kafka, admin, {
+      topics: [...new Set([...(await admin.listTopics()), consumerOffsetsTopic])],
+      due: (p) => p.leader !== undefined && running.has(p.replicas[0]!),
+      what: "partitions of the returned broker's cluster",
+      log: () => undefined, // the campaign logs the restore as a whole
+    });
   } finally {
     await admin.disconnect();
   }
